@@ -1,0 +1,100 @@
+# interactd — one plain Makefile.
+#   make            build build/interactd, the demo model and the unit tests
+#   make run        install what is missing, build, serve on 127.0.0.1:8080
+#   make test       unit + e2e, then both again under ASan + UBSan
+# LLAMA_PREFIX=/usr/local uses a system llama.cpp (include/, lib/) instead of
+# the pinned npm prebuilt.
+SHELL := /bin/bash
+ROOT  := $(abspath .)
+SAN   ?= 0
+ifeq ($(SAN),1)
+BUILD := build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build
+SANFLAGS :=
+endif
+OBJ := $(BUILD)/obj
+
+LLSRC := build/llama.cpp
+ifdef LLAMA_PREFIX
+LLAMA_INC  := -isystem $(LLAMA_PREFIX)/include
+LLAMA_BINS := $(LLAMA_PREFIX)/lib
+LLAMA_LIBS := -L$(LLAMA_BINS) -lllama-common -lllama -lggml -lggml-base -Wl,-rpath,$(LLAMA_BINS)
+else
+LLAMA_BINS := $(ROOT)/deps/npm/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+LLAMA_INC  := -isystem $(LLSRC)/include -isystem $(LLSRC)/ggml/include
+LLAMA_LIBS := $(LLAMA_BINS)/libllama-common.so $(LLAMA_BINS)/libllama.v0.4.0.so \
+              $(LLAMA_BINS)/libggml.v0.4.0.so $(LLAMA_BINS)/libggml-base.so -Wl,-rpath,$(LLAMA_BINS)
+endif
+SHIM_INC := -isystem $(LLSRC)/common -isystem $(LLSRC)/vendor
+
+DEMO_MODEL := $(ROOT)/build/demo.gguf
+CC  ?= gcc
+CXX ?= g++
+CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SANFLAGS) \
+            -DIA_BACKENDS_DIR='"$(LLAMA_BINS)"' -DIA_DEMO_MODEL='"$(DEMO_MODEL)"' -DIA_SOURCE_DIR='"$(ROOT)"'
+CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SHIM_INC) $(SANFLAGS)
+LDLIBS   := $(LLAMA_LIBS) -lmicrohttpd -ljansson -lsqlite3 -lcrypto -lpthread -lm -lstdc++
+
+LIB_C   := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_CXX := $(wildcard src/*/*.cpp)
+LIB_O   := $(LIB_C:%.c=$(OBJ)/%.o) $(LIB_CXX:%.cpp=$(OBJ)/%.o)
+UNIT_C  := $(wildcard tests/unit/*.c)
+UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
+
+.PHONY: all deps run test unit e2e check clean bench
+all: deps-check $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
+
+deps:
+	@scripts/deps.sh
+
+deps-check:
+	@test -f $(LLSRC)/include/llama.h || scripts/deps.sh
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/interactd: $(OBJ)/src/cli/main.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_O) $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# The demo model: random weights from a fixed seed, written at build time.
+build/demo.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size demo
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p data
+	./build/interactd serve $(if $(MODEL),--model $(or $(NAME),$(basename $(notdir $(MODEL))))=$(MODEL)) $(ARGS)
+
+unit: all
+	$(BUILD)/unit_tests
+
+e2e: all
+	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
+
+check: unit e2e
+
+test: deps
+	@$(MAKE) --no-print-directory check
+	@echo "=== again under AddressSanitizer + UBSan ==="
+	@$(MAKE) --no-print-directory SAN=1 check
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build/obj build/asan build/interactd build/unit_tests build/mkdemo build/demo.gguf
+
+-include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,130 @@
+/* types: the conversation and the interaction as the core holds them.
+ *
+ * These are dialect-free: the legacy (`outputs`, `content.*`) and the steps
+ * (`steps`, `step.*`) wire formats are both encoded from these structs by
+ * src/api/, and the store persists them through the neutral codec in
+ * core/codec.h. Every pointer member is malloc'd and owned by the struct that
+ * holds it; the *_free functions release members (not the struct itself) and
+ * leave it zeroed, so freeing twice is harmless. */
+#ifndef IA_CORE_TYPES_H
+#define IA_CORE_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { IA_ROLE_USER = 0, IA_ROLE_MODEL = 1 } ia_role;
+
+/* Kinds of content. Only text is served in the spine; later issues add the
+ * rest here (function_call, thought, image, ...) and api/ learns to map them. */
+typedef enum { IA_CONTENT_TEXT = 0 } ia_content_kind;
+
+typedef struct ia_content {
+    ia_content_kind kind;
+    char *text; /* IA_CONTENT_TEXT: valid UTF-8 */
+} ia_content;
+
+typedef struct ia_turn {
+    ia_role role;
+    ia_content *items;
+    size_t n;
+} ia_turn;
+
+typedef struct ia_conv {
+    ia_turn *turns;
+    size_t n;
+} ia_conv;
+
+void ia_turn_free(ia_turn *t);
+void ia_conv_free(ia_conv *c);
+/* Appends a text item to t (copying text). */
+void ia_turn_add_text(ia_turn *t, const char *text, size_t len);
+/* Appends a new empty turn of the given role and returns it. */
+ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
+/* Deep copies. */
+void ia_turn_copy(ia_turn *dst, const ia_turn *src);
+void ia_conv_append_copy(ia_conv *dst, const ia_conv *src);
+
+typedef enum {
+    IA_STATUS_IN_PROGRESS = 0,
+    IA_STATUS_REQUIRES_ACTION,
+    IA_STATUS_COMPLETED,
+    IA_STATUS_FAILED,
+    IA_STATUS_CANCELLED,
+    IA_STATUS_INCOMPLETE,
+} ia_status;
+const char *ia_status_name(ia_status s);
+int ia_status_parse(const char *s); /* -1 if unknown */
+bool ia_status_terminal(ia_status s);
+
+typedef struct ia_usage {
+    int64_t input, output, thought, cached, tool_use;
+} ia_usage;
+
+/* generation_config as decoded; has_* tells what the client set. */
+typedef struct ia_gen_config {
+    bool has_temperature, has_top_p, has_top_k, has_seed, has_max_output_tokens;
+    double temperature, top_p;
+    int top_k;
+    int64_t seed;
+    int64_t max_output_tokens;
+    char **stop; /* stop_sequences */
+    size_t n_stop;
+} ia_gen_config;
+void ia_gen_config_free(ia_gen_config *g);
+
+/* A decoded create request (POST /interactions). */
+typedef struct ia_request {
+    char *model;  /* served model name; NULL with agent */
+    char *agent;  /* agents are not served yet: decoding refuses them */
+    ia_conv input; /* the new input, normalized to turns */
+    char *system_instruction;
+    ia_gen_config gen;
+    bool stream, background, store;
+    char *previous_interaction_id;
+} ia_request;
+void ia_request_free(ia_request *r);
+
+/* A stored (or in-flight) interaction: one turn of a conversation. */
+typedef struct ia_interaction {
+    char id[80];
+    char *owner; /* sha256 hex of the API key that made it; "" with auth off */
+    char *model;
+    char *previous_id;
+    char *system_instruction;
+    ia_status status;
+    int64_t created, updated, expires; /* epoch seconds */
+    bool background;
+    ia_conv input;  /* this turn's new input only (history lives in the chain) */
+    ia_turn output; /* role model; its items are the `outputs` */
+    bool has_usage;
+    ia_usage usage;
+    char *error; /* message when failed; NULL otherwise */
+} ia_interaction;
+void ia_interaction_free(ia_interaction *it);
+
+/* Stream events, dialect-free. The wire event_id is derived from (id, seq)
+ * by api/; seq starts at 1 and is dense within one interaction. */
+typedef enum {
+    IA_EV_START = 0,     /* interaction.start / interaction.created */
+    IA_EV_STATUS,        /* interaction.status_update: status */
+    IA_EV_CONTENT_START, /* index, ckind */
+    IA_EV_CONTENT_DELTA, /* index, ckind, text */
+    IA_EV_CONTENT_STOP,  /* index */
+    IA_EV_COMPLETE,      /* interaction.complete / interaction.completed */
+    IA_EV_ERROR,         /* text = message, code = wire code */
+} ia_event_kind;
+
+typedef struct ia_event {
+    int64_t seq;
+    ia_event_kind kind;
+    int index;
+    ia_status status;
+    ia_content_kind ckind;
+    char *text;
+    char *code;
+} ia_event;
+void ia_event_free(ia_event *e);
+void ia_events_free(ia_event *evs, size_t n); /* frees members and the array */
+
+#endif

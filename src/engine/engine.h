@@ -1,0 +1,106 @@
+/* engine: runs a model on a conversation and streams its text back.
+ *
+ * One ia_engine serves one model. It owns one engine thread, which alone
+ * calls llama.cpp for that model (load, chat-template rendering,
+ * tokenization, decode, sampling); HTTP and core threads only enqueue jobs.
+ * Jobs run in arrival order (fair FIFO); the queue is bounded, and a full
+ * queue refuses at once with IA_EOVERLOADED and a Retry-After hint. The
+ * shape (one thread owning the context, jobs as sequences) is the one the
+ * batching issue extends to many sequences per context.
+ *
+ * Callbacks run on the engine thread and must not block for long. */
+#ifndef IA_ENGINE_ENGINE_H
+#define IA_ENGINE_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+typedef struct ia_engine ia_engine;
+
+typedef struct ia_engine_opts {
+    const char *name;          /* served name ("demo") */
+    const char *path;          /* GGUF file */
+    const char *chat_template; /* file with a Jinja template overriding the model's; NULL = none */
+    int threads;               /* 0 = all cores */
+    int n_ctx;                 /* 0 = min(model's training context, 8192) */
+    int max_queue;             /* jobs waiting beyond the running one; 0 = 64 */
+    int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
+} ia_engine_opts;
+
+typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT } ia_msg_role;
+typedef struct ia_engine_msg {
+    ia_msg_role role;
+    const char *text;
+} ia_engine_msg;
+
+typedef struct ia_engine_params {
+    bool has_temperature, has_top_p, has_top_k, has_seed;
+    double temperature; /* default 1.0; 0 = greedy */
+    double top_p;       /* default 0.95 */
+    int top_k;          /* default 64 */
+    uint64_t seed;      /* default: random */
+    int64_t max_tokens; /* 0 = engine default */
+    const char *const *stop;
+    size_t n_stop;
+} ia_engine_params;
+
+typedef enum {
+    IA_FINISH_STOP = 0,   /* end-of-generation token or a stop sequence */
+    IA_FINISH_LENGTH,     /* max_tokens reached, or the context is full */
+    IA_FINISH_CANCELLED,  /* the cancel flag was set, or on_text asked to stop */
+    IA_FINISH_ERROR,      /* err says why (e.g. input longer than the context) */
+} ia_finish;
+
+typedef struct ia_engine_result {
+    ia_finish finish;
+    int64_t n_prompt;  /* prompt tokens */
+    int64_t n_output;  /* generated tokens */
+    ia_err err;        /* set when finish == IA_FINISH_ERROR (code IA_EINVALID for
+                          a prompt that does not fit, IA_EINTERNAL otherwise) */
+} ia_engine_result;
+
+typedef struct ia_engine_cb {
+    void *ud;
+    /* Prompt rendered and tokenized; generation begins. May be NULL. */
+    void (*on_start)(void *ud, int64_t n_prompt);
+    /* A piece of output: valid, complete UTF-8, never inside a stop sequence
+     * (text that could start a stop sequence is held back until resolved).
+     * Return nonzero to stop generating (finish = CANCELLED). */
+    int (*on_text)(void *ud, const char *text, size_t len);
+    /* Called exactly once per accepted job, last; after it the engine keeps
+     * no reference to ud, msgs or params. */
+    void (*on_done)(void *ud, const ia_engine_result *res);
+} ia_engine_cb;
+
+/* Process-wide set-up: loads the CPU backends from backends_dir (NULL: the
+ * build's default) and quiets llama.cpp's logs unless verbose. Call once. */
+void ia_engine_global_init(const char *backends_dir, bool verbose);
+
+/* Loads the model (progress on stderr) and starts its engine thread.
+ * NULL + err on failure. */
+ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err);
+/* Stops the thread (jobs still queued finish as CANCELLED) and frees. */
+void ia_engine_free(ia_engine *e);
+
+const char *ia_engine_name(const ia_engine *e);
+/* "jinja" (model's or override template) or "plain" (fallback, see below). */
+const char *ia_engine_template_kind(const ia_engine *e);
+
+/* Enqueues a job. The engine copies msgs and params; cancel (may be NULL)
+ * must stay valid until on_done. Returns 0, or -1 with err (IA_EOVERLOADED
+ * when the queue is full; on_done is then never called). */
+int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
+                     const ia_engine_params *params, const ia_engine_cb *cb,
+                     atomic_bool *cancel, ia_err *err);
+
+/* Counters for tests and benchmarks. */
+typedef struct ia_engine_stats {
+    int64_t jobs_done, tokens_generated, queued, running;
+} ia_engine_stats;
+void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st);
+
+#endif
