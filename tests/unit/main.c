@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
-
 #define MAX_TESTS 1024
 static struct { const char *name, *file; ia_test_fn fn; } tests[MAX_TESTS];
 static int n_tests;
@@ -43,7 +41,6 @@ const char *ia_test_tmpdir(void) {
 int main(int argc, char **argv) {
     const char *filter = argc > 1 ? argv[1] : NULL;
     int passed = 0, failed = 0;
-    ia_engine_global_init(NULL, false);
     for (int i = 0; i < n_tests; i++) {
         if (filter && !strstr(tests[i].name, filter)) continue;
         int f = 0;
