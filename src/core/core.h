@@ -1,0 +1,89 @@
+/* core: the interaction service — lifecycle, chaining, background runs,
+ * cancel, retention. It knows neither HTTP nor SQL nor the wire JSON: the
+ * HTTP layer calls it with decoded structs (api/) and encodes what it gets
+ * back; it persists through store/ and generates through engine/.
+ *
+ * A run is one interaction being generated. Its events (start, status,
+ * content start/delta/stop, complete, error) go to one in-memory log that
+ * every consumer reads: the blocking create, a streaming client, a client
+ * that resumes with last_event_id, and the store (the whole log is persisted
+ * with the final record in one transaction). Stored interactions are written
+ * as in_progress before generation starts, so a crash leaves a row that the
+ * next start-up turns into a terminal `failed`: never lost, never stuck.
+ *
+ * Threads: every function here may be called from any HTTP thread.
+ * Engine callbacks run on the engine's thread and only touch the run. */
+#ifndef IA_CORE_CORE_H
+#define IA_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/types.h"
+#include "engine/engine.h"
+#include "lib/err.h"
+#include "store/store.h"
+
+typedef struct ia_core ia_core;
+typedef struct ia_sub ia_sub;
+
+typedef struct ia_core_opts {
+    ia_store *store;           /* borrowed; outlives the core */
+    ia_engine *const *engines; /* borrowed; one per served model name */
+    size_t n_engines;
+    int64_t retention_s;       /* stored interactions expire after this; 0 = 55 days */
+    int64_t sweep_interval_s;  /* how often expired rows are deleted; 0 = 3600 */
+} ia_core_opts;
+
+/* Recovers interactions left in_progress by a crash (they become failed with
+ * an error message), then starts the retention sweeper. NULL + err on failure. */
+ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err);
+/* Stops the sweeper, fails every run still going ("server stopped") and
+ * waits for them to be persisted, then frees. The engines and store are the
+ * caller's to free afterwards. */
+void ia_core_free(ia_core *c);
+
+/* Comma-separated served model names, for messages (static storage). */
+const char *ia_core_model_names(const ia_core *c);
+
+/* Creates an interaction from req (whose members the core takes over; req is
+ * left zeroed). owner is the caller's identity ("" with auth off).
+ * - req->stream: *sub receives the event stream (close it with ia_sub_close);
+ *   out is left untouched.
+ * - req->background: out is the in_progress interaction, generation goes on.
+ * - otherwise blocks until generation ends; out is the final interaction.
+ * Errors: IA_ENOTFOUND (unknown model, unknown previous interaction),
+ * IA_EINVALID (previous still in progress, prompt too long),
+ * IA_EOVERLOADED (engine queue full; err->retry_after set). */
+int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
+                   ia_sub **sub, ia_err *err);
+
+/* The interaction as stored, or as running. IA_ENOTFOUND if not visible. */
+int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *out, ia_err *err);
+
+/* Streams the events of id with seq > after_seq: live ones as they come for a
+ * running interaction, from the store for a finished one. */
+int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t after_seq,
+                      ia_sub **sub, ia_err *err);
+
+/* Cancels a running interaction (status cancelled, partial outputs kept) and
+ * returns it. An interaction that already ended is returned unchanged. */
+int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
+                   ia_err *err);
+
+/* Deletes a stored interaction (cancelling it first if running). */
+int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err);
+
+/* Next event of a subscription. Returns 1 with *ev (and, for START and
+ * COMPLETE events, *snap: the interaction the event describes) filled — the
+ * caller frees both with ia_event_free / ia_interaction_free; 0 when nothing
+ * came within timeout_ms; -1 when the stream has ended. */
+int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap);
+/* The interaction the subscription follows. */
+const char *ia_sub_id(const ia_sub *s);
+/* Ends the subscription. Closing a subscription made by a non-background
+ * streaming create before its run ended cancels the run: a client that
+ * disconnects stops its generation. */
+void ia_sub_close(ia_sub *s);
+
+#endif

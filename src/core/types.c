@@ -1,0 +1,123 @@
+/* types: ownership helpers for the dialect-free conversation and interaction
+ * structs of types.h — the *_free functions that release members and zero
+ * the struct (so a second free is harmless), deep copies, and the status
+ * names shared by the store and the wire encoders. */
+#include "core/types.h"
+
+#include <string.h>
+#include <stdlib.h>
+
+#include "lib/util.h"
+
+void ia_turn_free(ia_turn *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) free(t->items[i].text);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
+void ia_conv_free(ia_conv *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) ia_turn_free(&c->turns[i]);
+    free(c->turns);
+    memset(c, 0, sizeof *c);
+}
+
+void ia_turn_add_text(ia_turn *t, const char *text, size_t len) {
+    t->items = ia_xrealloc(t->items, (t->n + 1) * sizeof *t->items);
+    t->items[t->n].kind = IA_CONTENT_TEXT;
+    t->items[t->n].text = ia_strndup(text ? text : "", text ? len : 0);
+    t->n++;
+}
+
+ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role) {
+    c->turns = ia_xrealloc(c->turns, (c->n + 1) * sizeof *c->turns);
+    ia_turn *t = &c->turns[c->n++];
+    memset(t, 0, sizeof *t);
+    t->role = role;
+    return t;
+}
+
+void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
+    memset(dst, 0, sizeof *dst);
+    dst->role = src->role;
+    for (size_t i = 0; i < src->n; i++) {
+        const char *s = src->items[i].text;
+        ia_turn_add_text(dst, s, s ? strlen(s) : 0);
+        dst->items[dst->n - 1].kind = src->items[i].kind;
+    }
+}
+
+void ia_conv_append_copy(ia_conv *dst, const ia_conv *src) {
+    for (size_t i = 0; i < src->n; i++) {
+        ia_turn *t = ia_conv_add_turn(dst, src->turns[i].role);
+        ia_turn_copy(t, &src->turns[i]);
+    }
+}
+
+static const char *const status_names[] = {
+    [IA_STATUS_IN_PROGRESS] = "in_progress", [IA_STATUS_REQUIRES_ACTION] = "requires_action",
+    [IA_STATUS_COMPLETED] = "completed",     [IA_STATUS_FAILED] = "failed",
+    [IA_STATUS_CANCELLED] = "cancelled",     [IA_STATUS_INCOMPLETE] = "incomplete",
+};
+
+const char *ia_status_name(ia_status s) {
+    if ((unsigned)s >= sizeof status_names / sizeof *status_names) return "failed";
+    return status_names[s];
+}
+
+int ia_status_parse(const char *s) {
+    if (!s) return -1;
+    for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
+        if (strcmp(s, status_names[i]) == 0) return (int)i;
+    return -1;
+}
+
+bool ia_status_terminal(ia_status s) {
+    /* requires_action ends a run: the client must act before anything more
+     * happens, so nothing is left running on the server. */
+    return s != IA_STATUS_IN_PROGRESS;
+}
+
+void ia_gen_config_free(ia_gen_config *g) {
+    if (!g) return;
+    for (size_t i = 0; i < g->n_stop; i++) free(g->stop[i]);
+    free(g->stop);
+    memset(g, 0, sizeof *g);
+}
+
+void ia_request_free(ia_request *r) {
+    if (!r) return;
+    free(r->model);
+    free(r->agent);
+    ia_conv_free(&r->input);
+    free(r->system_instruction);
+    ia_gen_config_free(&r->gen);
+    free(r->previous_interaction_id);
+    memset(r, 0, sizeof *r);
+}
+
+void ia_interaction_free(ia_interaction *it) {
+    if (!it) return;
+    free(it->owner);
+    free(it->model);
+    free(it->previous_id);
+    free(it->system_instruction);
+    ia_conv_free(&it->input);
+    ia_turn_free(&it->output);
+    free(it->error);
+    memset(it, 0, sizeof *it);
+}
+
+void ia_event_free(ia_event *e) {
+    if (!e) return;
+    free(e->text);
+    free(e->code);
+    memset(e, 0, sizeof *e);
+}
+
+void ia_events_free(ia_event *evs, size_t n) {
+    if (!evs) return;
+    for (size_t i = 0; i < n; i++) ia_event_free(&evs[i]);
+    free(evs);
+}
