@@ -121,3 +121,15 @@ void ia_events_free(ia_event *evs, size_t n) {
     for (size_t i = 0; i < n; i++) ia_event_free(&evs[i]);
     free(evs);
 }
+
+void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {
+    *dst = *src; /* scalars and the fixed id; pointers replaced below */
+    dst->owner = ia_strdup(src->owner);
+    dst->model = ia_strdup(src->model);
+    dst->previous_id = ia_strdup(src->previous_id);
+    dst->system_instruction = ia_strdup(src->system_instruction);
+    dst->error = ia_strdup(src->error);
+    memset(&dst->input, 0, sizeof dst->input);
+    ia_conv_append_copy(&dst->input, &src->input);
+    ia_turn_copy(&dst->output, &src->output);
+}

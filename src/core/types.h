@@ -102,6 +102,8 @@ typedef struct ia_interaction {
     char *error; /* message when failed; NULL otherwise */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src);
 
 /* Stream events, dialect-free. The wire event_id is derived from (id, seq)
  * by api/; seq starts at 1 and is dense within one interaction. */
