@@ -1,0 +1,641 @@
+/* core: the interaction service (contract in core.h). It turns a decoded
+ * request into a run — the chain rebuilt from the store, the conversation
+ * handed to the engine of the named model — and keeps the run's life in one
+ * place: the in_progress row written before generation starts (so a crash
+ * leaves a row that recovery turns into `failed`), the events appended as
+ * the engine produces text, and one finalization that sets the terminal
+ * status and persists the record with its whole event log in one store
+ * transaction. Blocking, background and streaming creates differ only in
+ * how the caller waits. A sweeper thread deletes expired interactions. */
+#include "core/core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/run.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */
+#define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
+
+struct ia_core {
+    ia_store *store;
+    ia_engine **engines;
+    size_t n_engines;
+    char *names;
+    int64_t retention_s, sweep_interval_s;
+
+    pthread_mutex_t mu; /* guards runs, stopping */
+    pthread_cond_t cv;  /* signalled when a run leaves the table */
+    ia_run *runs;       /* every live run, stored or not */
+    bool stopping;
+
+    pthread_t sweeper;
+    pthread_mutex_t sweep_mu;
+    pthread_cond_t sweep_cv;
+    bool sweep_stop, sweeper_started;
+};
+
+/* ---- the run table --------------------------------------------------------- */
+
+static void table_add(ia_core *c, ia_run *r) {
+    pthread_mutex_lock(&c->mu);
+    ia_run_ref(r);
+    r->next = c->runs;
+    c->runs = r;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void table_remove(ia_core *c, ia_run *r) {
+    pthread_mutex_lock(&c->mu);
+    for (ia_run **p = &c->runs; *p; p = &(*p)->next) {
+        if (*p == r) {
+            *p = r->next;
+            r->next = NULL;
+            pthread_cond_broadcast(&c->cv);
+            pthread_mutex_unlock(&c->mu);
+            ia_run_unref(r);
+            return;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* A live, stored run with this id visible to owner, referenced; or NULL. */
+static ia_run *table_find(ia_core *c, const char *owner, const char *id) {
+    ia_run *found = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (ia_run *r = c->runs; r; r = r->next) {
+        if (r->store && strcmp(r->it.id, id) == 0 && strcmp(r->it.owner, owner) == 0) {
+            ia_run_ref(r);
+            found = r;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+/* ---- finalization ------------------------------------------------------------ */
+
+/* Sets the terminal status, emits the closing events, persists the record
+ * with its events and takes the run out of the table. Idempotent: the first
+ * caller (engine's on_done, or a cancel that stopped waiting) wins. */
+static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
+                     int64_t n_prompt, int64_t n_output) {
+    pthread_mutex_lock(&r->mu);
+    if (r->finalized) {
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    if (r->content_open) {
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, 0, status, NULL, NULL);
+        r->content_open = false;
+    }
+    ia_interaction *it = &r->it;
+    it->status = status;
+    it->updated = ia_now();
+    if (r->text.len || !it->output.n) {
+        ia_turn_free(&it->output);
+        it->output.role = IA_ROLE_MODEL;
+        if (r->text.len) ia_turn_add_text(&it->output, r->text.data, r->text.len);
+    }
+    it->has_usage = true;
+    if (n_prompt >= 0) it->usage.input = n_prompt;
+    if (n_output >= 0) it->usage.output = n_output;
+    if (status == IA_STATUS_FAILED) {
+        const char *msg = err && err->msg[0] ? err->msg : "generation failed";
+        free(it->error);
+        it->error = ia_strdup(msg);
+        r->err_code = err ? err->code : IA_EINTERNAL;
+        ia_run_emit_locked(r, IA_EV_ERROR, 0, status, msg,
+                           ia_err_wire_code(err ? err->code : IA_EINTERNAL));
+    }
+    ia_run_emit_locked(r, IA_EV_STATUS, 0, status, NULL, NULL);
+    ia_run_emit_locked(r, IA_EV_COMPLETE, 0, status, NULL, NULL);
+    if (r->store) {
+        ia_err serr = {0};
+        if (ia_store_finish(c->store, it, r->evs + r->n_persisted, r->n_evs - r->n_persisted,
+                            &serr) == 0)
+            r->n_persisted = r->n_evs;
+        else
+            ia_error("store: could not persist interaction %s: %s", it->id, serr.msg);
+    }
+    r->finalized = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    table_remove(c, r);
+}
+
+/* ---- engine callbacks (engine thread) ------------------------------------------ */
+
+typedef struct job {
+    ia_core *core;
+    ia_run *run;
+} job;
+
+static void on_start(void *ud, int64_t n_prompt) {
+    ia_run *r = ((job *)ud)->run;
+    pthread_mutex_lock(&r->mu);
+    r->it.usage.input = n_prompt;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int on_text(void *ud, const char *text, size_t len) {
+    ia_run *r = ((job *)ud)->run;
+    pthread_mutex_lock(&r->mu);
+    if (!r->finalized && len) {
+        if (!r->content_open) {
+            ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, IA_STATUS_IN_PROGRESS, "", NULL);
+            r->content_open = true;
+        }
+        ia_buf_append(&r->text, text, len);
+        char *piece = ia_strndup(text, len);
+        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, 0, IA_STATUS_IN_PROGRESS, piece, NULL);
+        free(piece);
+        r->it.usage.output++;
+    }
+    bool stop = r->finalized;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
+static void on_done(void *ud, const ia_engine_result *res) {
+    job *j = ud;
+    ia_core *c = j->core;
+    ia_run *r = j->run;
+    pthread_mutex_lock(&r->mu);
+    bool already = r->finalized;
+    pthread_mutex_unlock(&r->mu);
+    if (already) { /* a cancel or shutdown ended it while the job waited */
+        ia_run_unref(r);
+        free(j);
+        return;
+    }
+    ia_status st = IA_STATUS_COMPLETED;
+    const ia_err *err = NULL;
+    ia_err stopped = {0};
+    /* Hitting max_output_tokens still completes the interaction (as Google
+     * reports it); only an error fails it. */
+    switch (res->finish) {
+    case IA_FINISH_STOP:
+    case IA_FINISH_LENGTH: st = IA_STATUS_COMPLETED; break;
+    case IA_FINISH_CANCELLED:
+        pthread_mutex_lock(&c->mu);
+        bool stopping = c->stopping;
+        pthread_mutex_unlock(&c->mu);
+        if (stopping) {
+            st = IA_STATUS_FAILED;
+            ia_fail(&stopped, IA_EINTERNAL,
+                    "the server stopped before this interaction finished");
+            err = &stopped;
+        } else {
+            st = IA_STATUS_CANCELLED;
+        }
+        break;
+    case IA_FINISH_ERROR:
+        st = IA_STATUS_FAILED;
+        err = &res->err;
+        break;
+    }
+    finalize(c, r, st, err, res->n_prompt, res->n_output);
+    ia_run_unref(r);
+    free(j);
+}
+
+/* ---- building the conversation --------------------------------------------------- */
+
+static ia_engine *engine_for(ia_core *c, const char *model) {
+    for (size_t i = 0; i < c->n_engines; i++)
+        if (strcmp(ia_engine_name(c->engines[i]), model) == 0) return c->engines[i];
+    return NULL;
+}
+
+/* Loads the chain ending at prev_id (oldest first) into conv: each earlier
+ * turn's input and output. Also reports the chain's root id. */
+static int load_chain(ia_core *c, const char *owner, const char *prev_id, ia_conv *conv,
+                      char root[24], ia_err *err) {
+    ia_interaction *chain = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+    char own[24];
+    if (ia_id_parse(prev_id, root, own) != 0) {
+        ia_fail(err, IA_ENOTFOUND, "previous_interaction_id: interaction '%s' not found", prev_id);
+        goto done;
+    }
+    ia_run *live = table_find(c, owner, prev_id);
+    if (live) {
+        ia_run_unref(live);
+        ia_fail(err, IA_EINVALID,
+                "previous_interaction_id: interaction '%s' is still in progress; wait for it "
+                "to finish (or cancel it) before continuing the conversation",
+                prev_id);
+        goto done;
+    }
+    const char *want = prev_id;
+    int64_t now = ia_now();
+    while (want) {
+        if (n == CHAIN_MAX) {
+            ia_fail(err, IA_EINVALID, "previous_interaction_id: the chain is too long");
+            goto done;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            chain = ia_xrealloc(chain, cap * sizeof *chain);
+        }
+        ia_err gerr = {0};
+        if (ia_store_get(c->store, want, owner, now, &chain[n], &gerr) != 0) {
+            if (n == 0 || gerr.code == IA_ENOTFOUND) {
+                if (gerr.code == IA_ENOTFOUND)
+                    ia_fail(err, IA_ENOTFOUND,
+                            n == 0 ? "previous_interaction_id: interaction '%s' not found"
+                                   : "previous_interaction_id: an earlier interaction of the "
+                                     "chain ('%s') no longer exists",
+                            want);
+                else
+                    *err = gerr;
+            } else {
+                *err = gerr;
+            }
+            goto done;
+        }
+        n++;
+        if (n == 1 && chain[0].status == IA_STATUS_IN_PROGRESS) {
+            ia_fail(err, IA_EINVALID,
+                    "previous_interaction_id: interaction '%s' is still in progress", prev_id);
+            goto done;
+        }
+        want = chain[n - 1].previous_id;
+    }
+    for (size_t i = n; i-- > 0;) {
+        ia_conv_append_copy(conv, &chain[i].input);
+        if (chain[i].output.n) {
+            ia_turn *t = ia_conv_add_turn(conv, IA_ROLE_MODEL);
+            ia_turn_copy(t, &chain[i].output);
+            t->role = IA_ROLE_MODEL;
+        }
+    }
+    rc = 0;
+done:
+    for (size_t i = 0; i < n; i++) ia_interaction_free(&chain[i]);
+    free(chain);
+    return rc;
+}
+
+/* The conversation as engine messages: the system instruction first, then
+ * one message per run of same-role turns (chat templates expect roles to
+ * alternate; several user turns in a row are one user message). Text items
+ * of a message are joined by blank lines. Strings are malloc'd in *texts. */
+static ia_engine_msg *to_messages(const char *system, const ia_conv *conv, size_t *n_out,
+                                  char ***texts_out) {
+    ia_engine_msg *msgs = ia_xcalloc(conv->n + 1, sizeof *msgs);
+    char **texts = ia_xcalloc(conv->n + 1, sizeof *texts);
+    size_t n = 0;
+    if (system) {
+        texts[n] = ia_strdup(system);
+        msgs[n].role = IA_MSG_SYSTEM;
+        msgs[n].text = texts[n];
+        n++;
+    }
+    ia_buf b;
+    for (size_t i = 0; i < conv->n;) {
+        ia_role role = conv->turns[i].role;
+        ia_buf_init(&b, 0);
+        bool first = true;
+        for (; i < conv->n && conv->turns[i].role == role; i++) {
+            const ia_turn *t = &conv->turns[i];
+            for (size_t k = 0; k < t->n; k++) {
+                if (!first) ia_buf_puts(&b, "\n\n");
+                ia_buf_puts(&b, t->items[k].text ? t->items[k].text : "");
+                first = false;
+            }
+        }
+        texts[n] = ia_buf_take(&b);
+        msgs[n].role = role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER;
+        msgs[n].text = texts[n];
+        n++;
+    }
+    *n_out = n;
+    *texts_out = texts;
+    return msgs;
+}
+
+static void engine_params(const ia_gen_config *g, ia_engine_params *p) {
+    memset(p, 0, sizeof *p);
+    p->has_temperature = g->has_temperature;
+    p->temperature = g->temperature;
+    p->has_top_p = g->has_top_p;
+    p->top_p = g->top_p;
+    p->has_top_k = g->has_top_k;
+    p->top_k = g->top_k;
+    p->has_seed = g->has_seed;
+    p->seed = (uint64_t)g->seed;
+    p->max_tokens = g->has_max_output_tokens ? g->max_output_tokens : 0;
+    p->stop = (const char *const *)g->stop;
+    p->n_stop = g->n_stop;
+}
+
+/* ---- the service ----------------------------------------------------------------- */
+
+int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
+                   ia_sub **sub, ia_err *err) {
+    int rc = -1;
+    ia_conv conv = {0};
+    ia_run *r = NULL;
+    ia_engine_msg *msgs = NULL;
+    char **texts = NULL;
+    size_t n_msgs = 0;
+    char root[24] = {0}, own[24];
+
+    if (req->agent)
+        return ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
+    ia_engine *eng = req->model ? engine_for(c, req->model) : NULL;
+    if (!eng)
+        return ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s",
+                       req->model ? req->model : "", c->names);
+    if (!req->store && req->background)
+        return ia_fail(err, IA_EINVALID, "background: a background interaction must be stored "
+                                         "(store=false cannot be combined with background=true)");
+    if (req->previous_interaction_id &&
+        load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
+        goto done;
+    ia_conv_append_copy(&conv, &req->input);
+
+    if (ia_id_new(own) != 0) {
+        ia_fail(err, IA_EINTERNAL, "could not draw a random id");
+        goto done;
+    }
+    if (!root[0]) memcpy(root, own, sizeof root);
+
+    r = ia_run_new();
+    ia_interaction *it = &r->it;
+    ia_id_format(root, own, it->id);
+    it->owner = ia_strdup(owner);
+    it->model = req->model;
+    req->model = NULL;
+    it->previous_id = req->previous_interaction_id;
+    req->previous_interaction_id = NULL;
+    it->system_instruction = req->system_instruction;
+    req->system_instruction = NULL;
+    it->status = IA_STATUS_IN_PROGRESS;
+    it->created = it->updated = ia_now();
+    it->expires = it->created + c->retention_s;
+    it->background = req->background;
+    it->input = req->input;
+    memset(&req->input, 0, sizeof req->input);
+    it->output.role = IA_ROLE_MODEL;
+    r->store = req->store;
+    r->cancel_on_close = req->stream && !req->background;
+
+    pthread_mutex_lock(&r->mu);
+    ia_run_emit_locked(r, IA_EV_START, 0, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    ia_run_emit_locked(r, IA_EV_STATUS, 0, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    pthread_mutex_unlock(&r->mu);
+
+    /* Written before generation starts: a crash from here on leaves a row
+     * that the next start-up marks failed, never a silent loss. */
+    if (r->store) {
+        if (ia_store_put(c->store, it, err) != 0) goto done;
+        if (ia_store_append_events(c->store, it->id, r->evs, r->n_evs, err) != 0) {
+            ia_store_delete(c->store, it->id, owner, NULL);
+            goto done;
+        }
+        r->n_persisted = r->n_evs;
+    }
+
+    msgs = to_messages(it->system_instruction, &conv, &n_msgs, &texts);
+    ia_engine_params params;
+    engine_params(&req->gen, &params);
+    job *j = ia_xcalloc(1, sizeof *j);
+    j->core = c;
+    j->run = r;
+    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done};
+    table_add(c, r);
+    ia_run_ref(r); /* the job's */
+    if (ia_engine_submit(eng, msgs, n_msgs, &params, &cb, &r->cancel, err) != 0) {
+        ia_run_unref(r);
+        free(j);
+        table_remove(c, r);
+        /* The client is told to retry; the row it never saw goes away. */
+        if (r->store) ia_store_delete(c->store, it->id, owner, NULL);
+        goto done;
+    }
+
+    if (req->stream) {
+        *sub = ia_sub_for_run(r, 0, true);
+    } else if (req->background) {
+        pthread_mutex_lock(&r->mu);
+        ia_run_snapshot_locked(r, IA_EV_START, out);
+        pthread_mutex_unlock(&r->mu);
+    } else {
+        pthread_mutex_lock(&r->mu);
+        while (!r->finalized) pthread_cond_wait(&r->cv, &r->mu);
+        ia_status st = r->it.status;
+        /* A blocking create that failed answers with the error itself; the
+         * record is kept (failed, with its message) for a later GET. */
+        if (st == IA_STATUS_FAILED && r->it.error) {
+            ia_fail(err, r->err_code, "%s", r->it.error);
+            pthread_mutex_unlock(&r->mu);
+            goto done;
+        }
+        ia_run_snapshot_locked(r, IA_EV_COMPLETE, out);
+        pthread_mutex_unlock(&r->mu);
+    }
+    rc = 0;
+done:
+    if (texts)
+        for (size_t i = 0; i < n_msgs; i++) free(texts[i]);
+    free(texts);
+    free(msgs);
+    ia_conv_free(&conv);
+    ia_request_free(req);
+    ia_run_unref(r);
+    return rc;
+}
+
+int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *out, ia_err *err) {
+    ia_run *r = table_find(c, owner, id);
+    if (r) {
+        pthread_mutex_lock(&r->mu);
+        ia_run_snapshot_locked(r, r->finalized ? IA_EV_COMPLETE : IA_EV_START, out);
+        pthread_mutex_unlock(&r->mu);
+        ia_run_unref(r);
+        return 0;
+    }
+    if (ia_store_get(c->store, id, owner, ia_now(), out, err) != 0) {
+        if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
+        return -1;
+    }
+    return 0;
+}
+
+int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t after_seq,
+                      ia_sub **sub, ia_err *err) {
+    ia_run *r = table_find(c, owner, id);
+    if (r) {
+        *sub = ia_sub_for_run(r, after_seq, false);
+        ia_run_unref(r);
+        return 0;
+    }
+    ia_interaction it = {0};
+    if (ia_store_get(c->store, id, owner, ia_now(), &it, err) != 0) {
+        if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
+        return -1;
+    }
+    ia_event *evs = NULL;
+    size_t n = 0;
+    if (ia_store_events(c->store, id, after_seq, &evs, &n, err) != 0) {
+        ia_interaction_free(&it);
+        return -1;
+    }
+    *sub = ia_sub_for_stored(&it, evs, n);
+    return 0;
+}
+
+/* Asks the engine to stop r and waits a little for it; if the engine is busy
+ * elsewhere (the job still queued), ends the run here — its later on_done
+ * finds it finalized and only lets go of it. */
+static void cancel_run(ia_core *c, ia_run *r) {
+    atomic_store(&r->cancel, true);
+    pthread_mutex_lock(&r->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CANCEL_GRACE_MS / 1000;
+    while (!r->finalized)
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
+    bool done = r->finalized;
+    int64_t n_out = r->it.usage.output;
+    pthread_mutex_unlock(&r->mu);
+    if (!done) finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
+}
+
+int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
+                   ia_err *err) {
+    ia_run *r = table_find(c, owner, id);
+    if (r) {
+        cancel_run(c, r);
+        pthread_mutex_lock(&r->mu);
+        ia_run_snapshot_locked(r, IA_EV_COMPLETE, out);
+        pthread_mutex_unlock(&r->mu);
+        ia_run_unref(r);
+        return 0;
+    }
+    return ia_core_get(c, owner, id, out, err);
+}
+
+int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err) {
+    ia_run *r = table_find(c, owner, id);
+    if (r) {
+        cancel_run(c, r);
+        ia_run_unref(r);
+    }
+    if (ia_store_delete(c->store, id, owner, err) != 0) {
+        if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
+        return -1;
+    }
+    return 0;
+}
+
+const char *ia_core_model_names(const ia_core *c) { return c->names; }
+
+/* ---- retention --------------------------------------------------------------------- */
+
+static void *sweeper_main(void *arg) {
+    ia_core *c = arg;
+    pthread_mutex_lock(&c->sweep_mu);
+    while (!c->sweep_stop) {
+        pthread_mutex_unlock(&c->sweep_mu);
+        ia_err err = {0};
+        int n = ia_store_sweep(c->store, ia_now(), &err);
+        if (n > 0) ia_info("retention: deleted %d expired interaction(s)", n);
+        if (n < 0) ia_warn("retention: sweep failed: %s", err.msg);
+        pthread_mutex_lock(&c->sweep_mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += c->sweep_interval_s;
+        while (!c->sweep_stop)
+            if (pthread_cond_timedwait(&c->sweep_cv, &c->sweep_mu, &until) == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&c->sweep_mu);
+    return NULL;
+}
+
+ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
+    ia_core *c = ia_xcalloc(1, sizeof *c);
+    c->store = opts->store;
+    c->n_engines = opts->n_engines;
+    c->engines = ia_xcalloc(opts->n_engines ? opts->n_engines : 1, sizeof *c->engines);
+    ia_buf names;
+    ia_buf_init(&names, 0);
+    for (size_t i = 0; i < opts->n_engines; i++) {
+        c->engines[i] = opts->engines[i];
+        ia_buf_printf(&names, "%s%s", i ? ", " : "", ia_engine_name(opts->engines[i]));
+    }
+    c->names = ia_buf_take(&names);
+    if (!c->names) c->names = ia_strdup("");
+    c->retention_s = opts->retention_s > 0 ? opts->retention_s : 55 * 86400;
+    c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    pthread_mutex_init(&c->sweep_mu, NULL);
+    pthread_cond_init(&c->sweep_cv, NULL);
+
+    int n = ia_store_recover(c->store, ia_now(),
+                             "the server stopped before this interaction finished (crash or "
+                             "restart); it was not resumed",
+                             err);
+    if (n < 0) {
+        ia_core_free(c);
+        return NULL;
+    }
+    if (n > 0) ia_warn("recovery: %d interaction(s) left in progress by a previous run marked failed", n);
+    if (pthread_create(&c->sweeper, NULL, sweeper_main, c) != 0) {
+        ia_fail(err, IA_EINTERNAL, "could not start the retention sweeper");
+        ia_core_free(c);
+        return NULL;
+    }
+    c->sweeper_started = true;
+    return c;
+}
+
+void ia_core_free(ia_core *c) {
+    if (!c) return;
+    if (c->sweeper_started) {
+        pthread_mutex_lock(&c->sweep_mu);
+        c->sweep_stop = true;
+        pthread_cond_broadcast(&c->sweep_cv);
+        pthread_mutex_unlock(&c->sweep_mu);
+        pthread_join(c->sweeper, NULL);
+    }
+    /* Every run still going ends as failed ("server stopped"): on_done sees
+     * `stopping`; one stuck behind a busy engine is ended here. */
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    for (ia_run *r = c->runs; r; r = r->next) atomic_store(&r->cancel, true);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    while (c->runs)
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &until) == ETIMEDOUT) break;
+    while (c->runs) {
+        ia_run *r = c->runs;
+        ia_run_ref(r);
+        pthread_mutex_unlock(&c->mu);
+        ia_err stopped;
+        ia_fail(&stopped, IA_EINTERNAL, "the server stopped before this interaction finished");
+        finalize(c, r, IA_STATUS_FAILED, &stopped, -1, -1);
+        ia_run_unref(r);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->sweep_mu);
+    pthread_cond_destroy(&c->sweep_cv);
+    free(c->engines);
+    free(c->names);
+    free(c);
+}

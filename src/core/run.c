@@ -1,0 +1,186 @@
+/* run: the in-memory state of one interaction being generated — its event
+ * log and the subscriptions that read it (contract in run.h and, for
+ * ia_sub_*, core.h). A subscription is either live (a reference on a run,
+ * reading its log by seq and sleeping on its condvar) or stored (events
+ * loaded from the store for an interaction that has ended). Both yield the
+ * same events, so a client cannot tell a replay from a live stream. */
+#include "core/run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ia_sub {
+    ia_run *run;          /* live: a reference; NULL for stored */
+    int64_t next_seq;     /* live: next seq to hand out */
+    bool owner;           /* closing early cancels the run */
+    ia_interaction stored; /* stored: the interaction, for snapshots */
+    ia_event *evs;        /* stored: the events left to replay */
+    size_t n, pos;
+    char id[IA_ID_MAX];
+};
+
+ia_run *ia_run_new(void) {
+    ia_run *r = ia_xcalloc(1, sizeof *r);
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->cancel, false);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    ia_buf_init(&r->text, 0);
+    return r;
+}
+
+void ia_run_ref(ia_run *r) { atomic_fetch_add(&r->refs, 1); }
+
+void ia_run_unref(ia_run *r) {
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+    ia_interaction_free(&r->it);
+    ia_buf_free(&r->text);
+    ia_events_free(r->evs, r->n_evs);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
+int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status status,
+                           const char *text, const char *code) {
+    if (r->n_evs == r->cap_evs) {
+        r->cap_evs = r->cap_evs ? r->cap_evs * 2 : 16;
+        r->evs = ia_xrealloc(r->evs, r->cap_evs * sizeof *r->evs);
+    }
+    ia_event *e = &r->evs[r->n_evs];
+    memset(e, 0, sizeof *e);
+    e->seq = (int64_t)++r->n_evs;
+    e->kind = kind;
+    e->index = index;
+    e->status = status;
+    e->ckind = IA_CONTENT_TEXT;
+    e->text = ia_strdup(text);
+    e->code = ia_strdup(code);
+    pthread_cond_broadcast(&r->cv);
+    return e->seq;
+}
+
+void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out) {
+    ia_interaction_copy(out, &r->it);
+    if (kind == IA_EV_START) {
+        out->status = IA_STATUS_IN_PROGRESS;
+        out->has_usage = false;
+        ia_turn_free(&out->output);
+        out->output.role = IA_ROLE_MODEL;
+    }
+}
+
+static void event_copy(ia_event *dst, const ia_event *src) {
+    *dst = *src;
+    dst->text = ia_strdup(src->text);
+    dst->code = ia_strdup(src->code);
+}
+
+ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner) {
+    ia_sub *s = ia_xcalloc(1, sizeof *s);
+    ia_run_ref(r);
+    s->run = r;
+    s->next_seq = after_seq < 0 ? 1 : after_seq + 1;
+    s->owner = owner;
+    snprintf(s->id, sizeof s->id, "%s", r->it.id);
+    return s;
+}
+
+ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n) {
+    ia_sub *s = ia_xcalloc(1, sizeof *s);
+    s->stored = *it;
+    memset(it, 0, sizeof *it);
+    s->evs = evs;
+    s->n = n;
+    snprintf(s->id, sizeof s->id, "%s", s->stored.id);
+    return s;
+}
+
+const char *ia_sub_id(const ia_sub *s) { return s->id; }
+
+/* Fills snap for an event: the whole interaction for START and COMPLETE,
+ * only its id, model and status for the rest (enough for every encoder). */
+static void light_snapshot(const ia_interaction *it, ia_interaction *snap) {
+    memset(snap, 0, sizeof *snap);
+    snprintf(snap->id, sizeof snap->id, "%s", it->id);
+    snap->model = ia_strdup(it->model);
+    snap->status = it->status;
+    snap->created = it->created;
+    snap->updated = it->updated;
+}
+
+static void deadline_in(struct timespec *ts, int ms) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
+    memset(ev, 0, sizeof *ev);
+    memset(snap, 0, sizeof *snap);
+    if (!s->run) {
+        if (s->pos >= s->n) return -1;
+        const ia_event *src = &s->evs[s->pos++];
+        event_copy(ev, src);
+        if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE) {
+            ia_interaction_copy(snap, &s->stored);
+            if (src->kind == IA_EV_START) {
+                snap->status = IA_STATUS_IN_PROGRESS;
+                snap->has_usage = false;
+                ia_turn_free(&snap->output);
+            }
+        } else {
+            light_snapshot(&s->stored, snap);
+        }
+        return 1;
+    }
+    ia_run *r = s->run;
+    pthread_mutex_lock(&r->mu);
+    struct timespec until;
+    deadline_in(&until, timeout_ms < 0 ? 0 : timeout_ms);
+    while ((size_t)s->next_seq > r->n_evs && !r->finalized) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
+    }
+    int rc;
+    if ((size_t)s->next_seq <= r->n_evs) {
+        const ia_event *src = &r->evs[s->next_seq - 1];
+        event_copy(ev, src);
+        if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE)
+            ia_run_snapshot_locked(r, src->kind, snap);
+        else
+            light_snapshot(&r->it, snap);
+        s->next_seq++;
+        rc = 1;
+    } else {
+        rc = r->finalized ? -1 : 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+void ia_sub_close(ia_sub *s) {
+    if (!s) return;
+    if (s->run) {
+        ia_run *r = s->run;
+        if (s->owner) {
+            pthread_mutex_lock(&r->mu);
+            bool early = !r->finalized && r->cancel_on_close;
+            pthread_mutex_unlock(&r->mu);
+            /* The client of a plain streaming create left: nobody will read
+             * the rest, so stop generating (a background run goes on). */
+            if (early) atomic_store(&r->cancel, true);
+        }
+        ia_run_unref(r);
+    } else {
+        ia_interaction_free(&s->stored);
+        ia_events_free(s->evs, s->n);
+    }
+    free(s);
+}

@@ -1,0 +1,59 @@
+/* run: one interaction being generated, and the subscriptions that read it.
+ * Internal to src/core/ (core.c is its only user besides run.c).
+ *
+ * A run holds the interaction as it is being built and the whole log of its
+ * events in memory (seq 1..n, dense). Every consumer reads that one log: the
+ * blocking create waits for `finalized`, a streaming client or a resumed one
+ * reads events by seq, the store gets the log when the run ends. The engine
+ * thread appends; HTTP threads read; one mutex + condvar per run.
+ *
+ * Lifetime: reference counted (atomic). The core's table holds one reference
+ * while the run is live, the engine job holds one until its on_done, and each
+ * subscription holds one; the last release frees the run. */
+#ifndef IA_CORE_RUN_H
+#define IA_CORE_RUN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/core.h"
+#include "lib/util.h"
+
+typedef struct ia_run {
+    atomic_int refs;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ia_interaction it;  /* status, usage, output are final once finalized */
+    ia_buf text;        /* the output text generated so far */
+    ia_event *evs;      /* evs[i].seq == i + 1 */
+    size_t n_evs, cap_evs;
+    size_t n_persisted; /* events already in the store */
+    bool store;         /* persisted (store=true) and visible to GET */
+    bool content_open;  /* a content.start was sent without its stop */
+    bool finalized;     /* terminal status reached; no more events */
+    ia_errcode err_code; /* why it failed, when it did */
+    bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
+    atomic_bool cancel; /* read by the engine every token */
+    struct ia_run *next; /* in the core's table */
+} ia_run;
+
+ia_run *ia_run_new(void);
+void ia_run_ref(ia_run *r);
+void ia_run_unref(ia_run *r);
+
+/* Appends an event under r->mu (the caller holds it) and wakes readers.
+ * text and code are copied. Returns the event's seq. */
+int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status status,
+                           const char *text, const char *code);
+
+/* A snapshot of the interaction as the event `kind` describes it, under
+ * r->mu: START → in_progress with no outputs and no usage; otherwise the
+ * current state (outputs filled from the text once finalized). */
+void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
+
+/* Subscriptions over a live run, or over events loaded from the store. */
+ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);
+ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n); /* takes both */
+
+#endif
