@@ -98,11 +98,12 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     ia_interaction *it = &r->it;
     it->status = status;
     it->updated = ia_now();
-    if (r->text.len || !it->output.n) {
-        ia_turn_free(&it->output);
-        it->output.role = IA_ROLE_MODEL;
-        if (r->text.len) ia_turn_add_text(&it->output, r->text.data, r->text.len);
-    }
+    /* A completed turn always carries one text output, even an empty one
+     * (a model may end at once): clients read `outputs[-1].text`. */
+    ia_turn_free(&it->output);
+    it->output.role = IA_ROLE_MODEL;
+    if (r->text.len || status == IA_STATUS_COMPLETED)
+        ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
     if (n_output >= 0) it->usage.output = n_output;
