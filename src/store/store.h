@@ -8,7 +8,11 @@
  * Visibility: an interaction is visible to `owner` only (the hex SHA-256 of
  * the caller's API key, "" when auth is off). A row of another owner, or one
  * whose expiry has passed, is reported exactly like a missing row
- * (IA_ENOTFOUND), so ids never leak across keys. */
+ * (IA_ENOTFOUND), so ids never leak across keys. An expires of 0 means the
+ * row never expires.
+ *
+ * Errors: every failure of the database itself is IA_EINTERNAL with SQLite's
+ * message; nothing here aborts. */
 #ifndef IA_STORE_STORE_H
 #define IA_STORE_STORE_H
 
@@ -22,7 +26,8 @@ typedef struct ia_store ia_store;
 ia_store *ia_store_open(const char *path, ia_err *err);
 void ia_store_close(ia_store *s); /* NULL is a no-op */
 
-/* Inserts or replaces the interaction row (not its events). */
+/* Inserts or replaces the interaction row (not its events; replacing a row
+ * keeps its event log). it->owner NULL is stored as "". */
 int ia_store_put(ia_store *s, const ia_interaction *it, ia_err *err);
 
 /* Replaces the row and appends evs[0..n) to its event log in one
@@ -30,15 +35,26 @@ int ia_store_put(ia_store *s, const ia_interaction *it, ia_err *err);
 int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n,
                     ia_err *err);
 
-/* Appends events only (for long runs flushed while in progress). */
+/* Appends events only (for long runs flushed while in progress), in one
+ * transaction. The interaction row must already exist (put it first): events
+ * belong to a row and go with it on delete and sweep. An event's seq is kept
+ * as given; a seq <= 0 means "the next free one" (max stored seq + 1). A seq
+ * already stored for id is an error (IA_EINTERNAL), and nothing of the batch
+ * is written. The same rules hold for the events of ia_store_finish. */
 int ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n,
                            ia_err *err);
 
-/* Loads one interaction visible to owner at time now. IA_ENOTFOUND if none. */
+/* The highest stored seq of id's events into *out (0 when none). */
+int ia_store_last_seq(ia_store *s, const char *id, int64_t *out, ia_err *err);
+
+/* Loads one interaction visible to owner at time now. IA_ENOTFOUND if none.
+ * *out is overwritten (zeroed first); on success free it with
+ * ia_interaction_free, on failure it holds nothing. */
 int ia_store_get(ia_store *s, const char *id, const char *owner, int64_t now,
                  ia_interaction *out, ia_err *err);
 
-/* Deletes it and its events. IA_ENOTFOUND if not visible to owner. */
+/* Deletes it and its events. IA_ENOTFOUND if not visible to owner (an
+ * expired row counts as missing, judged at the current time). */
 int ia_store_delete(ia_store *s, const char *id, const char *owner, ia_err *err);
 
 /* The events of id with seq > after_seq, in order. *out is malloc'd (free
@@ -47,8 +63,10 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
                     ia_err *err);
 
 /* After a restart: every row still in_progress gets status failed, the given
- * error message, updated = now, and a terminal error + status event appended
- * to its log so a resumed stream ends. Returns how many rows, or -1. */
+ * error message, updated = now, and two events appended after its last seq:
+ * IA_EV_ERROR (text = message, code = "internal") then IA_EV_STATUS (status
+ * failed), so a resumed stream ends. One transaction. Returns how many rows,
+ * or -1. */
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
@@ -60,10 +78,18 @@ int ia_store_meta_get(ia_store *s, const char *key, char **out, ia_err *err);
 int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *err);
 
 /* The storage codec (store/codec.c): the conversation as a neutral JSON text
- * (not the wire format). Used by the store; exposed for tests. */
+ * (not the wire format). Used by the store; exposed for tests.
+ *   conv: {"turns":[turn...]}   turn: {"role":"user"|"model","items":[item...]}
+ *   item: {"kind":"text","text":"..."}  (later kinds: a new "kind", own keys)
+ * Encoders return malloc'd text, or NULL when something cannot be encoded
+ * (text that is not valid UTF-8). Decoders overwrite *out (zeroed first) and
+ * return 0, or -1 on malformed input or an unknown kind, leaving *out empty. */
 char *ia_codec_conv_encode(const ia_conv *c);            /* malloc'd */
 int ia_codec_conv_decode(const char *json, ia_conv *out); /* 0 / -1 */
 char *ia_codec_turn_encode(const ia_turn *t);
 int ia_codec_turn_decode(const char *json, ia_turn *out);
+/* Stable stored names of content kinds ("text"); NULL / -1 when unknown. */
+const char *ia_codec_content_kind_name(ia_content_kind k);
+int ia_codec_content_kind_parse(const char *s);
 
 #endif

@@ -1,0 +1,193 @@
+/* codec: the storage form of a conversation and of a turn, as neutral JSON.
+ *
+ * This is what the store keeps in the interactions.input / .output columns.
+ * It is deliberately NOT the wire format: the wire has two dialects (legacy
+ * `outputs`, steps `steps`) that api/ encodes from core types, while a stored
+ * row must stay readable by every later build whichever dialect made it. The
+ * shape is
+ *
+ *     conv: {"turns":[<turn>, ...]}
+ *     turn: {"role":"user"|"model","items":[<item>, ...]}
+ *     item: {"kind":"text","text":"..."}
+ *
+ * Every item names its kind, and each kind owns its own keys, so a later
+ * content kind (function_call, thought, image, ...) is a new "kind" value with
+ * new keys: old rows stay valid and no schema migration is needed. Decoding
+ * ignores keys it does not know on a kind it knows (a newer build may have
+ * added optional ones) but refuses a kind it does not know, because silently
+ * dropping content from a conversation would corrupt the chain rebuilt from
+ * it. Malformed input of any shape gives -1, never a crash. */
+#include "store/store.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+/* ---- kind names ---------------------------------------------------------- */
+
+static const char *role_name(ia_role r) { return r == IA_ROLE_MODEL ? "model" : "user"; }
+
+static int role_parse(const char *s, ia_role *out) {
+    if (strcmp(s, "user") == 0) { *out = IA_ROLE_USER; return 0; }
+    if (strcmp(s, "model") == 0) { *out = IA_ROLE_MODEL; return 0; }
+    return -1;
+}
+
+/* Stable names for stored content kinds: the store never persists enum
+ * numbers, so reordering the enum cannot reinterpret old rows. */
+const char *ia_codec_content_kind_name(ia_content_kind k) {
+    switch (k) {
+    case IA_CONTENT_TEXT: return "text";
+    }
+    return NULL;
+}
+
+int ia_codec_content_kind_parse(const char *s) {
+    if (!s) return -1;
+    if (strcmp(s, "text") == 0) return IA_CONTENT_TEXT;
+    return -1;
+}
+
+/* ---- encode -------------------------------------------------------------- */
+
+/* Builds the JSON object of one turn; NULL when an item cannot be encoded
+ * (e.g. text that is not valid UTF-8, which jansson refuses). */
+static json_t *turn_to_json(const ia_turn *t) {
+    json_t *items = json_array();
+    json_t *obj = json_object();
+    if (!items || !obj) goto fail;
+    for (size_t i = 0; i < t->n; i++) {
+        const ia_content *c = &t->items[i];
+        const char *kind = ia_codec_content_kind_name(c->kind);
+        if (!kind) goto fail;
+        json_t *item = json_object();
+        if (!item || json_array_append_new(items, item) != 0) goto fail;
+        if (json_object_set_new(item, "kind", json_string(kind)) != 0) goto fail;
+        switch (c->kind) {
+        case IA_CONTENT_TEXT: {
+            const char *txt = c->text ? c->text : "";
+            json_t *s = json_stringn(txt, strlen(txt));
+            if (!s || json_object_set_new(item, "text", s) != 0) goto fail;
+            break;
+        }
+        }
+    }
+    if (json_object_set_new(obj, "role", json_string(role_name(t->role))) != 0) goto fail;
+    if (json_object_set_new(obj, "items", items) != 0) { items = NULL; goto fail; }
+    return obj;
+fail:
+    json_decref(items);
+    json_decref(obj);
+    return NULL;
+}
+
+/* Compact UTF-8 text of j (consumed); NULL on failure. json_dumps allocates
+ * with malloc (jansson's default allocator), so callers free() the result. */
+static char *dump_and_release(json_t *j) {
+    if (!j) return NULL;
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    return s;
+}
+
+char *ia_codec_turn_encode(const ia_turn *t) {
+    if (!t) return NULL;
+    return dump_and_release(turn_to_json(t));
+}
+
+char *ia_codec_conv_encode(const ia_conv *c) {
+    if (!c) return NULL;
+    json_t *turns = json_array();
+    json_t *root = json_object();
+    if (!turns || !root) goto fail;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *t = turn_to_json(&c->turns[i]);
+        if (!t || json_array_append_new(turns, t) != 0) goto fail;
+    }
+    if (json_object_set_new(root, "turns", turns) != 0) { turns = NULL; goto fail; }
+    return dump_and_release(root);
+fail:
+    json_decref(turns);
+    json_decref(root);
+    return NULL;
+}
+
+/* ---- decode -------------------------------------------------------------- */
+
+/* Fills t (zeroed by the caller) from a turn object; -1 on any malformation,
+ * leaving whatever was added for the caller to free. */
+static int turn_from_json(json_t *obj, ia_turn *t) {
+    if (!json_is_object(obj)) return -1;
+    json_t *role = json_object_get(obj, "role");
+    json_t *items = json_object_get(obj, "items");
+    if (!json_is_string(role) || role_parse(json_string_value(role), &t->role) != 0) return -1;
+    /* A turn with no items may omit the key: nothing is lost either way. */
+    if (items && !json_is_array(items)) return -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        if (!json_is_object(item)) return -1;
+        json_t *kind = json_object_get(item, "kind");
+        if (!json_is_string(kind)) return -1;
+        int k = ia_codec_content_kind_parse(json_string_value(kind));
+        if (k < 0) return -1;
+        switch ((ia_content_kind)k) {
+        case IA_CONTENT_TEXT: {
+            json_t *text = json_object_get(item, "text");
+            if (!json_is_string(text)) return -1;
+            ia_turn_add_text(t, json_string_value(text), json_string_length(text));
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* Parses text into a JSON object; NULL when it is not one. \u0000 inside
+ * strings is refused (jansson's default) since our texts are C strings. */
+static json_t *parse_object(const char *text) {
+    if (!text) return NULL;
+    json_error_t jerr;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+int ia_codec_turn_decode(const char *json, ia_turn *out) {
+    if (!out) return -1;
+    memset(out, 0, sizeof *out);
+    json_t *j = parse_object(json);
+    if (!j) return -1;
+    int rc = turn_from_json(j, out);
+    json_decref(j);
+    if (rc != 0) ia_turn_free(out);
+    return rc;
+}
+
+int ia_codec_conv_decode(const char *json, ia_conv *out) {
+    if (!out) return -1;
+    memset(out, 0, sizeof *out);
+    json_t *j = parse_object(json);
+    if (!j) return -1;
+    int rc = -1;
+    json_t *turns = json_object_get(j, "turns");
+    if (!json_is_array(turns)) goto done;
+    size_t i;
+    json_t *tj;
+    json_array_foreach(turns, i, tj) {
+        if (!json_is_object(tj)) goto done;
+        json_t *role = json_object_get(tj, "role");
+        ia_role r;
+        if (!json_is_string(role) || role_parse(json_string_value(role), &r) != 0) goto done;
+        ia_turn *t = ia_conv_add_turn(out, r);
+        if (turn_from_json(tj, t) != 0) goto done;
+    }
+    rc = 0;
+done:
+    json_decref(j);
+    if (rc != 0) ia_conv_free(out);
+    return rc;
+}
