@@ -1,9 +1,9 @@
 /* test_store: the SQLite store and the storage codec against a real database
  * file under ia_test_tmpdir() — every field round-trips, owners and expiry
  * hide rows exactly like missing ones, finish lands row and events together,
- * recovery after an unfinished run (a real crash: a child process writes and
- * dies by SIGKILL, the parent reopens the file) leaves a failed row with terminal events, and concurrent
- * writers do not corrupt each other. */
+ * recovery after an unfinished run (a real crash: a child process writes
+ * and dies by SIGKILL, the parent reopens the file) leaves a failed row with
+ * terminal events, and concurrent writers do not corrupt each other. */
 #include "unit.h"
 
 #include <pthread.h>
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "lib/util.h"
 #include "store/store.h"
@@ -399,10 +401,12 @@ IA_TEST(store_refuses_newer_schema) {
     IA_CHECK(s);
     IA_CHECK(ia_store_meta_put(s, "x", "y", &err) == 0);
     ia_store_close(s);
-    /* Bump user_version behind the store's back through a second open. */
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'PRAGMA user_version = 99' 2>/dev/null", path);
-    if (system(cmd) != 0) return; /* no sqlite3 shell: nothing to check with */
+    /* Bump user_version behind the store's back, as a newer build would. */
+    sqlite3 *db = NULL;
+    int bumped = sqlite3_open(path, &db) == SQLITE_OK &&
+                 sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    IA_CHECK(bumped);
     ia_err e = {0};
     s = ia_store_open(path, &e);
     ia_store_close(s);
