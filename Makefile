@@ -69,6 +69,9 @@ $(BUILD)/unit_tests: $(UNIT_O) $(LIB_O)
 $(BUILD)/mkdemo: $(OBJ)/tools/mkdemo.o
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bare_decode: $(OBJ)/bench/bare_decode.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
 # The demo model: random weights from a fixed seed, written at build time.
 build/demo.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size demo
@@ -77,6 +80,12 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p data
 	./build/interactd serve $(if $(MODEL),--model $(or $(NAME),$(basename $(notdir $(MODEL))))=$(MODEL)) $(ARGS)
+
+# Sanitizer runs: leaks are errors, except inside the prebuilt llama.cpp
+# libraries (tests/lsan.supp says why).
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
+export LSAN_OPTIONS ?= suppressions=$(ROOT)/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
 unit: all
 	$(BUILD)/unit_tests
@@ -91,7 +100,7 @@ test: deps
 	@echo "=== again under AddressSanitizer + UBSan ==="
 	@$(MAKE) --no-print-directory SAN=1 check
 
-bench: all
+bench: all $(BUILD)/bare_decode
 	bench/run.sh
 
 clean:
