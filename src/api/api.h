@@ -24,35 +24,84 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
 
 /* Decodes a create body. On success *out is filled (free with
  * ia_request_free); store defaults to true, stream/background to false.
- * Errors (IA_EINVALID unless said): malformed JSON; a non-object body; a
- * field of the wrong type ("generation_config.temperature: expected a
- * number"); an unknown field; neither or both of model/agent; agent (not
- * served yet: IA_EUNIMPLEMENTED); an empty input; store=false with
- * background=true; features of later issues — tools, response_format,
- * response_mime_type, response_modalities, agent_config, thinking_level,
- * thinking_summaries, tool_choice, speech_config, image_config, non-text
- * content — are IA_EUNIMPLEMENTED naming the field. */
+ * On failure *out is left empty (ia_request_free on it is harmless).
+ * Every message starts with the field path; the first error in the body's
+ * key order wins. Errors (IA_EINVALID unless said):
+ * - malformed JSON ("malformed JSON at line L, column C: ..."), duplicate
+ *   keys, a non-object body;
+ * - a field of the wrong type ("generation_config.temperature: expected a
+ *   number"); integers are fine where a number is expected; an integer
+ *   field takes 100 or 100.0 but not 1.5; a range error ("...: must be
+ *   between 0 and 2"; top_p 0..1; top_k, max_output_tokens >= 1;
+ *   stop_sequences at most 16, none empty);
+ * - an unknown field, top level or nested ("unknown field
+ *   'generation_config.foo'", "unknown field 'input[0].x'");
+ * - neither or both of model/agent; agent alone is IA_EUNIMPLEMENTED
+ *   ("agent: agents are not served yet");
+ * - input missing or empty ("", [], or turns with no content at all); a list
+ *   mixing turns and content objects; a turn role other than user/model;
+ *   a content type that is not an API type ("input[0]: unknown content type
+ *   'x'"); a known non-text one is IA_EUNIMPLEMENTED ("input[1].content[0]:
+ *   content type 'image' is not supported yet");
+ * - store=false with background=true;
+ * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
+ *   this server": a non-empty tools array (an empty one is accepted),
+ *   response_format, response_mime_type other than "text/plain",
+ *   response_modalities other than "text", agent_config, webhook_config,
+ *   generation_config.thinking_level / thinking_summaries / tool_choice /
+ *   speech_config / image_config.
+ * Accepted leniently: a JSON null for any optional field means "not set";
+ * a turn without role is a user turn; a turn's content may be one Content
+ * object; a text Content's `annotations` (outputs replayed as history) are
+ * ignored; service_tier ('flex'|'standard'|'priority') is checked and
+ * ignored (one local tier) and is not echoed. input normalizes to turns: a
+ * string, one Content or a list of Content become one user turn. */
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err);
 
-/* The Interaction resource as JSON. include_input adds `input` (this turn's
- * normalized input, as a list of turns). Keys follow the rules of the spec:
- * `outputs` is present iff the status is not in_progress; `usage` iff
- * it->has_usage; `previous_interaction_id` and `system_instruction` iff set. */
+/* The Interaction resource as JSON (compact, keys in a fixed order):
+ * id, object:"interaction", status, created, updated (RFC 3339), model,
+ * role:"model", outputs, usage, previous_interaction_id, system_instruction,
+ * input, error. include_input adds `input` (this turn's normalized input, as
+ * a list of turns {role, content:[{type:"text",text}]}). `outputs` is present
+ * iff the status is not in_progress; `usage` iff it->has_usage (total_tokens
+ * = input + output + thought; input_tokens_by_modality is [{modality:"text"}]);
+ * `previous_interaction_id` and `system_instruction` iff set.
+ * Our extension: a failed interaction carries `error: {message, code:
+ * "internal"}` (message = it->error); Google documents nothing there and the
+ * SDK passes unknown keys through. Returns NULL for IA_DIALECT_STEPS. */
 char *ia_api_encode_interaction(const ia_interaction *it, bool include_input, ia_dialect d);
 
-/* One SSE frame, "event: <type>\ndata: <compact JSON>\n\n", for ev.
- * snapshot is the interaction the event belongs to: START encodes it as the
- * running interaction (in_progress, no outputs, no usage); COMPLETE encodes it
- * with its final status and usage and without outputs. */
+/* One SSE frame, "event: <type>\ndata: <compact JSON>\n\n", for ev; the JSON
+ * ends with "event_id" (ia_api_event_id(interaction_id, ev->seq)) and
+ * "event_type". Payloads (legacy):
+ *   START          {"interaction": snapshot as it began: status in_progress,
+ *                   updated = created, no outputs/usage/error}
+ *   STATUS         {"interaction_id", "status": ev->status}
+ *   CONTENT_START  {"index", "content": {"type":"text","text":""}}
+ *   CONTENT_DELTA  {"index", "delta": {"type":"text","text": ev->text}}
+ *   CONTENT_STOP   {"index"}
+ *   COMPLETE       {"interaction": snapshot with its final status, usage (and
+ *                   error if failed), WITHOUT outputs}
+ *   ERROR          {"error": {"code": ev->code or "internal", "message": ev->text}}
+ * snapshot is needed only for START and COMPLETE (NULL otherwise is fine);
+ * ia_api_encode_frame takes the interaction id separately for that reason
+ * (e.g. from ia_sub_id), while ia_api_encode_event reads it from
+ * snapshot->id and so needs a snapshot for every event. Returns NULL for
+ * IA_DIALECT_STEPS (not encoded yet) or a missing id/snapshot. */
 char *ia_api_encode_event(const ia_interaction *snapshot, const ia_event *ev, ia_dialect d);
+char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snapshot,
+                          const ia_event *ev, ia_dialect d);
 /* The stream terminator frame ("event: done\ndata: [DONE]\n\n"). */
 const char *ia_api_sse_done(void);
 
 /* {"error": {"message": ..., "code": ...}} */
 char *ia_api_encode_error(const ia_err *err);
 
-/* event_id on the wire for (interaction id, seq), and back. parse returns the
- * seq, or -1 when the string is not one of ours for that interaction. */
+/* event_id on the wire for (interaction id, seq), and back:
+ * "evt_" + first 16 hex digits of SHA-256(interaction id) + "_" + seq in
+ * decimal, e.g. "evt_9f86d081884c7d65_12". Unique across interactions;
+ * parse returns the seq (>= 1), or -1 when the string is not one of ours for
+ * that interaction (malformed, or another interaction's id). */
 char *ia_api_event_id(const char *interaction_id, int64_t seq);
 int64_t ia_api_parse_event_id(const char *interaction_id, const char *event_id);
 

@@ -1,0 +1,439 @@
+/* decode: the create request (POST /interactions) from wire JSON into an
+ * ia_request. This is where a client's mistakes are caught and named: every
+ * message starts with the field path ("generation_config.temperature:
+ * expected a number", "input[1].content[0]: content type 'image' is not
+ * supported yet"), unknown fields are refused rather than ignored, and the
+ * features of later issues answer IA_EUNIMPLEMENTED naming themselves, so a
+ * client never gets a silent ignore. Validation walks the object in the
+ * client's key order and stops at the first error, so the answer is
+ * deterministic for a given body. */
+#include "api/api.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* Paths are short ("input[12].content[3]"); a fixed buffer keeps them simple. */
+#define PATH_MAX_LEN 160
+#define MAX_STOP_SEQUENCES 16
+
+/* Content types of the Interactions API that later issues serve: naming one
+ * is IA_EUNIMPLEMENTED; any other type string is a client error. */
+static const char *const known_content_types[] = {
+    "image", "audio", "video", "document", "thought",
+    "function_call", "function_result",
+    "code_execution_call", "code_execution_result",
+    "url_context_call", "url_context_result",
+    "google_search_call", "google_search_result",
+    "google_maps_call", "google_maps_result",
+    "mcp_server_tool_call", "mcp_server_tool_result",
+    "file_search_call", "file_search_result",
+};
+
+/* Formats a field path; a pathological key is cut short, which only
+ * shortens the message that names it. */
+__attribute__((format(printf, 2, 3))) static void mkpath(char p[PATH_MAX_LEN], const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p, PATH_MAX_LEN, fmt, ap);
+    va_end(ap);
+}
+
+static bool is_known_content_type(const char *t) {
+    for (size_t i = 0; i < sizeof known_content_types / sizeof *known_content_types; i++)
+        if (strcmp(t, known_content_types[i]) == 0) return true;
+    return false;
+}
+
+static int unimplemented(ia_err *err, const char *path) {
+    return ia_fail(err, IA_EUNIMPLEMENTED, "%s: not supported yet by this server", path);
+}
+
+static int unknown_field(ia_err *err, const char *path) {
+    return ia_fail(err, IA_EINVALID, "unknown field '%s'", path);
+}
+
+/* ---- typed getters: each names the path in its error ---------------------- */
+
+static int get_string(json_t *v, const char *path, const char **out, ia_err *err) {
+    if (!json_is_string(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string", path);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_bool(json_t *v, const char *path, bool *out, ia_err *err) {
+    if (!json_is_boolean(v)) return ia_fail(err, IA_EINVALID, "%s: expected a boolean", path);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* Integers are numbers too: `"temperature": 1` is fine. */
+static int get_number(json_t *v, const char *path, double *out, ia_err *err) {
+    if (!json_is_number(v)) return ia_fail(err, IA_EINVALID, "%s: expected a number", path);
+    *out = json_number_value(v);
+    return 0;
+}
+
+/* An integer field takes a JSON integer, or a real with no fraction (Python's
+ * json writes 100.0 for a float the user meant as 100); 1.5 is an error. */
+static int get_int(json_t *v, const char *path, int64_t *out, ia_err *err) {
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
+            *out = (int64_t)d;
+            return 0;
+        }
+    }
+    return ia_fail(err, IA_EINVALID, "%s: expected an integer", path);
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+/* One Content object at path, appended to turn. */
+static int decode_content(json_t *c, const char *path, ia_turn *turn, ia_err *err) {
+    if (!json_is_object(c)) return ia_fail(err, IA_EINVALID, "%s: expected a content object", path);
+    json_t *type = json_object_get(c, "type");
+    if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", path);
+    char p[PATH_MAX_LEN];
+    mkpath(p, "%s.type", path);
+    const char *t = NULL;
+    if (get_string(type, p, &t, err) < 0) return -1;
+    if (strcmp(t, "text") != 0) {
+        if (is_known_content_type(t))
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "%s: content type '%s' is not supported yet", path, t);
+        return ia_fail(err, IA_EINVALID, "%s: unknown content type '%s'", path, t);
+    }
+    const char *text = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(c, key, v) {
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "type") == 0) continue;
+        if (strcmp(key, "text") == 0) {
+            if (get_string(v, p, &text, err) < 0) return -1;
+        } else if (strcmp(key, "annotations") == 0) {
+            /* Citations on text the model returned earlier: they describe the
+             * output, not the prompt, so a turn replayed from `outputs` keeps
+             * working; the model never sees them. */
+            if (!json_is_array(v) && !json_is_null(v))
+                return ia_fail(err, IA_EINVALID, "%s: expected an array", p);
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    if (!text) return ia_fail(err, IA_EINVALID, "%s.text: required", path);
+    ia_turn_add_text(turn, text, json_string_length(json_object_get(c, "text")));
+    return 0;
+}
+
+static int decode_content_list(json_t *arr, const char *path, ia_turn *turn, ia_err *err) {
+    size_t i;
+    json_t *c;
+    char p[PATH_MAX_LEN];
+    json_array_foreach(arr, i, c) {
+        mkpath(p, "%s[%zu]", path, i);
+        if (decode_content(c, p, turn, err) < 0) return -1;
+    }
+    return 0;
+}
+
+/* A Turn {role, content}: role defaults to user (the typings make it
+ * optional); content is a string, a list of Content, or (leniently) one
+ * Content object. A model turn carries the `outputs` returned earlier. */
+static int decode_turn(json_t *o, const char *path, ia_conv *conv, ia_err *err) {
+    char p[PATH_MAX_LEN];
+    ia_role role = IA_ROLE_USER;
+    json_t *content = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "role") == 0) {
+            const char *r = NULL;
+            if (get_string(v, p, &r, err) < 0) return -1;
+            if (strcmp(r, "user") == 0) role = IA_ROLE_USER;
+            else if (strcmp(r, "model") == 0) role = IA_ROLE_MODEL;
+            else return ia_fail(err, IA_EINVALID, "%s: expected 'user' or 'model', got '%s'", p, r);
+        } else if (strcmp(key, "content") == 0) {
+            content = v;
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    mkpath(p, "%s.content", path);
+    if (!content || json_is_null(content)) return ia_fail(err, IA_EINVALID, "%s: required", p);
+    ia_turn *t = ia_conv_add_turn(conv, role);
+    if (json_is_string(content)) {
+        ia_turn_add_text(t, json_string_value(content), json_string_length(content));
+        return 0;
+    }
+    if (json_is_array(content)) return decode_content_list(content, p, t, err);
+    if (json_is_object(content)) return decode_content(content, p, t, err);
+    return ia_fail(err, IA_EINVALID, "%s: expected a string or a list of content objects", p);
+}
+
+/* A list element is a turn if it has `role` or `content` and no `type`. */
+static bool looks_like_turn(json_t *o) {
+    return json_is_object(o) && !json_object_get(o, "type") &&
+           (json_object_get(o, "role") || json_object_get(o, "content"));
+}
+
+/* input: string | Content | Content[] | Turn[], normalized to turns. */
+static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
+    if (json_is_string(in)) {
+        if (json_string_length(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+        ia_turn *t = ia_conv_add_turn(conv, IA_ROLE_USER);
+        ia_turn_add_text(t, json_string_value(in), json_string_length(in));
+        return 0;
+    }
+    if (json_is_object(in)) {
+        if (looks_like_turn(in)) return decode_turn(in, "input", conv, err);
+        return decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER), err);
+    }
+    if (!json_is_array(in))
+        return ia_fail(err, IA_EINVALID,
+                       "input: expected a string, a content object, or a list of content "
+                       "objects or turns");
+    if (json_array_size(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+
+    bool turns = looks_like_turn(json_array_get(in, 0));
+    ia_turn *user = NULL; /* the one turn a list of content objects becomes */
+    size_t i;
+    json_t *e;
+    char p[PATH_MAX_LEN];
+    json_array_foreach(in, i, e) {
+        mkpath(p, "input[%zu]", i);
+        if (!json_is_object(e))
+            return ia_fail(err, IA_EINVALID, "%s: expected a content object or a turn", p);
+        if (looks_like_turn(e) != turns)
+            return ia_fail(err, IA_EINVALID,
+                           "%s: a list of turns ({role, content}) cannot be mixed with "
+                           "content objects ({type, ...})", p);
+        if (turns) {
+            if (decode_turn(e, p, conv, err) < 0) return -1;
+        } else {
+            if (!user) user = ia_conv_add_turn(conv, IA_ROLE_USER);
+            if (decode_content(e, p, user, err) < 0) return -1;
+        }
+    }
+    size_t items = 0;
+    for (size_t k = 0; k < conv->n; k++) items += conv->turns[k].n;
+    if (items == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+    return 0;
+}
+
+/* ---- generation_config -------------------------------------------------------- */
+
+static int decode_stop(json_t *v, ia_gen_config *g, ia_err *err) {
+    const char *path = "generation_config.stop_sequences";
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array of strings", path);
+    if (json_array_size(v) > MAX_STOP_SEQUENCES)
+        return ia_fail(err, IA_EINVALID, "%s: at most %d stop sequences", path, MAX_STOP_SEQUENCES);
+    g->stop = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *g->stop);
+    size_t i;
+    json_t *s;
+    char p[PATH_MAX_LEN];
+    json_array_foreach(v, i, s) {
+        mkpath(p, "%s[%zu]", path, i);
+        const char *str = NULL;
+        if (get_string(s, p, &str, err) < 0) return -1;
+        if (json_string_length(s) == 0) return ia_fail(err, IA_EINVALID, "%s: must not be empty", p);
+        g->stop[g->n_stop++] = ia_strndup(str, json_string_length(s));
+    }
+    return 0;
+}
+
+static int decode_gen(json_t *o, ia_gen_config *g, ia_err *err) {
+    if (!json_is_object(o)) return ia_fail(err, IA_EINVALID, "generation_config: expected an object");
+    const char *key;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    json_object_foreach(o, key, v) {
+        mkpath(p, "generation_config.%s", key);
+        if (json_is_null(v)) continue; /* null means "not set", as for any optional field */
+        if (strcmp(key, "temperature") == 0) {
+            if (get_number(v, p, &g->temperature, err) < 0) return -1;
+            if (g->temperature < 0 || g->temperature > 2)
+                return ia_fail(err, IA_EINVALID, "%s: must be between 0 and 2", p);
+            g->has_temperature = true;
+        } else if (strcmp(key, "top_p") == 0) {
+            if (get_number(v, p, &g->top_p, err) < 0) return -1;
+            if (g->top_p < 0 || g->top_p > 1)
+                return ia_fail(err, IA_EINVALID, "%s: must be between 0 and 1", p);
+            g->has_top_p = true;
+        } else if (strcmp(key, "top_k") == 0) { /* our extension */
+            int64_t k;
+            if (get_int(v, p, &k, err) < 0) return -1;
+            if (k < 1 || k > INT32_MAX) return ia_fail(err, IA_EINVALID, "%s: must be at least 1", p);
+            g->top_k = (int)k;
+            g->has_top_k = true;
+        } else if (strcmp(key, "seed") == 0) {
+            if (get_int(v, p, &g->seed, err) < 0) return -1;
+            g->has_seed = true;
+        } else if (strcmp(key, "max_output_tokens") == 0) {
+            if (get_int(v, p, &g->max_output_tokens, err) < 0) return -1;
+            if (g->max_output_tokens < 1) return ia_fail(err, IA_EINVALID, "%s: must be at least 1", p);
+            g->has_max_output_tokens = true;
+        } else if (strcmp(key, "stop_sequences") == 0) {
+            if (decode_stop(v, g, err) < 0) return -1;
+        } else if (strcmp(key, "thinking_level") == 0 || strcmp(key, "thinking_summaries") == 0 ||
+                   strcmp(key, "tool_choice") == 0 || strcmp(key, "speech_config") == 0 ||
+                   strcmp(key, "image_config") == 0) {
+            return unimplemented(err, p);
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    return 0;
+}
+
+/* ---- top level ---------------------------------------------------------------- */
+
+static int dup_string(json_t *v, const char *path, char **out, ia_err *err) {
+    const char *s = NULL;
+    if (get_string(v, path, &s, err) < 0) return -1;
+    if (json_string_length(v) == 0) return ia_fail(err, IA_EINVALID, "%s: must not be empty", path);
+    free(*out);
+    *out = ia_strndup(s, json_string_length(v));
+    return 0;
+}
+
+/* response_mime_type "text/plain" and response_modalities ["text"] ask for
+ * what is served anyway, so they are accepted; anything else is a later
+ * issue's feature. */
+static int decode_modalities(json_t *v, ia_err *err) {
+    const char *path = "response_modalities";
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array of strings", path);
+    size_t i;
+    json_t *m;
+    char p[PATH_MAX_LEN];
+    json_array_foreach(v, i, m) {
+        mkpath(p, "%s[%zu]", path, i);
+        const char *s = NULL;
+        if (get_string(m, p, &s, err) < 0) return -1;
+        if (strcmp(s, "text") == 0) continue;
+        if (strcmp(s, "image") == 0 || strcmp(s, "audio") == 0 || strcmp(s, "video") == 0 ||
+            strcmp(s, "document") == 0)
+            return ia_fail(err, IA_EUNIMPLEMENTED, "%s: '%s' output is not supported yet", p, s);
+        return ia_fail(err, IA_EINVALID,
+                       "%s: expected one of 'text', 'image', 'audio', 'video', 'document'", p);
+    }
+    return 0;
+}
+
+static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_err *err) {
+    /* null means "not set": clients that serialize unset optionals as null
+     * (and Google's own JSON mapping) expect that. */
+    if (json_is_null(v)) return 0;
+    if (strcmp(key, "model") == 0) return dup_string(v, key, &r->model, err);
+    if (strcmp(key, "agent") == 0) return dup_string(v, key, &r->agent, err);
+    if (strcmp(key, "input") == 0) {
+        *has_input = true;
+        return decode_input(v, &r->input, err);
+    }
+    if (strcmp(key, "system_instruction") == 0) {
+        const char *s = NULL;
+        if (get_string(v, key, &s, err) < 0) return -1;
+        r->system_instruction = ia_strndup(s, json_string_length(v));
+        return 0;
+    }
+    if (strcmp(key, "generation_config") == 0) return decode_gen(v, &r->gen, err);
+    if (strcmp(key, "stream") == 0) return get_bool(v, key, &r->stream, err);
+    if (strcmp(key, "background") == 0) return get_bool(v, key, &r->background, err);
+    if (strcmp(key, "store") == 0) return get_bool(v, key, &r->store, err);
+    if (strcmp(key, "previous_interaction_id") == 0)
+        return dup_string(v, key, &r->previous_interaction_id, err);
+    if (strcmp(key, "service_tier") == 0) {
+        /* One local tier: the value is checked and then has no effect. */
+        const char *s = NULL;
+        if (get_string(v, key, &s, err) < 0) return -1;
+        if (strcmp(s, "flex") && strcmp(s, "standard") && strcmp(s, "priority"))
+            return ia_fail(err, IA_EINVALID,
+                           "service_tier: expected one of 'flex', 'standard', 'priority'");
+        return 0;
+    }
+    if (strcmp(key, "tools") == 0) {
+        if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
+        return json_array_size(v) ? unimplemented(err, "tools") : 0;
+    }
+    if (strcmp(key, "response_mime_type") == 0) {
+        const char *s = NULL;
+        if (get_string(v, key, &s, err) < 0) return -1;
+        return strcmp(s, "text/plain") == 0 ? 0 : unimplemented(err, key);
+    }
+    if (strcmp(key, "response_modalities") == 0) return decode_modalities(v, err);
+    if (strcmp(key, "response_format") == 0 || strcmp(key, "agent_config") == 0 ||
+        strcmp(key, "webhook_config") == 0)
+        return unimplemented(err, key);
+    return unknown_field(err, key);
+}
+
+int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err) {
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    out->store = true;
+
+    json_error_t jerr;
+    /* Duplicate keys are refused: which one wins differs between parsers,
+     * and a client sending two is confused about what it asked for. */
+    /* DECODE_ANY: a scalar body is valid JSON and gets the clearer "must be
+     * a JSON object" message below. */
+    json_t *root = json_loadb(body ? body : "", body ? len : 0,
+                              JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (!root) {
+        ia_fail(err, IA_EINVALID, "malformed JSON at line %d, column %d: %s", jerr.line,
+                jerr.column, jerr.text);
+        goto done;
+    }
+    if (!json_is_object(root)) {
+        ia_fail(err, IA_EINVALID, "the request body must be a JSON object");
+        goto done;
+    }
+    bool has_input = false;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (decode_field(key, v, out, &has_input, err) < 0) goto done;
+    }
+    if (out->model && out->agent) {
+        ia_fail(err, IA_EINVALID, "model, agent: give either 'model' or 'agent', not both");
+        goto done;
+    }
+    if (!out->model && !out->agent) {
+        ia_fail(err, IA_EINVALID, "model: required (provide a 'model' or an 'agent' parameter)");
+        goto done;
+    }
+    if (out->agent) {
+        ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
+        goto done;
+    }
+    if (!has_input) {
+        ia_fail(err, IA_EINVALID, "input: required");
+        goto done;
+    }
+    if (!out->store && out->background) {
+        ia_fail(err, IA_EINVALID,
+                "store: store=false is incompatible with background=true (a background "
+                "interaction must be stored to be polled)");
+        goto done;
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    if (rc < 0) {
+        ia_request_free(out);
+        out->store = true;
+    }
+    return rc;
+}

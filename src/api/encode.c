@@ -1,0 +1,256 @@
+/* encode: core structs to the legacy dialect's wire JSON — the Interaction
+ * resource, the SSE frames of a stream, the error body — and the wire
+ * event_id. Key presence follows what Google's server does (recorded/): an
+ * in_progress interaction has no `outputs` and no `usage` keys at all, zeros
+ * in usage are sent, timestamps are RFC 3339 to the second. JSON is compact
+ * and keys keep insertion order (jansson >= 2.8), so frames are byte-stable
+ * and can be compared in tests. The steps dialect is not encoded yet: its
+ * functions return NULL for IA_DIALECT_STEPS. */
+#include "api/api.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* A JSON string from text the engine produced. jansson refuses invalid
+ * UTF-8 (json_string returns NULL), and a model can emit a split or broken
+ * sequence, so such text is repaired with U+FFFD rather than dropped. */
+static json_t *jstr(const char *s) {
+    if (!s) s = "";
+    size_t n = strlen(s);
+    if (ia_utf8_valid(s, n)) return json_stringn(s, n);
+    char *fixed = ia_utf8_sanitize(s, n);
+    json_t *j = json_string(fixed);
+    free(fixed);
+    return j;
+}
+
+static char *dump(json_t *j) {
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static json_t *text_content(const char *text) {
+    json_t *c = json_object();
+    json_object_set_new(c, "type", json_string("text"));
+    json_object_set_new(c, "text", jstr(text));
+    return c;
+}
+
+static json_t *content_list(const ia_turn *t) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        /* Only text exists in the spine; later kinds get their own case. */
+        if (t->items[i].kind == IA_CONTENT_TEXT) json_array_append_new(a, text_content(t->items[i].text));
+    }
+    return a;
+}
+
+static json_t *usage_json(const ia_usage *u) {
+    json_t *o = json_object();
+    json_object_set_new(o, "total_input_tokens", json_integer(u->input));
+    json_object_set_new(o, "total_output_tokens", json_integer(u->output));
+    json_object_set_new(o, "total_thought_tokens", json_integer(u->thought));
+    json_object_set_new(o, "total_cached_tokens", json_integer(u->cached));
+    json_object_set_new(o, "total_tool_use_tokens", json_integer(u->tool_use));
+    /* Google's total leaves cached and tool-use tokens out (recorded: 81+188+43=312). */
+    json_object_set_new(o, "total_tokens", json_integer(u->input + u->output + u->thought));
+    json_t *m = json_object();
+    json_object_set_new(m, "modality", json_string("text"));
+    json_object_set_new(m, "tokens", json_integer(u->input));
+    json_t *by = json_array();
+    json_array_append_new(by, m);
+    json_object_set_new(o, "input_tokens_by_modality", by);
+    return o;
+}
+
+enum snap_mode { SNAP_FULL, SNAP_START, SNAP_COMPLETE };
+
+/* The Interaction object. START shows the run as it begins (in_progress,
+ * nothing generated yet); COMPLETE is the final state without `outputs`,
+ * which the client rebuilds from the content.* events. */
+static json_t *interaction_json(const ia_interaction *it, bool include_input, enum snap_mode mode) {
+    ia_status st = mode == SNAP_START ? IA_STATUS_IN_PROGRESS : it->status;
+    char ts[32];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", jstr(it->id));
+    json_object_set_new(o, "object", json_string("interaction"));
+    json_object_set_new(o, "status", json_string(ia_status_name(st)));
+    ia_time_rfc3339(it->created, ts);
+    json_object_set_new(o, "created", json_string(ts));
+    ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
+    json_object_set_new(o, "updated", json_string(ts));
+    if (it->model) json_object_set_new(o, "model", jstr(it->model));
+    json_object_set_new(o, "role", json_string("model"));
+    if (mode == SNAP_FULL && st != IA_STATUS_IN_PROGRESS)
+        json_object_set_new(o, "outputs", content_list(&it->output));
+    if (mode != SNAP_START && it->has_usage) json_object_set_new(o, "usage", usage_json(&it->usage));
+    if (it->previous_id && it->previous_id[0])
+        json_object_set_new(o, "previous_interaction_id", jstr(it->previous_id));
+    if (it->system_instruction)
+        json_object_set_new(o, "system_instruction", jstr(it->system_instruction));
+    if (include_input) {
+        json_t *turns = json_array();
+        for (size_t i = 0; i < it->input.n; i++) {
+            const ia_turn *t = &it->input.turns[i];
+            json_t *turn = json_object();
+            json_object_set_new(turn, "role", json_string(t->role == IA_ROLE_MODEL ? "model" : "user"));
+            json_object_set_new(turn, "content", content_list(t));
+            json_array_append_new(turns, turn);
+        }
+        json_object_set_new(o, "input", turns);
+    }
+    /* Our extension: Google documents nothing for a failed interaction's
+     * reason. The SDK passes unknown keys through untouched. */
+    if (mode != SNAP_START && st == IA_STATUS_FAILED) {
+        json_t *e = json_object();
+        json_object_set_new(e, "message", jstr(it->error ? it->error : "the interaction failed"));
+        json_object_set_new(e, "code", json_string(ia_err_wire_code(IA_EINTERNAL)));
+        json_object_set_new(o, "error", e);
+    }
+    return o;
+}
+
+char *ia_api_encode_interaction(const ia_interaction *it, bool include_input, ia_dialect d) {
+    if (d != IA_DIALECT_LEGACY || !it) return NULL;
+    return dump(interaction_json(it, include_input, SNAP_FULL));
+}
+
+/* ---- SSE ---------------------------------------------------------------------- */
+
+static const char *legacy_event_type(ia_event_kind k) {
+    switch (k) {
+    case IA_EV_START: return "interaction.start";
+    case IA_EV_STATUS: return "interaction.status_update";
+    case IA_EV_CONTENT_START: return "content.start";
+    case IA_EV_CONTENT_DELTA: return "content.delta";
+    case IA_EV_CONTENT_STOP: return "content.stop";
+    case IA_EV_COMPLETE: return "interaction.complete";
+    case IA_EV_ERROR: return "error";
+    }
+    return NULL;
+}
+
+char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snapshot,
+                          const ia_event *ev, ia_dialect d) {
+    if (d != IA_DIALECT_LEGACY || !ev) return NULL;
+    if (!interaction_id && snapshot) interaction_id = snapshot->id;
+    if (!interaction_id) return NULL;
+    const char *type = legacy_event_type(ev->kind);
+    if (!type) return NULL;
+    if ((ev->kind == IA_EV_START || ev->kind == IA_EV_COMPLETE) && !snapshot) return NULL;
+
+    json_t *o = json_object();
+    switch (ev->kind) {
+    case IA_EV_START:
+        json_object_set_new(o, "interaction", interaction_json(snapshot, false, SNAP_START));
+        break;
+    case IA_EV_COMPLETE:
+        json_object_set_new(o, "interaction", interaction_json(snapshot, false, SNAP_COMPLETE));
+        break;
+    case IA_EV_STATUS:
+        json_object_set_new(o, "interaction_id", jstr(interaction_id));
+        json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
+        break;
+    case IA_EV_CONTENT_START:
+        /* An empty text block: the guide's reconstruction reads
+         * content.type, then appends each delta's text to it. */
+        json_object_set_new(o, "index", json_integer(ev->index));
+        json_object_set_new(o, "content", text_content(""));
+        break;
+    case IA_EV_CONTENT_DELTA: {
+        json_object_set_new(o, "index", json_integer(ev->index));
+        json_t *delta = json_object();
+        json_object_set_new(delta, "type", json_string("text"));
+        json_object_set_new(delta, "text", jstr(ev->text));
+        json_object_set_new(o, "delta", delta);
+        break;
+    }
+    case IA_EV_CONTENT_STOP:
+        json_object_set_new(o, "index", json_integer(ev->index));
+        break;
+    case IA_EV_ERROR: {
+        json_t *e = json_object();
+        json_object_set_new(e, "code", jstr(ev->code && ev->code[0] ? ev->code
+                                                                    : ia_err_wire_code(IA_EINTERNAL)));
+        json_object_set_new(e, "message", jstr(ev->text ? ev->text : "internal error"));
+        json_object_set_new(o, "error", e);
+        break;
+    }
+    }
+    char *eid = ia_api_event_id(interaction_id, ev->seq);
+    json_object_set_new(o, "event_id", json_string(eid));
+    free(eid);
+    /* The SDK reads the type only from here; the `event:` line is for humans
+     * and other SSE clients. */
+    json_object_set_new(o, "event_type", json_string(type));
+    char *data = dump(o);
+    if (!data) return NULL;
+    char *frame = ia_asprintf("event: %s\ndata: %s\n\n", type, data);
+    free(data);
+    return frame;
+}
+
+char *ia_api_encode_event(const ia_interaction *snapshot, const ia_event *ev, ia_dialect d) {
+    return ia_api_encode_frame(snapshot ? snapshot->id : NULL, snapshot, ev, d);
+}
+
+const char *ia_api_sse_done(void) { return "event: done\ndata: [DONE]\n\n"; }
+
+/* ---- errors ------------------------------------------------------------------- */
+
+char *ia_api_encode_error(const ia_err *err) {
+    json_t *o = json_object();
+    json_t *e = json_object();
+    ia_errcode code = err ? err->code : IA_EINTERNAL;
+    const char *msg = err && err->msg[0] ? err->msg : "internal error";
+    json_object_set_new(e, "message", jstr(msg));
+    json_object_set_new(e, "code", json_string(ia_err_wire_code(code)));
+    json_object_set_new(o, "error", e);
+    return dump(o);
+}
+
+/* ---- event ids ---------------------------------------------------------------- */
+
+/* "evt_" + the first 16 hex digits of SHA-256(interaction id) + "_" + seq.
+ * The tag makes ids unique across interactions and lets parse refuse an id
+ * that belongs to another interaction; the seq is plain decimal so a resume
+ * is a number comparison. */
+#define EVT_TAG_LEN 16
+
+static void event_tag(const char *interaction_id, char tag[EVT_TAG_LEN + 1]) {
+    char hex[65];
+    ia_sha256_hex(interaction_id, strlen(interaction_id), hex);
+    memcpy(tag, hex, EVT_TAG_LEN);
+    tag[EVT_TAG_LEN] = '\0';
+}
+
+char *ia_api_event_id(const char *interaction_id, int64_t seq) {
+    char tag[EVT_TAG_LEN + 1];
+    event_tag(interaction_id ? interaction_id : "", tag);
+    return ia_asprintf("evt_%s_%" PRId64, tag, seq);
+}
+
+int64_t ia_api_parse_event_id(const char *interaction_id, const char *event_id) {
+    if (!interaction_id || !event_id) return -1;
+    char tag[EVT_TAG_LEN + 1];
+    event_tag(interaction_id, tag);
+    if (strncmp(event_id, "evt_", 4) != 0) return -1;
+    const char *p = event_id + 4;
+    if (strncmp(p, tag, EVT_TAG_LEN) != 0 || p[EVT_TAG_LEN] != '_') return -1;
+    p += EVT_TAG_LEN + 1;
+    /* Exactly what ia_api_event_id writes: digits, no sign, no leading zero. */
+    if (*p < '1' || *p > '9') return -1;
+    int64_t seq = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        if (seq > (INT64_MAX - (*p - '0')) / 10) return -1;
+        seq = seq * 10 + (*p - '0');
+    }
+    return seq;
+}
