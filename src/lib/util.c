@@ -37,8 +37,10 @@ void ia_time_rfc3339(int64_t t, char buf[32]) {
         snprintf(buf, 32, "1970-01-01T00:00:00Z");
         return;
     }
-    snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* Fields clamped to their ranges so the compiler can prove the fit. */
+    snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
 /* Reads exactly n decimal digits; -1 if any is not a digit. */
