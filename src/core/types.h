@@ -3,7 +3,7 @@
  * These are dialect-free: the legacy (`outputs`, `content.*`) and the steps
  * (`steps`, `step.*`) wire formats are both encoded from these structs by
  * src/api/, and the store persists them through the neutral codec in
- * core/codec.h. Every pointer member is malloc'd and owned by the struct that
+ * the codec declared in store/store.h. Every pointer member is malloc'd and owned by the struct that
  * holds it; the *_free functions release members (not the struct itself) and
  * leave it zeroed, so freeing twice is harmless. */
 #ifndef IA_CORE_TYPES_H
