@@ -1,0 +1,393 @@
+/* main: the `interactd` binary — `serve`, `version`, `--help`. It turns
+ * flags and INTERACTD_* environment variables (flags win) into the options
+ * of each module, starts them in dependency order (engine backends, store,
+ * models, core, HTTP), prints the line the tests wait for
+ * ("interactd listening on http://HOST:PORT"), and on SIGINT/SIGTERM stops
+ * them in reverse. A bad value exits 2 naming the flag; a failure to start
+ * exits 1 saying what failed. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+#define IA_VERSION "0.1.0"
+
+#ifndef IA_DEMO_MODEL
+#define IA_DEMO_MODEL "build/demo.gguf"
+#endif
+
+/* Every flag of `serve`: name, environment variable, default, help. The
+ * table is the help text too, so the two cannot drift apart. */
+enum {
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_MAX_QUEUE, F_MAX_TOKENS, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+};
+static const struct flagdef {
+    const char *name, *env, *def, *arg, *help;
+} flags[F__COUNT] = {
+    [F_HOST] = {"host", "INTERACTD_HOST", "127.0.0.1", "ADDR",
+                "address to listen on (without API keys: loopback only)"},
+    [F_PORT] = {"port", "INTERACTD_PORT", "8080", "N", "port to listen on; 0 picks a free one"},
+    [F_DATA] = {"data", "INTERACTD_DATA", "./data", "DIR",
+                "data directory (created); the store is DIR/interactd.db"},
+    [F_MODEL] = {"model", "INTERACTD_MODELS", "demo (random weights)", "NAME=PATH",
+                 "serve a GGUF model under NAME; repeatable (env: comma-separated list)"},
+    [F_CHAT_TEMPLATE] = {"chat-template", "INTERACTD_CHAT_TEMPLATE", "the model's own", "[NAME=]FILE",
+                         "Jinja chat template file overriding a model's (all models without NAME); repeatable"},
+    [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
+                    "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
+    [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N", "CPU threads per model; 0 = all cores"},
+    [F_CTX_SIZE] = {"ctx-size", "INTERACTD_CTX_SIZE", "0", "N",
+                    "context size in tokens; 0 = min(model's, 8192)"},
+    [F_MAX_QUEUE] = {"max-queue", "INTERACTD_MAX_QUEUE", "64", "N",
+                     "requests waiting per model before 503 + Retry-After"},
+    [F_MAX_TOKENS] = {"max-tokens", "INTERACTD_MAX_TOKENS", "2048", "N",
+                      "max_output_tokens when a request sets none"},
+    [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
+                    "request body limit (suffixes k, m, g); over it: 413"},
+    [F_RETENTION] = {"retention", "INTERACTD_RETENTION", "55d", "DURATION",
+                     "stored interactions expire after this (s, m, h, d, w)"},
+    [F_LOG_FORMAT] = {"log-format", "INTERACTD_LOG_FORMAT", "text", "text|json", "log line format"},
+    [F_VERBOSE] = {"verbose", "INTERACTD_VERBOSE", "off", NULL, "debug logs, and llama.cpp's own"},
+};
+
+typedef struct cfg {
+    const char *val[F__COUNT]; /* last value given, flag or env */
+    bool from_flag[F__COUNT];
+    const char **models, **templates; /* repeatable flags */
+    size_t n_models, n_templates;
+} cfg;
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "interactd %s: a server for the Gemini Interactions API, with llama.cpp in process\n\n"
+            "usage:\n"
+            "  interactd serve [flags]   serve the API (flags below)\n"
+            "  interactd version         print the version\n"
+            "  interactd --help          this text\n\n"
+            "serve flags (each also read from its environment variable; a flag wins):\n",
+            IA_VERSION);
+    for (int i = 0; i < F__COUNT; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "--%s%s%s", flags[i].name, flags[i].arg ? " " : "",
+                 flags[i].arg ? flags[i].arg : "");
+        fprintf(f, "  %-28s %s\n  %-28s env %s, default %s\n", lhs, flags[i].help, "", flags[i].env,
+                flags[i].def);
+    }
+    fprintf(f, "  %-28s env INTERACTD_API_KEYS (comma-separated keys)\n\n"
+               "With no --model the build's demo model is served as \"demo\": its weights are\n"
+               "random, so its text is noise. Serve a real GGUF with\n"
+               "  make run MODEL=path/to/model.gguf   or   interactd serve --model NAME=PATH\n",
+            "");
+}
+
+static _Noreturn void bad(const char *flag, const char *fmt, const char *v) {
+    fprintf(stderr, "interactd: --%s: ", flag);
+    fprintf(stderr, fmt, v ? v : "");
+    fprintf(stderr, "\n(see interactd serve --help)\n");
+    exit(2);
+}
+
+static int find_flag(const char *name, size_t n) {
+    for (int i = 0; i < F__COUNT; i++)
+        if (strlen(flags[i].name) == n && !strncmp(flags[i].name, name, n)) return i;
+    return -1;
+}
+
+static void push(const char ***arr, size_t *n, const char *v) {
+    *arr = ia_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    (*arr)[(*n)++] = v;
+}
+
+/* Env first, then flags over it. Strings point into argv/environ or into
+ * `owned` (the split INTERACTD_MODELS list). */
+static void parse_args(cfg *c, int argc, char **argv, char **owned) {
+    for (int i = 0; i < F__COUNT; i++) {
+        if (i == F_MODEL) continue;
+        const char *e = getenv(flags[i].env);
+        if (e && *e) c->val[i] = e;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strncmp(a, "--", 2) != 0) bad("", "unexpected argument %s", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        int f = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (f < 0) {
+            fprintf(stderr, "interactd: unknown flag %s (see interactd serve --help)\n", a);
+            exit(2);
+        }
+        const char *v;
+        if (f == F_VERBOSE) {
+            v = eq ? eq + 1 : "true";
+        } else if (eq) {
+            v = eq + 1;
+        } else {
+            if (i + 1 >= argc) bad(flags[f].name, "needs a value%s", "");
+            v = argv[++i];
+        }
+        if (f == F_MODEL) push(&c->models, &c->n_models, v);
+        else if (f == F_CHAT_TEMPLATE) push(&c->templates, &c->n_templates, v);
+        else c->val[f] = v;
+        c->from_flag[f] = true;
+    }
+    if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
+    const char *em = getenv("INTERACTD_MODELS");
+    if (!c->n_models && em && *em) {
+        *owned = ia_strdup(em);
+        for (char *save = NULL, *t = strtok_r(*owned, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (*t) push(&c->models, &c->n_models, t);
+    }
+}
+
+static long long parse_int(int f, const char *v, long long lo, long long hi) {
+    if (!v || !*v) bad(flags[f].name, "needs a number%s", "");
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < lo || n > hi) bad(flags[f].name, "invalid value '%s'", v);
+    return n;
+}
+
+static size_t parse_bytes(int f, const char *v) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || v[0] == '-') bad(flags[f].name, "invalid size '%s'", v);
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1ull << 10, end++;
+    else if (*end == 'm' || *end == 'M') mul = 1ull << 20, end++;
+    else if (*end == 'g' || *end == 'G') mul = 1ull << 30, end++;
+    if ((*end == 'b' || *end == 'B') && mul > 1) end++; /* "10mb" */
+    if (*end || n == 0 || n > (1ull << 40) / mul) bad(flags[f].name, "invalid size '%s'", v);
+    return (size_t)(n * mul);
+}
+
+static bool parse_flag_bool(const char *v) {
+    return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
+}
+
+/* mkdir -p */
+static int mkdirs(const char *dir) {
+    char *p = ia_strdup(dir);
+    int rc = 0;
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST) rc = -1;
+            *s = saved;
+            if (!saved) break;
+        }
+    }
+    free(p);
+    struct stat st;
+    return rc < 0 || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ? -1 : 0;
+}
+
+typedef struct model_spec {
+    char *name, *path;
+    const char *tmpl;
+} model_spec;
+
+static int serve(int argc, char **argv) {
+    cfg c;
+    memset(&c, 0, sizeof c);
+    char *owned_models = NULL;
+    parse_args(&c, argc, argv, &owned_models);
+
+    /* ---- values ---- */
+    const char *host = c.val[F_HOST] ? c.val[F_HOST] : "127.0.0.1";
+    int port = (int)parse_int(F_PORT, c.val[F_PORT] ? c.val[F_PORT] : "8080", 0, 65535);
+    const char *data = c.val[F_DATA] ? c.val[F_DATA] : "./data";
+    int threads = (int)parse_int(F_THREADS, c.val[F_THREADS] ? c.val[F_THREADS] : "0", 0, 1024);
+    int ctx = (int)parse_int(F_CTX_SIZE, c.val[F_CTX_SIZE] ? c.val[F_CTX_SIZE] : "0", 0, 1 << 24);
+    int max_queue = (int)parse_int(F_MAX_QUEUE, c.val[F_MAX_QUEUE] ? c.val[F_MAX_QUEUE] : "64", 1, 1 << 20);
+    int max_tokens = (int)parse_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
+    size_t max_body = parse_bytes(F_MAX_BODY, c.val[F_MAX_BODY] ? c.val[F_MAX_BODY] : "10m");
+    const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
+    int64_t retention = ia_parse_duration(ret_s);
+    if (retention <= 0) bad(flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
+    const char *lf = c.val[F_LOG_FORMAT] ? c.val[F_LOG_FORMAT] : "text";
+    if (strcmp(lf, "text") && strcmp(lf, "json")) bad(flags[F_LOG_FORMAT].name, "expected text or json, not '%s'", lf);
+    bool verbose = parse_flag_bool(c.val[F_VERBOSE]);
+    if (c.val[F_VERBOSE] && !verbose && strcmp(c.val[F_VERBOSE], "0") && strcasecmp(c.val[F_VERBOSE], "false") &&
+        strcasecmp(c.val[F_VERBOSE], "off") && strcasecmp(c.val[F_VERBOSE], "no"))
+        bad(flags[F_VERBOSE].name, "expected true or false, not '%s'", c.val[F_VERBOSE]);
+    ia_log_set_format(!strcmp(lf, "json") ? IA_LOG_JSON : IA_LOG_TEXT);
+    ia_log_set_level(verbose ? IA_LOG_DEBUG : IA_LOG_INFO);
+
+    /* ---- models ---- */
+    bool demo = c.n_models == 0;
+    size_t nm = demo ? 1 : c.n_models;
+    model_spec *ms = ia_xcalloc(nm, sizeof *ms);
+    if (demo) {
+        ms[0].name = ia_strdup("demo");
+        ms[0].path = ia_strdup(IA_DEMO_MODEL);
+    }
+    for (size_t i = 0; i < c.n_models; i++) {
+        const char *v = c.models[i], *eq = strchr(v, '=');
+        if (eq) {
+            ms[i].name = ia_strndup(v, (size_t)(eq - v));
+            ms[i].path = ia_strdup(eq + 1);
+        } else { /* PATH alone: the file's name without .gguf */
+            const char *base = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
+            size_t n = strlen(base);
+            if (n > 5 && !strcmp(base + n - 5, ".gguf")) n -= 5;
+            ms[i].name = ia_strndup(base, n);
+            ms[i].path = ia_strdup(v);
+        }
+        if (!*ms[i].name || !*ms[i].path || strchr(ms[i].name, ','))
+            bad(flags[F_MODEL].name, "expected NAME=PATH, not '%s'", v);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(ms[j].name, ms[i].name)) bad(flags[F_MODEL].name, "model name '%s' given twice", ms[i].name);
+    }
+    for (size_t i = 0; i < c.n_templates; i++) {
+        const char *v = c.templates[i], *eq = strchr(v, '=');
+        const char *file = v;
+        bool named = false;
+        if (eq) {
+            for (size_t j = 0; j < nm; j++)
+                if (strlen(ms[j].name) == (size_t)(eq - v) && !strncmp(ms[j].name, v, (size_t)(eq - v))) {
+                    ms[j].tmpl = eq + 1;
+                    file = eq + 1;
+                    named = true;
+                }
+        }
+        if (access(file, R_OK) < 0) bad(flags[F_CHAT_TEMPLATE].name, "cannot read template file '%s'", file);
+        if (!named)
+            for (size_t j = 0; j < nm; j++)
+                if (!ms[j].tmpl) ms[j].tmpl = file;
+    }
+
+    /* ---- keys ---- */
+    ia_http_keys *keys = ia_http_keys_new();
+    ia_err err;
+    ia_err_clear(&err);
+    if (c.val[F_API_KEYS] && ia_http_keys_load_file(keys, c.val[F_API_KEYS], &err) < 0)
+        bad(flags[F_API_KEYS].name, "%s", err.msg);
+    ia_http_keys_add_list(keys, getenv("INTERACTD_API_KEYS"));
+
+    /* Signals are taken by sigwait below; blocking them before any thread
+     * exists keeps every later thread (engines, core, HTTP) from taking them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    ia_store *store = NULL;
+    ia_engine **engines = ia_xcalloc(nm, sizeof *engines);
+    ia_core *core = NULL;
+    ia_http *http = NULL;
+    char *dbpath = NULL;
+
+    ia_engine_global_init(NULL, verbose);
+    if (mkdirs(data) < 0) {
+        ia_error("cannot create the data directory %s: %s", data, strerror(errno));
+        goto out;
+    }
+    dbpath = ia_asprintf("%s/interactd.db", data);
+    store = ia_store_open(dbpath, &err);
+    if (!store) {
+        ia_error("cannot open the store %s: %s", dbpath, err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        if (access(ms[i].path, R_OK) < 0) {
+            ia_error("model %s: cannot read %s: %s%s", ms[i].name, ms[i].path, strerror(errno),
+                     demo ? " (build the demo model with `make`)" : "");
+            goto out;
+        }
+        ia_engine_opts eo = {.name = ms[i].name, .path = ms[i].path, .chat_template = ms[i].tmpl,
+                             .threads = threads, .n_ctx = ctx, .max_queue = max_queue,
+                             .default_max_tokens = max_tokens};
+        ia_info("loading model %s from %s", ms[i].name, ms[i].path);
+        engines[i] = ia_engine_load(&eo, &err);
+        if (!engines[i]) {
+            ia_error("model %s: cannot load %s: %s", ms[i].name, ms[i].path, err.msg);
+            goto out;
+        }
+        ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
+    }
+    ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention};
+    core = ia_core_new(&co, &err);
+    if (!core) {
+        ia_error("cannot start the interaction service: %s", err.msg);
+        goto out;
+    }
+    ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys};
+    http = ia_http_start(&ho, &err);
+    if (!http) {
+        ia_error("%s", err.msg);
+        goto out;
+    }
+    if (demo)
+        ia_warn("serving the demo model as \"demo\": its weights are RANDOM, so its text is noise. "
+                "To serve a real GGUF: make run MODEL=path/to/model.gguf "
+                "(or interactd serve --model NAME=PATH)");
+    if (ia_http_auth_enabled(http))
+        ia_info("auth: on (%zu API key%s); each key sees only its own interactions",
+                ia_http_keys_count(keys), ia_http_keys_count(keys) == 1 ? "" : "s");
+    else
+        ia_info("auth: off (no API keys configured), so listening on loopback only");
+    ia_info("models: %s; store: %s; retention: %s", ia_core_model_names(core), dbpath, ret_s);
+    const char *bh = ia_http_host(http);
+    bool v6 = strchr(bh, ':') != NULL;
+    ia_info("interactd listening on http://%s%s%s:%d", v6 ? "[" : "", bh, v6 ? "]" : "", ia_http_port(http));
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    ia_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+out:
+    ia_http_stop(http);
+    if (core) ia_core_free(core);
+    for (size_t i = 0; i < nm; i++)
+        if (engines[i]) ia_engine_free(engines[i]);
+    ia_store_close(store);
+    free(engines);
+    for (size_t i = 0; i < nm; i++) {
+        free(ms[i].name);
+        free(ms[i].path);
+    }
+    free(ms);
+    free(dbpath);
+    ia_http_keys_free(keys);
+    free(c.models);
+    free(c.templates);
+    free(owned_models);
+    if (rc == 0) ia_info("stopped");
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("interactd %s (Gemini Interactions API, v1beta legacy dialect; llama.cpp in process)\n",
+               IA_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "serve")) return serve(argc - 2, argv + 2);
+    fprintf(stderr, "interactd: unknown command '%s' (see interactd --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,72 @@
+/* http: the HTTP front door (libmicrohttpd). It parses requests, enforces the
+ * body cap, authenticates API keys, routes to the core and encodes what the
+ * core returns through api/ — JSON for plain calls, Server-Sent Events for
+ * streams. It knows nothing of models or storage.
+ *
+ * Threads: libmicrohttpd runs one thread per connection, so a handler may
+ * block (a non-streaming create waits for its generation to end). A client
+ * that disconnects from a non-background stream cancels its generation.
+ *
+ * Dialects: /v1beta requests are the legacy dialect; /v1 and any request with
+ * `Api-Revision` >= 2026-05-20 are the steps dialect, refused with 400
+ * `unimplemented` until api/ encodes it (the routing already picks the
+ * dialect; serving it is a matter of letting IA_DIALECT_STEPS through).
+ *
+ * Auth: with at least one key, every route but /healthz needs a valid key
+ * (x-goog-api-key, `Authorization: Bearer`, or ?key=): none is a 401, a wrong
+ * one a 403. The caller's identity (owner) is the hex SHA-256 of its key, so
+ * keys never reach the store. With no key the owner is "" and the server
+ * binds loopback only, whatever host was asked for. */
+#ifndef IA_HTTP_HTTP_H
+#define IA_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/core.h"
+#include "lib/err.h"
+
+/* ---- API keys ---------------------------------------------------------- */
+
+/* A set of API keys, held as SHA-256 hashes only. */
+typedef struct ia_http_keys ia_http_keys;
+
+ia_http_keys *ia_http_keys_new(void);
+void ia_http_keys_free(ia_http_keys *k); /* NULL is a no-op */
+/* Adds one key; surrounding blanks are trimmed; an empty key is ignored. */
+void ia_http_keys_add(ia_http_keys *k, const char *key);
+/* Adds each key of a comma-separated list (INTERACTD_API_KEYS). */
+void ia_http_keys_add_list(ia_http_keys *k, const char *csv);
+/* Adds the keys of a file: one a line, `#` comments and blank lines ignored.
+ * -1 with err (naming the path) when it cannot be read. */
+int ia_http_keys_load_file(ia_http_keys *k, const char *path, ia_err *err);
+size_t ia_http_keys_count(const ia_http_keys *k);
+/* true when key is in the set; then owner holds its hex SHA-256. The whole
+ * set is compared in constant time, whatever matches. */
+bool ia_http_keys_check(const ia_http_keys *k, const char *key, char owner[65]);
+
+/* ---- the server ---------------------------------------------------------- */
+
+typedef struct ia_http ia_http;
+
+typedef struct ia_http_opts {
+    const char *host;           /* address to bind; NULL = 127.0.0.1 */
+    int port;                   /* 0 = a free port (see ia_http_port) */
+    size_t max_body;            /* request body cap in bytes; 0 = 10 MiB */
+    ia_core *core;              /* borrowed; outlives the server */
+    const ia_http_keys *keys;   /* borrowed; NULL or empty = auth off */
+} ia_http_opts;
+
+/* Binds and starts serving. With auth off and a host that is not loopback,
+ * it warns loudly and binds 127.0.0.1 instead. NULL + err on failure (e.g.
+ * the port is taken: IA_EINTERNAL naming host and port). */
+ia_http *ia_http_start(const ia_http_opts *opts, ia_err *err);
+/* The port and address actually bound. */
+int ia_http_port(const ia_http *h);
+const char *ia_http_host(const ia_http *h);
+bool ia_http_auth_enabled(const ia_http *h);
+/* Stops accepting, ends open streams, waits for handlers to return, frees.
+ * A blocking create still running finishes first. NULL is a no-op. */
+void ia_http_stop(ia_http *h);
+
+#endif

@@ -1,0 +1,75 @@
+/* http_int: what the files of src/http/ share among themselves — the route
+ * table (routes.c), the SSE writer (sse.c) and the per-request state
+ * (server.c). Not part of the module's contract; tests may use it. */
+#ifndef IA_HTTP_HTTP_INT_H
+#define IA_HTTP_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "lib/util.h"
+
+/* ---- routes (routes.c) --------------------------------------------------- */
+
+typedef enum {
+    IA_RT_NONE = 0, /* no such path: 404 */
+    IA_RT_HEALTHZ,  /* GET /healthz */
+    IA_RT_CREATE,   /* POST /{v}/interactions */
+    IA_RT_ITEM,     /* GET | DELETE /{v}/interactions/{id} */
+    IA_RT_CANCEL,   /* POST /{v}/interactions/{id}/cancel */
+} ia_http_route_kind;
+
+typedef struct ia_http_route {
+    ia_http_route_kind kind;
+    ia_dialect dialect;
+    bool id_too_long;   /* the {id} is longer than any id of ours: 404 */
+    char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM and CANCEL */
+} ia_http_route;
+
+/* The oldest Api-Revision that selects the steps dialect. */
+#define IA_HTTP_STEPS_REVISION "2026-05-20"
+
+/* Routes a raw (still percent-encoded, query-less) path. api_revision is the
+ * header's value or NULL. Fills out; kind NONE when nothing matches. */
+void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http_route *out);
+/* The methods a route accepts, for Allow ("GET, DELETE"). */
+const char *ia_http_route_allow(ia_http_route_kind k);
+/* true when method is one the route accepts. */
+bool ia_http_route_method_ok(ia_http_route_kind k, const char *method);
+/* Percent-decodes s in place; returns its new length, or -1 on a malformed
+ * escape or an encoded NUL (s is then unspecified). */
+long ia_http_pct_decode(char *s);
+/* Parses a query boolean ("true"/"false", also "1"/"0"): 0 / -1. */
+int ia_http_parse_bool(const char *s, bool *out);
+
+/* ---- SSE (sse.c) --------------------------------------------------------- */
+
+/* Where a stream reports what the access log wants; owned by the request,
+ * unlinked by whichever side goes first (both run on the connection's
+ * thread, so no lock is needed). */
+typedef struct ia_http_sse ia_http_sse;
+typedef struct ia_http_sse_sink {
+    int64_t tokens;      /* usage total once the COMPLETE event passed; -1 before */
+    ia_http_sse *stream; /* NULL once the stream was freed */
+} ia_http_sse_sink;
+
+/* A streaming response over sub (taken over: closed when the response is
+ * freed). stopping, when set, ends the stream at the next tick. NULL on OOM
+ * (sub is then closed). */
+struct MHD_Response *ia_http_sse_response(ia_sub *sub, ia_dialect d,
+                                          struct MHD_Connection *conn,
+                                          const atomic_bool *stopping,
+                                          ia_http_sse_sink *sink);
+/* The request is done: the stream must not touch sink any more. */
+void ia_http_sse_unlink(ia_http_sse_sink *sink);
+
+/* Keep-alive comment after this much silence. */
+#define IA_HTTP_PING_MS 15000
+/* How long the SSE reader waits for an event before checking the peer. */
+#define IA_HTTP_TICK_MS 250
+
+#endif

@@ -1,0 +1,115 @@
+/* routes: the path table of the Interactions API and its small parsers. Paths
+ * arrive raw (libmicrohttpd's unescaping is switched off, see server.c) so
+ * that routing splits on the real `/` separators first and the {id} segment
+ * is percent-decoded exactly once, afterwards. The version prefix picks the
+ * wire dialect; so does an `Api-Revision` header new enough for SDK 3.x. */
+#include "http/http_int.h"
+
+#include <string.h>
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+long ia_http_pct_decode(char *s) {
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r != '%') {
+            *w++ = *r;
+            continue;
+        }
+        int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+        if (hi < 0 || lo < 0) return -1;
+        char c = (char)(hi * 16 + lo);
+        if (c == '\0') return -1; /* an id or key never holds NUL */
+        *w++ = c;
+        r += 2;
+    }
+    *w = '\0';
+    return (long)(w - s);
+}
+
+int ia_http_parse_bool(const char *s, bool *out) {
+    if (!s) return -1;
+    if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "True")) *out = true;
+    else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "False")) *out = false;
+    else return -1;
+    return 0;
+}
+
+/* Strips prefix from *p when it is followed by '/' or the end. */
+static bool eat(const char **p, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (strncmp(*p, prefix, n) != 0 || ((*p)[n] != '/' && (*p)[n] != '\0')) return false;
+    *p += n;
+    return true;
+}
+
+void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http_route *out) {
+    memset(out, 0, sizeof *out);
+    const char *p = raw_path ? raw_path : "";
+    if (!strcmp(p, "/healthz")) {
+        out->kind = IA_RT_HEALTHZ;
+        return;
+    }
+    if (eat(&p, "/v1beta")) out->dialect = IA_DIALECT_LEGACY;
+    else if (eat(&p, "/v1")) out->dialect = IA_DIALECT_STEPS;
+    else return;
+    /* Dates compare as strings: YYYY-MM-DD. */
+    if (api_revision && *api_revision && strcmp(api_revision, IA_HTTP_STEPS_REVISION) >= 0)
+        out->dialect = IA_DIALECT_STEPS;
+    if (!eat(&p, "/interactions")) return;
+    if (*p == '\0') {
+        out->kind = IA_RT_CREATE;
+        return;
+    }
+    p++; /* the '/' */
+    const char *slash = strchr(p, '/');
+    size_t idlen = slash ? (size_t)(slash - p) : strlen(p);
+    if (idlen == 0) return;
+    ia_http_route_kind kind;
+    if (!slash) kind = IA_RT_ITEM;
+    else if (!strcmp(slash, "/cancel")) kind = IA_RT_CANCEL;
+    else return;
+    /* Percent-encoding only lengthens: a raw segment short enough is decoded
+     * in place; a longer one may still decode short, so decode a bounded copy. */
+    char tmp[IA_ID_MAX * 3 + 1];
+    if (idlen >= sizeof tmp) {
+        out->kind = kind;
+        out->id_too_long = true;
+        return;
+    }
+    memcpy(tmp, p, idlen);
+    tmp[idlen] = '\0';
+    long n = ia_http_pct_decode(tmp);
+    out->kind = kind;
+    if (n < 0 || n == 0 || (size_t)n >= IA_ID_MAX) {
+        /* Not an id we could have made: reported like any unknown id. */
+        out->id_too_long = true;
+        return;
+    }
+    memcpy(out->id, tmp, (size_t)n + 1);
+}
+
+const char *ia_http_route_allow(ia_http_route_kind k) {
+    switch (k) {
+    case IA_RT_HEALTHZ: return "GET, HEAD";
+    case IA_RT_CREATE: return "POST";
+    case IA_RT_ITEM: return "GET, DELETE";
+    case IA_RT_CANCEL: return "POST";
+    default: return "";
+    }
+}
+
+bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
+    switch (k) {
+    case IA_RT_HEALTHZ: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
+    case IA_RT_CREATE:
+    case IA_RT_CANCEL: return !strcmp(m, "POST");
+    case IA_RT_ITEM: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
+    default: return false;
+    }
+}

@@ -1,0 +1,486 @@
+/* server: the libmicrohttpd daemon and the request handlers. Each request
+ * gets one `req` (allocated on libmicrohttpd's first call, freed in the
+ * completion callback, which also writes the access-log line). The body is
+ * gathered under a hard cap; a Content-Length over the cap is answered 413
+ * before any body byte is read. Routing (routes.c) decides the endpoint and
+ * the dialect, then auth decides the owner, then the core is called with
+ * structs that api/ decoded and its results are encoded by api/ again: no
+ * wire JSON is written here except /healthz and the last-resort error body. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "http/http.h"
+#include "http/http_int.h"
+#include "lib/log.h"
+
+#define DEFAULT_MAX_BODY ((size_t)10 << 20)
+
+struct ia_http {
+    struct MHD_Daemon *daemon;
+    ia_core *core;
+    const ia_http_keys *keys;
+    size_t max_body;
+    char host[INET6_ADDRSTRLEN];
+    int port;
+    atomic_bool stopping;
+};
+
+typedef struct req {
+    char rid[16];
+    int64_t t0_ms;
+    char method[16];
+    char *path;       /* raw path, no query: for the log */
+    ia_buf body;
+    bool overflow;    /* the body passed the cap */
+    bool responded;   /* a response is queued */
+    int status;
+    char iid[IA_ID_MAX];
+    int64_t tokens;   /* -1 = unknown */
+    ia_http_sse_sink sink;
+} req;
+
+/* ---- responses ------------------------------------------------------------ */
+
+/* Queues body (malloc'd, taken over) with status and the common headers. */
+static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, char *body,
+                                 const char *ctype, const char *allow, int retry_after) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "x-request-id", r->rid);
+    if (allow && *allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (retry_after > 0) {
+        char s[24];
+        snprintf(s, sizeof s, "%d", retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, s);
+    }
+    r->status = status;
+    r->responded = true;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, char *json) {
+    return send_body(r, c, status, json, "application/json", NULL, 0);
+}
+
+static enum MHD_Result send_err_allow(req *r, struct MHD_Connection *c, const ia_err *e,
+                                      const char *allow) {
+    char *body = ia_api_encode_error(e);
+    if (!body) {
+        /* Last resort (api/ could not encode): the same shape, by hand. */
+        json_t *o = json_pack("{s:{s:s,s:s}}", "error", "message", e->msg, "code",
+                              ia_err_wire_code(e->code));
+        body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!body) body = ia_strdup("{\"error\":{\"message\":\"internal error\",\"code\":\"internal\"}}");
+    }
+    int retry = 0;
+    if (e->code == IA_EOVERLOADED || e->code == IA_ERATELIMIT)
+        retry = e->retry_after > 0 ? e->retry_after : 1;
+    return send_body(r, c, ia_err_http_status(e->code), body, "application/json", allow, retry);
+}
+
+static enum MHD_Result send_err(req *r, struct MHD_Connection *c, const ia_err *e) {
+    return send_err_allow(r, c, e, NULL);
+}
+
+static enum MHD_Result fail(req *r, struct MHD_Connection *c, ia_errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum MHD_Result fail(req *r, struct MHD_Connection *c, ia_errcode code, const char *fmt, ...) {
+    ia_err e;
+    va_list ap;
+    va_start(ap, fmt);
+    ia_vfail(&e, code, fmt, ap);
+    va_end(ap);
+    return send_err(r, c, &e);
+}
+
+static enum MHD_Result send_stream(ia_http *h, req *r, struct MHD_Connection *c, ia_sub *sub,
+                                   ia_dialect d) {
+    const char *id = ia_sub_id(sub);
+    if (id) snprintf(r->iid, sizeof r->iid, "%s", id);
+    struct MHD_Response *resp = ia_http_sse_response(sub, d, c, &h->stopping, &r->sink);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, "x-request-id", r->rid);
+    r->status = 200;
+    r->responded = true;
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Sends the interaction as JSON and notes it for the access log. */
+static enum MHD_Result send_interaction(req *r, struct MHD_Connection *c, ia_interaction *it,
+                                       bool include_input, ia_dialect d) {
+    snprintf(r->iid, sizeof r->iid, "%s", it->id);
+    if (it->has_usage) r->tokens = it->usage.input + it->usage.output + it->usage.thought;
+    char *body = ia_api_encode_interaction(it, include_input, d);
+    ia_interaction_free(it);
+    if (!body) return fail(r, c, IA_EINTERNAL, "could not encode the interaction");
+    return send_json(r, c, 200, body);
+}
+
+/* ---- query parameters ------------------------------------------------------- */
+
+/* The decoded value of query parameter name (malloc'd), or NULL if absent.
+ * *bad is set when it is present but not decodable. */
+static char *query(struct MHD_Connection *c, const char *name, bool *bad) {
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v) return NULL;
+    char *s = ia_strdup(v);
+    if (ia_http_pct_decode(s) < 0) {
+        *bad = true;
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A boolean query parameter: 0, or -1 after answering 400. */
+static int query_bool(req *r, struct MHD_Connection *c, const char *name, bool *out) {
+    bool bad = false;
+    char *v = query(c, name, &bad);
+    int rc = 0;
+    if (bad || (v && ia_http_parse_bool(v, out) < 0)) {
+        fail(r, c, IA_EINVALID, "%s: expected true or false", name);
+        rc = -1;
+    }
+    free(v);
+    return rc;
+}
+
+/* ---- auth ------------------------------------------------------------------- */
+
+/* Fills owner; -1 after answering 401/403. */
+static int authenticate(ia_http *h, req *r, struct MHD_Connection *c, char owner[65]) {
+    owner[0] = '\0';
+    if (!ia_http_keys_count(h->keys)) return 0;
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-goog-api-key");
+    char *qkey = NULL;
+    if (!key || !*key) {
+        const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (a && !strncasecmp(a, "Bearer ", 7)) {
+            key = a + 7;
+            while (*key == ' ') key++;
+        }
+    }
+    if (!key || !*key) {
+        bool bad = false;
+        qkey = query(c, "key", &bad);
+        key = qkey;
+    }
+    int rc = 0;
+    if (!key || !*key) {
+        fail(r, c, IA_EUNAUTHENTICATED,
+             "missing API key: send it in the x-goog-api-key header (or ?key=)");
+        rc = -1;
+    } else if (!ia_http_keys_check(h->keys, key, owner)) {
+        fail(r, c, IA_EPERMISSION, "API key not valid");
+        rc = -1;
+    }
+    free(qkey);
+    return rc;
+}
+
+/* ---- endpoints -------------------------------------------------------------- */
+
+static enum MHD_Result do_healthz(ia_http *h, req *r, struct MHD_Connection *c) {
+    json_t *models = json_array();
+    const char *names = h->core ? ia_core_model_names(h->core) : "";
+    while (names && *names) {
+        const char *comma = strchr(names, ',');
+        size_t n = comma ? (size_t)(comma - names) : strlen(names);
+        if (n) json_array_append_new(models, json_stringn(names, n));
+        names += n;
+        if (*names == ',') names++;
+    }
+    json_t *o = json_pack("{s:s,s:o}", "status", "ok", "models", models);
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return send_json(r, c, 200, body ? body : ia_strdup("{\"status\":\"ok\"}"));
+}
+
+static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
+                                 ia_dialect d) {
+    ia_request rq;
+    ia_err e;
+    ia_err_clear(&e);
+    memset(&rq, 0, sizeof rq);
+    if (ia_api_decode_create(r->body.data, r->body.len, &rq, &e) < 0) {
+        ia_request_free(&rq);
+        return send_err(r, c, &e);
+    }
+    bool stream = rq.stream;
+    ia_interaction out;
+    memset(&out, 0, sizeof out);
+    ia_sub *sub = NULL;
+    int rc = ia_core_create(h->core, owner, &rq, &out, stream ? &sub : NULL, &e);
+    ia_request_free(&rq); /* zeroed by the core; frees what a failure left */
+    if (rc < 0) {
+        ia_interaction_free(&out);
+        return send_err(r, c, &e);
+    }
+    if (stream) return send_stream(h, r, c, sub, d);
+    return send_interaction(r, c, &out, false, d);
+}
+
+static enum MHD_Result do_get(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
+                              const ia_http_route *rt) {
+    bool include_input = false, stream = false;
+    if (query_bool(r, c, "include_input", &include_input) < 0) return MHD_YES;
+    if (query_bool(r, c, "stream", &stream) < 0) return MHD_YES;
+    ia_err e;
+    ia_err_clear(&e);
+    if (stream) {
+        int64_t after = 0;
+        bool bad = false;
+        char *leid = query(c, "last_event_id", &bad);
+        if (bad) return fail(r, c, IA_EINVALID, "last_event_id: malformed percent-encoding");
+        if (leid && *leid) {
+            after = ia_api_parse_event_id(rt->id, leid);
+            if (after < 0) {
+                free(leid);
+                return fail(r, c, IA_EINVALID,
+                            "last_event_id: not an event of interaction %s", rt->id);
+            }
+        }
+        free(leid);
+        ia_sub *sub = NULL;
+        if (ia_core_subscribe(h->core, owner, rt->id, after, &sub, &e) < 0) return send_err(r, c, &e);
+        return send_stream(h, r, c, sub, rt->dialect);
+    }
+    ia_interaction it;
+    memset(&it, 0, sizeof it);
+    if (ia_core_get(h->core, owner, rt->id, &it, &e) < 0) {
+        ia_interaction_free(&it);
+        return send_err(r, c, &e);
+    }
+    return send_interaction(r, c, &it, include_input, rt->dialect);
+}
+
+static enum MHD_Result do_cancel(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
+                                 const ia_http_route *rt) {
+    ia_err e;
+    ia_err_clear(&e);
+    ia_interaction it;
+    memset(&it, 0, sizeof it);
+    if (ia_core_cancel(h->core, owner, rt->id, &it, &e) < 0) {
+        ia_interaction_free(&it);
+        return send_err(r, c, &e);
+    }
+    return send_interaction(r, c, &it, false, rt->dialect);
+}
+
+static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
+                                 const ia_http_route *rt) {
+    ia_err e;
+    ia_err_clear(&e);
+    snprintf(r->iid, sizeof r->iid, "%s", rt->id);
+    if (ia_core_delete(h->core, owner, rt->id, &e) < 0) return send_err(r, c, &e);
+    return send_json(r, c, 200, ia_strdup("{}"));
+}
+
+/* The whole request is in: route, check, authenticate, serve. */
+static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
+                                const char *method) {
+    if (r->overflow)
+        return fail(r, c, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)",
+                    h->max_body);
+    ia_http_route rt;
+    ia_http_route_parse(url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"), &rt);
+    if (rt.kind == IA_RT_NONE) return fail(r, c, IA_ENOTFOUND, "no such path: %s", r->path);
+    if (!ia_http_route_method_ok(rt.kind, method)) {
+        ia_err e;
+        ia_fail(&e, IA_EMETHOD, "method %s is not allowed on %s (allowed: %s)", method, r->path,
+                ia_http_route_allow(rt.kind));
+        return send_err_allow(r, c, &e, ia_http_route_allow(rt.kind));
+    }
+    if (rt.kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
+    /* The dialect switch: serving the steps dialect later means letting it
+     * through here; the handlers below already pass rt.dialect to api/. */
+    if (rt.dialect != IA_DIALECT_LEGACY)
+        return fail(r, c, IA_EUNIMPLEMENTED,
+                    "the steps dialect (SDK >= 2.0, /v1, Api-Revision " IA_HTTP_STEPS_REVISION
+                    ") is not served yet; use @google/genai 1.x on /v1beta");
+    char owner[65];
+    if (authenticate(h, r, c, owner) < 0) return MHD_YES;
+    if (rt.id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
+    switch (rt.kind) {
+    case IA_RT_CREATE: return do_create(h, r, c, owner, rt.dialect);
+    case IA_RT_CANCEL: return do_cancel(h, r, c, owner, &rt);
+    case IA_RT_ITEM:
+        return !strcmp(method, "DELETE") ? do_delete(h, r, c, owner, &rt)
+                                         : do_get(h, r, c, owner, &rt);
+    default: return fail(r, c, IA_ENOTFOUND, "no such path: %s", r->path);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls) {
+    (void)version;
+    ia_http *h = cls;
+    req *r = *con_cls;
+    if (!r) {
+        r = ia_xcalloc(1, sizeof *r);
+        r->t0_ms = ia_mono_ms();
+        r->tokens = -1;
+        r->sink.tokens = -1;
+        unsigned char rnd[6] = {0};
+        ia_random(rnd, sizeof rnd);
+        for (int i = 0; i < 6; i++) snprintf(r->rid + 2 * i, 3, "%02x", rnd[i]);
+        snprintf(r->method, sizeof r->method, "%s", method);
+        r->path = ia_strdup(url);
+        ia_buf_init(&r->body, h->max_body);
+        *con_cls = r;
+        /* A declared body over the cap is refused before a byte of it is read. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end != cl && n > h->max_body) {
+                r->overflow = true;
+                return dispatch(h, r, c, url, method);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* A chunked body has no length up front: past the cap the rest is
+         * dropped as it comes, and the answer is 413 once it ends. */
+        if (!r->overflow && ia_buf_append(&r->body, upload_data, *upload_size) < 0) {
+            r->overflow = true;
+            ia_buf_free(&r->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->responded) return MHD_YES;
+    return dispatch(h, r, c, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)c;
+    req *r = *con_cls;
+    if (!r) return;
+    *con_cls = NULL;
+    ia_http_sse_unlink(&r->sink);
+    int status = r->status;
+    if (!r->responded) status = 499; /* the client left before an answer */
+    int64_t tokens = r->tokens >= 0 ? r->tokens : r->sink.tokens;
+    ia_log_request(r->rid, r->method, r->path, status, (double)(ia_mono_ms() - r->t0_ms),
+                   r->iid, tokens);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->responded)
+        ia_debug("request %s ended early (%d)", r->rid, (int)toe);
+    ia_buf_free(&r->body);
+    free(r->path);
+    free(r);
+}
+
+/* libmicrohttpd's unescaping is switched off: routes.c decodes the {id} and
+ * query values itself, after splitting (a `%2F` in an id stays in the id). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s) {
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* ---- start / stop ------------------------------------------------------------ */
+
+static bool is_loopback(const struct sockaddr *sa) {
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) ||
+               (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
+    const char *host = o->host && *o->host ? o->host : "127.0.0.1";
+    if (o->port < 0 || o->port > 65535) {
+        ia_fail(err, IA_EINVALID, "port %d out of range", o->port);
+        return NULL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, NULL, &hints, &ai);
+    if (gai != 0 || !ai) {
+        ia_fail(err, IA_EINVALID, "cannot resolve host %s: %s", host, gai_strerror(gai));
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    bool auth = ia_http_keys_count(o->keys) > 0;
+    if (!auth && !is_loopback((struct sockaddr *)&ss)) {
+        ia_warn("!!! no API keys are configured, so interactd will NOT listen on %s: "
+                "it binds 127.0.0.1 only. Give --api-keys FILE or INTERACTD_API_KEYS to serve "
+                "other machines. !!!", host);
+        memset(&ss, 0, sizeof ss);
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+    bool v6 = ss.ss_family == AF_INET6;
+    if (v6) ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)o->port);
+    else ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)o->port);
+
+    ia_http *h = ia_xcalloc(1, sizeof *h);
+    h->core = o->core;
+    h->keys = o->keys;
+    h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
+    atomic_init(&h->stopping, false);
+    if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, h->host, sizeof h->host);
+    else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, h->host, sizeof h->host);
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    if (v6) flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                                 MHD_OPTION_END);
+    if (!h->daemon) {
+        ia_fail(err, IA_EINTERNAL, "cannot listen on %s:%d (is the port taken?)", h->host, o->port);
+        free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di && di->port ? di->port : o->port;
+    return h;
+}
+
+int ia_http_port(const ia_http *h) { return h->port; }
+const char *ia_http_host(const ia_http *h) { return h->host; }
+bool ia_http_auth_enabled(const ia_http *h) { return ia_http_keys_count(h->keys) > 0; }
+
+void ia_http_stop(ia_http *h) {
+    if (!h) return;
+    /* Streams see the flag on their next tick and end, so the stop below
+     * does not wait on a generation that nobody will read. */
+    atomic_store(&h->stopping, true);
+    MHD_stop_daemon(h->daemon);
+    free(h);
+}
