@@ -275,7 +275,8 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_err *err) {
         } else if (strcmp(key, "top_k") == 0) { /* our extension */
             int64_t k;
             if (get_int(v, p, &k, err) < 0) return -1;
-            if (k < 1 || k > INT32_MAX) return ia_fail(err, IA_EINVALID, "%s: must be at least 1", p);
+            if (k < 1) return ia_fail(err, IA_EINVALID, "%s: must be at least 1", p);
+            if (k > INT32_MAX) return ia_fail(err, IA_EINVALID, "%s: must be at most %d", p, INT32_MAX);
             g->top_k = (int)k;
             g->has_top_k = true;
         } else if (strcmp(key, "seed") == 0) {

@@ -237,6 +237,8 @@ IA_TEST(api_decode_ranges) {
                         IA_EINVALID, "generation_config.top_p: must be between 0 and 1"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"top_k\":0}}",
                         IA_EINVALID, "generation_config.top_k: must be at least 1"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"top_k\":3000000000}}",
+                        IA_EINVALID, "generation_config.top_k: must be at most 2147483647"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"max_output_tokens\":0}}",
                         IA_EINVALID, "generation_config.max_output_tokens: must be at least 1"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"stop_sequences\":[\"a\",\"\"]}}",
