@@ -1,0 +1,130 @@
+// Storage rules from the guide's "data storage and retention" section:
+// store defaults to true; store:false persists nothing (a later GET is 404)
+// and its id cannot continue a conversation; store:false with
+// background:true is a 400; DELETE removes a stored interaction at once.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopAll, T, ID_RE, textOf, sdkErrors, collect, deltaText } from './lib/server.mjs';
+
+let srv;
+let ai;
+let E;
+const CFG = { temperature: 0, max_output_tokens: 8 };
+
+before(async () => {
+  srv = await startServer();
+  ai = srv.client();
+  E = sdkErrors(ai);
+}, { timeout: 90_000 });
+after(stopAll);
+
+function create(params) {
+  return ai.interactions.create({ model: 'demo', generation_config: CFG, ...params });
+}
+
+describe('store', () => {
+  it('store defaults to true: the interaction can be fetched later', T, async () => {
+    const c = await create({ input: 'stored by default' });
+    const g = await ai.interactions.get(c.id);
+    assert.equal(g.id, c.id);
+    assert.deepEqual(g.outputs, c.outputs);
+  });
+
+  it('store:false answers normally, but a later GET is 404 not_found', T, async () => {
+    const c = await create({ input: 'do not keep this', store: false });
+    assert.equal(c.status, 'completed');
+    assert.match(c.id, ID_RE);
+    assert.ok(textOf(c).length > 0);
+    assert.ok(c.usage.total_output_tokens >= 1);
+    await assert.rejects(ai.interactions.get(c.id), (e) => {
+      assert.ok(e instanceof E.NotFoundError, `NotFoundError, got ${e.constructor.name} ${e.status}`);
+      return true;
+    });
+    const r = await srv.raw('GET', `/v1beta/interactions/${c.id}`, { key: 'k' });
+    assert.equal(r.status, 404);
+    assert.equal(r.json?.error?.code, 'not_found');
+    assert.equal(typeof r.json.error.message, 'string');
+  });
+
+  it('store:false gives the same greedy text as a stored call', T, async () => {
+    const a = await create({ input: 'same either way', store: false });
+    const b = await create({ input: 'same either way' });
+    assert.equal(textOf(a), textOf(b));
+  });
+
+  it('a store:false id cannot be a previous_interaction_id (404 or 400)', T, async () => {
+    const c = await create({ input: 'ephemeral turn', store: false });
+    await assert.rejects(create({ input: 'continue it', previous_interaction_id: c.id }), (e) => {
+      assert.ok(e instanceof E.NotFoundError || e instanceof E.BadRequestError,
+        `404 or 400, got ${e.status}: ${e.message}`);
+      return true;
+    });
+  });
+
+  it('store:false may itself continue a stored conversation, and leaves no trace', T, async () => {
+    const root = await create({ input: 'stored root' });
+    const c = await create({ input: 'unstored follow-up', store: false, previous_interaction_id: root.id });
+    assert.equal(c.status, 'completed');
+    assert.equal(c.previous_interaction_id, root.id);
+    await assert.rejects(ai.interactions.get(c.id), E.NotFoundError);
+    const g = await ai.interactions.get(root.id);
+    assert.equal(g.status, 'completed');
+  });
+
+  it('store:false with background:true is a 400', T, async () => {
+    await assert.rejects(create({ input: 'x', store: false, background: true }), (e) => {
+      assert.ok(e instanceof E.BadRequestError, `BadRequestError, got ${e.status}: ${e.message}`);
+      assert.match(e.message, /store|background/);
+      return true;
+    });
+    const r = await srv.raw('POST', '/v1beta/interactions', {
+      key: 'k', body: { model: 'demo', input: 'x', store: false, background: true },
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.json?.error?.code, 'invalid_request');
+  });
+
+  it('store:false with stream:true streams, then nothing is kept', T, async () => {
+    const stream = await create({ input: 'stream but do not keep', store: false, stream: true });
+    const events = await collect(stream);
+    const start = events.find((e) => e.event_type === 'interaction.start');
+    assert.ok(start, 'interaction.start seen');
+    assert.ok(deltaText(events).length > 0);
+    assert.equal(events[events.length - 1].event_type, 'interaction.complete');
+    await assert.rejects(ai.interactions.get(start.interaction.id), E.NotFoundError);
+  });
+});
+
+describe('delete', () => {
+  it('DELETE then GET is 404; a second DELETE is 404', T, async () => {
+    const c = await create({ input: 'delete me' });
+    await ai.interactions.get(c.id);
+    const d = await ai.interactions.delete(c.id);
+    assert.ok(d === null || d === undefined || typeof d === 'object', `delete answered ${JSON.stringify(d)}`);
+    await assert.rejects(ai.interactions.get(c.id), E.NotFoundError);
+    await assert.rejects(ai.interactions.delete(c.id), E.NotFoundError);
+  });
+
+  it('DELETE answers 2xx on the wire with JSON or no body', T, async () => {
+    const c = await create({ input: 'delete me raw' });
+    const r = await srv.raw('DELETE', `/v1beta/interactions/${c.id}`, { key: 'k' });
+    assert.ok(r.status === 200 || r.status === 204, `status ${r.status}`);
+    if (r.status === 200 && r.text.length) assert.equal(typeof r.json, 'object');
+    const g = await srv.raw('GET', `/v1beta/interactions/${c.id}`, { key: 'k' });
+    assert.equal(g.status, 404);
+  });
+
+  it('a deleted interaction cannot be continued (404 or 400); others in the chain remain', T, async () => {
+    const i1 = await create({ input: 'first' });
+    const i2 = await create({ input: 'second', previous_interaction_id: i1.id });
+    await ai.interactions.delete(i2.id);
+    await assert.rejects(create({ input: 'third', previous_interaction_id: i2.id }), (e) => {
+      assert.ok(e instanceof E.NotFoundError || e instanceof E.BadRequestError, `${e.status}: ${e.message}`);
+      return true;
+    });
+    const g = await ai.interactions.get(i1.id);
+    assert.equal(g.status, 'completed');
+    const again = await create({ input: 'second again', previous_interaction_id: i1.id });
+    assert.equal(again.status, 'completed');
+  });
+});
