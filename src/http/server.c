@@ -8,11 +8,13 @@
  * wire JSON is written here except /healthz and the last-resort error body. */
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http/http.h"
 #include "http/http_int.h"
@@ -32,7 +34,7 @@ struct ia_http {
 
 typedef struct req {
     char rid[16];
-    int64_t t0_ms;
+    double t0_ms;
     char method[16];
     char *path;       /* raw path, no query: for the log */
     ia_buf body;
@@ -43,6 +45,24 @@ typedef struct req {
     int64_t tokens;   /* -1 = unknown */
     ia_http_sse_sink sink;
 } req;
+
+/* Monotonic milliseconds with a fraction: the access log shows sub-ms times. */
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* libmicrohttpd's own messages (a client that went away mid-stream, ...)
+ * are routine for a server: debug lines in our format, not raw stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    ia_debug("http: %s", msg);
+}
 
 /* ---- responses ------------------------------------------------------------ */
 
@@ -337,7 +357,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req *r = *con_cls;
     if (!r) {
         r = ia_xcalloc(1, sizeof *r);
-        r->t0_ms = ia_mono_ms();
+        r->t0_ms = now_ms();
         r->tokens = -1;
         r->sink.tokens = -1;
         unsigned char rnd[6] = {0};
@@ -384,7 +404,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     int status = r->status;
     if (!r->responded) status = 499; /* the client left before an answer */
     int64_t tokens = r->tokens >= 0 ? r->tokens : r->sink.tokens;
-    ia_log_request(r->rid, r->method, r->path, status, (double)(ia_mono_ms() - r->t0_ms),
+    ia_log_request(r->rid, r->method, r->path, status, now_ms() - r->t0_ms,
                    r->iid, tokens);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->responded)
         ia_debug("request %s ended early (%d)", r->rid, (int)toe);
@@ -460,6 +480,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                                  MHD_OPTION_END);
     if (!h->daemon) {
