@@ -85,11 +85,12 @@ static void usage(FILE *f) {
         fprintf(f, "  %-28s %s\n  %-28s env %s, default %s\n", lhs, flags[i].help, "", flags[i].env,
                 flags[i].def);
     }
-    fprintf(f, "  %-28s env INTERACTD_API_KEYS (comma-separated keys)\n\n"
+    fprintf(f, "  %-28s API keys, comma-separated, added to those of --api-keys\n"
+               "  %-28s env INTERACTD_API_KEYS, default none\n\n"
                "With no --model the build's demo model is served as \"demo\": its weights are\n"
                "random, so its text is noise. Serve a real GGUF with\n"
                "  make run MODEL=path/to/model.gguf   or   interactd serve --model NAME=PATH\n",
-            "");
+            "(environment only)", "");
 }
 
 static _Noreturn void bad(const char *flag, const char *fmt, const char *v) {
