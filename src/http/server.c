@@ -222,6 +222,7 @@ static enum MHD_Result do_healthz(ia_http *h, req *r, struct MHD_Connection *c) 
     json_t *models = json_array();
     const char *names = h->core ? ia_core_model_names(h->core) : "";
     while (names && *names) {
+        while (*names == ' ') names++; /* the list reads "a, b" */
         const char *comma = strchr(names, ',');
         size_t n = comma ? (size_t)(comma - names) : strlen(names);
         if (n) json_array_append_new(models, json_stringn(names, n));
