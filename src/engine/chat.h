@@ -25,6 +25,12 @@ typedef struct ia_chat_msg {
     const char *content;
 } ia_chat_msg;
 
+/* Quiets libllama-common's own log (template warnings and errors, which
+ * ia_chat_new / ia_chat_render report through *err anyway) unless verbose.
+ * Call once at start-up, before any other ia_chat function (not
+ * thread-safe); ia_engine_global_init does. */
+void ia_chat_set_verbose(bool verbose);
+
 /* template_override: Jinja source, or NULL to use the model's own.
  * Returns NULL with a malloc'd message in *err on failure (e.g. a template
  * the Jinja engine cannot parse). */

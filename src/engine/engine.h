@@ -1,8 +1,9 @@
 /* engine: runs a model on a conversation and streams its text back.
  *
- * One ia_engine serves one model. It owns one engine thread, which alone
- * calls llama.cpp for that model (load, chat-template rendering,
- * tokenization, decode, sampling); HTTP and core threads only enqueue jobs.
+ * One ia_engine serves one model. ia_engine_load loads it on the caller's
+ * thread and starts its engine thread, which from then on alone calls
+ * llama.cpp for that model (chat-template rendering, tokenization, decode,
+ * sampling); HTTP and core threads only enqueue jobs.
  * Jobs run in arrival order (fair FIFO); the queue is bounded, and a full
  * queue refuses at once with IA_EOVERLOADED and a Retry-After hint. The
  * shape (one thread owning the context, jobs as sequences) is the one the
@@ -25,7 +26,9 @@ typedef struct ia_engine_opts {
     const char *name;          /* served name ("demo") */
     const char *path;          /* GGUF file */
     const char *chat_template; /* file with a Jinja template overriding the model's; NULL = none */
-    int threads;               /* 0 = all cores */
+    int threads;               /* decode and prompt threads; 0 = all cores (1 for a
+                                  model under 20M parameters, where threads cost more
+                                  than they give) */
     int n_ctx;                 /* 0 = min(model's training context, 8192) */
     int max_queue;             /* jobs waiting beyond the running one; 0 = 64 */
     int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
@@ -87,8 +90,11 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err);
 void ia_engine_free(ia_engine *e);
 
 const char *ia_engine_name(const ia_engine *e);
-/* "jinja" (model's or override template) or "plain" (fallback, see below). */
+/* "jinja" (model's or override template) or "plain" (the fallback of
+ * chat.h: turns joined by blank lines, for base models with no template). */
 const char *ia_engine_template_kind(const ia_engine *e);
+/* The context size in tokens (prompt + output) each job gets. */
+int ia_engine_n_ctx(const ia_engine *e);
 
 /* Enqueues a job. The engine copies msgs and params; cancel (may be NULL)
  * must stay valid until on_done. Returns 0, or -1 with err (IA_EOVERLOADED
