@@ -125,10 +125,13 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
         else
             ia_error("store: could not persist interaction %s: %s", it->id, serr.msg);
     }
+    /* Out of the table before anyone is told it ended: a client that
+     * continues the chain at once must find the stored record, not a live
+     * run. (Lock order: r->mu, then c->mu; nothing takes them the other way.) */
+    table_remove(c, r);
     r->finalized = true;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    table_remove(c, r);
 }
 
 /* ---- engine callbacks (engine thread) ------------------------------------------ */
