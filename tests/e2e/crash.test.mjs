@@ -5,7 +5,7 @@
 // completed if the server resumes it) and is never left in_progress.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, textOf, collect, deltaText, pollUntil, sleep } from './lib/server.mjs';
+import { startServer, stopAll, textOf, collect, deltaText, pollUntil, sleep, longPrompt } from './lib/server.mjs';
 
 after(stopAll);
 
@@ -22,6 +22,7 @@ describe('crash and restart', () => {
     const s1 = await startServer();
     const ai1 = s1.client();
     const cfg = { temperature: 0, max_output_tokens: 12 };
+    const longInput = await longPrompt(ai1);
 
     // Finished before the crash: a plain one, a streamed one, a chained one.
     const done1 = await ai1.interactions.create({ model: 'demo', input: 'Finished before the crash.', generation_config: cfg });
@@ -37,7 +38,7 @@ describe('crash and restart', () => {
     const running = [];
     for (let i = 0; i < 4; i++) {
       running.push(await ai1.interactions.create({
-        model: 'demo', input: `Long background run number ${i}.`, background: true,
+        model: 'demo', input: longInput, background: true,
         generation_config: { temperature: 0, max_output_tokens: LONG },
       }));
     }
@@ -119,7 +120,7 @@ describe('crash and restart', () => {
     const s1 = await startServer();
     const ai1 = s1.client();
     const bg = await ai1.interactions.create({
-      model: 'demo', input: 'Interrupted.', background: true, generation_config: { temperature: 0, max_output_tokens: LONG },
+      model: 'demo', input: await longPrompt(ai1), background: true, generation_config: { temperature: 0, max_output_tokens: LONG },
     });
     const st = await ai1.interactions.get(bg.id, { stream: true });
     for await (const ev of st) if (ev.event_type === 'content.delta') break;

@@ -73,6 +73,25 @@ describe('stateful conversation (previous_interaction_id)', () => {
     sameRun(i3, stateless, 'three-turn chain');
   });
 
+  it('a turn can be continued as soon as its create (or its stream) has answered', T, async () => {
+    // Repeated, because a race between answering and persisting shows only sometimes.
+    const failures = [];
+    for (let k = 0; k < 30; k++) {
+      const i1 = await create({ input: `quick turn ${k}` });
+      assert.equal(i1.status, 'completed');
+      try {
+        await create({ input: 'right away', previous_interaction_id: i1.id });
+      } catch (e) { failures.push(`sync #${k}: ${e.status} ${e.message}`); }
+      const events = [];
+      for await (const ev of await create({ input: `quick stream ${k}`, stream: true })) events.push(ev);
+      assert.equal(events[events.length - 1].event_type, 'interaction.complete');
+      try {
+        await create({ input: 'right away', previous_interaction_id: events[0].interaction.id });
+      } catch (e) { failures.push(`stream #${k}: ${e.status} ${e.message}`); }
+    }
+    assert.deepEqual(failures, [], `${failures.length} of 60 continuations refused:\n${failures.slice(0, 3).join('\n')}`);
+  });
+
   it('branching: two continuations of the same turn are independent', T, async () => {
     const root = await create({ input: 'The root turn.' });
     const a = await create({ input: 'Branch A.', previous_interaction_id: root.id });

@@ -69,6 +69,11 @@ export async function startServer(opts = {}) {
     fs.writeFileSync(f, opts.apiKeys.join('\n') + '\n');
     args.push('--api-keys', f);
   }
+  // One engine thread: the test models are tiny, and on a small shared
+  // machine (2 cores, node + compilers beside it) ggml's spinning worker
+  // threads made a 2-thread server up to 40x slower. E2E_THREADS overrides.
+  const threads = opts.threads ?? process.env.E2E_THREADS ?? 1;
+  if (threads !== 'default') args.push('--threads', String(threads));
   if (opts.maxBody) args.push('--max-body', String(opts.maxBody));
   if (opts.retention) args.push('--retention', String(opts.retention));
   if (opts.args) args.push(...opts.args);
@@ -308,4 +313,33 @@ export function checkUsage(assert, usage, { maxOutput } = {}) {
       `total_output_tokens ${usage.total_output_tokens} <= max_output_tokens ${maxOutput}`);
   }
   return usage;
+}
+
+const longPrompts = new Map();
+/**
+ * A prompt whose greedy continuation runs at least minTokens tokens before
+ * the model stops by itself (the random demo model emits its end token
+ * after a few dozen tokens for most prompts). Tests that must catch a run
+ * in progress (cancel, disconnect, crash) use it with a large
+ * max_output_tokens. Probed with store:false; cached per model name.
+ */
+export const LONG_MIN = 400;
+export async function longPrompt(ai, model = 'demo', minTokens = LONG_MIN) {
+  const key = `${model}/${minTokens}`;
+  if (longPrompts.has(key)) return longPrompts.get(key);
+  const W = ['story', 'long', 'river', 'mountain', 'night', 'cat', 'dog', 'sun', 'tree', 'house', 'friend',
+    'world', 'time', 'day', 'little', 'big'];
+  const tried = [];
+  for (let i = 0; i < 400; i++) {
+    const p = `Tell a ${W[i % 16]} ${W[(i * 7 + 3) % 16]} tale, part ${i}.`;
+    const r = await ai.interactions.create({
+      model, input: p, store: false, generation_config: { temperature: 0, max_output_tokens: minTokens },
+    });
+    tried.push(r.usage.total_output_tokens);
+    if (r.usage.total_output_tokens >= minTokens) {
+      longPrompts.set(key, p);
+      return p;
+    }
+  }
+  throw new Error(`no prompt among 400 makes ${model} generate ${minTokens} tokens (got ${tried.join(',')})`);
 }
