@@ -354,15 +354,21 @@ int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interactio
     size_t n_msgs = 0;
     char root[24] = {0}, own[24];
 
-    if (req->agent)
-        return ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
     ia_engine *eng = req->model ? engine_for(c, req->model) : NULL;
-    if (!eng)
-        return ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s",
-                       req->model ? req->model : "", c->names);
-    if (!req->store && req->background)
-        return ia_fail(err, IA_EINVALID, "background: a background interaction must be stored "
-                                         "(store=false cannot be combined with background=true)");
+    if (req->agent) {
+        ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
+        goto done;
+    }
+    if (!eng) {
+        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s",
+                req->model ? req->model : "", c->names);
+        goto done;
+    }
+    if (!req->store && req->background) {
+        ia_fail(err, IA_EINVALID, "background: a background interaction must be stored "
+                                  "(store=false cannot be combined with background=true)");
+        goto done;
+    }
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
         goto done;
