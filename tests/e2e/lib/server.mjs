@@ -19,7 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '../../..');
 export const BIN = process.env.INTERACTD_BIN || path.join(REPO_ROOT, 'build/interactd');
 export const DEMO_MODEL = process.env.INTERACTD_DEMO_MODEL || path.join(REPO_ROOT, 'build/demo.gguf');
-export const MODELS_DIR = path.resolve(REPO_ROOT, '../shared/models');
+export const MODELS_DIR = process.env.E2E_MODELS_DIR || path.resolve(REPO_ROOT, '../shared/models');
 export const STORIES_MODEL = path.join(MODELS_DIR, 'stories260K.gguf');
 export const HAVE_STORIES = fs.existsSync(STORIES_MODEL);
 
