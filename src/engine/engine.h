@@ -61,9 +61,11 @@ typedef enum {
 typedef struct ia_engine_result {
     ia_finish finish;
     int64_t n_prompt;  /* prompt tokens */
-    int64_t n_output;  /* generated tokens */
+    int64_t n_output;  /* generated tokens: every sampled token, the end-of-generation
+                          one included; at most max_tokens */
     ia_err err;        /* set when finish == IA_FINISH_ERROR (code IA_EINVALID for
-                          a prompt that does not fit, IA_EINTERNAL otherwise) */
+                          a prompt that does not fit or a conversation the chat
+                          template refuses, IA_EINTERNAL otherwise) */
 } ia_engine_result;
 
 typedef struct ia_engine_cb {
@@ -98,7 +100,8 @@ int ia_engine_n_ctx(const ia_engine *e);
 
 /* Enqueues a job. The engine copies msgs and params; cancel (may be NULL)
  * must stay valid until on_done. Returns 0, or -1 with err (IA_EOVERLOADED
- * when the queue is full; on_done is then never called). */
+ * with retry_after set when the queue is full, or while ia_engine_free runs;
+ * on_done is then never called). cb->on_done is required. */
 int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
                      const ia_engine_params *params, const ia_engine_cb *cb,
                      atomic_bool *cancel, ia_err *err);
