@@ -7,8 +7,9 @@
 // identical text and token counts.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
-  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors,
+  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors, BIN, collect, deltaText,
 } from './lib/server.mjs';
 
 let srv;
@@ -237,6 +238,56 @@ describe('basics', () => {
     assert.deepEqual(g.usage, c.usage);
     assert.equal(g.created, c.created);
     assert.equal(g.input, undefined, 'no input without include_input');
+  });
+});
+
+describe('concurrency', () => {
+  it('concurrent requests do not corrupt each other (equal to the sequential results)', { timeout: 120_000 }, async () => {
+    const prompts = Array.from({ length: 6 }, (_, i) => `Concurrent prompt number ${i}: ${'abc '.repeat(i)}`);
+    const cfg = { max_output_tokens: 24 };
+    const sequential = [];
+    for (const p of prompts) sequential.push(textOf(await create(p, cfg)));
+    const parallel = await Promise.all(prompts.map((p) => create(p, cfg)));
+    assert.deepEqual(parallel.map(textOf), sequential);
+    const streams = await Promise.all(prompts.map(async (p) => deltaText(await collect(await create(p, cfg, { stream: true })))));
+    assert.deepEqual(streams, sequential);
+    assert.ok(new Set(sequential).size > 1, 'the prompts really differ');
+  });
+});
+
+describe('operations', () => {
+  it('`interactd serve --help` lists every flag', T, async () => {
+    const r = spawnSync(BIN, ['serve', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const text = r.stdout + r.stderr;
+    for (const f of ['--host', '--port', '--data', '--model', '--api-keys', '--threads', '--max-body', '--retention',
+      '--chat-template', '--log-format']) {
+      assert.ok(text.includes(f), `--help mentions ${f}`);
+    }
+    assert.match(text, /INTERACTD_PORT/);
+  });
+
+  it('one log line per request, with method, path, status and the interaction id', T, async () => {
+    const c = await create('log me');
+    await srv.raw('GET', `/v1beta/interactions/${c.id}`);
+    const lines = srv.stderr().split('\n');
+    const post = lines.filter((l) => l.includes(c.id) && /POST/.test(l) && l.includes('/v1beta/interactions') && /\b200\b/.test(l));
+    const get = lines.filter((l) => l.includes(c.id) && /GET/.test(l) && /\b200\b/.test(l));
+    assert.equal(post.length, 1, `one POST line for ${c.id}`);
+    assert.equal(get.length, 1, `one GET line for ${c.id}`);
+  });
+
+  it('--log-format json writes one JSON object per line', T, async () => {
+    const s = await startServer({ args: ['--log-format', 'json'] });
+    const c = await s.client().interactions.create({ model: MODEL, input: 'json log', generation_config: { temperature: 0, max_output_tokens: 4 } });
+    await s.stop();
+    const objs = s.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const req = objs.find((o) => o.interaction_id === c.id || JSON.stringify(o).includes(c.id));
+    assert.ok(req, `a JSON line names ${c.id}`);
+    assert.equal(req.method, 'POST');
+    assert.equal(req.path, '/v1beta/interactions');
+    assert.equal(req.status, 200);
+    assert.equal(typeof req.ms, 'number');
   });
 });
 

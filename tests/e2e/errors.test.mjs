@@ -4,7 +4,7 @@
 // classes, with a request counter proving the SDK made exactly one request.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, sdkErrors, countRequests } from './lib/server.mjs';
+import { startServer, stopAll, T, sdkErrors, countRequests, longPrompt } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -181,6 +181,25 @@ describe('errors on the wire', () => {
       assert.ok(r.status >= 400 && r.status < 500 && ![408, 409, 429].includes(r.status), `${JSON.stringify(b)} -> ${r.status}`);
       assert.notEqual(r.headers.get('x-should-retry'), 'true');
     }
+  });
+});
+
+describe('overload', () => {
+  it('a full model queue answers 503 (or 429) with Retry-After and an error body', T, async () => {
+    const s = await startServer({ args: ['--max-queue', '1'] });
+    const input = await longPrompt(s.client());
+    const body = { model: 'demo', input, background: true, generation_config: { temperature: 0, max_output_tokens: 2000 } };
+    const rs = await Promise.all(Array.from({ length: 6 }, () => s.raw('POST', P, { key: 'k', body })));
+    const refused = rs.filter((r) => r.status !== 200);
+    assert.ok(refused.length >= 1, `some of 6 requests refused with max-queue 1: ${rs.map((r) => r.status)}`);
+    assert.ok(rs.filter((r) => r.status === 200).length >= 2, 'the running one and the waiting one are accepted');
+    for (const r of refused) {
+      assert.ok(r.status === 503 || r.status === 429, `status ${r.status}`);
+      const ra = r.headers.get('retry-after');
+      assert.ok(ra && Number(ra) >= 1, `Retry-After: ${ra}`);
+      wireError(r, r.status);
+    }
+    await s.stop();
   });
 });
 

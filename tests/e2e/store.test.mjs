@@ -95,6 +95,25 @@ describe('store', () => {
   });
 });
 
+describe('retention', () => {
+  it('--retention: an expired interaction is gone (GET 404, cannot be continued)', T, async () => {
+    const s = await startServer({ retention: '2s' });
+    const c2 = s.client();
+    const c = await c2.interactions.create({ model: 'demo', input: 'short-lived', generation_config: CFG });
+    const g = await c2.interactions.get(c.id);
+    assert.equal(g.status, 'completed');
+    await new Promise((r) => setTimeout(r, 3500));
+    await assert.rejects(c2.interactions.get(c.id), E.NotFoundError);
+    await assert.rejects(c2.interactions.create({ model: 'demo', input: 'late', previous_interaction_id: c.id, generation_config: CFG }),
+      (e) => { assert.ok(e.status === 404 || e.status === 400, `${e.status}`); return true; });
+    await s.stop();
+  });
+
+  it('the default retention is 55 days (said at start-up)', T, async () => {
+    assert.match(srv.stderr(), /retention: 55d/);
+  });
+});
+
 describe('delete', () => {
   it('DELETE then GET is 404; a second DELETE is 404', T, async () => {
     const c = await create({ input: 'delete me' });
