@@ -31,7 +31,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -54,6 +54,12 @@ static const struct flagdef {
                      "requests waiting per model before 503 + Retry-After"},
     [F_MAX_TOKENS] = {"max-tokens", "INTERACTD_MAX_TOKENS", "2048", "N",
                       "max_output_tokens when a request sets none"},
+    [F_PARALLEL] = {"parallel", "INTERACTD_PARALLEL", "4", "N",
+                     "requests generated at once per model, batched together; more wait in the queue"},
+    [F_PREFIX_CACHE] = {"prefix-cache", "INTERACTD_PREFIX_CACHE", "on", "on|off",
+                         "reuse the computed prompt of earlier turns (kept in memory, then in DIR/kvcache)"},
+    [F_CACHE_RAM] = {"cache-ram", "INTERACTD_CACHE_RAM", "auto", "BYTES|auto|0",
+                     "RAM per model for kept turns beyond the context; auto = 1/8 of free memory, at most 2g"},
     [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
                     "request body limit (suffixes k, m, g); over it: 413"},
     [F_RETENTION] = {"retention", "INTERACTD_RETENTION", "55d", "DURATION",
@@ -219,6 +225,13 @@ static int serve(int argc, char **argv) {
     int ctx = (int)parse_int(F_CTX_SIZE, c.val[F_CTX_SIZE] ? c.val[F_CTX_SIZE] : "0", 0, 1 << 24);
     int max_queue = (int)parse_int(F_MAX_QUEUE, c.val[F_MAX_QUEUE] ? c.val[F_MAX_QUEUE] : "64", 1, 1 << 20);
     int max_tokens = (int)parse_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
+    int parallel = (int)parse_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
+    const char *pc = c.val[F_PREFIX_CACHE] ? c.val[F_PREFIX_CACHE] : "on";
+    bool prefix_cache = parse_flag_bool(pc);
+    if (!prefix_cache && strcmp(pc, "0") && strcasecmp(pc, "false") && strcasecmp(pc, "off") && strcasecmp(pc, "no"))
+        bad(flags[F_PREFIX_CACHE].name, "expected on or off, not '%s'", pc);
+    const char *cr = c.val[F_CACHE_RAM] ? c.val[F_CACHE_RAM] : "auto";
+    int64_t cache_ram = !strcmp(cr, "auto") ? 0 : !strcmp(cr, "0") ? -1 : (int64_t)parse_bytes(F_CACHE_RAM, cr);
     size_t max_body = parse_bytes(F_MAX_BODY, c.val[F_MAX_BODY] ? c.val[F_MAX_BODY] : "10m");
     const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
     int64_t retention = ia_parse_duration(ret_s);
@@ -316,11 +329,17 @@ static int serve(int argc, char **argv) {
                      demo ? " (build the demo model with `make`)" : "");
             goto out;
         }
+        /* Kept turns of each model in a folder of their own: the files only
+         * fit the model that wrote them. */
+        char *kvdir = ia_asprintf("%s/kvcache/%s", data, ms[i].name);
         ia_engine_opts eo = {.name = ms[i].name, .path = ms[i].path, .chat_template = ms[i].tmpl,
                              .threads = threads, .n_ctx = ctx, .max_queue = max_queue,
-                             .default_max_tokens = max_tokens};
+                             .default_max_tokens = max_tokens, .parallel = parallel,
+                             .no_prefix_cache = !prefix_cache, .cache_ram_bytes = cache_ram,
+                             .cache_dir = kvdir};
         ia_info("loading model %s from %s", ms[i].name, ms[i].path);
         engines[i] = ia_engine_load(&eo, &err);
+        free(kvdir);
         if (!engines[i]) {
             ia_error("model %s: cannot load %s: %s", ms[i].name, ms[i].path, err.msg);
             goto out;

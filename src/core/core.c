@@ -205,6 +205,9 @@ static void on_done(void *ud, const ia_engine_result *res) {
         err = &res->err;
         break;
     }
+    pthread_mutex_lock(&r->mu); /* prompt tokens the engine reused: usage.total_cached_tokens */
+    r->it.usage.cached = res->n_cached;
+    pthread_mutex_unlock(&r->mu);
     finalize(c, r, st, err, res->n_prompt, res->n_output);
     ia_run_unref(r);
     free(j);

@@ -4,10 +4,25 @@
  * thread and starts its engine thread, which from then on alone calls
  * llama.cpp for that model (chat-template rendering, tokenization, decode,
  * sampling); HTTP and core threads only enqueue jobs.
- * Jobs run in arrival order (fair FIFO); the queue is bounded, and a full
- * queue refuses at once with IA_EOVERLOADED and a Retry-After hint. The
- * shape (one thread owning the context, jobs as sequences) is the one the
- * batching issue extends to many sequences per context.
+ * Continuous batching: up to `parallel` jobs run at once, one llama.cpp
+ * sequence each on the model's one context; every decode step is one batch
+ * holding each generating job's next token plus a bounded chunk of pending
+ * prompt tokens. Jobs past `parallel` wait in a FIFO (admitted in arrival
+ * order); the queue is bounded, and a full queue refuses at once with
+ * IA_EOVERLOADED and a Retry-After hint.
+ *
+ * Prefix reuse: a finished job's tokens and KV stay in its sequence; a new
+ * job whose prompt shares a prefix with a kept sequence (a running one too)
+ * only prefills the rest (ia_engine_result.n_cached). Sequences pushed out
+ * of the context are kept in RAM under a byte budget (LRU), and past it, or
+ * at shutdown, saved under cache_dir, from where a later job (also after a
+ * restart) restores them.
+ *
+ * Determinism: greedy and seeded runs give the same tokens alone, batched
+ * with others and with a reused prefix on the models tested (demo,
+ * stories260K). llama.cpp does not promise bitwise batch invariance in
+ * general (other kernels or backends may round differently), so on other
+ * models a long generation may rarely diverge after a near-tie.
  *
  * Callbacks run on the engine thread and must not block for long. */
 #ifndef IA_ENGINE_ENGINE_H
@@ -30,8 +45,19 @@ typedef struct ia_engine_opts {
                                   model under 20M parameters, where threads cost more
                                   than they give) */
     int n_ctx;                 /* 0 = min(model's training context, 8192) */
-    int max_queue;             /* jobs waiting beyond the running one; 0 = 64 */
+    int max_queue;             /* jobs waiting beyond the running ones; 0 = 64 */
     int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
+    int parallel;              /* jobs running at once (sequences); 0 = 4. The KV cache
+                                  holds parallel * n_ctx cells */
+    int prefill_chunk;         /* prompt tokens per decode step, all jobs together: a
+                                  long prompt delays the others' next token by one
+                                  chunk at most; 0 = 256 */
+    bool no_prefix_cache;      /* every job starts cold (benchmarks, checks) */
+    int64_t cache_ram_bytes;   /* budget for sequences kept in RAM outside the context;
+                                  0 = min(1/8 of available memory, 2 GiB); < 0 = none */
+    const char *cache_dir;     /* where sequences evicted from RAM (and all kept ones at
+                                  shutdown) are saved; created if missing; NULL = no disk */
+    int64_t cache_disk_bytes;  /* budget for cache_dir; 0 = 4 GiB */
 } ia_engine_opts;
 
 typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT } ia_msg_role;
@@ -63,6 +89,8 @@ typedef struct ia_engine_result {
     int64_t n_prompt;  /* prompt tokens */
     int64_t n_output;  /* generated tokens: every sampled token, the end-of-generation
                           one included; at most max_tokens */
+    int64_t n_cached;  /* prompt tokens whose KV was reused rather than computed
+                          (from a kept sequence, RAM or disk); < n_prompt */
     ia_err err;        /* set when finish == IA_FINISH_ERROR (code IA_EINVALID for
                           a prompt that does not fit or a conversation the chat
                           template refuses, IA_EINTERNAL otherwise) */
@@ -97,6 +125,8 @@ const char *ia_engine_name(const ia_engine *e);
 const char *ia_engine_template_kind(const ia_engine *e);
 /* The context size in tokens (prompt + output) each job gets. */
 int ia_engine_n_ctx(const ia_engine *e);
+/* Jobs that run at once. */
+int ia_engine_parallel(const ia_engine *e);
 
 /* Enqueues a job. The engine copies msgs and params; cancel (may be NULL)
  * must stay valid until on_done. Returns 0, or -1 with err (IA_EOVERLOADED
@@ -109,6 +139,13 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
 /* Counters for tests and benchmarks. */
 typedef struct ia_engine_stats {
     int64_t jobs_done, tokens_generated, queued, running;
+    int64_t steps;             /* decode calls */
+    int64_t max_batch_seqs;    /* most sequences one decode step has held */
+    int64_t tokens_cached;     /* prompt tokens reused, all jobs */
+    /* The kept-sequence cache outside the context (the engine's own accounting). */
+    int64_t ram_bytes, ram_budget, ram_peak, ram_entries;
+    int64_t disk_bytes, disk_budget, disk_entries;
+    int64_t saved, restored, evicted_to_disk;
 } ia_engine_stats;
 void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st);
 

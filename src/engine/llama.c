@@ -1,17 +1,11 @@
-/* llama.c: the in-process engine — one llama.cpp model served by one engine
- * thread. ia_engine_load loads the model (progress dots on stderr), creates
- * its llama_context and starts the thread; from then on only that thread
- * touches the context, the chat template and the vocabulary. HTTP and core
- * threads call ia_engine_submit, which copies the job into a bounded FIFO
- * (full: IA_EOVERLOADED with a Retry-After estimate) and returns at once.
- * The thread runs jobs one at a time: render the conversation through the
- * chat shim, tokenize, check it fits the context, clear the KV memory, decode
- * the prompt, then sample token by token (a llama_sampler chain per job),
- * passing the text through the output filter of outfilter.c (stop sequences,
- * UTF-8 hold-back) to on_text. One job is one sequence on one context: the
- * continuous-batching issue turns the single running job into a set of
- * sequences without changing this file's contract. */
-#include "engine/engine.h"
+/* llama.c: the in-process engine — loading one llama.cpp model, its
+ * context (one sequence per parallel slot, a unified KV cache of
+ * parallel * n_ctx cells), the kept-sequence cache, and the calls other
+ * threads make: ia_engine_submit copies the job into a bounded FIFO (full:
+ * IA_EOVERLOADED with a Retry-After estimate) and returns at once; the
+ * engine thread of sched.c takes it from there and alone touches the
+ * context, the chat template and the vocabulary. */
+#include "engine/engine_int.h"
 
 #include <llama.h>
 #include <pthread.h>
@@ -19,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
-#include "engine/chat.h"
-#include "engine/outfilter.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -34,41 +27,10 @@
 #define DEFAULT_CTX_CAP 8192
 #define TINY_MODEL_PARAMS 20000000 /* below this, threads=0 means one thread */
 
-/* A queued job: deep copies of everything the caller passed, so the caller's
- * request memory can die as soon as submit returns. */
-typedef struct job {
-    struct job *next;
-    ia_chat_msg *msgs;
-    size_t n_msgs;
-    ia_engine_params params; /* stop points into stops below */
-    char **stops;
-    ia_engine_cb cb;
-    atomic_bool *cancel;
-} job;
-
-struct ia_engine {
-    char *name;
-    struct llama_model *model;
-    struct llama_context *ctx;
-    struct ggml_threadpool *tp; /* ours, not polling; NULL: ggml's default */
-    void (*tp_free)(struct ggml_threadpool *);
-    const struct llama_vocab *vocab;
-    ia_chat *chat;
-    int n_ctx, n_batch, max_queue, default_max_tokens;
-
-    pthread_t thread;
-    bool thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    job *head, *tail; /* FIFO, under mu */
-    int n_queued;     /* under mu */
-    bool running;     /* under mu */
-    atomic_bool stop; /* set by ia_engine_free; the running job checks it per token */
-
-    /* Counters and the job-time estimate behind Retry-After, under mu. */
-    int64_t jobs_done, tokens_generated;
-    double avg_job_ms;
-};
+#define DEFAULT_PARALLEL 4
+#define DEFAULT_CHUNK 512
+#define DEFAULT_DISK_BUDGET (4LL << 30)
+#define MAX_RAM_BUDGET (2LL << 30)
 
 /* ---- process-wide set-up -------------------------------------------------- */
 
@@ -163,7 +125,6 @@ static void attach_threadpool(ia_engine *e, int threads) {
     if (e->tp) llama_attach_threadpool(e->ctx, e->tp, e->tp);
 }
 
-static void *engine_main(void *arg);
 
 ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     ia_engine *e = ia_xcalloc(1, sizeof *e);
@@ -196,7 +157,11 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
 
     int n_train = llama_model_n_ctx_train(e->model);
     e->n_ctx = opts->n_ctx > 0 ? opts->n_ctx : (n_train > 0 && n_train < DEFAULT_CTX_CAP ? n_train : DEFAULT_CTX_CAP);
-    e->n_batch = e->n_ctx < 2048 ? e->n_ctx : 2048;
+    e->n_slots = opts->parallel > 0 ? opts->parallel : DEFAULT_PARALLEL;
+    if (e->n_slots > 256) e->n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
+    e->chunk = opts->prefill_chunk > 0 ? opts->prefill_chunk : DEFAULT_CHUNK;
+    e->no_prefix_cache = opts->no_prefix_cache;
+    e->batch_cap = e->chunk + e->n_slots;
     int threads = opts->threads;
     if (threads <= 0) {
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -208,11 +173,15 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     }
     if (threads < 1) threads = 1;
 
+    /* One unified KV cache: every slot may fill its n_ctx, and sequences
+     * that share a prefix (llama_memory_seq_cp) share its cells. One
+     * ubatch per step, so each step reads the weights once. */
     struct llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = (uint32_t)e->n_ctx;
-    cp.n_batch = (uint32_t)e->n_batch;
-    cp.n_ubatch = cp.n_batch < 512 ? cp.n_batch : 512;
-    cp.n_seq_max = 1;
+    cp.n_ctx = (uint32_t)e->n_ctx * (uint32_t)e->n_slots;
+    cp.n_batch = (uint32_t)e->batch_cap;
+    cp.n_ubatch = (uint32_t)e->batch_cap;
+    cp.n_seq_max = (uint32_t)e->n_slots;
+    cp.kv_unified = true;
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     cp.no_perf = true;
@@ -222,6 +191,24 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
         goto fail;
     }
     attach_threadpool(e, threads);
+    e->batch = llama_batch_init(e->batch_cap, 0, 1);
+    e->slots = ia_xcalloc((size_t)e->n_slots, sizeof *e->slots);
+    for (int i = 0; i < e->n_slots; i++) e->slots[i].id = i;
+    if (!e->no_prefix_cache) {
+        char desc[128], fp[256];
+        struct stat sb;
+        llama_model_desc(e->model, desc, sizeof desc);
+        snprintf(fp, sizeof fp, "%s|%llu|%lld|%s", desc, (unsigned long long)llama_model_n_params(e->model),
+                 stat(opts->path, &sb) == 0 ? (long long)sb.st_size : -1LL, e->name);
+        int64_t ram = opts->cache_ram_bytes;
+        if (ram == 0) {
+            ram = (int64_t)sysconf(_SC_AVPHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE) / 8;
+            if (ram > MAX_RAM_BUDGET || ram <= 0) ram = MAX_RAM_BUDGET;
+        }
+        e->kvc = ia_kvc_new(opts->cache_dir, ram, opts->cache_disk_bytes > 0 ? opts->cache_disk_bytes
+                                                                              : DEFAULT_DISK_BUDGET, fp);
+        ia_kvc_get_stats(e->kvc, &e->kvst);
+    }
 
     char *cerr = NULL;
     e->chat = ia_chat_new(e->model, tmpl, &cerr);
@@ -233,7 +220,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     free(tmpl);
     tmpl = NULL;
 
-    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+    if (pthread_create(&e->thread, NULL, ia_engine_main, e) != 0) {
         ia_fail(err, IA_EINTERNAL, "model %s: cannot start its engine thread", e->name);
         goto fail;
     }
@@ -253,9 +240,11 @@ const char *ia_engine_template_kind(const ia_engine *e) {
 
 int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
 
+int ia_engine_parallel(const ia_engine *e) { return e->n_slots; }
+
 /* ---- the queue ------------------------------------------------------------ */
 
-static void job_free(job *j) {
+void ia_engine_job_free(job *j) {
     if (!j) return;
     for (size_t i = 0; i < j->n_msgs; i++) free((char *)j->msgs[i].content);
     free(j->msgs);
@@ -292,17 +281,17 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
     pthread_mutex_lock(&e->mu);
     if (atomic_load(&e->stop)) {
         pthread_mutex_unlock(&e->mu);
-        job_free(j);
+        ia_engine_job_free(j);
         return ia_fail(err, IA_EOVERLOADED, "model %s is shutting down", e->name);
     }
     if (e->n_queued >= e->max_queue) {
         /* Retry-After: the time to drain what is ahead, from the running
          * average job time; at least a second. */
         double ms = e->avg_job_ms > 0 ? e->avg_job_ms : 1000.0;
-        int ra = (int)((e->n_queued + 1) * ms / 1000.0 + 0.999);
+        int ra = (int)((e->n_queued + 1) * ms / e->n_slots / 1000.0 + 0.999);
         int n = e->n_queued;
         pthread_mutex_unlock(&e->mu);
-        job_free(j);
+        ia_engine_job_free(j);
         ia_fail(err, IA_EOVERLOADED, "model %s is overloaded (%d requests waiting); retry later", e->name, n);
         if (err) err->retry_after = ra < 1 ? 1 : ra > 600 ? 600 : ra;
         return -1;
@@ -321,193 +310,21 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->jobs_done = e->jobs_done;
     st->tokens_generated = e->tokens_generated;
     st->queued = e->n_queued;
-    st->running = e->running ? 1 : 0;
+    st->running = e->n_running;
+    st->steps = e->steps;
+    st->max_batch_seqs = e->max_batch_seqs;
+    st->tokens_cached = e->tokens_cached;
+    st->ram_bytes = e->kvst.ram_bytes;
+    st->ram_budget = e->kvst.ram_budget;
+    st->ram_peak = e->kvst.ram_peak;
+    st->ram_entries = e->kvst.ram_entries;
+    st->disk_bytes = e->kvst.disk_bytes;
+    st->disk_budget = e->kvst.disk_budget;
+    st->disk_entries = e->kvst.disk_entries;
+    st->saved = e->kvst.saved;
+    st->restored = e->kvst.restored;
+    st->evicted_to_disk = e->kvst.evicted_to_disk;
     pthread_mutex_unlock(&e->mu);
-}
-
-/* ---- running a job -------------------------------------------------------- */
-
-static struct llama_sampler *make_sampler(const ia_engine_params *p) {
-    struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
-    sp.no_perf = true;
-    struct llama_sampler *s = llama_sampler_chain_init(sp);
-    double temp = p->has_temperature ? p->temperature : 1.0;
-    if (temp <= 0.0) {
-        llama_sampler_chain_add(s, llama_sampler_init_greedy());
-        return s;
-    }
-    uint32_t seed = LLAMA_DEFAULT_SEED; /* llama.cpp: draw a random seed */
-    if (p->has_seed) {
-        /* Fold 64 bits to llama's 32; keep clear of the "random" value. */
-        seed = (uint32_t)(p->seed ^ (p->seed >> 32));
-        if (seed == LLAMA_DEFAULT_SEED) seed--;
-    }
-    int top_k = p->has_top_k ? p->top_k : 64;
-    double top_p = p->has_top_p ? p->top_p : 0.95;
-    if (top_k > 0) llama_sampler_chain_add(s, llama_sampler_init_top_k(top_k));
-    if (top_p < 1.0) llama_sampler_chain_add(s, llama_sampler_init_top_p((float)top_p, 1));
-    llama_sampler_chain_add(s, llama_sampler_init_temp((float)temp));
-    llama_sampler_chain_add(s, llama_sampler_init_dist(seed));
-    return s;
-}
-
-static bool should_stop(ia_engine *e, const job *j) {
-    return atomic_load(&e->stop) || (j->cancel && atomic_load(j->cancel));
-}
-
-/* Tokenizes the rendered prompt: BOS as the vocabulary asks (the chat shim
- * already stripped a template's own BOS), special tokens parsed, since the
- * template writes them as text. Returns the count, or -1. */
-static int tokenize(ia_engine *e, const char *text, llama_token **out) {
-    size_t len = strlen(text);
-    if (len > INT32_MAX / 2) return -1;
-    int cap = (int)len + 8;
-    llama_token *t = ia_xmalloc((size_t)cap * sizeof *t);
-    int n = llama_tokenize(e->vocab, text, (int32_t)len, t, cap, true, true);
-    if (n < 0) {
-        cap = -n;
-        t = ia_xrealloc(t, (size_t)cap * sizeof *t);
-        n = llama_tokenize(e->vocab, text, (int32_t)len, t, cap, true, true);
-    }
-    if (n < 0) {
-        free(t);
-        return -1;
-    }
-    *out = t;
-    return n;
-}
-
-/* Runs one job to completion and fills res. Does not call on_done. */
-static void run_job(ia_engine *e, job *j, ia_engine_result *res) {
-    char *prompt = NULL, *cerr = NULL;
-    llama_token *toks = NULL;
-    struct llama_sampler *smpl = NULL;
-    ia_outfilter of;
-    ia_outfilter_init(&of, j->params.stop, j->params.n_stop, j->cb.on_text, j->cb.ud);
-
-    if (should_stop(e, j)) {
-        res->finish = IA_FINISH_CANCELLED;
-        goto done;
-    }
-    if (ia_chat_render(e->chat, j->msgs, j->n_msgs, &prompt, &cerr) != 0) {
-        res->finish = IA_FINISH_ERROR;
-        ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "chat template failed");
-        goto done;
-    }
-    int n = tokenize(e, prompt, &toks);
-    if (n < 0) {
-        res->finish = IA_FINISH_ERROR;
-        ia_fail(&res->err, IA_EINTERNAL, "tokenization failed");
-        goto done;
-    }
-    res->n_prompt = n;
-    if (n == 0 || n >= e->n_ctx) {
-        res->finish = IA_FINISH_ERROR;
-        if (n == 0) ia_fail(&res->err, IA_EINVALID, "input: the prompt is empty");
-        else ia_fail(&res->err, IA_EINVALID,
-                     "input: the prompt is %d tokens, which does not fit model %s's context of %d tokens",
-                     n, e->name, e->n_ctx);
-        goto done;
-    }
-
-    llama_memory_clear(llama_get_memory(e->ctx), true);
-    smpl = make_sampler(&j->params);
-    if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
-
-    /* The prompt, in batches; logits come back for its last token only. */
-    for (int i = 0; i < n; i += e->n_batch) {
-        if (should_stop(e, j)) {
-            res->finish = IA_FINISH_CANCELLED;
-            goto done;
-        }
-        int k = n - i < e->n_batch ? n - i : e->n_batch;
-        if (llama_decode(e->ctx, llama_batch_get_one(toks + i, k)) != 0) {
-            res->finish = IA_FINISH_ERROR;
-            ia_fail(&res->err, IA_EINTERNAL, "decoding the prompt failed");
-            goto done;
-        }
-    }
-
-    int64_t max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
-    int pos = n;
-    for (;;) {
-        if (should_stop(e, j)) {
-            ia_outfilter_flush(&of);
-            res->finish = IA_FINISH_CANCELLED;
-            break;
-        }
-        llama_token t = llama_sampler_sample(smpl, e->ctx, -1);
-        res->n_output++;
-        if (llama_vocab_is_eog(e->vocab, t)) {
-            ia_outfilter_flush(&of);
-            res->finish = IA_FINISH_STOP;
-            break;
-        }
-        char piece[256];
-        /* special=false: control tokens the model emits are not text. */
-        int len = llama_token_to_piece(e->vocab, t, piece, sizeof piece, 0, false);
-        if (len < 0) len = 0;
-        int r = ia_outfilter_push(&of, piece, (size_t)len);
-        if (r == IA_OUTFILTER_STOPPED) {
-            res->finish = IA_FINISH_CANCELLED;
-            break;
-        }
-        if (r == IA_OUTFILTER_STOP_SEQ) {
-            res->finish = IA_FINISH_STOP;
-            break;
-        }
-        if (res->n_output >= max_tokens || pos + 1 >= e->n_ctx) {
-            ia_outfilter_flush(&of);
-            res->finish = IA_FINISH_LENGTH;
-            break;
-        }
-        if (llama_decode(e->ctx, llama_batch_get_one(&t, 1)) != 0) {
-            res->finish = IA_FINISH_ERROR;
-            ia_fail(&res->err, IA_EINTERNAL, "decoding failed at position %d", pos);
-            break;
-        }
-        pos++;
-    }
-done:
-    ia_outfilter_free(&of);
-    if (smpl) llama_sampler_free(smpl);
-    free(toks);
-    free(prompt);
-    free(cerr);
-}
-
-static void *engine_main(void *arg) {
-    ia_engine *e = arg;
-    for (;;) {
-        pthread_mutex_lock(&e->mu);
-        while (!e->head && !atomic_load(&e->stop)) pthread_cond_wait(&e->cv, &e->mu);
-        if (atomic_load(&e->stop)) {
-            pthread_mutex_unlock(&e->mu);
-            break;
-        }
-        job *j = e->head;
-        e->head = j->next;
-        if (!e->head) e->tail = NULL;
-        e->n_queued--;
-        e->running = true;
-        pthread_mutex_unlock(&e->mu);
-
-        int64_t t0 = ia_mono_ms();
-        ia_engine_result res = {0};
-        run_job(e, j, &res);
-
-        pthread_mutex_lock(&e->mu);
-        e->running = false;
-        e->jobs_done++;
-        e->tokens_generated += res.n_output;
-        double ms = (double)(ia_mono_ms() - t0);
-        e->avg_job_ms = e->avg_job_ms > 0 ? 0.8 * e->avg_job_ms + 0.2 * ms : ms;
-        pthread_mutex_unlock(&e->mu);
-
-        j->cb.on_done(j->cb.ud, &res);
-        job_free(j);
-    }
-    return NULL;
 }
 
 void ia_engine_free(ia_engine *e) {
@@ -525,8 +342,19 @@ void ia_engine_free(ia_engine *e) {
         job *next = pending->next;
         ia_engine_result res = {.finish = IA_FINISH_CANCELLED};
         pending->cb.on_done(pending->cb.ud, &res);
-        job_free(pending);
+        ia_engine_job_free(pending);
         pending = next;
+    }
+    /* What the sequences hold outlives the process when there is a cache
+     * folder: kept in the cache, which writes it to disk as it closes. */
+    if (e->kvc && e->ctx && e->kvst.disk_budget > 0)
+        for (int i = 0; i < e->n_slots; i++)
+            if (e->slots[i].n_kv > 0) ia_kvc_save(e->kvc, e->ctx, i, e->slots[i].kv, e->slots[i].n_kv);
+    ia_kvc_free(e->kvc);
+    if (e->slots) {
+        for (int i = 0; i < e->n_slots; i++) free(e->slots[i].kv);
+        free(e->slots);
+        llama_batch_free(e->batch);
     }
     ia_chat_free(e->chat);
     if (e->ctx) llama_free(e->ctx);

@@ -86,15 +86,17 @@ static int run(ia_engine *e, const char *user, const ia_engine_params *p, sink *
     return 0;
 }
 
-static ia_engine *load_demo(int n_ctx, int max_queue) {
+static ia_engine *load_demo_par(int n_ctx, int max_queue, int parallel) {
     ia_engine_global_init(NULL, false);
     ia_engine_opts o = {.name = "demo", .path = ia_test_demo_model(), .threads = 0,
-                        .n_ctx = n_ctx, .max_queue = max_queue};
+                        .n_ctx = n_ctx, .max_queue = max_queue, .parallel = parallel};
     ia_err err = {0};
     ia_engine *e = ia_engine_load(&o, &err);
     if (!e) fprintf(stderr, "  load: %s\n", err.msg);
     return e;
 }
+
+static ia_engine *load_demo(int n_ctx, int max_queue) { return load_demo_par(n_ctx, max_queue, 0); }
 
 static ia_engine_params greedy(int64_t max_tokens) {
     ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = max_tokens};
@@ -260,7 +262,7 @@ IA_TEST(engine_cancel) {
 }
 
 IA_TEST(engine_queue_overflow_and_free) {
-    ia_engine *e = load_demo(0, 1);
+    ia_engine *e = load_demo_par(0, 1, 1); /* one slot: a runs, b waits, c is refused */
     IA_CHECK(e != NULL);
     ia_engine_params p = greedy(4000);
     sink a, b, c;

@@ -1,0 +1,395 @@
+/* sched.c: the engine thread — continuous batching over one llama.cpp
+ * context. Jobs leave the FIFO for a free slot (one sequence each); there
+ * they are rendered through the chat shim and tokenized, matched against
+ * what the sequences and the kept-sequence cache already hold (the longest
+ * common token prefix is reused: kept in place, shared from another
+ * sequence with llama_memory_seq_cp, or restored from RAM or disk), and
+ * then prefilled and generated. Each step is one llama_decode of one batch:
+ * the next token of every generating slot, then as many pending prompt
+ * tokens as the chunk allows (the earliest admitted job first), so a long
+ * prompt costs the others at most one chunk's time per token. After the
+ * decode each slot that got logits samples with its own sampler chain and
+ * passes the text through its own output filter. A job that ends
+ * (end-of-generation, stop sequence, max tokens, cancel) frees its slot at
+ * once, and the slot keeps its tokens and KV for a later job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+/* A slot's tail worth keeping when a new job takes the slot over. */
+#define MIN_SAVE_TOKENS 64
+
+static struct llama_sampler *make_sampler(const ia_engine_params *p) {
+    struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
+    sp.no_perf = true;
+    struct llama_sampler *s = llama_sampler_chain_init(sp);
+    double temp = p->has_temperature ? p->temperature : 1.0;
+    if (temp <= 0.0) {
+        llama_sampler_chain_add(s, llama_sampler_init_greedy());
+        return s;
+    }
+    uint32_t seed = LLAMA_DEFAULT_SEED; /* llama.cpp: draw a random seed */
+    if (p->has_seed) {
+        /* Fold 64 bits to llama's 32; keep clear of the "random" value. */
+        seed = (uint32_t)(p->seed ^ (p->seed >> 32));
+        if (seed == LLAMA_DEFAULT_SEED) seed--;
+    }
+    int top_k = p->has_top_k ? p->top_k : 64;
+    double top_p = p->has_top_p ? p->top_p : 0.95;
+    if (top_k > 0) llama_sampler_chain_add(s, llama_sampler_init_top_k(top_k));
+    if (top_p < 1.0) llama_sampler_chain_add(s, llama_sampler_init_top_p((float)top_p, 1));
+    llama_sampler_chain_add(s, llama_sampler_init_temp((float)temp));
+    llama_sampler_chain_add(s, llama_sampler_init_dist(seed));
+    return s;
+}
+
+static bool should_stop(ia_engine *e, const job *j) {
+    return atomic_load(&e->stop) || (j->cancel && atomic_load(j->cancel));
+}
+
+/* Tokenizes the rendered prompt: BOS as the vocabulary asks (the chat shim
+ * already stripped a template's own BOS), special tokens parsed, since the
+ * template writes them as text. Returns the count, or -1. */
+static int tokenize(ia_engine *e, const char *text, llama_token **out) {
+    size_t len = strlen(text);
+    if (len > INT32_MAX / 2) return -1;
+    int cap = (int)len + 8;
+    llama_token *t = ia_xmalloc((size_t)cap * sizeof *t);
+    int n = llama_tokenize(e->vocab, text, (int32_t)len, t, cap, true, true);
+    if (n < 0) {
+        cap = -n;
+        t = ia_xrealloc(t, (size_t)cap * sizeof *t);
+        n = llama_tokenize(e->vocab, text, (int32_t)len, t, cap, true, true);
+    }
+    if (n < 0) {
+        free(t);
+        return -1;
+    }
+    *out = t;
+    return n;
+}
+
+static void kv_set(slot *s, const llama_token *t, int n) {
+    if (n > s->cap_kv) {
+        s->cap_kv = n + 256;
+        s->kv = ia_xrealloc(s->kv, (size_t)s->cap_kv * sizeof *s->kv);
+    }
+    if (t != s->kv) memcpy(s->kv, t, (size_t)n * sizeof *t);
+    s->n_kv = n;
+}
+
+static void kv_push(slot *s, llama_token t) {
+    if (s->n_kv == s->cap_kv) {
+        s->cap_kv = s->cap_kv ? s->cap_kv * 2 : 256;
+        s->kv = ia_xrealloc(s->kv, (size_t)s->cap_kv * sizeof *s->kv);
+    }
+    s->kv[s->n_kv++] = t;
+}
+
+/* Bookkeeping of a job's end and its one on_done. */
+static void job_done(ia_engine *e, job *j, const ia_engine_result *res, int64_t t_start) {
+    pthread_mutex_lock(&e->mu);
+    e->n_running--;
+    e->jobs_done++;
+    e->tokens_generated += res->n_output;
+    e->tokens_cached += res->n_cached;
+    double ms = (double)(ia_mono_ms() - t_start);
+    e->avg_job_ms = e->avg_job_ms > 0 ? 0.8 * e->avg_job_ms + 0.2 * ms : ms;
+    if (e->kvc) ia_kvc_get_stats(e->kvc, &e->kvst);
+    pthread_mutex_unlock(&e->mu);
+    j->cb.on_done(j->cb.ud, res);
+    ia_engine_job_free(j);
+}
+
+/* Ends the slot's job; the slot keeps its tokens and KV. */
+static void finish(ia_engine *e, slot *s, ia_finish f) {
+    job *j = s->j;
+    s->res.finish = f;
+    ia_outfilter_free(&s->of);
+    llama_sampler_free(s->smpl);
+    s->smpl = NULL;
+    free(s->prompt);
+    s->prompt = NULL;
+    s->j = NULL;
+    s->last_used = ++e->tick;
+    ia_engine_result res = s->res;
+    job_done(e, j, &res, s->t_start);
+}
+
+static void fail_job(ia_engine *e, job *j, ia_engine_result *res, int64_t t0, ia_errcode code, const char *msg) {
+    res->finish = IA_FINISH_ERROR;
+    ia_fail(&res->err, code, "%s", msg);
+    job_done(e, j, res, t0);
+}
+
+/* Chooses the slot for a prompt and fills it with the longest prefix of the
+ * prompt that any sequence or the cache holds. Returns the slot, its KV now
+ * holding prompt[0..n_kv). */
+static slot *place(ia_engine *e, const llama_token *p, int n) {
+    llama_memory_t mem = llama_get_memory(e->ctx);
+    slot *dst = NULL, *src = NULL;
+    int dst_l = -1, src_l = 0;
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *s = &e->slots[i];
+        int l = e->no_prefix_cache ? 0 : ia_kvc_lcp(s->kv, s->n_kv, p, n);
+        if (!s->j && (l > dst_l || (l == dst_l && s->last_used < dst->last_used))) {
+            dst = s;
+            dst_l = l;
+        }
+        if (l > src_l) {
+            src = s;
+            src_l = l;
+        }
+    }
+    if (dst_l >= src_l) src = dst; /* as good in place as anywhere */
+    ia_kvc_entry *en = NULL;
+    int cache_l = e->no_prefix_cache || !e->kvc ? 0 : ia_kvc_match(e->kvc, p, n, e->n_ctx - 1, &en);
+    enum { COLD, IN_PLACE, COPY, RESTORE } how = COLD;
+    if (e->no_prefix_cache) how = COLD;
+    else if (cache_l > src_l) how = RESTORE;
+    else if (src_l > 0) how = src == dst ? IN_PLACE : COPY;
+
+    /* What dst held and will lose: kept for later if it is worth it. */
+    int keep = how == IN_PLACE ? (dst_l < n - 1 ? dst_l : n - 1) : 0;
+    if (e->kvc && !e->no_prefix_cache && dst->n_kv - keep >= MIN_SAVE_TOKENS)
+        ia_kvc_save(e->kvc, e->ctx, dst->id, dst->kv, dst->n_kv);
+
+    if (how == COLD) {
+        llama_memory_seq_rm(mem, dst->id, -1, -1);
+        dst->n_kv = 0;
+    } else if (how == RESTORE) {
+        const llama_token *toks = NULL;
+        int got = ia_kvc_restore(e->kvc, en, e->ctx, dst->id, &toks);
+        if (got < 0) {
+            llama_memory_seq_rm(mem, dst->id, -1, -1);
+            dst->n_kv = 0;
+        } else {
+            kv_set(dst, toks, got);
+        }
+    } else if (how == COPY) {
+        int m = src_l < n - 1 ? src_l : n - 1;
+        llama_memory_seq_rm(mem, dst->id, -1, -1);
+        llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
+        kv_set(dst, src->kv, m);
+    }
+    /* Now cut dst to the reused prefix. */
+    int reuse = ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
+    if (reuse > n - 1) reuse = n - 1;
+    if (reuse < dst->n_kv) {
+        if (!llama_memory_seq_rm(mem, dst->id, reuse, -1)) {
+            llama_memory_seq_rm(mem, dst->id, -1, -1);
+            reuse = 0;
+        }
+        dst->n_kv = reuse;
+    }
+    return dst;
+}
+
+/* Renders, tokenizes and places a job taken from the queue. */
+static void admit(ia_engine *e, job *j) {
+    int64_t t0 = ia_mono_ms();
+    ia_engine_result res = {0};
+    char *prompt = NULL, *cerr = NULL;
+    llama_token *toks = NULL;
+    if (should_stop(e, j)) {
+        res.finish = IA_FINISH_CANCELLED;
+        job_done(e, j, &res, t0);
+        return;
+    }
+    if (ia_chat_render(e->chat, j->msgs, j->n_msgs, &prompt, &cerr) != 0) {
+        fail_job(e, j, &res, t0, IA_EINVALID, cerr ? cerr : "chat template failed");
+        free(cerr);
+        return;
+    }
+    int n = tokenize(e, prompt, &toks);
+    free(prompt);
+    if (n < 0) {
+        fail_job(e, j, &res, t0, IA_EINTERNAL, "tokenization failed");
+        return;
+    }
+    res.n_prompt = n;
+    if (n == 0 || n >= e->n_ctx) {
+        char msg[256];
+        if (n == 0) snprintf(msg, sizeof msg, "input: the prompt is empty");
+        else snprintf(msg, sizeof msg,
+                      "input: the prompt is %d tokens, which does not fit model %s's context of %d tokens", n,
+                      e->name, e->n_ctx);
+        free(toks);
+        fail_job(e, j, &res, t0, IA_EINVALID, msg);
+        return;
+    }
+    slot *s = place(e, toks, n);
+    s->j = j;
+    s->prompt = toks;
+    s->n_prompt = n;
+    s->res = res;
+    s->res.n_cached = s->n_kv;
+    s->t_start = t0;
+    s->gen = false;
+    s->i_logits = -1;
+    s->admitted = ++e->tick;
+    s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
+    s->smpl = make_sampler(&j->params);
+    ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, j->cb.on_text, j->cb.ud);
+    if (e->kvc) {
+        pthread_mutex_lock(&e->mu);
+        ia_kvc_get_stats(e->kvc, &e->kvst);
+        pthread_mutex_unlock(&e->mu);
+    }
+    if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
+}
+
+static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama_seq_id seq, bool logits) {
+    int i = b->n_tokens++;
+    b->token[i] = t;
+    b->pos[i] = pos;
+    b->n_seq_id[i] = 1;
+    b->seq_id[i][0] = seq;
+    b->logits[i] = logits;
+}
+
+/* Samples the token a slot's logits give and decides whether it goes on. */
+static void sample(ia_engine *e, slot *s) {
+    llama_token t = llama_sampler_sample(s->smpl, e->ctx, s->i_logits);
+    s->i_logits = -1;
+    s->gen = true;
+    s->res.n_output++;
+    if (llama_vocab_is_eog(e->vocab, t)) {
+        ia_outfilter_flush(&s->of);
+        finish(e, s, IA_FINISH_STOP);
+        return;
+    }
+    char piece[256];
+    /* special=false: control tokens the model emits are not text. */
+    int len = llama_token_to_piece(e->vocab, t, piece, sizeof piece, 0, false);
+    if (len < 0) len = 0;
+    int r = ia_outfilter_push(&s->of, piece, (size_t)len);
+    if (r == IA_OUTFILTER_STOPPED) {
+        finish(e, s, IA_FINISH_CANCELLED);
+        return;
+    }
+    if (r == IA_OUTFILTER_STOP_SEQ) {
+        finish(e, s, IA_FINISH_STOP);
+        return;
+    }
+    if (s->res.n_output >= s->max_tokens || s->n_kv + 1 >= e->n_ctx) {
+        ia_outfilter_flush(&s->of);
+        finish(e, s, IA_FINISH_LENGTH);
+        return;
+    }
+    s->next = t;
+}
+
+/* One decode of every running slot's next token plus a prompt chunk.
+ * Returns false when there was nothing to do. */
+static bool step(ia_engine *e) {
+    struct llama_batch *b = &e->batch;
+    b->n_tokens = 0;
+    int n_seqs = 0;
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *s = &e->slots[i];
+        if (!s->j) continue;
+        if (should_stop(e, s->j)) {
+            if (s->gen) ia_outfilter_flush(&s->of);
+            finish(e, s, IA_FINISH_CANCELLED);
+            continue;
+        }
+        if (s->gen) {
+            s->i_logits = b->n_tokens;
+            batch_add(b, s->next, s->n_kv, s->id, true);
+            kv_push(s, s->next);
+            n_seqs++;
+        }
+    }
+    int budget = e->chunk;
+    while (budget > 0) {
+        slot *first = NULL; /* the earliest admitted slot still prefilling */
+        for (int i = 0; i < e->n_slots; i++) {
+            slot *s = &e->slots[i];
+            if (s->j && !s->gen && s->i_logits < 0 && s->n_kv < s->n_prompt &&
+                (!first || s->admitted < first->admitted))
+                first = s;
+        }
+        if (!first) break;
+        int k = first->n_prompt - first->n_kv;
+        if (k > budget) k = budget;
+        for (int t = 0; t < k; t++) {
+            bool last = first->n_kv + 1 == first->n_prompt;
+            if (last) first->i_logits = b->n_tokens;
+            batch_add(b, first->prompt[first->n_kv], first->n_kv, first->id, last);
+            kv_push(first, first->prompt[first->n_kv]);
+        }
+        budget -= k;
+        n_seqs++;
+        if (first->i_logits < 0) break; /* budget spent mid-prompt */
+    }
+    if (b->n_tokens == 0) return false;
+
+    int rc = llama_decode(e->ctx, *b);
+    pthread_mutex_lock(&e->mu);
+    e->steps++;
+    if (n_seqs > e->max_batch_seqs) e->max_batch_seqs = n_seqs;
+    pthread_mutex_unlock(&e->mu);
+    if (rc != 0) {
+        /* The batch's sequences are in an unknown state: end their jobs and
+         * empty them. */
+        llama_memory_t mem = llama_get_memory(e->ctx);
+        for (int i = 0; i < e->n_slots; i++) {
+            slot *s = &e->slots[i];
+            bool in = false;
+            for (int k = 0; k < b->n_tokens && !in; k++) in = b->seq_id[k][0] == s->id;
+            if (!in) continue;
+            llama_memory_seq_rm(mem, s->id, -1, -1);
+            s->n_kv = 0;
+            s->i_logits = -1;
+            if (s->j) {
+                ia_fail(&s->res.err, IA_EINTERNAL, "decoding failed (llama_decode returned %d)", rc);
+                finish(e, s, IA_FINISH_ERROR);
+            }
+        }
+        return true;
+    }
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *s = &e->slots[i];
+        if (s->j && s->i_logits >= 0) sample(e, s);
+    }
+    return true;
+}
+
+void *ia_engine_main(void *arg) {
+    ia_engine *e = arg;
+    job **taken = ia_xcalloc((size_t)e->n_slots, sizeof *taken);
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        while (!e->head && e->n_running == 0 && !atomic_load(&e->stop)) pthread_cond_wait(&e->cv, &e->mu);
+        if (atomic_load(&e->stop)) {
+            pthread_mutex_unlock(&e->mu);
+            break;
+        }
+        int nt = 0;
+        while (e->head && e->n_running < e->n_slots) {
+            job *j = e->head;
+            e->head = j->next;
+            if (!e->head) e->tail = NULL;
+            e->n_queued--;
+            e->n_running++; /* its slot is reserved from here */
+            taken[nt++] = j;
+        }
+        pthread_mutex_unlock(&e->mu);
+        for (int i = 0; i < nt; i++) admit(e, taken[i]);
+        step(e);
+    }
+    /* Stopping: running jobs end as CANCELLED (queued ones: ia_engine_free). */
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *s = &e->slots[i];
+        if (!s->j) continue;
+        if (s->gen) ia_outfilter_flush(&s->of);
+        finish(e, s, IA_FINISH_CANCELLED);
+    }
+    free(taken);
+    return NULL;
+}

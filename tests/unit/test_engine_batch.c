@@ -1,0 +1,350 @@
+/* test_engine_batch: continuous batching and prefix reuse in the engine, on
+ * the demo model (random weights, fixed seed) and stories260K when
+ * ../shared/models is present. Outputs of jobs run together, alone, cold and
+ * from a reused prefix (kept in the context, in RAM, or on disk across a
+ * restart) must be the same tokens; the cache's own byte accounting must stay
+ * under its budget. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "lib/util.h"
+#include "unit.h"
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done, started;
+    atomic_bool *cancel_on_start;
+    ia_buf text;
+    ia_engine_result res;
+} bsink;
+
+static void bs_init(bsink *s) {
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    ia_buf_init(&s->text, 0);
+}
+
+static void bs_free(bsink *s) {
+    ia_buf_free(&s->text);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+}
+
+static void bs_start(void *ud, int64_t n) {
+    bsink *s = ud;
+    (void)n;
+    pthread_mutex_lock(&s->mu);
+    s->started = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int bs_text(void *ud, const char *t, size_t len) {
+    bsink *s = ud;
+    ia_buf_append(&s->text, t, len);
+    /* Set on the first text, so a cancelled job is surely generating. */
+    if (s->cancel_on_start) atomic_store(s->cancel_on_start, true);
+    return 0;
+}
+
+static void bs_done(void *ud, const ia_engine_result *res) {
+    bsink *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->res = *res;
+    s->done = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void bs_wait(bsink *s) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->done) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int bs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, bsink *s,
+                     atomic_bool *cancel) {
+    ia_engine_cb cb = {s, bs_start, bs_text, bs_done};
+    ia_err err = {0};
+    int rc = ia_engine_submit(e, m, n, p, &cb, cancel, &err);
+    if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);
+    return rc;
+}
+
+static ia_engine *load(const char *path, const char *name, int parallel, bool cold, const char *dir,
+                       int64_t ram) {
+    ia_engine_global_init(NULL, false);
+    ia_engine_opts o = {.name = name, .path = path, .threads = 1, .parallel = parallel, .no_prefix_cache = cold,
+                        .cache_dir = dir, .cache_ram_bytes = ram, .max_queue = 16};
+    ia_err err = {0};
+    ia_engine *e = ia_engine_load(&o, &err);
+    if (!e) fprintf(stderr, "  load %s: %s\n", path, err.msg);
+    return e;
+}
+
+static const char *stories_path(char *buf, size_t cap) {
+    const char *dir = ia_test_shared_models();
+    if (!dir) return NULL;
+    snprintf(buf, cap, "%s/stories260K.gguf", dir);
+    return buf;
+}
+
+#define NJ 4
+static const char *PROMPTS[NJ] = {"Once upon a time", "The little dog", "Tom and Lily went to the park",
+                                  "She had a red ball"};
+
+/* Runs NJ jobs together on a parallel engine and each alone on a one-slot
+ * cold engine; greedy and seeded sampling alike. */
+static int batched_vs_alone(const char *path, const char *name, bool with_system) {
+    ia_engine *par = load(path, name, NJ, true, NULL, 0), *one = load(path, name, 1, true, NULL, 0);
+    if (!par || !one) {
+        ia_engine_free(par);
+        ia_engine_free(one);
+        return 0;
+    }
+    bsink a[NJ], b[NJ];
+    ia_engine_params p[NJ];
+    for (int i = 0; i < NJ; i++) {
+        bs_init(&a[i]);
+        bs_init(&b[i]);
+        p[i] = (ia_engine_params){.has_temperature = true, .temperature = 0.0, .max_tokens = 40 + 8 * i};
+        if (i == 3) p[i] = (ia_engine_params){.has_temperature = true, .temperature = 1.0, .has_seed = true,
+                                              .seed = 7, .max_tokens = 48};
+    }
+    int ok = 1;
+    for (int i = 0; i < NJ; i++) {
+        ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo."}, {IA_MSG_USER, PROMPTS[i]}};
+        ok &= bs_submit(par, with_system ? m : m + 1, with_system ? 2 : 1, &p[i], &a[i], NULL) == 0;
+    }
+    for (int i = 0; i < NJ; i++) bs_wait(&a[i]);
+    for (int i = 0; i < NJ; i++) {
+        ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo."}, {IA_MSG_USER, PROMPTS[i]}};
+        ok &= bs_submit(one, with_system ? m : m + 1, with_system ? 2 : 1, &p[i], &b[i], NULL) == 0;
+        bs_wait(&b[i]);
+    }
+    ia_engine_stats st;
+    ia_engine_get_stats(par, &st);
+    ia_engine_free(par);
+    ia_engine_free(one);
+    for (int i = 0; i < NJ; i++) {
+        bool same = a[i].text.len > 0 && a[i].text.len == b[i].text.len &&
+                    memcmp(a[i].text.data, b[i].text.data, a[i].text.len) == 0 &&
+                    a[i].res.n_output == b[i].res.n_output && a[i].res.finish == b[i].res.finish;
+        if (!same) fprintf(stderr, "  job %d batched: %s\n  job %d alone:   %s\n", i, a[i].text.data, i,
+                           b[i].text.data);
+        ok &= same;
+        bs_free(&a[i]);
+        bs_free(&b[i]);
+    }
+    /* They really ran together. */
+    if (st.max_batch_seqs < 2) fprintf(stderr, "  max_batch_seqs %lld\n", (long long)st.max_batch_seqs);
+    ok &= st.max_batch_seqs >= 2 && st.jobs_done == NJ;
+    return ok;
+}
+
+IA_TEST(engine_batched_equals_alone_demo) { IA_CHECK(batched_vs_alone(ia_test_demo_model(), "demo", true)); }
+
+IA_TEST(engine_batched_equals_alone_stories260k) {
+    char buf[4096];
+    const char *path = stories_path(buf, sizeof buf);
+    if (!path) {
+        fprintf(stderr, "SKIPPED (../shared/models absent) ");
+        return;
+    }
+    IA_CHECK(batched_vs_alone(path, "stories", false));
+}
+
+IA_TEST(engine_cancel_frees_slot) {
+    ia_engine *e = load(ia_test_demo_model(), "demo", 1, false, NULL, 0);
+    IA_CHECK(e != NULL);
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 100000};
+    ia_engine_params q = {.has_temperature = true, .temperature = 0.0, .max_tokens = 16};
+    atomic_bool cancel;
+    atomic_init(&cancel, false);
+    bsink a, b;
+    bs_init(&a);
+    bs_init(&b);
+    ia_engine_msg m[] = {{IA_MSG_USER, "Go on forever"}};
+    ia_engine_msg m2[] = {{IA_MSG_USER, "Then me"}};
+    /* a takes the only slot and cancels itself at its first text; b waits
+     * behind it (max_tokens 100000 would otherwise hold the slot for good). */
+    a.cancel_on_start = &cancel;
+    int rc = bs_submit(e, m, 1, &p, &a, &cancel);
+    rc |= bs_submit(e, m2, 1, &q, &b, NULL);
+    bs_wait(&a);
+    bs_wait(&b);
+    ia_engine_stats st;
+    ia_engine_get_stats(e, &st);
+    ia_engine_free(e);
+    int ok = rc == 0 && a.res.finish == IA_FINISH_CANCELLED && a.res.n_output < 100000 &&
+             b.res.finish != IA_FINISH_CANCELLED && b.res.finish != IA_FINISH_ERROR && b.res.n_output > 0 &&
+             st.running == 0 && st.queued == 0 && st.jobs_done == 2;
+    if (!ok) fprintf(stderr, "  a %d/%lld b %d/%lld\n", (int)a.res.finish, (long long)a.res.n_output,
+                     (int)b.res.finish, (long long)b.res.n_output);
+    bs_free(&a);
+    bs_free(&b);
+    IA_CHECK(ok);
+}
+
+/* ---- prefix reuse ------------------------------------------------------------ */
+
+/* Turn 1 then turn 2 of one chain on e; the second turn's sink in *t2. */
+static void chain(ia_engine *e, const char *first_answer, bsink *t2) {
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
+    ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo. Tell long stories about cats and dogs."},
+                         {IA_MSG_USER, "Tell me about the cat that sat on the mat and the dog that ran."},
+                         {IA_MSG_ASSISTANT, first_answer},
+                         {IA_MSG_USER, "And then what happened?"}};
+    bs_submit(e, m, 4, &p, t2, NULL);
+    bs_wait(t2);
+}
+
+static char *turn1(ia_engine *e, ia_engine_result *res) {
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 40};
+    ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo. Tell long stories about cats and dogs."},
+                         {IA_MSG_USER, "Tell me about the cat that sat on the mat and the dog that ran."}};
+    bsink s;
+    bs_init(&s);
+    bs_submit(e, m, 2, &p, &s, NULL);
+    bs_wait(&s);
+    *res = s.res;
+    char *t = ia_strdup(s.text.data ? s.text.data : "");
+    bs_free(&s);
+    return t;
+}
+
+IA_TEST(engine_chain_reuses_prefix) {
+    ia_engine *e = load(ia_test_demo_model(), "demo", 2, false, NULL, 0);
+    ia_engine *cold = load(ia_test_demo_model(), "demo", 1, true, NULL, 0);
+    IA_CHECK(e && cold);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    bsink hot, ref;
+    bs_init(&hot);
+    bs_init(&ref);
+    chain(e, a1, &hot);
+    chain(cold, a1, &ref);
+    ia_engine_stats st;
+    ia_engine_get_stats(e, &st);
+    ia_engine_free(e);
+    ia_engine_free(cold);
+    /* Everything of turn 1's prompt at least is reused. */
+    int ok = r1.n_cached == 0 && hot.res.n_cached >= r1.n_prompt && hot.res.n_cached < hot.res.n_prompt &&
+             ref.res.n_cached == 0 && hot.res.n_prompt == ref.res.n_prompt && hot.text.len > 0 &&
+             strcmp(hot.text.data, ref.text.data) == 0 && hot.res.n_output == ref.res.n_output &&
+             st.tokens_cached == hot.res.n_cached;
+    if (!ok || getenv("DBG")) fprintf(stderr, "  turn1 prompt %lld; cached %lld of %lld\n  hot: %s\n  ref: %s\n",
+                     (long long)r1.n_prompt, (long long)hot.res.n_cached, (long long)hot.res.n_prompt,
+                     hot.text.data, ref.text.data);
+    free(a1);
+    bs_free(&hot);
+    bs_free(&ref);
+    IA_CHECK(ok);
+}
+
+IA_TEST(engine_chain_restored_after_restart) {
+    char *dir = ia_asprintf("%s/kv-restart", ia_test_tmpdir());
+    ia_engine *e = load(ia_test_demo_model(), "demo", 2, false, dir, 0);
+    IA_CHECK(e != NULL);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    ia_engine_free(e); /* saves its sequences under dir */
+    e = load(ia_test_demo_model(), "demo", 2, false, dir, 0);
+    ia_engine *cold = load(ia_test_demo_model(), "demo", 1, true, NULL, 0);
+    bsink hot, ref;
+    bs_init(&hot);
+    bs_init(&ref);
+    ia_engine_stats st0, st;
+    if (e) ia_engine_get_stats(e, &st0);
+    if (e && cold) {
+        chain(e, a1, &hot);
+        chain(cold, a1, &ref);
+        ia_engine_get_stats(e, &st);
+    }
+    ia_engine_free(e);
+    ia_engine_free(cold);
+    int ok = e && cold && st0.disk_entries >= 1 && st.restored == 1 && hot.res.n_cached >= r1.n_prompt &&
+             strcmp(hot.text.data, ref.text.data) == 0 && hot.res.n_output == ref.res.n_output;
+    if ((!ok || getenv("DBG")) && e && cold)
+        fprintf(stderr, "  disk entries %lld restored %lld cached %lld\n  hot: %s\n  ref: %s\n",
+                (long long)st0.disk_entries, (long long)st.restored, (long long)hot.res.n_cached,
+                hot.text.data, ref.text.data);
+    free(a1);
+    free(dir);
+    bs_free(&hot);
+    bs_free(&ref);
+    IA_CHECK(ok);
+}
+
+/* Many distinct conversations through one slot: each pushes the last out of
+ * the context into RAM, RAM over its budget spills to disk; the budget holds
+ * at every step, and the first conversation still comes back (from disk). */
+IA_TEST(engine_cache_budget_and_spill) {
+    char *dir = ia_asprintf("%s/kv-budget", ia_test_tmpdir());
+    ia_engine_global_init(NULL, false);
+    /* Learn one conversation's state size first. */
+    ia_engine *e = load(ia_test_demo_model(), "demo", 1, false, NULL, 1 << 30);
+    IA_CHECK(e != NULL);
+    char user[512];
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 8};
+    int64_t one = 0;
+    for (int i = 0; i < 2; i++) {
+        snprintf(user, sizeof user, "Story %d: the cat, the dog, the bird, the fish and the frog all went "
+                 "to the big green park by the river to play with a ball and a kite all day long.", i);
+        ia_engine_msg m[] = {{IA_MSG_USER, user}};
+        bsink s;
+        bs_init(&s);
+        bs_submit(e, m, 1, &p, &s, NULL);
+        bs_wait(&s);
+        bs_free(&s);
+    }
+    ia_engine_stats st;
+    ia_engine_get_stats(e, &st);
+    one = st.ram_bytes;
+    ia_engine_free(e);
+    IA_CHECK(one > 0 && st.saved == 1);
+
+    int64_t budget = one * 5 / 2; /* two fit, not three */
+    e = load(ia_test_demo_model(), "demo", 1, false, dir, budget);
+    IA_CHECK(e != NULL);
+    int ok = 1;
+    for (int i = 0; i < 8 && ok; i++) {
+        snprintf(user, sizeof user, "Story %d: the cat, the dog, the bird, the fish and the frog all went "
+                 "to the big green park by the river to play with a ball and a kite all day long.", i);
+        ia_engine_msg m[] = {{IA_MSG_USER, user}};
+        bsink s;
+        bs_init(&s);
+        bs_submit(e, m, 1, &p, &s, NULL);
+        bs_wait(&s);
+        ia_engine_get_stats(e, &st);
+        ok &= st.ram_bytes <= budget && st.ram_peak <= budget && st.ram_budget == budget &&
+              st.disk_bytes <= st.disk_budget;
+        bs_free(&s);
+    }
+    ia_engine_stats mid = st;
+    /* Back to story 0: long gone from RAM, found on disk. */
+    snprintf(user, sizeof user, "Story 0: the cat, the dog, the bird, the fish and the frog all went "
+             "to the big green park by the river to play with a ball and a kite all day long.");
+    ia_engine_msg m[] = {{IA_MSG_USER, user}};
+    bsink s;
+    bs_init(&s);
+    bs_submit(e, m, 1, &p, &s, NULL);
+    bs_wait(&s);
+    ia_engine_get_stats(e, &st);
+    ia_engine_free(e);
+    ok &= mid.saved >= 7 && mid.evicted_to_disk >= 4 && mid.ram_entries <= 2 && mid.disk_entries >= 4 &&
+          st.restored == mid.restored + 1 && s.res.n_cached == s.res.n_prompt - 1;
+    if (!ok || getenv("DBG")) fprintf(stderr, "  budget %lld ram %lld peak %lld saved %lld spilled %lld disk %lld restored %lld "
+                     "cached %lld/%lld\n", (long long)budget, (long long)mid.ram_bytes, (long long)mid.ram_peak,
+                     (long long)mid.saved, (long long)mid.evicted_to_disk, (long long)mid.disk_entries,
+                     (long long)st.restored, (long long)s.res.n_cached, (long long)s.res.n_prompt);
+    bs_free(&s);
+    free(dir);
+    IA_CHECK(ok);
+}
