@@ -87,7 +87,8 @@ export async function startServer(opts = {}) {
   proc.stderr.setEncoding('utf8');
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (d) => { stdout += d; if (verbose) process.stderr.write(d); });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close' (not 'exit'): it comes after the stdio pipes are drained, so stderr is whole.
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
 
   const srv = {
     port, dataDir, proc, args,
