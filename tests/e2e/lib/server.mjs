@@ -166,7 +166,7 @@ export async function startServer(opts = {}) {
     if (!srv.exitInfo) await srv.stop();
     srv._cleanup = null;
     const next = await startServer({ ...opts, ...more, dataDir, port: undefined });
-    next._ownsDir = ownDataDir;
+    next._ownsDir = ownDataDir || !!srv._ownsDir;
     return next;
   };
   srv.client = (apiKey = 'e2e-key', httpOptions = {}) => makeClient(srv.url, apiKey, httpOptions);
