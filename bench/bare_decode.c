@@ -11,7 +11,9 @@
  *                 [--poll P] [--ignore-eos]
  *
  * The last line is machine-readable:
- *     RESULT prompt_tokens=.. prompt_tps=.. gen_tokens=.. gen_tps=.. threads=..
+ *     RESULT prompt_tokens=.. prompt_tps=.. gen_tokens=.. gen_tps=.. threads=.. model_bytes=..
+ * (model_bytes: the weights' size, llama_model_size; each decoded token reads
+ * all of them once, so run.sh divides memory bandwidth by it for a ceiling)
  *
  * Build (as bench/run.sh does):
  *     cc -O2 -Ibuild/llama.cpp/include -Ibuild/llama.cpp/ggml/include bench/bare_decode.c \
@@ -140,8 +142,8 @@ int main(int argc, char **argv) {
     printf("model %s, %d threads, %s threadpool\n", model_path, threads, tp ? "own (poll 0)" : "ggml's default");
     printf("prompt: %d tokens in %.1f ms (%.1f tokens/s)\n", n_prompt, (t1 - t0) * 1e3, ptps);
     printf("decode: %d tokens in %.1f ms (%.1f tokens/s)\n", n_done, (t2 - t1) * 1e3, gtps);
-    printf("RESULT prompt_tokens=%d prompt_tps=%.2f gen_tokens=%d gen_tps=%.2f threads=%d\n", n_prompt, ptps,
-           n_done, gtps, threads);
+    printf("RESULT prompt_tokens=%d prompt_tps=%.2f gen_tokens=%d gen_tps=%.2f threads=%d model_bytes=%llu\n",
+           n_prompt, ptps, n_done, gtps, threads, (unsigned long long)llama_model_size(model));
     rc = 0;
 done:
     llama_sampler_free(smpl);

@@ -9,7 +9,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors, BIN, collect, deltaText,
+  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors, BIN, collect, deltaText, pollUntil,
 } from './lib/server.mjs';
 
 let srv;
@@ -270,6 +270,9 @@ describe('operations', () => {
   it('one log line per request, with method, path, status and the interaction id', T, async () => {
     const c = await create('log me');
     await srv.raw('GET', `/v1beta/interactions/${c.id}`);
+    // The line is written when the request completes, just after the answer.
+    await pollUntil(() => srv.stderr(), (t) => t.split('\n').some((l) => l.includes(c.id) && /GET/.test(l)),
+      { timeoutMs: 5000, intervalMs: 20, what: 'the GET log line' }).catch(() => {});
     const lines = srv.stderr().split('\n');
     const post = lines.filter((l) => l.includes(c.id) && /POST/.test(l) && l.includes('/v1beta/interactions') && /\b200\b/.test(l));
     const get = lines.filter((l) => l.includes(c.id) && /GET/.test(l) && /\b200\b/.test(l));
@@ -293,7 +296,7 @@ describe('operations', () => {
 
 describe('shutdown', () => {
   it('SIGTERM stops the server cleanly (exit 0; under ASan also the leak check)', { timeout: 60_000 }, async () => {
-    const s2 = await startServer();
+    const s2 = await startServer({ threads: 'default' }); // also covers the default thread count
     const c = await s2.client().interactions.create({
       model: MODEL, input: 'bye', generation_config: { temperature: 0, max_output_tokens: 4 },
     });

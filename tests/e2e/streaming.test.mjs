@@ -225,11 +225,20 @@ describe('resume with last_event_id', () => {
 
   it('streaming a running background interaction delivers its whole event log', T, async () => {
     const bg = await ai.interactions.create({
-      model: 'demo', input: 'Background, watched live.', background: true,
-      generation_config: { temperature: 0, max_output_tokens: 64 },
+      model: 'demo', input: await longPrompt(ai), background: true,
+      generation_config: { temperature: 0, max_output_tokens: 2000 },
     });
     assert.equal(bg.status, 'in_progress');
-    const events = await collect(await ai.interactions.get(bg.id, { stream: true }));
+    const s = await ai.interactions.get(bg.id, { stream: true });
+    const events = [];
+    let runningAtFirstDelta = null;
+    for await (const ev of s) {
+      events.push(ev);
+      if (ev.event_type === 'content.delta' && runningAtFirstDelta === null) {
+        runningAtFirstDelta = (await ai.interactions.get(bg.id)).status === 'in_progress';
+      }
+    }
+    assert.equal(runningAtFirstDelta, true, 'the stream was followed live (the run was still going)');
     checkOrder(events);
     assert.equal(events[0].interaction.id, bg.id);
     const done = await pollUntil(() => ai.interactions.get(bg.id), (g) => g.status !== 'in_progress', { what: 'completion' });

@@ -87,7 +87,8 @@ export async function startServer(opts = {}) {
   proc.stderr.setEncoding('utf8');
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (d) => { stdout += d; if (verbose) process.stderr.write(d); });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close' (not 'exit'): it comes after the stdio pipes are drained, so stderr is whole.
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
 
   const srv = {
     port, dataDir, proc, args,
@@ -165,7 +166,7 @@ export async function startServer(opts = {}) {
     if (!srv.exitInfo) await srv.stop();
     srv._cleanup = null;
     const next = await startServer({ ...opts, ...more, dataDir, port: undefined });
-    next._ownsDir = ownDataDir;
+    next._ownsDir = ownDataDir || !!srv._ownsDir;
     return next;
   };
   srv.client = (apiKey = 'e2e-key', httpOptions = {}) => makeClient(srv.url, apiKey, httpOptions);
