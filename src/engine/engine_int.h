@@ -41,7 +41,7 @@ typedef struct slot {
     struct llama_sampler *smpl;
     ia_outfilter of;
     ia_engine_result res;
-    int64_t max_tokens, t_start;
+    int64_t max_tokens, t_start, t_first;
     bool gen;                 /* prompt decoded, generating */
     llama_token next;         /* sampled, decoded in the next step */
     int i_logits;             /* batch index of this slot's logits in this step, or -1 */

@@ -116,6 +116,10 @@ static void finish(ia_engine *e, slot *s, ia_finish f) {
     s->prompt = NULL;
     s->j = NULL;
     s->last_used = ++e->tick;
+    ia_debug("engine %s: sequence %d done: %lld prompt tokens (%lld reused), %lld generated; first token after "
+             "%lld ms, %lld ms in all", e->name, s->id, (long long)s->res.n_prompt, (long long)s->res.n_cached,
+             (long long)s->res.n_output, (long long)(s->t_first ? s->t_first - s->t_start : -1),
+             (long long)(ia_mono_ms() - s->t_start));
     ia_engine_result res = s->res;
     job_done(e, j, &res, s->t_start);
 }
@@ -222,7 +226,10 @@ static void admit(ia_engine *e, job *j) {
         fail_job(e, j, &res, t0, IA_EINVALID, msg);
         return;
     }
+    int64_t tp = ia_mono_ms();
     slot *s = place(e, toks, n);
+    ia_debug("engine %s: job on sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed in %lld ms)",
+             e->name, s->id, n, s->n_kv, (long long)(tp - t0), (long long)(ia_mono_ms() - tp));
     s->j = j;
     s->prompt = toks;
     s->n_prompt = n;
@@ -230,6 +237,7 @@ static void admit(ia_engine *e, job *j) {
     s->res.n_cached = s->n_kv;
     s->t_start = t0;
     s->gen = false;
+    s->t_first = 0;
     s->i_logits = -1;
     s->admitted = ++e->tick;
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
@@ -256,6 +264,7 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
 static void sample(ia_engine *e, slot *s) {
     llama_token t = llama_sampler_sample(s->smpl, e->ctx, s->i_logits);
     s->i_logits = -1;
+    if (!s->gen) s->t_first = ia_mono_ms();
     s->gen = true;
     s->res.n_output++;
     if (llama_vocab_is_eog(e->vocab, t)) {
