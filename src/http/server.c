@@ -235,6 +235,16 @@ static enum MHD_Result do_healthz(ia_http *h, req *r, struct MHD_Connection *c) 
     return send_json(r, c, 200, body ? body : ia_strdup("{\"status\":\"ok\"}"));
 }
 
+typedef struct waiter {
+    ia_http *h;
+    int fd;
+} waiter;
+
+static bool client_gone(void *ud) {
+    waiter *w = ud;
+    return atomic_load(&w->h->stopping) || ia_http_peer_gone(w->fd);
+}
+
 static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
                                  ia_dialect d) {
     ia_request rq;
@@ -249,7 +259,13 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
     ia_interaction out;
     memset(&out, 0, sizeof out);
     ia_sub *sub = NULL;
-    int rc = ia_core_create(h->core, owner, &rq, &out, stream ? &sub : NULL, &e);
+    /* A plain create waits for its generation; if its client leaves (the
+     * SDK gives up after its timeout, then retries) or the server stops,
+     * the generation is cancelled rather than run for nobody. */
+    waiter w = {.h = h, .fd = -1};
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) w.fd = ci->connect_fd;
+    int rc = ia_core_create_ex(h->core, owner, &rq, &out, stream ? &sub : NULL, client_gone, &w, &e);
     ia_request_free(&rq); /* zeroed by the core; frees what a failure left */
     if (rc < 0) {
         ia_interaction_free(&out);

@@ -597,16 +597,24 @@ int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err)
         bind_text(st, 2, message);
         sqlite3_bind_int64(st, 3, now);
         if (step_done(s, st, err, "recover") != 0) goto fail;
-        /* seq 0 = "next free": the events land after whatever the run had
-         * flushed, so a client resuming by last_event_id sees them. The
-         * error comes first and the failed status last, since the status
-         * is what a resumed stream treats as its end. */
-        ia_event evs[2] = {
-            {.kind = IA_EV_ERROR, .status = IA_STATUS_FAILED, .text = (char *)message,
+        /* The events land past whatever the run had flushed plus
+         * IA_STORE_RECOVER_SEQ_GAP: a live client may have seen events that
+         * never reached the store, and their ids must not name these. So a
+         * client resuming by any last_event_id it saw gets the error, the
+         * failed status and the closing interaction.complete, as a live
+         * failure would send them. */
+        int64_t last = 0;
+        if (max_seq_locked(s, ids[i], &last, err) != 0) goto fail;
+        ia_event evs[3] = {
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 1, .kind = IA_EV_ERROR,
+             .status = IA_STATUS_FAILED, .text = (char *)message,
              .code = (char *)ia_err_wire_code(IA_EINTERNAL)},
-            {.kind = IA_EV_STATUS, .status = IA_STATUS_FAILED},
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 2, .kind = IA_EV_STATUS,
+             .status = IA_STATUS_FAILED},
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 3, .kind = IA_EV_COMPLETE,
+             .status = IA_STATUS_FAILED},
         };
-        if (append_locked(s, ids[i], evs, 2, err) != 0) goto fail;
+        if (append_locked(s, ids[i], evs, 3, err) != 0) goto fail;
     }
     if (commit(s, err) != 0) goto fail;
     ret = (int)n;

@@ -63,10 +63,14 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
                     ia_err *err);
 
 /* After a restart: every row still in_progress gets status failed, the given
- * error message, updated = now, and two events appended after its last seq:
- * IA_EV_ERROR (text = message, code = "internal") then IA_EV_STATUS (status
- * failed), so a resumed stream ends. One transaction. Returns how many rows,
- * or -1. */
+ * error message, updated = now, and three events: IA_EV_ERROR (text =
+ * message, code = "internal"), IA_EV_STATUS (failed) and IA_EV_COMPLETE, so a
+ * resumed stream ends as a live failure does. Their seqs start at the last
+ * stored seq + IA_STORE_RECOVER_SEQ_GAP + 1: a running interaction flushes
+ * its events to the store at least every IA_STORE_RECOVER_SEQ_GAP events, so
+ * no event id a client saw live is ever reused. One transaction. Returns how
+ * many rows, or -1. */
+#define IA_STORE_RECOVER_SEQ_GAP 1000
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
