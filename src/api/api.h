@@ -94,7 +94,8 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
  *
  * IA_DIALECT_STEPS: id, object, status, created, updated, model,
  * service_tier:"standard", steps, usage, previous_interaction_id,
- * system_instruction, input, errors. No `role`. `steps` is present iff the
+ * system_instruction, generation_config (iff the client set any of it: the
+ * fields it set), input, errors. No `role`. `steps` is present iff the
  * status is not in_progress: each output item is one step of its own (a text
  * item is {"type":"model_output","content":[{"type":"text","text"}]}), so the
  * stream's step index is the item's index. include_input adds `input` as a

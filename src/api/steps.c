@@ -21,7 +21,9 @@
  *   recorded/07 and /09 where it differs: `service_tier: "standard"`, no
  *   `role`, `step.start` carrying only the step's type, `step.delta` as
  *   {"text", "type"}. A failed interaction carries `errors: [{code,
- *   message}]`, the field SDK 3.x's typings have for it. */
+ *   message}]`, the field SDK 3.x's typings have for it, and the resource
+ *   echoes the `generation_config` the client set (3.x's Interaction has it;
+ *   the lifecycle events' partial interaction does not). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,23 @@ static void append_output_steps(json_t *steps, const ia_turn *out) {
     }
 }
 
+/* generation_config as the client set it: SDK 3.x's Interaction echoes it. */
+static json_t *gen_json(const ia_gen_config *g) {
+    json_t *o = json_object();
+    if (g->has_temperature) json_object_set_new(o, "temperature", json_real(g->temperature));
+    if (g->has_top_p) json_object_set_new(o, "top_p", json_real(g->top_p));
+    if (g->has_top_k) json_object_set_new(o, "top_k", json_integer(g->top_k));
+    if (g->has_seed) json_object_set_new(o, "seed", json_integer(g->seed));
+    if (g->has_max_output_tokens)
+        json_object_set_new(o, "max_output_tokens", json_integer(g->max_output_tokens));
+    if (g->n_stop) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < g->n_stop; i++) json_array_append_new(a, ia_api_jstr(g->stop[i]));
+        json_object_set_new(o, "stop_sequences", a);
+    }
+    return o;
+}
+
 enum snap_mode { SNAP_FULL, SNAP_START, SNAP_COMPLETE };
 
 static json_t *interaction_json(const ia_interaction *it, bool include_input, bool fetched,
@@ -87,6 +106,8 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, bo
         json_object_set_new(o, "previous_interaction_id", ia_api_jstr(it->previous_id));
     if (it->system_instruction)
         json_object_set_new(o, "system_instruction", ia_api_jstr(it->system_instruction));
+    if (mode == SNAP_FULL && ia_gen_config_is_set(&it->gen))
+        json_object_set_new(o, "generation_config", gen_json(&it->gen));
     if (include_input && mode == SNAP_FULL) {
         json_t *in = json_array();
         append_input_steps(in, &it->input);

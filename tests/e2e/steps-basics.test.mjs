@@ -111,6 +111,22 @@ describe('steps dialect: basics (SDK 3.x)', () => {
     assert.ok(a.usage.total_output_tokens <= 3);
   });
 
+  it('generation_config is echoed as set (create, GET, after a restart), only in this dialect, not inherited', T, async () => {
+    const s1 = await startServer();
+    const a = client3(s1);
+    const gc = { temperature: 0.5, seed: 7, max_output_tokens: 5, stop_sequences: ['END'] };
+    const c = await a.interactions.create({ model: 'demo', input: 'Echo my config.', generation_config: gc });
+    assert.deepEqual(c.generation_config, gc);
+    assert.deepEqual((await a.interactions.get(c.id)).generation_config, gc);
+    const legacy = await s1.raw('GET', `/v1beta/interactions/${c.id}`, { key: 'k' });
+    assert.ok(!('generation_config' in legacy.json), 'SDK 1.x never had it');
+    const next = await a.interactions.create({ model: 'demo', input: 'no config', previous_interaction_id: c.id });
+    assert.equal(next.generation_config, undefined, 'only history is inherited');
+    const s2 = await s1.restart();
+    assert.deepEqual((await client3(s2).interactions.get(c.id)).generation_config, gc, 'stored with the record');
+    await s2.stop();
+  });
+
   it('greedy decoding is deterministic, and equal across the two dialects', T, async () => {
     const a = await create('Determinism check.', { temperature: 0, max_output_tokens: 12 });
     const b = await create('Determinism check.', { temperature: 0, max_output_tokens: 12 });

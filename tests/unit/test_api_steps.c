@@ -327,3 +327,28 @@ IA_TEST(steps_failed_complete_frame_carries_errors) {
     free(s);
     ia_interaction_free(&it);
 }
+
+IA_TEST(steps_encode_echoes_generation_config_as_set) {
+    ia_interaction it;
+    fixture(&it, IA_STATUS_COMPLETED);
+    it.gen.has_temperature = true;
+    it.gen.temperature = 0.5;
+    it.gen.has_max_output_tokens = true;
+    it.gen.max_output_tokens = 8;
+    it.gen.stop = calloc(1, sizeof *it.gen.stop);
+    it.gen.stop[0] = ia_strdup("\n\n");
+    it.gen.n_stop = 1;
+    char *s = ia_api_encode_interaction(&it, false, IA_DIALECT_STEPS);
+    IA_CHECK_STREQ(s, HEAD("completed", UPD) ",\"steps\":[" OUT_STEP "]," USAGE
+                      ",\"generation_config\":{\"temperature\":0.5,\"max_output_tokens\":8,"
+                      "\"stop_sequences\":[\"\\n\\n\"]}}");
+    free(s);
+    /* Not in the lifecycle events' partial interaction, not in legacy. */
+    s = frame(&it, IA_EV_COMPLETE, 6, 0, 0, NULL, NULL);
+    IA_CHECK(strstr(s, "generation_config") == NULL);
+    free(s);
+    s = ia_api_encode_interaction(&it, false, IA_DIALECT_LEGACY);
+    IA_CHECK(strstr(s, "generation_config") == NULL);
+    free(s);
+    ia_interaction_free(&it);
+}
