@@ -6,7 +6,10 @@
  * features of later issues answer IA_EUNIMPLEMENTED naming themselves, so a
  * client never gets a silent ignore. Validation walks the object in the
  * client's key order and stops at the first error, so the answer is
- * deterministic for a given body. */
+ * deterministic for a given body. Both dialects go through here: the steps
+ * dialect (SDK 3.x) takes its `input` from steps.c and adds its own fields
+ * (continuation_token, labels, ...), named in decode_field; the rest of the
+ * body is the same. */
 #include "api/api.h"
 #include "api/api_int.h"
 
