@@ -460,6 +460,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     req->previous_interaction_id = NULL;
     it->system_instruction = req->system_instruction;
     req->system_instruction = NULL;
+    ia_gen_config_copy(&it->gen, &req->gen); /* kept for the record; req's drives the engine */
     it->status = IA_STATUS_IN_PROGRESS;
     it->created = it->updated = ia_now();
     it->expires = it->created + c->retention_s;

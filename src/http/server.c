@@ -143,12 +143,14 @@ static enum MHD_Result send_stream(ia_http *h, req *r, struct MHD_Connection *c,
     return ret;
 }
 
-/* Sends the interaction as JSON and notes it for the access log. */
+/* Sends the interaction as JSON and notes it for the access log. fetched:
+ * as GET answers it (in the steps dialect its steps begin with the input). */
 static enum MHD_Result send_interaction(req *r, struct MHD_Connection *c, ia_interaction *it,
-                                       bool include_input, ia_dialect d) {
+                                       bool include_input, bool fetched, ia_dialect d) {
     snprintf(r->iid, sizeof r->iid, "%s", it->id);
     if (it->has_usage) r->tokens = it->usage.input + it->usage.output + it->usage.thought;
-    char *body = ia_api_encode_interaction(it, include_input, d);
+    char *body = fetched ? ia_api_encode_fetched(it, include_input, d)
+                         : ia_api_encode_interaction(it, include_input, d);
     ia_interaction_free(it);
     if (!body) return fail(r, c, IA_EINTERNAL, "could not encode the interaction");
     return send_json(r, c, 200, body);
@@ -251,7 +253,7 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
     ia_err e;
     ia_err_clear(&e);
     memset(&rq, 0, sizeof rq);
-    if (ia_api_decode_create(r->body.data, r->body.len, &rq, &e) < 0) {
+    if (ia_api_decode_create_dialect(r->body.data, r->body.len, d, &rq, &e) < 0) {
         ia_request_free(&rq);
         return send_err(r, c, &e);
     }
@@ -272,7 +274,7 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
         return send_err(r, c, &e);
     }
     if (stream) return send_stream(h, r, c, sub, d);
-    return send_interaction(r, c, &out, false, d);
+    return send_interaction(r, c, &out, false, false, d);
 }
 
 static enum MHD_Result do_get(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -306,7 +308,7 @@ static enum MHD_Result do_get(ia_http *h, req *r, struct MHD_Connection *c, cons
         ia_interaction_free(&it);
         return send_err(r, c, &e);
     }
-    return send_interaction(r, c, &it, include_input, rt->dialect);
+    return send_interaction(r, c, &it, include_input, true, rt->dialect);
 }
 
 static enum MHD_Result do_cancel(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -319,7 +321,7 @@ static enum MHD_Result do_cancel(ia_http *h, req *r, struct MHD_Connection *c, c
         ia_interaction_free(&it);
         return send_err(r, c, &e);
     }
-    return send_interaction(r, c, &it, false, rt->dialect);
+    return send_interaction(r, c, &it, false, false, rt->dialect);
 }
 
 static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -347,12 +349,8 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
         return send_err_allow(r, c, &e, ia_http_route_allow(rt.kind));
     }
     if (rt.kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
-    /* The dialect switch: serving the steps dialect later means letting it
-     * through here; the handlers below already pass rt.dialect to api/. */
-    if (rt.dialect != IA_DIALECT_LEGACY)
-        return fail(r, c, IA_EUNIMPLEMENTED,
-                    "the steps dialect (SDK >= 2.0, /v1, Api-Revision " IA_HTTP_STEPS_REVISION
-                    ") is not served yet; use @google/genai 1.x on /v1beta");
+    /* Both dialects are served: the handlers pass rt.dialect to api/, which
+     * decodes and encodes in it over the same core and store. */
     char owner[65];
     if (authenticate(h, r, c, owner) < 0) return MHD_YES;
     if (rt.id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");

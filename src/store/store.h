@@ -92,6 +92,10 @@ char *ia_codec_conv_encode(const ia_conv *c);            /* malloc'd */
 int ia_codec_conv_decode(const char *json, ia_conv *out); /* 0 / -1 */
 char *ia_codec_turn_encode(const ia_turn *t);
 int ia_codec_turn_decode(const char *json, ia_turn *out);
+/* generation_config as neutral JSON of the fields set: NULL when none is
+ * (also on failure); decode of NULL gives an empty config, -1 on malformed. */
+char *ia_codec_gen_encode(const ia_gen_config *g);
+int ia_codec_gen_decode(const char *json, ia_gen_config *out);
 /* Stable stored names of content kinds ("text"); NULL / -1 when unknown. */
 const char *ia_codec_content_kind_name(ia_content_kind k);
 int ia_codec_content_kind_parse(const char *s);

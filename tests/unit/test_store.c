@@ -570,3 +570,44 @@ IA_TEST(codec_rejects_malformed) {
     IA_CHECK(t1 == -1 && t2 == -1);
     IA_CHECK(enc == NULL);
 }
+
+/* generation_config (schema 2): the fields set come back as set, the others
+ * stay unset; a row with none has none; the codec refuses a mistyped field. */
+IA_TEST(store_gen_config_roundtrip) {
+    char path[512];
+    db_path(path, sizeof path, "genconfig");
+    ia_err err = {0};
+    ia_store *s = ia_store_open(path, &err);
+    IA_CHECK(s);
+    ia_interaction in, out, bare, bare_out;
+    sample(&in, "v1_g", "o");
+    in.gen.has_temperature = true;
+    in.gen.temperature = 0.25;
+    in.gen.has_max_output_tokens = true;
+    in.gen.max_output_tokens = 77;
+    in.gen.has_seed = true;
+    in.gen.seed = -3;
+    in.gen.stop = calloc(2, sizeof *in.gen.stop);
+    in.gen.stop[0] = ia_strdup("END");
+    in.gen.stop[1] = ia_strdup("\xe2\x9c\x93");
+    in.gen.n_stop = 2;
+    sample(&bare, "v1_nogen", "o");
+    int rc = ia_store_put(s, &in, &err) | ia_store_put(s, &bare, &err);
+    int got = rc == 0 ? ia_store_get(s, "v1_g", "o", 1700000010, &out, &err) : -1;
+    int got2 = rc == 0 ? ia_store_get(s, "v1_nogen", "o", 1700000010, &bare_out, &err) : -1;
+    int ok = got == 0 && got2 == 0 && out.gen.has_temperature && out.gen.temperature == 0.25 &&
+             out.gen.has_max_output_tokens && out.gen.max_output_tokens == 77 && out.gen.has_seed &&
+             out.gen.seed == -3 && !out.gen.has_top_p && !out.gen.has_top_k && out.gen.n_stop == 2 &&
+             strcmp(out.gen.stop[1], "\xe2\x9c\x93") == 0 && !ia_gen_config_is_set(&bare_out.gen);
+    ia_gen_config g;
+    int bad = ia_codec_gen_decode("{\"top_k\":1.5}", &g);
+    int none = ia_codec_gen_decode(NULL, &g);
+    char *enc = ia_codec_gen_encode(&bare.gen);
+    ia_interaction_free(&in);
+    ia_interaction_free(&bare);
+    if (got == 0) ia_interaction_free(&out);
+    if (got2 == 0) ia_interaction_free(&bare_out);
+    ia_store_close(s);
+    IA_CHECK(ok);
+    IA_CHECK(bad == -1 && none == 0 && !ia_gen_config_is_set(&g) && enc == NULL);
+}
