@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make git pkg-config curl libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3"
+APT_PKGS="gcc g++ make git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"
