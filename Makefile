@@ -43,6 +43,7 @@ LIB_O   := $(LIB_C:%.c=$(OBJ)/%.o) $(LIB_CXX:%.cpp=$(OBJ)/%.o)
 UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
+.DELETE_ON_ERROR:
 .PHONY: all deps run test unit e2e check clean bench
 all: deps-check $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make git pkg-config curl libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3"
+APT_PKGS="gcc g++ make git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"
@@ -46,7 +46,11 @@ if [ ! -f "$SRC/.stamp-$LLAMA_COMMIT" ]; then
   touch "$SRC/.stamp-$LLAMA_COMMIT"
 fi
 
-if [ -f tests/e2e/package.json ] && [ ! -f tests/e2e/node_modules/.stamp ] ; then
-  echo "deps: installing the e2e suite's pinned SDK (npm ci)"
-  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
+# The stamp records the lock file's hash, so a changed lock reinstalls.
+if [ -f tests/e2e/package-lock.json ]; then
+  lock_sum=$(sha256sum tests/e2e/package-lock.json | cut -c1-16)
+  if [ "$(cat tests/e2e/node_modules/.stamp 2>/dev/null)" != "$lock_sum" ]; then
+    echo "deps: installing the e2e suite's pinned SDKs (npm ci)"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && echo "$lock_sum" > node_modules/.stamp)
+  fi
 fi

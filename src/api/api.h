@@ -4,10 +4,12 @@
  * path) and encodes core structs back to the caller's dialect.
  *
  * Dialects: IA_DIALECT_LEGACY is the guide's and SDK 1.x's (`outputs`,
- * `role`, `interaction.start`/`content.*`/`interaction.complete`).
- * IA_DIALECT_STEPS (SDK 3.x, `/v1`, `Api-Revision: 2026-05-20`) is not
- * encoded yet: the HTTP layer refuses it with a clear error, and adding it is
- * a second encoder here over the same structs.
+ * `role`, `interaction.start`/`content.*`/`interaction.complete`; encode.c).
+ * IA_DIALECT_STEPS is SDK 3.x's (`/v1`, `Api-Revision: 2026-05-20`; steps.c):
+ * `steps[]` of typed steps, `service_tier`, no `role`, events
+ * `interaction.created`/`step.*`/`interaction.completed`. Both are encoded
+ * from the same dialect-free core structs, so one stored chain reads in
+ * either dialect.
  *
  * All returned strings are malloc'd; the caller frees them. */
 #ifndef IA_API_API_H
@@ -58,6 +60,26 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  * string, one Content or a list of Content become one user turn. */
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err);
 
+/* The same for a given dialect (ia_api_decode_create is the legacy one).
+ * The steps dialect differs in:
+ * - input: string | Content | Content[] | Step[]; a step is {type:
+ *   'user_input'|'model_output', content: Content[] (or a string)}; a
+ *   user_input step becomes a user turn, a model_output step a model turn,
+ *   so history given as steps is the same conversation as history given as
+ *   turns. Content is text (image, audio, video, document:
+ *   IA_EUNIMPLEMENTED); other step types (thought, function_call,
+ *   function_result, *_call, *_result) are IA_EUNIMPLEMENTED ("input[1]: step
+ *   type 'thought' is not supported yet"); a legacy turn ({role, content})
+ *   is IA_EINVALID, naming the steps form; steps and content objects cannot
+ *   be mixed in one list.
+ * - fields of SDK 3.x: continuation_token is IA_EINVALID (this server never
+ *   issues one: every run decodes to its end in one request); cached_content,
+ *   environment, labels, safety_settings, generation_config.
+ *   transcription_config / video_config are IA_EUNIMPLEMENTED naming the
+ *   field; service_tier also takes 'deferred'. */
+int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_request *out,
+                                 ia_err *err);
+
 /* The Interaction resource as JSON (compact, keys in a fixed order):
  * id, object:"interaction", status, created, updated (RFC 3339), model,
  * role:"model", outputs, usage, previous_interaction_id, system_instruction,
@@ -68,8 +90,26 @@ int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *
  * `previous_interaction_id` and `system_instruction` iff set.
  * Our extension: a failed interaction carries `error: {message, code:
  * "internal"}` (message = it->error); Google documents nothing there and the
- * SDK passes unknown keys through. Returns NULL for IA_DIALECT_STEPS. */
+ * SDK passes unknown keys through.
+ *
+ * IA_DIALECT_STEPS: id, object, status, created, updated, model,
+ * service_tier:"standard", steps, usage, previous_interaction_id,
+ * system_instruction, generation_config (iff the client set any of it: the
+ * fields it set), input, errors. No `role`. `steps` is present iff the
+ * status is not in_progress: each output item is one step of its own (a text
+ * item is {"type":"model_output","content":[{"type":"text","text"}]}), so the
+ * stream's step index is the item's index. include_input adds `input` as a
+ * list of steps (user turn -> user_input step, model turn -> model_output
+ * step, each holding the turn's content). A failed interaction carries
+ * `errors: [{code:"internal", message}]` (the SDK 3.x typings' field). */
 char *ia_api_encode_interaction(const ia_interaction *it, bool include_input, ia_dialect d);
+
+/* The Interaction as GET answers it. Legacy: ia_api_encode_interaction.
+ * Steps: `steps` also begins with this turn's input as steps (user_input,
+ * and model_output for history given in the input), as Google's GET does
+ * while its create response leaves them out; an in_progress interaction then
+ * has `steps` with only those. */
+char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dialect d);
 
 /* One SSE frame, "event: <type>\ndata: <compact JSON>\n\n", for ev; the JSON
  * ends with "event_id" (ia_api_event_id(interaction_id, ev->seq)) and
@@ -83,11 +123,21 @@ char *ia_api_encode_interaction(const ia_interaction *it, bool include_input, ia
  *   COMPLETE       {"interaction": snapshot with its final status, usage (and
  *                   error if failed), WITHOUT outputs}
  *   ERROR          {"error": {"code": ev->code or "internal", "message": ev->text}}
+ * Payloads (steps), same event_id / event_type ending:
+ *   START          interaction.created {"interaction": snapshot as it began:
+ *                   status in_progress, no steps/usage}
+ *   STATUS         interaction.status_update {"interaction_id", "status"}
+ *   CONTENT_START  step.start {"index", "step": {"type":"model_output"}}
+ *   CONTENT_DELTA  step.delta {"index", "delta": {"text", "type":"text"}}
+ *   CONTENT_STOP   step.stop {"index"}
+ *   COMPLETE       interaction.completed {"interaction": final snapshot with
+ *                   usage (and errors if failed), WITHOUT steps}
+ *   ERROR          error {"error": {"code", "message"}}
  * snapshot is needed only for START and COMPLETE (NULL otherwise is fine);
  * ia_api_encode_frame takes the interaction id separately for that reason
  * (e.g. from ia_sub_id), while ia_api_encode_event reads it from
- * snapshot->id and so needs a snapshot for every event. Returns NULL for
- * IA_DIALECT_STEPS (not encoded yet) or a missing id/snapshot. */
+ * snapshot->id and so needs a snapshot for every event. Returns NULL for a
+ * missing id/snapshot. */
 char *ia_api_encode_event(const ia_interaction *snapshot, const ia_event *ev, ia_dialect d);
 char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snapshot,
                           const ia_event *ev, ia_dialect d);

@@ -6,8 +6,12 @@
  * features of later issues answer IA_EUNIMPLEMENTED naming themselves, so a
  * client never gets a silent ignore. Validation walks the object in the
  * client's key order and stops at the first error, so the answer is
- * deterministic for a given body. */
+ * deterministic for a given body. Both dialects go through here: the steps
+ * dialect (SDK 3.x) takes its `input` from steps.c and adds its own fields
+ * (continuation_token, labels, ...), named in decode_field; the rest of the
+ * body is the same. */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -19,8 +23,7 @@
 
 #include "lib/util.h"
 
-/* Paths are short ("input[12].content[3]"); a fixed buffer keeps them simple. */
-#define PATH_MAX_LEN 160
+#define PATH_MAX_LEN IA_API_PATH_MAX
 #define MAX_STOP_SEQUENCES 16
 
 /* Content types of the Interactions API that later issues serve: naming one
@@ -45,7 +48,15 @@ __attribute__((format(printf, 2, 3))) static void mkpath(char p[PATH_MAX_LEN], c
     va_end(ap);
 }
 
-static bool is_known_content_type(const char *t) {
+/* SDK 3.x narrowed Content to these; its thoughts and tool calls are steps. */
+static const char *const steps_content_types[] = {"image", "audio", "video", "document"};
+
+static bool is_known_content_type(const char *t, ia_dialect d) {
+    if (d == IA_DIALECT_STEPS) {
+        for (size_t i = 0; i < sizeof steps_content_types / sizeof *steps_content_types; i++)
+            if (strcmp(t, steps_content_types[i]) == 0) return true;
+        return false;
+    }
     for (size_t i = 0; i < sizeof known_content_types / sizeof *known_content_types; i++)
         if (strcmp(t, known_content_types[i]) == 0) return true;
     return false;
@@ -100,7 +111,7 @@ static int get_int(json_t *v, const char *path, int64_t *out, ia_err *err) {
 /* ---- input ------------------------------------------------------------------ */
 
 /* One Content object at path, appended to turn. */
-static int decode_content(json_t *c, const char *path, ia_turn *turn, ia_err *err) {
+int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect d, ia_err *err) {
     if (!json_is_object(c)) return ia_fail(err, IA_EINVALID, "%s: expected a content object", path);
     json_t *type = json_object_get(c, "type");
     if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", path);
@@ -109,7 +120,7 @@ static int decode_content(json_t *c, const char *path, ia_turn *turn, ia_err *er
     const char *t = NULL;
     if (get_string(type, p, &t, err) < 0) return -1;
     if (strcmp(t, "text") != 0) {
-        if (is_known_content_type(t))
+        if (is_known_content_type(t, d))
             return ia_fail(err, IA_EUNIMPLEMENTED,
                            "%s: content type '%s' is not supported yet", path, t);
         return ia_fail(err, IA_EINVALID, "%s: unknown content type '%s'", path, t);
@@ -143,7 +154,7 @@ static int decode_content_list(json_t *arr, const char *path, ia_turn *turn, ia_
     char p[PATH_MAX_LEN];
     json_array_foreach(arr, i, c) {
         mkpath(p, "%s[%zu]", path, i);
-        if (decode_content(c, p, turn, err) < 0) return -1;
+        if (ia_api_decode_content(c, p, turn, IA_DIALECT_LEGACY, err) < 0) return -1;
     }
     return 0;
 }
@@ -179,7 +190,7 @@ static int decode_turn(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
         return 0;
     }
     if (json_is_array(content)) return decode_content_list(content, p, t, err);
-    if (json_is_object(content)) return decode_content(content, p, t, err);
+    if (json_is_object(content)) return ia_api_decode_content(content, p, t, IA_DIALECT_LEGACY, err);
     return ia_fail(err, IA_EINVALID, "%s: expected a string or a list of content objects", p);
 }
 
@@ -199,7 +210,8 @@ static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
     }
     if (json_is_object(in)) {
         if (looks_like_turn(in)) return decode_turn(in, "input", conv, err);
-        return decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER), err);
+        return ia_api_decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER),
+                                     IA_DIALECT_LEGACY, err);
     }
     if (!json_is_array(in))
         return ia_fail(err, IA_EINVALID,
@@ -224,7 +236,7 @@ static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
             if (decode_turn(e, p, conv, err) < 0) return -1;
         } else {
             if (!user) user = ia_conv_add_turn(conv, IA_ROLE_USER);
-            if (decode_content(e, p, user, err) < 0) return -1;
+            if (ia_api_decode_content(e, p, user, IA_DIALECT_LEGACY, err) < 0) return -1;
         }
     }
     size_t items = 0;
@@ -254,7 +266,7 @@ static int decode_stop(json_t *v, ia_gen_config *g, ia_err *err) {
     return 0;
 }
 
-static int decode_gen(json_t *o, ia_gen_config *g, ia_err *err) {
+static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_err *err) {
     if (!json_is_object(o)) return ia_fail(err, IA_EINVALID, "generation_config: expected an object");
     const char *key;
     json_t *v;
@@ -292,6 +304,9 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_err *err) {
                    strcmp(key, "tool_choice") == 0 || strcmp(key, "speech_config") == 0 ||
                    strcmp(key, "image_config") == 0) {
             return unimplemented(err, p);
+        } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||
+                                             strcmp(key, "video_config") == 0)) {
+            return unimplemented(err, p); /* added in SDK 3.x */
         } else {
             return unknown_field(err, p);
         }
@@ -333,7 +348,8 @@ static int decode_modalities(json_t *v, ia_err *err) {
     return 0;
 }
 
-static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_err *err) {
+static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
+                        ia_err *err) {
     /* null means "not set": clients that serialize unset optionals as null
      * (and Google's own JSON mapping) expect that. */
     if (json_is_null(v)) return 0;
@@ -341,6 +357,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
     if (strcmp(key, "agent") == 0) return dup_string(v, key, &r->agent, err);
     if (strcmp(key, "input") == 0) {
         *has_input = true;
+        if (d == IA_DIALECT_STEPS) return ia_api_steps_decode_input(v, &r->input, err);
         return decode_input(v, &r->input, err);
     }
     if (strcmp(key, "system_instruction") == 0) {
@@ -349,7 +366,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         r->system_instruction = ia_strndup(s, json_string_length(v));
         return 0;
     }
-    if (strcmp(key, "generation_config") == 0) return decode_gen(v, &r->gen, err);
+    if (strcmp(key, "generation_config") == 0) return decode_gen(v, &r->gen, d, err);
     if (strcmp(key, "stream") == 0) return get_bool(v, key, &r->stream, err);
     if (strcmp(key, "background") == 0) return get_bool(v, key, &r->background, err);
     if (strcmp(key, "store") == 0) return get_bool(v, key, &r->store, err);
@@ -359,6 +376,14 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         /* One local tier: the value is checked and then has no effect. */
         const char *s = NULL;
         if (get_string(v, key, &s, err) < 0) return -1;
+        if (d == IA_DIALECT_STEPS) {
+            /* SDK 3.x adds 'deferred'. */
+            if (strcmp(s, "flex") && strcmp(s, "standard") && strcmp(s, "priority") &&
+                strcmp(s, "deferred"))
+                return ia_fail(err, IA_EINVALID, "service_tier: expected one of 'flex', "
+                                                 "'standard', 'priority', 'deferred'");
+            return 0;
+        }
         if (strcmp(s, "flex") && strcmp(s, "standard") && strcmp(s, "priority"))
             return ia_fail(err, IA_EINVALID,
                            "service_tier: expected one of 'flex', 'standard', 'priority'");
@@ -377,10 +402,28 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
     if (strcmp(key, "response_format") == 0 || strcmp(key, "agent_config") == 0 ||
         strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
+    if (d == IA_DIALECT_STEPS) {
+        /* SDK 3.x's own fields. A continuation token can only be one this
+         * server issued, and it issues none: every run decodes to its end
+         * (or max_output_tokens) within one request. */
+        if (strcmp(key, "continuation_token") == 0)
+            return ia_fail(err, IA_EINVALID,
+                           "continuation_token: this server never issues continuation tokens "
+                           "(every interaction decodes to its end in one request, so nothing "
+                           "is left to continue)");
+        if (strcmp(key, "cached_content") == 0 || strcmp(key, "environment") == 0 ||
+            strcmp(key, "labels") == 0 || strcmp(key, "safety_settings") == 0)
+            return unimplemented(err, key);
+    }
     return unknown_field(err, key);
 }
 
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err) {
+    return ia_api_decode_create_dialect(body, len, IA_DIALECT_LEGACY, out, err);
+}
+
+int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_request *out,
+                                 ia_err *err) {
     int rc = -1;
     memset(out, 0, sizeof *out);
     out->store = true;
@@ -405,7 +448,7 @@ int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
-        if (decode_field(key, v, out, &has_input, err) < 0) goto done;
+        if (decode_field(key, v, out, &has_input, d, err) < 0) goto done;
     }
     if (out->model && out->agent) {
         ia_fail(err, IA_EINVALID, "model, agent: give either 'model' or 'agent', not both");

@@ -4,9 +4,12 @@
  * in_progress interaction has no `outputs` and no `usage` keys at all, zeros
  * in usage are sent, timestamps are RFC 3339 to the second. JSON is compact
  * and keys keep insertion order (jansson >= 2.8), so frames are byte-stable
- * and can be compared in tests. The steps dialect is not encoded yet: its
- * functions return NULL for IA_DIALECT_STEPS. */
+ * and can be compared in tests. The steps dialect lives in steps.c; the
+ * entry points here hand IA_DIALECT_STEPS over to it, and the helpers both
+ * dialects use (strings, content lists, usage, frames) are shared through
+ * api_int.h. */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -19,7 +22,7 @@
 /* A JSON string from text the engine produced. jansson refuses invalid
  * UTF-8 (json_string returns NULL), and a model can emit a split or broken
  * sequence, so such text is repaired with U+FFFD rather than dropped. */
-static json_t *jstr(const char *s) {
+json_t *ia_api_jstr(const char *s) {
     if (!s) s = "";
     size_t n = strlen(s);
     if (ia_utf8_valid(s, n)) return json_stringn(s, n);
@@ -29,29 +32,29 @@ static json_t *jstr(const char *s) {
     return j;
 }
 
-static char *dump(json_t *j) {
+char *ia_api_dump(json_t *j) {
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return s;
 }
 
-static json_t *text_content(const char *text) {
+json_t *ia_api_text_content(const char *text) {
     json_t *c = json_object();
     json_object_set_new(c, "type", json_string("text"));
-    json_object_set_new(c, "text", jstr(text));
+    json_object_set_new(c, "text", ia_api_jstr(text));
     return c;
 }
 
-static json_t *content_list(const ia_turn *t) {
+json_t *ia_api_content_list(const ia_turn *t) {
     json_t *a = json_array();
     for (size_t i = 0; i < t->n; i++) {
         /* Only text exists in the spine; later kinds get their own case. */
-        if (t->items[i].kind == IA_CONTENT_TEXT) json_array_append_new(a, text_content(t->items[i].text));
+        if (t->items[i].kind == IA_CONTENT_TEXT) json_array_append_new(a, ia_api_text_content(t->items[i].text));
     }
     return a;
 }
 
-static json_t *usage_json(const ia_usage *u) {
+json_t *ia_api_usage_json(const ia_usage *u) {
     json_t *o = json_object();
     json_object_set_new(o, "total_input_tokens", json_integer(u->input));
     json_object_set_new(o, "total_output_tokens", json_integer(u->output));
@@ -78,29 +81,29 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
     ia_status st = mode == SNAP_START ? IA_STATUS_IN_PROGRESS : it->status;
     char ts[32];
     json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(it->id));
+    json_object_set_new(o, "id", ia_api_jstr(it->id));
     json_object_set_new(o, "object", json_string("interaction"));
     json_object_set_new(o, "status", json_string(ia_status_name(st)));
     ia_time_rfc3339(it->created, ts);
     json_object_set_new(o, "created", json_string(ts));
     ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
     json_object_set_new(o, "updated", json_string(ts));
-    if (it->model) json_object_set_new(o, "model", jstr(it->model));
+    if (it->model) json_object_set_new(o, "model", ia_api_jstr(it->model));
     json_object_set_new(o, "role", json_string("model"));
     if (mode == SNAP_FULL && st != IA_STATUS_IN_PROGRESS)
-        json_object_set_new(o, "outputs", content_list(&it->output));
-    if (mode != SNAP_START && it->has_usage) json_object_set_new(o, "usage", usage_json(&it->usage));
+        json_object_set_new(o, "outputs", ia_api_content_list(&it->output));
+    if (mode != SNAP_START && it->has_usage) json_object_set_new(o, "usage", ia_api_usage_json(&it->usage));
     if (it->previous_id && it->previous_id[0])
-        json_object_set_new(o, "previous_interaction_id", jstr(it->previous_id));
+        json_object_set_new(o, "previous_interaction_id", ia_api_jstr(it->previous_id));
     if (it->system_instruction)
-        json_object_set_new(o, "system_instruction", jstr(it->system_instruction));
+        json_object_set_new(o, "system_instruction", ia_api_jstr(it->system_instruction));
     if (include_input) {
         json_t *turns = json_array();
         for (size_t i = 0; i < it->input.n; i++) {
             const ia_turn *t = &it->input.turns[i];
             json_t *turn = json_object();
             json_object_set_new(turn, "role", json_string(t->role == IA_ROLE_MODEL ? "model" : "user"));
-            json_object_set_new(turn, "content", content_list(t));
+            json_object_set_new(turn, "content", ia_api_content_list(t));
             json_array_append_new(turns, turn);
         }
         json_object_set_new(o, "input", turns);
@@ -109,7 +112,7 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
      * reason. The SDK passes unknown keys through untouched. */
     if (mode != SNAP_START && st == IA_STATUS_FAILED) {
         json_t *e = json_object();
-        json_object_set_new(e, "message", jstr(it->error ? it->error : "the interaction failed"));
+        json_object_set_new(e, "message", ia_api_jstr(it->error ? it->error : "the interaction failed"));
         json_object_set_new(e, "code", json_string(ia_err_wire_code(IA_EINTERNAL)));
         json_object_set_new(o, "error", e);
     }
@@ -117,8 +120,15 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
 }
 
 char *ia_api_encode_interaction(const ia_interaction *it, bool include_input, ia_dialect d) {
-    if (d != IA_DIALECT_LEGACY || !it) return NULL;
-    return dump(interaction_json(it, include_input, SNAP_FULL));
+    if (!it) return NULL;
+    if (d == IA_DIALECT_STEPS) return ia_api_steps_interaction(it, include_input, false);
+    return ia_api_dump(interaction_json(it, include_input, SNAP_FULL));
+}
+
+char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dialect d) {
+    if (!it) return NULL;
+    if (d == IA_DIALECT_STEPS) return ia_api_steps_interaction(it, include_input, true);
+    return ia_api_dump(interaction_json(it, include_input, SNAP_FULL));
 }
 
 /* ---- SSE ---------------------------------------------------------------------- */
@@ -136,11 +146,33 @@ static const char *legacy_event_type(ia_event_kind k) {
     return NULL;
 }
 
+json_t *ia_api_error_json(const char *code, const char *message, const char *fallback) {
+    json_t *e = json_object();
+    json_object_set_new(e, "code", ia_api_jstr(code && code[0] ? code : ia_err_wire_code(IA_EINTERNAL)));
+    json_object_set_new(e, "message", ia_api_jstr(message ? message : fallback));
+    return e;
+}
+
+char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, int64_t seq) {
+    char *eid = ia_api_event_id(interaction_id, seq);
+    json_object_set_new(o, "event_id", json_string(eid));
+    free(eid);
+    /* The SDK reads the type only from here; the `event:` line is for humans
+     * and other SSE clients. */
+    json_object_set_new(o, "event_type", json_string(type));
+    char *data = ia_api_dump(o);
+    if (!data) return NULL;
+    char *frame = ia_asprintf("event: %s\ndata: %s\n\n", type, data);
+    free(data);
+    return frame;
+}
+
 char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snapshot,
                           const ia_event *ev, ia_dialect d) {
-    if (d != IA_DIALECT_LEGACY || !ev) return NULL;
+    if (!ev) return NULL;
     if (!interaction_id && snapshot) interaction_id = snapshot->id;
     if (!interaction_id) return NULL;
+    if (d == IA_DIALECT_STEPS) return ia_api_steps_frame(interaction_id, snapshot, ev);
     const char *type = legacy_event_type(ev->kind);
     if (!type) return NULL;
     if ((ev->kind == IA_EV_START || ev->kind == IA_EV_COMPLETE) && !snapshot) return NULL;
@@ -154,46 +186,31 @@ char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snap
         json_object_set_new(o, "interaction", interaction_json(snapshot, false, SNAP_COMPLETE));
         break;
     case IA_EV_STATUS:
-        json_object_set_new(o, "interaction_id", jstr(interaction_id));
+        json_object_set_new(o, "interaction_id", ia_api_jstr(interaction_id));
         json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
         break;
     case IA_EV_CONTENT_START:
         /* An empty text block: the guide's reconstruction reads
          * content.type, then appends each delta's text to it. */
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_object_set_new(o, "content", text_content(""));
+        json_object_set_new(o, "content", ia_api_text_content(""));
         break;
     case IA_EV_CONTENT_DELTA: {
         json_object_set_new(o, "index", json_integer(ev->index));
         json_t *delta = json_object();
         json_object_set_new(delta, "type", json_string("text"));
-        json_object_set_new(delta, "text", jstr(ev->text));
+        json_object_set_new(delta, "text", ia_api_jstr(ev->text));
         json_object_set_new(o, "delta", delta);
         break;
     }
     case IA_EV_CONTENT_STOP:
         json_object_set_new(o, "index", json_integer(ev->index));
         break;
-    case IA_EV_ERROR: {
-        json_t *e = json_object();
-        json_object_set_new(e, "code", jstr(ev->code && ev->code[0] ? ev->code
-                                                                    : ia_err_wire_code(IA_EINTERNAL)));
-        json_object_set_new(e, "message", jstr(ev->text ? ev->text : "internal error"));
-        json_object_set_new(o, "error", e);
+    case IA_EV_ERROR:
+        json_object_set_new(o, "error", ia_api_error_json(ev->code, ev->text, "internal error"));
         break;
     }
-    }
-    char *eid = ia_api_event_id(interaction_id, ev->seq);
-    json_object_set_new(o, "event_id", json_string(eid));
-    free(eid);
-    /* The SDK reads the type only from here; the `event:` line is for humans
-     * and other SSE clients. */
-    json_object_set_new(o, "event_type", json_string(type));
-    char *data = dump(o);
-    if (!data) return NULL;
-    char *frame = ia_asprintf("event: %s\ndata: %s\n\n", type, data);
-    free(data);
-    return frame;
+    return ia_api_sse_frame(type, o, interaction_id, ev->seq);
 }
 
 char *ia_api_encode_event(const ia_interaction *snapshot, const ia_event *ev, ia_dialect d) {
@@ -209,10 +226,10 @@ char *ia_api_encode_error(const ia_err *err) {
     json_t *e = json_object();
     ia_errcode code = err ? err->code : IA_EINTERNAL;
     const char *msg = err && err->msg[0] ? err->msg : "internal error";
-    json_object_set_new(e, "message", jstr(msg));
+    json_object_set_new(e, "message", ia_api_jstr(msg));
     json_object_set_new(e, "code", json_string(ia_err_wire_code(code)));
     json_object_set_new(o, "error", e);
-    return dump(o);
+    return ia_api_dump(o);
 }
 
 /* ---- event ids ---------------------------------------------------------------- */

@@ -377,10 +377,17 @@ static int serve(int argc, char **argv) {
     ia_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 out:
+    /* Runs stop first (blocked creates return, queued jobs end as failed),
+     * then the HTTP server, then the engines, whose last callbacks still
+     * find the core, and the core last. */
+    if (core) ia_core_shutdown(core);
     ia_http_stop(http);
-    if (core) ia_core_free(core);
     for (size_t i = 0; i < nm; i++)
-        if (engines[i]) ia_engine_free(engines[i]);
+        if (engines[i]) {
+            ia_engine_free(engines[i]);
+            engines[i] = NULL;
+        }
+    if (core) ia_core_free(core);
     ia_store_close(store);
     free(engines);
     for (size_t i = 0; i < nm; i++) {

@@ -20,6 +20,13 @@
 
 #define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */
 #define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
+#define WAIT_TICK_MS 250      /* how often a blocking create asks whether its client left */
+/* A running interaction's events reach the store at least this often, so a
+ * crash loses few of them and recovery's seq gap covers every id a client
+ * may have seen live (store.h, IA_STORE_RECOVER_SEQ_GAP). */
+#define FLUSH_EVERY 32
+#define RETENTION_MAX_S ((int64_t)100 * 366 * 86400)
+_Static_assert(FLUSH_EVERY < IA_STORE_RECOVER_SEQ_GAP, "recovery gap must cover a flush window");
 
 struct ia_core {
     ia_store *store;
@@ -91,6 +98,13 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
         pthread_mutex_unlock(&r->mu);
         return;
     }
+    /* A completed turn always carries one text output, even an empty one
+     * (a model may end at once): clients read `outputs[-1].text`, and one
+     * rebuilding it from the stream must find it there too. */
+    if (!r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
+        ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
+        r->content_open = true;
+    }
     if (r->content_open) {
         ia_run_emit_locked(r, IA_EV_CONTENT_STOP, 0, status, NULL, NULL);
         r->content_open = false;
@@ -98,8 +112,6 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     ia_interaction *it = &r->it;
     it->status = status;
     it->updated = ia_now();
-    /* A completed turn always carries one text output, even an empty one
-     * (a model may end at once): clients read `outputs[-1].text`. */
     ia_turn_free(&it->output);
     it->output.role = IA_ROLE_MODEL;
     if (r->text.len || status == IA_STATUS_COMPLETED)
@@ -144,24 +156,46 @@ typedef struct job {
 static void on_start(void *ud, int64_t n_prompt) {
     ia_run *r = ((job *)ud)->run;
     pthread_mutex_lock(&r->mu);
+    r->started = true;
     r->it.usage.input = n_prompt;
     pthread_mutex_unlock(&r->mu);
 }
 
+/* Writes the events not yet stored, under r->mu. A failure only logs: the
+ * events stay pending and go with the final record. */
+static void flush_locked(ia_core *c, ia_run *r) {
+    if (!r->store || r->n_persisted == r->n_evs) return;
+    ia_err err = {0};
+    if (ia_store_append_events(c->store, r->it.id, r->evs + r->n_persisted,
+                               r->n_evs - r->n_persisted, &err) == 0)
+        r->n_persisted = r->n_evs;
+    else
+        ia_warn("store: could not flush events of %s: %s", r->it.id, err.msg);
+}
+
 static int on_text(void *ud, const char *text, size_t len) {
-    ia_run *r = ((job *)ud)->run;
+    job *j = ud;
+    ia_run *r = j->run;
+    /* A model can emit a NUL byte (a <0x00> byte token); strings here are
+     * NUL-terminated, so it would silently cut the stored text short of
+     * what was streamed. It carries no meaning in text: drop it. */
+    char *piece = ia_xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i]) piece[n++] = text[i];
+    piece[n] = '\0';
     pthread_mutex_lock(&r->mu);
-    if (!r->finalized && len) {
+    if (!r->finalized && n) {
         if (!r->content_open) {
             ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, IA_STATUS_IN_PROGRESS, "", NULL);
             r->content_open = true;
         }
-        ia_buf_append(&r->text, text, len);
-        char *piece = ia_strndup(text, len);
+        ia_buf_append(&r->text, piece, n);
         ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, 0, IA_STATUS_IN_PROGRESS, piece, NULL);
-        free(piece);
         r->it.usage.output++;
+        if (r->n_evs - r->n_persisted >= FLUSH_EVERY) flush_locked(j->core, r);
     }
+    free(piece);
     bool stop = r->finalized;
     pthread_mutex_unlock(&r->mu);
     return stop;
@@ -345,10 +379,38 @@ static void engine_params(const ia_gen_config *g, ia_engine_params *p) {
     p->n_stop = g->n_stop;
 }
 
+/* Asks the engine to stop r and waits a little for it; if the engine is busy
+ * elsewhere (the job still queued), ends the run here — its later on_done
+ * finds it finalized and only lets go of it. */
+static void cancel_run(ia_core *c, ia_run *r) {
+    atomic_store(&r->cancel, true);
+    pthread_mutex_lock(&r->mu);
+    if (!r->started && !r->finalized) {
+        /* Still queued behind other jobs: nothing to wait for. */
+        pthread_mutex_unlock(&r->mu);
+        finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, 0);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CANCEL_GRACE_MS / 1000;
+    while (!r->finalized)
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
+    bool done = r->finalized;
+    int64_t n_out = r->it.usage.output;
+    pthread_mutex_unlock(&r->mu);
+    if (!done) finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
+}
+
 /* ---- the service ----------------------------------------------------------------- */
 
 int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
                    ia_sub **sub, ia_err *err) {
+    return ia_core_create_ex(c, owner, req, out, sub, NULL, NULL, err);
+}
+
+int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
+                      ia_sub **sub, bool (*gone)(void *ud), void *gone_ud, ia_err *err) {
     int rc = -1;
     ia_conv conv = {0};
     ia_run *r = NULL;
@@ -357,6 +419,14 @@ int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interactio
     size_t n_msgs = 0;
     char root[24] = {0}, own[24];
 
+    pthread_mutex_lock(&c->mu);
+    bool stopping = c->stopping;
+    pthread_mutex_unlock(&c->mu);
+    if (stopping) { /* first: the engines may already be gone */
+        ia_fail(err, IA_EOVERLOADED, "the server is shutting down; retry shortly");
+        if (err) err->retry_after = 1;
+        goto done;
+    }
     ia_engine *eng = req->model ? engine_for(c, req->model) : NULL;
     if (req->agent) {
         ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
@@ -393,6 +463,7 @@ int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interactio
     req->previous_interaction_id = NULL;
     it->system_instruction = req->system_instruction;
     req->system_instruction = NULL;
+    ia_gen_config_copy(&it->gen, &req->gen); /* kept for the record; req's drives the engine */
     it->status = IA_STATUS_IN_PROGRESS;
     it->created = it->updated = ia_now();
     it->expires = it->created + c->retention_s;
@@ -445,7 +516,22 @@ int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interactio
         pthread_mutex_unlock(&r->mu);
     } else {
         pthread_mutex_lock(&r->mu);
-        while (!r->finalized) pthread_cond_wait(&r->cv, &r->mu);
+        while (!r->finalized) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += WAIT_TICK_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT || !gone) continue;
+            pthread_mutex_unlock(&r->mu);
+            /* Nobody will read the answer (the client left, or the server
+             * stops): stop generating instead of finishing for no one. */
+            bool left = gone(gone_ud);
+            if (left) cancel_run(c, r);
+            pthread_mutex_lock(&r->mu);
+        }
         ia_status st = r->it.status;
         /* A blocking create that failed answers with the error itself; the
          * record is kept (failed, with its message) for a later GET. */
@@ -506,23 +592,6 @@ int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t aft
     }
     *sub = ia_sub_for_stored(&it, evs, n);
     return 0;
-}
-
-/* Asks the engine to stop r and waits a little for it; if the engine is busy
- * elsewhere (the job still queued), ends the run here — its later on_done
- * finds it finalized and only lets go of it. */
-static void cancel_run(ia_core *c, ia_run *r) {
-    atomic_store(&r->cancel, true);
-    pthread_mutex_lock(&r->mu);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CANCEL_GRACE_MS / 1000;
-    while (!r->finalized)
-        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
-    bool done = r->finalized;
-    int64_t n_out = r->it.usage.output;
-    pthread_mutex_unlock(&r->mu);
-    if (!done) finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
 }
 
 int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
@@ -590,6 +659,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->names = ia_buf_take(&names);
     if (!c->names) c->names = ia_strdup("");
     c->retention_s = opts->retention_s > 0 ? opts->retention_s : 55 * 86400;
+    if (c->retention_s > RETENTION_MAX_S) c->retention_s = RETENTION_MAX_S; /* no overflow in created + retention */
     c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -612,6 +682,13 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     }
     c->sweeper_started = true;
     return c;
+}
+
+void ia_core_shutdown(ia_core *c) {
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    for (ia_run *r = c->runs; r; r = r->next) atomic_store(&r->cancel, true);
+    pthread_mutex_unlock(&c->mu);
 }
 
 void ia_core_free(ia_core *c) {

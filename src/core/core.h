@@ -38,6 +38,13 @@ typedef struct ia_core_opts {
 /* Recovers interactions left in_progress by a crash (they become failed with
  * an error message), then starts the retention sweeper. NULL + err on failure. */
 ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err);
+/* Begins a shutdown: new creates are refused (IA_EOVERLOADED, retry), every
+ * run still going is asked to stop and ends failed ("server stopped") as its
+ * engine lets go of it. Call before stopping the HTTP server (so blocked
+ * creates return at once) and before freeing the engines (whose last
+ * callbacks then still find the core). */
+void ia_core_shutdown(ia_core *c);
+
 /* Stops the sweeper, fails every run still going ("server stopped") and
  * waits for them to be persisted, then frees. The engines and store are the
  * caller's to free afterwards. */
@@ -58,6 +65,13 @@ const char *ia_core_model_names(const ia_core *c);
 int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
                    ia_sub **sub, ia_err *err);
 
+/* ia_core_create, where a blocking create (neither stream nor background)
+ * asks gone(gone_ud) every 250 ms while it waits: true (the client left, or
+ * the server stops) cancels the run, and the call returns its cancelled
+ * interaction, or an error if the cancel came too late. */
+int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
+                      ia_sub **sub, bool (*gone)(void *ud), void *gone_ud, ia_err *err);
+
 /* The interaction as stored, or as running. IA_ENOTFOUND if not visible. */
 int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *out, ia_err *err);
 
@@ -74,8 +88,9 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
 /* Deletes a stored interaction (cancelling it first if running). */
 int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err);
 
-/* Next event of a subscription. Returns 1 with *ev (and, for START and
- * COMPLETE events, *snap: the interaction the event describes) filled — the
+/* Next event of a subscription. Returns 1 with *ev and *snap filled: for
+ * START and COMPLETE events snap is the interaction the event describes, for
+ * the others it holds only the interaction's id — the
  * caller frees both with ia_event_free / ia_interaction_free; 0 when nothing
  * came within timeout_ms; -1 when the stream has ended. */
 int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap);

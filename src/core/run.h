@@ -31,6 +31,7 @@ typedef struct ia_run {
     size_t n_persisted; /* events already in the store */
     bool store;         /* persisted (store=true) and visible to GET */
     bool content_open;  /* a content.start was sent without its stop */
+    bool started;       /* the engine took the job (on_start came) */
     bool finalized;     /* terminal status reached; no more events */
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */

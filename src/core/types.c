@@ -86,6 +86,21 @@ void ia_gen_config_free(ia_gen_config *g) {
     memset(g, 0, sizeof *g);
 }
 
+void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
+    *dst = *src;
+    dst->stop = NULL;
+    dst->n_stop = 0;
+    if (!src->n_stop) return;
+    dst->stop = ia_xcalloc(src->n_stop, sizeof *dst->stop);
+    for (size_t i = 0; i < src->n_stop; i++) dst->stop[i] = ia_strdup(src->stop[i]);
+    dst->n_stop = src->n_stop;
+}
+
+bool ia_gen_config_is_set(const ia_gen_config *g) {
+    return g->has_temperature || g->has_top_p || g->has_top_k || g->has_seed ||
+           g->has_max_output_tokens || g->n_stop > 0;
+}
+
 void ia_request_free(ia_request *r) {
     if (!r) return;
     free(r->model);
@@ -106,6 +121,7 @@ void ia_interaction_free(ia_interaction *it) {
     ia_conv_free(&it->input);
     ia_turn_free(&it->output);
     free(it->error);
+    ia_gen_config_free(&it->gen);
     memset(it, 0, sizeof *it);
 }
 
@@ -132,4 +148,5 @@ void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {
     memset(&dst->input, 0, sizeof dst->input);
     ia_conv_append_copy(&dst->input, &src->input);
     ia_turn_copy(&dst->output, &src->output);
+    ia_gen_config_copy(&dst->gen, &src->gen);
 }

@@ -72,6 +72,10 @@ typedef struct ia_gen_config {
     size_t n_stop;
 } ia_gen_config;
 void ia_gen_config_free(ia_gen_config *g);
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
+/* true when the client set any field. */
+bool ia_gen_config_is_set(const ia_gen_config *g);
 
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
@@ -100,6 +104,8 @@ typedef struct ia_interaction {
     bool has_usage;
     ia_usage usage;
     char *error; /* message when failed; NULL otherwise */
+    ia_gen_config gen; /* generation_config as the client set it (the steps
+                        * dialect echoes it); not inherited along a chain */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */

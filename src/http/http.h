@@ -7,10 +7,11 @@
  * block (a non-streaming create waits for its generation to end). A client
  * that disconnects from a non-background stream cancels its generation.
  *
- * Dialects: /v1beta requests are the legacy dialect; /v1 and any request with
- * `Api-Revision` >= 2026-05-20 are the steps dialect, refused with 400
- * `unimplemented` until api/ encodes it (the routing already picks the
- * dialect; serving it is a matter of letting IA_DIALECT_STEPS through).
+ * Dialects: /v1beta requests are the legacy dialect (SDK 1.x); /v1 and any
+ * request with `Api-Revision` >= 2026-05-20 are the steps dialect (SDK 3.x).
+ * Both are served over the same core and store: the request is decoded and
+ * every answer (JSON, SSE, GET of an interaction made in the other dialect)
+ * encoded in the caller's dialect. Error bodies have one shape in both.
  *
  * Auth: with at least one key, every route but /healthz needs a valid key
  * (x-goog-api-key, `Authorization: Bearer`, or ?key=): none is a 401, a wrong

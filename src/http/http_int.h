@@ -72,4 +72,8 @@ void ia_http_sse_unlink(ia_http_sse_sink *sink);
 /* How long the SSE reader waits for an event before checking the peer. */
 #define IA_HTTP_TICK_MS 250
 
+/* true when the peer of socket fd hung up or the socket failed (fd < 0:
+ * unknown, false). One non-blocking poll. */
+bool ia_http_peer_gone(int fd);
+
 #endif

@@ -143,12 +143,14 @@ static enum MHD_Result send_stream(ia_http *h, req *r, struct MHD_Connection *c,
     return ret;
 }
 
-/* Sends the interaction as JSON and notes it for the access log. */
+/* Sends the interaction as JSON and notes it for the access log. fetched:
+ * as GET answers it (in the steps dialect its steps begin with the input). */
 static enum MHD_Result send_interaction(req *r, struct MHD_Connection *c, ia_interaction *it,
-                                       bool include_input, ia_dialect d) {
+                                       bool include_input, bool fetched, ia_dialect d) {
     snprintf(r->iid, sizeof r->iid, "%s", it->id);
     if (it->has_usage) r->tokens = it->usage.input + it->usage.output + it->usage.thought;
-    char *body = ia_api_encode_interaction(it, include_input, d);
+    char *body = fetched ? ia_api_encode_fetched(it, include_input, d)
+                         : ia_api_encode_interaction(it, include_input, d);
     ia_interaction_free(it);
     if (!body) return fail(r, c, IA_EINTERNAL, "could not encode the interaction");
     return send_json(r, c, 200, body);
@@ -235,13 +237,23 @@ static enum MHD_Result do_healthz(ia_http *h, req *r, struct MHD_Connection *c) 
     return send_json(r, c, 200, body ? body : ia_strdup("{\"status\":\"ok\"}"));
 }
 
+typedef struct waiter {
+    ia_http *h;
+    int fd;
+} waiter;
+
+static bool client_gone(void *ud) {
+    waiter *w = ud;
+    return atomic_load(&w->h->stopping) || ia_http_peer_gone(w->fd);
+}
+
 static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
                                  ia_dialect d) {
     ia_request rq;
     ia_err e;
     ia_err_clear(&e);
     memset(&rq, 0, sizeof rq);
-    if (ia_api_decode_create(r->body.data, r->body.len, &rq, &e) < 0) {
+    if (ia_api_decode_create_dialect(r->body.data, r->body.len, d, &rq, &e) < 0) {
         ia_request_free(&rq);
         return send_err(r, c, &e);
     }
@@ -249,14 +261,20 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
     ia_interaction out;
     memset(&out, 0, sizeof out);
     ia_sub *sub = NULL;
-    int rc = ia_core_create(h->core, owner, &rq, &out, stream ? &sub : NULL, &e);
+    /* A plain create waits for its generation; if its client leaves (the
+     * SDK gives up after its timeout, then retries) or the server stops,
+     * the generation is cancelled rather than run for nobody. */
+    waiter w = {.h = h, .fd = -1};
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) w.fd = ci->connect_fd;
+    int rc = ia_core_create_ex(h->core, owner, &rq, &out, stream ? &sub : NULL, client_gone, &w, &e);
     ia_request_free(&rq); /* zeroed by the core; frees what a failure left */
     if (rc < 0) {
         ia_interaction_free(&out);
         return send_err(r, c, &e);
     }
     if (stream) return send_stream(h, r, c, sub, d);
-    return send_interaction(r, c, &out, false, d);
+    return send_interaction(r, c, &out, false, false, d);
 }
 
 static enum MHD_Result do_get(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -290,7 +308,7 @@ static enum MHD_Result do_get(ia_http *h, req *r, struct MHD_Connection *c, cons
         ia_interaction_free(&it);
         return send_err(r, c, &e);
     }
-    return send_interaction(r, c, &it, include_input, rt->dialect);
+    return send_interaction(r, c, &it, include_input, true, rt->dialect);
 }
 
 static enum MHD_Result do_cancel(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -303,7 +321,7 @@ static enum MHD_Result do_cancel(ia_http *h, req *r, struct MHD_Connection *c, c
         ia_interaction_free(&it);
         return send_err(r, c, &e);
     }
-    return send_interaction(r, c, &it, false, rt->dialect);
+    return send_interaction(r, c, &it, false, false, rt->dialect);
 }
 
 static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, const char *owner,
@@ -331,12 +349,8 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
         return send_err_allow(r, c, &e, ia_http_route_allow(rt.kind));
     }
     if (rt.kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
-    /* The dialect switch: serving the steps dialect later means letting it
-     * through here; the handlers below already pass rt.dialect to api/. */
-    if (rt.dialect != IA_DIALECT_LEGACY)
-        return fail(r, c, IA_EUNIMPLEMENTED,
-                    "the steps dialect (SDK >= 2.0, /v1, Api-Revision " IA_HTTP_STEPS_REVISION
-                    ") is not served yet; use @google/genai 1.x on /v1beta");
+    /* Both dialects are served: the handlers pass rt.dialect to api/, which
+     * decodes and encodes in it over the same core and store. */
     char owner[65];
     if (authenticate(h, r, c, owner) < 0) return MHD_YES;
     if (rt.id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");

@@ -39,8 +39,7 @@ static void set_frame(ia_http_sse *s, char *f, bool owned) {
     s->frame_owned = owned;
 }
 
-/* true when the peer hung up or the socket failed. */
-static bool peer_gone(int fd) {
+bool ia_http_peer_gone(int fd) {
     if (fd < 0) return false;
     struct pollfd p = {.fd = fd, .events = POLLRDHUP};
     if (poll(&p, 1, 0) <= 0) return false;
@@ -79,7 +78,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
             take_event(s, &ev, &snap);
             /* Between events that follow fast, a hang-up would only show
              * on the next failed write: look now, it is one syscall. */
-            if (peer_gone(s->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
+            if (ia_http_peer_gone(s->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
             continue;
         }
         if (r < 0) {
@@ -87,7 +86,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
             s->ended = true;
             continue;
         }
-        if (peer_gone(s->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (ia_http_peer_gone(s->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
         if (ia_mono_ms() - s->last_write_ms >= IA_HTTP_PING_MS)
             set_frame(s, (char *)": ping\n\n", false);
     }

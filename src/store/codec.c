@@ -16,9 +16,18 @@
  * ignores keys it does not know on a kind it knows (a newer build may have
  * added optional ones) but refuses a kind it does not know, because silently
  * dropping content from a conversation would corrupt the chain rebuilt from
- * it. Malformed input of any shape gives -1, never a crash. */
+ * it. Malformed input of any shape gives -1, never a crash.
+ *
+ * A request's generation_config (the interactions.gen_config column) is kept
+ * the same way, as neutral JSON of the fields the client set:
+ *
+ *     {"temperature":0.7,"top_p":..,"top_k":..,"seed":..,
+ *      "max_output_tokens":..,"stop_sequences":["..."]}
+ *
+ * A key it does not know is ignored (a newer build's field). */
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -189,5 +198,85 @@ int ia_codec_conv_decode(const char *json, ia_conv *out) {
 done:
     json_decref(j);
     if (rc != 0) ia_conv_free(out);
+    return rc;
+}
+
+/* ---- generation_config ----------------------------------------------------- */
+
+char *ia_codec_gen_encode(const ia_gen_config *g) {
+    if (!g || !ia_gen_config_is_set(g)) return NULL;
+    json_t *o = json_object();
+    if (!o) return NULL;
+    if (g->has_temperature) json_object_set_new(o, "temperature", json_real(g->temperature));
+    if (g->has_top_p) json_object_set_new(o, "top_p", json_real(g->top_p));
+    if (g->has_top_k) json_object_set_new(o, "top_k", json_integer(g->top_k));
+    if (g->has_seed) json_object_set_new(o, "seed", json_integer(g->seed));
+    if (g->has_max_output_tokens)
+        json_object_set_new(o, "max_output_tokens", json_integer(g->max_output_tokens));
+    if (g->n_stop) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < g->n_stop; i++) {
+            json_t *str = json_string(g->stop[i] ? g->stop[i] : "");
+            if (!str || json_array_append_new(a, str) != 0) {
+                json_decref(a);
+                json_decref(o);
+                return NULL;
+            }
+        }
+        json_object_set_new(o, "stop_sequences", a);
+    }
+    return dump_and_release(o);
+}
+
+int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
+    if (!out) return -1;
+    memset(out, 0, sizeof *out);
+    if (!text) return 0; /* nothing was set */
+    json_t *j = parse_object(text);
+    if (!j) return -1;
+    int rc = -1;
+    json_t *v;
+    if ((v = json_object_get(j, "temperature"))) {
+        if (!json_is_number(v)) goto done;
+        out->temperature = json_number_value(v);
+        out->has_temperature = true;
+    }
+    if ((v = json_object_get(j, "top_p"))) {
+        if (!json_is_number(v)) goto done;
+        out->top_p = json_number_value(v);
+        out->has_top_p = true;
+    }
+    if ((v = json_object_get(j, "top_k"))) {
+        if (!json_is_integer(v)) goto done;
+        out->top_k = (int)json_integer_value(v);
+        out->has_top_k = true;
+    }
+    if ((v = json_object_get(j, "seed"))) {
+        if (!json_is_integer(v)) goto done;
+        out->seed = (int64_t)json_integer_value(v);
+        out->has_seed = true;
+    }
+    if ((v = json_object_get(j, "max_output_tokens"))) {
+        if (!json_is_integer(v)) goto done;
+        out->max_output_tokens = (int64_t)json_integer_value(v);
+        out->has_max_output_tokens = true;
+    }
+    if ((v = json_object_get(j, "stop_sequences"))) {
+        if (!json_is_array(v)) goto done;
+        size_t n = json_array_size(v);
+        out->stop = calloc(n ? n : 1, sizeof *out->stop);
+        if (!out->stop) goto done;
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(v, i);
+            if (!json_is_string(e)) goto done;
+            out->stop[i] = strdup(json_string_value(e));
+            if (!out->stop[i]) goto done;
+            out->n_stop = i + 1;
+        }
+    }
+    rc = 0;
+done:
+    json_decref(j);
+    if (rc != 0) ia_gen_config_free(out);
     return rc;
 }

@@ -64,6 +64,9 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (id, seq)"
     ") WITHOUT ROWID;"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    /* 2: the request's generation_config (codec.c's neutral JSON; NULL when
+     * the client set none), echoed by the steps dialect. */
+    "ALTER TABLE interactions ADD COLUMN gen_config TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -72,7 +75,7 @@ static const char *const migrations[] = {
 #define ROW_COLS                                                                        \
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
-    "usage_thought, usage_cached, usage_tool_use, error"
+    "usage_thought, usage_cached, usage_tool_use, error, gen_config"
 
 enum {
     ST_BEGIN,
@@ -100,7 +103,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * and that delete would cascade to (and wipe) the event log. */
     [ST_UPSERT] = "INSERT INTO interactions (" ROW_COLS ") VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                  "?18, ?19) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
+                  "?18, ?19, ?20) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
                   "model = excluded.model, previous_id = excluded.previous_id, "
                   "system_instruction = excluded.system_instruction, status = excluded.status, "
                   "created = excluded.created, updated = excluded.updated, "
@@ -109,7 +112,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                   "has_usage = excluded.has_usage, usage_input = excluded.usage_input, "
                   "usage_output = excluded.usage_output, usage_thought = excluded.usage_thought, "
                   "usage_cached = excluded.usage_cached, "
-                  "usage_tool_use = excluded.usage_tool_use, error = excluded.error",
+                  "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
+                  "gen_config = excluded.gen_config",
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
@@ -214,6 +218,7 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     if (!status) return ia_fail(err, IA_EINTERNAL, "store: unknown status %d", (int)it->status);
     char *input = ia_codec_conv_encode(&it->input);
     char *output = ia_codec_turn_encode(&it->output);
+    char *gen = ia_codec_gen_encode(&it->gen); /* NULL: none set */
     int rc = -1;
     if (!input || !output) {
         ia_fail(err, IA_EINTERNAL, "store: cannot encode the conversation of %s", it->id);
@@ -239,10 +244,12 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     sqlite3_bind_int64(st, 17, it->usage.cached);
     sqlite3_bind_int64(st, 18, it->usage.tool_use);
     bind_text(st, 19, it->error);
+    bind_text(st, 20, gen);
     rc = step_done(s, st, err, "put");
 out:
     free(input);
     free(output);
+    free(gen);
     return rc;
 }
 
@@ -468,6 +475,8 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
     if (ia_codec_conv_decode((const char *)sqlite3_column_text(st, 10), &out->input) != 0 ||
         ia_codec_turn_decode((const char *)sqlite3_column_text(st, 11), &out->output) != 0)
         return ia_fail(err, IA_EINTERNAL, "store: %s has an undecodable conversation", out->id);
+    if (ia_codec_gen_decode((const char *)sqlite3_column_text(st, 19), &out->gen) != 0)
+        return ia_fail(err, IA_EINTERNAL, "store: %s has an undecodable generation_config", out->id);
     return 0;
 }
 
@@ -597,16 +606,24 @@ int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err)
         bind_text(st, 2, message);
         sqlite3_bind_int64(st, 3, now);
         if (step_done(s, st, err, "recover") != 0) goto fail;
-        /* seq 0 = "next free": the events land after whatever the run had
-         * flushed, so a client resuming by last_event_id sees them. The
-         * error comes first and the failed status last, since the status
-         * is what a resumed stream treats as its end. */
-        ia_event evs[2] = {
-            {.kind = IA_EV_ERROR, .status = IA_STATUS_FAILED, .text = (char *)message,
+        /* The events land past whatever the run had flushed plus
+         * IA_STORE_RECOVER_SEQ_GAP: a live client may have seen events that
+         * never reached the store, and their ids must not name these. So a
+         * client resuming by any last_event_id it saw gets the error, the
+         * failed status and the closing interaction.complete, as a live
+         * failure would send them. */
+        int64_t last = 0;
+        if (max_seq_locked(s, ids[i], &last, err) != 0) goto fail;
+        ia_event evs[3] = {
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 1, .kind = IA_EV_ERROR,
+             .status = IA_STATUS_FAILED, .text = (char *)message,
              .code = (char *)ia_err_wire_code(IA_EINTERNAL)},
-            {.kind = IA_EV_STATUS, .status = IA_STATUS_FAILED},
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 2, .kind = IA_EV_STATUS,
+             .status = IA_STATUS_FAILED},
+            {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 3, .kind = IA_EV_COMPLETE,
+             .status = IA_STATUS_FAILED},
         };
-        if (append_locked(s, ids[i], evs, 2, err) != 0) goto fail;
+        if (append_locked(s, ids[i], evs, 3, err) != 0) goto fail;
     }
     if (commit(s, err) != 0) goto fail;
     ret = (int)n;

@@ -63,10 +63,14 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
                     ia_err *err);
 
 /* After a restart: every row still in_progress gets status failed, the given
- * error message, updated = now, and two events appended after its last seq:
- * IA_EV_ERROR (text = message, code = "internal") then IA_EV_STATUS (status
- * failed), so a resumed stream ends. One transaction. Returns how many rows,
- * or -1. */
+ * error message, updated = now, and three events: IA_EV_ERROR (text =
+ * message, code = "internal"), IA_EV_STATUS (failed) and IA_EV_COMPLETE, so a
+ * resumed stream ends as a live failure does. Their seqs start at the last
+ * stored seq + IA_STORE_RECOVER_SEQ_GAP + 1: a running interaction flushes
+ * its events to the store at least every IA_STORE_RECOVER_SEQ_GAP events, so
+ * no event id a client saw live is ever reused. One transaction. Returns how
+ * many rows, or -1. */
+#define IA_STORE_RECOVER_SEQ_GAP 1000
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
@@ -88,6 +92,10 @@ char *ia_codec_conv_encode(const ia_conv *c);            /* malloc'd */
 int ia_codec_conv_decode(const char *json, ia_conv *out); /* 0 / -1 */
 char *ia_codec_turn_encode(const ia_turn *t);
 int ia_codec_turn_decode(const char *json, ia_turn *out);
+/* generation_config as neutral JSON of the fields set: NULL when none is
+ * (also on failure); decode of NULL gives an empty config, -1 on malformed. */
+char *ia_codec_gen_encode(const ia_gen_config *g);
+int ia_codec_gen_decode(const char *json, ia_gen_config *out);
 /* Stable stored names of content kinds ("text"); NULL / -1 when unknown. */
 const char *ia_codec_content_kind_name(ia_content_kind k);
 int ia_codec_content_kind_parse(const char *s);

@@ -165,13 +165,12 @@ describe('errors on the wire', () => {
     }
   });
 
-  it('/v1/interactions (the steps dialect) answers a clear 400: not served yet', T, async () => {
+  it('/v1/interactions speaks the steps dialect; its errors have the same shape', T, async () => {
     const r = await srv.raw('POST', '/v1/interactions', { key: 'k', body: ok });
-    const m = wireError(r, 400);
-    assert.match(m, /steps|v1beta/i);
-    assert.match(m, /not|yet/i);
-    const g = await srv.raw('GET', '/v1/interactions/v1_abc', { key: 'k' });
-    assert.equal(g.status, 400);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(Array.isArray(r.json.steps) && r.json.outputs === undefined && r.json.role === undefined);
+    wireError(await srv.raw('POST', '/v1/interactions', { key: 'k', body: { input: 'x' } }), 400, 'invalid_request');
+    wireError(await srv.raw('GET', '/v1/interactions/v1_abc', { key: 'k' }), 404, 'not_found');
   });
 
   it('no client mistake is answered with a status the SDK retries', T, async () => {

@@ -267,15 +267,16 @@ IA_TEST(core_recovers_after_crash_and_sweeps) {
     IA_CHECK(ia_core_subscribe(f.core, "", it.id, 0, &sub, &err) == 0);
     ia_event ev;
     ia_interaction snap;
-    int n = 0, saw_error = 0;
+    int n = 0, saw_error = 0, saw_complete = 0;
     while (ia_sub_next(sub, 1000, &ev, &snap) == 1) {
         if (ev.kind == IA_EV_ERROR) saw_error = 1;
+        if (ev.kind == IA_EV_COMPLETE) saw_complete = snap.status == IA_STATUS_FAILED;
         n++;
         ia_event_free(&ev);
         ia_interaction_free(&snap);
     }
     ia_sub_close(sub);
-    IA_CHECK(saw_error && n >= 2);
+    IA_CHECK(saw_error && saw_complete && n >= 3);
 
     /* Retention 1 s, sweep every 1 s: a new interaction disappears. */
     ia_request r;
@@ -292,4 +293,63 @@ IA_TEST(core_recovers_after_crash_and_sweeps) {
     ia_interaction_free(&made);
     ia_interaction_free(&it);
     fx_close(&f);
+}
+
+static int gone_calls;
+static bool gone_at_once(void *ud) {
+    (void)ud;
+    gone_calls++;
+    return true;
+}
+
+IA_TEST(core_blocking_create_stops_when_client_leaves) {
+    fixture f;
+    IA_CHECK(fx_open(&f, "gone", 0, 0) == 0);
+    ia_err err = {0};
+    ia_request r;
+    ia_interaction it = {0};
+    /* Two long jobs: the second waits in the queue behind the first. */
+    req_text(&r, "Go on and on.", 100000);
+    r.background = true;
+    IA_CHECK(ia_core_create(f.core, "", &r, &it, NULL, &err) == 0);
+    char first[IA_ID_MAX];
+    snprintf(first, sizeof first, "%s", it.id);
+    ia_interaction_free(&it);
+    req_text(&r, "Tell me everything.", 100000);
+    gone_calls = 0;
+    int rc = ia_core_create_ex(f.core, "", &r, &it, NULL, gone_at_once, NULL, &err);
+    IA_CHECK(gone_calls >= 1);
+    /* Ended cancelled, well before 100000 tokens. */
+    IA_CHECK(rc == 0 && it.status == IA_STATUS_CANCELLED);
+    IA_CHECK(it.usage.output < 100000);
+    ia_interaction_free(&it);
+    ia_interaction got = {0};
+    IA_CHECK(ia_core_cancel(f.core, "", first, &got, &err) == 0);
+    ia_interaction_free(&got);
+    fx_close(&f);
+}
+
+IA_TEST(core_shutdown_refuses_new_creates) {
+    fixture f;
+    IA_CHECK(fx_open(&f, "shutdown", 0, 0) == 0);
+    ia_err err = {0};
+    ia_request r;
+    ia_interaction it = {0};
+    req_text(&r, "Go on and on.", 100000);
+    r.background = true;
+    IA_CHECK(ia_core_create(f.core, "", &r, &it, NULL, &err) == 0);
+    ia_core_shutdown(f.core);
+    ia_engine_free(f.eng);
+    f.eng = NULL;
+    ia_interaction got = {0};
+    IA_CHECK(ia_core_get(f.core, "", it.id, &got, &err) == 0);
+    /* The running background interaction ended failed, with a message. */
+    IA_CHECK(got.status == IA_STATUS_FAILED && got.error && strstr(got.error, "stopped"));
+    ia_interaction_free(&got);
+    req_text(&r, "late", 2);
+    IA_CHECK(ia_core_create(f.core, "", &r, &got, NULL, &err) == -1);
+    IA_CHECK(err.code == IA_EOVERLOADED && err.retry_after > 0);
+    ia_interaction_free(&it);
+    ia_core_free(f.core);
+    ia_store_close(f.store);
 }

@@ -1,7 +1,8 @@
 /* test_http: the HTTP layer — route table, percent-decoding, the API key
  * set, and a live server on a free port answered over a raw socket for what
  * needs no model: /healthz, 404, 405 + Allow, 413 (declared and chunked),
- * 401/403, the steps dialect refusal, and an over-long id. Interactions
+ * 401/403, the dialect each path and Api-Revision selects (seen in how a
+ * create body is decoded), and an over-long id. Interactions
  * themselves are exercised end to end by tests/e2e with the real SDK. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -132,8 +133,14 @@ IA_TEST(http_server_no_model_paths) {
     char *hz = get(port, "GET", "/healthz", NULL);
     char *nf = get(port, "GET", "/nope", NULL);
     char *ma = get(port, "PUT", "/v1beta/interactions/abc", NULL);
-    char *v1 = get(port, "POST", "/v1/interactions", "Content-Length: 2\r\n\r\n{}");
-    char *rev = get(port, "GET", "/v1beta/interactions/abc", "Api-Revision: 2026-05-20\r\n");
+    /* A field only SDK 3.x has tells the dialect apart without a model: the
+     * steps dialect names it as not served, the legacy one as unknown. */
+    const char *b3 = "Content-Length: 44\r\n\r\n{\"model\":\"m\",\"input\":\"x\",\"labels\":{\"a\":\"b\"}}";
+    char *v1 = get(port, "POST", "/v1/interactions", b3);
+    char *v1b = get(port, "POST", "/v1beta/interactions", b3);
+    char rev_hdr[160];
+    snprintf(rev_hdr, sizeof rev_hdr, "Api-Revision: 2026-05-20\r\n%s", b3);
+    char *rev = get(port, "POST", "/v1beta/interactions", rev_hdr);
     char big[400];
     int hl = snprintf(big, sizeof big, "POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\n"
                                        "Connection: close\r\nContent-Length: 200\r\n\r\n");
@@ -152,13 +159,14 @@ IA_TEST(http_server_no_model_paths) {
     EXPECT(strstr(ma, "HTTP/1.1 405") && strstr(ma, "Allow: GET, DELETE") &&
            strstr(ma, "method_not_allowed"));
     EXPECT(strstr(v1, "HTTP/1.1 400") && strstr(v1, "\"code\":\"unimplemented\"") &&
-           strstr(v1, "steps dialect"));
-    EXPECT(strstr(rev, "HTTP/1.1 400") && strstr(rev, "unimplemented"));
+           strstr(v1, "labels: not supported yet"));
+    EXPECT(strstr(rev, "HTTP/1.1 400") && strstr(rev, "labels: not supported yet"));
+    EXPECT(strstr(v1b, "HTTP/1.1 400") && strstr(v1b, "unknown field 'labels'"));
     EXPECT(strstr(tl, "HTTP/1.1 413") && strstr(tl, "payload_too_large"));
     EXPECT(strstr(tc, "HTTP/1.1 413") && strstr(tc, "payload_too_large"));
     EXPECT(strstr(nf, "Content-Type: application/json"));
     if (failed) fprintf(stderr, "%s\n---\n%s\n---\n%s\n---\n%s\n", hz, ma, tl, tc);
-    free(hz), free(nf), free(ma), free(v1), free(rev), free(tl), free(tc);
+    free(hz), free(nf), free(ma), free(v1), free(v1b), free(rev), free(tl), free(tc);
     IA_CHECK(!failed);
 }
 

@@ -1,0 +1,47 @@
+/* api_int: what the files of src/api/ share among themselves — JSON helpers
+ * used by both dialects' encoders (encode.c: legacy, steps.c: steps) and the
+ * Content decoder that both dialects' input decoding uses. Not part of the
+ * module's contract (api.h is); tests use api.h only. */
+#ifndef IA_API_API_INT_H
+#define IA_API_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+
+/* A JSON string of s ("" for NULL); invalid UTF-8 is repaired with U+FFFD. */
+json_t *ia_api_jstr(const char *s);
+/* Compact text of j, which is consumed; malloc'd. */
+char *ia_api_dump(json_t *j);
+/* {"type":"text","text":...} */
+json_t *ia_api_text_content(const char *text);
+/* The Content list of a turn: [{"type":"text","text"}, ...]. */
+json_t *ia_api_content_list(const ia_turn *t);
+/* The usage object (same in both dialects). */
+json_t *ia_api_usage_json(const ia_usage *u);
+/* {"code": code or "internal", "message": message or fallback} */
+json_t *ia_api_error_json(const char *code, const char *message, const char *fallback);
+/* The SSE frame for payload o (consumed): appends "event_id" for (id, seq)
+ * and "event_type", then "event: <type>\ndata: <json>\n\n". */
+char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, int64_t seq);
+
+/* Field paths are short ("input[12].content[3]"); a fixed buffer keeps them
+ * simple. */
+#define IA_API_PATH_MAX 160
+
+/* Decodes one Content object at path and appends it to turn. The dialect
+ * decides which non-text types are known (and so IA_EUNIMPLEMENTED rather
+ * than IA_EINVALID): the legacy Content union includes thoughts and tool
+ * calls, SDK 3.x's is text, image, audio, video and document only. */
+int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect d, ia_err *err);
+
+/* steps.c: the steps dialect. */
+char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);
+char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snapshot,
+                         const ia_event *ev);
+/* input in the steps dialect: string | Content | Content[] | Step[]. */
+int ia_api_steps_decode_input(json_t *in, ia_conv *conv, ia_err *err);
+
+#endif

@@ -1,0 +1,324 @@
+/* steps: the steps dialect of the wire (SDK 3.x on /v1, and any client that
+ * sends `Api-Revision: 2026-05-20` or later) — the Interaction resource with
+ * `steps[]`, the `interaction.created` / `step.*` / `interaction.completed`
+ * SSE frames, and the create request's `input` given as steps. It encodes
+ * the same dialect-free core structs as the legacy encoder (encode.c), which
+ * is what lets one stored chain be read and continued in either dialect.
+ *
+ * The mapping, and why:
+ * - A user turn is a `user_input` step, a model turn a `model_output` step,
+ *   each holding the turn's Content list; decoding maps them back, so history
+ *   sent as steps is the very conversation a legacy client sends as turns.
+ * - Each output item is a step of its own (a text item: a `model_output` step
+ *   with one text Content). The core numbers content blocks 0, 1, ... and the
+ *   stream's `step.*` index must name the step the client rebuilds, so one
+ *   item per step keeps the two equal — and it is what later kinds need
+ *   anyway (a thought or a function call is its own step type).
+ * - Google's create response leaves the input out of `steps`; its GET puts
+ *   it first as a `user_input` step (recorded/07). `fetched` selects that.
+ * - Key presence follows the legacy encoder where Google's behaviour is the
+ *   same (no `steps`/`usage` while in_progress, usage zeros sent), and
+ *   recorded/07 and /09 where it differs: `service_tier: "standard"`, no
+ *   `role`, `step.start` carrying only the step's type, `step.delta` as
+ *   {"text", "type"}. A failed interaction carries `errors: [{code,
+ *   message}]`, the field SDK 3.x's typings have for it, and the resource
+ *   echoes the `generation_config` the client set (3.x's Interaction has it;
+ *   the lifecycle events' partial interaction does not). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "lib/util.h"
+
+/* ---- encode ------------------------------------------------------------------ */
+
+/* One step holding a whole turn (input and history). */
+static json_t *turn_step(const ia_turn *t) {
+    json_t *s = json_object();
+    json_object_set_new(s, "type", json_string(t->role == IA_ROLE_MODEL ? "model_output" : "user_input"));
+    json_object_set_new(s, "content", ia_api_content_list(t));
+    return s;
+}
+
+static void append_input_steps(json_t *steps, const ia_conv *input) {
+    for (size_t i = 0; i < input->n; i++) json_array_append_new(steps, turn_step(&input->turns[i]));
+}
+
+/* One step per output item; see the file comment for why. */
+static void append_output_steps(json_t *steps, const ia_turn *out) {
+    for (size_t i = 0; i < out->n; i++) {
+        const ia_content *c = &out->items[i];
+        if (c->kind != IA_CONTENT_TEXT) continue; /* the only kind there is yet */
+        json_t *content = json_array();
+        json_array_append_new(content, ia_api_text_content(c->text));
+        json_t *s = json_object();
+        json_object_set_new(s, "type", json_string("model_output"));
+        json_object_set_new(s, "content", content);
+        json_array_append_new(steps, s);
+    }
+}
+
+/* generation_config as the client set it: SDK 3.x's Interaction echoes it. */
+static json_t *gen_json(const ia_gen_config *g) {
+    json_t *o = json_object();
+    if (g->has_temperature) json_object_set_new(o, "temperature", json_real(g->temperature));
+    if (g->has_top_p) json_object_set_new(o, "top_p", json_real(g->top_p));
+    if (g->has_top_k) json_object_set_new(o, "top_k", json_integer(g->top_k));
+    if (g->has_seed) json_object_set_new(o, "seed", json_integer(g->seed));
+    if (g->has_max_output_tokens)
+        json_object_set_new(o, "max_output_tokens", json_integer(g->max_output_tokens));
+    if (g->n_stop) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < g->n_stop; i++) json_array_append_new(a, ia_api_jstr(g->stop[i]));
+        json_object_set_new(o, "stop_sequences", a);
+    }
+    return o;
+}
+
+enum snap_mode { SNAP_FULL, SNAP_START, SNAP_COMPLETE };
+
+static json_t *interaction_json(const ia_interaction *it, bool include_input, bool fetched,
+                                enum snap_mode mode) {
+    ia_status st = mode == SNAP_START ? IA_STATUS_IN_PROGRESS : it->status;
+    char ts[32];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", ia_api_jstr(it->id));
+    json_object_set_new(o, "object", json_string("interaction"));
+    json_object_set_new(o, "status", json_string(ia_status_name(st)));
+    ia_time_rfc3339(it->created, ts);
+    json_object_set_new(o, "created", json_string(ts));
+    ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
+    json_object_set_new(o, "updated", json_string(ts));
+    if (it->model) json_object_set_new(o, "model", ia_api_jstr(it->model));
+    /* One local tier; Google's steps-dialect responses always name theirs. */
+    json_object_set_new(o, "service_tier", json_string("standard"));
+    if (mode == SNAP_FULL && (fetched || st != IA_STATUS_IN_PROGRESS)) {
+        json_t *steps = json_array();
+        if (fetched) append_input_steps(steps, &it->input);
+        if (st != IA_STATUS_IN_PROGRESS) append_output_steps(steps, &it->output);
+        json_object_set_new(o, "steps", steps);
+    }
+    if (mode != SNAP_START && it->has_usage)
+        json_object_set_new(o, "usage", ia_api_usage_json(&it->usage));
+    if (it->previous_id && it->previous_id[0])
+        json_object_set_new(o, "previous_interaction_id", ia_api_jstr(it->previous_id));
+    if (it->system_instruction)
+        json_object_set_new(o, "system_instruction", ia_api_jstr(it->system_instruction));
+    if (mode == SNAP_FULL && ia_gen_config_is_set(&it->gen))
+        json_object_set_new(o, "generation_config", gen_json(&it->gen));
+    if (include_input && mode == SNAP_FULL) {
+        json_t *in = json_array();
+        append_input_steps(in, &it->input);
+        json_object_set_new(o, "input", in);
+    }
+    if (mode != SNAP_START && st == IA_STATUS_FAILED) {
+        json_t *errs = json_array();
+        json_array_append_new(errs, ia_api_error_json(ia_err_wire_code(IA_EINTERNAL), it->error,
+                                                      "the interaction failed"));
+        json_object_set_new(o, "errors", errs);
+    }
+    return o;
+}
+
+char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched) {
+    if (!it) return NULL;
+    return ia_api_dump(interaction_json(it, include_input, fetched, SNAP_FULL));
+}
+
+static const char *event_type(ia_event_kind k) {
+    switch (k) {
+    case IA_EV_START: return "interaction.created";
+    case IA_EV_STATUS: return "interaction.status_update";
+    case IA_EV_CONTENT_START: return "step.start";
+    case IA_EV_CONTENT_DELTA: return "step.delta";
+    case IA_EV_CONTENT_STOP: return "step.stop";
+    case IA_EV_COMPLETE: return "interaction.completed";
+    case IA_EV_ERROR: return "error";
+    }
+    return NULL;
+}
+
+char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snapshot,
+                         const ia_event *ev) {
+    const char *type = event_type(ev->kind);
+    if (!type || !interaction_id) return NULL;
+    if ((ev->kind == IA_EV_START || ev->kind == IA_EV_COMPLETE) && !snapshot) return NULL;
+    json_t *o = json_object();
+    switch (ev->kind) {
+    case IA_EV_START:
+        json_object_set_new(o, "interaction", interaction_json(snapshot, false, false, SNAP_START));
+        break;
+    case IA_EV_COMPLETE:
+        /* Without steps, like the legacy complete without outputs: the client
+         * has them from the step.* events. */
+        json_object_set_new(o, "interaction", interaction_json(snapshot, false, false, SNAP_COMPLETE));
+        break;
+    case IA_EV_STATUS:
+        json_object_set_new(o, "interaction_id", ia_api_jstr(interaction_id));
+        json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
+        break;
+    case IA_EV_CONTENT_START: {
+        /* Only the step's type, as Google sends it (recorded/09): its content
+         * arrives as deltas. Text is the only kind of block there is yet. */
+        json_t *step = json_object();
+        json_object_set_new(step, "type", json_string("model_output"));
+        json_object_set_new(o, "index", json_integer(ev->index));
+        json_object_set_new(o, "step", step);
+        break;
+    }
+    case IA_EV_CONTENT_DELTA: {
+        json_t *delta = json_object();
+        json_object_set_new(delta, "text", ia_api_jstr(ev->text));
+        json_object_set_new(delta, "type", json_string("text"));
+        json_object_set_new(o, "index", json_integer(ev->index));
+        json_object_set_new(o, "delta", delta);
+        break;
+    }
+    case IA_EV_CONTENT_STOP:
+        json_object_set_new(o, "index", json_integer(ev->index));
+        break;
+    case IA_EV_ERROR:
+        json_object_set_new(o, "error", ia_api_error_json(ev->code, ev->text, "internal error"));
+        break;
+    }
+    return ia_api_sse_frame(type, o, interaction_id, ev->seq);
+}
+
+/* ---- decode: input ------------------------------------------------------------- */
+
+/* Formats a field path; a pathological key is cut short, which only
+ * shortens the message that names it (vsnprintf: no truncation warning). */
+__attribute__((format(printf, 2, 3))) static void mkpath(char p[IA_API_PATH_MAX], const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p, IA_API_PATH_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* Step types of SDK 3.x that this server does not take as input yet: naming
+ * one is IA_EUNIMPLEMENTED, any other type that is not Content is an error. */
+static const char *const later_step_types[] = {
+    "thought", "function_call", "function_result",
+    "code_execution_call", "code_execution_result",
+    "url_context_call", "url_context_result",
+    "google_search_call", "google_search_result",
+    "google_maps_call", "google_maps_result",
+    "mcp_server_tool_call", "mcp_server_tool_result",
+    "file_search_call", "file_search_result",
+    "processing_call", "processing_result",
+    "retrieval_call", "retrieval_result",
+};
+
+static bool is_later_step_type(const char *t) {
+    for (size_t i = 0; i < sizeof later_step_types / sizeof *later_step_types; i++)
+        if (strcmp(t, later_step_types[i]) == 0) return true;
+    return false;
+}
+
+/* The object's string `type`, or NULL. */
+static const char *type_of(json_t *o) {
+    json_t *t = json_is_object(o) ? json_object_get(o, "type") : NULL;
+    return json_is_string(t) ? json_string_value(t) : NULL;
+}
+
+static bool is_step(json_t *o) {
+    const char *t = type_of(o);
+    return t && (!strcmp(t, "user_input") || !strcmp(t, "model_output") || is_later_step_type(t));
+}
+
+/* A legacy Turn: {role, content} with no type. SDK 3.x removed it. */
+static bool is_turn(json_t *o) {
+    return json_is_object(o) && !json_object_get(o, "type") &&
+           (json_object_get(o, "role") || json_object_get(o, "content"));
+}
+
+static int turn_refused(ia_err *err, const char *path) {
+    return ia_fail(err, IA_EINVALID,
+                   "%s: turns ({role, content}) are not part of this API version; give history "
+                   "as steps ({\"type\": \"user_input\" or \"model_output\", \"content\": [...]})",
+                   path);
+}
+
+/* One step at path, appended to conv as a turn. */
+static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) {
+    const char *t = type_of(o);
+    if (is_later_step_type(t))
+        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: step type '%s' is not supported yet", path, t);
+    ia_role role = strcmp(t, "model_output") == 0 ? IA_ROLE_MODEL : IA_ROLE_USER;
+    char p[IA_API_PATH_MAX];
+    json_t *content = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (strcmp(key, "type") == 0) continue;
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "content") == 0) content = v;
+        else return ia_fail(err, IA_EINVALID, "unknown field '%s'", p);
+    }
+    ia_turn *turn = ia_conv_add_turn(conv, role);
+    mkpath(p, "%s.content", path);
+    if (!content || json_is_null(content)) return 0; /* optional in the typings */
+    if (json_is_string(content)) { /* leniently, as the legacy turn takes it */
+        ia_turn_add_text(turn, json_string_value(content), json_string_length(content));
+        return 0;
+    }
+    if (!json_is_array(content))
+        return ia_fail(err, IA_EINVALID, "%s: expected a list of content objects", p);
+    size_t i;
+    json_t *c;
+    char cp[IA_API_PATH_MAX];
+    json_array_foreach(content, i, c) {
+        mkpath(cp, "%s[%zu]", p, i);
+        if (ia_api_decode_content(c, cp, turn, IA_DIALECT_STEPS, err) < 0) return -1;
+    }
+    return 0;
+}
+
+int ia_api_steps_decode_input(json_t *in, ia_conv *conv, ia_err *err) {
+    if (json_is_string(in)) {
+        if (json_string_length(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+        ia_turn_add_text(ia_conv_add_turn(conv, IA_ROLE_USER), json_string_value(in),
+                         json_string_length(in));
+        return 0;
+    }
+    if (json_is_object(in)) {
+        if (is_turn(in)) return turn_refused(err, "input");
+        /* One step is accepted leniently, as a list of one. */
+        if (is_step(in)) return decode_step(in, "input", conv, err);
+        return ia_api_decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER),
+                                     IA_DIALECT_STEPS, err);
+    }
+    if (!json_is_array(in))
+        return ia_fail(err, IA_EINVALID,
+                       "input: expected a string, a content object, or a list of content "
+                       "objects or steps");
+    if (json_array_size(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+
+    bool steps = is_step(json_array_get(in, 0));
+    ia_turn *user = NULL; /* the one turn a list of content objects becomes */
+    size_t i;
+    json_t *e;
+    char p[IA_API_PATH_MAX];
+    json_array_foreach(in, i, e) {
+        mkpath(p, "input[%zu]", i);
+        if (!json_is_object(e))
+            return ia_fail(err, IA_EINVALID, "%s: expected a content object or a step", p);
+        if (is_turn(e)) return turn_refused(err, p);
+        if (is_step(e) != steps)
+            return ia_fail(err, IA_EINVALID,
+                           "%s: a list of steps ({type: 'user_input' | 'model_output', ...}) "
+                           "cannot be mixed with content objects ({type: 'text', ...})", p);
+        if (steps) {
+            if (decode_step(e, p, conv, err) < 0) return -1;
+        } else {
+            if (!user) user = ia_conv_add_turn(conv, IA_ROLE_USER);
+            if (ia_api_decode_content(e, p, user, IA_DIALECT_STEPS, err) < 0) return -1;
+        }
+    }
+    size_t items = 0;
+    for (size_t k = 0; k < conv->n; k++) items += conv->turns[k].n;
+    if (items == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+    return 0;
+}
