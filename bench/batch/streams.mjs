@@ -36,12 +36,12 @@ async function sse(res, onData) {
   }
 }
 
-async function one(tag, t0) {
+async function one(tag, t0, nTok) {
   let first = 0, last = 0, tokens = 0;
   if (kind === 'llama') {
     const res = await fetch(`${url}/completion`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: promptFor(tag), n_predict: Number(nTok), stream: true, temperature: 0 }),
+      body: JSON.stringify({ prompt: promptFor(tag), n_predict: nTok, stream: true, temperature: 0 }),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     await sse(res, (ev) => {
@@ -53,7 +53,7 @@ async function one(tag, t0) {
     const res = await fetch(`${url}/v1beta/interactions`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model, input: promptFor(tag), stream: true, store: false,
-        generation_config: { temperature: 0, max_output_tokens: Number(nTok) } }),
+        generation_config: { temperature: 0, max_output_tokens: nTok } }),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     await sse(res, (ev) => {
@@ -68,13 +68,19 @@ async function one(tag, t0) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const N = Number(nStreams);
 const runs = [];
-await one('warm-up', performance.now());
-for (let r = 0; r < Number(nRuns || 3); r++) {
+await one('warm-up', performance.now(), Number(nTok));
+const together = (r, k) => {
   const t0 = performance.now();
-  const rs = await Promise.all(Array.from({ length: N }, (_, s) => one(`run ${r} stream ${s} ${Math.random()}`, t0)));
+  return Promise.all(Array.from({ length: N }, (_, s) => one(`run ${r} ${k} stream ${s} ${Math.random()}`, t0, k)))
+    .then((rs) => ({ t0, rs }));
+};
+for (let r = 0; r < Number(nRuns || 3); r++) {
+  const first = await together(r, 1);
+  const { t0, rs } = await together(r, Number(nTok));
   const tokens = rs.reduce((a, x) => a + x.tokens, 0);
   const end = Math.max(...rs.map((x) => x.end));
-  runs.push({ agg: tokens / ((end - t0) / 1000), ttft: median(rs.map((x) => x.ttft)), tokens: median(rs.map((x) => x.tokens)) });
+  runs.push({ agg: tokens / ((end - t0) / 1000), ttft: median(first.rs.map((x) => x.end - first.t0)),
+    tokens: median(rs.map((x) => x.tokens)) });
 }
 console.log(JSON.stringify({
   kind, streams: N, runs: runs.length,

@@ -29,7 +29,8 @@ static int fx_open(fixture *f, const char *name, int64_t retention_s, int64_t sw
     ia_err err = {0};
     f->store = ia_store_open(f->path, &err);
     if (!f->store) return fprintf(stderr, "store: %s\n", err.msg), -1;
-    ia_engine_opts eo = {.name = "demo", .path = ia_test_demo_model(), .threads = 1, .n_ctx = 2048};
+    /* One job at a time (parallel 1): tests queue a job behind a running one. */
+    ia_engine_opts eo = {.name = "demo", .path = ia_test_demo_model(), .threads = 1, .n_ctx = 2048, .parallel = 1};
     f->eng = ia_engine_load(&eo, &err);
     if (!f->eng) return fprintf(stderr, "engine: %s\n", err.msg), -1;
     ia_core_opts co = {.store = f->store, .engines = &f->eng, .n_engines = 1,
