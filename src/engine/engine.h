@@ -51,7 +51,7 @@ typedef struct ia_engine_opts {
                                   holds parallel * n_ctx cells */
     int prefill_chunk;         /* prompt tokens per decode step, all jobs together: a
                                   long prompt delays the others' next token by one
-                                  chunk at most; 0 = 256 */
+                                  chunk at most; 0 = 512 */
     bool no_prefix_cache;      /* every job starts cold (benchmarks, checks) */
     int64_t cache_ram_bytes;   /* budget for sequences kept in RAM outside the context;
                                   0 = min(1/8 of available memory, 2 GiB); < 0 = none */

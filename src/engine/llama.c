@@ -198,8 +198,10 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
         char desc[128], fp[256];
         struct stat sb;
         llama_model_desc(e->model, desc, sizeof desc);
-        snprintf(fp, sizeof fp, "%s|%llu|%lld|%s", desc, (unsigned long long)llama_model_n_params(e->model),
-                 stat(opts->path, &sb) == 0 ? (long long)sb.st_size : -1LL, e->name);
+        /* Saved states fit only the very model file that computed them. */
+        bool st_ok = stat(opts->path, &sb) == 0;
+        snprintf(fp, sizeof fp, "%s|%llu|%lld|%lld|%s", desc, (unsigned long long)llama_model_n_params(e->model),
+                 st_ok ? (long long)sb.st_size : -1LL, st_ok ? (long long)sb.st_mtime : -1LL, e->name);
         int64_t ram = opts->cache_ram_bytes;
         if (ram == 0) {
             ram = (int64_t)sysconf(_SC_AVPHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE) / 8;
