@@ -348,3 +348,24 @@ IA_TEST(engine_cache_budget_and_spill) {
     free(dir);
     IA_CHECK(ok);
 }
+
+/* Saved states belong to the model (file, name) that computed them: another
+ * model pointed at the same folder ignores them, the same one finds them. */
+IA_TEST(engine_cache_files_of_another_model_ignored) {
+    char *dir = ia_asprintf("%s/kv-other", ia_test_tmpdir());
+    ia_engine *e = load(ia_test_demo_model(), "demo", 1, false, dir, 0);
+    IA_CHECK(e != NULL);
+    ia_engine_result r1;
+    free(turn1(e, &r1));
+    ia_engine_free(e);
+    ia_engine *other = load(ia_test_demo_model(), "other", 1, false, dir, 0);
+    ia_engine *same = load(ia_test_demo_model(), "demo", 1, false, dir, 0);
+    ia_engine_stats so = {0}, ss = {0};
+    if (other) ia_engine_get_stats(other, &so);
+    if (same) ia_engine_get_stats(same, &ss);
+    ia_engine_free(other);
+    ia_engine_free(same);
+    free(dir);
+    IA_CHECK(other && same);
+    IA_CHECK(so.disk_entries == 0 && ss.disk_entries == 1);
+}
