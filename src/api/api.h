@@ -48,10 +48,17 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  * - store=false with background=true;
  * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
  *   this server": a non-empty tools array (an empty one is accepted),
- *   response_format, response_mime_type other than "text/plain",
  *   response_modalities other than "text", agent_config, webhook_config,
  *   generation_config.thinking_level / thinking_summaries / tool_choice /
  *   speech_config / image_config.
+ * - structured output: response_format must be a JSON Schema object (the
+ *   steps dialect's list of typed formats is IA_EUNIMPLEMENTED); a keyword
+ *   the grammar would ignore is IA_EINVALID naming its path and the keyword
+ *   (src/schema/schema.h has the accepted set); response_mime_type is
+ *   'application/json' (implied by a schema; alone it asks for any JSON
+ *   object) or 'text/plain' (IA_EINVALID beside a schema), anything else
+ *   IA_EUNIMPLEMENTED. On success out->response_format holds the normalized
+ *   schema and out->grammar its GBNF grammar.
  * Accepted leniently: a JSON null for any optional field means "not set";
  * a turn without role is a user turn; a turn's content may be one Content
  * object; a text Content's `annotations` (outputs replayed as history) are

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "schema/schema.h"
 
 #define PATH_MAX_LEN IA_API_PATH_MAX
 #define MAX_STOP_SEQUENCES 16
@@ -348,8 +349,14 @@ static int decode_modalities(json_t *v, ia_err *err) {
     return 0;
 }
 
+/* Fields read after the walk, because they depend on each other. */
+typedef struct {
+    json_t *response_format;
+    const char *mime;
+} later_fields;
+
 static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
-                        ia_err *err) {
+                        later_fields *later, ia_err *err) {
     /* null means "not set": clients that serialize unset optionals as null
      * (and Google's own JSON mapping) expect that. */
     if (json_is_null(v)) return 0;
@@ -394,13 +401,25 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         return json_array_size(v) ? unimplemented(err, "tools") : 0;
     }
     if (strcmp(key, "response_mime_type") == 0) {
-        const char *s = NULL;
-        if (get_string(v, key, &s, err) < 0) return -1;
-        return strcmp(s, "text/plain") == 0 ? 0 : unimplemented(err, key);
+        if (get_string(v, key, &later->mime, err) < 0) return -1;
+        if (strcmp(later->mime, "text/plain") && strcmp(later->mime, "application/json"))
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "response_mime_type: '%s' is not supported (text/plain or "
+                           "application/json)", later->mime);
+        return 0;
+    }
+    if (strcmp(key, "response_format") == 0) {
+        if (d == IA_DIALECT_STEPS && json_is_array(v))
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "response_format: a list of typed formats is not supported yet; give "
+                           "one JSON Schema");
+        if (!json_is_object(v))
+            return ia_fail(err, IA_EINVALID, "response_format: expected a JSON Schema object");
+        later->response_format = v;
+        return 0;
     }
     if (strcmp(key, "response_modalities") == 0) return decode_modalities(v, err);
-    if (strcmp(key, "response_format") == 0 || strcmp(key, "agent_config") == 0 ||
-        strcmp(key, "webhook_config") == 0)
+    if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
         /* SDK 3.x's own fields. A continuation token can only be one this
@@ -416,6 +435,31 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
             return unimplemented(err, key);
     }
     return unknown_field(err, key);
+}
+
+/* response_format (a JSON Schema) and response_mime_type: JSON is implied
+ * by a schema; application/json alone asks for any JSON object; text/plain
+ * beside a schema contradicts it. The schema is checked (src/schema/: a
+ * keyword the grammar would ignore is refused, naming it) and turned into
+ * the grammar the engine samples under. */
+static int decode_response_format(const later_fields *l, ia_request *r, ia_err *err) {
+    if (l->mime && strcmp(l->mime, "text/plain") == 0) {
+        if (l->response_format)
+            return ia_fail(err, IA_EINVALID,
+                           "response_mime_type: 'text/plain' contradicts response_format (a JSON "
+                           "Schema asks for JSON: use 'application/json' or leave it out)");
+        return 0;
+    }
+    if (!l->response_format && !l->mime) return 0;
+    json_t *any = l->response_format ? NULL : json_object();
+    json_t *prep = ia_schema_prepare(l->response_format ? l->response_format : any,
+                                     "response_format", err);
+    json_decref(any);
+    if (!prep) return -1;
+    r->grammar = ia_schema_grammar(prep, "response_format", err);
+    r->response_format = r->grammar ? json_dumps(prep, JSON_COMPACT) : NULL;
+    json_decref(prep);
+    return r->grammar ? 0 : -1;
 }
 
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err) {
@@ -445,10 +489,11 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         goto done;
     }
     bool has_input = false;
+    later_fields later = {0};
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
-        if (decode_field(key, v, out, &has_input, d, err) < 0) goto done;
+        if (decode_field(key, v, out, &has_input, d, &later, err) < 0) goto done;
     }
     if (out->model && out->agent) {
         ia_fail(err, IA_EINVALID, "model, agent: give either 'model' or 'agent', not both");
@@ -472,6 +517,7 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
                 "interaction must be stored to be polled)");
         goto done;
     }
+    if (decode_response_format(&later, out, err) < 0) goto done;
     rc = 0;
 done:
     json_decref(root);

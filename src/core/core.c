@@ -490,6 +490,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     msgs = to_messages(it->system_instruction, &conv, &n_msgs, &texts);
     ia_engine_params params;
     engine_params(&req->gen, &params);
+    params.grammar = req->grammar; /* structured output; the engine copies it */
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;

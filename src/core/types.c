@@ -109,6 +109,8 @@ void ia_request_free(ia_request *r) {
     free(r->system_instruction);
     ia_gen_config_free(&r->gen);
     free(r->previous_interaction_id);
+    free(r->response_format);
+    free(r->grammar);
     memset(r, 0, sizeof *r);
 }
 

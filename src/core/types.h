@@ -86,6 +86,11 @@ typedef struct ia_request {
     ia_gen_config gen;
     bool stream, background, store;
     char *previous_interaction_id;
+    /* Structured output: the request's response_format as checked and
+     * normalized by src/schema/ (compact JSON), and the GBNF grammar built
+     * from it that constrains the engine's sampling. Both NULL = free text. */
+    char *response_format;
+    char *grammar;
 } ia_request;
 void ia_request_free(ia_request *r);
 

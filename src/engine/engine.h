@@ -49,6 +49,10 @@ typedef struct ia_engine_params {
     int64_t max_tokens; /* 0 = engine default */
     const char *const *stop;
     size_t n_stop;
+    /* GBNF grammar (root rule "root") constraining every sampled token, as
+     * built by src/schema/ from a JSON Schema; NULL = free text. A grammar
+     * llama.cpp cannot parse finishes the job IA_FINISH_ERROR (IA_EINVALID). */
+    const char *grammar;
 } ia_engine_params;
 
 typedef enum {

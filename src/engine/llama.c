@@ -42,6 +42,7 @@ typedef struct job {
     size_t n_msgs;
     ia_engine_params params; /* stop points into stops below */
     char **stops;
+    char *grammar; /* params.grammar points here */
     ia_engine_cb cb;
     atomic_bool *cancel;
 } job;
@@ -261,6 +262,7 @@ static void job_free(job *j) {
     free(j->msgs);
     for (size_t i = 0; i < j->params.n_stop; i++) free(j->stops[i]);
     free(j->stops);
+    free(j->grammar);
     free(j);
 }
 
@@ -286,6 +288,8 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
     j->stops = ia_xcalloc(j->params.n_stop ? j->params.n_stop : 1, sizeof *j->stops);
     for (size_t i = 0; i < j->params.n_stop; i++) j->stops[i] = ia_strdup(params->stop[i] ? params->stop[i] : "");
     j->params.stop = (const char *const *)j->stops;
+    j->grammar = j->params.grammar ? ia_strdup(j->params.grammar) : NULL;
+    j->params.grammar = j->grammar;
     j->cb = *cb;
     j->cancel = cancel;
 
@@ -327,10 +331,21 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
 
 /* ---- running a job -------------------------------------------------------- */
 
-static struct llama_sampler *make_sampler(const ia_engine_params *p) {
+/* The chain for one job; NULL when its grammar does not parse. The grammar
+ * comes first, so the truncations and the draw only ever see tokens it
+ * allows. */
+static struct llama_sampler *make_sampler(const struct llama_vocab *vocab, const ia_engine_params *p) {
     struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
     sp.no_perf = true;
     struct llama_sampler *s = llama_sampler_chain_init(sp);
+    if (p->grammar) {
+        struct llama_sampler *g = llama_sampler_init_grammar(vocab, p->grammar, "root");
+        if (!g) {
+            llama_sampler_free(s);
+            return NULL;
+        }
+        llama_sampler_chain_add(s, g);
+    }
     double temp = p->has_temperature ? p->temperature : 1.0;
     if (temp <= 0.0) {
         llama_sampler_chain_add(s, llama_sampler_init_greedy());
@@ -411,7 +426,12 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res) {
     }
 
     llama_memory_clear(llama_get_memory(e->ctx), true);
-    smpl = make_sampler(&j->params);
+    smpl = make_sampler(e->vocab, &j->params);
+    if (!smpl) {
+        res->finish = IA_FINISH_ERROR;
+        ia_fail(&res->err, IA_EINVALID, "response_format: llama.cpp could not parse the grammar");
+        goto done;
+    }
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
 
     /* The prompt, in batches; logits come back for its last token only. */

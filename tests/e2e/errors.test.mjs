@@ -149,7 +149,6 @@ describe('errors on the wire', () => {
 
   it('other later features are refused with a 400 naming them, never silently ignored', T, async () => {
     const cases = [
-      [{ ...ok, response_format: { type: 'object', properties: { a: { type: 'string' } } } }, /response_format/],
       [{ ...ok, response_modalities: ['IMAGE'] }, /response_modalities|image/i],
       [{ ...ok, input: [{ type: 'text', text: 'Describe the image.' }, { type: 'image', uri: 'https://example.com/x.png', mime_type: 'image/png' }] }, /image/],
       [{ ...ok, input: [{ type: 'text', text: 'What does this audio say?' }, { type: 'audio', uri: 'https://example.com/x.wav', mime_type: 'audio/wav' }] }, /audio/],

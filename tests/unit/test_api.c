@@ -142,6 +142,38 @@ IA_TEST(api_decode_all_fields) {
     ia_request_free(&r);
 }
 
+IA_TEST(api_decode_response_format) {
+    ia_request r;
+    ia_err e;
+    /* a schema: checked, normalized, and its grammar built; JSON implied */
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\","
+                 "\"properties\":{\"a\":{\"type\":\"string\",\"format\":\"email\"}},\"required\":[\"a\"]}}",
+                 &r, &e) == 0);
+    IA_CHECK(r.grammar && strstr(r.grammar, "root ::=") && strstr(r.grammar, "@"));
+    IA_CHECK(r.response_format && strstr(r.response_format, "\"pattern\""));
+    ia_request_free(&r);
+    /* application/json alone: a JSON object; text/plain alone: free text */
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"application/json\"}", &r, &e) == 0);
+    IA_CHECK(r.grammar && strstr(r.grammar, "root ::= object"));
+    ia_request_free(&r);
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/plain\"}", &r, &e) == 0);
+    IA_CHECK(r.grammar == NULL && r.response_format == NULL);
+    ia_request_free(&r);
+    /* the mime type may come first or last */
+    IA_CHECK(decodes("{\"model\":\"demo\",\"response_mime_type\":\"application/json\",\"input\":\"x\","
+                     "\"response_format\":{\"type\":\"integer\"}}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"string\"},"
+                        "\"response_mime_type\":\"text/plain\"}",
+                        IA_EINVALID, "response_mime_type: 'text/plain' contradicts response_format (a JSON Schema asks for "
+                        "JSON: use 'application/json' or leave it out)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":\"json\"}", IA_EINVALID,
+                        "response_format: expected a JSON Schema object"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\","
+                        "\"properties\":{\"n\":{\"type\":\"number\",\"multipleOf\":3}}}}", IA_EINVALID,
+                        "response_format.properties.n: schema keyword 'multipleOf' is not supported for a number "
+                        "(bounds are supported for integers only) (the grammar would ignore it)"));
+}
+
 IA_TEST(api_decode_null_means_unset) {
     ia_request r;
     ia_err e;
@@ -319,10 +351,8 @@ IA_TEST(api_decode_unimplemented_fields_name_themselves) {
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"google_search\"}]}",
                         IA_EUNIMPLEMENTED, "tools: not supported yet by this server"));
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[]}"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\"}}",
-                        IA_EUNIMPLEMENTED, "response_format: not supported yet by this server"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"application/json\"}",
-                        IA_EUNIMPLEMENTED, "response_mime_type: not supported yet by this server"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/csv\"}",
+                        IA_EUNIMPLEMENTED, "response_mime_type: 'text/csv' is not supported (text/plain or application/json)"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"text\",\"image\"]}",
                         IA_EUNIMPLEMENTED, "response_modalities[1]: 'image' output is not supported yet"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"smell\"]}", IA_EINVALID,
