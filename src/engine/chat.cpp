@@ -9,9 +9,12 @@
 #include "engine/chat.h"
 
 #include <chat.h>
+#include <common.h>
 #include <llama.h>
 #include <log.h>
+#include <jansson.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -21,6 +24,13 @@
 
 struct ia_chat {
     common_chat_templates_ptr tmpls; /* null for the plain fallback */
+};
+
+/* One turn's render decisions: how to sample and parse its output. */
+struct ia_chat_state {
+    common_chat_params params;
+    bool parse_tools = false;
+    std::vector<const char *> stops; /* into params.additional_stops */
 };
 
 /* malloc'd copy, so that C callers free() what they get. */
@@ -74,12 +84,37 @@ extern "C" bool ia_chat_is_plain(const ia_chat *c) {
     return !c || !c->tmpls;
 }
 
-extern "C" int ia_chat_render(ia_chat *c, const ia_chat_msg *msgs, size_t n, char **out, char **err) {
+static common_chat_msg to_common(const ia_chat_msg &m) {
+    common_chat_msg cm;
+    cm.role = m.role ? m.role : "user";
+    cm.content = m.content ? m.content : "";
+    for (size_t k = 0; k < m.n_calls; k++) {
+        common_chat_tool_call tc;
+        tc.id = m.calls[k].id ? m.calls[k].id : "";
+        tc.name = m.calls[k].name ? m.calls[k].name : "";
+        tc.arguments = m.calls[k].arguments ? m.calls[k].arguments : "{}";
+        cm.tool_calls.push_back(std::move(tc));
+    }
+    if (m.tool_call_id) cm.tool_call_id = m.tool_call_id;
+    if (m.tool_name) cm.tool_name = m.tool_name;
+    if (m.reasoning) cm.reasoning_content = m.reasoning;
+    return cm;
+}
+
+extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, const ia_chat_opts *opts,
+                                 char **out, ia_chat_state **state, char **err) {
     if (out) *out = nullptr;
     if (err) *err = nullptr;
+    if (state) *state = nullptr;
     try {
+        std::unique_ptr<ia_chat_state> st(new ia_chat_state());
         std::string text;
+        bool tools = opts && opts->n_tools > 0;
         if (!c->tmpls) {
+            if (tools) {
+                set_err(err, "tools: this model has no chat template, so it cannot be told about functions");
+                return -1;
+            }
             /* Plain fallback: the turns' text, no roles (see chat.h). */
             for (size_t i = 0; i < n; i++) {
                 if (!msgs[i].content || !*msgs[i].content) continue;
@@ -90,19 +125,32 @@ extern "C" int ia_chat_render(ia_chat *c, const ia_chat_msg *msgs, size_t n, cha
             common_chat_templates_inputs in;
             in.use_jinja = true;
             in.add_generation_prompt = true;
-            for (size_t i = 0; i < n; i++) {
-                common_chat_msg m;
-                m.role = msgs[i].role ? msgs[i].role : "user";
-                m.content = msgs[i].content ? msgs[i].content : "";
-                in.messages.push_back(std::move(m));
+            for (size_t i = 0; i < n; i++) in.messages.push_back(to_common(msgs[i]));
+            if (tools) {
+                for (size_t i = 0; i < opts->n_tools; i++) {
+                    common_chat_tool t;
+                    t.name = opts->tools[i].name ? opts->tools[i].name : "";
+                    t.description = opts->tools[i].description ? opts->tools[i].description : "";
+                    t.parameters = opts->tools[i].parameters ? opts->tools[i].parameters : "{\"type\":\"object\"}";
+                    in.tools.push_back(std::move(t));
+                }
+                in.tool_choice = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED ? COMMON_CHAT_TOOL_CHOICE_REQUIRED
+                                 : opts->tool_choice == IA_CHAT_TOOLS_NONE   ? COMMON_CHAT_TOOL_CHOICE_NONE
+                                                                             : COMMON_CHAT_TOOL_CHOICE_AUTO;
+                in.parallel_tool_calls = opts->parallel_tool_calls;
+                st->parse_tools = opts->tool_choice != IA_CHAT_TOOLS_NONE;
             }
-            text = common_chat_templates_apply(c->tmpls.get(), in).prompt;
+            in.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
+            st->params = common_chat_templates_apply(c->tmpls.get(), in);
+            text = st->params.prompt;
+            for (const auto &stop : st->params.additional_stops) st->stops.push_back(stop.c_str());
         }
         *out = dup_cstr(text);
         if (!*out) {
             set_err(err, "out of memory");
             return -1;
         }
+        if (state) *state = st.release();
         return 0;
     } catch (const std::exception &e) {
         set_err(err, std::string("chat template: ") + e.what());
@@ -110,4 +158,150 @@ extern "C" int ia_chat_render(ia_chat *c, const ia_chat_msg *msgs, size_t n, cha
         set_err(err, "chat template: unknown error");
     }
     return -1;
+}
+
+extern "C" int ia_chat_render(ia_chat *c, const ia_chat_msg *msgs, size_t n, char **out, char **err) {
+    return ia_chat_render_ex(c, msgs, n, nullptr, out, nullptr, err);
+}
+
+extern "C" void ia_chat_state_free(ia_chat_state *st) {
+    delete st;
+}
+
+extern "C" const char *ia_chat_state_format(const ia_chat_state *st) {
+    return common_chat_format_name(st->params.format);
+}
+
+extern "C" const char *const *ia_chat_state_stops(const ia_chat_state *st, size_t *n) {
+    *n = st->stops.size();
+    return st->stops.empty() ? nullptr : st->stops.data();
+}
+
+/* As llama.cpp's common sampler builds it (common/sampling.cpp): words are
+ * escaped into patterns, full patterns anchored, and a grammar that is on
+ * from the start first reads the generation prompt the template already put
+ * in the prompt (the grammar begins there). */
+extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama_vocab *vocab,
+                                     struct llama_sampler **out, char **err) {
+    *out = nullptr;
+    if (err) *err = nullptr;
+    const common_chat_params &p = st->params;
+    if (p.grammar.empty() || !st->parse_tools) return 0;
+    try {
+        std::vector<std::string> patterns;
+        std::vector<llama_token> tokens;
+        for (const auto &t : p.grammar_triggers) {
+            switch (t.type) {
+            case COMMON_GRAMMAR_TRIGGER_TYPE_WORD: patterns.push_back(regex_escape(t.value)); break;
+            case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN: patterns.push_back(t.value); break;
+            case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL: {
+                std::string a = "^$";
+                if (!t.value.empty())
+                    a = (t.value.front() != '^' ? "^" : "") + t.value + (t.value.back() != '$' ? "$" : "");
+                patterns.push_back(a);
+                break;
+            }
+            case COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN: tokens.push_back(t.token); break;
+            }
+        }
+        std::vector<const char *> pc;
+        for (const auto &x : patterns) pc.push_back(x.c_str());
+        llama_sampler *g = p.grammar_lazy
+            ? llama_sampler_init_grammar_lazy_patterns(vocab, p.grammar.c_str(), "root", pc.data(), pc.size(),
+                                                       tokens.data(), tokens.size())
+            : llama_sampler_init_grammar(vocab, p.grammar.c_str(), "root");
+        if (!g) {
+            set_err(err, "tools: llama.cpp could not parse the tool-call grammar");
+            return -1;
+        }
+        if (!p.grammar_lazy && !p.generation_prompt.empty()) {
+            std::vector<llama_token> toks = common_tokenize(vocab, p.generation_prompt, false, true);
+            for (size_t i = 0; i < toks.size(); i++) {
+                std::string piece = common_token_to_piece(vocab, toks[i], true);
+                if (i == 0 && !piece.empty() && std::isspace((unsigned char)piece[0]) &&
+                    !std::isspace((unsigned char)p.generation_prompt[0]))
+                    continue;
+                llama_sampler_accept(g, toks[i]);
+            }
+        }
+        *out = g;
+        return 0;
+    } catch (const std::exception &e) {
+        set_err(err, std::string("tools: ") + e.what());
+    } catch (...) {
+        set_err(err, "tools: the tool-call grammar failed");
+    }
+    return -1;
+}
+
+extern "C" int ia_chat_parse(const ia_chat_state *st, const char *text, bool partial, ia_chat_parsed *out,
+                             char **err) {
+    std::memset(out, 0, sizeof *out);
+    if (err) *err = nullptr;
+    try {
+        common_chat_msg msg;
+        if (st->params.parser.empty() && !st->parse_tools && st->params.thinking_start_tag.empty()) {
+            msg.content = text;
+        } else {
+            common_chat_parser_params pp(st->params);
+            pp.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
+            pp.parse_tool_calls = st->parse_tools;
+            if (!st->params.parser.empty()) pp.parser.load(st->params.parser);
+            msg = common_chat_parse(text, partial, pp);
+        }
+        /* The blank lines around a thinking block are layout, not text. */
+        auto ws = " \t\r\n";
+        std::string reasoning = msg.reasoning_content;
+        reasoning.erase(0, reasoning.find_first_not_of(ws));
+        reasoning.erase(reasoning.find_last_not_of(ws) + 1);
+        std::string content = msg.content;
+        if (!reasoning.empty() || !msg.tool_calls.empty()) {
+            size_t lead = content.find_first_not_of(ws);
+            content.erase(0, lead == std::string::npos ? content.size() : lead);
+        }
+        out->content = dup_cstr(content);
+        out->reasoning = dup_cstr(reasoning);
+        if (!msg.tool_calls.empty()) {
+            out->calls = static_cast<decltype(out->calls)>(std::calloc(msg.tool_calls.size(), sizeof *out->calls));
+            for (const auto &tc : msg.tool_calls) {
+                /* A call whose arguments are not a JSON object is unfinished
+                 * (cut by max tokens) or malformed: a truncated turn drops
+                 * it, a finished one is an error, never a broken call. */
+                json_t *args = json_loads(tc.arguments.empty() ? "{}" : tc.arguments.c_str(), 0, nullptr);
+                bool obj = json_is_object(args);
+                json_decref(args);
+                if (!obj) {
+                    if (partial) continue;
+                    ia_chat_parsed_free(out);
+                    set_err(err, "the model wrote a malformed call of '" + tc.name + "' (its arguments are not a JSON object)");
+                    return -1;
+                }
+                auto &dst = out->calls[out->n_calls++];
+                dst.id = dup_cstr(tc.id);
+                dst.name = dup_cstr(tc.name);
+                dst.arguments = dup_cstr(tc.arguments.empty() ? std::string("{}") : tc.arguments);
+            }
+        }
+        return 0;
+    } catch (const std::exception &e) {
+        ia_chat_parsed_free(out);
+        set_err(err, std::string("parsing the model's output: ") + e.what());
+    } catch (...) {
+        ia_chat_parsed_free(out);
+        set_err(err, "parsing the model's output failed");
+    }
+    return -1;
+}
+
+extern "C" void ia_chat_parsed_free(ia_chat_parsed *p) {
+    if (!p) return;
+    std::free(p->content);
+    std::free(p->reasoning);
+    for (size_t i = 0; i < p->n_calls; i++) {
+        std::free(p->calls[i].id);
+        std::free(p->calls[i].name);
+        std::free(p->calls[i].arguments);
+    }
+    std::free(p->calls);
+    std::memset(p, 0, sizeof *p);
 }

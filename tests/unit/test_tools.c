@@ -1,0 +1,212 @@
+/* test_tools: function calling through the chat shim on the bundle's real
+ * chat templates (models/templates/<name>.jinja): the template's tool
+ * section renders the functions, llama.cpp's chat library picks the
+ * family's format and builds its call grammar, and model text written in
+ * each family's own call syntax parses into calls (name, arguments) and
+ * text — malformed or truncated calls become text or an error, never a
+ * crash. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/chat.h"
+#include "engine/engine.h"
+#include "lib/util.h"
+#include "unit.h"
+
+const char *ia_test_llama_src(void);
+
+static char *read_template(const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/templates/%s.jinja", ia_test_llama_src(), name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    ia_buf b;
+    ia_buf_init(&b, 0);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ia_buf_append(&b, chunk, n);
+    fclose(f);
+    return ia_buf_take(&b);
+}
+
+/* Renders one user turn with WEATHER (+ a second tool) for template name
+ * and parses text as the model's answer. Returns 0 and fills out, or -1. */
+static const ia_chat_tool TWO[] = {
+    {"get_weather", "Gets the weather for a given location.",
+     "{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"}},\"required\":[\"location\"]}"},
+    {"get_time", "Gets the local time.", "{\"type\":\"object\",\"properties\":{\"tz\":{\"type\":\"string\"}}}"},
+};
+
+static int parse_as(const char *tmpl, const char *text, bool partial, ia_chat_parsed *out, char **perr) {
+    ia_engine_global_init(NULL, false); /* quiets the chat library's log */
+    char *src = read_template(tmpl), *err = NULL, *prompt = NULL;
+    ia_chat *c = src ? ia_chat_new(NULL, src, &err) : NULL;
+    ia_chat_state *st = NULL;
+    ia_chat_msg m[] = {{.role = "user", .content = "Weather in Paris?"}};
+    ia_chat_opts o = {.tools = TWO, .n_tools = 2, .parallel_tool_calls = true};
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    if (c && ia_chat_render_ex(c, m, 1, &o, &prompt, &st, &err) == 0) rc = ia_chat_parse(st, text, partial, out, &err);
+    if (perr) *perr = err;
+    else free(err);
+    free(prompt);
+    ia_chat_state_free(st);
+    ia_chat_free(c);
+    free(src);
+    return rc;
+}
+
+/* One family: its template, a turn in its call syntax, what must come out. */
+typedef struct {
+    const char *tmpl, *text;
+    size_t n_calls;
+    const char *name0, *args0, *name1; /* first call (and second) */
+    const char *content;              /* expected text ("" = none) */
+} family_case;
+
+static const family_case FAMILIES[] = {
+    /* Qwen3: Hermes-style <tool_call> JSON, text before it kept */
+    {"Qwen-Qwen3-0.6B",
+     "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris\"}}\n</tool_call>",
+     1, "get_weather", "{\"location\": \"Paris\"}", NULL, "Let me check.\n"},
+    /* Hermes 2 Pro: two calls in one turn, kept in order */
+    {"NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use",
+     "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris\"}}\n</tool_call>\n"
+     "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>",
+     2, "get_weather", "{\"location\": \"Paris\"}", "get_time", ""},
+    /* Llama 3.1: a bare JSON object with "parameters" */
+    {"meta-llama-Llama-3.1-8B-Instruct", "{\"name\": \"get_weather\", \"parameters\": {\"location\": \"Paris\"}}",
+     1, "get_weather", "{\"location\": \"Paris\"}", NULL, ""},
+    /* Mistral Nemo: [TOOL_CALLS] and a JSON list with ids */
+    {"mistralai-Mistral-Nemo-Instruct-2407",
+     "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris\"}, \"id\": \"abc123def\"}]",
+     1, "get_weather", "{\"location\": \"Paris\"}", NULL, ""},
+    /* gpt-oss: harmony channels */
+    {"openai-gpt-oss-120b",
+     "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"location\": \"Paris\"}",
+     1, "get_weather", "{\"location\": \"Paris\"}", NULL, ""},
+    /* DeepSeek V3.1: its own call tokens after the thinking block */
+    {"deepseek-ai-DeepSeek-V3.1",
+     "</think><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"location\": \"Paris\"}"
+     "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+     1, "get_weather", "{\"location\": \"Paris\"}", NULL, ""},
+    /* Gemma 4: call:name{key:<|"|>value<|"|>} */
+    {"google-gemma-4-31B-it", "<|tool_call>call:get_weather{location:<|\"|>Paris<|\"|>}<tool_call|>",
+     1, "get_weather", "{\"location\":\"Paris\"}", NULL, ""},
+    /* plain text, no call: all content */
+    {"Qwen-Qwen3-0.6B", "It is sunny in Paris.", 0, NULL, NULL, NULL, "It is sunny in Paris."},
+};
+
+/* arguments compared as JSON, whatever the spacing */
+static bool same_json(const char *a, const char *b) {
+    json_t *x = json_loads(a, JSON_DECODE_ANY, NULL), *y = json_loads(b, JSON_DECODE_ANY, NULL);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
+}
+
+IA_TEST(tools_calls_parse_in_seven_families) {
+    for (size_t i = 0; i < sizeof FAMILIES / sizeof *FAMILIES; i++) {
+        const family_case *f = &FAMILIES[i];
+        ia_chat_parsed p;
+        char *err = NULL;
+        int rc = parse_as(f->tmpl, f->text, false, &p, &err);
+        bool ok = rc == 0 && p.n_calls == f->n_calls && p.content && strcmp(p.content, f->content) == 0;
+        if (ok && f->n_calls >= 1)
+            ok = strcmp(p.calls[0].name, f->name0) == 0 && same_json(p.calls[0].arguments, f->args0);
+        if (ok && f->n_calls >= 2) ok = strcmp(p.calls[1].name, f->name1) == 0 && same_json(p.calls[1].arguments, "{}");
+        if (!ok)
+            fprintf(stderr, "  %s: rc %d (%s), %zu calls, content [%s]\n", f->tmpl, rc, err ? err : "", p.n_calls,
+                    p.content ? p.content : "");
+        free(err);
+        ia_chat_parsed_free(&p);
+        IA_CHECK(ok);
+    }
+}
+
+IA_TEST(tools_malformed_and_truncated_calls_never_crash) {
+    static const struct {
+        const char *tmpl, *text;
+        bool partial;
+    } BAD[] = {
+        {"Qwen-Qwen3-0.6B", "<tool_call>\n{\"name\": \"get_weather\", \"argu", true},
+        {"Qwen-Qwen3-0.6B", "<tool_call>\n{\"name\": \"get_weather\", \"argu", false},
+        {"Qwen-Qwen3-0.6B", "<tool_call>{not json at all}</tool_call>", false},
+        {"Qwen-Qwen3-0.6B", "<tool_call>\n{\"name\": \"no_such_tool\", \"arguments\": {}}\n</tool_call>", false},
+        {"mistralai-Mistral-Nemo-Instruct-2407", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"loc", true},
+        {"openai-gpt-oss-120b", "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"loc", true},
+        {"google-gemma-4-31B-it", "<|tool_call>call:get_weather{location:<|\"|>Par", true},
+        {"meta-llama-Llama-3.1-8B-Instruct", "{\"name\": \"get_weather\", \"parameters\": ", false},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
+        ia_chat_parsed p;
+        char *err = NULL;
+        int rc = parse_as(BAD[i].tmpl, BAD[i].text, BAD[i].partial, &p, &err);
+        /* A clear outcome: an error message, or calls that are complete JSON
+         * (a truncated call is never reported as a finished one with broken
+         * arguments), and an unknown function is never a call. */
+        bool ok = rc == 0 || (err && *err);
+        for (size_t k = 0; rc == 0 && k < p.n_calls; k++) {
+            json_t *j = json_loads(p.calls[k].arguments, 0, NULL);
+            if (!BAD[i].partial && !j) ok = false;
+            if (strcmp(p.calls[k].name, "no_such_tool") == 0) ok = false;
+            json_decref(j);
+        }
+        if (!ok) fprintf(stderr, "  bad[%zu] %s: rc %d err %s calls %zu\n", i, BAD[i].tmpl, rc, err ? err : "", p.n_calls);
+        free(err);
+        ia_chat_parsed_free(&p);
+        IA_CHECK(ok);
+    }
+}
+
+IA_TEST(tools_reasoning_parses_for_thinking_families) {
+    static const struct {
+        const char *tmpl, *text, *reasoning, *content;
+    } R[] = {
+        {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B", "The user wants weather.\n</think>\n\nIt is sunny.",
+         "The user wants weather.", "It is sunny."},
+        {"Qwen-Qwen3-0.6B", "<think>\nCheck Paris.\n</think>\n\nIt is sunny.", "Check Paris.", "It is sunny."},
+        {"openai-gpt-oss-120b", "<|channel|>analysis<|message|>Check Paris.<|end|><|start|>assistant<|channel|>final<|message|>It is sunny.",
+         "Check Paris.", "It is sunny."},
+    };
+    for (size_t i = 0; i < sizeof R / sizeof *R; i++) {
+        ia_chat_parsed p;
+        char *err = NULL;
+        int rc = parse_as(R[i].tmpl, R[i].text, false, &p, &err);
+        bool ok = rc == 0 && p.reasoning && strcmp(p.reasoning, R[i].reasoning) == 0 && p.content &&
+                  strcmp(p.content, R[i].content) == 0 && p.n_calls == 0;
+        if (!ok) fprintf(stderr, "  %s: rc %d err %s reasoning [%s] content [%s]\n", R[i].tmpl, rc, err ? err : "",
+                         p.reasoning ? p.reasoning : "", p.content ? p.content : "");
+        free(err);
+        ia_chat_parsed_free(&p);
+        IA_CHECK(ok);
+    }
+}
+
+IA_TEST(tools_history_renders_calls_and_results) {
+    /* a model turn with a call and the tool's answer reach the template */
+    char *src = read_template("Qwen-Qwen3-0.6B"), *err = NULL, *prompt = NULL;
+    ia_chat *c = ia_chat_new(NULL, src, &err);
+    IA_CHECK(c != NULL);
+    ia_chat_call call = {"call_1", "get_weather", "{\"location\":\"Paris\"}"};
+    ia_chat_msg m[] = {
+        {.role = "user", .content = "Weather in Paris?"},
+        {.role = "assistant", .content = "", .calls = &call, .n_calls = 1},
+        {.role = "tool", .content = "{\"temp\":21}", .tool_call_id = "call_1", .tool_name = "get_weather"},
+    };
+    ia_chat_opts o = {.tools = TWO, .n_tools = 2};
+    ia_chat_state *st = NULL;
+    int rc = ia_chat_render_ex(c, m, 3, &o, &prompt, &st, &err);
+    if (rc) fprintf(stderr, "  %s\n", err);
+    bool ok = rc == 0 && strstr(prompt, "\"name\": \"get_weather\"") && strstr(prompt, "<tool_response>") &&
+              strstr(prompt, "{\"temp\":21}") && strstr(prompt, "Paris");
+    if (!ok && prompt) fprintf(stderr, "%s\n", prompt);
+    free(prompt);
+    free(err);
+    ia_chat_state_free(st);
+    ia_chat_free(c);
+    free(src);
+    IA_CHECK(ok);
+}
