@@ -19,17 +19,53 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
 struct ia_chat {
     common_chat_templates_ptr tmpls; /* null for the plain fallback */
+    /* For a ChatML template with no tool section of its own (the demo
+     * model's, many fine-tunes'): the same ChatML with the Hermes / Qwen 2.5
+     * tool convention, used for requests with tools. Null otherwise. */
+    common_chat_templates_ptr tools_tmpls;
 };
+
+/* ChatML plus Qwen 2.5's tool section and <tool_call> syntax, which
+ * llama.cpp's chat library recognises (grammar, triggers, parser). */
+static const char CHATML_TOOLS[] =
+    "{%- if tools %}{{- '<|im_start|>system\n' }}"
+    "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] + '\n\n' }}{%- endif %}"
+    "{{- '# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided "
+    "with function signatures within <tools></tools> XML tags:\n<tools>' }}"
+    "{%- for tool in tools %}{{- '\n' }}{{- tool | tojson }}{%- endfor %}"
+    "{{- '\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+    "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+    "<args-json-object>}\n</tool_call><|im_end|>\n' }}"
+    "{%- elif messages[0]['role'] == 'system' %}{{- '<|im_start|>system\n' + messages[0]['content'] + "
+    "'<|im_end|>\n' }}{%- endif %}"
+    "{%- for message in messages %}"
+    "{%- if (message.role == 'user') or (message.role == 'system' and not loop.first) or "
+    "(message.role == 'assistant' and not message.tool_calls) %}"
+    "{{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>\n' }}"
+    "{%- elif message.role == 'assistant' %}{{- '<|im_start|>' + message.role }}"
+    "{%- if message.content %}{{- '\n' + message.content }}{%- endif %}"
+    "{%- for tool_call in message.tool_calls %}{%- if tool_call.function is defined %}"
+    "{%- set tool_call = tool_call.function %}{%- endif %}"
+    "{{- '\n<tool_call>\n{\"name\": \"' }}{{- tool_call.name }}{{- '\", \"arguments\": ' }}"
+    "{{- tool_call.arguments | tojson }}{{- '}\n</tool_call>' }}{%- endfor %}{{- '<|im_end|>\n' }}"
+    "{%- elif message.role == 'tool' %}"
+    "{%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != 'tool') %}{{- '<|im_start|>user' }}{%- endif %}"
+    "{{- '\n<tool_response>\n' }}{{- message.content }}{{- '\n</tool_response>' }}"
+    "{%- if loop.last or (messages[loop.index0 + 1].role != 'tool') %}{{- '<|im_end|>\n' }}{%- endif %}"
+    "{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}";
 
 /* One turn's render decisions: how to sample and parse its output. */
 struct ia_chat_state {
     common_chat_params params;
     bool parse_tools = false;
+    bool required = false;
     std::vector<const char *> stops; /* into params.additional_stops */
 };
 
@@ -67,6 +103,10 @@ extern "C" ia_chat *ia_chat_new(const struct llama_model *model, const char *tem
             set_err(err, "chat template: initialisation failed");
             return nullptr;
         }
+        const char *src = has_override ? template_override : llama_model_chat_template(model, nullptr);
+        auto caps = common_chat_templates_get_caps(c->tmpls.get());
+        if (!caps["supports_tools"] && src && std::strstr(src, "<|im_start|>"))
+            c->tools_tmpls = common_chat_templates_init(model, CHATML_TOOLS);
         return c.release();
     } catch (const std::exception &e) {
         set_err(err, std::string("chat template: ") + e.what());
@@ -137,11 +177,16 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
                 in.tool_choice = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED ? COMMON_CHAT_TOOL_CHOICE_REQUIRED
                                  : opts->tool_choice == IA_CHAT_TOOLS_NONE   ? COMMON_CHAT_TOOL_CHOICE_NONE
                                                                              : COMMON_CHAT_TOOL_CHOICE_AUTO;
-                in.parallel_tool_calls = opts->parallel_tool_calls;
+                /* A required call is one call: the grammar then ends with it,
+                 * where parallel calls would let a model that never stops
+                 * calling run to the token limit. */
+                in.parallel_tool_calls = opts->parallel_tool_calls && opts->tool_choice != IA_CHAT_TOOLS_REQUIRED;
                 st->parse_tools = opts->tool_choice != IA_CHAT_TOOLS_NONE;
+                st->required = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED;
             }
             in.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
-            st->params = common_chat_templates_apply(c->tmpls.get(), in);
+            const common_chat_templates *t = tools && c->tools_tmpls ? c->tools_tmpls.get() : c->tmpls.get();
+            st->params = common_chat_templates_apply(t, in);
             text = st->params.prompt;
             for (const auto &stop : st->params.additional_stops) st->stops.push_back(stop.c_str());
         }
@@ -206,10 +251,29 @@ extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama
         }
         std::vector<const char *> pc;
         for (const auto &x : patterns) pc.push_back(x.c_str());
+        std::string grammar = p.grammar;
+        if (st->required && !p.grammar_lazy) {
+            /* llama.cpp's "required" grammar lets free text run up to the
+             * first call ("until-N?" in root); a call that must come comes
+             * first, or a model that never writes the call's opening tag
+             * would talk to the token limit. */
+            size_t at = grammar.rfind("\nroot ::= ", std::string::npos);
+            at = at == std::string::npos ? (grammar.rfind("root ::= ", 0) == 0 ? 0 : std::string::npos) : at + 1;
+            if (at != std::string::npos) {
+                size_t end = grammar.find('\n', at);
+                std::string line = grammar.substr(at, end == std::string::npos ? std::string::npos : end - at);
+                line = std::regex_replace(line, std::regex(" until-[0-9]+\\?"), "");
+                grammar.replace(at, end == std::string::npos ? std::string::npos : end - at, line);
+            }
+            /* and one call: families with a tag per call repeat the tag
+             * whatever parallel_tool_calls says */
+            grammar = std::regex_replace(grammar, std::regex("(^|\n)tool-calls ::= \\((.*)\\)\\+(\n|$)"),
+                                         "$1tool-calls ::= $2$3");
+        }
         llama_sampler *g = p.grammar_lazy
-            ? llama_sampler_init_grammar_lazy_patterns(vocab, p.grammar.c_str(), "root", pc.data(), pc.size(),
+            ? llama_sampler_init_grammar_lazy_patterns(vocab, grammar.c_str(), "root", pc.data(), pc.size(),
                                                        tokens.data(), tokens.size())
-            : llama_sampler_init_grammar(vocab, p.grammar.c_str(), "root");
+            : llama_sampler_init_grammar(vocab, grammar.c_str(), "root");
         if (!g) {
             set_err(err, "tools: llama.cpp could not parse the tool-call grammar");
             return -1;

@@ -50,7 +50,8 @@ typedef struct ia_chat_tool {
 
 typedef enum {
     IA_CHAT_TOOLS_AUTO = 0, /* the model chooses; a call is grammar-bound once it starts */
-    IA_CHAT_TOOLS_REQUIRED, /* the model must call (the grammar is active from the first token) */
+    IA_CHAT_TOOLS_REQUIRED, /* the model must call: exactly one call, first thing in the
+                               answer (the grammar is active from the first token) */
     IA_CHAT_TOOLS_NONE,     /* tools are described but no call is parsed or allowed */
 } ia_chat_tool_choice;
 

@@ -34,11 +34,36 @@ typedef struct ia_engine_opts {
     int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
 } ia_engine_opts;
 
-typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT } ia_msg_role;
+typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT, IA_MSG_TOOL } ia_msg_role;
+
+/* A function call (arguments: a JSON object as text). */
+typedef struct ia_engine_call {
+    const char *id;
+    const char *name;
+    const char *arguments;
+} ia_engine_call;
+
 typedef struct ia_engine_msg {
     ia_msg_role role;
     const char *text;
+    const ia_engine_call *calls; /* IA_MSG_ASSISTANT: the calls it made */
+    size_t n_calls;
+    const char *call_id;         /* IA_MSG_TOOL: the call it answers ... */
+    const char *name;            /* ... and the function's name */
 } ia_engine_msg;
+
+/* A function the model may call (parameters: a JSON Schema as text). */
+typedef struct ia_engine_tool {
+    const char *name;
+    const char *description;
+    const char *parameters;
+} ia_engine_tool;
+
+typedef enum {
+    IA_TOOLS_AUTO = 0, /* the model may call; a started call is grammar-bound */
+    IA_TOOLS_REQUIRED, /* the model must call one of the tools */
+    IA_TOOLS_NONE,     /* the tools are described; no call is allowed or parsed */
+} ia_engine_tool_choice;
 
 typedef struct ia_engine_params {
     bool has_temperature, has_top_p, has_top_k, has_seed;
@@ -53,6 +78,12 @@ typedef struct ia_engine_params {
      * built by src/schema/ from a JSON Schema; NULL = free text. A grammar
      * llama.cpp cannot parse finishes the job IA_FINISH_ERROR (IA_EINVALID). */
     const char *grammar;
+    /* Functions, rendered through the template's tool section; the output
+     * is then parsed (ia_engine_result.parsed). With tools, on_text still
+     * sees the raw text, call syntax included. */
+    const ia_engine_tool *tools;
+    size_t n_tools;
+    ia_engine_tool_choice tool_choice;
 } ia_engine_params;
 
 typedef enum {
@@ -70,6 +101,14 @@ typedef struct ia_engine_result {
     ia_err err;        /* set when finish == IA_FINISH_ERROR (code IA_EINVALID for
                           a prompt that does not fit or a conversation the chat
                           template refuses, IA_EINTERNAL otherwise) */
+    /* The output as the chat library parsed it (only for a job with tools;
+     * strings valid during on_done): the answer's text, its reasoning, its
+     * calls in order (id "" unless the model wrote one). */
+    bool parsed;
+    const char *content;
+    const char *reasoning;
+    const ia_engine_call *calls;
+    size_t n_calls;
 } ia_engine_result;
 
 typedef struct ia_engine_cb {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/chat.h"
+#include "engine/jobmsg.h"
 #include "engine/outfilter.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -43,6 +44,7 @@ typedef struct job {
     ia_engine_params params; /* stop points into stops below */
     char **stops;
     char *grammar; /* params.grammar points here */
+    ia_chat_tool *tools; /* params.tools, copied (jobmsg.c) */
     ia_engine_cb cb;
     atomic_bool *cancel;
 } job;
@@ -258,33 +260,23 @@ int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
 
 static void job_free(job *j) {
     if (!j) return;
-    for (size_t i = 0; i < j->n_msgs; i++) free((char *)j->msgs[i].content);
-    free(j->msgs);
+    ia_jobmsg_free(j->msgs, j->n_msgs);
+    ia_jobmsg_free_tools(j->tools, j->params.n_tools);
     for (size_t i = 0; i < j->params.n_stop; i++) free(j->stops[i]);
     free(j->stops);
     free(j->grammar);
     free(j);
 }
 
-static const char *role_name(ia_msg_role r) {
-    switch (r) {
-    case IA_MSG_SYSTEM: return "system";
-    case IA_MSG_ASSISTANT: return "assistant";
-    default: return "user";
-    }
-}
-
 int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
                      const ia_engine_params *params, const ia_engine_cb *cb,
                      atomic_bool *cancel, ia_err *err) {
     job *j = ia_xcalloc(1, sizeof *j);
-    j->msgs = ia_xcalloc(n_msgs ? n_msgs : 1, sizeof *j->msgs);
+    j->msgs = ia_jobmsg_copy(msgs, n_msgs);
     j->n_msgs = n_msgs;
-    for (size_t i = 0; i < n_msgs; i++) {
-        j->msgs[i].role = role_name(msgs[i].role);
-        j->msgs[i].content = ia_strdup(msgs[i].text ? msgs[i].text : "");
-    }
     if (params) j->params = *params;
+    j->tools = ia_jobmsg_copy_tools(j->params.tools, j->params.n_tools);
+    j->params.tools = NULL; /* the shim reads j->tools */
     j->stops = ia_xcalloc(j->params.n_stop ? j->params.n_stop : 1, sizeof *j->stops);
     for (size_t i = 0; i < j->params.n_stop; i++) j->stops[i] = ia_strdup(params->stop[i] ? params->stop[i] : "");
     j->params.stop = (const char *const *)j->stops;
@@ -392,19 +384,38 @@ static int tokenize(ia_engine *e, const char *text, llama_token **out) {
     return n;
 }
 
-/* Runs one job to completion and fills res. Does not call on_done. */
-static void run_job(ia_engine *e, job *j, ia_engine_result *res) {
+/* With tools, the text passed on is also kept whole for the parser. */
+typedef struct {
+    job *j;
+    ia_buf *text;
+} tee;
+
+static int tee_text(void *ud, const char *text, size_t len) {
+    tee *t = ud;
+    if (t->text) ia_buf_append(t->text, text, len);
+    return t->j->cb.on_text(t->j->cb.ud, text, len);
+}
+
+/* Runs one job to completion and fills res (its parsed output lives in
+ * *parsed, which the caller frees after on_done). Does not call on_done. */
+static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed *parsed) {
     char *prompt = NULL, *cerr = NULL;
     llama_token *toks = NULL;
     struct llama_sampler *smpl = NULL;
+    ia_chat_state *cst = NULL;
+    ia_buf whole;
+    ia_buf_init(&whole, 0);
+    tee tt = {j, j->tools ? &whole : NULL};
     ia_outfilter of;
-    ia_outfilter_init(&of, j->params.stop, j->params.n_stop, j->cb.on_text, j->cb.ud);
+    ia_outfilter_init(&of, j->params.stop, j->params.n_stop, tee_text, &tt);
 
     if (should_stop(e, j)) {
         res->finish = IA_FINISH_CANCELLED;
         goto done;
     }
-    if (ia_chat_render(e->chat, j->msgs, j->n_msgs, &prompt, &cerr) != 0) {
+    ia_chat_opts copts = {.tools = j->tools, .n_tools = j->params.n_tools, .parallel_tool_calls = true,
+                          .tool_choice = (ia_chat_tool_choice)j->params.tool_choice};
+    if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &cst, &cerr) != 0) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "chat template failed");
         goto done;
@@ -431,6 +442,20 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINVALID, "response_format: llama.cpp could not parse the grammar");
         goto done;
+    }
+    if (j->tools && cst) { /* the family's call grammar goes first in the chain */
+        struct llama_sampler *tg = NULL;
+        if (ia_chat_state_sampler(cst, e->vocab, &tg, &cerr) != 0) {
+            res->finish = IA_FINISH_ERROR;
+            ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "tools: no grammar");
+            goto done;
+        }
+        if (tg) {
+            struct llama_sampler *chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+            llama_sampler_chain_add(chain, tg);
+            llama_sampler_chain_add(chain, smpl);
+            smpl = chain;
+        }
     }
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
 
@@ -488,8 +513,24 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res) {
         }
         pos++;
     }
+    if (j->tools && cst && res->finish != IA_FINISH_ERROR) {
+        bool partial = res->finish != IA_FINISH_STOP;
+        if (ia_chat_parse(cst, whole.data ? whole.data : "", partial, parsed, &cerr) != 0) {
+            res->finish = IA_FINISH_ERROR;
+            ia_fail(&res->err, IA_EINTERNAL, "%s", cerr ? cerr : "parsing the output failed");
+        } else {
+            res->parsed = true;
+            res->content = parsed->content;
+            res->reasoning = parsed->reasoning;
+            /* ia_chat_parsed's call triple has ia_engine_call's layout */
+            res->calls = (const ia_engine_call *)(const void *)parsed->calls;
+            res->n_calls = parsed->n_calls;
+        }
+    }
 done:
     ia_outfilter_free(&of);
+    ia_buf_free(&whole);
+    ia_chat_state_free(cst);
     if (smpl) llama_sampler_free(smpl);
     free(toks);
     free(prompt);
@@ -514,7 +555,8 @@ static void *engine_main(void *arg) {
 
         int64_t t0 = ia_mono_ms();
         ia_engine_result res = {0};
-        run_job(e, j, &res);
+        ia_chat_parsed parsed = {0};
+        run_job(e, j, &res, &parsed);
 
         pthread_mutex_lock(&e->mu);
         e->running = false;
@@ -525,6 +567,7 @@ static void *engine_main(void *arg) {
         pthread_mutex_unlock(&e->mu);
 
         j->cb.on_done(j->cb.ud, &res);
+        ia_chat_parsed_free(&parsed);
         job_free(j);
     }
     return NULL;

@@ -49,7 +49,7 @@ static char *sample(ia_engine *e, const char *grammar, uint64_t seed, int64_t ma
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
     ia_buf_init(&s.text, 0);
-    ia_engine_msg m[] = {{IA_MSG_USER, "Answer in JSON."}};
+    ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Answer in JSON."}};
     ia_engine_params p = {.has_seed = true, .seed = seed, .max_tokens = max_tokens, .grammar = grammar};
     ia_engine_cb cb = {.ud = &s, .on_text = s_text, .on_done = s_done};
     ia_err err = {0};

@@ -210,3 +210,88 @@ IA_TEST(tools_history_renders_calls_and_results) {
     free(src);
     IA_CHECK(ok);
 }
+
+/* ---- the engine on the demo model (random weights) ------------------------------ */
+
+#include <pthread.h>
+
+const char *ia_test_demo_model(void);
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    ia_engine_result res;
+    char *content;
+    size_t n_calls;
+    char names[4][64];
+    char *args[4];
+} tsink;
+
+static int t_text(void *ud, const char *t, size_t n) {
+    (void)ud;
+    if (getenv("IA_DEBUG_CHAT")) fprintf(stderr, "%.*s", (int)n, t);
+    return 0;
+}
+
+static void t_done(void *ud, const ia_engine_result *r) {
+    tsink *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->res = *r;
+    if (r->parsed) {
+        s->content = ia_strdup(r->content ? r->content : "");
+        s->n_calls = r->n_calls;
+        for (size_t i = 0; i < r->n_calls && i < 4; i++) {
+            snprintf(s->names[i], sizeof s->names[i], "%s", r->calls[i].name);
+            s->args[i] = ia_strdup(r->calls[i].arguments);
+        }
+    }
+    s->done = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static const ia_engine_tool ENGINE_TOOLS[] = {
+    {"get_weather", "Gets the weather for a given location.",
+     "{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\",\"maxLength\":20},"
+     "\"unit\":{\"enum\":[\"celsius\",\"fahrenheit\"]}},\"required\":[\"location\",\"unit\"]}"},
+};
+
+IA_TEST(tools_demo_model_forced_call_is_valid) {
+    ia_engine_global_init(NULL, false);
+    ia_engine_opts o = {.name = "demo", .path = ia_test_demo_model()};
+    ia_err err = {0};
+    ia_engine *e = ia_engine_load(&o, &err);
+    IA_CHECK(e != NULL);
+    int good = 0;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        tsink s;
+        memset(&s, 0, sizeof s);
+        pthread_mutex_init(&s.mu, NULL);
+        pthread_cond_init(&s.cv, NULL);
+        ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "What is the weather like in Paris?"}};
+        ia_engine_params p = {.has_seed = true, .seed = seed, .max_tokens = 1500, .tools = ENGINE_TOOLS, .n_tools = 1,
+                              .tool_choice = IA_TOOLS_REQUIRED};
+        ia_engine_cb cb = {.ud = &s, .on_text = t_text, .on_done = t_done};
+        IA_CHECK(ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) == 0);
+        pthread_mutex_lock(&s.mu);
+        while (!s.done) pthread_cond_wait(&s.cv, &s.mu);
+        pthread_mutex_unlock(&s.mu);
+        json_t *a = s.n_calls ? json_loads(s.args[0], 0, NULL) : NULL;
+        const char *unit = json_string_value(json_object_get(a, "unit"));
+        bool ok = s.res.finish == IA_FINISH_STOP && s.res.parsed && s.n_calls >= 1 &&
+                  strcmp(s.names[0], "get_weather") == 0 && json_is_string(json_object_get(a, "location")) && unit &&
+                  (strcmp(unit, "celsius") == 0 || strcmp(unit, "fahrenheit") == 0);
+        if (!ok)
+            fprintf(stderr, "  seed %llu: finish %d parsed %d calls %zu %s %s (%s)\n", (unsigned long long)seed,
+                    s.res.finish, s.res.parsed, s.n_calls, s.names[0], s.args[0] ? s.args[0] : "", s.res.err.msg);
+        good += ok;
+        json_decref(a);
+        free(s.content);
+        for (size_t i = 0; i < 4; i++) free(s.args[i]);
+        pthread_mutex_destroy(&s.mu);
+        pthread_cond_destroy(&s.cv);
+    }
+    ia_engine_free(e);
+    IA_CHECK(good == 5);
+}
