@@ -18,6 +18,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#include <jansson.h>
+#include <stdio.h>
+
 #define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */
 #define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
 #define WAIT_TICK_MS 250      /* how often a blocking create asks whether its client left */
@@ -101,7 +104,7 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     /* A completed turn always carries one text output, even an empty one
      * (a model may end at once): clients read `outputs[-1].text`, and one
      * rebuilding it from the stream must find it there too. */
-    if (!r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
+    if (!r->parsed && !r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
         ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
         r->content_open = true;
     }
@@ -113,9 +116,10 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     it->status = status;
     it->updated = ia_now();
     ia_turn_free(&it->output);
-    it->output.role = IA_ROLE_MODEL;
-    if (r->text.len || status == IA_STATUS_COMPLETED)
+    if (r->parsed) ia_turn_copy(&it->output, &r->parsed_out);
+    else if (r->text.len || status == IA_STATUS_COMPLETED)
         ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
+    it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
     if (n_output >= 0) it->usage.output = n_output;
@@ -185,7 +189,11 @@ static int on_text(void *ud, const char *text, size_t len) {
         if (text[i]) piece[n++] = text[i];
     piece[n] = '\0';
     pthread_mutex_lock(&r->mu);
-    if (!r->finalized && n) {
+    if (!r->finalized && n && r->hold_text) {
+        /* with tools the text may be call syntax: kept for the parse */
+        ia_buf_append(&r->text, piece, n);
+        r->it.usage.output++;
+    } else if (!r->finalized && n) {
         if (!r->content_open) {
             ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, IA_STATUS_IN_PROGRESS, "", NULL);
             r->content_open = true;
@@ -199,6 +207,62 @@ static int on_text(void *ud, const char *text, size_t len) {
     bool stop = r->finalized;
     pthread_mutex_unlock(&r->mu);
     return stop;
+}
+
+/* A fresh call id: "call_" + 24 hex digits, unique across interactions. */
+static void new_call_id(char out[32]) {
+    unsigned char b[12];
+    if (ia_random(b, sizeof b) != 0) memset(b, 0, sizeof b);
+    strcpy(out, "call_");
+    for (size_t i = 0; i < sizeof b; i++) snprintf(out + 5 + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The parsed output of a turn with tools, as items and as events: its text
+ * (one block; also an empty one when nothing else came, as for any
+ * completed turn), then each call as content.start / one delta with the
+ * whole arguments / content.stop. A call's events carry {"id","name",
+ * "arguments"} as their text (api/ reads it). Returns the number of calls. */
+static size_t emit_parsed(ia_core *c, ia_run *r, const ia_engine_result *res) {
+    (void)c;
+    pthread_mutex_lock(&r->mu);
+    if (r->finalized) {
+        pthread_mutex_unlock(&r->mu);
+        return 0;
+    }
+    ia_turn *out = &r->parsed_out;
+    ia_turn_free(out);
+    out->role = IA_ROLE_MODEL;
+    int index = 0;
+    const char *text = res->content ? res->content : "";
+    if (*text || res->n_calls == 0) {
+        ia_turn_add_text(out, text, strlen(text));
+        ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
+        if (*text) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, text, NULL);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        index++;
+    }
+    for (size_t i = 0; i < res->n_calls; i++, index++) {
+        char id[32];
+        new_call_id(id);
+        const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
+        ia_turn_add_call(out, id, res->calls[i].name, args);
+        json_t *head = json_pack("{s:s, s:s}", "id", id, "name", res->calls[i].name ? res->calls[i].name : "");
+        char *h = json_dumps(head, JSON_COMPACT);
+        json_object_set_new(head, "arguments", json_string(args));
+        char *full = json_dumps(head, JSON_COMPACT);
+        json_decref(head);
+        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, h, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, full, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        free(h);
+        free(full);
+    }
+    r->parsed = true;
+    r->content_open = false;
+    pthread_mutex_unlock(&r->mu);
+    return res->n_calls;
 }
 
 static void on_done(void *ud, const ia_engine_result *res) {
@@ -220,7 +284,10 @@ static void on_done(void *ud, const ia_engine_result *res) {
      * reports it); only an error fails it. */
     switch (res->finish) {
     case IA_FINISH_STOP:
-    case IA_FINISH_LENGTH: st = IA_STATUS_COMPLETED; break;
+    case IA_FINISH_LENGTH:
+        st = IA_STATUS_COMPLETED;
+        if (res->parsed && r->hold_text && emit_parsed(c, r, res) > 0) st = IA_STATUS_REQUIRES_ACTION;
+        break;
     case IA_FINISH_CANCELLED:
         pthread_mutex_lock(&c->mu);
         bool stopping = c->stopping;
@@ -323,42 +390,148 @@ done:
     return rc;
 }
 
+/* The conversation as engine messages, and the memory behind them. */
+typedef struct {
+    ia_engine_msg *msgs;
+    size_t n, cap;
+    char **strs; /* owned strings */
+    size_t n_strs;
+    ia_engine_call **calls; /* owned call arrays */
+    size_t n_calls;
+} msgbuf;
+
+static const char *keep(msgbuf *m, char *s) {
+    m->strs = ia_xrealloc(m->strs, (m->n_strs + 1) * sizeof *m->strs);
+    m->strs[m->n_strs++] = s;
+    return s;
+}
+
+static ia_engine_msg *add_msg(msgbuf *m, ia_msg_role role, const char *text) {
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->msgs = ia_xrealloc(m->msgs, m->cap * sizeof *m->msgs);
+    }
+    ia_engine_msg *e = &m->msgs[m->n++];
+    memset(e, 0, sizeof *e);
+    e->role = role;
+    e->text = text;
+    return e;
+}
+
+static void msgbuf_free(msgbuf *m) {
+    for (size_t i = 0; i < m->n_strs; i++) free(m->strs[i]);
+    for (size_t i = 0; i < m->n_calls; i++) free(m->calls[i]);
+    free(m->strs);
+    free(m->calls);
+    free(m->msgs);
+    memset(m, 0, sizeof *m);
+}
+
+/* A function result as the model reads it: a string as itself, a list of
+ * text parts as their text, any other value as compact JSON. */
+static char *result_text(const char *json, bool is_error) {
+    json_t *v = json_loads(json ? json : "", JSON_DECODE_ANY, NULL);
+    char *out = NULL;
+    if (json_is_string(v)) {
+        out = ia_strdup(json_string_value(v));
+    } else if (json_is_array(v) && json_array_size(v) &&
+               json_is_string(json_object_get(json_array_get(v, 0), "text"))) {
+        ia_buf b;
+        ia_buf_init(&b, 0);
+        size_t i;
+        json_t *part;
+        json_array_foreach(v, i, part) {
+            const char *t = json_string_value(json_object_get(part, "text"));
+            if (!t) continue;
+            if (b.len) ia_buf_puts(&b, "\n");
+            ia_buf_puts(&b, t);
+        }
+        out = ia_buf_take(&b);
+        if (!out) out = ia_strdup("");
+    } else {
+        out = ia_strdup(json ? json : "");
+    }
+    json_decref(v);
+    if (is_error) {
+        char *e = ia_asprintf("error: %s", out);
+        free(out);
+        out = e;
+    }
+    return out;
+}
+
 /* The conversation as engine messages: the system instruction first, then
  * one message per run of same-role turns (chat templates expect roles to
- * alternate; several user turns in a row are one user message). Text items
- * of a message are joined by blank lines. Strings are malloc'd in *texts. */
-static ia_engine_msg *to_messages(const char *system, const ia_conv *conv, size_t *n_out,
-                                  char ***texts_out) {
-    ia_engine_msg *msgs = ia_xcalloc(conv->n + 1, sizeof *msgs);
-    char **texts = ia_xcalloc(conv->n + 1, sizeof *texts);
-    size_t n = 0;
-    if (system) {
-        texts[n] = ia_strdup(system);
-        msgs[n].role = IA_MSG_SYSTEM;
-        msgs[n].text = texts[n];
-        n++;
-    }
-    ia_buf b;
+ * alternate; several user turns in a row are one user message), text items
+ * joined by blank lines. A model turn's calls go with its message; a user
+ * turn's function results become tool messages (named after their call),
+ * ahead of its text. */
+static void to_messages(const char *system, const ia_conv *conv, msgbuf *m) {
+    if (system) add_msg(m, IA_MSG_SYSTEM, keep(m, ia_strdup(system)));
     for (size_t i = 0; i < conv->n;) {
         ia_role role = conv->turns[i].role;
+        ia_buf b;
         ia_buf_init(&b, 0);
         bool first = true;
+        size_t n_calls = 0;
+        ia_engine_call *calls = NULL;
         for (; i < conv->n && conv->turns[i].role == role; i++) {
             const ia_turn *t = &conv->turns[i];
             for (size_t k = 0; k < t->n; k++) {
-                if (!first) ia_buf_puts(&b, "\n\n");
-                ia_buf_puts(&b, t->items[k].text ? t->items[k].text : "");
-                first = false;
+                const ia_content *c = &t->items[k];
+                if (c->kind == IA_CONTENT_FUNCTION_CALL) {
+                    calls = ia_xrealloc(calls, (n_calls + 1) * sizeof *calls);
+                    calls[n_calls++] = (ia_engine_call){c->id, c->name, c->text};
+                } else if (c->kind == IA_CONTENT_FUNCTION_RESULT) {
+                    const char *name = c->name;
+                    for (size_t a = 0; !name && a < conv->n; a++) /* named after its call */
+                        for (size_t q = 0; q < conv->turns[a].n; q++)
+                            if (conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
+                                strcmp(conv->turns[a].items[q].id, c->id) == 0)
+                                name = conv->turns[a].items[q].name;
+                    ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
+                    e->call_id = c->id;
+                    e->name = name;
+                } else {
+                    if (!first) ia_buf_puts(&b, "\n\n");
+                    ia_buf_puts(&b, c->text ? c->text : "");
+                    first = false;
+                }
             }
         }
-        texts[n] = ia_buf_take(&b);
-        msgs[n].role = role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER;
-        msgs[n].text = texts[n];
-        n++;
+        char *text = ia_buf_take(&b);
+        if (!text) text = ia_strdup("");
+        if (role == IA_ROLE_MODEL || !first || n_calls) {
+            ia_engine_msg *e = add_msg(m, role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
+            e->calls = calls;
+            e->n_calls = n_calls;
+        } else {
+            free(text);
+        }
+        if (calls) {
+            m->calls = ia_xrealloc(m->calls, (m->n_calls + 1) * sizeof *m->calls);
+            m->calls[m->n_calls++] = calls;
+        }
     }
-    *n_out = n;
-    *texts_out = texts;
-    return msgs;
+}
+
+/* Every function result must answer a call of this conversation. */
+static int check_results(const ia_conv *conv, ia_err *err) {
+    for (size_t i = 0; i < conv->n; i++)
+        for (size_t k = 0; k < conv->turns[i].n; k++) {
+            const ia_content *r = &conv->turns[i].items[k];
+            if (r->kind != IA_CONTENT_FUNCTION_RESULT) continue;
+            bool found = false;
+            for (size_t a = 0; a < conv->n && !found; a++)
+                for (size_t q = 0; q < conv->turns[a].n && !found; q++)
+                    found = conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
+                            strcmp(conv->turns[a].items[q].id, r->id) == 0;
+            if (!found)
+                return ia_fail(err, IA_EINVALID,
+                               "input: function_result call_id '%s' matches no function_call of this "
+                               "conversation", r->id);
+        }
+    return 0;
 }
 
 static void engine_params(const ia_gen_config *g, ia_engine_params *p) {
@@ -411,9 +584,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     int rc = -1;
     ia_conv conv = {0};
     ia_run *r = NULL;
-    ia_engine_msg *msgs = NULL;
-    char **texts = NULL;
-    size_t n_msgs = 0;
+    msgbuf mb = {0};
+    ia_engine_tool *tools = NULL;
     char root[24] = {0}, own[24];
 
     pthread_mutex_lock(&c->mu);
@@ -443,6 +615,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
         goto done;
     ia_conv_append_copy(&conv, &req->input);
+    if (check_results(&conv, err) != 0) goto done;
 
     if (ia_id_new(own) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not draw a random id");
@@ -487,17 +660,28 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         r->n_persisted = r->n_evs;
     }
 
-    msgs = to_messages(it->system_instruction, &conv, &n_msgs, &texts);
+    to_messages(it->system_instruction, &conv, &mb);
     ia_engine_params params;
     engine_params(&req->gen, &params);
     params.grammar = req->grammar; /* structured output; the engine copies it */
+    if (req->n_tools) {
+        tools = ia_xcalloc(req->n_tools, sizeof *tools);
+        for (size_t i = 0; i < req->n_tools; i++)
+            tools[i] = (ia_engine_tool){req->tools[i].name, req->tools[i].description, req->tools[i].parameters};
+        params.tools = tools;
+        params.n_tools = req->n_tools;
+        params.tool_choice = req->tool_choice == IA_TOOL_CHOICE_ANY    ? IA_TOOLS_REQUIRED
+                             : req->tool_choice == IA_TOOL_CHOICE_NONE ? IA_TOOLS_NONE
+                                                                       : IA_TOOLS_AUTO;
+        r->hold_text = req->tool_choice != IA_TOOL_CHOICE_NONE;
+    }
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;
     ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done};
     table_add(c, r);
     ia_run_ref(r); /* the job's */
-    if (ia_engine_submit(eng, msgs, n_msgs, &params, &cb, &r->cancel, err) != 0) {
+    if (ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err) != 0) {
         ia_run_unref(r);
         free(j);
         table_remove(c, r);
@@ -543,10 +727,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     }
     rc = 0;
 done:
-    if (texts)
-        for (size_t i = 0; i < n_msgs; i++) free(texts[i]);
-    free(texts);
-    free(msgs);
+    msgbuf_free(&mb);
+    free(tools);
     ia_conv_free(&conv);
     ia_request_free(req);
     ia_run_unref(r);

@@ -38,6 +38,7 @@ void ia_run_unref(ia_run *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
     ia_interaction_free(&r->it);
     ia_buf_free(&r->text);
+    ia_turn_free(&r->parsed_out);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);

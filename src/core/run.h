@@ -36,6 +36,9 @@ typedef struct ia_run {
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
+    bool hold_text;     /* with tools: the text is parsed at the end, not streamed */
+    bool parsed;        /* parsed_out holds the output (text items and calls) */
+    ia_turn parsed_out;
     struct ia_run *next; /* in the core's table */
 } ia_run;
 

@@ -15,13 +15,23 @@
 
 typedef enum { IA_ROLE_USER = 0, IA_ROLE_MODEL = 1 } ia_role;
 
-/* Kinds of content. Only text is served in the spine; later issues add the
- * rest here (function_call, thought, image, ...) and api/ learns to map them. */
-typedef enum { IA_CONTENT_TEXT = 0 } ia_content_kind;
+/* Kinds of content; api/ maps each to both dialects, store/codec.c to a
+ * stored "kind" name. */
+typedef enum {
+    IA_CONTENT_TEXT = 0,
+    IA_CONTENT_FUNCTION_CALL,   /* a model turn's call of a client function */
+    IA_CONTENT_FUNCTION_RESULT, /* a user turn's answer to a call */
+} ia_content_kind;
 
 typedef struct ia_content {
     ia_content_kind kind;
-    char *text; /* IA_CONTENT_TEXT: valid UTF-8 */
+    /* TEXT: the text (valid UTF-8). FUNCTION_CALL: the arguments, a JSON
+     * object as compact text. FUNCTION_RESULT: the result as compact JSON
+     * text of the value the client sent (a string result is a JSON string). */
+    char *text;
+    char *id;      /* FUNCTION_CALL: the call's id; FUNCTION_RESULT: call_id */
+    char *name;    /* FUNCTION_*: the function's name (may be NULL on a result) */
+    bool is_error; /* FUNCTION_RESULT */
 } ia_content;
 
 typedef struct ia_turn {
@@ -39,6 +49,11 @@ void ia_turn_free(ia_turn *t);
 void ia_conv_free(ia_conv *c);
 /* Appends a text item to t (copying text). */
 void ia_turn_add_text(ia_turn *t, const char *text, size_t len);
+/* Appends a function_call / function_result item (copying the strings;
+ * name may be NULL on a result) and returns it. */
+ia_content *ia_turn_add_call(ia_turn *t, const char *id, const char *name, const char *arguments);
+ia_content *ia_turn_add_result(ia_turn *t, const char *call_id, const char *name, const char *result_json,
+                               bool is_error);
 /* Appends a new empty turn of the given role and returns it. */
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
 /* Deep copies. */
@@ -77,6 +92,21 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
 /* true when the client set any field. */
 bool ia_gen_config_is_set(const ia_gen_config *g);
 
+/* A client function (tools[] of type "function"). */
+typedef struct ia_tool {
+    char *name, *description, *parameters;
+} ia_tool;
+
+/* generation_config.tool_choice. `validated` is `auto` here: a call is
+ * always grammar-bound to its schema. allowed_tools narrows the functions
+ * (the decoder drops the others from ia_request.tools) with its own mode. */
+typedef enum {
+    IA_TOOL_CHOICE_AUTO = 0,
+    IA_TOOL_CHOICE_ANY,  /* a call is required */
+    IA_TOOL_CHOICE_NONE, /* no call */
+    IA_TOOL_CHOICE_VALIDATED,
+} ia_tool_choice;
+
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
     char *model;  /* served model name; NULL with agent */
@@ -91,6 +121,11 @@ typedef struct ia_request {
      * from it that constrains the engine's sampling. Both NULL = free text. */
     char *response_format;
     char *grammar;
+    /* Function calling: the client's functions (parameters: the checked
+     * JSON Schema as compact JSON) and generation_config.tool_choice. */
+    struct ia_tool *tools;
+    size_t n_tools;
+    ia_tool_choice tool_choice;
 } ia_request;
 void ia_request_free(ia_request *r);
 

@@ -185,7 +185,10 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
                 st->required = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED;
             }
             in.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
-            const common_chat_templates *t = tools && c->tools_tmpls ? c->tools_tmpls.get() : c->tmpls.get();
+            bool tool_talk = tools; /* calls or results in the history need the tool syntax too */
+            for (size_t i = 0; i < n && !tool_talk; i++)
+                tool_talk = msgs[i].n_calls || (msgs[i].role && std::strcmp(msgs[i].role, "tool") == 0);
+            const common_chat_templates *t = tool_talk && c->tools_tmpls ? c->tools_tmpls.get() : c->tmpls.get();
             st->params = common_chat_templates_apply(t, in);
             text = st->params.prompt;
             for (const auto &stop : st->params.additional_stops) st->stops.push_back(stop.c_str());

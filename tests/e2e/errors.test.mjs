@@ -136,15 +136,11 @@ describe('errors on the wire', () => {
     assert.equal(r.status, 404);
   });
 
-  it('guide: function tools are refused with a clear 400 "not supported yet"', T, async () => {
-    const weatherTool = {
-      type: 'function', name: 'get_weather', description: 'Gets the weather for a given location.',
-      parameters: { type: 'object', properties: { location: { type: 'string', description: 'The city and state' } }, required: ['location'] },
-    };
-    const r = await post({ ...ok, input: 'What is the weather in Paris?', tools: [weatherTool] });
+  it('built-in tools are refused with a clear 400 naming the tool type (functions are served)', T, async () => {
+    const r = await post({ ...ok, input: 'Who won the last euro?', tools: [{ type: 'google_search' }] });
     const m = wireError(r, 400);
     assert.match(m, /not supported yet/i);
-    assert.match(m, /tool/i);
+    assert.match(m, /google_search/);
   });
 
   it('other later features are refused with a 400 naming them, never silently ignored', T, async () => {
@@ -173,7 +169,7 @@ describe('errors on the wire', () => {
   });
 
   it('no client mistake is answered with a status the SDK retries', T, async () => {
-    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'function', name: 'f' }] }];
+    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'url_context' }] }];
     for (const b of bodies) {
       const r = await post(b);
       assert.ok(r.status >= 400 && r.status < 500 && ![408, 409, 429].includes(r.status), `${JSON.stringify(b)} -> ${r.status}`);
@@ -240,13 +236,12 @@ describe('errors through the SDK', () => {
     assert.equal(n.n, 3);
   });
 
-  it('tools: BadRequestError "not supported yet", one request', T, async () => {
+  it('built-in tools: BadRequestError "not supported yet", one request', T, async () => {
     const fresh = srv.client();
     const n = countRequests(fresh);
     await assert.rejects(
       fresh.interactions.create({
-        model: 'demo', input: 'What is the weather in Paris?',
-        tools: [{ type: 'function', name: 'get_weather', description: 'Gets the weather.', parameters: { type: 'object', properties: { location: { type: 'string' } } } }],
+        model: 'demo', input: 'What is the weather in Paris?', tools: [{ type: 'code_execution' }],
       }),
       (e) => { assert.ok(e instanceof E.BadRequestError); assert.match(e.message, /not supported yet/i); return true; });
     assert.equal(n.n, 1);

@@ -165,8 +165,8 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     await assert.rejects(create('x', CFG, { safety_settings: [] }), sdkError('BadRequestError', 400, /safety_settings/));
     await assert.rejects(create('x', { transcription_config: {} }),
       sdkError('BadRequestError', 400, /generation_config\.transcription_config: not supported yet/));
-    await assert.rejects(create('x', CFG, { tools: [{ type: 'function', name: 'f' }] }),
-      sdkError('BadRequestError', 400, /tools: not supported yet/));
+    await assert.rejects(create('x', CFG, { tools: [{ type: 'google_search' }] }),
+      sdkError('BadRequestError', 400, /tools\[0\]: tool type 'google_search' is not supported yet/));
   });
 
   it('continuation_token: a clear 400 (this server never issues one), even with automatic continuation', T, async () => {

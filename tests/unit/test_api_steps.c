@@ -108,7 +108,7 @@ IA_TEST(steps_decode_input_errors_name_the_path) {
                    "{\"type\":\"thought\",\"signature\":\"c2ln\"}]}", IA_EUNIMPLEMENTED,
                    "input[1]: step type 'thought' is not supported yet"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"function_result\",\"call_id\":\"c\"}]}",
-                   IA_EUNIMPLEMENTED, "input[0]: step type 'function_result' is not supported yet"));
+                   IA_EINVALID, "input[0].result: required"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"user_input\",\"content\":"
                    "[{\"type\":\"image\",\"data\":\"AAAA\",\"mime_type\":\"image/png\"}]}]}",
                    IA_EUNIMPLEMENTED, "input[0].content[0]: content type 'image' is not supported yet"));

@@ -295,3 +295,31 @@ IA_TEST(tools_demo_model_forced_call_is_valid) {
     ia_engine_free(e);
     IA_CHECK(good == 5);
 }
+
+/* ---- the stored form of calls and results ---------------------------------------- */
+
+#include "store/store.h"
+
+IA_TEST(tools_codec_roundtrips_calls_and_results) {
+    ia_turn t = {.role = IA_ROLE_MODEL};
+    ia_turn_add_text(&t, "Checking.", 9);
+    ia_turn_add_call(&t, "call_1", "get_weather", "{\"location\":\"Paris\"}");
+    ia_turn_add_result(&t, "call_1", NULL, "[{\"type\":\"text\",\"text\":\"ok\"}]", true);
+    char *enc = ia_codec_turn_encode(&t);
+    ia_turn back;
+    int rc = enc ? ia_codec_turn_decode(enc, &back) : -1;
+    bool ok = rc == 0 && back.n == 3 && back.items[1].kind == IA_CONTENT_FUNCTION_CALL &&
+              strcmp(back.items[1].id, "call_1") == 0 && strcmp(back.items[1].name, "get_weather") == 0 &&
+              strcmp(back.items[1].text, "{\"location\":\"Paris\"}") == 0 &&
+              back.items[2].kind == IA_CONTENT_FUNCTION_RESULT && back.items[2].name == NULL &&
+              back.items[2].is_error && strcmp(back.items[2].text, "[{\"type\":\"text\",\"text\":\"ok\"}]") == 0;
+    if (!ok) fprintf(stderr, "  %s\n", enc ? enc : "(null)");
+    /* a call without a name is malformed */
+    ia_turn bad;
+    int rc2 = ia_codec_turn_decode("{\"role\":\"model\",\"items\":[{\"kind\":\"function_call\",\"id\":\"c\",\"arguments\":\"{}\"}]}", &bad);
+    free(enc);
+    ia_turn_free(&t);
+    if (rc == 0) ia_turn_free(&back);
+    IA_CHECK(ok);
+    IA_CHECK(rc2 == -1);
+}
