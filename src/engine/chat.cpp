@@ -19,7 +19,6 @@
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -225,6 +224,53 @@ extern "C" const char *const *ia_chat_state_stops(const ia_chat_state *st, size_
     return st->stops.empty() ? nullptr : st->stops.data();
 }
 
+/* The rule `name ::= ...` of a GBNF text: its line's offset and length. */
+static bool find_rule(const std::string &g, const std::string &name, size_t *at, size_t *len) {
+    std::string head = name + " ::= ";
+    for (size_t pos = 0; pos < g.size();) {
+        size_t end = g.find('\n', pos);
+        if (end == std::string::npos) end = g.size();
+        if (g.compare(pos, head.size(), head) == 0) {
+            *at = pos;
+            *len = end - pos;
+            return true;
+        }
+        pos = end + 1;
+    }
+    return false;
+}
+
+/* llama.cpp's "required" grammar lets free text run up to the first call
+ * (an "until-N?" in root) and, for families with a tag per call, repeats
+ * the tag whatever parallel_tool_calls says. A call that must come comes
+ * first and alone, or a model that never writes the call's opening tag (or
+ * never stops calling) would talk to the token limit. Plain string edits:
+ * std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers. */
+static void required_grammar(std::string &g) {
+    size_t at, len;
+    if (find_rule(g, "root", &at, &len)) {
+        std::string line = g.substr(at, len), out;
+        for (size_t i = 0; i < line.size();) {
+            if (line.compare(i, 7, " until-") == 0) {
+                size_t k = i + 7;
+                while (k < line.size() && std::isdigit((unsigned char)line[k])) k++;
+                if (k > i + 7 && k < line.size() && line[k] == '?') {
+                    i = k + 1;
+                    continue;
+                }
+            }
+            out += line[i++];
+        }
+        g.replace(at, len, out);
+    }
+    if (find_rule(g, "tool-calls", &at, &len)) {
+        std::string head = "tool-calls ::= ";
+        std::string body = g.substr(at + head.size(), len - head.size());
+        if (body.size() > 3 && body.front() == '(' && body.compare(body.size() - 2, 2, ")+") == 0)
+            g.replace(at, len, head + body.substr(1, body.size() - 3));
+    }
+}
+
 /* As llama.cpp's common sampler builds it (common/sampling.cpp): words are
  * escaped into patterns, full patterns anchored, and a grammar that is on
  * from the start first reads the generation prompt the template already put
@@ -255,24 +301,7 @@ extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama
         std::vector<const char *> pc;
         for (const auto &x : patterns) pc.push_back(x.c_str());
         std::string grammar = p.grammar;
-        if (st->required && !p.grammar_lazy) {
-            /* llama.cpp's "required" grammar lets free text run up to the
-             * first call ("until-N?" in root); a call that must come comes
-             * first, or a model that never writes the call's opening tag
-             * would talk to the token limit. */
-            size_t at = grammar.rfind("\nroot ::= ", std::string::npos);
-            at = at == std::string::npos ? (grammar.rfind("root ::= ", 0) == 0 ? 0 : std::string::npos) : at + 1;
-            if (at != std::string::npos) {
-                size_t end = grammar.find('\n', at);
-                std::string line = grammar.substr(at, end == std::string::npos ? std::string::npos : end - at);
-                line = std::regex_replace(line, std::regex(" until-[0-9]+\\?"), "");
-                grammar.replace(at, end == std::string::npos ? std::string::npos : end - at, line);
-            }
-            /* and one call: families with a tag per call repeat the tag
-             * whatever parallel_tool_calls says */
-            grammar = std::regex_replace(grammar, std::regex("(^|\n)tool-calls ::= \\((.*)\\)\\+(\n|$)"),
-                                         "$1tool-calls ::= $2$3");
-        }
+        if (st->required && !p.grammar_lazy) required_grammar(grammar);
         llama_sampler *g = p.grammar_lazy
             ? llama_sampler_init_grammar_lazy_patterns(vocab, grammar.c_str(), "root", pc.data(), pc.size(),
                                                        tokens.data(), tokens.size())
