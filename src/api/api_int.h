@@ -33,6 +33,8 @@ typedef struct {
 } ia_call_event;
 void ia_api_call_event_parse(const char *text, ia_call_event *out);
 void ia_api_call_event_free(ia_call_event *e);
+/* The delta of a thought's stream event (thought_summary / thought_signature). */
+json_t *ia_api_thought_delta(const char *text);
 /* The usage object (same in both dialects). */
 json_t *ia_api_usage_json(const ia_usage *u);
 /* {"code": code or "internal", "message": message or fallback} */
@@ -54,6 +56,9 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
 /* A function_call or function_result object (legacy Content, or a steps
  * step of that type) at path, appended to turn. */
 int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_err *err);
+/* A thought ({type: "thought", signature, summary?}) at path, appended to
+ * turn with its signature (core opens it). */
+int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err);
 
 /* steps.c: the steps dialect. */
 char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);

@@ -122,6 +122,7 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     if (get_string(type, p, &t, err) < 0) return -1;
     if (d == IA_DIALECT_LEGACY && (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0))
         return ia_api_decode_function_item(c, path, turn, err);
+    if (d == IA_DIALECT_LEGACY && strcmp(t, "thought") == 0) return ia_api_decode_thought(c, path, turn, err);
     if (strcmp(t, "text") != 0) {
         if (is_known_content_type(t, d))
             return ia_fail(err, IA_EUNIMPLEMENTED,
@@ -212,6 +213,30 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
     if (call) ia_turn_add_call(turn, id, name, text);
     else ia_turn_add_result(turn, id, name, text, is_error);
     free(text);
+    return 0;
+}
+
+int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err) {
+    const char *sig = NULL;
+    char p[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    json_object_foreach(c, key, v) {
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "type") == 0 || json_is_null(v)) continue;
+        if (strcmp(key, "signature") == 0) {
+            if (get_string(v, p, &sig, err) < 0) return -1;
+        } else if (strcmp(key, "summary") == 0) {
+            /* the summary is what the model wrote; the signature is the
+             * authority, so the summary is not read back */
+            if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected a list of content", p);
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    if (!sig || !*sig)
+        return ia_fail(err, IA_EINVALID, "%s.signature: required (a thought is replayed by its signature)", path);
+    ia_turn_add_thought(turn, "", sig, false);
     return 0;
 }
 
@@ -372,8 +397,21 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
             if (decode_stop(v, g, err) < 0) return -1;
         } else if (strcmp(key, "tool_choice") == 0) {
             if (decode_tool_choice(v, choice, allowed, err) < 0) return -1;
-        } else if (strcmp(key, "thinking_level") == 0 || strcmp(key, "thinking_summaries") == 0 ||
-                   strcmp(key, "speech_config") == 0 ||
+        } else if (strcmp(key, "thinking_level") == 0) {
+            const char *lv = NULL;
+            if (get_string(v, p, &lv, err) < 0) return -1;
+            int l = ia_thinking_level_parse(lv);
+            if (l < 0) return ia_fail(err, IA_EINVALID, "%s: expected one of 'minimal', 'low', 'medium', 'high'", p);
+            g->thinking_level = (ia_thinking_level)l;
+            g->has_thinking_level = true;
+        } else if (strcmp(key, "thinking_summaries") == 0) {
+            const char *ts = NULL;
+            if (get_string(v, p, &ts, err) < 0) return -1;
+            if (strcmp(ts, "auto") && strcmp(ts, "none"))
+                return ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'none'", p);
+            g->thinking_summaries_none = strcmp(ts, "none") == 0;
+            g->has_thinking_summaries = true;
+        } else if (strcmp(key, "speech_config") == 0 ||
                    strcmp(key, "image_config") == 0) {
             return unimplemented(err, p);
         } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||

@@ -78,6 +78,19 @@ json_t *ia_api_item_json(const ia_content *c) {
         if (c->is_error) json_object_set_new(o, "is_error", json_true());
         return o;
     }
+    case IA_CONTENT_THOUGHT: {
+        /* The summary is the reasoning itself (a local model writes no
+         * other); the signature seals it for stateless replay. */
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string("thought"));
+        json_object_set_new(o, "signature", ia_api_jstr(c->signature));
+        if (!c->hide_summary) {
+            json_t *sum = json_array();
+            json_array_append_new(sum, ia_api_text_content(c->text));
+            json_object_set_new(o, "summary", sum);
+        }
+        return o;
+    }
     }
     return ia_api_text_content("");
 }
@@ -179,6 +192,25 @@ void ia_api_call_event_parse(const char *text, ia_call_event *out) {
     json_decref(j);
 }
 
+/* A thought's deltas carry {"summary": text} or {"signature": sig} (core.c):
+ * thought_summary {content: {type: text, text}} / thought_signature
+ * {signature}, the same in both dialects. */
+json_t *ia_api_thought_delta(const char *text) {
+    json_t *j = json_loads(text ? text : "", 0, NULL);
+    json_t *d = json_object();
+    const char *sig = json_string_value(json_object_get(j, "signature"));
+    if (sig) {
+        json_object_set_new(d, "type", json_string("thought_signature"));
+        json_object_set_new(d, "signature", ia_api_jstr(sig));
+    } else {
+        json_object_set_new(d, "type", json_string("thought_summary"));
+        json_object_set_new(d, "content",
+                            ia_api_text_content(json_string_value(json_object_get(j, "summary"))));
+    }
+    json_decref(j);
+    return d;
+}
+
 void ia_api_call_event_free(ia_call_event *e) {
     free(e->id);
     free(e->name);
@@ -251,6 +283,10 @@ char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snap
             ia_api_call_event_parse(ev->text, &ce);
             json_object_set_new(o, "content", ia_api_call_json(ce.id, ce.name, "{}"));
             ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            json_t *t = json_object();
+            json_object_set_new(t, "type", json_string("thought"));
+            json_object_set_new(o, "content", t);
         } else {
             json_object_set_new(o, "content", ia_api_text_content(""));
         }
@@ -263,6 +299,8 @@ char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snap
             ia_api_call_event_parse(ev->text, &ce);
             delta = ia_api_call_json(ce.id, ce.name, ce.arguments);
             ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            delta = ia_api_thought_delta(ev->text);
         } else {
             delta = json_object();
             json_object_set_new(delta, "type", json_string("text"));

@@ -102,6 +102,11 @@ static json_t *gen_json(const ia_gen_config *g) {
         for (size_t i = 0; i < g->n_stop; i++) json_array_append_new(a, ia_api_jstr(g->stop[i]));
         json_object_set_new(o, "stop_sequences", a);
     }
+    if (g->has_thinking_level)
+        json_object_set_new(o, "thinking_level", json_string(ia_thinking_level_name(g->thinking_level)));
+    if (g->has_thinking_summaries) {
+        json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
+    }
     return o;
 }
 
@@ -198,7 +203,8 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
             ia_api_call_event_free(&ce);
         } else {
             step = json_object();
-            json_object_set_new(step, "type", json_string("model_output"));
+            json_object_set_new(step, "type",
+                                json_string(ev->ckind == IA_CONTENT_THOUGHT ? "thought" : "model_output"));
         }
         json_object_set_new(o, "index", json_integer(ev->index));
         json_object_set_new(o, "step", step);
@@ -213,6 +219,9 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
             json_object_set_new(delta, "arguments", ia_api_jstr(ce.arguments));
             json_object_set_new(delta, "type", json_string("arguments_delta"));
             ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            json_decref(delta);
+            delta = ia_api_thought_delta(ev->text);
         } else {
             json_object_set_new(delta, "text", ia_api_jstr(ev->text));
             json_object_set_new(delta, "type", json_string("text"));
@@ -245,7 +254,6 @@ __attribute__((format(printf, 2, 3))) static void mkpath(char p[IA_API_PATH_MAX]
 /* Step types of SDK 3.x that this server does not take as input yet: naming
  * one is IA_EUNIMPLEMENTED, any other type that is not Content is an error. */
 static const char *const later_step_types[] = {
-    "thought",
     "code_execution_call", "code_execution_result",
     "url_context_call", "url_context_result",
     "google_search_call", "google_search_result",
@@ -271,6 +279,7 @@ static const char *type_of(json_t *o) {
 static bool is_step(json_t *o) {
     const char *t = type_of(o);
     return t && (!strcmp(t, "user_input") || !strcmp(t, "model_output") || !strcmp(t, "function_call") ||
+                 !strcmp(t, "thought") ||
                  !strcmp(t, "function_result") || is_later_step_type(t));
 }
 
@@ -292,6 +301,7 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     const char *t = type_of(o);
     if (is_later_step_type(t))
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: step type '%s' is not supported yet", path, t);
+    if (strcmp(t, "thought") == 0) return ia_api_decode_thought(o, path, ia_conv_add_turn(conv, IA_ROLE_MODEL), err);
     if (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0)
         return ia_api_decode_function_item(o, path,
                                            ia_conv_add_turn(conv, strcmp(t, "function_call") == 0 ? IA_ROLE_MODEL : IA_ROLE_USER), err);

@@ -16,6 +16,7 @@
 
 #include "core/prompt.h"
 #include "core/run.h"
+#include "core/thought.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -43,6 +44,8 @@ struct ia_core {
     pthread_cond_t cv;  /* signalled when a run leaves the table */
     ia_run *runs;       /* every live run, stored or not */
     bool stopping;
+
+    uint8_t thought_key[IA_THOUGHT_KEY_LEN]; /* seals reasoning (thought.h) */
 
     pthread_t sweeper;
     pthread_mutex_t sweep_mu;
@@ -123,7 +126,7 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
-    if (n_output >= 0) it->usage.output = n_output;
+    if (n_output >= 0) it->usage.output = n_output - it->usage.thought; /* thoughts are counted apart */
     if (status == IA_STATUS_FAILED) {
         const char *msg = err && err->msg[0] ? err->msg : "generation failed";
         free(it->error);
@@ -234,6 +237,34 @@ static size_t emit_parsed(ia_core *c, ia_run *r, const ia_engine_result *res) {
     ia_turn_free(out);
     out->role = IA_ROLE_MODEL;
     int index = 0;
+    if (res->reasoning && *res->reasoning) {
+        /* the thought first: its summary (the reasoning itself, unless the
+         * client asked for none) and the signature that seals it */
+        char *sig = ia_thought_seal(c->thought_key, res->reasoning);
+        ia_turn_add_thought(out, res->reasoning, sig ? sig : "", r->hide_summary);
+        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "{}", NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+        json_t *d;
+        char *dt;
+        if (!r->hide_summary) {
+            d = json_pack("{s:s}", "summary", res->reasoning);
+            dt = json_dumps(d, JSON_COMPACT);
+            seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
+            r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+            free(dt);
+            json_decref(d);
+        }
+        d = json_pack("{s:s}", "signature", sig ? sig : "");
+        dt = json_dumps(d, JSON_COMPACT);
+        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+        free(dt);
+        json_decref(d);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        free(sig);
+        index++;
+        r->it.usage.thought = res->n_thought;
+    }
     const char *text = res->content ? res->content : "";
     if (*text || res->n_calls == 0) {
         ia_turn_add_text(out, text, strlen(text));
@@ -471,6 +502,21 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
         goto done;
+    /* Thoughts sent back (stateless history) are replayed from their
+     * signature: the exact reasoning, or a 400 for one we did not seal. */
+    for (size_t i = 0; i < req->input.n; i++)
+        for (size_t k = 0; k < req->input.turns[i].n; k++) {
+            ia_content *it0 = &req->input.turns[i].items[k];
+            if (it0->kind != IA_CONTENT_THOUGHT) continue;
+            char *reasoning = ia_thought_open(c->thought_key, it0->signature);
+            if (!reasoning) {
+                ia_fail(err, IA_EINVALID, "input: a thought's signature is not valid (forged, altered, or "
+                                          "issued by another server)");
+                goto done;
+            }
+            free(it0->text);
+            it0->text = reasoning;
+        }
     ia_conv_append_copy(&conv, &req->input);
     if (ia_prompt_check_results(&conv, err) != 0) goto done;
 
@@ -532,6 +578,12 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
                                                                        : IA_TOOLS_AUTO;
         r->hold_text = req->tool_choice != IA_TOOL_CHOICE_NONE;
     }
+    /* thinking_level: a budget of reasoning tokens per level (README) */
+    static const int budgets[] = {[IA_THINKING_MINIMAL] = -1, [IA_THINKING_LOW] = 512,
+                                  [IA_THINKING_MEDIUM] = 2048, [IA_THINKING_HIGH] = 8192};
+    params.thinking_budget = budgets[req->gen.has_thinking_level ? req->gen.thinking_level : IA_THINKING_HIGH];
+    if (ia_engine_reasons(eng)) r->hold_text = true; /* the text carries the thinking block */
+    r->hide_summary = req->gen.thinking_summaries_none;
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;
@@ -703,6 +755,10 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     pthread_mutex_init(&c->sweep_mu, NULL);
     pthread_cond_init(&c->sweep_cv, NULL);
 
+    if (ia_thought_key(c->store, c->thought_key, err) != 0) {
+        ia_core_free(c);
+        return NULL;
+    }
     int n = ia_store_recover(c->store, ia_now(),
                              "the server stopped before this interaction finished (crash or "
                              "restart); it was not resumed",

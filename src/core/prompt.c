@@ -89,6 +89,7 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
         bool first = true;
         size_t n_calls = 0;
         ia_engine_call *calls = NULL;
+        const char *reasoning = NULL;
         for (; i < conv->n && conv->turns[i].role == role; i++) {
             const ia_turn *t = &conv->turns[i];
             for (size_t k = 0; k < t->n; k++) {
@@ -96,6 +97,8 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
                 if (c->kind == IA_CONTENT_FUNCTION_CALL) {
                     calls = ia_xrealloc(calls, (n_calls + 1) * sizeof *calls);
                     calls[n_calls++] = (ia_engine_call){c->id, c->name, c->text};
+                } else if (c->kind == IA_CONTENT_THOUGHT) {
+                    if (c->text && *c->text) reasoning = c->text; /* the turn's (last) reasoning */
                 } else if (c->kind == IA_CONTENT_FUNCTION_RESULT) {
                     const char *name = c->name;
                     for (size_t a = 0; !name && a < conv->n; a++) /* named after its call */
@@ -119,6 +122,7 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
             ia_engine_msg *e = add_msg(m, role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
             e->calls = calls;
             e->n_calls = n_calls;
+            if (role == IA_ROLE_MODEL) e->reasoning = reasoning;
         } else {
             free(text);
         }

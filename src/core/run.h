@@ -38,6 +38,7 @@ typedef struct ia_run {
     atomic_bool cancel; /* read by the engine every token */
     bool hold_text;     /* with tools: the text is parsed at the end, not streamed */
     bool parsed;        /* parsed_out holds the output (text items and calls) */
+    bool hide_summary;  /* thinking_summaries "none" */
     ia_turn parsed_out;
     struct ia_run *next; /* in the core's table */
 } ia_run;

@@ -15,6 +15,7 @@ void ia_turn_free(ia_turn *t) {
         free(t->items[i].text);
         free(t->items[i].id);
         free(t->items[i].name);
+        free(t->items[i].signature);
     }
     free(t->items);
     memset(t, 0, sizeof *t);
@@ -75,7 +76,29 @@ void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
         d->id = c->id ? ia_strdup(c->id) : NULL;
         d->name = c->name ? ia_strdup(c->name) : NULL;
         d->is_error = c->is_error;
+        d->signature = c->signature ? ia_strdup(c->signature) : NULL;
+        d->hide_summary = c->hide_summary;
     }
+}
+
+ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary) {
+    ia_content *c = add_item(t, IA_CONTENT_THOUGHT);
+    c->text = ia_strdup(reasoning ? reasoning : "");
+    c->signature = ia_strdup(signature ? signature : "");
+    c->hide_summary = hide_summary;
+    return c;
+}
+
+static const char *const thinking_names[] = {"minimal", "low", "medium", "high"};
+
+const char *ia_thinking_level_name(ia_thinking_level l) {
+    return (unsigned)l < 4 ? thinking_names[l] : "high";
+}
+
+int ia_thinking_level_parse(const char *s) {
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, thinking_names[i]) == 0) return i;
+    return -1;
 }
 
 void ia_conv_append_copy(ia_conv *dst, const ia_conv *src) {
@@ -128,7 +151,7 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
 
 bool ia_gen_config_is_set(const ia_gen_config *g) {
     return g->has_temperature || g->has_top_p || g->has_top_k || g->has_seed ||
-           g->has_max_output_tokens || g->n_stop > 0;
+           g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries;
 }
 
 void ia_request_free(ia_request *r) {

@@ -21,17 +21,22 @@ typedef enum {
     IA_CONTENT_TEXT = 0,
     IA_CONTENT_FUNCTION_CALL,   /* a model turn's call of a client function */
     IA_CONTENT_FUNCTION_RESULT, /* a user turn's answer to a call */
+    IA_CONTENT_THOUGHT,         /* a model turn's reasoning */
 } ia_content_kind;
 
 typedef struct ia_content {
     ia_content_kind kind;
     /* TEXT: the text (valid UTF-8). FUNCTION_CALL: the arguments, a JSON
      * object as compact text. FUNCTION_RESULT: the result as compact JSON
-     * text of the value the client sent (a string result is a JSON string). */
+     * text of the value the client sent (a string result is a JSON string).
+     * THOUGHT: the reasoning, exactly as the model wrote it ("" on an item
+     * decoded from a request until core opens its signature). */
     char *text;
     char *id;      /* FUNCTION_CALL: the call's id; FUNCTION_RESULT: call_id */
     char *name;    /* FUNCTION_*: the function's name (may be NULL on a result) */
     bool is_error; /* FUNCTION_RESULT */
+    char *signature;   /* THOUGHT: the sealed reasoning (core/thought.c) */
+    bool hide_summary; /* THOUGHT: thinking_summaries "none": no summary on the wire */
 } ia_content;
 
 typedef struct ia_turn {
@@ -54,6 +59,7 @@ void ia_turn_add_text(ia_turn *t, const char *text, size_t len);
 ia_content *ia_turn_add_call(ia_turn *t, const char *id, const char *name, const char *arguments);
 ia_content *ia_turn_add_result(ia_turn *t, const char *call_id, const char *name, const char *result_json,
                                bool is_error);
+ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary);
 /* Appends a new empty turn of the given role and returns it. */
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
 /* Deep copies. */
@@ -76,6 +82,16 @@ typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
 } ia_usage;
 
+/* generation_config.thinking_level; the default is high. */
+typedef enum {
+    IA_THINKING_MINIMAL = 0,
+    IA_THINKING_LOW,
+    IA_THINKING_MEDIUM,
+    IA_THINKING_HIGH,
+} ia_thinking_level;
+const char *ia_thinking_level_name(ia_thinking_level l);
+int ia_thinking_level_parse(const char *s); /* -1 if unknown */
+
 /* generation_config as decoded; has_* tells what the client set. */
 typedef struct ia_gen_config {
     bool has_temperature, has_top_p, has_top_k, has_seed, has_max_output_tokens;
@@ -85,6 +101,9 @@ typedef struct ia_gen_config {
     int64_t max_output_tokens;
     char **stop; /* stop_sequences */
     size_t n_stop;
+    bool has_thinking_level, has_thinking_summaries;
+    ia_thinking_level thinking_level;
+    bool thinking_summaries_none; /* thinking_summaries: "none" (else "auto") */
 } ia_gen_config;
 void ia_gen_config_free(ia_gen_config *g);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */

@@ -12,6 +12,7 @@
 #include <common.h>
 #include <llama.h>
 #include <log.h>
+#include <reasoning-budget.h>
 #include <jansson.h>
 
 #include <cctype>
@@ -65,6 +66,7 @@ struct ia_chat_state {
     common_chat_params params;
     bool parse_tools = false;
     bool required = false;
+    int budget = -1;
     std::vector<const char *> stops; /* into params.additional_stops */
 };
 
@@ -184,6 +186,10 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
                 st->required = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED;
             }
             in.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
+            if (opts) {
+                in.enable_thinking = opts->thinking_budget >= 0;
+                st->budget = opts->thinking_budget < 0 ? 0 : opts->thinking_budget > 0 ? opts->thinking_budget : -1;
+            }
             bool tool_talk = tools; /* calls or results in the history need the tool syntax too */
             for (size_t i = 0; i < n && !tool_talk; i++)
                 tool_talk = msgs[i].n_calls || (msgs[i].role && std::strcmp(msgs[i].role, "tool") == 0);
@@ -209,6 +215,54 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
 
 extern "C" int ia_chat_render(ia_chat *c, const ia_chat_msg *msgs, size_t n, char **out, char **err) {
     return ia_chat_render_ex(c, msgs, n, nullptr, out, nullptr, err);
+}
+
+extern "C" bool ia_chat_state_reasons(const ia_chat_state *st) {
+    return st && (!st->params.thinking_start_tag.empty() || st->params.supports_thinking);
+}
+
+extern "C" bool ia_chat_reasons(ia_chat *c) {
+    if (!c || !c->tmpls) return false;
+    ia_chat_msg m = {};
+    m.role = "user";
+    m.content = "Hi";
+    ia_chat_opts o = {};
+    char *prompt = nullptr, *err = nullptr;
+    ia_chat_state *st = nullptr;
+    bool r = ia_chat_render_ex(c, &m, 1, &o, &prompt, &st, &err) == 0 && ia_chat_state_reasons(st);
+    std::free(prompt);
+    std::free(err);
+    ia_chat_state_free(st);
+    return r;
+}
+
+extern "C" int ia_chat_state_budget_sampler(const ia_chat_state *st, const struct llama_vocab *vocab,
+                                            struct llama_sampler **out, char **err) {
+    *out = nullptr;
+    if (err) *err = nullptr;
+    const common_chat_params &p = st->params;
+    if (st->budget < 0 || p.thinking_start_tag.empty() || p.thinking_end_tags.empty()) return 0;
+    try {
+        std::vector<llama_tokens> starts = {common_tokenize(vocab, p.thinking_start_tag, false, true)};
+        std::vector<llama_tokens> ends;
+        for (const auto &e : p.thinking_end_tags) ends.push_back(common_tokenize(vocab, e, false, true));
+        llama_tokens forced = common_tokenize(vocab, p.thinking_end_tags.front(), false, true);
+        llama_sampler *b = common_reasoning_budget_init(vocab, starts, ends, forced, st->budget);
+        if (!b) {
+            set_err(err, "thinking: the reasoning budget could not be set up");
+            return -1;
+        }
+        /* the template may already have opened the block (a generation
+         * prompt ending in the start tag): the sampler reads it too */
+        for (llama_token t : common_tokenize(vocab, p.generation_prompt, false, true)) llama_sampler_accept(b, t);
+        *out = b;
+        return 0;
+    } catch (const std::exception &e) {
+        set_err(err, std::string("thinking: ") + e.what());
+    } catch (...) {
+        set_err(err, "thinking: the reasoning budget failed");
+    }
+    return -1;
 }
 
 extern "C" void ia_chat_state_free(ia_chat_state *st) {

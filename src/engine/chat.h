@@ -62,6 +62,10 @@ typedef struct ia_chat_opts {
     size_t n_tools;
     ia_chat_tool_choice tool_choice;
     bool parallel_tool_calls;
+    /* Reasoning: < 0 switches the template's thinking off (and closes a
+     * thinking block at once); > 0 allows at most that many reasoning
+     * tokens (ia_chat_state_budget_sampler); 0 leaves the model free. */
+    int thinking_budget;
 } ia_chat_opts;
 typedef struct ia_chat_state ia_chat_state;
 
@@ -97,6 +101,17 @@ struct llama_vocab;
 struct llama_sampler;
 int ia_chat_state_sampler(const ia_chat_state *st, const struct llama_vocab *vocab,
                           struct llama_sampler **out, char **err);
+/* Whether the template reasons (a thinking block the parser splits off). */
+bool ia_chat_state_reasons(const ia_chat_state *st);
+/* Whether the chat's template reasons at all (probed once, at load). */
+bool ia_chat_reasons(ia_chat *c);
+/* The reasoning budget of the turn as a llama_sampler (llama.cpp's own:
+ * counts tokens inside the thinking block and forces its end tag when the
+ * budget is spent), or NULL in *out when the turn has no budget or the
+ * family no thinking tags. Returns 0, or -1 with *err. */
+int ia_chat_state_budget_sampler(const ia_chat_state *st, const struct llama_vocab *vocab,
+                                 struct llama_sampler **out, char **err);
+
 /* Extra stop strings the family needs (e.g. "<|im_end|>"): *n of them,
  * owned by st. */
 const char *const *ia_chat_state_stops(const ia_chat_state *st, size_t *n);

@@ -50,6 +50,7 @@ typedef struct ia_engine_msg {
     size_t n_calls;
     const char *call_id;         /* IA_MSG_TOOL: the call it answers ... */
     const char *name;            /* ... and the function's name */
+    const char *reasoning;       /* IA_MSG_ASSISTANT: its reasoning, for templates that show it */
 } ia_engine_msg;
 
 /* A function the model may call (parameters: a JSON Schema as text). */
@@ -84,6 +85,11 @@ typedef struct ia_engine_params {
     const ia_engine_tool *tools;
     size_t n_tools;
     ia_engine_tool_choice tool_choice;
+    /* Reasoning, for templates that think: 0 = the model's default, < 0 =
+     * thinking off, > 0 = at most this many reasoning tokens (then the
+     * family's end tag is forced). With a thinking template the output is
+     * parsed (ia_engine_result.parsed) as with tools. */
+    int thinking_budget;
 } ia_engine_params;
 
 typedef enum {
@@ -109,6 +115,7 @@ typedef struct ia_engine_result {
     const char *reasoning;
     const ia_engine_call *calls;
     size_t n_calls;
+    int64_t n_thought; /* tokens of the reasoning (part of n_output) */
 } ia_engine_result;
 
 typedef struct ia_engine_cb {
@@ -138,6 +145,9 @@ const char *ia_engine_name(const ia_engine *e);
 /* "jinja" (model's or override template) or "plain" (the fallback of
  * chat.h: turns joined by blank lines, for base models with no template). */
 const char *ia_engine_template_kind(const ia_engine *e);
+/* Whether the model's chat template thinks (its output carries a reasoning
+ * block that ia_engine_result.reasoning splits off). */
+bool ia_engine_reasons(const ia_engine *e);
 /* The context size in tokens (prompt + output) each job gets. */
 int ia_engine_n_ctx(const ia_engine *e);
 

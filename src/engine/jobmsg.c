@@ -26,6 +26,7 @@ ia_chat_msg *ia_jobmsg_copy(const ia_engine_msg *msgs, size_t n) {
         out[i].content = ia_strdup(msgs[i].text ? msgs[i].text : "");
         out[i].tool_call_id = dup_or_null(msgs[i].call_id);
         out[i].tool_name = dup_or_null(msgs[i].name);
+        out[i].reasoning = dup_or_null(msgs[i].reasoning);
         if (msgs[i].n_calls) {
             ia_chat_call *c = ia_xcalloc(msgs[i].n_calls, sizeof *c);
             for (size_t k = 0; k < msgs[i].n_calls; k++) {
@@ -46,6 +47,7 @@ void ia_jobmsg_free(ia_chat_msg *msgs, size_t n) {
         free((char *)msgs[i].content);
         free((char *)msgs[i].tool_call_id);
         free((char *)msgs[i].tool_name);
+        free((char *)msgs[i].reasoning);
         for (size_t k = 0; k < msgs[i].n_calls; k++) {
             free((char *)msgs[i].calls[k].id);
             free((char *)msgs[i].calls[k].name);

@@ -57,6 +57,7 @@ struct ia_engine {
     void (*tp_free)(struct ggml_threadpool *);
     const struct llama_vocab *vocab;
     ia_chat *chat;
+    bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, n_batch, max_queue, default_max_tokens;
 
     pthread_t thread;
@@ -235,6 +236,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     }
     free(tmpl);
     tmpl = NULL;
+    e->reasons = ia_chat_reasons(e->chat);
 
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         ia_fail(err, IA_EINTERNAL, "model %s: cannot start its engine thread", e->name);
@@ -255,6 +257,8 @@ const char *ia_engine_template_kind(const ia_engine *e) {
 }
 
 int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
+
+bool ia_engine_reasons(const ia_engine *e) { return e->reasons; }
 
 /* ---- the queue ------------------------------------------------------------ */
 
@@ -405,7 +409,8 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
     ia_chat_state *cst = NULL;
     ia_buf whole;
     ia_buf_init(&whole, 0);
-    tee tt = {j, j->tools ? &whole : NULL};
+    bool parse = j->tools || e->reasons; /* the output is split into text, reasoning, calls */
+    tee tt = {j, parse ? &whole : NULL};
     ia_outfilter of;
     ia_outfilter_init(&of, j->params.stop, j->params.n_stop, tee_text, &tt);
 
@@ -414,7 +419,8 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
         goto done;
     }
     ia_chat_opts copts = {.tools = j->tools, .n_tools = j->params.n_tools, .parallel_tool_calls = true,
-                          .tool_choice = (ia_chat_tool_choice)j->params.tool_choice};
+                          .tool_choice = (ia_chat_tool_choice)j->params.tool_choice,
+                          .thinking_budget = j->params.thinking_budget};
     if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &cst, &cerr) != 0) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "chat template failed");
@@ -443,16 +449,19 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
         ia_fail(&res->err, IA_EINVALID, "response_format: llama.cpp could not parse the grammar");
         goto done;
     }
-    if (j->tools && cst) { /* the family's call grammar goes first in the chain */
-        struct llama_sampler *tg = NULL;
-        if (ia_chat_state_sampler(cst, e->vocab, &tg, &cerr) != 0) {
+    if (cst) { /* the family's call grammar and reasoning budget go first in the chain */
+        struct llama_sampler *tg = NULL, *bg = NULL;
+        if ((j->tools && ia_chat_state_sampler(cst, e->vocab, &tg, &cerr) != 0) ||
+            ia_chat_state_budget_sampler(cst, e->vocab, &bg, &cerr) != 0) {
+            if (tg) llama_sampler_free(tg);
             res->finish = IA_FINISH_ERROR;
             ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "tools: no grammar");
             goto done;
         }
-        if (tg) {
+        if (tg || bg) {
             struct llama_sampler *chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
-            llama_sampler_chain_add(chain, tg);
+            if (bg) llama_sampler_chain_add(chain, bg);
+            if (tg) llama_sampler_chain_add(chain, tg);
             llama_sampler_chain_add(chain, smpl);
             smpl = chain;
         }
@@ -513,7 +522,7 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
         }
         pos++;
     }
-    if (j->tools && cst && res->finish != IA_FINISH_ERROR) {
+    if (parse && cst && res->finish != IA_FINISH_ERROR) {
         bool partial = res->finish != IA_FINISH_STOP;
         if (ia_chat_parse(cst, whole.data ? whole.data : "", partial, parsed, &cerr) != 0) {
             res->finish = IA_FINISH_ERROR;
@@ -525,6 +534,13 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
             /* ia_chat_parsed's call triple has ia_engine_call's layout */
             res->calls = (const ia_engine_call *)(const void *)parsed->calls;
             res->n_calls = parsed->n_calls;
+            if (parsed->reasoning && *parsed->reasoning) {
+                llama_token *rt = NULL;
+                int nr = tokenize(e, parsed->reasoning, &rt);
+                res->n_thought = nr > 0 ? nr - (llama_vocab_get_add_bos(e->vocab) ? 1 : 0) : 0; /* not the BOS */
+                if (res->n_thought > res->n_output) res->n_thought = res->n_output;
+                free(rt);
+            }
         }
     }
 done:

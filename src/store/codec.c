@@ -12,6 +12,7 @@
  *         | {"kind":"function_call","id":"...","name":"...","arguments":"<JSON text>"}
  *         | {"kind":"function_result","call_id":"...","name":"..."?,
  *            "result":"<JSON text>","is_error":true?}
+ *         | {"kind":"thought","reasoning":"...","signature":"...","hide_summary":true?}
  *
  * Every item names its kind, and each kind owns its own keys, so a later
  * content kind (function_call, thought, image, ...) is a new "kind" value with
@@ -52,6 +53,7 @@ const char *ia_codec_content_kind_name(ia_content_kind k) {
     case IA_CONTENT_TEXT: return "text";
     case IA_CONTENT_FUNCTION_CALL: return "function_call";
     case IA_CONTENT_FUNCTION_RESULT: return "function_result";
+    case IA_CONTENT_THOUGHT: return "thought";
     }
     return NULL;
 }
@@ -61,6 +63,7 @@ int ia_codec_content_kind_parse(const char *s) {
     if (strcmp(s, "text") == 0) return IA_CONTENT_TEXT;
     if (strcmp(s, "function_call") == 0) return IA_CONTENT_FUNCTION_CALL;
     if (strcmp(s, "function_result") == 0) return IA_CONTENT_FUNCTION_RESULT;
+    if (strcmp(s, "thought") == 0) return IA_CONTENT_THOUGHT;
     return -1;
 }
 
@@ -101,6 +104,17 @@ static json_t *turn_to_json(const ia_turn *t) {
             }
             if (!payload || json_object_set_new(item, call ? "arguments" : "result", payload) != 0) goto fail;
             if (!call && c->is_error && json_object_set_new(item, "is_error", json_true()) != 0) goto fail;
+            break;
+        }
+        case IA_CONTENT_THOUGHT: {
+            json_t *r = json_string(c->text ? c->text : "");
+            json_t *sg = json_string(c->signature ? c->signature : "");
+            if (!r || json_object_set_new(item, "reasoning", r) != 0) {
+                json_decref(sg);
+                goto fail;
+            }
+            if (!sg || json_object_set_new(item, "signature", sg) != 0) goto fail;
+            if (c->hide_summary && json_object_set_new(item, "hide_summary", json_true()) != 0) goto fail;
             break;
         }
         }
@@ -184,6 +198,13 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
                                     json_string_value(payload), json_is_true(json_object_get(item, "is_error")));
             break;
         }
+        case IA_CONTENT_THOUGHT: {
+            json_t *r = json_object_get(item, "reasoning"), *sg = json_object_get(item, "signature");
+            if (!json_is_string(r) || !json_is_string(sg)) return -1;
+            ia_turn_add_thought(t, json_string_value(r), json_string_value(sg),
+                                json_is_true(json_object_get(item, "hide_summary")));
+            break;
+        }
         }
     }
     return 0;
@@ -262,6 +283,10 @@ char *ia_codec_gen_encode(const ia_gen_config *g) {
         }
         json_object_set_new(o, "stop_sequences", a);
     }
+    if (g->has_thinking_level)
+        json_object_set_new(o, "thinking_level", json_string(ia_thinking_level_name(g->thinking_level)));
+    if (g->has_thinking_summaries)
+        json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     return dump_and_release(o);
 }
 
@@ -310,6 +335,17 @@ int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
             if (!out->stop[i]) goto done;
             out->n_stop = i + 1;
         }
+    }
+    if ((v = json_object_get(j, "thinking_level"))) {
+        int l = ia_thinking_level_parse(json_string_value(v));
+        if (l < 0) goto done;
+        out->thinking_level = (ia_thinking_level)l;
+        out->has_thinking_level = true;
+    }
+    if ((v = json_object_get(j, "thinking_summaries"))) {
+        if (!json_is_string(v)) goto done;
+        out->thinking_summaries_none = strcmp(json_string_value(v), "none") == 0;
+        out->has_thinking_summaries = true;
     }
     rc = 0;
 done:

@@ -181,6 +181,20 @@ IA_TEST(api_decode_tools_and_tool_choice) {
                         "(this server has no image input); return text"));
 }
 
+IA_TEST(api_decode_thinking) {
+    ia_request r;
+    ia_err e;
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_level\":\"low\","
+                 "\"thinking_summaries\":\"none\"}}", &r, &e) == 0);
+    IA_CHECK(r.gen.has_thinking_level && r.gen.thinking_level == IA_THINKING_LOW);
+    IA_CHECK(r.gen.has_thinking_summaries && r.gen.thinking_summaries_none);
+    ia_request_free(&r);
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_level\":\"max\"}}",
+                        IA_EINVALID, "generation_config.thinking_level: expected one of 'minimal', 'low', 'medium', 'high'"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_summaries\":\"all\"}}",
+                        IA_EINVALID, "generation_config.thinking_summaries: expected 'auto' or 'none'"));
+}
+
 IA_TEST(api_decode_response_format) {
     ia_request r;
     ia_err e;
@@ -372,10 +386,12 @@ IA_TEST(api_decode_content_types) {
                         "{\"type\":\"audio\",\"data\":\"AAAA\"}]}",
                         IA_EUNIMPLEMENTED, "input[1]: content type 'audio' is not supported yet"));
     /* A model turn replaying outputs that hold a thought or a function call. */
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
-                        "{\"role\":\"model\",\"content\":[{\"type\":\"thought\",\"signature\":\"x\"},"
-                        "{\"type\":\"text\",\"text\":\"b\"}]}]}",
-                        IA_EUNIMPLEMENTED, "input[1].content[0]: content type 'thought' is not supported yet"));
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
+                     "{\"role\":\"model\",\"content\":[{\"type\":\"thought\",\"signature\":\"x\"},"
+                     "{\"type\":\"text\",\"text\":\"b\"}]}]}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"role\":\"model\",\"content\":[{\"type\":\"thought\","
+                        "\"summary\":[]}]}]}", IA_EINVALID,
+                        "input[0].content[0].signature: required (a thought is replayed by its signature)"));
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":1}}"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\"}}",
                         IA_EINVALID, "input.result: required"));
@@ -401,7 +417,7 @@ IA_TEST(api_decode_unimplemented_fields_name_themselves) {
                         IA_EUNIMPLEMENTED, "agent_config: not supported yet by this server"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"webhook_config\":{\"uris\":[]}}",
                         IA_EUNIMPLEMENTED, "webhook_config: not supported yet by this server"));
-    static const char *const gen[] = {"thinking_level", "thinking_summaries", "speech_config", "image_config"};
+    static const char *const gen[] = {"speech_config", "image_config"};
     for (size_t i = 0; i < sizeof gen / sizeof *gen; i++) {
         char body[256], msg[128];
         snprintf(body, sizeof body,

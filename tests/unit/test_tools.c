@@ -323,3 +323,104 @@ IA_TEST(tools_codec_roundtrips_calls_and_results) {
     IA_CHECK(ok);
     IA_CHECK(rc2 == -1);
 }
+
+/* ---- thinking: budgets on the demo model under a reasoning template --------------- */
+
+#include "core/thought.h"
+
+static ia_engine *load_thinking_demo(void) {
+    ia_engine_global_init(NULL, false);
+    char tmpl[1024];
+    snprintf(tmpl, sizeof tmpl, "%s/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", ia_test_llama_src());
+    ia_engine_opts o = {.name = "think", .path = ia_test_demo_model(), .chat_template = tmpl};
+    ia_err err = {0};
+    ia_engine *e = ia_engine_load(&o, &err);
+    if (!e) fprintf(stderr, "  load: %s\n", err.msg);
+    return e;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    ia_engine_result res;
+    char *reasoning, *content;
+} rsink;
+
+static void r_done(void *ud, const ia_engine_result *r) {
+    rsink *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->res = *r;
+    s->reasoning = ia_strdup(r->parsed && r->reasoning ? r->reasoning : "");
+    s->content = ia_strdup(r->parsed && r->content ? r->content : "");
+    s->done = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void think_once(ia_engine *e, int budget, int64_t max_tokens, rsink *s) {
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Why is the sky blue?"}};
+    ia_engine_params p = {.has_seed = true, .seed = 3, .max_tokens = max_tokens, .thinking_budget = budget};
+    ia_engine_cb cb = {.ud = s, .on_text = t_text, .on_done = r_done};
+    ia_err err = {0};
+    if (ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) != 0) return;
+    pthread_mutex_lock(&s->mu);
+    while (!s->done) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void rsink_free(rsink *s) {
+    free(s->reasoning);
+    free(s->content);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+}
+
+IA_TEST(thinking_budget_bounds_the_reasoning) {
+    ia_engine *e = load_thinking_demo();
+    IA_CHECK(e != NULL);
+    bool reasons = ia_engine_reasons(e);
+    rsink a, b, c;
+    think_once(e, 16, 200, &a);  /* a small budget: the end tag is forced after it */
+    think_once(e, 64, 200, &b);  /* a larger one: more reasoning */
+    think_once(e, -1, 40, &c);   /* thinking off: the block closes at once */
+    ia_engine_free(e);
+    bool ok = reasons && a.res.parsed && b.res.parsed && c.res.parsed && a.res.n_thought > 0 &&
+              a.res.n_thought <= 24 && b.res.n_thought > a.res.n_thought && b.res.n_thought <= 80 &&
+              strlen(c.reasoning) == 0 && a.res.n_output > a.res.n_thought;
+    if (!ok)
+        fprintf(stderr, "  reasons %d; a: %lld/%lld [%s|%s]; b: %lld; c: [%s]\n", reasons, (long long)a.res.n_thought,
+                (long long)a.res.n_output, a.reasoning, a.content, (long long)b.res.n_thought, c.reasoning);
+    rsink_free(&a);
+    rsink_free(&b);
+    rsink_free(&c);
+    IA_CHECK(ok);
+}
+
+IA_TEST(thinking_signature_seals_and_refuses_forgery) {
+    uint8_t key[IA_THOUGHT_KEY_LEN], other[IA_THOUGHT_KEY_LEN];
+    memset(key, 7, sizeof key);
+    memset(other, 8, sizeof other);
+    char *sig = ia_thought_seal(key, "I should check the weather first.");
+    IA_CHECK(sig && strncmp(sig, "v1.", 3) == 0);
+    char *back = ia_thought_open(key, sig);
+    bool same = back && strcmp(back, "I should check the weather first.") == 0;
+    char *wrong_key = ia_thought_open(other, sig);
+    sig[10] = sig[10] == 'A' ? 'B' : 'A'; /* one character altered */
+    char *altered = ia_thought_open(key, sig);
+    char *junk = ia_thought_open(key, "v1.AAAA");
+    char *none = ia_thought_open(key, "not a signature");
+    char *empty = ia_thought_seal(key, "");
+    char *empty_back = ia_thought_open(key, empty);
+    bool ok = same && !wrong_key && !altered && !junk && !none && empty_back && !*empty_back;
+    free(sig);
+    free(back);
+    free(wrong_key);
+    free(altered);
+    free(empty);
+    free(empty_back);
+    IA_CHECK(ok);
+}
