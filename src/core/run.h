@@ -57,6 +57,14 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
  * current state (outputs filled from the text once finalized). */
 void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
 
+/* The parsed output of a turn with tools or reasoning, as items of
+ * parsed_out and as events: the thought first (summary unless
+ * hide_summary, then the signature sealing the reasoning under key), its
+ * text (one block; also an empty one when nothing else came), then each
+ * call (content.start / one delta with the whole arguments / stop, under a
+ * fresh "call_" id). Takes r->mu itself. Returns the number of calls. */
+size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32]);
+
 /* Subscriptions over a live run, or over events loaded from the store. */
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);
 ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n); /* takes both */
