@@ -780,12 +780,6 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         goto done;
     }
     if (decode_response_format(&later, out, err) < 0) goto done;
-    if (out->grammar && out->n_tools && out->tool_choice != IA_TOOL_CHOICE_NONE) {
-        ia_fail(err, IA_EUNIMPLEMENTED,
-                "response_format: combining it with function tools is not supported yet (send the "
-                "functions' results first, then ask for the structured answer without tools)");
-        goto done;
-    }
     if (later.allowed_tools && apply_allowed(later.allowed_tools, out, err) < 0) goto done;
     rc = 0;
 done:

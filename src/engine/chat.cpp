@@ -67,6 +67,7 @@ struct ia_chat_state {
     bool parse_tools = false;
     bool required = false;
     int budget = -1;
+    std::string answer; /* answer_grammar, when composing */
     std::vector<const char *> stops; /* into params.additional_stops */
 };
 
@@ -175,15 +176,19 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
                     t.parameters = opts->tools[i].parameters ? opts->tools[i].parameters : "{\"type\":\"object\"}";
                     in.tools.push_back(std::move(t));
                 }
-                in.tool_choice = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED ? COMMON_CHAT_TOOL_CHOICE_REQUIRED
+                bool compose = opts->answer_grammar && *opts->answer_grammar && opts->tool_choice == IA_CHAT_TOOLS_AUTO;
+                if (compose) st->answer = opts->answer_grammar;
+                /* composing starts from the "required" grammar (on from the
+                 * first token) and adds the answer as the other branch */
+                in.tool_choice = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED || compose ? COMMON_CHAT_TOOL_CHOICE_REQUIRED
                                  : opts->tool_choice == IA_CHAT_TOOLS_NONE   ? COMMON_CHAT_TOOL_CHOICE_NONE
                                                                              : COMMON_CHAT_TOOL_CHOICE_AUTO;
                 /* A required call is one call: the grammar then ends with it,
                  * where parallel calls would let a model that never stops
                  * calling run to the token limit. */
-                in.parallel_tool_calls = opts->parallel_tool_calls && opts->tool_choice != IA_CHAT_TOOLS_REQUIRED;
+                in.parallel_tool_calls = opts->parallel_tool_calls && opts->tool_choice != IA_CHAT_TOOLS_REQUIRED && !compose;
                 st->parse_tools = opts->tool_choice != IA_CHAT_TOOLS_NONE;
-                st->required = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED;
+                st->required = opts->tool_choice == IA_CHAT_TOOLS_REQUIRED || compose;
             }
             in.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
             if (opts) {
@@ -325,6 +330,58 @@ static void required_grammar(std::string &g) {
     }
 }
 
+/* Appends the answer grammar's rules, renamed "answer-<name>" (names are
+ * bare words outside "..." literals and [...] classes), and makes root's
+ * final "tool-calls" the choice "(tool-calls | answer-root)". false when
+ * root does not end in tool-calls (a family whose grammar we do not know
+ * how to extend). */
+static bool compose_answer(std::string &g, const std::string &answer) {
+    size_t at, len;
+    if (!find_rule(g, "root", &at, &len)) return false;
+    std::string root = g.substr(at, len);
+    const std::string tail = " tool-calls";
+    if (root.size() < tail.size() || root.compare(root.size() - tail.size(), tail.size(), tail) != 0) return false;
+    std::vector<std::string> names;
+    for (size_t pos = 0; pos < answer.size();) {
+        size_t end = answer.find('\n', pos);
+        if (end == std::string::npos) end = answer.size();
+        size_t def = answer.find(" ::= ", pos);
+        if (def != std::string::npos && def < end) names.push_back(answer.substr(pos, def - pos));
+        pos = end + 1;
+    }
+    auto is_name = [&](const std::string &w) {
+        for (const auto &n : names)
+            if (n == w) return true;
+        return false;
+    };
+    std::string out;
+    for (size_t i = 0; i < answer.size();) {
+        char ch = answer[i];
+        if (ch == '"' || ch == '[') { /* a literal or a class: copied as is */
+            char close = ch == '"' ? '"' : ']';
+            out += answer[i++];
+            while (i < answer.size() && answer[i] != close) {
+                if (answer[i] == '\\' && i + 1 < answer.size()) out += answer[i++];
+                out += answer[i++];
+            }
+            if (i < answer.size()) out += answer[i++];
+        } else if (std::isalnum((unsigned char)ch) || ch == '-' || ch == '_') {
+            size_t k = i;
+            while (k < answer.size() && (std::isalnum((unsigned char)answer[k]) || answer[k] == '-' || answer[k] == '_')) k++;
+            std::string w = answer.substr(i, k - i);
+            out += is_name(w) ? "answer-" + w : w;
+            i = k;
+        } else {
+            out += answer[i++];
+        }
+    }
+    root.replace(root.size() - tail.size(), tail.size(), " (tool-calls | answer-root)");
+    g.replace(at, len, root);
+    if (!g.empty() && g.back() != '\n') g += '\n';
+    g += out;
+    return true;
+}
+
 /* As llama.cpp's common sampler builds it (common/sampling.cpp): words are
  * escaped into patterns, full patterns anchored, and a grammar that is on
  * from the start first reads the generation prompt the template already put
@@ -356,6 +413,10 @@ extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama
         for (const auto &x : patterns) pc.push_back(x.c_str());
         std::string grammar = p.grammar;
         if (st->required && !p.grammar_lazy) required_grammar(grammar);
+        if (!st->answer.empty() && (p.grammar_lazy || !compose_answer(grammar, st->answer))) {
+            set_err(err, "response_format: this model's tool-call grammar cannot be combined with a schema");
+            return -1;
+        }
         llama_sampler *g = p.grammar_lazy
             ? llama_sampler_init_grammar_lazy_patterns(vocab, grammar.c_str(), "root", pc.data(), pc.size(),
                                                        tokens.data(), tokens.size())

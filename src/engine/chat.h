@@ -66,6 +66,11 @@ typedef struct ia_chat_opts {
      * thinking block at once); > 0 allows at most that many reasoning
      * tokens (ia_chat_state_budget_sampler); 0 leaves the model free. */
     int thinking_budget;
+    /* With tools: a GBNF grammar (root "root") the answer must follow when
+     * the model does not call (structured output beside tools). The call
+     * grammar then becomes "one call, or the answer", on from the first
+     * token. */
+    const char *answer_grammar;
 } ia_chat_opts;
 typedef struct ia_chat_state ia_chat_state;
 

@@ -420,7 +420,8 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
     }
     ia_chat_opts copts = {.tools = j->tools, .n_tools = j->params.n_tools, .parallel_tool_calls = true,
                           .tool_choice = (ia_chat_tool_choice)j->params.tool_choice,
-                          .thinking_budget = j->params.thinking_budget};
+                          .thinking_budget = j->params.thinking_budget,
+                          .answer_grammar = j->tools ? j->params.grammar : NULL};
     if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &cst, &cerr) != 0) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "chat template failed");
@@ -443,7 +444,10 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
     }
 
     llama_memory_clear(llama_get_memory(e->ctx), true);
-    smpl = make_sampler(e->vocab, &j->params);
+    /* with tools, a schema's grammar is composed into the call grammar */
+    ia_engine_params sp = j->params;
+    if (j->tools && j->params.tool_choice != IA_TOOLS_NONE) sp.grammar = NULL;
+    smpl = make_sampler(e->vocab, &sp);
     if (!smpl) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINVALID, "response_format: llama.cpp could not parse the grammar");

@@ -424,3 +424,67 @@ IA_TEST(thinking_signature_seals_and_refuses_forgery) {
     free(empty_back);
     IA_CHECK(ok);
 }
+
+/* ---- tools + structured output: the composed grammar ---------------------------- */
+
+#include <llama.h>
+#include <math.h>
+
+/* Does grammar sampler g accept text, token by token (the tokens of text
+ * under vocab)? Each token is offered alone; the sampler must leave its
+ * logit finite, then accepts it. */
+static bool grammar_accepts(struct llama_sampler *g, const struct llama_vocab *vocab, const char *text) {
+    llama_token toks[512];
+    int n = llama_tokenize(vocab, text, (int32_t)strlen(text), toks, 512, false, true);
+    if (n <= 0) return false;
+    for (int i = 0; i < n; i++) {
+        llama_token_data d = {toks[i], 1.0f, 0.0f};
+        llama_token_data_array arr = {&d, 1, -1, false};
+        llama_sampler_apply(g, &arr);
+        if (!isfinite(d.logit)) return false;
+        llama_sampler_accept(g, toks[i]);
+    }
+    return true;
+}
+
+IA_TEST(tools_with_schema_grammar_allows_a_call_or_the_answer) {
+    ia_engine_global_init(NULL, false);
+    struct llama_model_params mp = llama_model_default_params();
+    mp.vocab_only = true;
+    struct llama_model *m = llama_model_load_from_file(ia_test_demo_model(), mp);
+    IA_CHECK(m != NULL);
+    const struct llama_vocab *vocab = llama_model_get_vocab(m);
+    char *err = NULL, *prompt = NULL;
+    ia_chat *c = ia_chat_new(m, NULL, &err);
+    const char *answer = "root ::= \"{\" space \"\\\"ok\\\"\" space \":\" space (\"true\" | \"false\") space \"}\"\n"
+                         "space ::= | \" \"\n";
+    ia_chat_msg msg[] = {{.role = "user", .content = "Weather?"}};
+    ia_chat_opts o = {.tools = TWO, .n_tools = 2, .answer_grammar = answer};
+    const char *texts[] = {
+        "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"tz\": \"UTC\"}}\n</tool_call>", /* a call */
+        "{\"ok\": true}",                                                                   /* the answer */
+        "Hello there",                                                                      /* free text: no */
+        "{\"ok\": 3}",                                                                      /* off-schema: no */
+    };
+    const bool want[] = {true, true, false, false};
+    bool ok = c != NULL;
+    for (size_t i = 0; ok && i < 4; i++) {
+        ia_chat_state *st = NULL;
+        struct llama_sampler *g = NULL;
+        if (ia_chat_render_ex(c, msg, 1, &o, &prompt, &st, &err) != 0 || ia_chat_state_sampler(st, vocab, &g, &err) != 0 || !g) {
+            fprintf(stderr, "  %s\n", err ? err : "no grammar");
+            ok = false;
+        } else if (grammar_accepts(g, vocab, texts[i]) != want[i]) {
+            fprintf(stderr, "  [%zu] %s: expected %s\n", i, texts[i], want[i] ? "accepted" : "refused");
+            ok = false;
+        }
+        if (g) llama_sampler_free(g);
+        ia_chat_state_free(st);
+        free(prompt);
+        prompt = NULL;
+    }
+    free(err);
+    ia_chat_free(c);
+    llama_model_free(m);
+    IA_CHECK(ok);
+}
