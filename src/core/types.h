@@ -182,6 +182,10 @@ typedef enum {
     IA_EV_ERROR,         /* text = message, code = wire code */
 } ia_event_kind;
 
+/* A function call's CONTENT_START / CONTENT_DELTA (ckind FUNCTION_CALL)
+ * carry {"id","name"} / {"id","name","arguments": JSON text} as text; a
+ * thought's deltas (ckind THOUGHT) {"summary": text} or {"signature": sig}:
+ * neutral JSON that api/ turns into either dialect's frames. */
 typedef struct ia_event {
     int64_t seq;
     ia_event_kind kind;
