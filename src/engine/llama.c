@@ -8,7 +8,11 @@
  * chat shim, tokenize, check it fits the context, clear the KV memory, decode
  * the prompt, then sample token by token (a llama_sampler chain per job),
  * passing the text through the output filter of outfilter.c (stop sequences,
- * UTF-8 hold-back) to on_text. One job is one sequence on one context: the
+ * UTF-8 hold-back) to on_text. Structured output, tools and reasoning add
+ * samplers at the head of the chain (the schema's grammar; the family's
+ * call grammar and reasoning budget from the chat shim) and, for a job with
+ * tools or a reasoning template, a parse of the whole text at the end
+ * (ia_engine_result.parsed). One job is one sequence on one context: the
  * continuous-batching issue turns the single running job into a set of
  * sequences without changing this file's contract. */
 #include "engine/engine.h"

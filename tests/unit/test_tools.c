@@ -1,10 +1,13 @@
-/* test_tools: function calling through the chat shim on the bundle's real
- * chat templates (models/templates/<name>.jinja): the template's tool
- * section renders the functions, llama.cpp's chat library picks the
- * family's format and builds its call grammar, and model text written in
- * each family's own call syntax parses into calls (name, arguments) and
- * text — malformed or truncated calls become text or an error, never a
- * crash. */
+/* test_tools: function calling and thinking through the chat shim on the
+ * bundle's real chat templates (models/templates/<name>.jinja): the
+ * template's tool section renders the functions, llama.cpp's chat library
+ * picks the family's format and builds its call grammar, and model text
+ * written in each family's own call syntax parses into calls (name,
+ * arguments), reasoning and text — malformed or truncated calls become an
+ * error or are dropped, never a crash. Then the engine on the demo model:
+ * forced calls are valid, the composed call-or-answer grammar, reasoning
+ * budgets under a reasoning template; and the stored form of calls and the
+ * thought signatures. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,8 +232,7 @@ typedef struct {
 } tsink;
 
 static int t_text(void *ud, const char *t, size_t n) {
-    (void)ud;
-    if (getenv("IA_DEBUG_CHAT")) fprintf(stderr, "%.*s", (int)n, t);
+    (void)ud, (void)t, (void)n;
     return 0;
 }
 
