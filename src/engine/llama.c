@@ -409,7 +409,8 @@ static int tee_text(void *ud, const char *text, size_t len) {
 static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed *parsed) {
     char *prompt = NULL, *cerr = NULL;
     llama_token *toks = NULL;
-    struct llama_sampler *smpl = NULL;
+    struct llama_sampler *smpl = NULL, *budget = NULL; /* budget: owned by smpl's chain */
+    int64_t n_inside = 0; /* tokens sampled inside the thinking block */
     ia_chat_state *cst = NULL;
     ia_buf whole;
     ia_buf_init(&whole, 0);
@@ -466,6 +467,7 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
             ia_fail(&res->err, IA_EINVALID, "%s", cerr ? cerr : "tools: no grammar");
             goto done;
         }
+        budget = bg;
         if (tg || bg) {
             struct llama_sampler *chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
             if (bg) llama_sampler_chain_add(chain, bg);
@@ -498,8 +500,10 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
             res->finish = IA_FINISH_CANCELLED;
             break;
         }
+        bool inside = budget && ia_chat_budget_inside(budget);
         llama_token t = llama_sampler_sample(smpl, e->ctx, -1);
         res->n_output++;
+        n_inside += inside;
         if (llama_vocab_is_eog(e->vocab, t)) {
             ia_outfilter_flush(&of);
             res->finish = IA_FINISH_STOP;
@@ -542,7 +546,9 @@ static void run_job(ia_engine *e, job *j, ia_engine_result *res, ia_chat_parsed 
             /* ia_chat_parsed's call triple has ia_engine_call's layout */
             res->calls = (const ia_engine_call *)(const void *)parsed->calls;
             res->n_calls = parsed->n_calls;
-            if (parsed->reasoning && *parsed->reasoning) {
+            if (parsed->reasoning && *parsed->reasoning && budget) {
+                res->n_thought = n_inside; /* counted as sampled */
+            } else if (parsed->reasoning && *parsed->reasoning) {
                 llama_token *rt = NULL;
                 int nr = tokenize(e, parsed->reasoning, &rt);
                 res->n_thought = nr > 0 ? nr - (llama_vocab_get_add_bos(e->vocab) ? 1 : 0) : 0; /* not the BOS */
