@@ -200,6 +200,12 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
                 tool_talk = msgs[i].n_calls || (msgs[i].role && std::strcmp(msgs[i].role, "tool") == 0);
             const common_chat_templates *t = tool_talk && c->tools_tmpls ? c->tools_tmpls.get() : c->tmpls.get();
             st->params = common_chat_templates_apply(t, in);
+            if (st->required && st->params.grammar.empty()) {
+                /* no call format: the functions would be silently ignored */
+                set_err(err, "tools: this model's chat template has no tool-call format that llama.cpp's chat "
+                             "library knows, so it cannot call functions (give a template with --chat-template)");
+                return -1;
+            }
             text = st->params.prompt;
             for (const auto &stop : st->params.additional_stops) st->stops.push_back(stop.c_str());
         }
@@ -268,6 +274,11 @@ extern "C" int ia_chat_state_budget_sampler(const ia_chat_state *st, const struc
         set_err(err, "thinking: the reasoning budget failed");
     }
     return -1;
+}
+
+extern "C" bool ia_chat_budget_inside(const struct llama_sampler *budget) {
+    common_reasoning_budget_state s = common_reasoning_budget_get_state(budget);
+    return s == REASONING_BUDGET_COUNTING || s == REASONING_BUDGET_WAITING_UTF8 || s == REASONING_BUDGET_FORCING;
 }
 
 extern "C" void ia_chat_state_free(ia_chat_state *st) {

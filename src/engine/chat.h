@@ -117,6 +117,10 @@ bool ia_chat_reasons(ia_chat *c);
 int ia_chat_state_budget_sampler(const ia_chat_state *st, const struct llama_vocab *vocab,
                                  struct llama_sampler **out, char **err);
 
+/* Whether the next token of a job with that budget sampler is inside the
+ * thinking block (so counts as reasoning). */
+bool ia_chat_budget_inside(const struct llama_sampler *budget);
+
 /* Extra stop strings the family needs (e.g. "<|im_end|>"): *n of them,
  * owned by st. */
 const char *const *ia_chat_state_stops(const ia_chat_state *st, size_t *n);

@@ -92,12 +92,15 @@ static int tokenize(ia_engine *e, const char *text, llama_token **out) {
 /* The job's whole chain: the family's reasoning budget and call grammar
  * (from the render's state) ahead of make_sampler's. With tools the schema's
  * grammar is already composed into the call grammar (ia_chat_opts
- * .answer_grammar), so the plain grammar sampler is left out. Returns NULL
- * with a malloc'd or static message in *msg. */
+ * .answer_grammar), so the plain grammar sampler is left out. *budget: the
+ * reasoning budget sampler inside the chain (its state tells which tokens
+ * are reasoning), or NULL. Returns NULL with a malloc'd or static message in
+ * *msg. */
 static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_chat_state *cst, char **cerr,
-                                         const char **msg) {
+                                         const char **msg, struct llama_sampler **budget) {
     ia_engine_params sp = j->params;
     if (j->tools && j->params.tool_choice != IA_TOOLS_NONE) sp.grammar = NULL;
+    *budget = NULL;
     struct llama_sampler *smpl = make_sampler(e->vocab, &sp);
     if (!smpl) {
         *msg = "response_format: llama.cpp could not parse the grammar";
@@ -113,6 +116,7 @@ static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_ch
         return NULL;
     }
     if (!tg && !bg) return smpl;
+    *budget = bg;
     struct llama_sampler_chain_params cp = llama_sampler_chain_default_params();
     cp.no_perf = true;
     struct llama_sampler *chain = llama_sampler_chain_init(cp);
@@ -149,7 +153,9 @@ static void parse_output(ia_engine *e, slot *s, ia_chat_parsed *parsed) {
     /* ia_chat_parsed's call triple has ia_engine_call's layout */
     res->calls = (const ia_engine_call *)(const void *)parsed->calls;
     res->n_calls = parsed->n_calls;
-    if (parsed->reasoning && *parsed->reasoning) {
+    if (parsed->reasoning && *parsed->reasoning && s->budget) {
+        res->n_thought = s->n_inside; /* counted as sampled */
+    } else if (parsed->reasoning && *parsed->reasoning) {
         llama_token *rt = NULL;
         int nr = tokenize(e, parsed->reasoning, &rt);
         res->n_thought = nr > 0 ? nr - (llama_vocab_get_add_bos(e->vocab) ? 1 : 0) : 0; /* not the BOS */
@@ -203,6 +209,7 @@ static void finish(ia_engine *e, slot *s, ia_finish f) {
     s->parse = false;
     llama_sampler_free(s->smpl);
     s->smpl = NULL;
+    s->budget = NULL;
     free(s->prompt);
     s->prompt = NULL;
     s->j = NULL;
@@ -329,7 +336,8 @@ static void admit(ia_engine *e, job *j) {
     /* The sampler before the slot: a grammar llama.cpp refuses ends the job
      * without disturbing any sequence. */
     const char *smsg = NULL;
-    struct llama_sampler *smpl = job_sampler(e, j, cst, &cerr, &smsg);
+    struct llama_sampler *budget = NULL;
+    struct llama_sampler *smpl = job_sampler(e, j, cst, &cerr, &smsg, &budget);
     if (!smpl) {
         free(toks);
         ia_chat_state_free(cst);
@@ -354,6 +362,8 @@ static void admit(ia_engine *e, job *j) {
     s->admitted = ++e->tick;
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
     s->smpl = smpl;
+    s->budget = budget;
+    s->n_inside = 0;
     s->cst = cst;
     s->parse = cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
     ia_buf_init(&s->whole, 0);
@@ -377,11 +387,13 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
 
 /* Samples the token a slot's logits give and decides whether it goes on. */
 static void sample(ia_engine *e, slot *s) {
+    bool inside = s->budget && ia_chat_budget_inside(s->budget); /* before the sample moves it */
     llama_token t = llama_sampler_sample(s->smpl, e->ctx, s->i_logits);
     s->i_logits = -1;
     if (!s->gen) s->t_first = ia_mono_ms();
     s->gen = true;
     s->res.n_output++;
+    s->n_inside += inside;
     if (llama_vocab_is_eog(e->vocab, t)) {
         ia_outfilter_flush(&s->of);
         finish(e, s, IA_FINISH_STOP);

@@ -490,3 +490,40 @@ IA_TEST(tools_with_schema_grammar_allows_a_call_or_the_answer) {
     llama_model_free(m);
     IA_CHECK(ok);
 }
+
+/* ---- the conversation as chat messages (core/prompt.c) -------------------------- */
+
+#include "core/prompt.h"
+
+IA_TEST(tools_prompt_messages_carry_calls_results_and_reasoning) {
+    ia_conv conv = {0};
+    ia_turn *u = ia_conv_add_turn(&conv, IA_ROLE_USER);
+    ia_turn_add_text(u, "Weather?", 8);
+    ia_turn *mdl = ia_conv_add_turn(&conv, IA_ROLE_MODEL);
+    ia_turn_add_thought(mdl, "Check Paris.", "v1.x", false);
+    ia_turn_add_call(mdl, "call_a", "get_weather", "{\"location\":\"Paris\"}");
+    ia_turn *r = ia_conv_add_turn(&conv, IA_ROLE_USER);
+    ia_turn_add_result(r, "call_a", NULL, "[{\"type\":\"text\",\"text\":\"sunny\"}]", false);
+    ia_turn_add_result(r, "call_a", "get_weather", "{\"t\":21}", true);
+    ia_turn_add_text(r, "Thanks.", 7);
+    ia_msgbuf mb = {0};
+    ia_prompt_messages("Be brief.", &conv, &mb);
+    ia_err err = {0};
+    int ok_results = ia_prompt_check_results(&conv, &err);
+    bool ok = mb.n == 6 && mb.msgs[0].role == IA_MSG_SYSTEM && mb.msgs[1].role == IA_MSG_USER &&
+              mb.msgs[2].role == IA_MSG_ASSISTANT && mb.msgs[2].n_calls == 1 &&
+              strcmp(mb.msgs[2].calls[0].name, "get_weather") == 0 && mb.msgs[2].reasoning &&
+              strcmp(mb.msgs[2].reasoning, "Check Paris.") == 0 && mb.msgs[3].role == IA_MSG_TOOL &&
+              strcmp(mb.msgs[3].text, "sunny") == 0 && strcmp(mb.msgs[3].name, "get_weather") == 0 &&
+              strcmp(mb.msgs[3].call_id, "call_a") == 0 && mb.msgs[4].role == IA_MSG_TOOL &&
+              strcmp(mb.msgs[4].text, "error: {\"t\":21}") == 0 && mb.msgs[5].role == IA_MSG_USER &&
+              strcmp(mb.msgs[5].text, "Thanks.") == 0 && ok_results == 0;
+    /* a result for a call the conversation never made */
+    ia_turn_add_result(r, "call_zzz", NULL, "\"x\"", false);
+    int bad = ia_prompt_check_results(&conv, &err);
+    ia_msgbuf_free(&mb);
+    ia_conv_free(&conv);
+    IA_CHECK(ok);
+    IA_CHECK(bad == -1 && err.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(err.msg, "call_id 'call_zzz' matches no function_call");
+}
