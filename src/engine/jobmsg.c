@@ -1,7 +1,8 @@
 /* jobmsg.c: deep copies of what a job carries into the chat shim — the
  * conversation's messages (with their calls and tool results) and the
  * functions — so that the caller's memory may die once ia_engine_submit
- * returns. Kept apart from llama.c, whose job loop is the batching work's. */
+ * returns. Used by llama.c (ia_engine_submit, the queue); sched.c hands the
+ * copies to the chat shim when it admits the job. */
 #include "engine/jobmsg.h"
 
 #include <stdlib.h>
