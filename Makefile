@@ -73,6 +73,9 @@ $(BUILD)/mkdemo: $(OBJ)/tools/mkdemo.o
 $(BUILD)/bare_decode: $(OBJ)/bench/bare_decode.o
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
 # The demo model: random weights from a fixed seed, written at build time.
 build/demo.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size demo

@@ -43,15 +43,34 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  * - input missing or empty ("", [], or turns with no content at all); a list
  *   mixing turns and content objects; a turn role other than user/model;
  *   a content type that is not an API type ("input[0]: unknown content type
- *   'x'"); a known non-text one is IA_EUNIMPLEMENTED ("input[1].content[0]:
- *   content type 'image' is not supported yet");
+ *   'x'"); function_call {id, name, arguments: object}, function_result
+ *   {call_id, name?, result: string | any JSON | [text/image content],
+ *   is_error?} and thought {signature, summary?} are served (an image part
+ *   of a result is IA_EUNIMPLEMENTED; a missing id / call_id / name /
+ *   result / signature IA_EINVALID); another known type is
+ *   IA_EUNIMPLEMENTED ("input[1].content[0]: content type 'image' is not
+ *   supported yet");
  * - store=false with background=true;
+ * - tools: each {type:"function", name (required; letters, digits, _ . : -,
+ *   at most 64, unique), description?, parameters? (a JSON Schema, checked as
+ *   response_format is)} into out->tools; another tool type is
+ *   IA_EUNIMPLEMENTED naming it ("tools[0]: tool type 'google_search' is not
+ *   supported yet by this server"). generation_config.tool_choice: 'auto',
+ *   'any', 'none', 'validated' or {allowed_tools: {mode?, tools?: [names]}}
+ *   (the names must be among tools; the others are dropped from out->tools).
+ *   generation_config.thinking_level ('minimal'|'low'|'medium'|'high') and
+ *   thinking_summaries ('auto'|'none') go to out->gen.
  * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
- *   this server": a non-empty tools array (an empty one is accepted),
- *   response_format, response_mime_type other than "text/plain",
- *   response_modalities other than "text", agent_config, webhook_config,
- *   generation_config.thinking_level / thinking_summaries / tool_choice /
- *   speech_config / image_config.
+ *   this server": response_modalities other than "text", agent_config,
+ *   webhook_config, generation_config.speech_config / image_config.
+ * - structured output: response_format must be a JSON Schema object (the
+ *   steps dialect's list of typed formats is IA_EUNIMPLEMENTED); a keyword
+ *   the grammar would ignore is IA_EINVALID naming its path and the keyword
+ *   (src/schema/schema.h has the accepted set); response_mime_type is
+ *   'application/json' (implied by a schema; alone it asks for any JSON
+ *   object) or 'text/plain' (IA_EINVALID beside a schema), anything else
+ *   IA_EUNIMPLEMENTED. On success out->response_format holds the normalized
+ *   schema and out->grammar its GBNF grammar.
  * Accepted leniently: a JSON null for any optional field means "not set";
  * a turn without role is a user turn; a turn's content may be one Content
  * object; a text Content's `annotations` (outputs replayed as history) are
@@ -67,9 +86,11 @@ int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *
  *   user_input step becomes a user turn, a model_output step a model turn,
  *   so history given as steps is the same conversation as history given as
  *   turns. Content is text (image, audio, video, document:
- *   IA_EUNIMPLEMENTED); other step types (thought, function_call,
- *   function_result, *_call, *_result) are IA_EUNIMPLEMENTED ("input[1]: step
- *   type 'thought' is not supported yet"); a legacy turn ({role, content})
+ *   IA_EUNIMPLEMENTED); function_call and thought steps become model turns,
+ *   function_result steps user turns (fields as the legacy Content of the
+ *   same type); other step types (*_call, *_result of built-in tools) are
+ *   IA_EUNIMPLEMENTED ("input[1]: step type 'google_search_call' is not
+ *   supported yet"); a legacy turn ({role, content})
  *   is IA_EINVALID, naming the steps form; steps and content objects cannot
  *   be mixed in one list.
  * - fields of SDK 3.x: continuation_token is IA_EINVALID (this server never
@@ -117,8 +138,14 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
  *   START          {"interaction": snapshot as it began: status in_progress,
  *                   updated = created, no outputs/usage/error}
  *   STATUS         {"interaction_id", "status": ev->status}
- *   CONTENT_START  {"index", "content": {"type":"text","text":""}}
- *   CONTENT_DELTA  {"index", "delta": {"type":"text","text": ev->text}}
+ *   CONTENT_START  {"index", "content": {"type":"text","text":""}}; for a
+ *                  call (ckind FUNCTION_CALL) {"type":"function_call","id",
+ *                  "name","arguments":{}}, for a thought {"type":"thought"}
+ *   CONTENT_DELTA  {"index", "delta": {"type":"text","text": ev->text}}; a
+ *                  call's one delta {"type":"function_call","id","name",
+ *                  "arguments": the whole object}; a thought's
+ *                  {"type":"thought_summary","content":{"type":"text",..}}
+ *                  and {"type":"thought_signature","signature"}
  *   CONTENT_STOP   {"index"}
  *   COMPLETE       {"interaction": snapshot with its final status, usage (and
  *                   error if failed), WITHOUT outputs}
@@ -127,8 +154,12 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
  *   START          interaction.created {"interaction": snapshot as it began:
  *                   status in_progress, no steps/usage}
  *   STATUS         interaction.status_update {"interaction_id", "status"}
- *   CONTENT_START  step.start {"index", "step": {"type":"model_output"}}
- *   CONTENT_DELTA  step.delta {"index", "delta": {"text", "type":"text"}}
+ *   CONTENT_START  step.start {"index", "step": {"type":"model_output"}} (a
+ *                  call: {"type":"function_call","id","name","arguments":{}};
+ *                  a thought: {"type":"thought"})
+ *   CONTENT_DELTA  step.delta {"index", "delta": {"text", "type":"text"}} (a
+ *                  call: {"arguments": JSON text, "type":"arguments_delta"};
+ *                  a thought: thought_summary / thought_signature as legacy)
  *   CONTENT_STOP   step.stop {"index"}
  *   COMPLETE       interaction.completed {"interaction": final snapshot with
  *                   usage (and errors if failed), WITHOUT steps}

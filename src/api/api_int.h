@@ -19,6 +19,22 @@ char *ia_api_dump(json_t *j);
 json_t *ia_api_text_content(const char *text);
 /* The Content list of a turn: [{"type":"text","text"}, ...]. */
 json_t *ia_api_content_list(const ia_turn *t);
+/* One item as Content ({"type":"function_call","id","name","arguments"},
+ * {"type":"function_result","call_id","name","result","is_error"}, text). */
+json_t *ia_api_item_json(const ia_content *c);
+/* {"type":"function_call","id","name","arguments": the parsed object} */
+json_t *ia_api_call_json(const char *id, const char *name, const char *arguments);
+/* Stored JSON text as a value (object: only an object, else {}). */
+json_t *ia_api_json_value(const char *text, bool object);
+/* The text of a function call's stream events: {"id","name","arguments"
+ * (JSON text)}, parsed; every field malloc'd ("" / "{}" when missing). */
+typedef struct {
+    char *id, *name, *arguments;
+} ia_call_event;
+void ia_api_call_event_parse(const char *text, ia_call_event *out);
+void ia_api_call_event_free(ia_call_event *e);
+/* The delta of a thought's stream event (thought_summary / thought_signature). */
+json_t *ia_api_thought_delta(const char *text);
 /* The usage object (same in both dialects). */
 json_t *ia_api_usage_json(const ia_usage *u);
 /* {"code": code or "internal", "message": message or fallback} */
@@ -36,6 +52,13 @@ char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, 
  * than IA_EINVALID): the legacy Content union includes thoughts and tool
  * calls, SDK 3.x's is text, image, audio, video and document only. */
 int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect d, ia_err *err);
+
+/* A function_call or function_result object (legacy Content, or a steps
+ * step of that type) at path, appended to turn. */
+int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_err *err);
+/* A thought ({type: "thought", signature, summary?}) at path, appended to
+ * turn with its signature (core opens it). */
+int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err);
 
 /* steps.c: the steps dialect. */
 char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "schema/schema.h"
 
 #define PATH_MAX_LEN IA_API_PATH_MAX
 #define MAX_STOP_SEQUENCES 16
@@ -119,6 +120,9 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     mkpath(p, "%s.type", path);
     const char *t = NULL;
     if (get_string(type, p, &t, err) < 0) return -1;
+    if (d == IA_DIALECT_LEGACY && (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0))
+        return ia_api_decode_function_item(c, path, turn, err);
+    if (d == IA_DIALECT_LEGACY && strcmp(t, "thought") == 0) return ia_api_decode_thought(c, path, turn, err);
     if (strcmp(t, "text") != 0) {
         if (is_known_content_type(t, d))
             return ia_fail(err, IA_EUNIMPLEMENTED,
@@ -145,6 +149,94 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     }
     if (!text) return ia_fail(err, IA_EINVALID, "%s.text: required", path);
     ia_turn_add_text(turn, text, json_string_length(json_object_get(c, "text")));
+    return 0;
+}
+
+/* A function result's value: a string, any JSON value, or a list of text
+ * (and image) content. An image part is refused until image input exists,
+ * rather than dropped. */
+static int check_result(json_t *r, const char *path, ia_err *err) {
+    if (!json_is_array(r)) return 0;
+    size_t i;
+    json_t *part;
+    json_array_foreach(r, i, part) {
+        json_t *ty = json_object_get(part, "type");
+        const char *tn = json_string_value(ty);
+        if (!json_is_object(part) || !tn) continue; /* a plain JSON list */
+        if (strcmp(tn, "image") == 0)
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "%s.result[%zu]: image content in a function result is not supported yet "
+                           "(this server has no image input); return text", path, i);
+        if (strcmp(tn, "text") == 0 && !json_is_string(json_object_get(part, "text")))
+            return ia_fail(err, IA_EINVALID, "%s.result[%zu].text: expected a string", path, i);
+    }
+    return 0;
+}
+
+int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_err *err) {
+    const char *t = json_string_value(json_object_get(c, "type"));
+    bool call = strcmp(t, "function_call") == 0;
+    const char *id = NULL, *name = NULL;
+    json_t *args = NULL, *result = NULL;
+    bool is_error = false;
+    char p[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    json_object_foreach(c, key, v) {
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "type") == 0) continue;
+        if (json_is_null(v)) continue;
+        if (strcmp(key, call ? "id" : "call_id") == 0) {
+            if (get_string(v, p, &id, err) < 0) return -1;
+        } else if (strcmp(key, "name") == 0) {
+            if (get_string(v, p, &name, err) < 0) return -1;
+        } else if (call && strcmp(key, "arguments") == 0) {
+            if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected an object", p);
+            args = v;
+        } else if (!call && strcmp(key, "result") == 0) {
+            if (check_result(v, path, err) < 0) return -1;
+            result = v;
+        } else if (!call && strcmp(key, "is_error") == 0) {
+            if (get_bool(v, p, &is_error, err) < 0) return -1;
+        } else if (strcmp(key, "signature") == 0) {
+            if (!json_is_string(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string", p);
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    if (!id || !*id) return ia_fail(err, IA_EINVALID, "%s.%s: required", path, call ? "id" : "call_id");
+    if (call && (!name || !*name)) return ia_fail(err, IA_EINVALID, "%s.name: required", path);
+    if (!call && !result) return ia_fail(err, IA_EINVALID, "%s.result: required", path);
+    char *text = call && !args ? ia_strdup("{}")
+                               : json_dumps(call ? args : result, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) return ia_fail(err, IA_EINVALID, "%s: cannot be encoded", path);
+    if (call) ia_turn_add_call(turn, id, name, text);
+    else ia_turn_add_result(turn, id, name, text, is_error);
+    free(text);
+    return 0;
+}
+
+int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err) {
+    const char *sig = NULL;
+    char p[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    json_object_foreach(c, key, v) {
+        mkpath(p, "%s.%s", path, key);
+        if (strcmp(key, "type") == 0 || json_is_null(v)) continue;
+        if (strcmp(key, "signature") == 0) {
+            if (get_string(v, p, &sig, err) < 0) return -1;
+        } else if (strcmp(key, "summary") == 0) {
+            /* the summary is what the model wrote; the signature is the
+             * authority, so the summary is not read back */
+            if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected a list of content", p);
+        } else {
+            return unknown_field(err, p);
+        }
+    }
+    if (!sig || !*sig)
+        return ia_fail(err, IA_EINVALID, "%s.signature: required (a thought is replayed by its signature)", path);
+    ia_turn_add_thought(turn, "", sig, false);
     return 0;
 }
 
@@ -266,7 +358,10 @@ static int decode_stop(json_t *v, ia_gen_config *g, ia_err *err) {
     return 0;
 }
 
-static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_err *err) {
+static int decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err);
+
+static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice *choice, json_t **allowed,
+                      ia_err *err) {
     if (!json_is_object(o)) return ia_fail(err, IA_EINVALID, "generation_config: expected an object");
     const char *key;
     json_t *v;
@@ -300,8 +395,23 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_err *err) {
             g->has_max_output_tokens = true;
         } else if (strcmp(key, "stop_sequences") == 0) {
             if (decode_stop(v, g, err) < 0) return -1;
-        } else if (strcmp(key, "thinking_level") == 0 || strcmp(key, "thinking_summaries") == 0 ||
-                   strcmp(key, "tool_choice") == 0 || strcmp(key, "speech_config") == 0 ||
+        } else if (strcmp(key, "tool_choice") == 0) {
+            if (decode_tool_choice(v, choice, allowed, err) < 0) return -1;
+        } else if (strcmp(key, "thinking_level") == 0) {
+            const char *lv = NULL;
+            if (get_string(v, p, &lv, err) < 0) return -1;
+            int l = ia_thinking_level_parse(lv);
+            if (l < 0) return ia_fail(err, IA_EINVALID, "%s: expected one of 'minimal', 'low', 'medium', 'high'", p);
+            g->thinking_level = (ia_thinking_level)l;
+            g->has_thinking_level = true;
+        } else if (strcmp(key, "thinking_summaries") == 0) {
+            const char *ts = NULL;
+            if (get_string(v, p, &ts, err) < 0) return -1;
+            if (strcmp(ts, "auto") && strcmp(ts, "none"))
+                return ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'none'", p);
+            g->thinking_summaries_none = strcmp(ts, "none") == 0;
+            g->has_thinking_summaries = true;
+        } else if (strcmp(key, "speech_config") == 0 ||
                    strcmp(key, "image_config") == 0) {
             return unimplemented(err, p);
         } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||
@@ -348,8 +458,140 @@ static int decode_modalities(json_t *v, ia_err *err) {
     return 0;
 }
 
+/* Valid function names, as Gemini documents them: letters, digits,
+ * underscores, dots, colons and dashes, at most 64, not starting with a
+ * digit. */
+static bool valid_function_name(const char *n) {
+    size_t len = strlen(n);
+    if (len == 0 || len > 64 || (n[0] >= '0' && n[0] <= '9')) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
+              n[i] == '_' || n[i] == '.' || n[i] == ':' || n[i] == '-'))
+            return false;
+    return true;
+}
+
+/* tools: functions are served; the built-in tools (search, code execution,
+ * ...) are a later issue's and name themselves. */
+static int decode_tools(json_t *v, ia_request *r, ia_err *err) {
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
+    r->tools = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *r->tools);
+    size_t i;
+    json_t *t;
+    char p[PATH_MAX_LEN];
+    json_array_foreach(v, i, t) {
+        mkpath(p, "tools[%zu]", i);
+        if (!json_is_object(t)) return ia_fail(err, IA_EINVALID, "%s: expected a tool object", p);
+        const char *type = json_string_value(json_object_get(t, "type"));
+        if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", p);
+        if (strcmp(type, "function") != 0)
+            return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
+        const char *name = NULL, *desc = NULL;
+        json_t *params = NULL;
+        const char *key;
+        json_t *val;
+        json_object_foreach(t, key, val) {
+            char q[PATH_MAX_LEN];
+            mkpath(q, "%s.%s", p, key);
+            if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+            if (strcmp(key, "name") == 0) {
+                if (get_string(val, q, &name, err) < 0) return -1;
+            } else if (strcmp(key, "description") == 0) {
+                if (get_string(val, q, &desc, err) < 0) return -1;
+            } else if (strcmp(key, "parameters") == 0) {
+                params = val;
+            } else {
+                return unknown_field(err, q);
+            }
+        }
+        if (!name) return ia_fail(err, IA_EINVALID, "%s.name: required (a function needs a name)", p);
+        if (!valid_function_name(name))
+            return ia_fail(err, IA_EINVALID, "%s.name: '%s' is not a valid function name (letters, digits, "
+                           "_ . : -, at most 64, not starting with a digit)", p, name);
+        for (size_t k = 0; k < r->n_tools; k++)
+            if (strcmp(r->tools[k].name, name) == 0)
+                return ia_fail(err, IA_EINVALID, "%s.name: function '%s' is declared twice", p, name);
+        char *ptext = NULL;
+        if (params) {
+            char q[PATH_MAX_LEN];
+            mkpath(q, "%s.parameters", p);
+            if (!json_is_object(params))
+                return ia_fail(err, IA_EINVALID, "%s: expected a JSON Schema object", q);
+            json_t *prep = ia_schema_prepare(params, q, err);
+            if (!prep) return -1;
+            char *g = ia_schema_grammar(prep, q, err); /* the converter must take it too */
+            free(g);
+            if (!g) {
+                json_decref(prep);
+                return -1;
+            }
+            ptext = json_dumps(prep, JSON_COMPACT);
+            json_decref(prep);
+        }
+        ia_tool *dst = &r->tools[r->n_tools++];
+        dst->name = ia_strdup(name);
+        dst->description = ia_strdup(desc ? desc : "");
+        dst->parameters = ptext ? ptext : ia_strdup("{\"type\":\"object\",\"properties\":{}}");
+    }
+    return 0;
+}
+
+static int parse_choice(const char *s, const char *path, ia_tool_choice *out, ia_err *err) {
+    if (strcmp(s, "auto") == 0) *out = IA_TOOL_CHOICE_AUTO;
+    else if (strcmp(s, "any") == 0) *out = IA_TOOL_CHOICE_ANY;
+    else if (strcmp(s, "none") == 0) *out = IA_TOOL_CHOICE_NONE;
+    else if (strcmp(s, "validated") == 0) *out = IA_TOOL_CHOICE_VALIDATED;
+    else return ia_fail(err, IA_EINVALID, "%s: expected one of 'auto', 'any', 'none', 'validated'", path);
+    return 0;
+}
+
+/* generation_config.tool_choice: a mode, or {allowed_tools: {mode, tools}};
+ * the allowed names are applied once the whole body is read. */
+static int decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err) {
+    const char *path = "generation_config.tool_choice";
+    if (json_is_string(v)) return parse_choice(json_string_value(v), path, out, err);
+    if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string or an object", path);
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        if (strcmp(key, "allowed_tools") != 0) {
+            char p[PATH_MAX_LEN];
+            mkpath(p, "%s.%s", path, key);
+            return unknown_field(err, p);
+        }
+        if (!json_is_object(val)) return ia_fail(err, IA_EINVALID, "%s.allowed_tools: expected an object", path);
+        const char *k2;
+        json_t *v2;
+        json_object_foreach(val, k2, v2) {
+            char p[PATH_MAX_LEN];
+            mkpath(p, "%s.allowed_tools.%s", path, k2);
+            if (strcmp(k2, "mode") == 0) {
+                if (!json_is_string(v2)) return ia_fail(err, IA_EINVALID, "%s: expected a string", p);
+                if (parse_choice(json_string_value(v2), p, out, err) < 0) return -1;
+            } else if (strcmp(k2, "tools") == 0) {
+                if (!json_is_array(v2)) return ia_fail(err, IA_EINVALID, "%s: expected an array of names", p);
+                size_t i;
+                json_t *n;
+                json_array_foreach(v2, i, n) if (!json_is_string(n))
+                    return ia_fail(err, IA_EINVALID, "%s[%zu]: expected a function name", p, i);
+                *allowed = v2;
+            } else {
+                return unknown_field(err, p);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Fields read after the walk, because they depend on each other. */
+typedef struct {
+    json_t *response_format;
+    const char *mime;
+    json_t *allowed_tools; /* generation_config.tool_choice.allowed_tools.tools */
+} later_fields;
+
 static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
-                        ia_err *err) {
+                        later_fields *later, ia_err *err) {
     /* null means "not set": clients that serialize unset optionals as null
      * (and Google's own JSON mapping) expect that. */
     if (json_is_null(v)) return 0;
@@ -366,7 +608,8 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         r->system_instruction = ia_strndup(s, json_string_length(v));
         return 0;
     }
-    if (strcmp(key, "generation_config") == 0) return decode_gen(v, &r->gen, d, err);
+    if (strcmp(key, "generation_config") == 0)
+        return decode_gen(v, &r->gen, d, &r->tool_choice, &later->allowed_tools, err);
     if (strcmp(key, "stream") == 0) return get_bool(v, key, &r->stream, err);
     if (strcmp(key, "background") == 0) return get_bool(v, key, &r->background, err);
     if (strcmp(key, "store") == 0) return get_bool(v, key, &r->store, err);
@@ -389,18 +632,27 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
                            "service_tier: expected one of 'flex', 'standard', 'priority'");
         return 0;
     }
-    if (strcmp(key, "tools") == 0) {
-        if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
-        return json_array_size(v) ? unimplemented(err, "tools") : 0;
-    }
+    if (strcmp(key, "tools") == 0) return decode_tools(v, r, err);
     if (strcmp(key, "response_mime_type") == 0) {
-        const char *s = NULL;
-        if (get_string(v, key, &s, err) < 0) return -1;
-        return strcmp(s, "text/plain") == 0 ? 0 : unimplemented(err, key);
+        if (get_string(v, key, &later->mime, err) < 0) return -1;
+        if (strcmp(later->mime, "text/plain") && strcmp(later->mime, "application/json"))
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "response_mime_type: '%s' is not supported (text/plain or "
+                           "application/json)", later->mime);
+        return 0;
+    }
+    if (strcmp(key, "response_format") == 0) {
+        if (d == IA_DIALECT_STEPS && json_is_array(v))
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "response_format: a list of typed formats is not supported yet; give "
+                           "one JSON Schema");
+        if (!json_is_object(v))
+            return ia_fail(err, IA_EINVALID, "response_format: expected a JSON Schema object");
+        later->response_format = v;
+        return 0;
     }
     if (strcmp(key, "response_modalities") == 0) return decode_modalities(v, err);
-    if (strcmp(key, "response_format") == 0 || strcmp(key, "agent_config") == 0 ||
-        strcmp(key, "webhook_config") == 0)
+    if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
         /* SDK 3.x's own fields. A continuation token can only be one this
@@ -416,6 +668,60 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
             return unimplemented(err, key);
     }
     return unknown_field(err, key);
+}
+
+/* response_format (a JSON Schema) and response_mime_type: JSON is implied
+ * by a schema; application/json alone asks for any JSON object; text/plain
+ * beside a schema contradicts it. The schema is checked (src/schema/: a
+ * keyword the grammar would ignore is refused, naming it) and turned into
+ * the grammar the engine samples under. */
+static int decode_response_format(const later_fields *l, ia_request *r, ia_err *err) {
+    if (l->mime && strcmp(l->mime, "text/plain") == 0) {
+        if (l->response_format)
+            return ia_fail(err, IA_EINVALID,
+                           "response_mime_type: 'text/plain' contradicts response_format (a JSON "
+                           "Schema asks for JSON: use 'application/json' or leave it out)");
+        return 0;
+    }
+    if (!l->response_format && !l->mime) return 0;
+    json_t *any = l->response_format ? NULL : json_object();
+    json_t *prep = ia_schema_prepare(l->response_format ? l->response_format : any,
+                                     "response_format", err);
+    json_decref(any);
+    if (!prep) return -1;
+    r->grammar = ia_schema_grammar(prep, "response_format", err);
+    r->response_format = r->grammar ? json_dumps(prep, JSON_COMPACT) : NULL;
+    json_decref(prep);
+    return r->grammar ? 0 : -1;
+}
+
+/* allowed_tools: only the named functions stay offered; a name that is
+ * not among tools is a client mistake. */
+static int apply_allowed(json_t *names, ia_request *r, ia_err *err) {
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n) {
+        bool found = false;
+        for (size_t k = 0; k < r->n_tools && !found; k++) found = strcmp(r->tools[k].name, json_string_value(n)) == 0;
+        if (!found)
+            return ia_fail(err, IA_EINVALID,
+                           "generation_config.tool_choice.allowed_tools.tools[%zu]: '%s' is not among tools", i,
+                           json_string_value(n));
+    }
+    size_t keep = 0;
+    for (size_t k = 0; k < r->n_tools; k++) {
+        bool allowed = false;
+        json_array_foreach(names, i, n) allowed = allowed || strcmp(r->tools[k].name, json_string_value(n)) == 0;
+        if (allowed) {
+            r->tools[keep++] = r->tools[k];
+        } else {
+            free(r->tools[k].name);
+            free(r->tools[k].description);
+            free(r->tools[k].parameters);
+        }
+    }
+    r->n_tools = keep;
+    return 0;
 }
 
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err) {
@@ -445,10 +751,11 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         goto done;
     }
     bool has_input = false;
+    later_fields later = {0};
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
-        if (decode_field(key, v, out, &has_input, d, err) < 0) goto done;
+        if (decode_field(key, v, out, &has_input, d, &later, err) < 0) goto done;
     }
     if (out->model && out->agent) {
         ia_fail(err, IA_EINVALID, "model, agent: give either 'model' or 'agent', not both");
@@ -472,6 +779,8 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
                 "interaction must be stored to be polled)");
         goto done;
     }
+    if (decode_response_format(&later, out, err) < 0) goto done;
+    if (later.allowed_tools && apply_allowed(later.allowed_tools, out, err) < 0) goto done;
     rc = 0;
 done:
     json_decref(root);

@@ -45,12 +45,59 @@ json_t *ia_api_text_content(const char *text) {
     return c;
 }
 
+/* Stored JSON text back to a value; an unparsable text (never written by
+ * us) comes back as the string itself rather than being lost. */
+json_t *ia_api_json_value(const char *text, bool object) {
+    json_t *v = json_loads(text ? text : "", JSON_DECODE_ANY, NULL);
+    if (v && object && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v ? v : object ? json_object() : ia_api_jstr(text);
+}
+
+json_t *ia_api_call_json(const char *id, const char *name, const char *arguments) {
+    json_t *c = json_object();
+    json_object_set_new(c, "type", json_string("function_call"));
+    json_object_set_new(c, "id", ia_api_jstr(id));
+    json_object_set_new(c, "name", ia_api_jstr(name));
+    json_object_set_new(c, "arguments", ia_api_json_value(arguments, true));
+    return c;
+}
+
+json_t *ia_api_item_json(const ia_content *c) {
+    switch (c->kind) {
+    case IA_CONTENT_TEXT: return ia_api_text_content(c->text);
+    case IA_CONTENT_FUNCTION_CALL: return ia_api_call_json(c->id, c->name, c->text);
+    case IA_CONTENT_FUNCTION_RESULT: {
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string("function_result"));
+        json_object_set_new(o, "call_id", ia_api_jstr(c->id));
+        if (c->name) json_object_set_new(o, "name", ia_api_jstr(c->name));
+        json_object_set_new(o, "result", ia_api_json_value(c->text, false));
+        if (c->is_error) json_object_set_new(o, "is_error", json_true());
+        return o;
+    }
+    case IA_CONTENT_THOUGHT: {
+        /* The summary is the reasoning itself (a local model writes no
+         * other); the signature seals it for stateless replay. */
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string("thought"));
+        json_object_set_new(o, "signature", ia_api_jstr(c->signature));
+        if (!c->hide_summary) {
+            json_t *sum = json_array();
+            json_array_append_new(sum, ia_api_text_content(c->text));
+            json_object_set_new(o, "summary", sum);
+        }
+        return o;
+    }
+    }
+    return ia_api_text_content("");
+}
+
 json_t *ia_api_content_list(const ia_turn *t) {
     json_t *a = json_array();
-    for (size_t i = 0; i < t->n; i++) {
-        /* Only text exists in the spine; later kinds get their own case. */
-        if (t->items[i].kind == IA_CONTENT_TEXT) json_array_append_new(a, ia_api_text_content(t->items[i].text));
-    }
+    for (size_t i = 0; i < t->n; i++) json_array_append_new(a, ia_api_item_json(&t->items[i]));
     return a;
 }
 
@@ -133,6 +180,43 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
 
 /* ---- SSE ---------------------------------------------------------------------- */
 
+/* A function call's stream events carry {"id","name","arguments"} as their
+ * text (see core.c), so the stored event log alone rebuilds the frames. */
+void ia_api_call_event_parse(const char *text, ia_call_event *out) {
+    memset(out, 0, sizeof *out);
+    json_t *j = json_loads(text ? text : "", 0, NULL);
+    out->id = ia_strdup(json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id")) : "");
+    out->name = ia_strdup(json_string_value(json_object_get(j, "name")) ? json_string_value(json_object_get(j, "name")) : "");
+    json_t *a = json_object_get(j, "arguments");
+    out->arguments = ia_strdup(json_string_value(a) ? json_string_value(a) : "{}");
+    json_decref(j);
+}
+
+/* A thought's deltas carry {"summary": text} or {"signature": sig} (core.c):
+ * thought_summary {content: {type: text, text}} / thought_signature
+ * {signature}, the same in both dialects. */
+json_t *ia_api_thought_delta(const char *text) {
+    json_t *j = json_loads(text ? text : "", 0, NULL);
+    json_t *d = json_object();
+    const char *sig = json_string_value(json_object_get(j, "signature"));
+    if (sig) {
+        json_object_set_new(d, "type", json_string("thought_signature"));
+        json_object_set_new(d, "signature", ia_api_jstr(sig));
+    } else {
+        json_object_set_new(d, "type", json_string("thought_summary"));
+        json_object_set_new(d, "content",
+                            ia_api_text_content(json_string_value(json_object_get(j, "summary"))));
+    }
+    json_decref(j);
+    return d;
+}
+
+void ia_api_call_event_free(ia_call_event *e) {
+    free(e->id);
+    free(e->name);
+    free(e->arguments);
+}
+
 static const char *legacy_event_type(ia_event_kind k) {
     switch (k) {
     case IA_EV_START: return "interaction.start";
@@ -190,16 +274,38 @@ char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snap
         json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
         break;
     case IA_EV_CONTENT_START:
-        /* An empty text block: the guide's reconstruction reads
-         * content.type, then appends each delta's text to it. */
+        /* An empty block: the guide's reconstruction reads content.type,
+         * then appends each delta to it. A call's block names the call;
+         * its arguments come whole in the one delta. */
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_object_set_new(o, "content", ia_api_text_content(""));
+        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+            ia_call_event ce;
+            ia_api_call_event_parse(ev->text, &ce);
+            json_object_set_new(o, "content", ia_api_call_json(ce.id, ce.name, "{}"));
+            ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            json_t *t = json_object();
+            json_object_set_new(t, "type", json_string("thought"));
+            json_object_set_new(o, "content", t);
+        } else {
+            json_object_set_new(o, "content", ia_api_text_content(""));
+        }
         break;
     case IA_EV_CONTENT_DELTA: {
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_t *delta = json_object();
-        json_object_set_new(delta, "type", json_string("text"));
-        json_object_set_new(delta, "text", ia_api_jstr(ev->text));
+        json_t *delta;
+        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+            ia_call_event ce;
+            ia_api_call_event_parse(ev->text, &ce);
+            delta = ia_api_call_json(ce.id, ce.name, ce.arguments);
+            ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            delta = ia_api_thought_delta(ev->text);
+        } else {
+            delta = json_object();
+            json_object_set_new(delta, "type", json_string("text"));
+            json_object_set_new(delta, "text", ia_api_jstr(ev->text));
+        }
         json_object_set_new(o, "delta", delta);
         break;
     }

@@ -34,23 +34,51 @@
 
 /* ---- encode ------------------------------------------------------------------ */
 
-/* One step holding a whole turn (input and history). */
-static json_t *turn_step(const ia_turn *t) {
-    json_t *s = json_object();
-    json_object_set_new(s, "type", json_string(t->role == IA_ROLE_MODEL ? "model_output" : "user_input"));
-    json_object_set_new(s, "content", ia_api_content_list(t));
-    return s;
+/* A function call or result as a step: the same fields as the legacy
+ * Content (SDK 3.x made them step types). */
+static json_t *function_step(const ia_content *c) {
+    return ia_api_item_json(c);
+}
+
+/* A turn (input and history) as steps: its text in one user_input /
+ * model_output step, each call or result a step of its own, in order. */
+static void append_turn_steps(json_t *steps, const ia_turn *t) {
+    json_t *s = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const ia_content *c = &t->items[i];
+        if (c->kind != IA_CONTENT_TEXT) {
+            s = NULL;
+            json_array_append_new(steps, function_step(c));
+            continue;
+        }
+        if (!s) {
+            s = json_object();
+            json_object_set_new(s, "type", json_string(t->role == IA_ROLE_MODEL ? "model_output" : "user_input"));
+            json_object_set_new(s, "content", json_array());
+            json_array_append_new(steps, s);
+        }
+        json_array_append_new(json_object_get(s, "content"), ia_api_text_content(c->text));
+    }
+    if (t->n == 0) {
+        s = json_object();
+        json_object_set_new(s, "type", json_string(t->role == IA_ROLE_MODEL ? "model_output" : "user_input"));
+        json_object_set_new(s, "content", json_array());
+        json_array_append_new(steps, s);
+    }
 }
 
 static void append_input_steps(json_t *steps, const ia_conv *input) {
-    for (size_t i = 0; i < input->n; i++) json_array_append_new(steps, turn_step(&input->turns[i]));
+    for (size_t i = 0; i < input->n; i++) append_turn_steps(steps, &input->turns[i]);
 }
 
 /* One step per output item; see the file comment for why. */
 static void append_output_steps(json_t *steps, const ia_turn *out) {
     for (size_t i = 0; i < out->n; i++) {
         const ia_content *c = &out->items[i];
-        if (c->kind != IA_CONTENT_TEXT) continue; /* the only kind there is yet */
+        if (c->kind != IA_CONTENT_TEXT) {
+            json_array_append_new(steps, function_step(c));
+            continue;
+        }
         json_t *content = json_array();
         json_array_append_new(content, ia_api_text_content(c->text));
         json_t *s = json_object();
@@ -73,6 +101,11 @@ static json_t *gen_json(const ia_gen_config *g) {
         json_t *a = json_array();
         for (size_t i = 0; i < g->n_stop; i++) json_array_append_new(a, ia_api_jstr(g->stop[i]));
         json_object_set_new(o, "stop_sequences", a);
+    }
+    if (g->has_thinking_level)
+        json_object_set_new(o, "thinking_level", json_string(ia_thinking_level_name(g->thinking_level)));
+    if (g->has_thinking_summaries) {
+        json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     }
     return o;
 }
@@ -162,16 +195,37 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
     case IA_EV_CONTENT_START: {
         /* Only the step's type, as Google sends it (recorded/09): its content
          * arrives as deltas. Text is the only kind of block there is yet. */
-        json_t *step = json_object();
-        json_object_set_new(step, "type", json_string("model_output"));
+        json_t *step;
+        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+            ia_call_event ce;
+            ia_api_call_event_parse(ev->text, &ce);
+            step = ia_api_call_json(ce.id, ce.name, "{}");
+            ia_api_call_event_free(&ce);
+        } else {
+            step = json_object();
+            json_object_set_new(step, "type",
+                                json_string(ev->ckind == IA_CONTENT_THOUGHT ? "thought" : "model_output"));
+        }
         json_object_set_new(o, "index", json_integer(ev->index));
         json_object_set_new(o, "step", step);
         break;
     }
     case IA_EV_CONTENT_DELTA: {
         json_t *delta = json_object();
-        json_object_set_new(delta, "text", ia_api_jstr(ev->text));
-        json_object_set_new(delta, "type", json_string("text"));
+        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+            /* the arguments whole, as the one arguments_delta */
+            ia_call_event ce;
+            ia_api_call_event_parse(ev->text, &ce);
+            json_object_set_new(delta, "arguments", ia_api_jstr(ce.arguments));
+            json_object_set_new(delta, "type", json_string("arguments_delta"));
+            ia_api_call_event_free(&ce);
+        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
+            json_decref(delta);
+            delta = ia_api_thought_delta(ev->text);
+        } else {
+            json_object_set_new(delta, "text", ia_api_jstr(ev->text));
+            json_object_set_new(delta, "type", json_string("text"));
+        }
         json_object_set_new(o, "index", json_integer(ev->index));
         json_object_set_new(o, "delta", delta);
         break;
@@ -200,7 +254,6 @@ __attribute__((format(printf, 2, 3))) static void mkpath(char p[IA_API_PATH_MAX]
 /* Step types of SDK 3.x that this server does not take as input yet: naming
  * one is IA_EUNIMPLEMENTED, any other type that is not Content is an error. */
 static const char *const later_step_types[] = {
-    "thought", "function_call", "function_result",
     "code_execution_call", "code_execution_result",
     "url_context_call", "url_context_result",
     "google_search_call", "google_search_result",
@@ -225,7 +278,9 @@ static const char *type_of(json_t *o) {
 
 static bool is_step(json_t *o) {
     const char *t = type_of(o);
-    return t && (!strcmp(t, "user_input") || !strcmp(t, "model_output") || is_later_step_type(t));
+    return t && (!strcmp(t, "user_input") || !strcmp(t, "model_output") || !strcmp(t, "function_call") ||
+                 !strcmp(t, "thought") ||
+                 !strcmp(t, "function_result") || is_later_step_type(t));
 }
 
 /* A legacy Turn: {role, content} with no type. SDK 3.x removed it. */
@@ -246,6 +301,10 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     const char *t = type_of(o);
     if (is_later_step_type(t))
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: step type '%s' is not supported yet", path, t);
+    if (strcmp(t, "thought") == 0) return ia_api_decode_thought(o, path, ia_conv_add_turn(conv, IA_ROLE_MODEL), err);
+    if (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0)
+        return ia_api_decode_function_item(o, path,
+                                           ia_conv_add_turn(conv, strcmp(t, "function_call") == 0 ? IA_ROLE_MODEL : IA_ROLE_USER), err);
     ia_role role = strcmp(t, "model_output") == 0 ? IA_ROLE_MODEL : IA_ROLE_USER;
     char p[IA_API_PATH_MAX];
     json_t *content = NULL;

@@ -14,9 +14,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/prompt.h"
 #include "core/run.h"
+#include "core/thought.h"
 #include "lib/log.h"
 #include "lib/util.h"
+
+#include <jansson.h>
+#include <stdio.h>
 
 #define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */
 #define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
@@ -39,6 +44,8 @@ struct ia_core {
     pthread_cond_t cv;  /* signalled when a run leaves the table */
     ia_run *runs;       /* every live run, stored or not */
     bool stopping;
+
+    uint8_t thought_key[IA_THOUGHT_KEY_LEN]; /* seals reasoning (thought.h) */
 
     pthread_t sweeper;
     pthread_mutex_t sweep_mu;
@@ -101,7 +108,7 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     /* A completed turn always carries one text output, even an empty one
      * (a model may end at once): clients read `outputs[-1].text`, and one
      * rebuilding it from the stream must find it there too. */
-    if (!r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
+    if (!r->parsed && !r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
         ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
         r->content_open = true;
     }
@@ -113,12 +120,13 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     it->status = status;
     it->updated = ia_now();
     ia_turn_free(&it->output);
-    it->output.role = IA_ROLE_MODEL;
-    if (r->text.len || status == IA_STATUS_COMPLETED)
+    if (r->parsed) ia_turn_copy(&it->output, &r->parsed_out);
+    else if (r->text.len || status == IA_STATUS_COMPLETED)
         ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
+    it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
-    if (n_output >= 0) it->usage.output = n_output;
+    if (n_output >= 0) it->usage.output = n_output - it->usage.thought; /* thoughts are counted apart */
     if (status == IA_STATUS_FAILED) {
         const char *msg = err && err->msg[0] ? err->msg : "generation failed";
         free(it->error);
@@ -185,7 +193,11 @@ static int on_text(void *ud, const char *text, size_t len) {
         if (text[i]) piece[n++] = text[i];
     piece[n] = '\0';
     pthread_mutex_lock(&r->mu);
-    if (!r->finalized && n) {
+    if (!r->finalized && n && r->hold_text) {
+        /* with tools the text may be call syntax: kept for the parse */
+        ia_buf_append(&r->text, piece, n);
+        r->it.usage.output++;
+    } else if (!r->finalized && n) {
         if (!r->content_open) {
             ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, IA_STATUS_IN_PROGRESS, "", NULL);
             r->content_open = true;
@@ -220,7 +232,10 @@ static void on_done(void *ud, const ia_engine_result *res) {
      * reports it); only an error fails it. */
     switch (res->finish) {
     case IA_FINISH_STOP:
-    case IA_FINISH_LENGTH: st = IA_STATUS_COMPLETED; break;
+    case IA_FINISH_LENGTH:
+        st = IA_STATUS_COMPLETED;
+        if (res->parsed && r->hold_text && ia_run_emit_parsed(r, res, c->thought_key) > 0) st = IA_STATUS_REQUIRES_ACTION;
+        break;
     case IA_FINISH_CANCELLED:
         pthread_mutex_lock(&c->mu);
         bool stopping = c->stopping;
@@ -326,44 +341,6 @@ done:
     return rc;
 }
 
-/* The conversation as engine messages: the system instruction first, then
- * one message per run of same-role turns (chat templates expect roles to
- * alternate; several user turns in a row are one user message). Text items
- * of a message are joined by blank lines. Strings are malloc'd in *texts. */
-static ia_engine_msg *to_messages(const char *system, const ia_conv *conv, size_t *n_out,
-                                  char ***texts_out) {
-    ia_engine_msg *msgs = ia_xcalloc(conv->n + 1, sizeof *msgs);
-    char **texts = ia_xcalloc(conv->n + 1, sizeof *texts);
-    size_t n = 0;
-    if (system) {
-        texts[n] = ia_strdup(system);
-        msgs[n].role = IA_MSG_SYSTEM;
-        msgs[n].text = texts[n];
-        n++;
-    }
-    ia_buf b;
-    for (size_t i = 0; i < conv->n;) {
-        ia_role role = conv->turns[i].role;
-        ia_buf_init(&b, 0);
-        bool first = true;
-        for (; i < conv->n && conv->turns[i].role == role; i++) {
-            const ia_turn *t = &conv->turns[i];
-            for (size_t k = 0; k < t->n; k++) {
-                if (!first) ia_buf_puts(&b, "\n\n");
-                ia_buf_puts(&b, t->items[k].text ? t->items[k].text : "");
-                first = false;
-            }
-        }
-        texts[n] = ia_buf_take(&b);
-        msgs[n].role = role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER;
-        msgs[n].text = texts[n];
-        n++;
-    }
-    *n_out = n;
-    *texts_out = texts;
-    return msgs;
-}
-
 static void engine_params(const ia_gen_config *g, ia_engine_params *p) {
     memset(p, 0, sizeof *p);
     p->has_temperature = g->has_temperature;
@@ -414,9 +391,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     int rc = -1;
     ia_conv conv = {0};
     ia_run *r = NULL;
-    ia_engine_msg *msgs = NULL;
-    char **texts = NULL;
-    size_t n_msgs = 0;
+    ia_msgbuf mb = {0};
+    ia_engine_tool *tools = NULL;
     char root[24] = {0}, own[24];
 
     pthread_mutex_lock(&c->mu);
@@ -445,7 +421,23 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
         goto done;
+    /* Thoughts sent back (stateless history) are replayed from their
+     * signature: the exact reasoning, or a 400 for one we did not seal. */
+    for (size_t i = 0; i < req->input.n; i++)
+        for (size_t k = 0; k < req->input.turns[i].n; k++) {
+            ia_content *it0 = &req->input.turns[i].items[k];
+            if (it0->kind != IA_CONTENT_THOUGHT) continue;
+            char *reasoning = ia_thought_open(c->thought_key, it0->signature);
+            if (!reasoning) {
+                ia_fail(err, IA_EINVALID, "input: a thought's signature is not valid (forged, altered, or "
+                                          "issued by another server)");
+                goto done;
+            }
+            free(it0->text);
+            it0->text = reasoning;
+        }
     ia_conv_append_copy(&conv, &req->input);
+    if (ia_prompt_check_results(&conv, err) != 0) goto done;
 
     if (ia_id_new(own) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not draw a random id");
@@ -490,16 +482,34 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         r->n_persisted = r->n_evs;
     }
 
-    msgs = to_messages(it->system_instruction, &conv, &n_msgs, &texts);
+    ia_prompt_messages(it->system_instruction, &conv, &mb);
     ia_engine_params params;
     engine_params(&req->gen, &params);
+    params.grammar = req->grammar; /* structured output; the engine copies it */
+    if (req->n_tools) {
+        tools = ia_xcalloc(req->n_tools, sizeof *tools);
+        for (size_t i = 0; i < req->n_tools; i++)
+            tools[i] = (ia_engine_tool){req->tools[i].name, req->tools[i].description, req->tools[i].parameters};
+        params.tools = tools;
+        params.n_tools = req->n_tools;
+        params.tool_choice = req->tool_choice == IA_TOOL_CHOICE_ANY    ? IA_TOOLS_REQUIRED
+                             : req->tool_choice == IA_TOOL_CHOICE_NONE ? IA_TOOLS_NONE
+                                                                       : IA_TOOLS_AUTO;
+        r->hold_text = req->tool_choice != IA_TOOL_CHOICE_NONE;
+    }
+    /* thinking_level: a budget of reasoning tokens per level (README) */
+    static const int budgets[] = {[IA_THINKING_MINIMAL] = -1, [IA_THINKING_LOW] = 512,
+                                  [IA_THINKING_MEDIUM] = 2048, [IA_THINKING_HIGH] = 8192};
+    params.thinking_budget = budgets[req->gen.has_thinking_level ? req->gen.thinking_level : IA_THINKING_HIGH];
+    if (ia_engine_reasons(eng)) r->hold_text = true; /* the text carries the thinking block */
+    r->hide_summary = req->gen.thinking_summaries_none;
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;
     ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done};
     table_add(c, r);
     ia_run_ref(r); /* the job's */
-    if (ia_engine_submit(eng, msgs, n_msgs, &params, &cb, &r->cancel, err) != 0) {
+    if (ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err) != 0) {
         ia_run_unref(r);
         free(j);
         table_remove(c, r);
@@ -545,10 +555,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     }
     rc = 0;
 done:
-    if (texts)
-        for (size_t i = 0; i < n_msgs; i++) free(texts[i]);
-    free(texts);
-    free(msgs);
+    ia_msgbuf_free(&mb);
+    free(tools);
     ia_conv_free(&conv);
     ia_request_free(req);
     ia_run_unref(r);
@@ -666,6 +674,10 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     pthread_mutex_init(&c->sweep_mu, NULL);
     pthread_cond_init(&c->sweep_cv, NULL);
 
+    if (ia_thought_key(c->store, c->thought_key, err) != 0) {
+        ia_core_free(c);
+        return NULL;
+    }
     int n = ia_store_recover(c->store, ia_now(),
                              "the server stopped before this interaction finished (crash or "
                              "restart); it was not resumed",

@@ -6,8 +6,12 @@
  * same events, so a client cannot tell a replay from a live stream. */
 #include "core/run.h"
 
-#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+
+#include "core/thought.h"
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +42,7 @@ void ia_run_unref(ia_run *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
     ia_interaction_free(&r->it);
     ia_buf_free(&r->text);
+    ia_turn_free(&r->parsed_out);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -180,4 +185,89 @@ void ia_sub_close(ia_sub *s) {
         ia_events_free(s->evs, s->n);
     }
     free(s);
+}
+
+/* ---- the parsed output of a turn ------------------------------------------- */
+
+/* A fresh call id: "call_" + 24 hex digits, unique across interactions. */
+static void new_call_id(char out[32]) {
+    unsigned char b[12];
+    if (ia_random(b, sizeof b) != 0) memset(b, 0, sizeof b);
+    strcpy(out, "call_");
+    for (size_t i = 0; i < sizeof b; i++) snprintf(out + 5 + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The parsed output of a turn with tools, as items and as events: its text
+ * (one block; also an empty one when nothing else came, as for any
+ * completed turn), then each call as content.start / one delta with the
+ * whole arguments / content.stop. A call's events carry {"id","name",
+ * "arguments"} as their text (api/ reads it). Returns the number of calls. */
+size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[IA_THOUGHT_KEY_LEN]) {
+    pthread_mutex_lock(&r->mu);
+    if (r->finalized) {
+        pthread_mutex_unlock(&r->mu);
+        return 0;
+    }
+    ia_turn *out = &r->parsed_out;
+    ia_turn_free(out);
+    out->role = IA_ROLE_MODEL;
+    int index = 0;
+    if (res->reasoning && *res->reasoning) {
+        /* the thought first: its summary (the reasoning itself, unless the
+         * client asked for none) and the signature that seals it */
+        char *sig = ia_thought_seal(key, res->reasoning);
+        ia_turn_add_thought(out, res->reasoning, sig ? sig : "", r->hide_summary);
+        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "{}", NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+        json_t *d;
+        char *dt;
+        if (!r->hide_summary) {
+            d = json_pack("{s:s}", "summary", res->reasoning);
+            dt = json_dumps(d, JSON_COMPACT);
+            seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
+            r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+            free(dt);
+            json_decref(d);
+        }
+        d = json_pack("{s:s}", "signature", sig ? sig : "");
+        dt = json_dumps(d, JSON_COMPACT);
+        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+        free(dt);
+        json_decref(d);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        free(sig);
+        index++;
+        r->it.usage.thought = res->n_thought;
+    }
+    const char *text = res->content ? res->content : "";
+    if (*text || res->n_calls == 0) {
+        ia_turn_add_text(out, text, strlen(text));
+        ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
+        if (*text) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, text, NULL);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        index++;
+    }
+    for (size_t i = 0; i < res->n_calls; i++, index++) {
+        char id[32];
+        new_call_id(id);
+        const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
+        ia_turn_add_call(out, id, res->calls[i].name, args);
+        json_t *head = json_pack("{s:s, s:s}", "id", id, "name", res->calls[i].name ? res->calls[i].name : "");
+        char *h = json_dumps(head, JSON_COMPACT);
+        json_object_set_new(head, "arguments", json_string(args));
+        char *full = json_dumps(head, JSON_COMPACT);
+        json_decref(head);
+        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, h, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, full, NULL);
+        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        free(h);
+        free(full);
+    }
+    r->parsed = true;
+    r->content_open = false;
+    pthread_mutex_unlock(&r->mu);
+    return res->n_calls;
 }

@@ -36,6 +36,10 @@ typedef struct ia_run {
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
+    bool hold_text;     /* with tools: the text is parsed at the end, not streamed */
+    bool parsed;        /* parsed_out holds the output (text items and calls) */
+    bool hide_summary;  /* thinking_summaries "none" */
+    ia_turn parsed_out;
     struct ia_run *next; /* in the core's table */
 } ia_run;
 
@@ -52,6 +56,14 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
  * r->mu: START → in_progress with no outputs and no usage; otherwise the
  * current state (outputs filled from the text once finalized). */
 void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
+
+/* The parsed output of a turn with tools or reasoning, as items of
+ * parsed_out and as events: the thought first (summary unless
+ * hide_summary, then the signature sealing the reasoning under key), its
+ * text (one block; also an empty one when nothing else came), then each
+ * call (content.start / one delta with the whole arguments / stop, under a
+ * fresh "call_" id). Takes r->mu itself. Returns the number of calls. */
+size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32]);
 
 /* Subscriptions over a live run, or over events loaded from the store. */
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);

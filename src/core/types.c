@@ -11,7 +11,12 @@
 
 void ia_turn_free(ia_turn *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->n; i++) free(t->items[i].text);
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->items[i].text);
+        free(t->items[i].id);
+        free(t->items[i].name);
+        free(t->items[i].signature);
+    }
     free(t->items);
     memset(t, 0, sizeof *t);
 }
@@ -23,11 +28,34 @@ void ia_conv_free(ia_conv *c) {
     memset(c, 0, sizeof *c);
 }
 
-void ia_turn_add_text(ia_turn *t, const char *text, size_t len) {
+static ia_content *add_item(ia_turn *t, ia_content_kind k) {
     t->items = ia_xrealloc(t->items, (t->n + 1) * sizeof *t->items);
-    t->items[t->n].kind = IA_CONTENT_TEXT;
-    t->items[t->n].text = ia_strndup(text ? text : "", text ? len : 0);
-    t->n++;
+    ia_content *c = &t->items[t->n++];
+    memset(c, 0, sizeof *c);
+    c->kind = k;
+    return c;
+}
+
+void ia_turn_add_text(ia_turn *t, const char *text, size_t len) {
+    add_item(t, IA_CONTENT_TEXT)->text = ia_strndup(text ? text : "", text ? len : 0);
+}
+
+ia_content *ia_turn_add_call(ia_turn *t, const char *id, const char *name, const char *arguments) {
+    ia_content *c = add_item(t, IA_CONTENT_FUNCTION_CALL);
+    c->id = ia_strdup(id ? id : "");
+    c->name = ia_strdup(name ? name : "");
+    c->text = ia_strdup(arguments ? arguments : "{}");
+    return c;
+}
+
+ia_content *ia_turn_add_result(ia_turn *t, const char *call_id, const char *name, const char *result_json,
+                               bool is_error) {
+    ia_content *c = add_item(t, IA_CONTENT_FUNCTION_RESULT);
+    c->id = ia_strdup(call_id ? call_id : "");
+    c->name = name ? ia_strdup(name) : NULL;
+    c->text = ia_strdup(result_json ? result_json : "\"\"");
+    c->is_error = is_error;
+    return c;
 }
 
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role) {
@@ -42,10 +70,35 @@ void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
     memset(dst, 0, sizeof *dst);
     dst->role = src->role;
     for (size_t i = 0; i < src->n; i++) {
-        const char *s = src->items[i].text;
-        ia_turn_add_text(dst, s, s ? strlen(s) : 0);
-        dst->items[dst->n - 1].kind = src->items[i].kind;
+        const ia_content *c = &src->items[i];
+        ia_content *d = add_item(dst, c->kind);
+        d->text = c->text ? ia_strdup(c->text) : ia_strdup("");
+        d->id = c->id ? ia_strdup(c->id) : NULL;
+        d->name = c->name ? ia_strdup(c->name) : NULL;
+        d->is_error = c->is_error;
+        d->signature = c->signature ? ia_strdup(c->signature) : NULL;
+        d->hide_summary = c->hide_summary;
     }
+}
+
+ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary) {
+    ia_content *c = add_item(t, IA_CONTENT_THOUGHT);
+    c->text = ia_strdup(reasoning ? reasoning : "");
+    c->signature = ia_strdup(signature ? signature : "");
+    c->hide_summary = hide_summary;
+    return c;
+}
+
+static const char *const thinking_names[] = {"minimal", "low", "medium", "high"};
+
+const char *ia_thinking_level_name(ia_thinking_level l) {
+    return (unsigned)l < 4 ? thinking_names[l] : "high";
+}
+
+int ia_thinking_level_parse(const char *s) {
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, thinking_names[i]) == 0) return i;
+    return -1;
 }
 
 void ia_conv_append_copy(ia_conv *dst, const ia_conv *src) {
@@ -98,7 +151,7 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
 
 bool ia_gen_config_is_set(const ia_gen_config *g) {
     return g->has_temperature || g->has_top_p || g->has_top_k || g->has_seed ||
-           g->has_max_output_tokens || g->n_stop > 0;
+           g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries;
 }
 
 void ia_request_free(ia_request *r) {
@@ -109,6 +162,14 @@ void ia_request_free(ia_request *r) {
     free(r->system_instruction);
     ia_gen_config_free(&r->gen);
     free(r->previous_interaction_id);
+    free(r->response_format);
+    free(r->grammar);
+    for (size_t i = 0; i < r->n_tools; i++) {
+        free(r->tools[i].name);
+        free(r->tools[i].description);
+        free(r->tools[i].parameters);
+    }
+    free(r->tools);
     memset(r, 0, sizeof *r);
 }
 

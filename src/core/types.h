@@ -15,13 +15,28 @@
 
 typedef enum { IA_ROLE_USER = 0, IA_ROLE_MODEL = 1 } ia_role;
 
-/* Kinds of content. Only text is served in the spine; later issues add the
- * rest here (function_call, thought, image, ...) and api/ learns to map them. */
-typedef enum { IA_CONTENT_TEXT = 0 } ia_content_kind;
+/* Kinds of content; api/ maps each to both dialects, store/codec.c to a
+ * stored "kind" name. */
+typedef enum {
+    IA_CONTENT_TEXT = 0,
+    IA_CONTENT_FUNCTION_CALL,   /* a model turn's call of a client function */
+    IA_CONTENT_FUNCTION_RESULT, /* a user turn's answer to a call */
+    IA_CONTENT_THOUGHT,         /* a model turn's reasoning */
+} ia_content_kind;
 
 typedef struct ia_content {
     ia_content_kind kind;
-    char *text; /* IA_CONTENT_TEXT: valid UTF-8 */
+    /* TEXT: the text (valid UTF-8). FUNCTION_CALL: the arguments, a JSON
+     * object as compact text. FUNCTION_RESULT: the result as compact JSON
+     * text of the value the client sent (a string result is a JSON string).
+     * THOUGHT: the reasoning, exactly as the model wrote it ("" on an item
+     * decoded from a request until core opens its signature). */
+    char *text;
+    char *id;      /* FUNCTION_CALL: the call's id; FUNCTION_RESULT: call_id */
+    char *name;    /* FUNCTION_*: the function's name (may be NULL on a result) */
+    bool is_error; /* FUNCTION_RESULT */
+    char *signature;   /* THOUGHT: the sealed reasoning (core/thought.c) */
+    bool hide_summary; /* THOUGHT: thinking_summaries "none": no summary on the wire */
 } ia_content;
 
 typedef struct ia_turn {
@@ -39,6 +54,12 @@ void ia_turn_free(ia_turn *t);
 void ia_conv_free(ia_conv *c);
 /* Appends a text item to t (copying text). */
 void ia_turn_add_text(ia_turn *t, const char *text, size_t len);
+/* Appends a function_call / function_result item (copying the strings;
+ * name may be NULL on a result) and returns it. */
+ia_content *ia_turn_add_call(ia_turn *t, const char *id, const char *name, const char *arguments);
+ia_content *ia_turn_add_result(ia_turn *t, const char *call_id, const char *name, const char *result_json,
+                               bool is_error);
+ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary);
 /* Appends a new empty turn of the given role and returns it. */
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
 /* Deep copies. */
@@ -61,6 +82,16 @@ typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
 } ia_usage;
 
+/* generation_config.thinking_level; the default is high. */
+typedef enum {
+    IA_THINKING_MINIMAL = 0,
+    IA_THINKING_LOW,
+    IA_THINKING_MEDIUM,
+    IA_THINKING_HIGH,
+} ia_thinking_level;
+const char *ia_thinking_level_name(ia_thinking_level l);
+int ia_thinking_level_parse(const char *s); /* -1 if unknown */
+
 /* generation_config as decoded; has_* tells what the client set. */
 typedef struct ia_gen_config {
     bool has_temperature, has_top_p, has_top_k, has_seed, has_max_output_tokens;
@@ -70,12 +101,30 @@ typedef struct ia_gen_config {
     int64_t max_output_tokens;
     char **stop; /* stop_sequences */
     size_t n_stop;
+    bool has_thinking_level, has_thinking_summaries;
+    ia_thinking_level thinking_level;
+    bool thinking_summaries_none; /* thinking_summaries: "none" (else "auto") */
 } ia_gen_config;
 void ia_gen_config_free(ia_gen_config *g);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
 void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
 /* true when the client set any field. */
 bool ia_gen_config_is_set(const ia_gen_config *g);
+
+/* A client function (tools[] of type "function"). */
+typedef struct ia_tool {
+    char *name, *description, *parameters;
+} ia_tool;
+
+/* generation_config.tool_choice. `validated` is `auto` here: a call is
+ * always grammar-bound to its schema. allowed_tools narrows the functions
+ * (the decoder drops the others from ia_request.tools) with its own mode. */
+typedef enum {
+    IA_TOOL_CHOICE_AUTO = 0,
+    IA_TOOL_CHOICE_ANY,  /* a call is required */
+    IA_TOOL_CHOICE_NONE, /* no call */
+    IA_TOOL_CHOICE_VALIDATED,
+} ia_tool_choice;
 
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
@@ -86,6 +135,16 @@ typedef struct ia_request {
     ia_gen_config gen;
     bool stream, background, store;
     char *previous_interaction_id;
+    /* Structured output: the request's response_format as checked and
+     * normalized by src/schema/ (compact JSON), and the GBNF grammar built
+     * from it that constrains the engine's sampling. Both NULL = free text. */
+    char *response_format;
+    char *grammar;
+    /* Function calling: the client's functions (parameters: the checked
+     * JSON Schema as compact JSON) and generation_config.tool_choice. */
+    struct ia_tool *tools;
+    size_t n_tools;
+    ia_tool_choice tool_choice;
 } ia_request;
 void ia_request_free(ia_request *r);
 
@@ -123,6 +182,10 @@ typedef enum {
     IA_EV_ERROR,         /* text = message, code = wire code */
 } ia_event_kind;
 
+/* A function call's CONTENT_START / CONTENT_DELTA (ckind FUNCTION_CALL)
+ * carry {"id","name"} / {"id","name","arguments": JSON text} as text; a
+ * thought's deltas (ckind THOUGHT) {"summary": text} or {"signature": sig}:
+ * neutral JSON that api/ turns into either dialect's frames. */
 typedef struct ia_event {
     int64_t seq;
     ia_event_kind kind;

@@ -60,11 +60,37 @@ typedef struct ia_engine_opts {
     int64_t cache_disk_bytes;  /* budget for cache_dir; 0 = 4 GiB */
 } ia_engine_opts;
 
-typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT } ia_msg_role;
+typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT, IA_MSG_TOOL } ia_msg_role;
+
+/* A function call (arguments: a JSON object as text). */
+typedef struct ia_engine_call {
+    const char *id;
+    const char *name;
+    const char *arguments;
+} ia_engine_call;
+
 typedef struct ia_engine_msg {
     ia_msg_role role;
     const char *text;
+    const ia_engine_call *calls; /* IA_MSG_ASSISTANT: the calls it made */
+    size_t n_calls;
+    const char *call_id;         /* IA_MSG_TOOL: the call it answers ... */
+    const char *name;            /* ... and the function's name */
+    const char *reasoning;       /* IA_MSG_ASSISTANT: its reasoning, for templates that show it */
 } ia_engine_msg;
+
+/* A function the model may call (parameters: a JSON Schema as text). */
+typedef struct ia_engine_tool {
+    const char *name;
+    const char *description;
+    const char *parameters;
+} ia_engine_tool;
+
+typedef enum {
+    IA_TOOLS_AUTO = 0, /* the model may call; a started call is grammar-bound */
+    IA_TOOLS_REQUIRED, /* the model must call one of the tools */
+    IA_TOOLS_NONE,     /* the tools are described; no call is allowed or parsed */
+} ia_engine_tool_choice;
 
 typedef struct ia_engine_params {
     bool has_temperature, has_top_p, has_top_k, has_seed;
@@ -75,6 +101,21 @@ typedef struct ia_engine_params {
     int64_t max_tokens; /* 0 = engine default */
     const char *const *stop;
     size_t n_stop;
+    /* GBNF grammar (root rule "root") constraining every sampled token, as
+     * built by src/schema/ from a JSON Schema; NULL = free text. A grammar
+     * llama.cpp cannot parse finishes the job IA_FINISH_ERROR (IA_EINVALID). */
+    const char *grammar;
+    /* Functions, rendered through the template's tool section; the output
+     * is then parsed (ia_engine_result.parsed). With tools, on_text still
+     * sees the raw text, call syntax included. */
+    const ia_engine_tool *tools;
+    size_t n_tools;
+    ia_engine_tool_choice tool_choice;
+    /* Reasoning, for templates that think: 0 = the model's default, < 0 =
+     * thinking off, > 0 = at most this many reasoning tokens (then the
+     * family's end tag is forced). With a thinking template the output is
+     * parsed (ia_engine_result.parsed) as with tools. */
+    int thinking_budget;
 } ia_engine_params;
 
 typedef enum {
@@ -94,6 +135,16 @@ typedef struct ia_engine_result {
     ia_err err;        /* set when finish == IA_FINISH_ERROR (code IA_EINVALID for
                           a prompt that does not fit or a conversation the chat
                           template refuses, IA_EINTERNAL otherwise) */
+    /* The output as the chat library parsed it (for a job with tools, and
+     * every job on a template that reasons, unless it ended in an error;
+     * strings valid during on_done): the answer's text, its reasoning, its
+     * calls in order (id "" unless the model wrote one). */
+    bool parsed;
+    const char *content;
+    const char *reasoning;
+    const ia_engine_call *calls;
+    size_t n_calls;
+    int64_t n_thought; /* tokens of the reasoning (part of n_output) */
 } ia_engine_result;
 
 typedef struct ia_engine_cb {
@@ -123,6 +174,9 @@ const char *ia_engine_name(const ia_engine *e);
 /* "jinja" (model's or override template) or "plain" (the fallback of
  * chat.h: turns joined by blank lines, for base models with no template). */
 const char *ia_engine_template_kind(const ia_engine *e);
+/* Whether the model's chat template thinks (its output carries a reasoning
+ * block that ia_engine_result.reasoning splits off). */
+bool ia_engine_reasons(const ia_engine *e);
 /* The context size in tokens (prompt + output) each job gets. */
 int ia_engine_n_ctx(const ia_engine *e);
 /* Jobs that run at once. */

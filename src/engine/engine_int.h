@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "engine/kvcache.h"
 #include "engine/outfilter.h"
+#include "lib/util.h"
 
 /* A queued job: deep copies of everything the caller passed, so the caller's
  * request memory can die as soon as submit returns. */
@@ -23,8 +24,11 @@ typedef struct job {
     struct job *next;
     ia_chat_msg *msgs;
     size_t n_msgs;
-    ia_engine_params params; /* stop points into stops below */
+    ia_engine_params params; /* stop and grammar point into the copies below;
+                                tools is NULL (the copy is tools below) */
     char **stops;
+    char *grammar;
+    ia_chat_tool *tools; /* params.n_tools of them (jobmsg.c) */
     ia_engine_cb cb;
     atomic_bool *cancel;
 } job;
@@ -38,7 +42,13 @@ typedef struct slot {
     /* The running job. */
     llama_token *prompt;
     int n_prompt;
-    struct llama_sampler *smpl;
+    struct llama_sampler *smpl; /* the job's chain: reasoning budget, call grammar
+                                   or the schema's grammar, then the draw */
+    ia_chat_state *cst;       /* the render's state: samplers, stops, parser */
+    struct llama_sampler *budget; /* the reasoning budget in smpl's chain, or NULL */
+    int64_t n_inside;         /* tokens sampled inside the thinking block */
+    bool parse;               /* the output is parsed at the end (tools, reasoning) */
+    ia_buf whole;             /* parse: the text passed on so far, kept whole */
     ia_outfilter of;
     ia_engine_result res;
     int64_t max_tokens, t_start, t_first;
@@ -56,6 +66,7 @@ struct ia_engine {
     void (*tp_free)(struct ggml_threadpool *);
     const struct llama_vocab *vocab;
     ia_chat *chat;
+    bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, max_queue, default_max_tokens;
     int n_slots, chunk;
     bool no_prefix_cache;

@@ -4,7 +4,9 @@
  * threads make: ia_engine_submit copies the job into a bounded FIFO (full:
  * IA_EOVERLOADED with a Retry-After estimate) and returns at once; the
  * engine thread of sched.c takes it from there and alone touches the
- * context, the chat template and the vocabulary. */
+ * context, the chat template and the vocabulary. A job's messages and
+ * functions are copied by jobmsg.c; its grammar, tools and reasoning budget
+ * become samplers of its own sequence in sched.c. */
 #include "engine/engine_int.h"
 
 #include <llama.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "engine/jobmsg.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -221,6 +224,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     }
     free(tmpl);
     tmpl = NULL;
+    e->reasons = ia_chat_reasons(e->chat);
 
     if (pthread_create(&e->thread, NULL, ia_engine_main, e) != 0) {
         ia_fail(err, IA_EINTERNAL, "model %s: cannot start its engine thread", e->name);
@@ -244,39 +248,34 @@ int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
 
 int ia_engine_parallel(const ia_engine *e) { return e->n_slots; }
 
+bool ia_engine_reasons(const ia_engine *e) { return e->reasons; }
+
 /* ---- the queue ------------------------------------------------------------ */
 
 void ia_engine_job_free(job *j) {
     if (!j) return;
-    for (size_t i = 0; i < j->n_msgs; i++) free((char *)j->msgs[i].content);
-    free(j->msgs);
+    ia_jobmsg_free(j->msgs, j->n_msgs);
+    ia_jobmsg_free_tools(j->tools, j->params.n_tools);
     for (size_t i = 0; i < j->params.n_stop; i++) free(j->stops[i]);
     free(j->stops);
+    free(j->grammar);
     free(j);
-}
-
-static const char *role_name(ia_msg_role r) {
-    switch (r) {
-    case IA_MSG_SYSTEM: return "system";
-    case IA_MSG_ASSISTANT: return "assistant";
-    default: return "user";
-    }
 }
 
 int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
                      const ia_engine_params *params, const ia_engine_cb *cb,
                      atomic_bool *cancel, ia_err *err) {
     job *j = ia_xcalloc(1, sizeof *j);
-    j->msgs = ia_xcalloc(n_msgs ? n_msgs : 1, sizeof *j->msgs);
+    j->msgs = ia_jobmsg_copy(msgs, n_msgs);
     j->n_msgs = n_msgs;
-    for (size_t i = 0; i < n_msgs; i++) {
-        j->msgs[i].role = role_name(msgs[i].role);
-        j->msgs[i].content = ia_strdup(msgs[i].text ? msgs[i].text : "");
-    }
     if (params) j->params = *params;
+    j->tools = ia_jobmsg_copy_tools(j->params.tools, j->params.n_tools);
+    j->params.tools = NULL; /* the shim reads j->tools */
     j->stops = ia_xcalloc(j->params.n_stop ? j->params.n_stop : 1, sizeof *j->stops);
     for (size_t i = 0; i < j->params.n_stop; i++) j->stops[i] = ia_strdup(params->stop[i] ? params->stop[i] : "");
     j->params.stop = (const char *const *)j->stops;
+    j->grammar = j->params.grammar ? ia_strdup(j->params.grammar) : NULL;
+    j->params.grammar = j->grammar;
     j->cb = *cb;
     j->cancel = cancel;
 

@@ -9,9 +9,14 @@
  * tokens as the chunk allows (the earliest admitted job first), so a long
  * prompt costs the others at most one chunk's time per token. After the
  * decode each slot that got logits samples with its own sampler chain and
- * passes the text through its own output filter. A job that ends
- * (end-of-generation, stop sequence, max tokens, cancel) frees its slot at
- * once, and the slot keeps its tokens and KV for a later job. */
+ * passes the text through its own output filter. Structured output, tools
+ * and reasoning live in that per-job chain (the reasoning budget and the
+ * family's call grammar from the chat shim, or the schema's grammar, ahead
+ * of the draw) and in a parse of the job's whole text at its end into text,
+ * reasoning and calls (ia_engine_result.parsed); they touch neither the
+ * batch nor prefix reuse, since a sampler only sees generated tokens. A job
+ * that ends (end-of-generation, stop sequence, max tokens, cancel) frees its
+ * slot at once, and the slot keeps its tokens and KV for a later job. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +28,21 @@
 /* A slot's tail worth keeping when a new job takes the slot over. */
 #define MIN_SAVE_TOKENS 64
 
-static struct llama_sampler *make_sampler(const ia_engine_params *p) {
+/* The draw for one job; NULL when its grammar does not parse. The grammar
+ * comes first, so the truncations and the draw only ever see tokens it
+ * allows. */
+static struct llama_sampler *make_sampler(const struct llama_vocab *vocab, const ia_engine_params *p) {
     struct llama_sampler_chain_params sp = llama_sampler_chain_default_params();
     sp.no_perf = true;
     struct llama_sampler *s = llama_sampler_chain_init(sp);
+    if (p->grammar) {
+        struct llama_sampler *g = llama_sampler_init_grammar(vocab, p->grammar, "root");
+        if (!g) {
+            llama_sampler_free(s);
+            return NULL;
+        }
+        llama_sampler_chain_add(s, g);
+    }
     double temp = p->has_temperature ? p->temperature : 1.0;
     if (temp <= 0.0) {
         llama_sampler_chain_add(s, llama_sampler_init_greedy());
@@ -73,6 +89,81 @@ static int tokenize(ia_engine *e, const char *text, llama_token **out) {
     return n;
 }
 
+/* The job's whole chain: the family's reasoning budget and call grammar
+ * (from the render's state) ahead of make_sampler's. With tools the schema's
+ * grammar is already composed into the call grammar (ia_chat_opts
+ * .answer_grammar), so the plain grammar sampler is left out. *budget: the
+ * reasoning budget sampler inside the chain (its state tells which tokens
+ * are reasoning), or NULL. Returns NULL with a malloc'd or static message in
+ * *msg. */
+static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_chat_state *cst, char **cerr,
+                                         const char **msg, struct llama_sampler **budget) {
+    ia_engine_params sp = j->params;
+    if (j->tools && j->params.tool_choice != IA_TOOLS_NONE) sp.grammar = NULL;
+    *budget = NULL;
+    struct llama_sampler *smpl = make_sampler(e->vocab, &sp);
+    if (!smpl) {
+        *msg = "response_format: llama.cpp could not parse the grammar";
+        return NULL;
+    }
+    if (!cst) return smpl;
+    struct llama_sampler *tg = NULL, *bg = NULL;
+    if ((j->tools && ia_chat_state_sampler(cst, e->vocab, &tg, cerr) != 0) ||
+        ia_chat_state_budget_sampler(cst, e->vocab, &bg, cerr) != 0) {
+        if (tg) llama_sampler_free(tg);
+        llama_sampler_free(smpl);
+        *msg = *cerr ? *cerr : "tools: no grammar";
+        return NULL;
+    }
+    if (!tg && !bg) return smpl;
+    *budget = bg;
+    struct llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+    cp.no_perf = true;
+    struct llama_sampler *chain = llama_sampler_chain_init(cp);
+    if (bg) llama_sampler_chain_add(chain, bg);
+    if (tg) llama_sampler_chain_add(chain, tg);
+    llama_sampler_chain_add(chain, smpl);
+    return chain;
+}
+
+/* The output filter's sink: a job whose output is parsed also keeps the
+ * text whole. */
+static int tee_text(void *ud, const char *text, size_t len) {
+    slot *s = ud;
+    if (s->parse) ia_buf_append(&s->whole, text, len);
+    return s->j->cb.on_text(s->j->cb.ud, text, len);
+}
+
+/* Splits a finished job's text into answer, reasoning and calls (res points
+ * into *parsed, which the caller frees after on_done). A parse failure
+ * turns the job into an error. */
+static void parse_output(ia_engine *e, slot *s, ia_chat_parsed *parsed) {
+    ia_engine_result *res = &s->res;
+    char *cerr = NULL;
+    bool partial = res->finish != IA_FINISH_STOP;
+    if (ia_chat_parse(s->cst, s->whole.data ? s->whole.data : "", partial, parsed, &cerr) != 0) {
+        res->finish = IA_FINISH_ERROR;
+        ia_fail(&res->err, IA_EINTERNAL, "%s", cerr ? cerr : "parsing the output failed");
+        free(cerr);
+        return;
+    }
+    res->parsed = true;
+    res->content = parsed->content;
+    res->reasoning = parsed->reasoning;
+    /* ia_chat_parsed's call triple has ia_engine_call's layout */
+    res->calls = (const ia_engine_call *)(const void *)parsed->calls;
+    res->n_calls = parsed->n_calls;
+    if (parsed->reasoning && *parsed->reasoning && s->budget) {
+        res->n_thought = s->n_inside; /* counted as sampled */
+    } else if (parsed->reasoning && *parsed->reasoning) {
+        llama_token *rt = NULL;
+        int nr = tokenize(e, parsed->reasoning, &rt);
+        res->n_thought = nr > 0 ? nr - (llama_vocab_get_add_bos(e->vocab) ? 1 : 0) : 0; /* not the BOS */
+        if (res->n_thought > res->n_output) res->n_thought = res->n_output;
+        free(rt);
+    }
+}
+
 static void kv_set(slot *s, const llama_token *t, int n) {
     if (n > s->cap_kv) {
         s->cap_kv = n + 256;
@@ -109,9 +200,16 @@ static void job_done(ia_engine *e, job *j, const ia_engine_result *res, int64_t 
 static void finish(ia_engine *e, slot *s, ia_finish f) {
     job *j = s->j;
     s->res.finish = f;
+    ia_chat_parsed parsed = {0};
+    if (s->parse && s->cst && f != IA_FINISH_ERROR) parse_output(e, s, &parsed);
     ia_outfilter_free(&s->of);
+    ia_buf_free(&s->whole);
+    ia_chat_state_free(s->cst);
+    s->cst = NULL;
+    s->parse = false;
     llama_sampler_free(s->smpl);
     s->smpl = NULL;
+    s->budget = NULL;
     free(s->prompt);
     s->prompt = NULL;
     s->j = NULL;
@@ -122,6 +220,7 @@ static void finish(ia_engine *e, slot *s, ia_finish f) {
              (long long)(ia_mono_ms() - s->t_start));
     ia_engine_result res = s->res;
     job_done(e, j, &res, s->t_start);
+    ia_chat_parsed_free(&parsed);
 }
 
 static void fail_job(ia_engine *e, job *j, ia_engine_result *res, int64_t t0, ia_errcode code, const char *msg) {
@@ -199,19 +298,26 @@ static void admit(ia_engine *e, job *j) {
     ia_engine_result res = {0};
     char *prompt = NULL, *cerr = NULL;
     llama_token *toks = NULL;
+    ia_chat_state *cst = NULL;
     if (should_stop(e, j)) {
         res.finish = IA_FINISH_CANCELLED;
         job_done(e, j, &res, t0);
         return;
     }
-    if (ia_chat_render(e->chat, j->msgs, j->n_msgs, &prompt, &cerr) != 0) {
+    ia_chat_opts copts = {.tools = j->tools, .n_tools = j->params.n_tools, .parallel_tool_calls = true,
+                          .tool_choice = (ia_chat_tool_choice)j->params.tool_choice,
+                          .thinking_budget = j->params.thinking_budget,
+                          .answer_grammar = j->tools ? j->params.grammar : NULL};
+    if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &cst, &cerr) != 0) {
         fail_job(e, j, &res, t0, IA_EINVALID, cerr ? cerr : "chat template failed");
         free(cerr);
+        ia_chat_state_free(cst);
         return;
     }
     int n = tokenize(e, prompt, &toks);
     free(prompt);
     if (n < 0) {
+        ia_chat_state_free(cst);
         fail_job(e, j, &res, t0, IA_EINTERNAL, "tokenization failed");
         return;
     }
@@ -223,9 +329,23 @@ static void admit(ia_engine *e, job *j) {
                       "input: the prompt is %d tokens, which does not fit model %s's context of %d tokens", n,
                       e->name, e->n_ctx);
         free(toks);
+        ia_chat_state_free(cst);
         fail_job(e, j, &res, t0, IA_EINVALID, msg);
         return;
     }
+    /* The sampler before the slot: a grammar llama.cpp refuses ends the job
+     * without disturbing any sequence. */
+    const char *smsg = NULL;
+    struct llama_sampler *budget = NULL;
+    struct llama_sampler *smpl = job_sampler(e, j, cst, &cerr, &smsg, &budget);
+    if (!smpl) {
+        free(toks);
+        ia_chat_state_free(cst);
+        fail_job(e, j, &res, t0, IA_EINVALID, smsg);
+        free(cerr);
+        return;
+    }
+    free(cerr);
     int64_t tp = ia_mono_ms();
     slot *s = place(e, toks, n);
     ia_debug("engine %s: job on sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed in %lld ms)",
@@ -241,8 +361,13 @@ static void admit(ia_engine *e, job *j) {
     s->i_logits = -1;
     s->admitted = ++e->tick;
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
-    s->smpl = make_sampler(&j->params);
-    ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, j->cb.on_text, j->cb.ud);
+    s->smpl = smpl;
+    s->budget = budget;
+    s->n_inside = 0;
+    s->cst = cst;
+    s->parse = cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
+    ia_buf_init(&s->whole, 0);
+    ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
     if (e->kvc) {
         pthread_mutex_lock(&e->mu);
         ia_kvc_get_stats(e->kvc, &e->kvst);
@@ -262,11 +387,13 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
 
 /* Samples the token a slot's logits give and decides whether it goes on. */
 static void sample(ia_engine *e, slot *s) {
+    bool inside = s->budget && ia_chat_budget_inside(s->budget); /* before the sample moves it */
     llama_token t = llama_sampler_sample(s->smpl, e->ctx, s->i_logits);
     s->i_logits = -1;
     if (!s->gen) s->t_first = ia_mono_ms();
     s->gen = true;
     s->res.n_output++;
+    s->n_inside += inside;
     if (llama_vocab_is_eog(e->vocab, t)) {
         ia_outfilter_flush(&s->of);
         finish(e, s, IA_FINISH_STOP);

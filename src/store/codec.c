@@ -9,6 +9,10 @@
  *     conv: {"turns":[<turn>, ...]}
  *     turn: {"role":"user"|"model","items":[<item>, ...]}
  *     item: {"kind":"text","text":"..."}
+ *         | {"kind":"function_call","id":"...","name":"...","arguments":"<JSON text>"}
+ *         | {"kind":"function_result","call_id":"...","name":"..."?,
+ *            "result":"<JSON text>","is_error":true?}
+ *         | {"kind":"thought","reasoning":"...","signature":"...","hide_summary":true?}
  *
  * Every item names its kind, and each kind owns its own keys, so a later
  * content kind (function_call, thought, image, ...) is a new "kind" value with
@@ -47,6 +51,9 @@ static int role_parse(const char *s, ia_role *out) {
 const char *ia_codec_content_kind_name(ia_content_kind k) {
     switch (k) {
     case IA_CONTENT_TEXT: return "text";
+    case IA_CONTENT_FUNCTION_CALL: return "function_call";
+    case IA_CONTENT_FUNCTION_RESULT: return "function_result";
+    case IA_CONTENT_THOUGHT: return "thought";
     }
     return NULL;
 }
@@ -54,6 +61,9 @@ const char *ia_codec_content_kind_name(ia_content_kind k) {
 int ia_codec_content_kind_parse(const char *s) {
     if (!s) return -1;
     if (strcmp(s, "text") == 0) return IA_CONTENT_TEXT;
+    if (strcmp(s, "function_call") == 0) return IA_CONTENT_FUNCTION_CALL;
+    if (strcmp(s, "function_result") == 0) return IA_CONTENT_FUNCTION_RESULT;
+    if (strcmp(s, "thought") == 0) return IA_CONTENT_THOUGHT;
     return -1;
 }
 
@@ -77,6 +87,34 @@ static json_t *turn_to_json(const ia_turn *t) {
             const char *txt = c->text ? c->text : "";
             json_t *s = json_stringn(txt, strlen(txt));
             if (!s || json_object_set_new(item, "text", s) != 0) goto fail;
+            break;
+        }
+        case IA_CONTENT_FUNCTION_CALL:
+        case IA_CONTENT_FUNCTION_RESULT: {
+            bool call = c->kind == IA_CONTENT_FUNCTION_CALL;
+            json_t *id = json_string(c->id ? c->id : "");
+            json_t *payload = json_string(c->text ? c->text : (call ? "{}" : "\"\""));
+            if (!id || json_object_set_new(item, call ? "id" : "call_id", id) != 0) {
+                json_decref(payload);
+                goto fail;
+            }
+            if (c->name && json_object_set_new(item, "name", json_string(c->name)) != 0) {
+                json_decref(payload);
+                goto fail;
+            }
+            if (!payload || json_object_set_new(item, call ? "arguments" : "result", payload) != 0) goto fail;
+            if (!call && c->is_error && json_object_set_new(item, "is_error", json_true()) != 0) goto fail;
+            break;
+        }
+        case IA_CONTENT_THOUGHT: {
+            json_t *r = json_string(c->text ? c->text : "");
+            json_t *sg = json_string(c->signature ? c->signature : "");
+            if (!r || json_object_set_new(item, "reasoning", r) != 0) {
+                json_decref(sg);
+                goto fail;
+            }
+            if (!sg || json_object_set_new(item, "signature", sg) != 0) goto fail;
+            if (c->hide_summary && json_object_set_new(item, "hide_summary", json_true()) != 0) goto fail;
             break;
         }
         }
@@ -145,6 +183,26 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
             json_t *text = json_object_get(item, "text");
             if (!json_is_string(text)) return -1;
             ia_turn_add_text(t, json_string_value(text), json_string_length(text));
+            break;
+        }
+        case IA_CONTENT_FUNCTION_CALL:
+        case IA_CONTENT_FUNCTION_RESULT: {
+            bool call = k == IA_CONTENT_FUNCTION_CALL;
+            json_t *id = json_object_get(item, call ? "id" : "call_id");
+            json_t *name = json_object_get(item, "name");
+            json_t *payload = json_object_get(item, call ? "arguments" : "result");
+            if (!json_is_string(id) || !json_is_string(payload) || (name && !json_is_string(name))) return -1;
+            if (call && !name) return -1;
+            if (call) ia_turn_add_call(t, json_string_value(id), json_string_value(name), json_string_value(payload));
+            else ia_turn_add_result(t, json_string_value(id), name ? json_string_value(name) : NULL,
+                                    json_string_value(payload), json_is_true(json_object_get(item, "is_error")));
+            break;
+        }
+        case IA_CONTENT_THOUGHT: {
+            json_t *r = json_object_get(item, "reasoning"), *sg = json_object_get(item, "signature");
+            if (!json_is_string(r) || !json_is_string(sg)) return -1;
+            ia_turn_add_thought(t, json_string_value(r), json_string_value(sg),
+                                json_is_true(json_object_get(item, "hide_summary")));
             break;
         }
         }
@@ -225,6 +283,10 @@ char *ia_codec_gen_encode(const ia_gen_config *g) {
         }
         json_object_set_new(o, "stop_sequences", a);
     }
+    if (g->has_thinking_level)
+        json_object_set_new(o, "thinking_level", json_string(ia_thinking_level_name(g->thinking_level)));
+    if (g->has_thinking_summaries)
+        json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     return dump_and_release(o);
 }
 
@@ -273,6 +335,17 @@ int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
             if (!out->stop[i]) goto done;
             out->n_stop = i + 1;
         }
+    }
+    if ((v = json_object_get(j, "thinking_level"))) {
+        int l = ia_thinking_level_parse(json_string_value(v));
+        if (l < 0) goto done;
+        out->thinking_level = (ia_thinking_level)l;
+        out->has_thinking_level = true;
+    }
+    if ((v = json_object_get(j, "thinking_summaries"))) {
+        if (!json_is_string(v)) goto done;
+        out->thinking_summaries_none = strcmp(json_string_value(v), "none") == 0;
+        out->has_thinking_summaries = true;
     }
     rc = 0;
 done:

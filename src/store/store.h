@@ -84,7 +84,11 @@ int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *e
 /* The storage codec (store/codec.c): the conversation as a neutral JSON text
  * (not the wire format). Used by the store; exposed for tests.
  *   conv: {"turns":[turn...]}   turn: {"role":"user"|"model","items":[item...]}
- *   item: {"kind":"text","text":"..."}  (later kinds: a new "kind", own keys)
+ *   item: {"kind":"text","text":"..."}
+ *       | {"kind":"function_call","id","name","arguments":"<JSON text>"}
+ *       | {"kind":"function_result","call_id","name"?,"result":"<JSON text>","is_error"?}
+ *       | {"kind":"thought","reasoning","signature","hide_summary"?}
+ *   (later kinds: a new "kind", own keys)
  * Encoders return malloc'd text, or NULL when something cannot be encoded
  * (text that is not valid UTF-8). Decoders overwrite *out (zeroed first) and
  * return 0, or -1 on malformed input or an unknown kind, leaving *out empty. */
@@ -96,7 +100,9 @@ int ia_codec_turn_decode(const char *json, ia_turn *out);
  * (also on failure); decode of NULL gives an empty config, -1 on malformed. */
 char *ia_codec_gen_encode(const ia_gen_config *g);
 int ia_codec_gen_decode(const char *json, ia_gen_config *out);
-/* Stable stored names of content kinds ("text"); NULL / -1 when unknown. */
+/* Stable stored names of content kinds ("text", "function_call",
+ * "function_result", "thought"); NULL / -1 when unknown. generation_config
+ * also keeps thinking_level and thinking_summaries. */
 const char *ia_codec_content_kind_name(ia_content_kind k);
 int ia_codec_content_kind_parse(const char *s);
 

@@ -4,7 +4,7 @@
 // classes, with a request counter proving the SDK made exactly one request.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, sdkErrors, countRequests, longPrompt } from './lib/server.mjs';
+import { startServer, stopAll, T, sdkErrors, countRequests, longPrompt, sleep } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -136,20 +136,15 @@ describe('errors on the wire', () => {
     assert.equal(r.status, 404);
   });
 
-  it('guide: function tools are refused with a clear 400 "not supported yet"', T, async () => {
-    const weatherTool = {
-      type: 'function', name: 'get_weather', description: 'Gets the weather for a given location.',
-      parameters: { type: 'object', properties: { location: { type: 'string', description: 'The city and state' } }, required: ['location'] },
-    };
-    const r = await post({ ...ok, input: 'What is the weather in Paris?', tools: [weatherTool] });
+  it('built-in tools are refused with a clear 400 naming the tool type (functions are served)', T, async () => {
+    const r = await post({ ...ok, input: 'Who won the last euro?', tools: [{ type: 'google_search' }] });
     const m = wireError(r, 400);
     assert.match(m, /not supported yet/i);
-    assert.match(m, /tool/i);
+    assert.match(m, /google_search/);
   });
 
   it('other later features are refused with a 400 naming them, never silently ignored', T, async () => {
     const cases = [
-      [{ ...ok, response_format: { type: 'object', properties: { a: { type: 'string' } } } }, /response_format/],
       [{ ...ok, response_modalities: ['IMAGE'] }, /response_modalities|image/i],
       [{ ...ok, input: [{ type: 'text', text: 'Describe the image.' }, { type: 'image', uri: 'https://example.com/x.png', mime_type: 'image/png' }] }, /image/],
       [{ ...ok, input: [{ type: 'text', text: 'What does this audio say?' }, { type: 'audio', uri: 'https://example.com/x.wav', mime_type: 'audio/wav' }] }, /audio/],
@@ -174,7 +169,7 @@ describe('errors on the wire', () => {
   });
 
   it('no client mistake is answered with a status the SDK retries', T, async () => {
-    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'function', name: 'f' }] }];
+    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'url_context' }] }];
     for (const b of bodies) {
       const r = await post(b);
       assert.ok(r.status >= 400 && r.status < 500 && ![408, 409, 429].includes(r.status), `${JSON.stringify(b)} -> ${r.status}`);
@@ -188,7 +183,11 @@ describe('overload', () => {
     const s = await startServer({ args: ['--max-queue', '1'] });
     const input = await longPrompt(s.client());
     const body = { model: 'demo', input, background: true, generation_config: { temperature: 0, max_output_tokens: 2000 } };
-    const rs = await Promise.all(Array.from({ length: 6 }, () => s.raw('POST', P, { key: 'k', body })));
+    // The first alone, so that it is running (not still queued) when the
+    // burst comes: otherwise two of the burst can race for the one slot.
+    const first = await s.raw('POST', P, { key: 'k', body });
+    await sleep(200);
+    const rs = [first, ...await Promise.all(Array.from({ length: 5 }, () => s.raw('POST', P, { key: 'k', body })))];
     const refused = rs.filter((r) => r.status !== 200);
     assert.ok(refused.length >= 1, `some of 6 requests refused with max-queue 1: ${rs.map((r) => r.status)}`);
     assert.ok(rs.filter((r) => r.status === 200).length >= 2, 'the running one and the waiting one are accepted');
@@ -241,13 +240,12 @@ describe('errors through the SDK', () => {
     assert.equal(n.n, 3);
   });
 
-  it('tools: BadRequestError "not supported yet", one request', T, async () => {
+  it('built-in tools: BadRequestError "not supported yet", one request', T, async () => {
     const fresh = srv.client();
     const n = countRequests(fresh);
     await assert.rejects(
       fresh.interactions.create({
-        model: 'demo', input: 'What is the weather in Paris?',
-        tools: [{ type: 'function', name: 'get_weather', description: 'Gets the weather.', parameters: { type: 'object', properties: { location: { type: 'string' } } } }],
+        model: 'demo', input: 'What is the weather in Paris?', tools: [{ type: 'code_execution' }],
       }),
       (e) => { assert.ok(e instanceof E.BadRequestError); assert.match(e.message, /not supported yet/i); return true; });
     assert.equal(n.n, 1);

@@ -160,13 +160,15 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     await assert.rejects(create([{ role: 'user', content: 'hi' }]),
       sdkError('BadRequestError', 400, /input\[0\]: turns .* give history as steps/));
     await assert.rejects(create([{ type: 'user_input', content: [{ type: 'text', text: 'a' }] },
-      { type: 'thought', signature: 'c2ln' }]), sdkError('BadRequestError', 400, /input\[1\]: step type 'thought' is not supported yet/));
+      { type: 'thought', signature: 'c2ln' }]), sdkError('BadRequestError', 400, /signature is not valid/));
+    await assert.rejects(create([{ type: 'user_input', content: [{ type: 'text', text: 'a' }] },
+      { type: 'code_execution_call', id: 'c' }]), sdkError('BadRequestError', 400, /input\[1\]: step type 'code_execution_call' is not supported yet/));
     await assert.rejects(create('x', CFG, { labels: { team: 'a' } }), sdkError('BadRequestError', 400, /labels: not supported yet/));
     await assert.rejects(create('x', CFG, { safety_settings: [] }), sdkError('BadRequestError', 400, /safety_settings/));
     await assert.rejects(create('x', { transcription_config: {} }),
       sdkError('BadRequestError', 400, /generation_config\.transcription_config: not supported yet/));
-    await assert.rejects(create('x', CFG, { tools: [{ type: 'function', name: 'f' }] }),
-      sdkError('BadRequestError', 400, /tools: not supported yet/));
+    await assert.rejects(create('x', CFG, { tools: [{ type: 'google_search' }] }),
+      sdkError('BadRequestError', 400, /tools\[0\]: tool type 'google_search' is not supported yet/));
   });
 
   it('continuation_token: a clear 400 (this server never issues one), even with automatic continuation', T, async () => {

@@ -142,6 +142,91 @@ IA_TEST(api_decode_all_fields) {
     ia_request_free(&r);
 }
 
+IA_TEST(api_decode_tools_and_tool_choice) {
+    ia_request r;
+    ia_err e;
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"get_weather\","
+                 "\"description\":\"Weather.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"location\":"
+                 "{\"type\":\"string\"}},\"required\":[\"location\"]}},{\"type\":\"function\",\"name\":\"now\"}],"
+                 "\"generation_config\":{\"tool_choice\":{\"allowed_tools\":{\"mode\":\"any\",\"tools\":[\"get_weather\"]}}}}",
+                 &r, &e) == 0);
+    IA_CHECK(r.n_tools == 1 && strcmp(r.tools[0].name, "get_weather") == 0);
+    IA_CHECK(r.tool_choice == IA_TOOL_CHOICE_ANY && strstr(r.tools[0].parameters, "\"required\""));
+    ia_request_free(&r);
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"model\",\"content\":"
+                 "[{\"type\":\"function_call\",\"id\":\"c1\",\"name\":\"f\",\"arguments\":{\"a\":1}}]},{\"role\":\"user\","
+                 "\"content\":[{\"type\":\"function_result\",\"call_id\":\"c1\",\"name\":\"f\",\"result\":{\"ok\":true},"
+                 "\"is_error\":true}]}]}", &r, &e) == 0);
+    IA_CHECK(r.input.n == 3 && r.input.turns[1].items[0].kind == IA_CONTENT_FUNCTION_CALL);
+    IA_CHECK_STREQ(r.input.turns[1].items[0].text, "{\"a\":1}");
+    IA_CHECK(r.input.turns[2].items[0].kind == IA_CONTENT_FUNCTION_RESULT && r.input.turns[2].items[0].is_error);
+    IA_CHECK_STREQ(r.input.turns[2].items[0].text, "{\"ok\":true}");
+    ia_request_free(&r);
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"description\":\"d\"}]}",
+                        IA_EINVALID, "tools[0].name: required (a function needs a name)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+                        "\"parameters\":\"not a schema\"}]}", IA_EINVALID, "tools[0].parameters: expected a JSON Schema object"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+                        "\"parameters\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"number\",\"maximum\":2}}}}]}",
+                        IA_EINVALID, "tools[0].parameters.properties.n: schema keyword 'maximum' is not supported for a number "
+                        "(bounds are supported for integers only) (the grammar would ignore it)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"tool_choice\":\"sometimes\"}}",
+                        IA_EINVALID, "generation_config.tool_choice: expected one of 'auto', 'any', 'none', 'validated'"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\"}],"
+                        "\"generation_config\":{\"tool_choice\":{\"allowed_tools\":{\"tools\":[\"g\"]}}}}",
+                        IA_EINVALID, "generation_config.tool_choice.allowed_tools.tools[0]: 'g' is not among tools"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":"
+                        "[{\"type\":\"text\",\"text\":\"shot\"},{\"type\":\"image\",\"mime_type\":\"image/png\",\"data\":\"AA==\"}]}}",
+                        IA_EUNIMPLEMENTED, "input.result[1]: image content in a function result is not supported yet "
+                        "(this server has no image input); return text"));
+}
+
+IA_TEST(api_decode_thinking) {
+    ia_request r;
+    ia_err e;
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_level\":\"low\","
+                 "\"thinking_summaries\":\"none\"}}", &r, &e) == 0);
+    IA_CHECK(r.gen.has_thinking_level && r.gen.thinking_level == IA_THINKING_LOW);
+    IA_CHECK(r.gen.has_thinking_summaries && r.gen.thinking_summaries_none);
+    ia_request_free(&r);
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_level\":\"max\"}}",
+                        IA_EINVALID, "generation_config.thinking_level: expected one of 'minimal', 'low', 'medium', 'high'"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"thinking_summaries\":\"all\"}}",
+                        IA_EINVALID, "generation_config.thinking_summaries: expected 'auto' or 'none'"));
+}
+
+IA_TEST(api_decode_response_format) {
+    ia_request r;
+    ia_err e;
+    /* a schema: checked, normalized, and its grammar built; JSON implied */
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\","
+                 "\"properties\":{\"a\":{\"type\":\"string\",\"format\":\"email\"}},\"required\":[\"a\"]}}",
+                 &r, &e) == 0);
+    IA_CHECK(r.grammar && strstr(r.grammar, "root ::=") && strstr(r.grammar, "@"));
+    IA_CHECK(r.response_format && strstr(r.response_format, "\"pattern\""));
+    ia_request_free(&r);
+    /* application/json alone: a JSON object; text/plain alone: free text */
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"application/json\"}", &r, &e) == 0);
+    IA_CHECK(r.grammar && strstr(r.grammar, "root ::= object"));
+    ia_request_free(&r);
+    IA_CHECK(dec("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/plain\"}", &r, &e) == 0);
+    IA_CHECK(r.grammar == NULL && r.response_format == NULL);
+    ia_request_free(&r);
+    /* the mime type may come first or last */
+    IA_CHECK(decodes("{\"model\":\"demo\",\"response_mime_type\":\"application/json\",\"input\":\"x\","
+                     "\"response_format\":{\"type\":\"integer\"}}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"string\"},"
+                        "\"response_mime_type\":\"text/plain\"}",
+                        IA_EINVALID, "response_mime_type: 'text/plain' contradicts response_format (a JSON Schema asks for "
+                        "JSON: use 'application/json' or leave it out)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":\"json\"}", IA_EINVALID,
+                        "response_format: expected a JSON Schema object"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\","
+                        "\"properties\":{\"n\":{\"type\":\"number\",\"multipleOf\":3}}}}", IA_EINVALID,
+                        "response_format.properties.n: schema keyword 'multipleOf' is not supported for a number "
+                        "(bounds are supported for integers only) (the grammar would ignore it)"));
+}
+
 IA_TEST(api_decode_null_means_unset) {
     ia_request r;
     ia_err e;
@@ -301,12 +386,15 @@ IA_TEST(api_decode_content_types) {
                         "{\"type\":\"audio\",\"data\":\"AAAA\"}]}",
                         IA_EUNIMPLEMENTED, "input[1]: content type 'audio' is not supported yet"));
     /* A model turn replaying outputs that hold a thought or a function call. */
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
-                        "{\"role\":\"model\",\"content\":[{\"type\":\"thought\",\"signature\":\"x\"},"
-                        "{\"type\":\"text\",\"text\":\"b\"}]}]}",
-                        IA_EUNIMPLEMENTED, "input[1].content[0]: content type 'thought' is not supported yet"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":1}}",
-                        IA_EUNIMPLEMENTED, "input: content type 'function_result' is not supported yet"));
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
+                     "{\"role\":\"model\",\"content\":[{\"type\":\"thought\",\"signature\":\"x\"},"
+                     "{\"type\":\"text\",\"text\":\"b\"}]}]}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"role\":\"model\",\"content\":[{\"type\":\"thought\","
+                        "\"summary\":[]}]}]}", IA_EINVALID,
+                        "input[0].content[0].signature: required (a thought is replayed by its signature)"));
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":1}}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\"}}",
+                        IA_EINVALID, "input.result: required"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"google_search_call\",\"id\":\"c\"}]}",
                         IA_EUNIMPLEMENTED, "input[0]: content type 'google_search_call' is not supported yet"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"hologram\"}]}", IA_EINVALID,
@@ -317,12 +405,10 @@ IA_TEST(api_decode_content_types) {
 
 IA_TEST(api_decode_unimplemented_fields_name_themselves) {
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"google_search\"}]}",
-                        IA_EUNIMPLEMENTED, "tools: not supported yet by this server"));
+                        IA_EUNIMPLEMENTED, "tools[0]: tool type 'google_search' is not supported yet by this server"));
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[]}"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\"}}",
-                        IA_EUNIMPLEMENTED, "response_format: not supported yet by this server"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"application/json\"}",
-                        IA_EUNIMPLEMENTED, "response_mime_type: not supported yet by this server"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/csv\"}",
+                        IA_EUNIMPLEMENTED, "response_mime_type: 'text/csv' is not supported (text/plain or application/json)"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"text\",\"image\"]}",
                         IA_EUNIMPLEMENTED, "response_modalities[1]: 'image' output is not supported yet"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"smell\"]}", IA_EINVALID,
@@ -331,8 +417,7 @@ IA_TEST(api_decode_unimplemented_fields_name_themselves) {
                         IA_EUNIMPLEMENTED, "agent_config: not supported yet by this server"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"webhook_config\":{\"uris\":[]}}",
                         IA_EUNIMPLEMENTED, "webhook_config: not supported yet by this server"));
-    static const char *const gen[] = {"thinking_level", "thinking_summaries", "tool_choice",
-                                      "speech_config", "image_config"};
+    static const char *const gen[] = {"speech_config", "image_config"};
     for (size_t i = 0; i < sizeof gen / sizeof *gen; i++) {
         char body[256], msg[128];
         snprintf(body, sizeof body,

@@ -105,10 +105,10 @@ IA_TEST(steps_decode_input_errors_name_the_path) {
                    "input[1]: a list of steps ({type: 'user_input' | 'model_output', ...}) cannot be "
                    "mixed with content objects ({type: 'text', ...})"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"user_input\",\"content\":\"a\"},"
-                   "{\"type\":\"thought\",\"signature\":\"c2ln\"}]}", IA_EUNIMPLEMENTED,
-                   "input[1]: step type 'thought' is not supported yet"));
+                   "{\"type\":\"thought\"}]}", IA_EINVALID,
+                   "input[1].signature: required (a thought is replayed by its signature)"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"function_result\",\"call_id\":\"c\"}]}",
-                   IA_EUNIMPLEMENTED, "input[0]: step type 'function_result' is not supported yet"));
+                   IA_EINVALID, "input[0].result: required"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"user_input\",\"content\":"
                    "[{\"type\":\"image\",\"data\":\"AAAA\",\"mime_type\":\"image/png\"}]}]}",
                    IA_EUNIMPLEMENTED, "input[0].content[0]: content type 'image' is not supported yet"));

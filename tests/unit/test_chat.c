@@ -36,10 +36,10 @@ static char *read_template(const char *name) {
 }
 
 static const ia_chat_msg CONVO[] = {
-    {"system", "Be brief."},
-    {"user", "Hi"},
-    {"assistant", "Hello!"},
-    {"user", "How are you?"},
+    {.role = "system", .content = "Be brief."},
+    {.role = "user", .content = "Hi"},
+    {.role = "assistant", .content = "Hello!"},
+    {.role = "user", .content = "How are you?"},
 };
 
 /* Renders CONVO (or its last n turns) with template tmpl_name over vocabulary

@@ -74,7 +74,7 @@ static void sink_wait(sink *s, bool for_start) {
 
 static int submit(ia_engine *e, const char *user, const ia_engine_params *p, sink *s,
                   atomic_bool *cancel, ia_err *err) {
-    ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo."}, {IA_MSG_USER, user}};
+    ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo."}, {.role = IA_MSG_USER, .text = user}};
     ia_engine_cb cb = {s, on_start, on_text, on_done};
     return ia_engine_submit(e, m, 2, p, &cb, cancel, err);
 }
@@ -332,7 +332,7 @@ IA_TEST(engine_stories260k_english) {
     if (!e) fprintf(stderr, "  load: %s\n", err.msg);
     IA_CHECK(e != NULL);
     const char *kind = ia_engine_template_kind(e);
-    ia_engine_msg m[] = {{IA_MSG_USER, "Once upon a time"}};
+    ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Once upon a time"}};
     ia_engine_params p = greedy(60);
     sink s;
     sink_init(&s);

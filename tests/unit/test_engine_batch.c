@@ -119,12 +119,12 @@ static int batched_vs_alone(const char *path, const char *name, bool with_system
     }
     int ok = 1;
     for (int i = 0; i < NJ; i++) {
-        ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo."}, {IA_MSG_USER, PROMPTS[i]}};
+        ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo."}, {.role = IA_MSG_USER, .text = PROMPTS[i]}};
         ok &= bs_submit(par, with_system ? m : m + 1, with_system ? 2 : 1, &p[i], &a[i], NULL) == 0;
     }
     for (int i = 0; i < NJ; i++) bs_wait(&a[i]);
     for (int i = 0; i < NJ; i++) {
-        ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo."}, {IA_MSG_USER, PROMPTS[i]}};
+        ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo."}, {.role = IA_MSG_USER, .text = PROMPTS[i]}};
         ok &= bs_submit(one, with_system ? m : m + 1, with_system ? 2 : 1, &p[i], &b[i], NULL) == 0;
         bs_wait(&b[i]);
     }
@@ -170,8 +170,8 @@ IA_TEST(engine_cancel_frees_slot) {
     bsink a, b;
     bs_init(&a);
     bs_init(&b);
-    ia_engine_msg m[] = {{IA_MSG_USER, "Go on forever"}};
-    ia_engine_msg m2[] = {{IA_MSG_USER, "Then me"}};
+    ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Go on forever"}};
+    ia_engine_msg m2[] = {{.role = IA_MSG_USER, .text = "Then me"}};
     /* a takes the only slot and cancels itself at its first text; b waits
      * behind it (max_tokens 100000 would otherwise hold the slot for good). */
     a.cancel_on_start = &cancel;
@@ -197,18 +197,18 @@ IA_TEST(engine_cancel_frees_slot) {
 /* Turn 1 then turn 2 of one chain on e; the second turn's sink in *t2. */
 static void chain(ia_engine *e, const char *first_answer, bsink *t2) {
     ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
-    ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo. Tell long stories about cats and dogs."},
-                         {IA_MSG_USER, "Tell me about the cat that sat on the mat and the dog that ran."},
-                         {IA_MSG_ASSISTANT, first_answer},
-                         {IA_MSG_USER, "And then what happened?"}};
+    ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                         {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                         {.role = IA_MSG_ASSISTANT, .text = first_answer},
+                         {.role = IA_MSG_USER, .text = "And then what happened?"}};
     bs_submit(e, m, 4, &p, t2, NULL);
     bs_wait(t2);
 }
 
 static char *turn1(ia_engine *e, ia_engine_result *res) {
     ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 40};
-    ia_engine_msg m[] = {{IA_MSG_SYSTEM, "You are a demo. Tell long stories about cats and dogs."},
-                         {IA_MSG_USER, "Tell me about the cat that sat on the mat and the dog that ran."}};
+    ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                         {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."}};
     bsink s;
     bs_init(&s);
     bs_submit(e, m, 2, &p, &s, NULL);
@@ -297,7 +297,7 @@ IA_TEST(engine_cache_budget_and_spill) {
     for (int i = 0; i < 2; i++) {
         snprintf(user, sizeof user, "Story %d: the cat, the dog, the bird, the fish and the frog all went "
                  "to the big green park by the river to play with a ball and a kite all day long.", i);
-        ia_engine_msg m[] = {{IA_MSG_USER, user}};
+        ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = user}};
         bsink s;
         bs_init(&s);
         bs_submit(e, m, 1, &p, &s, NULL);
@@ -317,7 +317,7 @@ IA_TEST(engine_cache_budget_and_spill) {
     for (int i = 0; i < 8 && ok; i++) {
         snprintf(user, sizeof user, "Story %d: the cat, the dog, the bird, the fish and the frog all went "
                  "to the big green park by the river to play with a ball and a kite all day long.", i);
-        ia_engine_msg m[] = {{IA_MSG_USER, user}};
+        ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = user}};
         bsink s;
         bs_init(&s);
         bs_submit(e, m, 1, &p, &s, NULL);
@@ -331,7 +331,7 @@ IA_TEST(engine_cache_budget_and_spill) {
     /* Back to story 0: long gone from RAM, found on disk. */
     snprintf(user, sizeof user, "Story 0: the cat, the dog, the bird, the fish and the frog all went "
              "to the big green park by the river to play with a ball and a kite all day long.");
-    ia_engine_msg m[] = {{IA_MSG_USER, user}};
+    ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = user}};
     bsink s;
     bs_init(&s);
     bs_submit(e, m, 1, &p, &s, NULL);

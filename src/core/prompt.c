@@ -1,0 +1,154 @@
+/* prompt.c: the conversation as chat messages for the engine (prompt.h).
+ * This is where the content kinds meet the chat template's roles: text is
+ * joined by blank lines per run of same-role turns (templates expect roles
+ * to alternate), a model turn's function calls and reasoning ride on its
+ * assistant message, and each function result becomes a `tool` message
+ * named after the call it answers. */
+#include "core/prompt.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* The conversation as engine messages, and the memory behind them. */
+
+static const char *keep(ia_msgbuf *m, char *s) {
+    m->strs = ia_xrealloc(m->strs, (m->n_strs + 1) * sizeof *m->strs);
+    m->strs[m->n_strs++] = s;
+    return s;
+}
+
+static ia_engine_msg *add_msg(ia_msgbuf *m, ia_msg_role role, const char *text) {
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->msgs = ia_xrealloc(m->msgs, m->cap * sizeof *m->msgs);
+    }
+    ia_engine_msg *e = &m->msgs[m->n++];
+    memset(e, 0, sizeof *e);
+    e->role = role;
+    e->text = text;
+    return e;
+}
+
+void ia_msgbuf_free(ia_msgbuf *m) {
+    for (size_t i = 0; i < m->n_strs; i++) free(m->strs[i]);
+    for (size_t i = 0; i < m->n_calls; i++) free(m->calls[i]);
+    free(m->strs);
+    free(m->calls);
+    free(m->msgs);
+    memset(m, 0, sizeof *m);
+}
+
+/* A function result as the model reads it: a string as itself, a list of
+ * text parts as their text, any other value as compact JSON. */
+static char *result_text(const char *json, bool is_error) {
+    json_t *v = json_loads(json ? json : "", JSON_DECODE_ANY, NULL);
+    char *out = NULL;
+    if (json_is_string(v)) {
+        out = ia_strdup(json_string_value(v));
+    } else if (json_is_array(v) && json_array_size(v) &&
+               json_is_string(json_object_get(json_array_get(v, 0), "text"))) {
+        ia_buf b;
+        ia_buf_init(&b, 0);
+        size_t i;
+        json_t *part;
+        json_array_foreach(v, i, part) {
+            const char *t = json_string_value(json_object_get(part, "text"));
+            if (!t) continue;
+            if (b.len) ia_buf_puts(&b, "\n");
+            ia_buf_puts(&b, t);
+        }
+        out = ia_buf_take(&b);
+        if (!out) out = ia_strdup("");
+    } else {
+        out = ia_strdup(json ? json : "");
+    }
+    json_decref(v);
+    if (is_error) {
+        char *e = ia_asprintf("error: %s", out);
+        free(out);
+        out = e;
+    }
+    return out;
+}
+
+/* The conversation as engine messages: the system instruction first, then
+ * one message per run of same-role turns (chat templates expect roles to
+ * alternate; several user turns in a row are one user message), text items
+ * joined by blank lines. A model turn's calls go with its message; a user
+ * turn's function results become tool messages (named after their call),
+ * ahead of its text. */
+void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
+    if (system) add_msg(m, IA_MSG_SYSTEM, keep(m, ia_strdup(system)));
+    for (size_t i = 0; i < conv->n;) {
+        ia_role role = conv->turns[i].role;
+        ia_buf b;
+        ia_buf_init(&b, 0);
+        bool first = true;
+        size_t n_calls = 0;
+        ia_engine_call *calls = NULL;
+        const char *reasoning = NULL;
+        for (; i < conv->n && conv->turns[i].role == role; i++) {
+            const ia_turn *t = &conv->turns[i];
+            for (size_t k = 0; k < t->n; k++) {
+                const ia_content *c = &t->items[k];
+                if (c->kind == IA_CONTENT_FUNCTION_CALL) {
+                    calls = ia_xrealloc(calls, (n_calls + 1) * sizeof *calls);
+                    calls[n_calls++] = (ia_engine_call){c->id, c->name, c->text};
+                } else if (c->kind == IA_CONTENT_THOUGHT) {
+                    if (c->text && *c->text) reasoning = c->text; /* the turn's (last) reasoning */
+                } else if (c->kind == IA_CONTENT_FUNCTION_RESULT) {
+                    const char *name = c->name;
+                    for (size_t a = 0; !name && a < conv->n; a++) /* named after its call */
+                        for (size_t q = 0; q < conv->turns[a].n; q++)
+                            if (conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
+                                strcmp(conv->turns[a].items[q].id, c->id) == 0)
+                                name = conv->turns[a].items[q].name;
+                    ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
+                    e->call_id = c->id;
+                    e->name = name;
+                } else {
+                    if (!first) ia_buf_puts(&b, "\n\n");
+                    ia_buf_puts(&b, c->text ? c->text : "");
+                    first = false;
+                }
+            }
+        }
+        char *text = ia_buf_take(&b);
+        if (!text) text = ia_strdup("");
+        if (role == IA_ROLE_MODEL || !first || n_calls) {
+            ia_engine_msg *e = add_msg(m, role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
+            e->calls = calls;
+            e->n_calls = n_calls;
+            if (role == IA_ROLE_MODEL) e->reasoning = reasoning;
+        } else {
+            free(text);
+        }
+        if (calls) {
+            m->calls = ia_xrealloc(m->calls, (m->n_calls + 1) * sizeof *m->calls);
+            m->calls[m->n_calls++] = calls;
+        }
+    }
+}
+
+/* Every function result must answer a call of this conversation. */
+int ia_prompt_check_results(const ia_conv *conv, ia_err *err) {
+    for (size_t i = 0; i < conv->n; i++)
+        for (size_t k = 0; k < conv->turns[i].n; k++) {
+            const ia_content *r = &conv->turns[i].items[k];
+            if (r->kind != IA_CONTENT_FUNCTION_RESULT) continue;
+            bool found = false;
+            for (size_t a = 0; a < conv->n && !found; a++)
+                for (size_t q = 0; q < conv->turns[a].n && !found; q++)
+                    found = conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
+                            strcmp(conv->turns[a].items[q].id, r->id) == 0;
+            if (!found)
+                return ia_fail(err, IA_EINVALID,
+                               "input: function_result call_id '%s' matches no function_call of this "
+                               "conversation", r->id);
+        }
+    return 0;
+}
+
