@@ -9,7 +9,7 @@
 //
 // Usage: node create.mjs URL MODEL N STORE(true|false)
 // Prints one JSON line: {n, store, p50_ms, p90_ms, p99_ms, mean_ms,
-//   healthz_p50_ms, input_tokens, output_tokens}
+//   healthz_p50_ms, input_tokens, cached_tokens, output_tokens}
 const [url, model, nArg, storeArg] = process.argv.slice(2);
 if (!url || !model) {
   console.error('usage: node create.mjs URL MODEL N STORE');
@@ -43,4 +43,5 @@ for (let i = 0; i < N; i++) { ts.push(await create()); hs.push(await healthz());
 const f = (x) => +x.toFixed(3);
 console.log(JSON.stringify({ n: N, store, p50_ms: f(pct(ts, 0.5)), p90_ms: f(pct(ts, 0.9)), p99_ms: f(pct(ts, 0.99)),
   mean_ms: f(ts.reduce((a, b) => a + b, 0) / N), healthz_p50_ms: f(pct(hs, 0.5)),
-  input_tokens: usage.total_input_tokens, output_tokens: usage.total_output_tokens }));
+  input_tokens: usage.total_input_tokens, cached_tokens: usage.total_cached_tokens,
+  output_tokens: usage.total_output_tokens }));

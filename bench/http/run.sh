@@ -9,7 +9,10 @@
 #     the demo model, store on and off, sequential on one keep-alive
 #     connection (bench/http/create.mjs), against the engine's own time for
 #     the same work: build/bare_decode's prefill of the same number of tokens
-#     plus one sample+decode step, on the same model and threads.
+#     plus one sample+decode step, on the same model and threads. This part
+#     runs on a second server with --prefix-cache off, so that every create
+#     prefills its whole prompt as bare_decode does (with the cache on, the
+#     repeated prompt would be served from the cache: all but 1 token).
 # Settings (environment): HB_THREADS (1: --threads of the server, the
 # engine's compute threads), HB_CONNS (64), HB_WRK_THREADS (2), HB_DURATION
 # (10s), HB_RUNS (5), HB_CREATES (300), HB_MODEL (build/demo.gguf).
@@ -85,15 +88,20 @@ done
     echo "warning: the 'unknown' id was found" >&2
 echo "server threads after the GET runs: $(grep Threads /proc/$SRV/status | awk '{print $2}'); RSS $(grep VmRSS /proc/$SRV/status | awk '{print $2, $3}')"
 
+kill "$SRV"; wait "$SRV" 2>/dev/null || true
+build/interactd serve --port "$PORT" --data "$TMPD/data2" --model "m=$MODEL" --threads "$T" --prefix-cache off \
+    >"$TMPD/server.log" 2>&1 &
+SRV=$!
+for _ in $(seq 1 300); do curl -sf -o /dev/null "$URL/healthz" && break; sleep 0.1; done
 echo
-echo "-- create (POST, max_output_tokens 1, non-streaming), $NC sequential on one connection"
-echo "| store | client p50 ms | p90 ms | p99 ms | server-logged p50 ms | GET /healthz p50 ms | input tokens |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "-- create (POST, max_output_tokens 1, non-streaming, --prefix-cache off), $NC sequential on one connection"
+echo "| store | client p50 ms | p90 ms | p99 ms | server-logged p50 ms | GET /healthz p50 ms | input tokens | cached |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for st in true false; do
     : >"$TMPD/server.log"
     j=$(node bench/http/create.mjs "$URL" m "$NC" "$st")
     slog=$(grep -a 'POST /v1beta/interactions 200' "$TMPD/server.log" | sed -n 's/.* 200 \([0-9.]*\)ms.*/\1/p' | median)
-    echo "| $st | $(jq .p50_ms <<<"$j") | $(jq .p90_ms <<<"$j") | $(jq .p99_ms <<<"$j") | $slog | $(jq .healthz_p50_ms <<<"$j") | $(jq .input_tokens <<<"$j") |"
+    echo "| $st | $(jq .p50_ms <<<"$j") | $(jq .p90_ms <<<"$j") | $(jq .p99_ms <<<"$j") | $slog | $(jq .healthz_p50_ms <<<"$j") | $(jq .input_tokens <<<"$j") | $(jq .cached_tokens <<<"$j") |"
     NIN=$(jq .input_tokens <<<"$j")
 done
 # Engine time: the bare loop's prefill rate at about the same prompt length,
