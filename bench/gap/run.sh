@@ -58,7 +58,9 @@ echo "interactd: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/
 echo "model:     $MODEL; threads $T; $NP slots x $CTX ctx; $NS streams (temperature 1) + one $WORDS-word prompt; $RUNS runs"
 for r in $(seq 1 "$RUNS"); do
     node bench/gap/gap.mjs interactd http://127.0.0.1:18193 m 1 "$WORDS" "$NS" >>"$TMPD/interactd.jsonl"
-    [ "$HAVE_LS" = 1 ] && node bench/gap/gap.mjs llama http://127.0.0.1:18194 m 1 "$WORDS" "$NS" >>"$TMPD/llama.jsonl"
+    if [ "$HAVE_LS" = 1 ]; then
+        node bench/gap/gap.mjs llama http://127.0.0.1:18194 m 1 "$WORDS" "$NS" >>"$TMPD/llama.jsonl"
+    fi
 done
 agg() { # FILE KEY -> median over runs
     jq -s --arg k "$2" 'map(.[$k]) | sort | .[(length - 1) / 2 | floor]' "$1"
