@@ -173,7 +173,15 @@ IA_TEST(tools_reasoning_parses_for_thinking_families) {
         {"Qwen-Qwen3-0.6B", "<think>\nCheck Paris.\n</think>\n\nIt is sunny.", "Check Paris.", "It is sunny."},
         {"openai-gpt-oss-120b", "<|channel|>analysis<|message|>Check Paris.<|end|><|start|>assistant<|channel|>final<|message|>It is sunny.",
          "Check Paris.", "It is sunny."},
+        {"GLM-4.6", "<think>Check Paris.</think>It is sunny.", "Check Paris.", "It is sunny."},
+        /* These two open the thinking block in the generation prompt, so the
+         * model's text starts inside it. */
+        {"MiniMax-M2", "Check Paris.</think>It is sunny.", "Check Paris.", "It is sunny."},
+        {"mistralai-Ministral-3-14B-Reasoning-2512", "[THINK]Check Paris.[/THINK]It is sunny.", "Check Paris.", "It is sunny."},
+        {"Kimi-K2-Thinking", "<think>Check Paris.</think>It is sunny.", "Check Paris.", "It is sunny."},
+        {"NVIDIA-Nemotron-Nano-v2", "\nCheck Paris.\n</think>\nIt is sunny.", "Check Paris.", "It is sunny."},
     };
+    int bad = 0;
     for (size_t i = 0; i < sizeof R / sizeof *R; i++) {
         ia_chat_parsed p;
         char *err = NULL;
@@ -184,8 +192,9 @@ IA_TEST(tools_reasoning_parses_for_thinking_families) {
                          p.reasoning ? p.reasoning : "", p.content ? p.content : "");
         free(err);
         ia_chat_parsed_free(&p);
-        IA_CHECK(ok);
+        if (!ok) bad++;
     }
+    IA_CHECK(bad == 0);
 }
 
 IA_TEST(tools_history_renders_calls_and_results) {
