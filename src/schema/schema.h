@@ -41,7 +41,7 @@ json_t *ia_schema_prepare(json_t *schema, const char *path, ia_err *err);
 
 /* The GBNF grammar (root rule "root") for a prepared schema, malloc'd, or
  * NULL with err (IA_EINVALID: the converter refused it). Implemented in
- * grammar.cpp over libllama-common. */
+ * the engine's C++ shim (src/engine/chat.cpp) over libllama-common. */
 char *ia_schema_grammar(json_t *prepared, const char *path, ia_err *err);
 
 /* Validates instance against a prepared schema. Returns true, or false with
