@@ -578,3 +578,17 @@ extern "C" char *ia_schema_grammar(json_t *prepared, const char *path, ia_err *e
     }
     return nullptr;
 }
+
+/* ---- sampling behind a C++ guard -------------------------------------------
+ * llama.cpp's grammar sampler throws (std::runtime_error) when the grammar
+ * leaves no way forward; an exception crossing the C engine would terminate
+ * the process, so it stops here and the engine fails that one job. */
+extern "C" int ia_chat_sample(struct llama_sampler *smpl, struct llama_context *ctx, int idx,
+                              int32_t *out) {
+    try {
+        *out = llama_sampler_sample(smpl, ctx, idx);
+        return 0;
+    } catch (...) {
+        return -1;
+    }
+}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,6 +141,12 @@ typedef struct ia_chat_parsed {
  * call is then text, never a crash. Returns 0, or -1 with *err. */
 int ia_chat_parse(const ia_chat_state *st, const char *text, bool partial, ia_chat_parsed *out, char **err);
 void ia_chat_parsed_free(ia_chat_parsed *p);
+
+/* llama_sampler_sample behind a C++ exception guard: 0 with *out set, or -1
+ * when llama.cpp threw (a grammar with no way forward). */
+struct llama_sampler;
+struct llama_context;
+int ia_chat_sample(struct llama_sampler *smpl, struct llama_context *ctx, int idx, int32_t *out);
 
 #ifdef __cplusplus
 }

@@ -388,8 +388,16 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
 /* Samples the token a slot's logits give and decides whether it goes on. */
 static void sample(ia_engine *e, slot *s) {
     bool inside = s->budget && ia_chat_budget_inside(s->budget); /* before the sample moves it */
-    llama_token t = llama_sampler_sample(s->smpl, e->ctx, s->i_logits);
+    llama_token t;
+    int rc = ia_chat_sample(s->smpl, e->ctx, s->i_logits, &t);
     s->i_logits = -1;
+    if (rc != 0) {
+        /* llama.cpp throws when a grammar leaves no way forward: that job
+         * fails, the others and the process go on. */
+        ia_fail(&s->res.err, IA_EINTERNAL, "sampling failed: the output's grammar allows no next token");
+        finish(e, s, IA_FINISH_ERROR);
+        return;
+    }
     if (!s->gen) s->t_first = ia_mono_ms();
     s->gen = true;
     s->res.n_output++;

@@ -105,6 +105,17 @@ static int nonneg_int(ctx *c, json_t *s, const char *path, const char *k) {
     return 0;
 }
 
+/* lo <= hi for a pair of count bounds (both already checked as counts): an
+ * empty range would give llama.cpp's grammar a repetition {lo,hi} with
+ * hi < lo, which its parser expands without end. */
+static int ordered(ctx *c, json_t *s, const char *path, const char *lo, const char *hi) {
+    json_t *a = json_object_get(s, lo), *b = json_object_get(s, hi);
+    if (a && b && json_integer_value(a) > json_integer_value(b))
+        return ia_fail(c->err, IA_EINVALID, "%s: %s (%lld) is greater than %s (%lld): no value fits",
+                       path, lo, (long long)json_integer_value(a), hi, (long long)json_integer_value(b));
+    return 0;
+}
+
 /* "#/a/b" resolved in the root document; NULL when it does not resolve. */
 static json_t *resolve(json_t *root, const char *ref) {
     if (strncmp(ref, "#", 1) != 0) return NULL;
@@ -223,6 +234,16 @@ static char *pattern_normalize(const char *pat, const char **why) {
                 *why = "(a repetition must read {m}, {m,} or {m,n})";
                 return NULL;
             }
+            /* {m,n} with n < m (or counts past what a grammar can unroll)
+             * would make llama.cpp's grammar parser expand without end. */
+            char *end = NULL;
+            unsigned long long m = strtoull(pat + i + 1, &end, 10), hi = m;
+            if (end && *end == ',' && end[1] != '}') hi = strtoull(end + 1, NULL, 10);
+            if (hi < m || m > 100000 || hi > 100000) {
+                ia_buf_free(&b);
+                *why = "(a repetition {m,n} needs m <= n <= 100000)";
+                return NULL;
+            }
         }
         ia_buf_append(&b, &ch, 1);
     }
@@ -280,7 +301,7 @@ static int check_string(ctx *c, json_t *s, const char *path, json_t *types, cons
     static const char *const kw[] = {"minLength", "maxLength"};
     if (ONLY(kw, "for a string") < 0) return -1;
     if (nonneg_int(c, s, path, "minLength") < 0 || nonneg_int(c, s, path, "maxLength") < 0) return -1;
-    return 0;
+    return ordered(c, s, path, "minLength", "maxLength");
 }
 
 static int check_integer(ctx *c, json_t *s, const char *path, json_t *types, const char *self) {
@@ -296,6 +317,16 @@ static int check_integer(ctx *c, json_t *s, const char *path, json_t *types, con
         return fail_kw(c, path, "exclusiveMinimum", "next to 'minimum' (give one lower bound)");
     if (json_object_get(s, "maximum") && json_object_get(s, "exclusiveMaximum"))
         return fail_kw(c, path, "exclusiveMaximum", "next to 'maximum' (give one upper bound)");
+    /* An empty range would leave the grammar with no value to write, and
+     * llama.cpp's sampler throws on a grammar with no way forward. */
+    json_t *mn = json_object_get(s, "minimum"), *xmn = json_object_get(s, "exclusiveMinimum");
+    json_t *mx = json_object_get(s, "maximum"), *xmx = json_object_get(s, "exclusiveMaximum");
+    if ((mn || xmn) && (mx || xmx)) {
+        /* 128-bit, so the +1/-1 of exclusive bounds cannot overflow. */
+        __int128 lo = mn ? (__int128)json_integer_value(mn) : (__int128)json_integer_value(xmn) + 1;
+        __int128 hi = mx ? (__int128)json_integer_value(mx) : (__int128)json_integer_value(xmx) - 1;
+        if (lo > hi) return ia_fail(c->err, IA_EINVALID, "%s: the bounds leave no integer that fits", path);
+    }
     return 0;
 }
 
@@ -365,6 +396,7 @@ static int check_array(ctx *c, json_t *s, const char *path, json_t *types, const
     static const char *const kw[] = {"items", "minItems", "maxItems"};
     if (ONLY(kw, "for an array") < 0) return -1;
     if (nonneg_int(c, s, path, "minItems") < 0 || nonneg_int(c, s, path, "maxItems") < 0) return -1;
+    if (ordered(c, s, path, "minItems", "maxItems") < 0) return -1;
     char p[PATH_LEN];
     snprintf(p, sizeof p, "%s.items", path);
     if (!json_is_object(items)) return ia_fail(c->err, IA_EINVALID, "%s: expected a schema", p);

@@ -375,3 +375,65 @@ IA_TEST(schema_grammar_is_the_converters_with_bounded_exponents) {
     free(g);
     IA_CHECK(ok);
 }
+
+/* Bounds that leave no value are refused before any grammar exists: an
+ * inverted repetition would make llama.cpp's grammar parser expand without
+ * end, and an empty integer range leaves its sampler no token. */
+IA_TEST(schema_refuses_empty_ranges) {
+    static const char *const bad[] = {
+        "{\"type\":\"string\",\"minLength\":5,\"maxLength\":2}",
+        "{\"type\":\"string\",\"pattern\":\"^a{5,2}$\"}",
+        "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":3,\"maxItems\":1}",
+        "{\"type\":\"integer\",\"minimum\":5,\"maximum\":3}",
+        "{\"type\":\"integer\",\"exclusiveMinimum\":3,\"exclusiveMaximum\":4}",
+        "{\"type\":\"integer\",\"minimum\":4,\"exclusiveMaximum\":4}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *s = json_loads(bad[i], 0, NULL);
+        IA_CHECK(s);
+        ia_err err = {0};
+        json_t *p = ia_schema_prepare(s, "response_format", &err);
+        if (p) fprintf(stderr, "  accepted: %s\n", bad[i]);
+        json_decref(p);
+        json_decref(s);
+        IA_CHECK(p == NULL && err.code == IA_EINVALID);
+    }
+    static const char *const good[] = {
+        "{\"type\":\"integer\",\"exclusiveMinimum\":3,\"exclusiveMaximum\":5}",
+        "{\"type\":\"integer\",\"minimum\":4,\"maximum\":4}",
+        "{\"type\":\"string\",\"minLength\":2,\"maxLength\":2}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        json_t *s = json_loads(good[i], 0, NULL);
+        ia_err err = {0};
+        json_t *p = ia_schema_prepare(s, "response_format", &err);
+        if (!p) fprintf(stderr, "  refused: %s: %s\n", good[i], err.msg);
+        json_decref(s);
+        IA_CHECK(p != NULL);
+        json_decref(p);
+    }
+}
+
+/* A grammar with no value at all (what llama.cpp's converter writes for an
+ * empty integer range, built here without our check) makes llama.cpp's
+ * sampler throw; the engine fails that one job, and goes on serving. */
+IA_TEST(schema_grammar_dead_end_fails_the_job_not_the_process) {
+    json_t *s = json_loads("{\"type\":\"integer\",\"minimum\":5,\"maximum\":3}", 0, NULL);
+    ia_err err = {0};
+    char *g = ia_schema_grammar(s, "response_format", &err);
+    json_decref(s);
+    IA_CHECK(g != NULL);
+    ia_engine *e = load_demo();
+    IA_CHECK(e != NULL);
+    ia_engine_result res;
+    char *out = sample(e, g, 1, 16, &res);
+    free(g);
+    IA_CHECK(out != NULL);
+    free(out);
+    IA_CHECK(res.finish == IA_FINISH_ERROR);
+    /* The engine still serves. */
+    out = sample(e, NULL, 1, 4, &res);
+    IA_CHECK(out != NULL && res.finish != IA_FINISH_ERROR);
+    free(out);
+    ia_engine_free(e);
+}
