@@ -29,6 +29,27 @@ const char *ia_test_shared_models(void) {
     return stat(path, &st) == 0 ? path : NULL;
 }
 
+char *ia_test_read_template(const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/templates/%s.jinja", ia_test_llama_src(), name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown) free(buf);
+            buf = grown;
+        }
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    return buf;
+}
+
 const char *ia_test_tmpdir(void) {
     static char path[256];
     if (!path[0]) {

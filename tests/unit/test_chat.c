@@ -21,19 +21,6 @@ static struct llama_model *load_vocab(const char *name) {
     return llama_model_load_from_file(path, mp);
 }
 
-static char *read_template(const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/templates/%s.jinja", ia_test_llama_src(), name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    ia_buf b;
-    ia_buf_init(&b, 0);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ia_buf_append(&b, chunk, n);
-    fclose(f);
-    return ia_buf_take(&b);
-}
 
 static const ia_chat_msg CONVO[] = {
     {.role = "system", .content = "Be brief."},
@@ -47,7 +34,7 @@ static const ia_chat_msg CONVO[] = {
 static char *render_with(const char *vocab_name, const char *tmpl_name, size_t skip) {
     struct llama_model *m = load_vocab(vocab_name);
     if (!m) return NULL;
-    char *src = read_template(tmpl_name), *out = NULL, *err = NULL;
+    char *src = ia_test_read_template(tmpl_name), *out = NULL, *err = NULL;
     ia_chat *c = src ? ia_chat_new(m, src, &err) : NULL;
     if (c && ia_chat_render(c, CONVO + skip, sizeof CONVO / sizeof *CONVO - skip, &out, &err) != 0) out = NULL;
     if (err) fprintf(stderr, "  render %s: %s\n", tmpl_name, err);

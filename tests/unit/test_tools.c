@@ -17,21 +17,7 @@
 #include "lib/util.h"
 #include "unit.h"
 
-const char *ia_test_llama_src(void);
 
-static char *read_template(const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/templates/%s.jinja", ia_test_llama_src(), name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    ia_buf b;
-    ia_buf_init(&b, 0);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ia_buf_append(&b, chunk, n);
-    fclose(f);
-    return ia_buf_take(&b);
-}
 
 /* Renders one user turn with WEATHER (+ a second tool) for template name
  * and parses text as the model's answer. Returns 0 and fills out, or -1. */
@@ -43,7 +29,7 @@ static const ia_chat_tool TWO[] = {
 
 static int parse_as(const char *tmpl, const char *text, bool partial, ia_chat_parsed *out, char **perr) {
     ia_engine_global_init(NULL, false); /* quiets the chat library's log */
-    char *src = read_template(tmpl), *err = NULL, *prompt = NULL;
+    char *src = ia_test_read_template(tmpl), *err = NULL, *prompt = NULL;
     ia_chat *c = src ? ia_chat_new(NULL, src, &err) : NULL;
     ia_chat_state *st = NULL;
     ia_chat_msg m[] = {{.role = "user", .content = "Weather in Paris?"}};
@@ -199,7 +185,7 @@ IA_TEST(tools_reasoning_parses_for_thinking_families) {
 
 IA_TEST(tools_history_renders_calls_and_results) {
     /* a model turn with a call and the tool's answer reach the template */
-    char *src = read_template("Qwen-Qwen3-0.6B"), *err = NULL, *prompt = NULL;
+    char *src = ia_test_read_template("Qwen-Qwen3-0.6B"), *err = NULL, *prompt = NULL;
     ia_chat *c = ia_chat_new(NULL, src, &err);
     IA_CHECK(c != NULL);
     ia_chat_call call = {"call_1", "get_weather", "{\"location\":\"Paris\"}"};

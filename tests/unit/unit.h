@@ -59,5 +59,7 @@ const char *ia_test_llama_src(void);   /* <repo>/build/llama.cpp */
 const char *ia_test_shared_models(void); /* <repo>/../shared/models, or NULL if absent */
 const char *ia_test_demo_model(void);  /* build/demo.gguf */
 const char *ia_test_tmpdir(void);      /* a fresh directory for this run */
+/* The text of the bundle's models/templates/<name>.jinja (malloc'd), or NULL. */
+char *ia_test_read_template(const char *name);
 
 #endif
