@@ -184,6 +184,11 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     cp.n_batch = (uint32_t)e->batch_cap;
     cp.n_ubatch = (uint32_t)e->batch_cap;
     cp.n_seq_max = (uint32_t)e->n_slots;
+    /* A step asks logits of at most one token per slot (its next token, or
+     * the last of its prompt): without this, llama.cpp sizes the logits
+     * buffer for n_batch outputs — n_vocab × 512 floats, ~300 MB for a
+     * 150k-token vocabulary. */
+    cp.n_outputs_max = (uint32_t)e->n_slots;
     cp.kv_unified = true;
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
