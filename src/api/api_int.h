@@ -67,4 +67,20 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
 /* input in the steps dialect: string | Content | Content[] | Step[]. */
 int ia_api_steps_decode_input(json_t *in, ia_conv *conv, ia_err *err);
 
+/* The shape both dialects share for `input` (decode.c): a string, one
+ * object, or a list of content objects (one user turn) or of history items
+ * (turns in legacy, steps in the steps dialect), never mixed. A dialect
+ * names its history items and how to recognise and decode one. */
+typedef struct ia_api_input_forms {
+    ia_dialect dialect;
+    const char *items; /* "turns" / "steps", for messages */
+    const char *item;  /* "a turn" / "a step" */
+    const char *mixed; /* what the "cannot be mixed" message says after the path */
+    bool (*is_item)(json_t *o);
+    int (*decode_item)(json_t *o, const char *path, ia_conv *conv, ia_err *err);
+    /* -1 with err for an object this dialect refuses outright; may be NULL. */
+    int (*refuse)(json_t *o, const char *path, ia_err *err);
+} ia_api_input_forms;
+int ia_api_decode_input(json_t *in, const ia_api_input_forms *f, ia_conv *conv, ia_err *err);
+
 #endif

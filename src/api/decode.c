@@ -292,8 +292,7 @@ static bool looks_like_turn(json_t *o) {
            (json_object_get(o, "role") || json_object_get(o, "content"));
 }
 
-/* input: string | Content | Content[] | Turn[], normalized to turns. */
-static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
+int ia_api_decode_input(json_t *in, const ia_api_input_forms *f, ia_conv *conv, ia_err *err) {
     if (json_is_string(in)) {
         if (json_string_length(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
         ia_turn *t = ia_conv_add_turn(conv, IA_ROLE_USER);
@@ -301,17 +300,19 @@ static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
         return 0;
     }
     if (json_is_object(in)) {
-        if (looks_like_turn(in)) return decode_turn(in, "input", conv, err);
-        return ia_api_decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER),
-                                     IA_DIALECT_LEGACY, err);
+        if (f->refuse && f->refuse(in, "input", err) < 0) return -1;
+        /* One history item is accepted leniently, as a list of one. */
+        if (f->is_item(in)) return f->decode_item(in, "input", conv, err);
+        return ia_api_decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER), f->dialect,
+                                     err);
     }
     if (!json_is_array(in))
         return ia_fail(err, IA_EINVALID,
                        "input: expected a string, a content object, or a list of content "
-                       "objects or turns");
+                       "objects or %s", f->items);
     if (json_array_size(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
 
-    bool turns = looks_like_turn(json_array_get(in, 0));
+    bool history = f->is_item(json_array_get(in, 0));
     ia_turn *user = NULL; /* the one turn a list of content objects becomes */
     size_t i;
     json_t *e;
@@ -319,16 +320,14 @@ static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
     json_array_foreach(in, i, e) {
         mkpath(p, "input[%zu]", i);
         if (!json_is_object(e))
-            return ia_fail(err, IA_EINVALID, "%s: expected a content object or a turn", p);
-        if (looks_like_turn(e) != turns)
-            return ia_fail(err, IA_EINVALID,
-                           "%s: a list of turns ({role, content}) cannot be mixed with "
-                           "content objects ({type, ...})", p);
-        if (turns) {
-            if (decode_turn(e, p, conv, err) < 0) return -1;
+            return ia_fail(err, IA_EINVALID, "%s: expected a content object or %s", p, f->item);
+        if (f->refuse && f->refuse(e, p, err) < 0) return -1;
+        if (f->is_item(e) != history) return ia_fail(err, IA_EINVALID, "%s: %s", p, f->mixed);
+        if (history) {
+            if (f->decode_item(e, p, conv, err) < 0) return -1;
         } else {
             if (!user) user = ia_conv_add_turn(conv, IA_ROLE_USER);
-            if (ia_api_decode_content(e, p, user, IA_DIALECT_LEGACY, err) < 0) return -1;
+            if (ia_api_decode_content(e, p, user, f->dialect, err) < 0) return -1;
         }
     }
     size_t items = 0;
@@ -336,6 +335,16 @@ static int decode_input(json_t *in, ia_conv *conv, ia_err *err) {
     if (items == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
     return 0;
 }
+
+/* input: string | Content | Content[] | Turn[], normalized to turns. */
+static const ia_api_input_forms legacy_input = {
+    .dialect = IA_DIALECT_LEGACY,
+    .items = "turns",
+    .item = "a turn",
+    .mixed = "a list of turns ({role, content}) cannot be mixed with content objects ({type, ...})",
+    .is_item = looks_like_turn,
+    .decode_item = decode_turn,
+};
 
 /* ---- generation_config -------------------------------------------------------- */
 
@@ -600,7 +609,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
     if (strcmp(key, "input") == 0) {
         *has_input = true;
         if (d == IA_DIALECT_STEPS) return ia_api_steps_decode_input(v, &r->input, err);
-        return decode_input(v, &r->input, err);
+        return ia_api_decode_input(v, &legacy_input, &r->input, err);
     }
     if (strcmp(key, "system_instruction") == 0) {
         const char *s = NULL;

@@ -335,49 +335,21 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     return 0;
 }
 
-int ia_api_steps_decode_input(json_t *in, ia_conv *conv, ia_err *err) {
-    if (json_is_string(in)) {
-        if (json_string_length(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
-        ia_turn_add_text(ia_conv_add_turn(conv, IA_ROLE_USER), json_string_value(in),
-                         json_string_length(in));
-        return 0;
-    }
-    if (json_is_object(in)) {
-        if (is_turn(in)) return turn_refused(err, "input");
-        /* One step is accepted leniently, as a list of one. */
-        if (is_step(in)) return decode_step(in, "input", conv, err);
-        return ia_api_decode_content(in, "input", ia_conv_add_turn(conv, IA_ROLE_USER),
-                                     IA_DIALECT_STEPS, err);
-    }
-    if (!json_is_array(in))
-        return ia_fail(err, IA_EINVALID,
-                       "input: expected a string, a content object, or a list of content "
-                       "objects or steps");
-    if (json_array_size(in) == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
+static int refuse_turn(json_t *o, const char *path, ia_err *err) {
+    return is_turn(o) ? turn_refused(err, path) : 0;
+}
 
-    bool steps = is_step(json_array_get(in, 0));
-    ia_turn *user = NULL; /* the one turn a list of content objects becomes */
-    size_t i;
-    json_t *e;
-    char p[IA_API_PATH_MAX];
-    json_array_foreach(in, i, e) {
-        mkpath(p, "input[%zu]", i);
-        if (!json_is_object(e))
-            return ia_fail(err, IA_EINVALID, "%s: expected a content object or a step", p);
-        if (is_turn(e)) return turn_refused(err, p);
-        if (is_step(e) != steps)
-            return ia_fail(err, IA_EINVALID,
-                           "%s: a list of steps ({type: 'user_input' | 'model_output', ...}) "
-                           "cannot be mixed with content objects ({type: 'text', ...})", p);
-        if (steps) {
-            if (decode_step(e, p, conv, err) < 0) return -1;
-        } else {
-            if (!user) user = ia_conv_add_turn(conv, IA_ROLE_USER);
-            if (ia_api_decode_content(e, p, user, IA_DIALECT_STEPS, err) < 0) return -1;
-        }
-    }
-    size_t items = 0;
-    for (size_t k = 0; k < conv->n; k++) items += conv->turns[k].n;
-    if (items == 0) return ia_fail(err, IA_EINVALID, "input: must not be empty");
-    return 0;
+static const ia_api_input_forms steps_input = {
+    .dialect = IA_DIALECT_STEPS,
+    .items = "steps",
+    .item = "a step",
+    .mixed = "a list of steps ({type: 'user_input' | 'model_output', ...}) cannot be mixed with "
+             "content objects ({type: 'text', ...})",
+    .is_item = is_step,
+    .decode_item = decode_step,
+    .refuse = refuse_turn,
+};
+
+int ia_api_steps_decode_input(json_t *in, ia_conv *conv, ia_err *err) {
+    return ia_api_decode_input(in, &steps_input, conv, err);
 }
