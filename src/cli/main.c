@@ -31,7 +31,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -47,7 +47,8 @@ static const struct flagdef {
                          "Jinja chat template file overriding a model's (all models without NAME); repeatable"},
     [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
                     "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
-    [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N", "CPU threads per model; 0 = all cores"},
+    [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",
+                   "CPU threads per context; 0 = automatic (see --contexts)"},
     [F_CTX_SIZE] = {"ctx-size", "INTERACTD_CTX_SIZE", "0", "N",
                     "context size in tokens; 0 = min(model's, 8192)"},
     [F_MAX_QUEUE] = {"max-queue", "INTERACTD_MAX_QUEUE", "64", "N",
@@ -56,6 +57,10 @@ static const struct flagdef {
                       "max_output_tokens when a request sets none"},
     [F_PARALLEL] = {"parallel", "INTERACTD_PARALLEL", "4", "N",
                      "requests generated at once per model, batched together; more wait in the queue"},
+    [F_CONTEXTS] = {"contexts", "INTERACTD_CONTEXTS", "0", "N",
+                    "llama.cpp contexts per model sharing its weights, the parallel requests split among "
+                    "them; 0 = automatic (one 1-thread context per core on up to 4 cores, else one context "
+                    "of all cores; with --threads: cores / threads)"},
     [F_PREFIX_CACHE] = {"prefix-cache", "INTERACTD_PREFIX_CACHE", "on", "on|off",
                          "reuse the computed prompt of earlier turns (kept in memory, then in DIR/kvcache)"},
     [F_CACHE_RAM] = {"cache-ram", "INTERACTD_CACHE_RAM", "auto", "BYTES|auto|0",
@@ -226,6 +231,7 @@ static int serve(int argc, char **argv) {
     int max_queue = (int)parse_int(F_MAX_QUEUE, c.val[F_MAX_QUEUE] ? c.val[F_MAX_QUEUE] : "64", 1, 1 << 20);
     int max_tokens = (int)parse_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
     int parallel = (int)parse_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
+    int contexts = (int)parse_int(F_CONTEXTS, c.val[F_CONTEXTS] ? c.val[F_CONTEXTS] : "0", 0, 256);
     const char *pc = c.val[F_PREFIX_CACHE] ? c.val[F_PREFIX_CACHE] : "on";
     bool prefix_cache = parse_flag_bool(pc);
     if (!prefix_cache && strcmp(pc, "0") && strcasecmp(pc, "false") && strcasecmp(pc, "off") && strcasecmp(pc, "no"))
@@ -334,7 +340,7 @@ static int serve(int argc, char **argv) {
         char *kvdir = ia_asprintf("%s/kvcache/%s", data, ms[i].name);
         ia_engine_opts eo = {.name = ms[i].name, .path = ms[i].path, .chat_template = ms[i].tmpl,
                              .threads = threads, .n_ctx = ctx, .max_queue = max_queue,
-                             .default_max_tokens = max_tokens, .parallel = parallel,
+                             .default_max_tokens = max_tokens, .parallel = parallel, .contexts = contexts,
                              .no_prefix_cache = !prefix_cache, .cache_ram_bytes = cache_ram,
                              .cache_dir = kvdir};
         ia_info("loading model %s from %s", ms[i].name, ms[i].path);

@@ -5,15 +5,16 @@
  * llama.cpp for that model (chat-template rendering, tokenization, decode,
  * sampling); HTTP and core threads only enqueue jobs.
  * Continuous batching: up to `parallel` jobs run at once, one llama.cpp
- * sequence each on the model's one context; every decode step is one batch
- * holding each generating job's next token plus a bounded chunk of pending
- * prompt tokens. Jobs past `parallel` wait in a FIFO (admitted in arrival
+ * sequence each, spread over `contexts` llama.cpp contexts that share the
+ * model's weights, each with its own engine thread; every decode step of a
+ * context is one batch holding each of its generating jobs' next token plus
+ * a bounded chunk of pending prompt tokens. Jobs past `parallel` wait in a FIFO (admitted in arrival
  * order); the queue is bounded, and a full queue refuses at once with
  * IA_EOVERLOADED and a Retry-After hint.
  *
  * Prefix reuse: a finished job's tokens and KV stay in its sequence; a new
- * job whose prompt shares a prefix with a kept sequence (a running one too)
- * only prefills the rest (ia_engine_result.n_cached). Sequences pushed out
+ * job whose prompt shares a prefix with a kept sequence (a running one too;
+ * the job moves to the context that holds it) only prefills the rest (ia_engine_result.n_cached). Sequences pushed out
  * of the context are kept in RAM under a byte budget (LRU), and past it, or
  * at shutdown, saved under cache_dir, from where a later job (also after a
  * restart) restores them.
@@ -24,7 +25,8 @@
  * general (other kernels or backends may round differently), so on other
  * models a long generation may rarely diverge after a near-tie.
  *
- * Callbacks run on the engine thread and must not block for long. */
+ * Callbacks run on an engine thread (different jobs' callbacks may run at
+ * once on different threads) and must not block for long. */
 #ifndef IA_ENGINE_ENGINE_H
 #define IA_ENGINE_ENGINE_H
 
@@ -41,9 +43,15 @@ typedef struct ia_engine_opts {
     const char *name;          /* served name ("demo") */
     const char *path;          /* GGUF file */
     const char *chat_template; /* file with a Jinja template overriding the model's; NULL = none */
-    int threads;               /* decode and prompt threads; 0 = all cores (1 for a
-                                  model under 20M parameters, where threads cost more
-                                  than they give) */
+    int threads;               /* decode and prompt threads per context; 0 = automatic
+                                  (see contexts) */
+    int contexts;              /* llama.cpp contexts (engine threads) sharing the weights,
+                                  the parallel sequences split among them; 0 = automatic:
+                                  with threads also 0, one single-threaded context per
+                                  core on machines of at most 4 cores, else one context
+                                  of all cores; with threads set, cores / threads. A
+                                  model under 20M parameters gets one context of one
+                                  thread (threads cost it more than they give) */
     int n_ctx;                 /* 0 = min(model's training context, 8192) */
     int max_queue;             /* jobs waiting beyond the running ones; 0 = 64 */
     int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
@@ -181,6 +189,9 @@ bool ia_engine_reasons(const ia_engine *e);
 int ia_engine_n_ctx(const ia_engine *e);
 /* Jobs that run at once. */
 int ia_engine_parallel(const ia_engine *e);
+/* The layout chosen: contexts, and threads per context. */
+int ia_engine_contexts(const ia_engine *e);
+int ia_engine_threads(const ia_engine *e);
 
 /* Enqueues a job. The engine copies msgs and params; cancel (may be NULL)
  * must stay valid until on_done. Returns 0, or -1 with err (IA_EOVERLOADED
@@ -196,6 +207,8 @@ typedef struct ia_engine_stats {
     int64_t steps;             /* decode calls */
     int64_t max_batch_seqs;    /* most sequences one decode step has held */
     int64_t tokens_cached;     /* prompt tokens reused, all jobs */
+    int64_t routed;            /* jobs sent to the context holding their prefix */
+    int64_t max_contexts_busy; /* most contexts running jobs at once */
     /* The kept-sequence cache outside the context (the engine's own accounting). */
     int64_t ram_bytes, ram_budget, ram_peak, ram_entries;
     int64_t disk_bytes, disk_budget, disk_entries;

@@ -1,11 +1,20 @@
 /* engine_int: the engine's insides, shared by llama.c (loading, the queue,
- * the public calls) and sched.c (the engine thread: slots, batches,
+ * the public calls) and sched.c (the worker threads: slots, batches,
  * sampling, prefix reuse). Not part of the engine's contract.
  *
- * A slot is one llama.cpp sequence (seq_id = slot index). It runs at most
- * one job; idle, it keeps the tokens and KV of the last job it ran, for the
- * next job that shares their prefix. kv[0..n_kv) are always exactly the
- * tokens whose KV the sequence holds, at positions 0..n_kv-1. */
+ * One model is served by one or more workers. A worker is one llama.cpp
+ * context over the shared (read-only) model, the slots whose sequences live
+ * in it, and the thread that alone decodes on it. On a CPU, several
+ * single-threaded contexts decode more tokens per second together than one
+ * context with as many threads (whose threads meet at a barrier after every
+ * graph node), so the engine may split its slots across workers.
+ *
+ * A slot is one llama.cpp sequence (seq_id = the slot's index in its
+ * worker). It runs at most one job; idle, it keeps the tokens and KV of the
+ * last job it ran, for the next job that shares their prefix. kv[0..n_kv)
+ * are always exactly the tokens whose KV the sequence holds, at positions
+ * 0..n_kv-1; other workers read them (under the owner's kv_mu) to send a
+ * job to the worker that already holds its prefix. */
 #ifndef IA_ENGINE_ENGINE_INT_H
 #define IA_ENGINE_ENGINE_INT_H
 
@@ -31,10 +40,19 @@ typedef struct job {
     ia_chat_tool *tools; /* params.n_tools of them (jobmsg.c) */
     ia_engine_cb cb;
     atomic_bool *cancel;
+    /* Set when a worker rendered the job and handed it to another worker
+     * (whose slots hold a longer prefix of it): the prompt's tokens, the
+     * render's state, and when the job was first taken. */
+    llama_token *toks;
+    int n_toks;
+    ia_chat_state *cst;
+    int64_t t_taken;
 } job;
 
+typedef struct worker worker;
+
 typedef struct slot {
-    int id;                   /* the llama.cpp sequence */
+    int id;                   /* the llama.cpp sequence in its worker's context */
     job *j;                   /* running job; NULL = idle */
     llama_token *kv;          /* tokens held in the KV memory */
     int n_kv, cap_kv;
@@ -58,42 +76,60 @@ typedef struct slot {
     uint64_t admitted;        /* admission order: prompt chunks go first-come first */
 } slot;
 
+struct worker {
+    ia_engine *e;
+    int idx;
+    struct llama_context *ctx;
+    struct ggml_threadpool *tp; /* ours, not polling; NULL: ggml's default */
+    slot *slots;
+    int n_slots;
+    struct llama_batch batch;
+    uint64_t tick;            /* LRU and admission clock of this worker's slots */
+    /* Guards slots[].kv / n_kv against readers on other workers; the
+     * worker's own thread reads them without it. */
+    pthread_mutex_t kv_mu;
+    pthread_t thread;
+    bool thread_started;
+    /* Under the engine's mu: */
+    job *inbox, *inbox_tail;  /* rendered jobs handed over by another worker */
+    int n_running;            /* slots reserved: running jobs, jobs being admitted, inbox */
+};
+
 struct ia_engine {
     char *name;
     struct llama_model *model;
-    struct llama_context *ctx;
-    struct ggml_threadpool *tp; /* ours, not polling; NULL: ggml's default */
     void (*tp_free)(struct ggml_threadpool *);
     const struct llama_vocab *vocab;
     ia_chat *chat;
     bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, max_queue, default_max_tokens;
-    int n_slots, chunk;
+    int n_slots, chunk; /* n_slots: all workers' together */
+    int threads;        /* per worker */
     bool no_prefix_cache;
 
-    /* Engine thread only. */
-    slot *slots;
-    struct llama_batch batch;
-    int batch_cap;
+    worker *workers;
+    int n_workers;
+    int batch_cap; /* per worker */
+    /* The kept sequences outside the contexts, shared by the workers:
+     * kvc_mu is held across a match and the restore it leads to. Lock
+     * order: a worker's kv_mu, then kvc_mu; mu is never held with either. */
     ia_kvc *kvc;
-    uint64_t tick;
+    pthread_mutex_t kvc_mu;
 
-    pthread_t thread;
-    bool thread_started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *head, *tail; /* FIFO, under mu */
     int n_queued;     /* under mu */
-    int n_running;    /* under mu */
+    int n_running;    /* under mu, all workers */
     atomic_bool stop; /* set by ia_engine_free; checked every step */
 
     /* Counters and the job-time estimate behind Retry-After, under mu. */
-    int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached;
+    int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached, routed, max_contexts_busy;
     double avg_job_ms;
     ia_kvc_stats kvst;
 };
 
-/* The engine thread (sched.c). */
+/* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);
 void ia_engine_job_free(job *j);
 

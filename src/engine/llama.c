@@ -1,10 +1,11 @@
-/* llama.c: the in-process engine — loading one llama.cpp model, its
- * context (one sequence per parallel slot, a unified KV cache of
- * parallel * n_ctx cells), the kept-sequence cache, and the calls other
- * threads make: ia_engine_submit copies the job into a bounded FIFO (full:
+/* llama.c: the in-process engine — loading one llama.cpp model, choosing
+ * how many contexts (workers) serve it and with how many threads, creating
+ * them (one sequence per slot, a unified KV cache of slots * n_ctx cells
+ * each), the kept-sequence cache they share, and the calls other threads
+ * make: ia_engine_submit copies the job into a bounded FIFO (full:
  * IA_EOVERLOADED with a Retry-After estimate) and returns at once; the
- * engine thread of sched.c takes it from there and alone touches the
- * context, the chat template and the vocabulary. A job's messages and
+ * worker threads of sched.c take it from there, each alone touching its
+ * context. A job's messages and
  * functions are copied by jobmsg.c; its grammar, tools and reasoning budget
  * become samplers of its own sequence in sched.c. */
 #include "engine/engine_int.h"
@@ -114,7 +115,7 @@ static char *read_file(const char *path, ia_err *err) {
  * (1 thread: 110). The functions live in the dynamically loaded CPU
  * backend, so they are looked up through the backend registry, as
  * llama.cpp's own common library does. */
-static void attach_threadpool(ia_engine *e, int threads) {
+static void attach_threadpool(ia_engine *e, worker *w, int threads) {
     ggml_backend_dev_t dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
     ggml_backend_reg_t reg = dev ? ggml_backend_dev_backend_reg(dev) : NULL;
     if (!reg) return;
@@ -124,8 +125,72 @@ static void attach_threadpool(ia_engine *e, int threads) {
     if (!tp_new || !e->tp_free) return;
     struct ggml_threadpool_params tpp = ggml_threadpool_params_default(threads);
     tpp.poll = 0;
-    e->tp = tp_new(&tpp);
-    if (e->tp) llama_attach_threadpool(e->ctx, e->tp, e->tp);
+    w->tp = tp_new(&tpp);
+    if (w->tp) llama_attach_threadpool(w->ctx, w->tp, w->tp);
+}
+
+/* How many contexts and threads per context serve the model. Measured on
+ * 2 shared vCPUs (bench/RESULTS.md): two single-threaded contexts decoded
+ * up to 1.7x more tokens per second together than one context of two
+ * threads, whose threads wait for each other after every graph node, and
+ * batching more sequences into one context bought little, the small model's
+ * matmuls being compute-bound there. With many cores that reverses: a
+ * large model is bound by memory bandwidth, where one context reading the
+ * weights once per step for all its sequences wins. So the automatic
+ * layout splits only small machines (at most 4 cores) into one context
+ * per core, and otherwise keeps one context with every core's thread; a
+ * model too small to gain from threads gets one context of one thread
+ * (tests run several servers side by side). */
+#define SPLIT_MAX_CORES 4
+static void choose_layout(const ia_engine_opts *o, bool tiny, int n_slots, int *contexts, int *threads) {
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    int c = o->contexts, t = o->threads;
+    if (c <= 0 && t <= 0) {
+        if (tiny) c = 1, t = 1;
+        else if (cores <= SPLIT_MAX_CORES) c = cores, t = 1;
+        else c = 1, t = cores;
+    } else if (c <= 0) {
+        c = tiny ? 1 : cores / t;
+    } else if (t <= 0) {
+        t = tiny ? 1 : cores / c;
+    }
+    if (c > n_slots) c = n_slots;
+    *contexts = c < 1 ? 1 : c;
+    *threads = t < 1 ? 1 : t;
+}
+
+/* One worker's context, threads, slots and batch. */
+static int worker_init(ia_engine *e, worker *w, int idx, int n_slots) {
+    w->e = e;
+    w->idx = idx;
+    w->n_slots = n_slots;
+    pthread_mutex_init(&w->kv_mu, NULL);
+    /* One unified KV cache per context: every slot may fill its n_ctx,
+     * and sequences that share a prefix (llama_memory_seq_cp) share its
+     * cells. One ubatch per step, so each step reads the weights once. */
+    int batch_cap = e->chunk + n_slots;
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = (uint32_t)e->n_ctx * (uint32_t)n_slots;
+    cp.n_batch = (uint32_t)batch_cap;
+    cp.n_ubatch = (uint32_t)batch_cap;
+    cp.n_seq_max = (uint32_t)n_slots;
+    /* A step asks logits of at most one token per slot (its next token, or
+     * the last of its prompt): without this, llama.cpp sizes the logits
+     * buffer for n_batch outputs — n_vocab × 512 floats, ~300 MB for a
+     * 150k-token vocabulary. */
+    cp.n_outputs_max = (uint32_t)n_slots;
+    cp.kv_unified = true;
+    cp.n_threads = e->threads;
+    cp.n_threads_batch = e->threads;
+    cp.no_perf = true;
+    w->ctx = llama_init_from_model(e->model, cp);
+    if (!w->ctx) return -1;
+    attach_threadpool(e, w, e->threads);
+    w->batch = llama_batch_init(batch_cap, 0, 1);
+    w->slots = ia_xcalloc((size_t)n_slots, sizeof *w->slots);
+    for (int i = 0; i < n_slots; i++) w->slots[i].id = i;
+    return 0;
 }
 
 
@@ -136,6 +201,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->max_queue = opts->max_queue > 0 ? opts->max_queue : DEFAULT_MAX_QUEUE;
     e->default_max_tokens = opts->default_max_tokens > 0 ? opts->default_max_tokens : DEFAULT_MAX_TOKENS;
     pthread_mutex_init(&e->mu, NULL);
+    pthread_mutex_init(&e->kvc_mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     atomic_init(&e->stop, false);
 
@@ -164,44 +230,20 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     if (e->n_slots > 256) e->n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
     e->chunk = opts->prefill_chunk > 0 ? opts->prefill_chunk : DEFAULT_CHUNK;
     e->no_prefix_cache = opts->no_prefix_cache;
-    e->batch_cap = e->chunk + e->n_slots;
-    int threads = opts->threads;
-    if (threads <= 0) {
-        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-        /* ggml's workers spin while they wait for each other: for a model
-         * this small a token costs microseconds, so extra threads only add
-         * synchronisation, and on a busy machine (tests running beside the
-         * server) the spinning turns milliseconds into seconds. */
-        if (llama_model_n_params(e->model) < TINY_MODEL_PARAMS) threads = 1;
+    bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
+    choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
+    e->batch_cap = e->chunk + (e->n_slots + e->n_workers - 1) / e->n_workers;
+    e->workers = ia_xcalloc((size_t)e->n_workers, sizeof *e->workers);
+    for (int i = 0; i < e->n_workers; i++) {
+        /* The slots spread evenly, the first workers taking the remainder. */
+        int n = e->n_slots / e->n_workers + (i < e->n_slots % e->n_workers);
+        if (worker_init(e, &e->workers[i], i, n) != 0) {
+            ia_fail(err, IA_EINTERNAL, "model %s: cannot create a context of %d tokens", e->name, e->n_ctx);
+            goto fail;
+        }
     }
-    if (threads < 1) threads = 1;
-
-    /* One unified KV cache: every slot may fill its n_ctx, and sequences
-     * that share a prefix (llama_memory_seq_cp) share its cells. One
-     * ubatch per step, so each step reads the weights once. */
-    struct llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = (uint32_t)e->n_ctx * (uint32_t)e->n_slots;
-    cp.n_batch = (uint32_t)e->batch_cap;
-    cp.n_ubatch = (uint32_t)e->batch_cap;
-    cp.n_seq_max = (uint32_t)e->n_slots;
-    /* A step asks logits of at most one token per slot (its next token, or
-     * the last of its prompt): without this, llama.cpp sizes the logits
-     * buffer for n_batch outputs — n_vocab × 512 floats, ~300 MB for a
-     * 150k-token vocabulary. */
-    cp.n_outputs_max = (uint32_t)e->n_slots;
-    cp.kv_unified = true;
-    cp.n_threads = threads;
-    cp.n_threads_batch = threads;
-    cp.no_perf = true;
-    e->ctx = llama_init_from_model(e->model, cp);
-    if (!e->ctx) {
-        ia_fail(err, IA_EINTERNAL, "model %s: cannot create a context of %d tokens", e->name, e->n_ctx);
-        goto fail;
-    }
-    attach_threadpool(e, threads);
-    e->batch = llama_batch_init(e->batch_cap, 0, 1);
-    e->slots = ia_xcalloc((size_t)e->n_slots, sizeof *e->slots);
-    for (int i = 0; i < e->n_slots; i++) e->slots[i].id = i;
+    ia_info("model %s: %d context%s of %d thread%s, %d parallel sequences", e->name, e->n_workers,
+            e->n_workers == 1 ? "" : "s", e->threads, e->threads == 1 ? "" : "s", e->n_slots);
     if (!e->no_prefix_cache) {
         char desc[128], fp[256];
         struct stat sb;
@@ -231,11 +273,14 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     tmpl = NULL;
     e->reasons = ia_chat_reasons(e->chat);
 
-    if (pthread_create(&e->thread, NULL, ia_engine_main, e) != 0) {
-        ia_fail(err, IA_EINTERNAL, "model %s: cannot start its engine thread", e->name);
-        goto fail;
+    for (int i = 0; i < e->n_workers; i++) {
+        worker *w = &e->workers[i];
+        if (pthread_create(&w->thread, NULL, ia_engine_main, w) != 0) {
+            ia_fail(err, IA_EINTERNAL, "model %s: cannot start its engine thread", e->name);
+            goto fail;
+        }
+        w->thread_started = true;
     }
-    e->thread_started = true;
     return e;
 fail:
     free(tmpl);
@@ -253,6 +298,10 @@ int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
 
 int ia_engine_parallel(const ia_engine *e) { return e->n_slots; }
 
+int ia_engine_contexts(const ia_engine *e) { return e->n_workers; }
+
+int ia_engine_threads(const ia_engine *e) { return e->threads; }
+
 bool ia_engine_reasons(const ia_engine *e) { return e->reasons; }
 
 /* ---- the queue ------------------------------------------------------------ */
@@ -264,6 +313,8 @@ void ia_engine_job_free(job *j) {
     for (size_t i = 0; i < j->params.n_stop; i++) free(j->stops[i]);
     free(j->stops);
     free(j->grammar);
+    free(j->toks);
+    ia_chat_state_free(j->cst);
     free(j);
 }
 
@@ -306,7 +357,7 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
     else e->head = j;
     e->tail = j;
     e->n_queued++;
-    pthread_cond_signal(&e->cv);
+    pthread_cond_broadcast(&e->cv); /* the workers decide among themselves which takes it */
     pthread_mutex_unlock(&e->mu);
     return 0;
 }
@@ -320,6 +371,8 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->steps = e->steps;
     st->max_batch_seqs = e->max_batch_seqs;
     st->tokens_cached = e->tokens_cached;
+    st->routed = e->routed;
+    st->max_contexts_busy = e->max_contexts_busy;
     st->ram_bytes = e->kvst.ram_bytes;
     st->ram_budget = e->kvst.ram_budget;
     st->ram_peak = e->kvst.ram_peak;
@@ -333,6 +386,17 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     pthread_mutex_unlock(&e->mu);
 }
 
+/* Jobs that never ran still get their one on_done, as the contract says. */
+static void cancel_all(job *pending) {
+    while (pending) {
+        job *next = pending->next;
+        ia_engine_result res = {.finish = IA_FINISH_CANCELLED};
+        pending->cb.on_done(pending->cb.ud, &res);
+        ia_engine_job_free(pending);
+        pending = next;
+    }
+}
+
 void ia_engine_free(ia_engine *e) {
     if (!e) return;
     pthread_mutex_lock(&e->mu);
@@ -342,31 +406,38 @@ void ia_engine_free(ia_engine *e) {
     e->head = e->tail = NULL;
     e->n_queued = 0;
     pthread_mutex_unlock(&e->mu);
-    if (e->thread_started) pthread_join(e->thread, NULL);
-    /* Jobs that never ran still get their one on_done, as the contract says. */
-    while (pending) {
-        job *next = pending->next;
-        ia_engine_result res = {.finish = IA_FINISH_CANCELLED};
-        pending->cb.on_done(pending->cb.ud, &res);
-        ia_engine_job_free(pending);
-        pending = next;
+    for (int i = 0; i < e->n_workers; i++)
+        if (e->workers[i].thread_started) pthread_join(e->workers[i].thread, NULL);
+    cancel_all(pending);
+    for (int i = 0; i < e->n_workers; i++) {
+        cancel_all(e->workers[i].inbox); /* handed over as the engine stopped */
+        e->workers[i].inbox = NULL;
     }
     /* What the sequences hold outlives the process when there is a cache
      * folder: kept in the cache, which writes it to disk as it closes. */
-    if (e->kvc && e->ctx && e->kvst.disk_budget > 0)
-        for (int i = 0; i < e->n_slots; i++)
-            if (e->slots[i].n_kv > 0) ia_kvc_save(e->kvc, e->ctx, i, e->slots[i].kv, e->slots[i].n_kv);
-    ia_kvc_free(e->kvc);
-    if (e->slots) {
-        for (int i = 0; i < e->n_slots; i++) free(e->slots[i].kv);
-        free(e->slots);
-        llama_batch_free(e->batch);
+    for (int k = 0; k < e->n_workers; k++) {
+        worker *w = &e->workers[k];
+        if (e->kvc && w->ctx && e->kvst.disk_budget > 0)
+            for (int i = 0; i < w->n_slots; i++)
+                if (w->slots[i].n_kv > 0) ia_kvc_save(e->kvc, w->ctx, i, w->slots[i].kv, w->slots[i].n_kv);
     }
+    ia_kvc_free(e->kvc);
+    for (int k = 0; k < e->n_workers; k++) {
+        worker *w = &e->workers[k];
+        if (w->slots) {
+            for (int i = 0; i < w->n_slots; i++) free(w->slots[i].kv);
+            free(w->slots);
+            llama_batch_free(w->batch);
+        }
+        if (w->ctx) llama_free(w->ctx);
+        if (w->tp) e->tp_free(w->tp); /* after the context that used it */
+        if (w->e) pthread_mutex_destroy(&w->kv_mu);
+    }
+    free(e->workers);
     ia_chat_free(e->chat);
-    if (e->ctx) llama_free(e->ctx);
-    if (e->tp) e->tp_free(e->tp); /* after the context that used it */
     if (e->model) llama_model_free(e->model);
     pthread_mutex_destroy(&e->mu);
+    pthread_mutex_destroy(&e->kvc_mu);
     pthread_cond_destroy(&e->cv);
     free(e->name);
     free(e);

@@ -1,7 +1,12 @@
-/* sched.c: the engine thread — continuous batching over one llama.cpp
- * context. Jobs leave the FIFO for a free slot (one sequence each); there
- * they are rendered through the chat shim and tokenized, matched against
- * what the sequences and the kept-sequence cache already hold (the longest
+/* sched.c: the worker threads — continuous batching over one llama.cpp
+ * context each. A worker takes jobs from the model's FIFO while it has a
+ * free slot and no other worker with a free slot runs fewer jobs (so
+ * streams spread across the contexts), renders and tokenizes them, and
+ * hands a job to another worker when that worker's sequences hold a longer
+ * prefix of its prompt (a chain's next turn goes where its history is).
+ * In its slot (one sequence each) a job's prompt is
+ * matched against what the worker's sequences and the kept-sequence cache
+ * (shared by the workers) already hold (the longest
  * common token prefix is reused: kept in place, shared from another
  * sequence with llama_memory_seq_cp, or restored from RAM or disk), and
  * then prefilled and generated. Each step is one llama_decode of one batch:
@@ -164,6 +169,8 @@ static void parse_output(ia_engine *e, slot *s, ia_chat_parsed *parsed) {
     }
 }
 
+/* A slot's kv changes under its worker's kv_mu, for readers on other
+ * workers (route); the caller holds it. */
 static void kv_set(slot *s, const llama_token *t, int n) {
     if (n > s->cap_kv) {
         s->cap_kv = n + 256;
@@ -181,23 +188,35 @@ static void kv_push(slot *s, llama_token t) {
     s->kv[s->n_kv++] = t;
 }
 
+static void kvc_stats(ia_engine *e, ia_kvc_stats *st) {
+    pthread_mutex_lock(&e->kvc_mu);
+    ia_kvc_get_stats(e->kvc, st);
+    pthread_mutex_unlock(&e->kvc_mu);
+}
+
 /* Bookkeeping of a job's end and its one on_done. */
-static void job_done(ia_engine *e, job *j, const ia_engine_result *res, int64_t t_start) {
+static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_start) {
+    ia_engine *e = w->e;
+    ia_kvc_stats kst;
+    if (e->kvc) kvc_stats(e, &kst);
     pthread_mutex_lock(&e->mu);
     e->n_running--;
+    w->n_running--;
     e->jobs_done++;
     e->tokens_generated += res->n_output;
     e->tokens_cached += res->n_cached;
     double ms = (double)(ia_mono_ms() - t_start);
     e->avg_job_ms = e->avg_job_ms > 0 ? 0.8 * e->avg_job_ms + 0.2 * ms : ms;
-    if (e->kvc) ia_kvc_get_stats(e->kvc, &e->kvst);
+    if (e->kvc) e->kvst = kst;
+    pthread_cond_broadcast(&e->cv); /* a freed slot: a waiting job may now fit */
     pthread_mutex_unlock(&e->mu);
     j->cb.on_done(j->cb.ud, res);
     ia_engine_job_free(j);
 }
 
 /* Ends the slot's job; the slot keeps its tokens and KV. */
-static void finish(ia_engine *e, slot *s, ia_finish f) {
+static void finish(worker *w, slot *s, ia_finish f) {
+    ia_engine *e = w->e;
     job *j = s->j;
     s->res.finish = f;
     ia_chat_parsed parsed = {0};
@@ -213,42 +232,55 @@ static void finish(ia_engine *e, slot *s, ia_finish f) {
     free(s->prompt);
     s->prompt = NULL;
     s->j = NULL;
-    s->last_used = ++e->tick;
-    ia_debug("engine %s: sequence %d done: %lld prompt tokens (%lld reused), %lld generated; first token after "
-             "%lld ms, %lld ms in all", e->name, s->id, (long long)s->res.n_prompt, (long long)s->res.n_cached,
-             (long long)s->res.n_output, (long long)(s->t_first ? s->t_first - s->t_start : -1),
-             (long long)(ia_mono_ms() - s->t_start));
+    s->last_used = ++w->tick;
+    ia_debug("engine %s: context %d sequence %d done: %lld prompt tokens (%lld reused), %lld generated; first "
+             "token after %lld ms, %lld ms in all", e->name, w->idx, s->id, (long long)s->res.n_prompt,
+             (long long)s->res.n_cached, (long long)s->res.n_output,
+             (long long)(s->t_first ? s->t_first - s->t_start : -1), (long long)(ia_mono_ms() - s->t_start));
     ia_engine_result res = s->res;
-    job_done(e, j, &res, s->t_start);
+    job_done(w, j, &res, s->t_start);
     ia_chat_parsed_free(&parsed);
 }
 
-static void fail_job(ia_engine *e, job *j, ia_engine_result *res, int64_t t0, ia_errcode code, const char *msg) {
+static void fail_job(worker *w, job *j, ia_engine_result *res, int64_t t0, ia_errcode code, const char *msg) {
     res->finish = IA_FINISH_ERROR;
     ia_fail(&res->err, code, "%s", msg);
-    job_done(e, j, res, t0);
+    job_done(w, j, res, t0);
 }
 
-/* Chooses the slot for a prompt and fills it with the longest prefix of the
- * prompt that any sequence or the cache holds. Returns the slot, its KV now
- * holding prompt[0..n_kv). */
-static slot *place(ia_engine *e, const llama_token *p, int n) {
-    llama_memory_t mem = llama_get_memory(e->ctx);
-    slot *dst = NULL, *src = NULL;
+/* Chooses the worker's slot for a prompt and fills it with the longest
+ * prefix of the prompt that any of its sequences or the shared cache holds.
+ * Returns the slot, its KV now holding prompt[0..n_kv). */
+static slot *place(worker *w, const llama_token *p, int n) {
+    ia_engine *e = w->e;
+    llama_memory_t mem = llama_get_memory(w->ctx);
+    slot *dst = NULL, *src = NULL, *spare = NULL;
     int dst_l = -1, src_l = 0;
-    for (int i = 0; i < e->n_slots; i++) {
-        slot *s = &e->slots[i];
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
         int l = e->no_prefix_cache ? 0 : ia_kvc_lcp(s->kv, s->n_kv, p, n);
         if (!s->j && (l > dst_l || (l == dst_l && s->last_used < dst->last_used))) {
             dst = s;
             dst_l = l;
         }
+        /* The idle slot that loses least: the fewest kept tokens, then the
+         * least recently used. */
+        if (!s->j && (!spare || s->n_kv < spare->n_kv || (s->n_kv == spare->n_kv && s->last_used < spare->last_used)))
+            spare = s;
         if (l > src_l) {
             src = s;
             src_l = l;
         }
     }
+    /* A match of a few tokens (a template's opening) is not worth
+     * overwriting another conversation's kept turns for. */
+    if (dst_l < MIN_SAVE_TOKENS && dst_l * 10 < n) {
+        dst = spare;
+        dst_l = e->no_prefix_cache ? 0 : ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
+    }
     if (dst_l >= src_l) src = dst; /* as good in place as anywhere */
+    pthread_mutex_lock(&w->kv_mu);
+    if (e->kvc) pthread_mutex_lock(&e->kvc_mu);
     ia_kvc_entry *en = NULL;
     int cache_l = e->no_prefix_cache || !e->kvc ? 0 : ia_kvc_match(e->kvc, p, n, e->n_ctx - 1, &en);
     enum { COLD, IN_PLACE, COPY, RESTORE } how = COLD;
@@ -259,14 +291,14 @@ static slot *place(ia_engine *e, const llama_token *p, int n) {
     /* What dst held and will lose: kept for later if it is worth it. */
     int keep = how == IN_PLACE ? (dst_l < n - 1 ? dst_l : n - 1) : 0;
     if (e->kvc && !e->no_prefix_cache && dst->n_kv - keep >= MIN_SAVE_TOKENS)
-        ia_kvc_save(e->kvc, e->ctx, dst->id, dst->kv, dst->n_kv);
+        ia_kvc_save(e->kvc, w->ctx, dst->id, dst->kv, dst->n_kv);
 
     if (how == COLD) {
         llama_memory_seq_rm(mem, dst->id, -1, -1);
         dst->n_kv = 0;
     } else if (how == RESTORE) {
         const llama_token *toks = NULL;
-        int got = ia_kvc_restore(e->kvc, en, e->ctx, dst->id, &toks);
+        int got = ia_kvc_restore(e->kvc, en, w->ctx, dst->id, &toks);
         if (got < 0) {
             llama_memory_seq_rm(mem, dst->id, -1, -1);
             dst->n_kv = 0;
@@ -279,6 +311,7 @@ static slot *place(ia_engine *e, const llama_token *p, int n) {
         llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
         kv_set(dst, src->kv, m);
     }
+    if (e->kvc) pthread_mutex_unlock(&e->kvc_mu);
     /* Now cut dst to the reused prefix. */
     int reuse = ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
     if (reuse > n - 1) reuse = n - 1;
@@ -289,38 +322,83 @@ static slot *place(ia_engine *e, const llama_token *p, int n) {
         }
         dst->n_kv = reuse;
     }
+    pthread_mutex_unlock(&w->kv_mu);
     return dst;
 }
 
-/* Renders, tokenizes and places a job taken from the queue. */
-static void admit(ia_engine *e, job *j) {
-    int64_t t0 = ia_mono_ms();
+/* The longest prefix of p[0..n) that one of w's sequences holds. From
+ * another worker's thread: under w's kv_mu. */
+static int worker_lcp(worker *w, const llama_token *p, int n, bool other) {
+    int best = 0;
+    if (other) pthread_mutex_lock(&w->kv_mu);
+    for (int i = 0; i < w->n_slots; i++) {
+        int l = ia_kvc_lcp(w->slots[i].kv, w->slots[i].n_kv, p, n);
+        if (l > best) best = l;
+    }
+    if (other) pthread_mutex_unlock(&w->kv_mu);
+    return best;
+}
+
+/* Sends a rendered job to the worker whose sequences hold a longer prefix
+ * of its prompt than w's do (by at least MIN_SAVE_TOKENS: less is cheaper
+ * to prefill again than a queue hop), if that worker has a slot free.
+ * Returns whether the job left. The shared cache needs no routing: any
+ * worker restores from it. */
+static bool route(worker *w, job *j) {
+    ia_engine *e = w->e;
+    if (e->n_workers < 2 || e->no_prefix_cache) return false;
+    int own = worker_lcp(w, j->toks, j->n_toks, false), best_l = own + MIN_SAVE_TOKENS - 1;
+    worker *best = NULL;
+    for (int i = 0; i < e->n_workers; i++) {
+        worker *o = &e->workers[i];
+        if (o == w) continue;
+        int l = worker_lcp(o, j->toks, j->n_toks, true);
+        if (l > best_l) {
+            best = o;
+            best_l = l;
+        }
+    }
+    if (!best) return false;
+    pthread_mutex_lock(&e->mu);
+    bool room = best->n_running < best->n_slots && !atomic_load(&e->stop);
+    if (room) {
+        w->n_running--;
+        best->n_running++;
+        j->next = NULL;
+        if (best->inbox_tail) best->inbox_tail->next = j;
+        else best->inbox = j;
+        best->inbox_tail = j;
+        e->routed++;
+        pthread_cond_broadcast(&e->cv);
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (room) ia_debug("engine %s: job sent from context %d to %d (%d tokens of its prefix there, %d here)",
+                       e->name, w->idx, best->idx, best_l, own);
+    return room;
+}
+
+/* Renders and tokenizes a job taken from the queue (j->toks, j->cst).
+ * Returns false when the job ended (failed or cancelled). */
+static bool render(worker *w, job *j) {
+    ia_engine *e = w->e;
     ia_engine_result res = {0};
     char *prompt = NULL, *cerr = NULL;
-    llama_token *toks = NULL;
-    ia_chat_state *cst = NULL;
-    if (should_stop(e, j)) {
-        res.finish = IA_FINISH_CANCELLED;
-        job_done(e, j, &res, t0);
-        return;
-    }
     ia_chat_opts copts = {.tools = j->tools, .n_tools = j->params.n_tools, .parallel_tool_calls = true,
                           .tool_choice = (ia_chat_tool_choice)j->params.tool_choice,
                           .thinking_budget = j->params.thinking_budget,
                           .answer_grammar = j->tools ? j->params.grammar : NULL};
-    if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &cst, &cerr) != 0) {
-        fail_job(e, j, &res, t0, IA_EINVALID, cerr ? cerr : "chat template failed");
+    if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &j->cst, &cerr) != 0) {
+        fail_job(w, j, &res, j->t_taken, IA_EINVALID, cerr ? cerr : "chat template failed");
         free(cerr);
-        ia_chat_state_free(cst);
-        return;
+        return false;
     }
-    int n = tokenize(e, prompt, &toks);
+    int n = tokenize(e, prompt, &j->toks);
     free(prompt);
     if (n < 0) {
-        ia_chat_state_free(cst);
-        fail_job(e, j, &res, t0, IA_EINTERNAL, "tokenization failed");
-        return;
+        fail_job(w, j, &res, j->t_taken, IA_EINTERNAL, "tokenization failed");
+        return false;
     }
+    j->n_toks = n;
     res.n_prompt = n;
     if (n == 0 || n >= e->n_ctx) {
         char msg[256];
@@ -328,30 +406,50 @@ static void admit(ia_engine *e, job *j) {
         else snprintf(msg, sizeof msg,
                       "input: the prompt is %d tokens, which does not fit model %s's context of %d tokens", n,
                       e->name, e->n_ctx);
-        free(toks);
-        ia_chat_state_free(cst);
-        fail_job(e, j, &res, t0, IA_EINVALID, msg);
+        fail_job(w, j, &res, j->t_taken, IA_EINVALID, msg);
+        return false;
+    }
+    return true;
+}
+
+/* Takes a job into one of w's slots: rendered here unless another worker
+ * did, perhaps routed on, else placed and started. */
+static void admit(worker *w, job *j) {
+    ia_engine *e = w->e;
+    ia_engine_result res = {0};
+    char *cerr = NULL;
+    if (!j->toks) j->t_taken = ia_mono_ms();
+    if (should_stop(e, j)) {
+        res.finish = IA_FINISH_CANCELLED;
+        job_done(w, j, &res, j->t_taken);
         return;
     }
+    if (!j->toks) {
+        if (!render(w, j)) return;
+        if (route(w, j)) return;
+    }
+    int64_t t0 = j->t_taken;
+    res.n_prompt = j->n_toks;
     /* The sampler before the slot: a grammar llama.cpp refuses ends the job
      * without disturbing any sequence. */
     const char *smsg = NULL;
     struct llama_sampler *budget = NULL;
-    struct llama_sampler *smpl = job_sampler(e, j, cst, &cerr, &smsg, &budget);
+    struct llama_sampler *smpl = job_sampler(e, j, j->cst, &cerr, &smsg, &budget);
     if (!smpl) {
-        free(toks);
-        ia_chat_state_free(cst);
-        fail_job(e, j, &res, t0, IA_EINVALID, smsg);
+        fail_job(w, j, &res, t0, IA_EINVALID, smsg);
         free(cerr);
         return;
     }
     free(cerr);
     int64_t tp = ia_mono_ms();
-    slot *s = place(e, toks, n);
-    ia_debug("engine %s: job on sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed in %lld ms)",
-             e->name, s->id, n, s->n_kv, (long long)(tp - t0), (long long)(ia_mono_ms() - tp));
+    int n = j->n_toks;
+    slot *s = place(w, j->toks, n);
+    ia_debug("engine %s: job on context %d sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed "
+             "in %lld ms)", e->name, w->idx, s->id, n, s->n_kv, (long long)(tp - t0),
+             (long long)(ia_mono_ms() - tp));
     s->j = j;
-    s->prompt = toks;
+    s->prompt = j->toks; /* the slot owns them and the render's state from here */
+    j->toks = NULL;
     s->n_prompt = n;
     s->res = res;
     s->res.n_cached = s->n_kv;
@@ -359,18 +457,21 @@ static void admit(ia_engine *e, job *j) {
     s->gen = false;
     s->t_first = 0;
     s->i_logits = -1;
-    s->admitted = ++e->tick;
+    s->admitted = ++w->tick;
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
     s->smpl = smpl;
     s->budget = budget;
     s->n_inside = 0;
-    s->cst = cst;
-    s->parse = cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
+    s->cst = j->cst;
+    j->cst = NULL;
+    s->parse = s->cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
     ia_buf_init(&s->whole, 0);
     ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
     if (e->kvc) {
+        ia_kvc_stats kst;
+        kvc_stats(e, &kst);
         pthread_mutex_lock(&e->mu);
-        ia_kvc_get_stats(e->kvc, &e->kvst);
+        e->kvst = kst;
         pthread_mutex_unlock(&e->mu);
     }
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
@@ -386,16 +487,17 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
 }
 
 /* Samples the token a slot's logits give and decides whether it goes on. */
-static void sample(ia_engine *e, slot *s) {
+static void sample(worker *w, slot *s) {
+    ia_engine *e = w->e;
     bool inside = s->budget && ia_chat_budget_inside(s->budget); /* before the sample moves it */
     llama_token t;
-    int rc = ia_chat_sample(s->smpl, e->ctx, s->i_logits, &t);
+    int rc = ia_chat_sample(s->smpl, w->ctx, s->i_logits, &t);
     s->i_logits = -1;
     if (rc != 0) {
         /* llama.cpp throws when a grammar leaves no way forward: that job
          * fails, the others and the process go on. */
         ia_fail(&s->res.err, IA_EINTERNAL, "sampling failed: the output's grammar allows no next token");
-        finish(e, s, IA_FINISH_ERROR);
+        finish(w, s, IA_FINISH_ERROR);
         return;
     }
     if (!s->gen) s->t_first = ia_mono_ms();
@@ -404,7 +506,7 @@ static void sample(ia_engine *e, slot *s) {
     s->n_inside += inside;
     if (llama_vocab_is_eog(e->vocab, t)) {
         ia_outfilter_flush(&s->of);
-        finish(e, s, IA_FINISH_STOP);
+        finish(w, s, IA_FINISH_STOP);
         return;
     }
     char piece[256];
@@ -413,16 +515,16 @@ static void sample(ia_engine *e, slot *s) {
     if (len < 0) len = 0;
     int r = ia_outfilter_push(&s->of, piece, (size_t)len);
     if (r == IA_OUTFILTER_STOPPED) {
-        finish(e, s, IA_FINISH_CANCELLED);
+        finish(w, s, IA_FINISH_CANCELLED);
         return;
     }
     if (r == IA_OUTFILTER_STOP_SEQ) {
-        finish(e, s, IA_FINISH_STOP);
+        finish(w, s, IA_FINISH_STOP);
         return;
     }
     if (s->res.n_output >= s->max_tokens || s->n_kv + 1 >= e->n_ctx) {
         ia_outfilter_flush(&s->of);
-        finish(e, s, IA_FINISH_LENGTH);
+        finish(w, s, IA_FINISH_LENGTH);
         return;
     }
     s->next = t;
@@ -430,19 +532,22 @@ static void sample(ia_engine *e, slot *s) {
 
 /* One decode of every running slot's next token plus a prompt chunk.
  * Returns false when there was nothing to do. */
-static bool step(ia_engine *e) {
-    struct llama_batch *b = &e->batch;
+static bool step(worker *w) {
+    ia_engine *e = w->e;
+    struct llama_batch *b = &w->batch;
     b->n_tokens = 0;
     int n_seqs = 0;
-    for (int i = 0; i < e->n_slots; i++) {
-        slot *s = &e->slots[i];
-        if (!s->j) continue;
-        if (should_stop(e, s->j)) {
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
+        if (s->j && should_stop(e, s->j)) {
             if (s->gen) ia_outfilter_flush(&s->of);
-            finish(e, s, IA_FINISH_CANCELLED);
-            continue;
+            finish(w, s, IA_FINISH_CANCELLED);
         }
-        if (s->gen) {
+    }
+    pthread_mutex_lock(&w->kv_mu);
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
+        if (s->j && s->gen) {
             s->i_logits = b->n_tokens;
             batch_add(b, s->next, s->n_kv, s->id, true);
             kv_push(s, s->next);
@@ -452,8 +557,8 @@ static bool step(ia_engine *e) {
     int budget = e->chunk;
     while (budget > 0) {
         slot *first = NULL; /* the earliest admitted slot still prefilling */
-        for (int i = 0; i < e->n_slots; i++) {
-            slot *s = &e->slots[i];
+        for (int i = 0; i < w->n_slots; i++) {
+            slot *s = &w->slots[i];
             if (s->j && !s->gen && s->i_logits < 0 && s->n_kv < s->n_prompt &&
                 (!first || s->admitted < first->admitted))
                 first = s;
@@ -471,9 +576,10 @@ static bool step(ia_engine *e) {
         n_seqs++;
         if (first->i_logits < 0) break; /* budget spent mid-prompt */
     }
+    pthread_mutex_unlock(&w->kv_mu);
     if (b->n_tokens == 0) return false;
 
-    int rc = llama_decode(e->ctx, *b);
+    int rc = llama_decode(w->ctx, *b);
     pthread_mutex_lock(&e->mu);
     e->steps++;
     if (n_seqs > e->max_batch_seqs) e->max_batch_seqs = n_seqs;
@@ -481,58 +587,84 @@ static bool step(ia_engine *e) {
     if (rc != 0) {
         /* The batch's sequences are in an unknown state: end their jobs and
          * empty them. */
-        llama_memory_t mem = llama_get_memory(e->ctx);
-        for (int i = 0; i < e->n_slots; i++) {
-            slot *s = &e->slots[i];
+        llama_memory_t mem = llama_get_memory(w->ctx);
+        for (int i = 0; i < w->n_slots; i++) {
+            slot *s = &w->slots[i];
             bool in = false;
             for (int k = 0; k < b->n_tokens && !in; k++) in = b->seq_id[k][0] == s->id;
             if (!in) continue;
             llama_memory_seq_rm(mem, s->id, -1, -1);
+            pthread_mutex_lock(&w->kv_mu);
             s->n_kv = 0;
+            pthread_mutex_unlock(&w->kv_mu);
             s->i_logits = -1;
             if (s->j) {
                 ia_fail(&s->res.err, IA_EINTERNAL, "decoding failed (llama_decode returned %d)", rc);
-                finish(e, s, IA_FINISH_ERROR);
+                finish(w, s, IA_FINISH_ERROR);
             }
         }
         return true;
     }
-    for (int i = 0; i < e->n_slots; i++) {
-        slot *s = &e->slots[i];
-        if (s->j && s->i_logits >= 0) sample(e, s);
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
+        if (s->j && s->i_logits >= 0) sample(w, s);
+    }
+    return true;
+}
+
+/* Whether w should take the next queued job: a free slot, and no other
+ * worker with a free slot runs fewer jobs (that one takes it). Under mu. */
+static bool may_take(const ia_engine *e, const worker *w) {
+    if (w->n_running >= w->n_slots) return false;
+    for (int i = 0; i < e->n_workers; i++) {
+        const worker *o = &e->workers[i];
+        if (o != w && o->n_running < o->n_slots && o->n_running < w->n_running) return false;
     }
     return true;
 }
 
 void *ia_engine_main(void *arg) {
-    ia_engine *e = arg;
-    job **taken = ia_xcalloc((size_t)e->n_slots, sizeof *taken);
+    worker *w = arg;
+    ia_engine *e = w->e;
+    job **taken = ia_xcalloc((size_t)w->n_slots, sizeof *taken);
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!e->head && e->n_running == 0 && !atomic_load(&e->stop)) pthread_cond_wait(&e->cv, &e->mu);
+        while (!w->inbox && !(e->head && may_take(e, w)) && w->n_running == 0 && !atomic_load(&e->stop))
+            pthread_cond_wait(&e->cv, &e->mu);
         if (atomic_load(&e->stop)) {
             pthread_mutex_unlock(&e->mu);
             break;
         }
         int nt = 0;
-        while (e->head && e->n_running < e->n_slots) {
+        /* Handed-over jobs hold slots reserved for them already. */
+        while (w->inbox) {
+            job *j = w->inbox;
+            w->inbox = j->next;
+            if (!w->inbox) w->inbox_tail = NULL;
+            taken[nt++] = j;
+        }
+        while (e->head && may_take(e, w)) {
             job *j = e->head;
             e->head = j->next;
             if (!e->head) e->tail = NULL;
             e->n_queued--;
             e->n_running++; /* its slot is reserved from here */
+            w->n_running++;
             taken[nt++] = j;
         }
+        int busy = 0;
+        for (int i = 0; i < e->n_workers; i++) busy += e->workers[i].n_running > 0;
+        if (busy > e->max_contexts_busy) e->max_contexts_busy = busy;
         pthread_mutex_unlock(&e->mu);
-        for (int i = 0; i < nt; i++) admit(e, taken[i]);
-        step(e);
+        for (int i = 0; i < nt; i++) admit(w, taken[i]);
+        step(w);
     }
     /* Stopping: running jobs end as CANCELLED (queued ones: ia_engine_free). */
-    for (int i = 0; i < e->n_slots; i++) {
-        slot *s = &e->slots[i];
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
         if (!s->j) continue;
         if (s->gen) ia_outfilter_flush(&s->of);
-        finish(e, s, IA_FINISH_CANCELLED);
+        finish(w, s, IA_FINISH_CANCELLED);
     }
     free(taken);
     return NULL;

@@ -18,6 +18,7 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool done, started;
+    bool gated, gate_open; /* gated: on_start holds the job's engine thread until the gate opens */
     atomic_bool *cancel_on_start;
     ia_buf text;
     ia_engine_result res;
@@ -41,6 +42,20 @@ static void bs_start(void *ud, int64_t n) {
     (void)n;
     pthread_mutex_lock(&s->mu);
     s->started = true;
+    pthread_cond_broadcast(&s->cv);
+    while (s->gated && !s->gate_open) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void bs_wait_started(bsink *s) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->started && !s->done) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void bs_open(bsink *s) {
+    pthread_mutex_lock(&s->mu);
+    s->gate_open = true;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -77,15 +92,25 @@ static int bs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_en
     return rc;
 }
 
-static ia_engine *load(const char *path, const char *name, int parallel, bool cold, const char *dir,
-                       int64_t ram) {
+static ia_engine *load_ctx(const char *path, const char *name, int parallel, int contexts, bool cold,
+                           const char *dir, int64_t ram) {
     ia_engine_global_init(NULL, false);
-    ia_engine_opts o = {.name = name, .path = path, .threads = 1, .parallel = parallel, .no_prefix_cache = cold,
-                        .cache_dir = dir, .cache_ram_bytes = ram, .max_queue = 16};
+    ia_engine_opts o = {.name = name, .path = path, .threads = 1, .parallel = parallel, .contexts = contexts,
+                        .no_prefix_cache = cold, .cache_dir = dir, .cache_ram_bytes = ram, .max_queue = 16};
     ia_err err = {0};
     ia_engine *e = ia_engine_load(&o, &err);
     if (!e) fprintf(stderr, "  load %s: %s\n", path, err.msg);
+    if (e && ia_engine_contexts(e) != (contexts > 0 ? contexts : 1)) {
+        fprintf(stderr, "  load %s: %d contexts, not %d\n", path, ia_engine_contexts(e), contexts);
+        ia_engine_free(e);
+        e = NULL;
+    }
     return e;
+}
+
+static ia_engine *load(const char *path, const char *name, int parallel, bool cold, const char *dir,
+                       int64_t ram) {
+    return load_ctx(path, name, parallel, 1, cold, dir, ram);
 }
 
 static const char *stories_path(char *buf, size_t cap) {
@@ -101,8 +126,8 @@ static const char *PROMPTS[NJ] = {"Once upon a time", "The little dog", "Tom and
 
 /* Runs NJ jobs together on a parallel engine and each alone on a one-slot
  * cold engine; greedy and seeded sampling alike. */
-static int batched_vs_alone(const char *path, const char *name, bool with_system) {
-    ia_engine *par = load(path, name, NJ, true, NULL, 0), *one = load(path, name, 1, true, NULL, 0);
+static int batched_vs_alone(const char *path, const char *name, bool with_system, int contexts) {
+    ia_engine *par = load_ctx(path, name, NJ, contexts, true, NULL, 0), *one = load(path, name, 1, true, NULL, 0);
     if (!par || !one) {
         ia_engine_free(par);
         ia_engine_free(one);
@@ -142,13 +167,21 @@ static int batched_vs_alone(const char *path, const char *name, bool with_system
         bs_free(&a[i]);
         bs_free(&b[i]);
     }
-    /* They really ran together. */
-    if (st.max_batch_seqs < 2) fprintf(stderr, "  max_batch_seqs %lld\n", (long long)st.max_batch_seqs);
-    ok &= st.max_batch_seqs >= 2 && st.jobs_done == NJ;
+    /* They really ran together, on every context. */
+    if (st.max_batch_seqs < 2 || st.max_contexts_busy != contexts)
+        fprintf(stderr, "  max_batch_seqs %lld, contexts busy at once %lld\n", (long long)st.max_batch_seqs,
+                (long long)st.max_contexts_busy);
+    ok &= st.max_batch_seqs >= 2 && st.max_contexts_busy == contexts && st.jobs_done == NJ;
     return ok;
 }
 
-IA_TEST(engine_batched_equals_alone_demo) { IA_CHECK(batched_vs_alone(ia_test_demo_model(), "demo", true)); }
+IA_TEST(engine_batched_equals_alone_demo) { IA_CHECK(batched_vs_alone(ia_test_demo_model(), "demo", true, 1)); }
+
+/* Two contexts sharing the weights, two sequences each: the same tokens as
+ * one job alone on one context. */
+IA_TEST(engine_two_contexts_equal_alone_demo) {
+    IA_CHECK(batched_vs_alone(ia_test_demo_model(), "demo", true, 2));
+}
 
 IA_TEST(engine_batched_equals_alone_stories260k) {
     char buf[4096];
@@ -157,7 +190,7 @@ IA_TEST(engine_batched_equals_alone_stories260k) {
         fprintf(stderr, "SKIPPED (../shared/models absent) ");
         return;
     }
-    IA_CHECK(batched_vs_alone(path, "stories", false));
+    IA_CHECK(batched_vs_alone(path, "stories", false, 1));
 }
 
 IA_TEST(engine_cancel_frees_slot) {
@@ -368,4 +401,72 @@ IA_TEST(engine_cache_files_of_another_model_ignored) {
     free(dir);
     IA_CHECK(other && same);
     IA_CHECK(so.disk_entries == 0 && ss.disk_entries == 1);
+}
+
+/* A chain's next turn taken by a context that does not hold its history is
+ * sent to the one that does. Two contexts of two slots: blocker b1 holds
+ * context P (its engine thread waits in on_start), so turn 1 runs on Q;
+ * blocker b2 then holds Q, b1 is cancelled, and turn 2 arrives when P runs
+ * fewer jobs: P takes it, finds its prefix in Q and routes it there. */
+IA_TEST(engine_chain_routed_to_its_context) {
+    ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 4, 2, false, NULL, 0);
+    ia_engine *cold = load(ia_test_demo_model(), "demo", 1, true, NULL, 0);
+    IA_CHECK(e && cold);
+    ia_engine_params bp = {.has_temperature = true, .temperature = 0.0, .max_tokens = 100000};
+    atomic_bool c1, c2;
+    atomic_init(&c1, false);
+    atomic_init(&c2, false);
+    bsink b1, b2, hot, ref;
+    bs_init(&b1);
+    bs_init(&b2);
+    bs_init(&hot);
+    bs_init(&ref);
+    b1.gated = b2.gated = true;
+    ia_engine_msg m1[] = {{.role = IA_MSG_USER, .text = "Blocker one"}};
+    ia_engine_msg m2[] = {{.role = IA_MSG_USER, .text = "Blocker two"}};
+    int rc = bs_submit(e, m1, 1, &bp, &b1, &c1);
+    bs_wait_started(&b1);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    rc |= bs_submit(e, m2, 1, &bp, &b2, &c2);
+    bs_wait_started(&b2);
+    atomic_store(&c1, true);
+    bs_open(&b1);
+    bs_wait(&b1);
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
+    ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                         {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                         {.role = IA_MSG_ASSISTANT, .text = a1},
+                         {.role = IA_MSG_USER, .text = "And then what happened?"}};
+    rc |= bs_submit(e, m, 4, &p, &hot, NULL);
+    /* Routed or not, turn 2 waits for Q, which b2 holds: let it go. */
+    ia_engine_stats mid;
+    for (int i = 0; i < 2000; i++) {
+        ia_engine_get_stats(e, &mid);
+        if (mid.routed > 0) break;
+        usleep(1000);
+    }
+    atomic_store(&c2, true);
+    bs_open(&b2);
+    bs_wait(&b2);
+    bs_wait(&hot);
+    chain(cold, a1, &ref);
+    ia_engine_stats st;
+    ia_engine_get_stats(e, &st);
+    ia_engine_free(e);
+    ia_engine_free(cold);
+    int ok = rc == 0 && b1.res.finish == IA_FINISH_CANCELLED && b2.res.finish == IA_FINISH_CANCELLED &&
+             st.routed == 1 && hot.res.n_cached >= r1.n_prompt && hot.res.n_prompt == ref.res.n_prompt &&
+             hot.text.len > 0 && strcmp(hot.text.data, ref.text.data) == 0 && hot.res.n_output == ref.res.n_output &&
+             st.restored == 0;
+    if (!ok || getenv("DBG"))
+        fprintf(stderr, "  routed %lld restored %lld; turn1 prompt %lld; cached %lld of %lld\n  hot: %s\n  ref: %s\n",
+                (long long)st.routed, (long long)st.restored, (long long)r1.n_prompt, (long long)hot.res.n_cached,
+                (long long)hot.res.n_prompt, hot.text.data, ref.text.data);
+    free(a1);
+    bs_free(&b1);
+    bs_free(&b2);
+    bs_free(&hot);
+    bs_free(&ref);
+    IA_CHECK(ok);
 }
