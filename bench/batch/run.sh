@@ -9,13 +9,17 @@
 #     8192 tokens: with previous_interaction_id, with a stateless resend of
 #     the history, after a server restart (state from disk), and cold
 #     (--prefix-cache off).
-# Settings (environment): BB_THREADS (2), BB_TOKENS (64), BB_RUNS (3),
+# Settings (environment): BB_THREADS (2: llama-server's threads, and all of
+# interactd's), BB_LAYOUT (interactd's layout flags; default "--contexts 0
+# --threads 0", the automatic layout, which splits the same cores into
+# contexts; e.g. "--threads 2" for one 2-thread context), BB_TOKENS (64), BB_RUNS (3),
 # BB_WORDS (prompt words, 32), BB_STREAMS ("1 2 4 8"), BB_CTX (per stream,
 # 2048), BB_HIST ("512 2048 8192"), BB_SIZE (135m), BB_SKIP (streams|chain).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 T=${BB_THREADS:-2}
+LAYOUT=${BB_LAYOUT:-"--contexts 0 --threads 0"}
 TOK=${BB_TOKENS:-64}
 RUNS=${BB_RUNS:-3}
 WORDS=${BB_WORDS:-32}
@@ -45,7 +49,8 @@ wait_http() { # URL
 }
 start_interactd() { # PORT DATA extra-args...
     local port=$1 data=$2; shift 2
-    build/interactd serve --port "$port" --data "$data" --model "m=$MODEL" --threads "$T" "$@" \
+    # shellcheck disable=SC2086 # LAYOUT is a list of flags
+    build/interactd serve --port "$port" --data "$data" --model "m=$MODEL" $LAYOUT "$@" \
         >>"$TMPD/interactd.log" 2>&1 &
     SRV=$!
     PIDS+=("$SRV")
@@ -65,6 +70,7 @@ if [ "$SKIP" != streams ]; then
     echo "-- streams: $TOK tokens each, $WORDS-word unique prompts, $RUNS runs (medians); both servers $NP slots x $CTX ctx"
     start_interactd 18181 "$TMPD/d1" --parallel $NP --ctx-size "$CTX"
     IA=$SRV
+    echo "interactd layout: $(grep -o 'model m: [0-9]* contexts\? of [0-9]* threads\?' "$TMPD/interactd.log" | tail -1) ($LAYOUT); llama-server: -t $T -tb $T -np $NP"
     "$LS" -m "$MODEL" -t "$T" -tb "$T" -np $NP -c $((NP * CTX)) --port 18182 --no-webui >"$TMPD/ls.log" 2>&1 &
     LSP=$!
     PIDS+=("$LSP")

@@ -31,7 +31,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -61,6 +61,9 @@ static const struct flagdef {
                     "llama.cpp contexts per model sharing its weights, the parallel requests split among "
                     "them; 0 = automatic (one 1-thread context per core on up to 4 cores, else one context "
                     "of all cores; with --threads: cores / threads)"},
+    [F_PREFILL_CHUNK] = {"prefill-chunk", "INTERACTD_PREFILL_CHUNK", "0", "N",
+                         "prompt tokens per decode step of a context: a long prompt delays the other "
+                         "streams' next token by one chunk at most; 0 = 512 / contexts (at least 128)"},
     [F_PREFIX_CACHE] = {"prefix-cache", "INTERACTD_PREFIX_CACHE", "on", "on|off",
                          "reuse the computed prompt of earlier turns (kept in memory, then in DIR/kvcache)"},
     [F_CACHE_RAM] = {"cache-ram", "INTERACTD_CACHE_RAM", "auto", "BYTES|auto|0",
@@ -232,6 +235,7 @@ static int serve(int argc, char **argv) {
     int max_tokens = (int)parse_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
     int parallel = (int)parse_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
     int contexts = (int)parse_int(F_CONTEXTS, c.val[F_CONTEXTS] ? c.val[F_CONTEXTS] : "0", 0, 256);
+    int chunk = (int)parse_int(F_PREFILL_CHUNK, c.val[F_PREFILL_CHUNK] ? c.val[F_PREFILL_CHUNK] : "0", 0, 65536);
     const char *pc = c.val[F_PREFIX_CACHE] ? c.val[F_PREFIX_CACHE] : "on";
     bool prefix_cache = parse_flag_bool(pc);
     if (!prefix_cache && strcmp(pc, "0") && strcasecmp(pc, "false") && strcasecmp(pc, "off") && strcasecmp(pc, "no"))
@@ -341,6 +345,7 @@ static int serve(int argc, char **argv) {
         ia_engine_opts eo = {.name = ms[i].name, .path = ms[i].path, .chat_template = ms[i].tmpl,
                              .threads = threads, .n_ctx = ctx, .max_queue = max_queue,
                              .default_max_tokens = max_tokens, .parallel = parallel, .contexts = contexts,
+                             .prefill_chunk = chunk,
                              .no_prefix_cache = !prefix_cache, .cache_ram_bytes = cache_ram,
                              .cache_dir = kvdir};
         ia_info("loading model %s from %s", ms[i].name, ms[i].path);

@@ -57,9 +57,10 @@ typedef struct ia_engine_opts {
     int default_max_tokens;    /* when the request sets no max_output_tokens; 0 = 2048 */
     int parallel;              /* jobs running at once (sequences); 0 = 4. The KV cache
                                   holds parallel * n_ctx cells */
-    int prefill_chunk;         /* prompt tokens per decode step, all jobs together: a
-                                  long prompt delays the others' next token by one
-                                  chunk at most; 0 = 512 */
+    int prefill_chunk;         /* prompt tokens per decode step of one context, all its
+                                  jobs together: a long prompt delays the others' next
+                                  token by one chunk at most; 0 = 512 / contexts (at
+                                  least 128) */
     bool no_prefix_cache;      /* every job starts cold (benchmarks, checks) */
     int64_t cache_ram_bytes;   /* budget for sequences kept in RAM outside the context;
                                   0 = min(1/8 of available memory, 2 GiB); < 0 = none */

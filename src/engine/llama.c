@@ -33,6 +33,7 @@
 
 #define DEFAULT_PARALLEL 4
 #define DEFAULT_CHUNK 512
+#define MIN_CHUNK 128
 #define DEFAULT_DISK_BUDGET (4LL << 30)
 #define MAX_RAM_BUDGET (2LL << 30)
 
@@ -228,10 +229,15 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->n_ctx = opts->n_ctx > 0 ? opts->n_ctx : (n_train > 0 && n_train < DEFAULT_CTX_CAP ? n_train : DEFAULT_CTX_CAP);
     e->n_slots = opts->parallel > 0 ? opts->parallel : DEFAULT_PARALLEL;
     if (e->n_slots > 256) e->n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
-    e->chunk = opts->prefill_chunk > 0 ? opts->prefill_chunk : DEFAULT_CHUNK;
     e->no_prefix_cache = opts->no_prefix_cache;
     bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
     choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
+    /* The default chunk is shared out among the contexts: each context's
+     * scratch memory grows with its chunk, and the contexts prefill side by
+     * side anyway. */
+    e->chunk = DEFAULT_CHUNK / e->n_workers;
+    if (e->chunk < MIN_CHUNK) e->chunk = MIN_CHUNK;
+    if (opts->prefill_chunk > 0) e->chunk = opts->prefill_chunk;
     e->batch_cap = e->chunk + (e->n_slots + e->n_workers - 1) / e->n_workers;
     e->workers = ia_xcalloc((size_t)e->n_workers, sizeof *e->workers);
     for (int i = 0; i < e->n_workers; i++) {
