@@ -24,6 +24,19 @@
 #include "lib/log.h"
 
 #define DEFAULT_MAX_BODY ((size_t)10 << 20)
+/* libmicrohttpd's per-connection memory pool, cleared (memset) before every
+ * request on a connection, so its size is paid on each GET: at 128 KiB that
+ * clearing was ~8% of a stored GET (bench/RESULTS.md). It holds the request
+ * line and headers (parsed in place) with their index, the read buffer whose
+ * contents are the upload chunks on_request sees (the body itself is copied
+ * out into req.body, so the chunk size only sets how often we are called),
+ * the response headers, and the block an SSE frame is written through (sse.c
+ * writes a frame over several blocks when it must). None of that needs more
+ * than a few KiB for our clients (the SDK sends < 2 KiB of headers); 32 KiB,
+ * libmicrohttpd's own default, still takes one header of ~30 KiB or about
+ * 100 headers of 100 bytes (tests/e2e/basics.test.mjs checks 16 KiB); more
+ * is answered 431 by libmicrohttpd itself. */
+#define CONN_POOL ((size_t)32 << 10)
 
 struct ia_http {
     struct MHD_Daemon *daemon;
@@ -534,7 +547,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
                                  MHD_OPTION_END);
     if (!h->daemon) {
         ia_fail(err, IA_EINTERNAL, "cannot listen on %s:%d (is the port taken?)", h->host, o->port);
