@@ -109,9 +109,10 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
  * iff the status is not in_progress; `usage` iff it->has_usage (total_tokens
  * = input + output + thought; input_tokens_by_modality is [{modality:"text"}]);
  * `previous_interaction_id` and `system_instruction` iff set.
- * Our extension: a failed interaction carries `error: {message, code:
- * "internal"}` (message = it->error); Google documents nothing there and the
- * SDK passes unknown keys through.
+ * Our extension: a failed interaction carries `error: {message, code}`
+ * (message = it->error, code = it->error_code's wire name, "internal" when
+ * unknown: the same the stream's error event carried); Google documents
+ * nothing there and the SDK passes unknown keys through.
  *
  * IA_DIALECT_STEPS: id, object, status, created, updated, model,
  * service_tier:"standard", steps, usage, previous_interaction_id,

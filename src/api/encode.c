@@ -160,7 +160,8 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
     if (mode != SNAP_START && st == IA_STATUS_FAILED) {
         json_t *e = json_object();
         json_object_set_new(e, "message", ia_api_jstr(it->error ? it->error : "the interaction failed"));
-        json_object_set_new(e, "code", json_string(ia_err_wire_code(IA_EINTERNAL)));
+        json_object_set_new(e, "code", json_string(ia_err_wire_code(
+                                           it->error_code != IA_OK ? it->error_code : IA_EINTERNAL)));
         json_object_set_new(o, "error", e);
     }
     return o;

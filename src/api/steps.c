@@ -148,7 +148,8 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, bo
     }
     if (mode != SNAP_START && st == IA_STATUS_FAILED) {
         json_t *errs = json_array();
-        json_array_append_new(errs, ia_api_error_json(ia_err_wire_code(IA_EINTERNAL), it->error,
+        ia_errcode code = it->error_code != IA_OK ? it->error_code : IA_EINTERNAL;
+        json_array_append_new(errs, ia_api_error_json(ia_err_wire_code(code), it->error,
                                                       "the interaction failed"));
         json_object_set_new(o, "errors", errs);
     }

@@ -131,9 +131,11 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
         const char *msg = err && err->msg[0] ? err->msg : "generation failed";
         free(it->error);
         it->error = ia_strdup(msg);
-        r->err_code = err ? err->code : IA_EINTERNAL;
-        ia_run_emit_locked(r, IA_EV_ERROR, 0, status, msg,
-                           ia_err_wire_code(err ? err->code : IA_EINTERNAL));
+        r->err_code = err && err->code != IA_OK ? err->code : IA_EINTERNAL;
+        /* Kept with the record, so a later GET (also after a restart)
+         * reports the code the stream and a blocking create reported. */
+        it->error_code = r->err_code;
+        ia_run_emit_locked(r, IA_EV_ERROR, 0, status, msg, ia_err_wire_code(r->err_code));
     }
     ia_run_emit_locked(r, IA_EV_STATUS, 0, status, NULL, NULL);
     ia_run_emit_locked(r, IA_EV_COMPLETE, 0, status, NULL, NULL);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
+
 typedef enum { IA_ROLE_USER = 0, IA_ROLE_MODEL = 1 } ia_role;
 
 /* Kinds of content; api/ maps each to both dialects, store/codec.c to a
@@ -163,6 +165,10 @@ typedef struct ia_interaction {
     bool has_usage;
     ia_usage usage;
     char *error; /* message when failed; NULL otherwise */
+    ia_errcode error_code; /* why it failed (the code the stream and a blocking
+                            * create reported); IA_OK when not failed or not
+                            * known (rows from before it was stored): read
+                            * as IA_EINTERNAL */
     ia_gen_config gen; /* generation_config as the client set it (the steps
                         * dialect echoes it); not inherited along a chain */
 } ia_interaction;

@@ -1,11 +1,14 @@
 /* server: the libmicrohttpd daemon and the request handlers. Each request
  * gets one `req` (allocated on libmicrohttpd's first call, freed in the
- * completion callback, which also writes the access-log line). The body is
- * gathered under a hard cap; a Content-Length over the cap is answered 413
- * before any body byte is read. Routing (routes.c) decides the endpoint and
- * the dialect, then auth decides the owner, then the core is called with
- * structs that api/ decoded and its results are encoded by api/ again: no
- * wire JSON is written here except /healthz and the last-resort error body. */
+ * completion callback, which also writes the access-log line). Everything
+ * the headers decide is decided on that first call, before any body byte is
+ * read: routing (routes.c: the endpoint and the dialect), the method, auth
+ * (the owner), and a Content-Length over the cap. A request refused there is
+ * answered at once and its body is never buffered, so a client without a
+ * key cannot make the server hold --max-body bytes. The body of an accepted
+ * request is gathered under a hard cap; then the core is called with structs
+ * that api/ decoded and its results are encoded by api/ again: no wire JSON
+ * is written here except /healthz and the last-resort error body. */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -21,6 +24,19 @@
 #include "lib/log.h"
 
 #define DEFAULT_MAX_BODY ((size_t)10 << 20)
+/* libmicrohttpd's per-connection memory pool, cleared (memset) before every
+ * request on a connection, so its size is paid on each GET: at 128 KiB that
+ * clearing was ~8% of a stored GET (bench/RESULTS.md). It holds the request
+ * line and headers (parsed in place) with their index, the read buffer whose
+ * contents are the upload chunks on_request sees (the body itself is copied
+ * out into req.body, so the chunk size only sets how often we are called),
+ * the response headers, and the block an SSE frame is written through (sse.c
+ * writes a frame over several blocks when it must). None of that needs more
+ * than a few KiB for our clients (the SDK sends < 2 KiB of headers); 32 KiB,
+ * libmicrohttpd's own default, still takes one header of ~30 KiB or about
+ * 100 headers of 100 bytes (tests/e2e/basics.test.mjs checks 16 KiB); more
+ * is answered 431 by libmicrohttpd itself. */
+#define CONN_POOL ((size_t)32 << 10)
 
 struct ia_http {
     struct MHD_Daemon *daemon;
@@ -40,6 +56,11 @@ typedef struct req {
     ia_buf body;
     bool overflow;    /* the body passed the cap */
     bool responded;   /* a response is queued */
+    bool refused;     /* refused from the headers; answered once the body ends */
+    ia_err refusal;   /* that answer */
+    const char *refusal_allow; /* its Allow header (a static string), or NULL */
+    ia_http_route rt; /* decided from the headers on the first call */
+    char owner[65];   /* the authenticated owner ("" without keys) */
     int status;
     char iid[IA_ID_MAX];
     int64_t tokens;   /* -1 = unknown */
@@ -187,8 +208,8 @@ static int query_bool(req *r, struct MHD_Connection *c, const char *name, bool *
 
 /* ---- auth ------------------------------------------------------------------- */
 
-/* Fills owner; -1 after answering 401/403. */
-static int authenticate(ia_http *h, req *r, struct MHD_Connection *c, char owner[65]) {
+/* Fills owner from the headers (or ?key=); -1 with e set to the 401/403. */
+static int authenticate(ia_http *h, struct MHD_Connection *c, char owner[65], ia_err *e) {
     owner[0] = '\0';
     if (!ia_http_keys_count(h->keys)) return 0;
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-goog-api-key");
@@ -206,14 +227,11 @@ static int authenticate(ia_http *h, req *r, struct MHD_Connection *c, char owner
         key = qkey;
     }
     int rc = 0;
-    if (!key || !*key) {
-        fail(r, c, IA_EUNAUTHENTICATED,
-             "missing API key: send it in the x-goog-api-key header (or ?key=)");
-        rc = -1;
-    } else if (!ia_http_keys_check(h->keys, key, owner)) {
-        fail(r, c, IA_EPERMISSION, "API key not valid");
-        rc = -1;
-    }
+    if (!key || !*key)
+        rc = ia_fail(e, IA_EUNAUTHENTICATED,
+                     "missing API key: send it in the x-goog-api-key header (or ?key=)");
+    else if (!ia_http_keys_check(h->keys, key, owner))
+        rc = ia_fail(e, IA_EPERMISSION, "API key not valid");
     free(qkey);
     return rc;
 }
@@ -333,33 +351,68 @@ static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, c
     return send_json(r, c, 200, ia_strdup("{}"));
 }
 
-/* The whole request is in: route, check, authenticate, serve. */
-static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
+/* The headers are in, no body byte yet: route, check the method,
+ * authenticate, check a declared length. A request refused here (404, 405,
+ * 401, 403, 413) never has its body buffered. When no body is to come, or
+ * the client waits for "100 Continue" before sending it, or it declared a
+ * body over the cap, the answer is queued at once: libmicrohttpd then sends
+ * no 100, reads no more of the body and closes the connection after the
+ * answer. Otherwise (a body the client is already sending) the body is read
+ * and dropped as it comes, and the answer goes out when it ends: closing
+ * under a client that is still writing makes it fail on the write (Node's
+ * fetch, so the SDK, reports EPIPE and retries instead of seeing the 401). */
+static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
                                 const char *method) {
+    ia_http_route *rt = &r->rt;
+    ia_http_route_parse(url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"), rt);
+    ia_err *e = &r->refusal;
+    const char *allow = NULL;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
+    if (cl) {
+        char *end;
+        declared = strtoull(cl, &end, 10);
+        if (end == cl) declared = 0;
+    }
+    if (rt->kind == IA_RT_NONE) {
+        ia_fail(e, IA_ENOTFOUND, "no such path: %s", r->path);
+    } else if (!ia_http_route_method_ok(rt->kind, method)) {
+        allow = ia_http_route_allow(rt->kind);
+        ia_fail(e, IA_EMETHOD, "method %s is not allowed on %s (allowed: %s)", method, r->path, allow);
+    } else if (rt->kind != IA_RT_HEALTHZ && authenticate(h, c, r->owner, e) < 0) {
+        /* e is the 401/403 */
+    } else if (declared > h->max_body) {
+        ia_fail(e, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)", h->max_body);
+    } else {
+        return MHD_YES; /* accepted: the body (if any) is gathered */
+    }
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    bool body_coming = declared > 0 || (te && *te);
+    bool waits_for_100 = expect && strcasestr(expect, "100-continue");
+    if (!body_coming || waits_for_100 || declared > h->max_body)
+        return send_err_allow(r, c, e, allow);
+    r->refused = true;
+    r->refusal_allow = allow;
+    return MHD_YES;
+}
+
+/* The whole request is in and passed precheck: serve it. */
+static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, const char *method) {
     if (r->overflow)
         return fail(r, c, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)",
                     h->max_body);
-    ia_http_route rt;
-    ia_http_route_parse(url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"), &rt);
-    if (rt.kind == IA_RT_NONE) return fail(r, c, IA_ENOTFOUND, "no such path: %s", r->path);
-    if (!ia_http_route_method_ok(rt.kind, method)) {
-        ia_err e;
-        ia_fail(&e, IA_EMETHOD, "method %s is not allowed on %s (allowed: %s)", method, r->path,
-                ia_http_route_allow(rt.kind));
-        return send_err_allow(r, c, &e, ia_http_route_allow(rt.kind));
-    }
-    if (rt.kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
-    /* Both dialects are served: the handlers pass rt.dialect to api/, which
+    const ia_http_route *rt = &r->rt;
+    if (rt->kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
+    /* Both dialects are served: the handlers pass rt->dialect to api/, which
      * decodes and encodes in it over the same core and store. */
-    char owner[65];
-    if (authenticate(h, r, c, owner) < 0) return MHD_YES;
-    if (rt.id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
-    switch (rt.kind) {
-    case IA_RT_CREATE: return do_create(h, r, c, owner, rt.dialect);
-    case IA_RT_CANCEL: return do_cancel(h, r, c, owner, &rt);
+    if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
+    switch (rt->kind) {
+    case IA_RT_CREATE: return do_create(h, r, c, r->owner, rt->dialect);
+    case IA_RT_CANCEL: return do_cancel(h, r, c, r->owner, rt);
     case IA_RT_ITEM:
-        return !strcmp(method, "DELETE") ? do_delete(h, r, c, owner, &rt)
-                                         : do_get(h, r, c, owner, &rt);
+        return !strcmp(method, "DELETE") ? do_delete(h, r, c, r->owner, rt)
+                                         : do_get(h, r, c, r->owner, rt);
     default: return fail(r, c, IA_ENOTFOUND, "no such path: %s", r->path);
     }
 }
@@ -382,17 +435,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->path = ia_strdup(url);
         ia_buf_init(&r->body, h->max_body);
         *con_cls = r;
-        /* A declared body over the cap is refused before a byte of it is read. */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *end;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (end != cl && n > h->max_body) {
-                r->overflow = true;
-                return dispatch(h, r, c, url, method);
-            }
+        return precheck(h, r, c, url, method);
+    }
+    if (r->responded || r->refused) {
+        /* Refused from the headers: whatever body comes is dropped, never
+         * buffered; a refusal still owed goes out when the body has ended. */
+        if (*upload_size) {
+            *upload_size = 0;
+            return MHD_YES;
         }
-        return MHD_YES;
+        return r->responded ? MHD_YES : send_err_allow(r, c, &r->refusal, r->refusal_allow);
     }
     if (*upload_size) {
         /* A chunked body has no length up front: past the cap the rest is
@@ -404,8 +456,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->responded) return MHD_YES;
-    return dispatch(h, r, c, url, method);
+    return dispatch(h, r, c, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -496,7 +547,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
                                  MHD_OPTION_END);
     if (!h->daemon) {
         ia_fail(err, IA_EINTERNAL, "cannot listen on %s:%d (is the port taken?)", h->host, o->port);

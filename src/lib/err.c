@@ -38,3 +38,10 @@ int ia_err_http_status(ia_errcode code) {
 const char *ia_err_wire_code(ia_errcode code) {
     return (unsigned)code < IA_ERR__COUNT ? err_table[code].code : "internal";
 }
+
+ia_errcode ia_err_from_wire_code(const char *s) {
+    if (!s) return IA_OK;
+    for (int i = 0; i < IA_ERR__COUNT; i++)
+        if (!strcmp(err_table[i].code, s)) return (ia_errcode)i;
+    return IA_EINTERNAL;
+}

@@ -49,5 +49,8 @@ void ia_err_clear(ia_err *err);
 
 int ia_err_http_status(ia_errcode code);
 const char *ia_err_wire_code(ia_errcode code);
+/* The code whose wire name is s ("invalid_request" -> IA_EINVALID); IA_OK for
+ * NULL, and IA_EINTERNAL for a name this build does not know. */
+ia_errcode ia_err_from_wire_code(const char *s);
 
 #endif

@@ -67,6 +67,10 @@ static const char *const migrations[] = {
     /* 2: the request's generation_config (codec.c's neutral JSON; NULL when
      * the client set none), echoed by the steps dialect. */
     "ALTER TABLE interactions ADD COLUMN gen_config TEXT;",
+    /* 3: a failed interaction's error code by its wire name
+     * ("invalid_request"), so GET reports what the stream reported; NULL
+     * (rows failed before this column, or not failed) reads as "internal". */
+    "ALTER TABLE interactions ADD COLUMN error_code TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -75,7 +79,7 @@ static const char *const migrations[] = {
 #define ROW_COLS                                                                        \
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
-    "usage_thought, usage_cached, usage_tool_use, error, gen_config"
+    "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code"
 
 enum {
     ST_BEGIN,
@@ -103,7 +107,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * and that delete would cascade to (and wipe) the event log. */
     [ST_UPSERT] = "INSERT INTO interactions (" ROW_COLS ") VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                  "?18, ?19, ?20) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
+                  "?18, ?19, ?20, ?21) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
                   "model = excluded.model, previous_id = excluded.previous_id, "
                   "system_instruction = excluded.system_instruction, status = excluded.status, "
                   "created = excluded.created, updated = excluded.updated, "
@@ -113,7 +117,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                   "usage_output = excluded.usage_output, usage_thought = excluded.usage_thought, "
                   "usage_cached = excluded.usage_cached, "
                   "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
-                  "gen_config = excluded.gen_config",
+                  "gen_config = excluded.gen_config, error_code = excluded.error_code",
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
@@ -122,7 +126,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_EV_LIST] = "SELECT seq, kind, idx, status, ckind, text, code FROM events "
                    "WHERE id = ?1 AND seq > ?2 ORDER BY seq",
     [ST_IN_PROGRESS] = "SELECT id FROM interactions WHERE status = 'in_progress'",
-    [ST_FAIL_ROW] = "UPDATE interactions SET status = 'failed', error = ?2, updated = ?3 "
+    [ST_FAIL_ROW] = "UPDATE interactions SET status = 'failed', error = ?2, updated = ?3, "
+                    "error_code = 'internal' "
                     "WHERE id = ?1",
     [ST_SWEEP] = "DELETE FROM interactions WHERE expires > 0 AND expires <= ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -245,6 +250,7 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     sqlite3_bind_int64(st, 18, it->usage.tool_use);
     bind_text(st, 19, it->error);
     bind_text(st, 20, gen);
+    bind_text(st, 21, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
     rc = step_done(s, st, err, "put");
 out:
     free(input);
@@ -470,6 +476,7 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
     out->usage.cached = sqlite3_column_int64(st, 16);
     out->usage.tool_use = sqlite3_column_int64(st, 17);
     out->error = col_dup(st, 18);
+    out->error_code = ia_err_from_wire_code((const char *)sqlite3_column_text(st, 20));
     if (sv < 0) return ia_fail(err, IA_EINTERNAL, "store: %s has an unknown status", out->id);
     out->status = (ia_status)sv;
     if (ia_codec_conv_decode((const char *)sqlite3_column_text(st, 10), &out->input) != 0 ||

@@ -63,7 +63,7 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
                     ia_err *err);
 
 /* After a restart: every row still in_progress gets status failed, the given
- * error message, updated = now, and three events: IA_EV_ERROR (text =
+ * error message and error code "internal", updated = now, and three events: IA_EV_ERROR (text =
  * message, code = "internal"), IA_EV_STATUS (failed) and IA_EV_COMPLETE, so a
  * resumed stream ends as a live failure does. Their seqs start at the last
  * stored seq + IA_STORE_RECOVER_SEQ_GAP + 1: a running interaction flushes

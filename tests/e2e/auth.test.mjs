@@ -2,9 +2,14 @@
 // INTERACTD_API_KEYS), a request without a key is 401, with a wrong key 403;
 // x-goog-api-key and ?key= both work; each key sees only its own
 // interactions: another key's id is a 404 for GET, DELETE, cancel, stream
-// and previous_interaction_id.
+// and previous_interaction_id. The key is checked from the headers, before
+// the body: a refused request's body is never buffered (the server's peak
+// memory does not grow with it), and a client waiting for "100 Continue"
+// gets the 401 without sending its body at all.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
 import { startServer, stopAll, T, sdkErrors, makeClient, textOf, collect } from './lib/server.mjs';
 
 const KEY_A = 'key-alpha-0123456789';
@@ -111,5 +116,74 @@ describe('auth with INTERACTD_API_KEYS', () => {
       assert.equal(c.status, 'completed');
     }
     await s.stop();
+  });
+});
+
+/** The server's peak resident memory in bytes (Linux: VmHWM). */
+function peakRss(srvNow) {
+  const m = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync(`/proc/${srvNow.proc.pid}/status`, 'utf8'));
+  assert.ok(m, 'VmHWM in /proc/PID/status');
+  return Number(m[1]) * 1024;
+}
+
+/** POSTs with `Expect: 100-continue`, sending the body only if the server
+ * says 100; resolves {status, json, continued}. */
+function postExpecting100(url, size) {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': size, expect: '100-continue' },
+    });
+    req.on('continue', () => { continued = true; req.end(' '.repeat(size)); });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        req.destroy();
+        resolve({ status: res.statusCode, json, text, continued });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
+describe('auth before the body', () => {
+  const BIG = 8 << 20; // under the default --max-body (10 MiB), so only the key is wrong
+  const big = JSON.stringify(body) + ' '.repeat(BIG);
+
+  it('a large body without a key: 401 with the error JSON, the body never buffered; a keyed request still works', { timeout: 120_000 }, async () => {
+    const s = await startServer({ apiKeys: [KEY_A] });
+    const before = peakRss(s);
+    for (let i = 0; i < 3; i++) {
+      const r = await s.raw('POST', P, { body: big });
+      assert.equal(r.status, 401, r.text.slice(0, 300));
+      assert.equal(r.json?.error?.code, 'unauthenticated');
+      assert.match(r.json.error.message, /API key/);
+      const wrong = await s.raw('POST', P, { body: big, key: 'not-a-key' });
+      assert.equal(wrong.status, 403, wrong.text.slice(0, 300));
+      assert.equal(wrong.json?.error?.code, 'permission_denied');
+    }
+    // Buffering even one of those bodies would have raised the peak by 8 MiB.
+    const grown = peakRss(s) - before;
+    assert.ok(grown < BIG / 2, `peak RSS grew by ${grown} bytes over six refused ${BIG}-byte bodies`);
+    const c = await s.client(KEY_A).interactions.create(body);
+    assert.equal(c.status, 'completed');
+    const keyed = await s.raw('POST', P, { body: big, key: KEY_A });
+    assert.equal(keyed.status, 200, keyed.text.slice(0, 300));
+    await s.stop();
+  });
+
+  it('a client that waits for 100 Continue gets the 401 at once and never sends its body', T, async () => {
+    const r = await postExpecting100(`${srv.url}${P}`, BIG);
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json?.error?.code, 'unauthenticated');
+    assert.equal(r.continued, false, 'no 100 Continue for a request without a key');
+    const ok = await A.interactions.create(body);
+    assert.equal(ok.status, 'completed');
   });
 });

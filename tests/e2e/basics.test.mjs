@@ -239,6 +239,32 @@ describe('basics', () => {
     assert.equal(g.created, c.created);
     assert.equal(g.input, undefined, 'no input without include_input');
   });
+
+  // The connection's memory pool (src/http/server.c, CONN_POOL) holds the
+  // headers and the blocks a stream is written through: big headers must
+  // leave room for both.
+  it('large request headers are served (one of 16 KiB; 64 of 200 bytes), also on a stream', T, async () => {
+    const one = { 'x-pad': 'a'.repeat(16 << 10) };
+    const many = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`x-pad-${i}`, 'b'.repeat(200)]));
+    const c = await create('Headers can be large.', { max_output_tokens: 40 });
+    for (const headers of [one, many]) {
+      const big = srv.client('e2e-key', { headers });
+      const g = await big.interactions.get(c.id);
+      assert.deepEqual(g.outputs, c.outputs);
+      const evs = await collect(await big.interactions.create({
+        model: MODEL, input: 'Headers can be large.', stream: true,
+        generation_config: { temperature: 0, max_output_tokens: 40 },
+      }));
+      assert.equal(evs.at(-1).event_type, 'interaction.complete');
+      assert.equal(deltaText(evs), textOf(c), 'the stream carries the same greedy text');
+    }
+    // Far past the pool: libmicrohttpd refuses it (431), and serving goes on.
+    const huge = await fetch(`${srv.url}/v1beta/interactions/${c.id}`, { headers: { 'x-pad': 'c'.repeat(64 << 10) } });
+    assert.equal(huge.status, 431);
+    await huge.text();
+    const after = await ai.interactions.get(c.id);
+    assert.equal(after.id, c.id);
+  });
 });
 
 describe('concurrency', () => {

@@ -2,9 +2,12 @@
 // store defaults to true; store:false persists nothing (a later GET is 404)
 // and its id cannot continue a conversation; store:false with
 // background:true is a 400; DELETE removes a stored interaction at once.
+// A failed interaction keeps the error its run reported: GET (in both
+// dialects, also after a restart) gives the same code and message as the
+// stream's error event, not a generic "internal".
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, ID_RE, textOf, sdkErrors, collect, deltaText } from './lib/server.mjs';
+import { startServer, stopAll, T, ID_RE, textOf, sdkErrors, collect, deltaText, pollUntil } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -145,5 +148,50 @@ describe('delete', () => {
     assert.equal(g.status, 'completed');
     const again = await create({ input: 'second again', previous_interaction_id: i1.id });
     assert.equal(again.status, 'completed');
+  });
+});
+
+describe('a failed interaction keeps its error', () => {
+  it('a prompt longer than the context: GET reports the run\'s invalid_request, also after a restart', { timeout: 120_000 }, async () => {
+    // A 64-token context: the long prompt fails in the engine, after the
+    // interaction was created and stored, with a client error.
+    const s = await startServer({ args: ['--ctx-size', '64'] });
+    const c = s.client();
+    const input = Array.from({ length: 200 }, (_, i) => `word${i % 10}`).join(' ');
+    const req = { model: 'demo', input, generation_config: CFG };
+
+    // Streamed: the error event carries the code.
+    const evs = await collect(await c.interactions.create({ ...req, stream: true }));
+    const streamedId = evs.find((e) => e.event_type === 'interaction.start')?.interaction?.id;
+    assert.match(streamedId || '', ID_RE);
+    const errEv = evs.find((e) => e.event_type === 'error');
+    assert.equal(errEv?.error?.code, 'invalid_request', JSON.stringify(evs));
+    assert.match(errEv.error.message, /context/);
+
+    // Blocking: the create answers 400 with the same code.
+    const blocking = await s.raw('POST', '/v1beta/interactions', { key: 'k', body: req });
+    assert.equal(blocking.status, 400, blocking.text);
+    assert.equal(blocking.json?.error?.code, 'invalid_request');
+
+    // Background: accepted, then failed.
+    const bg = await c.interactions.create({ ...req, background: true });
+    await pollUntil(() => c.interactions.get(bg.id), (g) => g.status === 'failed', { what: 'the background run to fail' });
+
+    const check = async (srvNow, when) => {
+      for (const id of [streamedId, bg.id]) {
+        const g = await srvNow.raw('GET', `/v1beta/interactions/${id}`, { key: 'k' });
+        assert.equal(g.status, 200, g.text);
+        assert.equal(g.json.status, 'failed', `${when}: ${g.text}`);
+        assert.equal(g.json.error?.code, 'invalid_request', `${when}: ${g.text}`);
+        assert.equal(g.json.error?.message, errEv.error.message, `${when}: ${g.text}`);
+        const st = await srvNow.raw('GET', `/v1beta/interactions/${id}`,
+          { key: 'k', headers: { 'Api-Revision': '2026-05-20' } });
+        assert.equal(st.json?.errors?.[0]?.code, 'invalid_request', `${when} (steps): ${st.text}`);
+      }
+    };
+    await check(s, 'live');
+    const s2 = await s.restart();
+    await check(s2, 'after a restart');
+    await s2.stop();
   });
 });

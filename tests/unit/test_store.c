@@ -44,6 +44,7 @@ static void sample(ia_interaction *it, const char *id, const char *owner) {
     it->has_usage = true;
     it->usage = (ia_usage){.input = 11, .output = 22, .thought = 3, .cached = 4, .tool_use = 5};
     it->error = ia_strdup("an error text");
+    it->error_code = IA_EINVALID;
 }
 
 static ia_event text_event(ia_event_kind kind, int64_t seq, const char *text) {
@@ -74,7 +75,7 @@ IA_TEST(store_put_get_roundtrip) {
              strcmp(out.output.items[0].text, "héllo ✓") == 0 && out.has_usage &&
              out.usage.input == 11 && out.usage.output == 22 && out.usage.thought == 3 &&
              out.usage.cached == 4 && out.usage.tool_use == 5 &&
-             strcmp(out.error, "an error text") == 0;
+             strcmp(out.error, "an error text") == 0 && out.error_code == IA_EINVALID;
     /* NULL strings stay NULL, false stays false. */
     ia_interaction bare = {0}, bare_out = {0};
     snprintf(bare.id, sizeof bare.id, "v1_bare");
@@ -82,6 +83,7 @@ IA_TEST(store_put_get_roundtrip) {
     int bare_ok = ia_store_put(s, &bare, &err) == 0 &&
                   ia_store_get(s, "v1_bare", "", 0, &bare_out, &err) == 0 &&
                   !bare_out.model && !bare_out.previous_id && !bare_out.error &&
+                  bare_out.error_code == IA_OK &&
                   strcmp(bare_out.owner, "") == 0 && !bare_out.has_usage &&
                   !bare_out.background && bare_out.input.n == 0 && bare_out.output.n == 0 &&
                   bare_out.status == IA_STATUS_IN_PROGRESS;
@@ -347,7 +349,7 @@ IA_TEST(store_recover_after_crash) {
     int g = ia_store_get(s, "v1_run", "o", 0, &out, &err);
     int row_ok = g == 0 && out.status == IA_STATUS_FAILED && out.updated == 1800000000 &&
                  out.error && strcmp(out.error, "the server restarted") == 0 &&
-                 out.output.n == 1; /* partial output kept */
+                 out.error_code == IA_EINTERNAL && out.output.n == 1; /* partial output kept */
     if (g == 0) ia_interaction_free(&out);
     int gd = ia_store_get(s, "v1_done", "o", 0, &out, &err);
     int done_ok = gd == 0 && out.status == IA_STATUS_COMPLETED && out.updated == 1700000005;
@@ -395,6 +397,46 @@ IA_TEST(store_meta) {
     free(v2);
     free(v3);
     IA_CHECK(ok);
+}
+
+/* A file from before the error_code column (user_version 2) is upgraded in
+ * place: its failed rows read as "internal" (all the old build knew), and a
+ * code stored after the upgrade reads back as stored. */
+IA_TEST(store_migrates_error_code) {
+    char path[512];
+    db_path(path, sizeof path, "migrate3");
+    ia_err err = {0};
+    ia_store *s = ia_store_open(path, &err);
+    IA_CHECK(s);
+    ia_interaction it;
+    sample(&it, "v1_old", "o");
+    it.status = IA_STATUS_FAILED;
+    int put = ia_store_put(s, &it, &err);
+    ia_store_close(s);
+    IA_CHECK(put == 0);
+    /* Turn the file back into what the previous build wrote. */
+    sqlite3 *db = NULL;
+    int down = sqlite3_open(path, &db) == SQLITE_OK &&
+               sqlite3_exec(db, "ALTER TABLE interactions DROP COLUMN error_code; PRAGMA user_version = 2",
+                            NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    IA_CHECK(down);
+    s = ia_store_open(path, &err);
+    IA_CHECK(s);
+    ia_interaction out;
+    int g = ia_store_get(s, "v1_old", "o", 0, &out, &err);
+    int old_ok = g == 0 && out.status == IA_STATUS_FAILED && out.error_code == IA_OK &&
+                 out.error && strcmp(out.error, "an error text") == 0;
+    if (g == 0) ia_interaction_free(&out);
+    snprintf(it.id, sizeof it.id, "v1_new");
+    it.error_code = IA_ETOOLARGE;
+    int g2 = ia_store_put(s, &it, &err) == 0 ? ia_store_get(s, "v1_new", "o", 0, &out, &err) : -1;
+    int new_ok = g2 == 0 && out.error_code == IA_ETOOLARGE;
+    if (g2 == 0) ia_interaction_free(&out);
+    ia_interaction_free(&it);
+    ia_store_close(s);
+    IA_CHECK(old_ok);
+    IA_CHECK(new_ok);
 }
 
 IA_TEST(store_refuses_newer_schema) {
