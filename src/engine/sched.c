@@ -2,26 +2,25 @@
  * context each. A worker takes jobs from the model's FIFO while it has a
  * free slot and no other worker with a free slot runs fewer jobs (so
  * streams spread across the contexts), renders and tokenizes them, and
- * hands a job to another worker when that worker's sequences hold a longer
- * prefix of its prompt (a chain's next turn goes where its history is).
- * In its slot (one sequence each) a job's prompt is
- * matched against what the worker's sequences and the kept-sequence cache
- * (shared by the workers) already hold (the longest
- * common token prefix is reused: kept in place, shared from another
- * sequence with llama_memory_seq_cp, or restored from RAM or disk), and
- * then prefilled and generated. Each step is one llama_decode of one batch:
- * the next token of every generating slot, then as many pending prompt
- * tokens as the chunk allows (the earliest admitted job first), so a long
- * prompt costs the others at most one chunk's time per token. After the
- * decode each slot that got logits samples with its own sampler chain and
- * passes the text through its own output filter. Structured output, tools
- * and reasoning live in that per-job chain (the reasoning budget and the
- * family's call grammar from the chat shim, or the schema's grammar, ahead
- * of the draw) and in a parse of the job's whole text at its end into text,
- * reasoning and calls (ia_engine_result.parsed); they touch neither the
- * batch nor prefix reuse, since a sampler only sees generated tokens. A job
- * that ends (end-of-generation, stop sequence, max tokens, cancel) frees its
- * slot at once, and the slot keeps its tokens and KV for a later job. */
+ * hands a job to another worker whose sequences hold a longer prefix of its
+ * prompt (a chain's next turn goes where its history is). In a slot (one
+ * sequence each) a job's prompt is matched against what the worker's
+ * sequences and the kept-sequence cache (shared by the workers) hold: the
+ * longest common token prefix is reused — kept in place, shared from
+ * another sequence with llama_memory_seq_cp, or restored from RAM or disk —
+ * and the rest prefilled, then generated. Each step is one llama_decode of
+ * one batch: the next token of every generating slot, then as many pending
+ * prompt tokens as the chunk allows (the earliest admitted job first), so a
+ * long prompt costs the others at most one chunk's time per token. After
+ * the decode each slot that got logits samples with its own sampler chain
+ * and passes the text through its own output filter. Structured output,
+ * tools and reasoning live in that per-job chain (the reasoning budget and
+ * the family's call grammar from the chat shim, or the schema's grammar,
+ * ahead of the draw) and in a parse of the job's whole text at its end into
+ * text, reasoning and calls (ia_engine_result.parsed); they touch neither
+ * the batch nor prefix reuse, since a sampler only sees generated tokens. A
+ * job that ends (end-of-generation, stop sequence, max tokens, cancel) frees
+ * its slot at once, and the slot keeps its tokens and KV for a later job. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
