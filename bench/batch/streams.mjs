@@ -5,8 +5,11 @@
 // both servers. Every request gets a unique prompt (a run and stream number
 // in front), so neither server can reuse an earlier prompt.
 //
+// Both servers get the prompt as a user message rendered through the model's
+// chat template (llama-server: its OpenAI-compatible /v1/chat/completions),
+// so both prefill the same tokens.
 // Usage: node streams.mjs KIND URL MODEL STREAMS TOKENS RUNS PROMPT_WORDS
-//   KIND: interactd | llama    (llama: llama-server's /completion)
+//   KIND: interactd | llama    (llama: llama-server's /v1/chat/completions)
 // Prints one JSON line: {streams, runs, agg_tok_s (median), ttft_ms (median of
 // per-run medians), tokens (median per stream), all_agg}.
 const [kind, url, model, nStreams, nTok, nRuns, nWords] = process.argv.slice(2);
@@ -39,15 +42,17 @@ async function sse(res, onData) {
 async function one(tag, t0, nTok) {
   let first = 0, last = 0, tokens = 0;
   if (kind === 'llama') {
-    const res = await fetch(`${url}/completion`, {
+    const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: promptFor(tag), n_predict: nTok, stream: true, temperature: 0 }),
+      body: JSON.stringify({ messages: [{ role: 'user', content: promptFor(tag) }], max_tokens: nTok, stream: true,
+        stream_options: { include_usage: true }, temperature: 0 }),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     await sse(res, (ev) => {
       const now = performance.now();
-      if (ev.content !== undefined && !ev.stop) { if (!first) first = now; last = now; }
-      if (ev.stop) { tokens = ev.tokens_predicted ?? ev.timings?.predicted_n ?? 0; last = now; }
+      const d = ev.choices?.[0]?.delta;
+      if (d && d.content) { if (!first) first = now; last = now; }
+      if (ev.usage) { tokens = ev.usage.completion_tokens; last = now; }
     });
   } else {
     const res = await fetch(`${url}/v1beta/interactions`, {

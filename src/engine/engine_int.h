@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/kvcache.h"
 #include "engine/outfilter.h"
+#include "engine/pace.h"
 #include "lib/util.h"
 
 /* A queued job: deep copies of everything the caller passed, so the caller's
@@ -85,6 +86,8 @@ struct worker {
     int n_slots;
     struct llama_batch batch;
     uint64_t tick;            /* LRU and admission clock of this worker's slots */
+    int cur_threads;          /* what its decodes run with now */
+    ia_pace pace;
     /* Guards slots[].kv / n_kv against readers on other workers; the
      * worker's own thread reads them without it. */
     pthread_mutex_t kv_mu;
@@ -104,7 +107,9 @@ struct ia_engine {
     bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, max_queue, default_max_tokens;
     int n_slots, chunk; /* n_slots: all workers' together */
-    int threads;        /* per worker */
+    int threads;        /* per worker when all are busy */
+    int threads_total;  /* all workers' together: a worker alone busy uses them all */
+    atomic_int busy;    /* workers with jobs (changes under mu) */
     bool no_prefix_cache;
 
     worker *workers;

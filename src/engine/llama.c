@@ -187,7 +187,8 @@ static int worker_init(ia_engine *e, worker *w, int idx, int n_slots) {
     cp.no_perf = true;
     w->ctx = llama_init_from_model(e->model, cp);
     if (!w->ctx) return -1;
-    attach_threadpool(e, w, e->threads);
+    attach_threadpool(e, w, e->threads_total); /* room to borrow idle workers' cores */
+    w->cur_threads = e->threads;
     w->batch = llama_batch_init(batch_cap, 0, 1);
     w->slots = ia_xcalloc((size_t)n_slots, sizeof *w->slots);
     for (int i = 0; i < n_slots; i++) w->slots[i].id = i;
@@ -205,6 +206,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     pthread_mutex_init(&e->kvc_mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     atomic_init(&e->stop, false);
+    atomic_init(&e->busy, 0);
 
     if (!opts->path) {
         ia_fail(err, IA_EINVALID, "model %s: no GGUF path", e->name);
@@ -232,6 +234,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->no_prefix_cache = opts->no_prefix_cache;
     bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
     choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
+    e->threads_total = e->n_workers * e->threads;
     /* The default chunk is shared out among the contexts: each context's
      * scratch memory grows with its chunk, and the contexts prefill side by
      * side anyway. */

@@ -187,6 +187,14 @@ static void kv_push(slot *s, llama_token t) {
     s->kv[s->n_kv++] = t;
 }
 
+/* w's reserved slots change by d; e->busy counts the workers with any.
+ * Under mu. */
+static void running_add(ia_engine *e, worker *w, int d) {
+    bool was = w->n_running > 0;
+    w->n_running += d;
+    if (was != (w->n_running > 0)) atomic_fetch_add(&e->busy, was ? -1 : 1);
+}
+
 static void kvc_stats(ia_engine *e, ia_kvc_stats *st) {
     pthread_mutex_lock(&e->kvc_mu);
     ia_kvc_get_stats(e->kvc, st);
@@ -200,7 +208,7 @@ static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_s
     if (e->kvc) kvc_stats(e, &kst);
     pthread_mutex_lock(&e->mu);
     e->n_running--;
-    w->n_running--;
+    running_add(e, w, -1);
     e->jobs_done++;
     e->tokens_generated += res->n_output;
     e->tokens_cached += res->n_cached;
@@ -361,8 +369,8 @@ static bool route(worker *w, job *j) {
     pthread_mutex_lock(&e->mu);
     bool room = best->n_running < best->n_slots && !atomic_load(&e->stop);
     if (room) {
-        w->n_running--;
-        best->n_running++;
+        running_add(e, w, -1);
+        running_add(e, best, 1);
         j->next = NULL;
         if (best->inbox_tail) best->inbox_tail->next = j;
         else best->inbox = j;
@@ -529,6 +537,35 @@ static void sample(worker *w, slot *s) {
     s->next = t;
 }
 
+static void count_step(ia_engine *e, int n_seqs) {
+    pthread_mutex_lock(&e->mu);
+    e->steps++;
+    if (n_seqs > e->max_batch_seqs) e->max_batch_seqs = n_seqs;
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* A decode failed: the batch's sequences are in an unknown state, so their
+ * jobs end and they are emptied. */
+static void decode_failed(worker *w, const struct llama_batch *b, int rc) {
+    llama_memory_t mem = llama_get_memory(w->ctx);
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
+        bool in = false;
+        for (int k = 0; k < b->n_tokens && !in; k++) in = b->seq_id[k][0] == s->id;
+        in = in || (s->j && s->i_logits >= 0); /* a pair's second, never decoded */
+        if (!in) continue;
+        llama_memory_seq_rm(mem, s->id, -1, -1);
+        pthread_mutex_lock(&w->kv_mu);
+        s->n_kv = 0;
+        pthread_mutex_unlock(&w->kv_mu);
+        s->i_logits = -1;
+        if (s->j) {
+            ia_fail(&s->res.err, IA_EINTERNAL, "decoding failed (llama_decode returned %d)", rc);
+            finish(w, s, IA_FINISH_ERROR);
+        }
+    }
+}
+
 /* One decode of every running slot's next token plus a prompt chunk.
  * Returns false when there was nothing to do. */
 static bool step(worker *w) {
@@ -578,30 +615,43 @@ static bool step(worker *w) {
     pthread_mutex_unlock(&w->kv_mu);
     if (b->n_tokens == 0) return false;
 
-    int rc = llama_decode(w->ctx, *b);
-    pthread_mutex_lock(&e->mu);
-    e->steps++;
-    if (n_seqs > e->max_batch_seqs) e->max_batch_seqs = n_seqs;
-    pthread_mutex_unlock(&e->mu);
-    if (rc != 0) {
-        /* The batch's sequences are in an unknown state: end their jobs and
-         * empty them. */
-        llama_memory_t mem = llama_get_memory(w->ctx);
-        for (int i = 0; i < w->n_slots; i++) {
-            slot *s = &w->slots[i];
-            bool in = false;
-            for (int k = 0; k < b->n_tokens && !in; k++) in = b->seq_id[k][0] == s->id;
-            if (!in) continue;
-            llama_memory_seq_rm(mem, s->id, -1, -1);
-            pthread_mutex_lock(&w->kv_mu);
-            s->n_kv = 0;
-            pthread_mutex_unlock(&w->kv_mu);
-            s->i_logits = -1;
-            if (s->j) {
-                ia_fail(&s->res.err, IA_EINTERNAL, "decoding failed (llama_decode returned %d)", rc);
-                finish(w, s, IA_FINISH_ERROR);
-            }
+    /* The cores of idle workers are lent to the busy ones: one stream
+     * alone decodes with every thread, as many as there are contexts with
+     * one thread each. */
+    int busy = atomic_load(&e->busy);
+    int want = e->threads_total / (busy > 1 ? busy : 1);
+    if (want < e->threads) want = e->threads;
+    if (want != w->cur_threads) {
+        llama_set_n_threads(w->ctx, want, want);
+        w->cur_threads = want;
+    }
+    ia_pace_set_threads(&w->pace, want);
+    int rc = 0;
+    if (n_seqs == 2 && b->n_tokens == 2 && b->logits[0] && b->logits[1] && ia_pace_split_pair(&w->pace)) {
+        /* Two sequences' next tokens, one decode each (see pace.h). */
+        slot *pair[2] = {NULL, NULL};
+        for (int i = 0; i < w->n_slots; i++)
+            if (w->slots[i].j && w->slots[i].i_logits >= 0) pair[pair[0] ? 1 : 0] = &w->slots[i];
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            slot *s = pair[k];
+            b->n_tokens = 0;
+            batch_add(b, s->kv[s->n_kv - 1], s->n_kv - 1, s->id, true);
+            s->i_logits = 0;
+            int64_t t0 = ia_pace_now_us();
+            rc = llama_decode(w->ctx, *b);
+            ia_pace_record(&w->pace, 1, ia_pace_now_us() - t0);
+            if (rc == 0) sample(w, s);
         }
+        if (rc != 0) decode_failed(w, b, rc);
+        count_step(e, n_seqs);
+        return true;
+    }
+    int64_t t0 = ia_pace_now_us();
+    rc = llama_decode(w->ctx, *b);
+    if (n_seqs == b->n_tokens) ia_pace_record(&w->pace, b->n_tokens, ia_pace_now_us() - t0);
+    count_step(e, n_seqs);
+    if (rc != 0) {
+        decode_failed(w, b, rc);
         return true;
     }
     for (int i = 0; i < w->n_slots; i++) {
@@ -648,7 +698,7 @@ void *ia_engine_main(void *arg) {
             if (!e->head) e->tail = NULL;
             e->n_queued--;
             e->n_running++; /* its slot is reserved from here */
-            w->n_running++;
+            running_add(e, w, 1);
             taken[nt++] = j;
         }
         int busy = 0;
