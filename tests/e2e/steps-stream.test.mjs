@@ -202,22 +202,28 @@ describe('steps dialect: background', () => {
 
 describe('steps dialect: client disconnect', () => {
   it('aborting a non-background stream (AbortController) stops its generation', T, async () => {
-    const ac = new AbortController();
-    const live = await ai.interactions.create({ model: 'demo', input: LONG_INPUT, stream: true,
-      generation_config: { temperature: 0, max_output_tokens: LONG } }, { signal: ac.signal });
+    // An attempt where the whole run reached the client before its abort
+    // (the demo model outpacing a slow client) proves nothing: try again.
     let id = null;
-    let sawCompleted = false;
-    try {
-      for await (const ev of live) {
-        if (ev.event_type === 'interaction.created') id = ev.interaction.id;
-        if (ev.event_type === 'interaction.completed') sawCompleted = true;
-        if (ev.event_type === 'step.delta') ac.abort();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const ac = new AbortController();
+      const live = await ai.interactions.create({ model: 'demo', input: LONG_INPUT, stream: true,
+        generation_config: { temperature: 0, max_output_tokens: LONG } }, { signal: ac.signal });
+      id = null;
+      let sawCompleted = false;
+      try {
+        for await (const ev of live) {
+          if (ev.event_type === 'interaction.created') id = ev.interaction.id;
+          if (ev.event_type === 'interaction.completed') sawCompleted = true;
+          if (ev.event_type === 'step.delta') ac.abort();
+        }
+      } catch (e) {
+        assert.ok(/abort/i.test(`${e.name} ${e.message}`), `stops with an abort error, got ${e.name}: ${e.message}`);
       }
-    } catch (e) {
-      assert.ok(/abort/i.test(`${e.name} ${e.message}`), `stops with an abort error, got ${e.name}: ${e.message}`);
+      assert.ok(id, 'interaction.created arrived before the abort');
+      if (!sawCompleted) break;
+      assert.ok(attempt < 2, 'in three attempts the run always finished before the client could abort');
     }
-    assert.ok(id, 'interaction.created arrived before the abort');
-    assert.ok(!sawCompleted);
     const final = await pollToEnd(id);
     assert.notEqual(final.status, 'completed', 'the run was stopped, not finished');
     if (final.usage) assert.ok(final.usage.total_output_tokens < LONG_MIN);

@@ -252,25 +252,31 @@ describe('client disconnect', () => {
   it('aborting a non-background stream (AbortController) stops its generation', T, async () => {
     const MAX = 2000;
     const input = await longPrompt(ai);
-    const ac = new AbortController();
-    const s = await ai.interactions.create({
-      model: 'demo', input, stream: true,
-      generation_config: { temperature: 0, max_output_tokens: MAX },
-    }, { signal: ac.signal });
+    // An attempt where the whole run reached the client before its abort
+    // (the demo model outpacing a slow client) proves nothing: try again.
     let id = null;
-    let sawComplete = false;
-    let deltas = 0;
-    try {
-      for await (const ev of s) {
-        if (ev.event_type === 'interaction.start') id = ev.interaction.id;
-        if (ev.event_type === 'interaction.complete') sawComplete = true;
-        if (ev.event_type === 'content.delta' && ++deltas === 1) ac.abort();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const ac = new AbortController();
+      const s = await ai.interactions.create({
+        model: 'demo', input, stream: true,
+        generation_config: { temperature: 0, max_output_tokens: MAX },
+      }, { signal: ac.signal });
+      id = null;
+      let sawComplete = false;
+      let deltas = 0;
+      try {
+        for await (const ev of s) {
+          if (ev.event_type === 'interaction.start') id = ev.interaction.id;
+          if (ev.event_type === 'interaction.complete') sawComplete = true;
+          if (ev.event_type === 'content.delta' && ++deltas === 1) ac.abort();
+        }
+      } catch (e) {
+        assert.ok(/abort/i.test(`${e.name} ${e.message}`), `the iterator stops with an abort error, got ${e.name}: ${e.message}`);
       }
-    } catch (e) {
-      assert.ok(/abort/i.test(`${e.name} ${e.message}`), `the iterator stops with an abort error, got ${e.name}: ${e.message}`);
+      assert.ok(id, 'interaction.start arrived before the abort');
+      if (!sawComplete) break;
+      assert.ok(attempt < 2, 'in three attempts the run always finished before the client could abort');
     }
-    assert.ok(id, 'interaction.start arrived before the abort');
-    assert.ok(!sawComplete, 'the run had not finished when the client went away');
     const final = await pollUntil(() => ai.interactions.get(id), (g) => g.status !== 'in_progress',
       { what: 'the aborted run to end', timeoutMs: 45_000 });
     assert.notEqual(final.status, 'completed', `the run was stopped, not finished (usage ${JSON.stringify(final.usage)})`);
