@@ -64,7 +64,7 @@ static const struct flagdef {
                     "of all cores; with --threads: cores / threads)"},
     [F_PREFILL_CHUNK] = {"prefill-chunk", "INTERACTD_PREFILL_CHUNK", "0", "N",
                          "prompt tokens per decode step of a context: a long prompt delays the other "
-                         "streams' next token by one chunk at most; 0 = 512 / contexts (at least 128)"},
+                         "streams' next token by one chunk at most; 0 = 256 / contexts (at least 128)"},
     [F_PREFIX_CACHE] = {"prefix-cache", "INTERACTD_PREFIX_CACHE", "on", "on|off",
                          "reuse the computed prompt of earlier turns (kept in memory, then in DIR/kvcache)"},
     [F_CACHE_RAM] = {"cache-ram", "INTERACTD_CACHE_RAM", "auto", "BYTES|auto|0",
@@ -431,9 +431,9 @@ int main(int argc, char **argv) {
          * up to 8 per core, each keeping freed memory resident; with a
          * thread per connection that was ~5 MB of arenas at 8 streams
          * (bench/mem). Allocation here is light (the hot loop is in
-         * llama.cpp's preallocated buffers), so a few shared arenas cost
+         * llama.cpp's preallocated buffers), so one shared arena costs
          * nothing measurable. MALLOC_ARENA_MAX in the environment wins. */
-        if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
+        if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
         return serve(argc - 2, argv + 2);
     }
     fprintf(stderr, "interactd: unknown command '%s' (see interactd --help)\n", argv[1]);

@@ -59,7 +59,7 @@ typedef struct ia_engine_opts {
                                   holds parallel * n_ctx cells */
     int prefill_chunk;         /* prompt tokens per decode step of one context, all its
                                   jobs together: a long prompt delays the others' next
-                                  token by one chunk at most; 0 = 512 / contexts (at
+                                  token by one chunk at most; 0 = 256 / contexts (at
                                   least 128) */
     bool no_prefix_cache;      /* every job starts cold (benchmarks, checks) */
     int64_t cache_ram_bytes;   /* budget for sequences kept in RAM outside the context;
