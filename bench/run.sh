@@ -79,7 +79,7 @@ echo
 declare -A BARE BARE_TOK SRV SRV_TOK SRV_IN SRV_FIRST GGML MBYTES PTOK
 for t in $THREADS; do
     rm -rf "$TMPD/data"
-    build/interactd serve --port 0 --data "$TMPD/data" --model "$NAME=$MODEL" --threads "$t" \
+    build/interactd serve --port 0 --data "$TMPD/data" --model "$NAME=$MODEL" --threads "$t" --contexts 1 \
         --ctx-size "$CTX" >"$TMPD/server.log" 2>&1 &
     SRV_PID=$!
     URL=""
