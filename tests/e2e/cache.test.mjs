@@ -1,7 +1,9 @@
 // Prefix reuse through the API: a turn that continues a chain reports the
 // reused prompt tokens in usage.total_cached_tokens and gives the same greedy
 // text as a server with the cache off; after a restart the kept state comes
-// back from the data folder (DATA/kvcache/<model>).
+// back from the data folder (DATA/kvcache/<model>). With several contexts
+// (--contexts 2) concurrent requests answer as they do one at a time, and
+// every chain's next turn still finds its history, whichever context holds it.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,5 +50,33 @@ describe('prefix reuse', () => {
       previous_interaction_id: t1.id, generation_config: CFG });
     assert.equal(t2.status, 'completed');
     assert.ok(t2.usage.total_cached_tokens >= t1.usage.total_input_tokens - 1, JSON.stringify(t2.usage));
+  });
+});
+
+describe('several contexts per model', () => {
+  it('--contexts 2: concurrent answers equal sequential ones; chains reuse their history', T, async () => {
+    const srv = await startServer({ args: ['--contexts', '2', '--parallel', '4'] });
+    assert.match(srv.stderr(), /model demo: 2 contexts of 1 thread, 4 parallel sequences/);
+    const ai = srv.client();
+    const prompts = ['The cat', 'A dog ran', 'Once upon a time there was', 'The little red ball', 'Tom and Lily',
+      'In the park'];
+    const cfg = { temperature: 0, max_output_tokens: 16 };
+    const together = await Promise.all(prompts.map((input) =>
+      ai.interactions.create({ model: 'demo', input, generation_config: cfg })));
+    for (let i = 0; i < prompts.length; i++) {
+      const alone = await ai.interactions.create({ model: 'demo', input: prompts[i], generation_config: cfg });
+      assert.equal(textOf(together[i]), textOf(alone), `prompt ${i}`);
+      assert.equal(together[i].usage.total_output_tokens, alone.usage.total_output_tokens);
+    }
+    // Four chains side by side, two turns each: every turn 2 reuses at least
+    // turn 1's whole prompt, wherever turn 1 ran.
+    const firsts = await Promise.all([0, 1, 2, 3].map((i) => ai.interactions.create({
+      model: 'demo', input: `${FIRST} (chain ${i})`, generation_config: CFG })));
+    const seconds = await Promise.all(firsts.map((t1) => ai.interactions.create({
+      model: 'demo', input: 'And then?', previous_interaction_id: t1.id, generation_config: CFG })));
+    for (let i = 0; i < 4; i++) {
+      assert.ok(seconds[i].usage.total_cached_tokens >= firsts[i].usage.total_input_tokens - 1,
+        `chain ${i}: ${JSON.stringify(seconds[i].usage)} after ${JSON.stringify(firsts[i].usage)}`);
+    }
   });
 });
