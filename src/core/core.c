@@ -633,6 +633,10 @@ int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err) {
 
 const char *ia_core_model_names(const ia_core *c) { return c->names; }
 
+size_t ia_core_n_engines(const ia_core *c) { return c->n_engines; }
+
+ia_engine *ia_core_engine(const ia_core *c, size_t i) { return i < c->n_engines ? c->engines[i] : NULL; }
+
 /* ---- retention --------------------------------------------------------------------- */
 
 static void *sweeper_main(void *arg) {

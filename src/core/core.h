@@ -53,6 +53,11 @@ void ia_core_free(ia_core *c);
 /* Comma-separated served model names, for messages (static storage). */
 const char *ia_core_model_names(const ia_core *c);
 
+/* The served engines, in the order given to ia_core_new (for /metrics, which
+ * reads their counters). Fixed for the core's life; i < ia_core_n_engines. */
+size_t ia_core_n_engines(const ia_core *c);
+ia_engine *ia_core_engine(const ia_core *c, size_t i);
+
 /* Creates an interaction from req (whose members the core takes over; req is
  * left zeroed). owner is the caller's identity ("" with auth off).
  * - req->stream: *sub receives the event stream (close it with ia_sub_close);

@@ -13,11 +13,15 @@
  * every answer (JSON, SSE, GET of an interaction made in the other dialect)
  * encoded in the caller's dialect. Error bodies have one shape in both.
  *
+ * Metrics: GET /metrics answers every served model's engine counters and
+ * layout in Prometheus' text format (label model="NAME").
+ *
  * Auth: with at least one key, every route but /healthz needs a valid key
  * (x-goog-api-key, `Authorization: Bearer`, or ?key=): none is a 401, a wrong
  * one a 403. The caller's identity (owner) is the hex SHA-256 of its key, so
- * keys never reach the store. With no key the owner is "" and the server
- * binds loopback only, whatever host was asked for. */
+ * keys never reach the store. /metrics is no exception (it reveals usage);
+ * /healthz is open, for load balancers and probes. With no key the owner is
+ * "" and the server binds loopback only, whatever host was asked for. */
 #ifndef IA_HTTP_HTTP_H
 #define IA_HTTP_HTTP_H
 

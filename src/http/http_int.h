@@ -1,6 +1,6 @@
 /* http_int: what the files of src/http/ share among themselves — the route
- * table (routes.c), the SSE writer (sse.c) and the per-request state
- * (server.c). Not part of the module's contract; tests may use it. */
+ * table (routes.c), the /metrics text (metrics.c), the SSE writer (sse.c) and
+ * the per-request state (server.c). Not part of the module's contract; tests may use it. */
 #ifndef IA_HTTP_HTTP_INT_H
 #define IA_HTTP_HTTP_INT_H
 
@@ -18,6 +18,7 @@
 typedef enum {
     IA_RT_NONE = 0, /* no such path: 404 */
     IA_RT_HEALTHZ,  /* GET /healthz */
+    IA_RT_METRICS,  /* GET /metrics */
     IA_RT_CREATE,   /* POST /{v}/interactions */
     IA_RT_ITEM,     /* GET | DELETE /{v}/interactions/{id} */
     IA_RT_CANCEL,   /* POST /{v}/interactions/{id}/cancel */
@@ -45,6 +46,13 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *method);
 long ia_http_pct_decode(char *s);
 /* Parses a query boolean ("true"/"false", also "1"/"0"): 0 / -1. */
 int ia_http_parse_bool(const char *s, bool *out);
+
+/* ---- metrics (metrics.c) ------------------------------------------------ */
+
+/* The Prometheus text (exposition format 0.0.4) of every engine of core
+ * (NULL: no engine, only the HELP and TYPE lines). malloc'd. */
+char *ia_http_metrics_text(ia_core *core);
+#define IA_HTTP_METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---- SSE (sse.c) --------------------------------------------------------- */
 

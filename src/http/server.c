@@ -8,7 +8,8 @@
  * key cannot make the server hold --max-body bytes. The body of an accepted
  * request is gathered under a hard cap; then the core is called with structs
  * that api/ decoded and its results are encoded by api/ again: no wire JSON
- * is written here except /healthz and the last-resort error body. */
+ * is written here except /healthz and the last-resort error body (/metrics
+ * is Prometheus text, written by metrics.c). */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -255,6 +256,14 @@ static enum MHD_Result do_healthz(ia_http *h, req *r, struct MHD_Connection *c) 
     return send_json(r, c, 200, body ? body : ia_strdup("{\"status\":\"ok\"}"));
 }
 
+/* /metrics is not open like /healthz: it tells how much each model is used
+ * (jobs, tokens, cache), which is not every client's business, so with keys
+ * configured it needs one like the API routes (precheck); any valid key will
+ * do, since the counters belong to no one key. */
+static enum MHD_Result do_metrics(ia_http *h, req *r, struct MHD_Connection *c) {
+    return send_body(r, c, 200, ia_http_metrics_text(h->core), IA_HTTP_METRICS_CTYPE, NULL, 0);
+}
+
 typedef struct waiter {
     ia_http *h;
     int fd;
@@ -379,7 +388,8 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
     } else if (!ia_http_route_method_ok(rt->kind, method)) {
         allow = ia_http_route_allow(rt->kind);
         ia_fail(e, IA_EMETHOD, "method %s is not allowed on %s (allowed: %s)", method, r->path, allow);
-    } else if (rt->kind != IA_RT_HEALTHZ && authenticate(h, c, r->owner, e) < 0) {
+    } else if (rt->kind != IA_RT_HEALTHZ /* open; /metrics is not (do_metrics) */ &&
+               authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
     } else if (declared > h->max_body) {
         ia_fail(e, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)", h->max_body);
@@ -404,6 +414,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
                     h->max_body);
     const ia_http_route *rt = &r->rt;
     if (rt->kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
+    if (rt->kind == IA_RT_METRICS) return do_metrics(h, r, c);
     /* Both dialects are served: the handlers pass rt->dialect to api/, which
      * decodes and encodes in it over the same core and store. */
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");

@@ -1,6 +1,6 @@
 /* test_http: the HTTP layer — route table, percent-decoding, the API key
  * set, and a live server on a free port answered over a raw socket for what
- * needs no model: /healthz, 404, 405 + Allow, 413 (declared and chunked),
+ * needs no model: /healthz, /metrics (format, auth), 404, 405 + Allow, 413 (declared and chunked),
  * 401/403, the dialect each path and Api-Revision selects (seen in how a
  * create body is decoded), and an over-long id. Interactions
  * themselves are exercised end to end by tests/e2e with the real SDK. */
@@ -19,6 +19,12 @@ IA_TEST(http_routes) {
     ia_http_route r;
     ia_http_route_parse("/healthz", NULL, &r);
     IA_CHECK(r.kind == IA_RT_HEALTHZ);
+    ia_http_route_parse("/metrics", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_METRICS);
+    IA_CHECK(ia_http_route_method_ok(IA_RT_METRICS, "GET"));
+    IA_CHECK(!ia_http_route_method_ok(IA_RT_METRICS, "POST"));
+    ia_http_route_parse("/metrics/x", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_NONE);
     ia_http_route_parse("/v1beta/interactions", NULL, &r);
     IA_CHECK(r.kind == IA_RT_CREATE && r.dialect == IA_DIALECT_LEGACY);
     ia_http_route_parse("/v1beta/interactions", "2026-05-20", &r);
@@ -132,6 +138,8 @@ IA_TEST(http_server_no_model_paths) {
     int port = ia_http_port(h);
     char *hz = get(port, "GET", "/healthz", NULL);
     char *nf = get(port, "GET", "/nope", NULL);
+    char *me = get(port, "GET", "/metrics", NULL);
+    char *mp = get(port, "POST", "/metrics", NULL);
     char *ma = get(port, "PUT", "/v1beta/interactions/abc", NULL);
     /* A field only SDK 3.x has tells the dialect apart without a model: the
      * steps dialect names it as not served, the legacy one as unknown. */
@@ -156,6 +164,11 @@ IA_TEST(http_server_no_model_paths) {
 #define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "  expect failed: %s\n", #cond); failed = 1; } } while (0)
     EXPECT(strstr(hz, "HTTP/1.1 200") && strstr(hz, "\"status\":\"ok\"") && strstr(hz, "\"models\":[]"));
     EXPECT(strstr(nf, "HTTP/1.1 404") && strstr(nf, "\"code\":\"not_found\""));
+    /* No engine: every family's HELP and TYPE, no sample. */
+    EXPECT(strstr(me, "HTTP/1.1 200") && strstr(me, "Content-Type: text/plain; version=0.0.4") &&
+           strstr(me, "# TYPE interactd_jobs_done_total counter\n") &&
+           strstr(me, "# TYPE interactd_jobs_queued gauge\n") && !strstr(me, "{model="));
+    EXPECT(strstr(mp, "HTTP/1.1 405") && strstr(mp, "Allow: GET\r\n"));
     EXPECT(strstr(ma, "HTTP/1.1 405") && strstr(ma, "Allow: GET, DELETE") &&
            strstr(ma, "method_not_allowed"));
     EXPECT(strstr(v1, "HTTP/1.1 400") && strstr(v1, "\"code\":\"unimplemented\"") &&
@@ -166,7 +179,7 @@ IA_TEST(http_server_no_model_paths) {
     EXPECT(strstr(tc, "HTTP/1.1 413") && strstr(tc, "payload_too_large"));
     EXPECT(strstr(nf, "Content-Type: application/json"));
     if (failed) fprintf(stderr, "%s\n---\n%s\n---\n%s\n---\n%s\n", hz, ma, tl, tc);
-    free(hz), free(nf), free(ma), free(v1), free(v1b), free(rev), free(tl), free(tc);
+    free(hz), free(nf), free(me), free(mp), free(ma), free(v1), free(v1b), free(rev), free(tl), free(tc);
     IA_CHECK(!failed);
 }
 
@@ -183,6 +196,8 @@ IA_TEST(http_server_auth) {
     char *wrongq = get(port, "GET", "/v1beta/interactions/abc?key=nope", NULL);
     char *bearer = get(port, "DELETE", "/v1beta/interactions/abc", "Authorization: Bearer nah\r\n");
     char *hz = get(port, "GET", "/healthz", NULL);
+    char *mnone = get(port, "GET", "/metrics", NULL);
+    char *mkey = get(port, "GET", "/metrics", "x-goog-api-key: sekrit\r\n");
     /* With the right key the request gets past auth; an over-long id is then
      * a 404 without reaching the core. */
     char path[200];
@@ -200,8 +215,10 @@ IA_TEST(http_server_auth) {
     EXPECT(strstr(wrongq, "HTTP/1.1 403"));
     EXPECT(strstr(bearer, "HTTP/1.1 403"));
     EXPECT(strstr(hz, "HTTP/1.1 200"));
+    EXPECT(strstr(mnone, "HTTP/1.1 401") && strstr(mnone, "unauthenticated"));
+    EXPECT(strstr(mkey, "HTTP/1.1 200") && strstr(mkey, "# HELP interactd_"));
     EXPECT(strstr(longid, "HTTP/1.1 404") && strstr(longid, "not_found"));
-    free(none), free(wrong), free(wrongq), free(bearer), free(hz), free(longid);
+    free(none), free(wrong), free(wrongq), free(bearer), free(hz), free(mnone), free(mkey), free(longid);
     IA_CHECK(!failed);
 }
 
