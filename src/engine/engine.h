@@ -209,6 +209,8 @@ typedef struct ia_engine_stats {
     int64_t max_batch_seqs;    /* most sequences one decode step has held */
     int64_t tokens_cached;     /* prompt tokens reused, all jobs */
     int64_t routed;            /* jobs sent to the context holding their prefix */
+    int64_t fetched;           /* jobs that asked another (full) context to copy their
+                                  prefix into the kept-sequence cache for them */
     int64_t max_contexts_busy; /* most contexts running jobs at once */
     /* The kept-sequence cache outside the context (the engine's own accounting). */
     int64_t ram_bytes, ram_budget, ram_peak, ram_entries;

@@ -48,6 +48,10 @@ typedef struct job {
     int n_toks;
     ia_chat_state *cst;
     int64_t t_taken;
+    /* Set while the job visits another worker only to have that worker
+     * copy the sequence holding its prefix into the shared cache: the
+     * worker it goes back to, which keeps its slot reserved. */
+    struct worker *fetch_for;
 } job;
 
 typedef struct worker worker;
@@ -129,7 +133,7 @@ struct ia_engine {
     atomic_bool stop; /* set by ia_engine_free; checked every step */
 
     /* Counters and the job-time estimate behind Retry-After, under mu. */
-    int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached, routed, max_contexts_busy;
+    int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached, routed, fetched, max_contexts_busy;
     double avg_job_ms;
     ia_kvc_stats kvst;
 };

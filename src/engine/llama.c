@@ -384,6 +384,7 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->max_batch_seqs = e->max_batch_seqs;
     st->tokens_cached = e->tokens_cached;
     st->routed = e->routed;
+    st->fetched = e->fetched;
     st->max_contexts_busy = e->max_contexts_busy;
     st->ram_bytes = e->kvst.ram_bytes;
     st->ram_budget = e->kvst.ram_budget;

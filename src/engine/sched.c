@@ -346,11 +346,20 @@ static int worker_lcp(worker *w, const llama_token *p, int n, bool other) {
     return best;
 }
 
+static void inbox_push(worker *to, job *j) {
+    j->next = NULL;
+    if (to->inbox_tail) to->inbox_tail->next = j;
+    else to->inbox = j;
+    to->inbox_tail = j;
+}
+
 /* Sends a rendered job to the worker whose sequences hold a longer prefix
  * of its prompt than w's do (by at least MIN_SAVE_TOKENS: less is cheaper
- * to prefill again than a queue hop), if that worker has a slot free.
- * Returns whether the job left. The shared cache needs no routing: any
- * worker restores from it. */
+ * to prefill again than a queue hop). If that worker has a slot free, the
+ * job runs there; if not, it goes there only to have the sequence copied
+ * into the shared cache (fetch_for), and comes back to run here from it —
+ * a chain's history is never computed twice because the context holding
+ * it was busy. Returns whether the job left. */
 static bool route(worker *w, job *j) {
     ia_engine *e = w->e;
     if (e->n_workers < 2 || e->no_prefix_cache) return false;
@@ -367,21 +376,56 @@ static bool route(worker *w, job *j) {
     }
     if (!best) return false;
     pthread_mutex_lock(&e->mu);
-    bool room = best->n_running < best->n_slots && !atomic_load(&e->stop);
+    bool stop = atomic_load(&e->stop);
+    bool room = !stop && best->n_running < best->n_slots;
+    bool fetch = !stop && !room && e->kvc;
     if (room) {
         running_add(e, w, -1);
         running_add(e, best, 1);
-        j->next = NULL;
-        if (best->inbox_tail) best->inbox_tail->next = j;
-        else best->inbox = j;
-        best->inbox_tail = j;
         e->routed++;
+    } else if (fetch) {
+        j->fetch_for = w; /* w keeps the job's slot */
+        e->fetched++;
+    }
+    if (room || fetch) {
+        inbox_push(best, j);
         pthread_cond_broadcast(&e->cv);
     }
     pthread_mutex_unlock(&e->mu);
-    if (room) ia_debug("engine %s: job sent from context %d to %d (%d tokens of its prefix there, %d here)",
-                       e->name, w->idx, best->idx, best_l, own);
-    return room;
+    if (room || fetch)
+        ia_debug("engine %s: job %s context %d to %d (%d tokens of its prefix there, %d here)", e->name,
+                 room ? "sent from" : "fetches its prefix from", w->idx, best->idx, best_l, own);
+    return room || fetch;
+}
+
+/* For a job visiting from another worker: copies the sequence holding the
+ * longest prefix of its prompt into the shared cache, and sends the job
+ * back. */
+static void fetch_done(worker *w, job *j) {
+    ia_engine *e = w->e;
+    slot *best = NULL;
+    int best_l = 0;
+    for (int i = 0; i < w->n_slots; i++) {
+        int l = ia_kvc_lcp(w->slots[i].kv, w->slots[i].n_kv, j->toks, j->n_toks);
+        if (l > best_l) {
+            best = &w->slots[i];
+            best_l = l;
+        }
+    }
+    if (best && best_l >= MIN_SAVE_TOKENS) {
+        pthread_mutex_lock(&e->kvc_mu);
+        /* The whole sequence: an entry's state must hold exactly its tokens
+         * (between steps, kv[] is exactly what was decoded); the job takes
+         * the prefix it shares. */
+        ia_kvc_save(e->kvc, w->ctx, best->id, best->kv, best->n_kv);
+        pthread_mutex_unlock(&e->kvc_mu);
+    }
+    worker *back = j->fetch_for;
+    j->fetch_for = NULL;
+    pthread_mutex_lock(&e->mu);
+    inbox_push(back, j);
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
 }
 
 /* Renders and tokenizes a job taken from the queue (j->toks, j->cst).
@@ -685,12 +729,19 @@ void *ia_engine_main(void *arg) {
             break;
         }
         int nt = 0;
-        /* Handed-over jobs hold slots reserved for them already. */
+        /* Handed-over jobs hold slots reserved for them already; visiting
+         * ones (fetch_for) only want a sequence copied. */
+        job *visiting = NULL;
         while (w->inbox) {
             job *j = w->inbox;
             w->inbox = j->next;
             if (!w->inbox) w->inbox_tail = NULL;
-            taken[nt++] = j;
+            if (j->fetch_for) {
+                j->next = visiting;
+                visiting = j;
+            } else {
+                taken[nt++] = j;
+            }
         }
         while (e->head && may_take(e, w)) {
             job *j = e->head;
@@ -705,6 +756,11 @@ void *ia_engine_main(void *arg) {
         for (int i = 0; i < e->n_workers; i++) busy += e->workers[i].n_running > 0;
         if (busy > e->max_contexts_busy) e->max_contexts_busy = busy;
         pthread_mutex_unlock(&e->mu);
+        while (visiting) {
+            job *j = visiting;
+            visiting = j->next;
+            fetch_done(w, j);
+        }
         for (int i = 0; i < nt; i++) admit(w, taken[i]);
         step(w);
     }

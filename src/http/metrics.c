@@ -41,6 +41,8 @@ static const family FAMILIES[] = {
     {"interactd_decode_steps_total", COUNTER, "llama.cpp decode calls (batches).", ST(steps)},
     {"interactd_jobs_routed_total", COUNTER, "Jobs sent to the context holding their prefix.",
      ST(routed)},
+    {"interactd_jobs_fetched_total", COUNTER,
+     "Jobs whose prefix a busy context copied into the kept-sequence cache for them.", ST(fetched)},
     {"interactd_jobs_queued", GAUGE, "Jobs waiting for a free sequence.", ST(queued)},
     {"interactd_jobs_running", GAUGE, "Jobs generating now.", ST(running)},
     {"interactd_max_batch_seqs", GAUGE, "Most sequences one decode step has held.",

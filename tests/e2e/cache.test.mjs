@@ -68,10 +68,13 @@ describe('several contexts per model', () => {
       assert.equal(textOf(together[i]), textOf(alone), `prompt ${i}`);
       assert.equal(together[i].usage.total_output_tokens, alone.usage.total_output_tokens);
     }
-    // Four chains side by side, two turns each: every turn 2 reuses at least
-    // turn 1's whole prompt, wherever turn 1 ran.
-    const firsts = await Promise.all([0, 1, 2, 3].map((i) => ai.interactions.create({
-      model: 'demo', input: `${FIRST} (chain ${i})`, generation_config: CFG })));
+    // Four chains side by side, two turns each (as many as the slots, so a
+    // turn 2 may be taken by the context that does not hold its history):
+    // every turn 2 reuses at least turn 1's whole prompt, wherever turn 1 ran.
+    // The chains differ from their first word, so their histories are worth
+    // moving (the engine does not move a job for a few tokens).
+    const firsts = await Promise.all(['Chain one', 'Second chain', 'Third', 'Last of four'].map((tag) =>
+      ai.interactions.create({ model: 'demo', input: `${tag}: ${FIRST} ${FIRST} ${FIRST}`, generation_config: CFG })));
     const seconds = await Promise.all(firsts.map((t1) => ai.interactions.create({
       model: 'demo', input: 'And then?', previous_interaction_id: t1.id, generation_config: CFG })));
     for (let i = 0; i < 4; i++) {

@@ -470,3 +470,56 @@ IA_TEST(engine_chain_routed_to_its_context) {
     bs_free(&ref);
     IA_CHECK(ok);
 }
+
+/* Two forks of one chain, one slot per context: fork a runs where turn 1's
+ * history is (held at its start by the test), so fork b, taken by the other
+ * context, has the busy one copy the history into the shared cache for it
+ * and restores it from there — not one token of turn 1 is computed again. */
+IA_TEST(engine_chain_prefix_fetched_from_busy_context) {
+    ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 2, 2, false, NULL, 0);
+    ia_engine *cold = load(ia_test_demo_model(), "demo", 1, true, NULL, 0);
+    IA_CHECK(e && cold);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    bsink fa, fb, ref;
+    bs_init(&fa);
+    bs_init(&fb);
+    bs_init(&ref);
+    fa.gated = true;
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
+    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                          {.role = IA_MSG_ASSISTANT, .text = a1},
+                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
+    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
+    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
+    bs_wait_started(&fa);
+    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
+    ia_engine_stats mid;
+    for (int i = 0; i < 5000; i++) { /* until fork b has asked for the history */
+        ia_engine_get_stats(e, &mid);
+        if (mid.fetched > 0) break;
+        usleep(1000);
+    }
+    bs_open(&fa);
+    bs_wait(&fa);
+    bs_wait(&fb);
+    chain(cold, a1, &ref); /* fork b's conversation, cold */
+    ia_engine_stats st;
+    ia_engine_get_stats(e, &st);
+    ia_engine_free(e);
+    ia_engine_free(cold);
+    int ok = rc == 0 && st.fetched == 1 && st.restored >= 1 && fa.res.n_cached >= r1.n_prompt &&
+             fb.res.n_cached >= r1.n_prompt && fb.res.n_prompt == ref.res.n_prompt && fb.text.len > 0 &&
+             strcmp(fb.text.data, ref.text.data) == 0 && fb.res.n_output == ref.res.n_output;
+    if (!ok || getenv("DBG"))
+        fprintf(stderr, "  fetched %lld routed %lld restored %lld; turn1 %lld; a cached %lld; b cached %lld of %lld\n"
+                "  b:   %s\n  ref: %s\n", (long long)st.fetched, (long long)st.routed, (long long)st.restored,
+                (long long)r1.n_prompt, (long long)fa.res.n_cached, (long long)fb.res.n_cached,
+                (long long)fb.res.n_prompt, fb.text.data, ref.text.data);
+    free(a1);
+    bs_free(&fa);
+    bs_free(&fb);
+    bs_free(&ref);
+    IA_CHECK(ok);
+}
