@@ -138,6 +138,19 @@ struct ia_engine {
     ia_kvc_stats kvst;
 };
 
+/* A kept sequence shorter than this is not worth saving, nor a job worth
+ * moving to another worker for. */
+#define IA_MIN_KEEP_TOKENS 64
+
+/* route.c (under mu where said). */
+void ia_route_running_add(ia_engine *e, worker *w, int d); /* under mu */
+bool ia_route_may_take(const ia_engine *e, const worker *w); /* under mu */
+/* Sends rendered job j elsewhere if another worker holds more of its
+ * prefix; returns whether it left w. */
+bool ia_route_job(worker *w, job *j);
+/* On the worker a job visits: copy its prefix into the cache, send it back. */
+void ia_route_fetch_done(worker *w, job *j);
+
 /* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);
 void ia_engine_job_free(job *j);

@@ -29,9 +29,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* A slot's tail worth keeping when a new job takes the slot over. */
-#define MIN_SAVE_TOKENS 64
-
 /* The draw for one job; NULL when its grammar does not parse. The grammar
  * comes first, so the truncations and the draw only ever see tokens it
  * allows. */
@@ -187,14 +184,6 @@ static void kv_push(slot *s, llama_token t) {
     s->kv[s->n_kv++] = t;
 }
 
-/* w's reserved slots change by d; e->busy counts the workers with any.
- * Under mu. */
-static void running_add(ia_engine *e, worker *w, int d) {
-    bool was = w->n_running > 0;
-    w->n_running += d;
-    if (was != (w->n_running > 0)) atomic_fetch_add(&e->busy, was ? -1 : 1);
-}
-
 static void kvc_stats(ia_engine *e, ia_kvc_stats *st) {
     pthread_mutex_lock(&e->kvc_mu);
     ia_kvc_get_stats(e->kvc, st);
@@ -208,7 +197,7 @@ static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_s
     if (e->kvc) kvc_stats(e, &kst);
     pthread_mutex_lock(&e->mu);
     e->n_running--;
-    running_add(e, w, -1);
+    ia_route_running_add(e, w, -1);
     e->jobs_done++;
     e->tokens_generated += res->n_output;
     e->tokens_cached += res->n_cached;
@@ -281,7 +270,7 @@ static slot *place(worker *w, const llama_token *p, int n) {
     }
     /* A match of a few tokens (a template's opening) is not worth
      * overwriting another conversation's kept turns for. */
-    if (dst_l < MIN_SAVE_TOKENS && dst_l * 10 < n) {
+    if (dst_l < IA_MIN_KEEP_TOKENS && dst_l * 10 < n) {
         dst = spare;
         dst_l = e->no_prefix_cache ? 0 : ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
     }
@@ -297,7 +286,7 @@ static slot *place(worker *w, const llama_token *p, int n) {
 
     /* What dst held and will lose: kept for later if it is worth it. */
     int keep = how == IN_PLACE ? (dst_l < n - 1 ? dst_l : n - 1) : 0;
-    if (e->kvc && !e->no_prefix_cache && dst->n_kv - keep >= MIN_SAVE_TOKENS)
+    if (e->kvc && !e->no_prefix_cache && dst->n_kv - keep >= IA_MIN_KEEP_TOKENS)
         ia_kvc_save(e->kvc, w->ctx, dst->id, dst->kv, dst->n_kv);
 
     if (how == COLD) {
@@ -331,101 +320,6 @@ static slot *place(worker *w, const llama_token *p, int n) {
     }
     pthread_mutex_unlock(&w->kv_mu);
     return dst;
-}
-
-/* The longest prefix of p[0..n) that one of w's sequences holds. From
- * another worker's thread: under w's kv_mu. */
-static int worker_lcp(worker *w, const llama_token *p, int n, bool other) {
-    int best = 0;
-    if (other) pthread_mutex_lock(&w->kv_mu);
-    for (int i = 0; i < w->n_slots; i++) {
-        int l = ia_kvc_lcp(w->slots[i].kv, w->slots[i].n_kv, p, n);
-        if (l > best) best = l;
-    }
-    if (other) pthread_mutex_unlock(&w->kv_mu);
-    return best;
-}
-
-static void inbox_push(worker *to, job *j) {
-    j->next = NULL;
-    if (to->inbox_tail) to->inbox_tail->next = j;
-    else to->inbox = j;
-    to->inbox_tail = j;
-}
-
-/* Sends a rendered job to the worker whose sequences hold a longer prefix
- * of its prompt than w's do (by at least MIN_SAVE_TOKENS: less is cheaper
- * to prefill again than a queue hop). If that worker has a slot free, the
- * job runs there; if not, it goes there only to have the sequence copied
- * into the shared cache (fetch_for), and comes back to run here from it —
- * a chain's history is never computed twice because the context holding
- * it was busy. Returns whether the job left. */
-static bool route(worker *w, job *j) {
-    ia_engine *e = w->e;
-    if (e->n_workers < 2 || e->no_prefix_cache) return false;
-    int own = worker_lcp(w, j->toks, j->n_toks, false), best_l = own + MIN_SAVE_TOKENS - 1;
-    worker *best = NULL;
-    for (int i = 0; i < e->n_workers; i++) {
-        worker *o = &e->workers[i];
-        if (o == w) continue;
-        int l = worker_lcp(o, j->toks, j->n_toks, true);
-        if (l > best_l) {
-            best = o;
-            best_l = l;
-        }
-    }
-    if (!best) return false;
-    pthread_mutex_lock(&e->mu);
-    bool stop = atomic_load(&e->stop);
-    bool room = !stop && best->n_running < best->n_slots;
-    bool fetch = !stop && !room && e->kvc;
-    if (room) {
-        running_add(e, w, -1);
-        running_add(e, best, 1);
-        e->routed++;
-    } else if (fetch) {
-        j->fetch_for = w; /* w keeps the job's slot */
-        e->fetched++;
-    }
-    if (room || fetch) {
-        inbox_push(best, j);
-        pthread_cond_broadcast(&e->cv);
-    }
-    pthread_mutex_unlock(&e->mu);
-    if (room || fetch)
-        ia_debug("engine %s: job %s context %d to %d (%d tokens of its prefix there, %d here)", e->name,
-                 room ? "sent from" : "fetches its prefix from", w->idx, best->idx, best_l, own);
-    return room || fetch;
-}
-
-/* For a job visiting from another worker: copies the sequence holding the
- * longest prefix of its prompt into the shared cache, and sends the job
- * back. */
-static void fetch_done(worker *w, job *j) {
-    ia_engine *e = w->e;
-    slot *best = NULL;
-    int best_l = 0;
-    for (int i = 0; i < w->n_slots; i++) {
-        int l = ia_kvc_lcp(w->slots[i].kv, w->slots[i].n_kv, j->toks, j->n_toks);
-        if (l > best_l) {
-            best = &w->slots[i];
-            best_l = l;
-        }
-    }
-    if (best && best_l >= MIN_SAVE_TOKENS) {
-        pthread_mutex_lock(&e->kvc_mu);
-        /* The whole sequence: an entry's state must hold exactly its tokens
-         * (between steps, kv[] is exactly what was decoded); the job takes
-         * the prefix it shares. */
-        ia_kvc_save(e->kvc, w->ctx, best->id, best->kv, best->n_kv);
-        pthread_mutex_unlock(&e->kvc_mu);
-    }
-    worker *back = j->fetch_for;
-    j->fetch_for = NULL;
-    pthread_mutex_lock(&e->mu);
-    inbox_push(back, j);
-    pthread_cond_broadcast(&e->cv);
-    pthread_mutex_unlock(&e->mu);
 }
 
 /* Renders and tokenizes a job taken from the queue (j->toks, j->cst).
@@ -477,7 +371,7 @@ static void admit(worker *w, job *j) {
     }
     if (!j->toks) {
         if (!render(w, j)) return;
-        if (route(w, j)) return;
+        if (ia_route_job(w, j)) return;
     }
     int64_t t0 = j->t_taken;
     res.n_prompt = j->n_toks;
@@ -705,24 +599,13 @@ static bool step(worker *w) {
     return true;
 }
 
-/* Whether w should take the next queued job: a free slot, and no other
- * worker with a free slot runs fewer jobs (that one takes it). Under mu. */
-static bool may_take(const ia_engine *e, const worker *w) {
-    if (w->n_running >= w->n_slots) return false;
-    for (int i = 0; i < e->n_workers; i++) {
-        const worker *o = &e->workers[i];
-        if (o != w && o->n_running < o->n_slots && o->n_running < w->n_running) return false;
-    }
-    return true;
-}
-
 void *ia_engine_main(void *arg) {
     worker *w = arg;
     ia_engine *e = w->e;
     job **taken = ia_xcalloc((size_t)w->n_slots, sizeof *taken);
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!w->inbox && !(e->head && may_take(e, w)) && w->n_running == 0 && !atomic_load(&e->stop))
+        while (!w->inbox && !(e->head && ia_route_may_take(e, w)) && w->n_running == 0 && !atomic_load(&e->stop))
             pthread_cond_wait(&e->cv, &e->mu);
         if (atomic_load(&e->stop)) {
             pthread_mutex_unlock(&e->mu);
@@ -743,13 +626,13 @@ void *ia_engine_main(void *arg) {
                 taken[nt++] = j;
             }
         }
-        while (e->head && may_take(e, w)) {
+        while (e->head && ia_route_may_take(e, w)) {
             job *j = e->head;
             e->head = j->next;
             if (!e->head) e->tail = NULL;
             e->n_queued--;
             e->n_running++; /* its slot is reserved from here */
-            running_add(e, w, 1);
+            ia_route_running_add(e, w, 1);
             taken[nt++] = j;
         }
         int busy = 0;
@@ -759,7 +642,7 @@ void *ia_engine_main(void *arg) {
         while (visiting) {
             job *j = visiting;
             visiting = j->next;
-            fetch_done(w, j);
+            ia_route_fetch_done(w, j);
         }
         for (int i = 0; i < nt; i++) admit(w, taken[i]);
         step(w);
