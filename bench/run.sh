@@ -9,7 +9,7 @@
 #
 # Settings (environment):
 #   BENCH_THREADS  thread counts to run        default "1 2"
-#   BENCH_TOKENS   tokens to generate (N)      default 128
+#   BENCH_TOKENS   tokens to generate (N)      default 256
 #   BENCH_RUNS     runs per measurement        default 5 (medians are reported)
 #   BENCH_CTX      context size, both sides    default 4096
 #   BENCH_PROMPT   prompt text                 default "Once upon a time"
@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 THREADS=${BENCH_THREADS:-"1 2"}
-N=${BENCH_TOKENS:-128}
+N=${BENCH_TOKENS:-256}
 RUNS=${BENCH_RUNS:-5}
 CTX=${BENCH_CTX:-4096}
 PROMPT=${BENCH_PROMPT:-"Once upon a time"}

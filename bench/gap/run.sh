@@ -16,6 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=${GB_THREADS:-1}
+# interactd's layout flags; default: --threads T (one context of T threads
+# when T fills the machine, else cores / T single contexts). E.g.
+# GB_LAYOUT="--contexts 0 --threads 0" for the automatic layout.
+LAYOUT=${GB_LAYOUT:-"--threads $T"}
 RUNS=${GB_RUNS:-3}
 WORDS=${GB_WORDS:-1990}
 NS=${GB_STREAMS:-4}
@@ -42,10 +46,12 @@ cleanup() {
 trap cleanup EXIT
 wait_http() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no server at $1" >&2; return 1; }
 
-build/interactd serve --port 18193 --data "$TMPD/d" --model "m=$MODEL" --threads "$T" --parallel "$NP" \
+# shellcheck disable=SC2086 # LAYOUT is a list of flags
+build/interactd serve --port 18193 --data "$TMPD/d" --model "m=$MODEL" $LAYOUT --parallel "$NP" \
     --ctx-size "$CTX" >"$TMPD/interactd.log" 2>&1 &
 PIDS+=($!)
 wait_http http://127.0.0.1:18193/healthz
+echo "interactd layout: $(grep -o 'model m: [0-9]* contexts\? of [0-9]* threads\?' "$TMPD/interactd.log" | tail -1) ($LAYOUT)"
 if [ "$HAVE_LS" = 1 ]; then
     "$LS" -m "$MODEL" -t "$T" -tb "$T" -np "$NP" -c $((NP * CTX)) --port 18194 --no-webui >"$TMPD/ls.log" 2>&1 &
     PIDS+=($!)

@@ -8,6 +8,10 @@
 # "llama_kv_cache: size = ...", "CPU compute buffer size = ...", "model
 # buffer size = ..." for any repacked weights copied out of the mapping).
 #   overhead = VmRSS - weights mapped resident - repacked weights - KV cache
+#              - kept turns
+# where kept turns are the KV states interactd's prefix cache holds in RAM
+# outside the contexts (GET /metrics: interactd_kvcache_ram_bytes, the
+# engine's own accounting; bounded by --cache-ram), KV cache too.
 # The compute buffer (llama.cpp's scratch for one batch) is left in the
 # overhead and also shown on its own. If llama-server is built (or
 # LLAMA_SERVER names one), it is measured the same way with the same model,
@@ -53,8 +57,8 @@ echo "machine:   $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(awk '
 echo "interactd: $IA_BIN, $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
 echo "model:     $MODEL; --parallel $NP --ctx-size $CTX --threads $T --cache-ram $CR; $NS streams x $TOK tokens; $RUNS runs"
 echo
-echo "| server | run | state | VmRSS MB | weights mapped MB | repacked MB | KV cache MB | other files (libs) MB | anon beyond KV MB | overhead MB | (compute buffer, allocated) MB |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | run | state | VmRSS MB | weights mapped MB | repacked MB | KV cache MB | kept turns MB | other files (libs) MB | anon beyond KV MB | overhead MB | (compute buffer, allocated) MB |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 SERVERS=interactd
 [ -x "$LS" ] && [ "${HM_PEER:-1}" != 0 ] && SERVERS="interactd llama-server"
 for r in $(seq 1 "$RUNS"); do
@@ -72,8 +76,12 @@ for r in $(seq 1 "$RUNS"); do
     KV=$(sed -n 's/.*llama_kv_cache: size = *\([0-9.]*\) MiB.*/\1/p' "$TMPD/server.log" | awk '{ s += $1 } END { print s + 0 }' | mib_kb)
     CB=$(sed -n 's/.*compute buffer size = *\([0-9.]*\) MiB.*/\1/p' "$TMPD/server.log" | awk '{ s += $1 } END { print s + 0 }' | mib_kb)
     RP=$({ grep -a "model buffer size" "$TMPD/server.log" || true; } | { grep -v -e CPU_Mapped || true; } | sed -n 's/.*model buffer size = *\([0-9.]*\) MiB.*/\1/p' | awk '{ s += $1 } END { print s + 0 }' | mib_kb)
-    row() { # STATE RSS ANON FILE WEIGHTS
-        echo "| $S | $r | $1 | $(mb "$2") | $(mb "$5") | $(mb "$RP") | $(mb "$KV") | $(mb $(($4 - $5))) | $(mb $(($3 - KV - RP))) | **$(mb $(($2 - $5 - RP - KV)))** | $(mb "$CB") |"
+    kept_kb() { # interactd's prefix cache in RAM, kB (llama-server: 0, not exposed)
+        [ "$KIND" = interactd ] || { echo 0; return; }
+        curl -sf "$URL/metrics" | awk '/^interactd_kvcache_ram_bytes/ { s += $2 } END { printf "%d\n", s / 1024 }'
+    }
+    row() { # STATE RSS ANON FILE WEIGHTS KEPT
+        echo "| $S | $r | $1 | $(mb "$2") | $(mb "$5") | $(mb "$RP") | $(mb "$KV") | $(mb "$6") | $(mb $(($4 - $5))) | $(mb $(($3 - KV - RP - $6))) | **$(mb $(($2 - $5 - RP - KV - $6)))** | $(mb "$CB") |"
     }
     # Idle: after one tiny request (so every lazily made structure exists).
     if [ "$S" = interactd ]; then
@@ -83,18 +91,18 @@ for r in $(seq 1 "$RUNS"); do
         curl -sf -o /dev/null "$URL/completion" -H 'content-type: application/json' -d '{"prompt":"hi","n_predict":1}'
     fi
     sleep 1
-    row idle "$(kb VmRSS)" "$(kb RssAnon)" "$(kb RssFile)" "$(weights_kb)"
+    row idle "$(kb VmRSS)" "$(kb RssAnon)" "$(kb RssFile)" "$(weights_kb)" "$(kept_kb)"
     node bench/batch/streams.mjs "$KIND" "$URL" m "$NS" "$TOK" 1 32 >"$TMPD/streams.json" &
     CL=$!
-    maxr=0; maxa=0; maxw=0; maxf=0
+    maxr=0; maxa=0; maxw=0; maxf=0; maxk=0
     while kill -0 "$CL" 2>/dev/null; do
-        v=$(kb VmRSS); if [ "$v" -gt "$maxr" ]; then maxr=$v; maxa=$(kb RssAnon); maxf=$(kb RssFile); maxw=$(weights_kb); fi
+        v=$(kb VmRSS); if [ "$v" -gt "$maxr" ]; then maxr=$v; maxa=$(kb RssAnon); maxf=$(kb RssFile); maxw=$(weights_kb); maxk=$(kept_kb); fi
         sleep 0.05
     done
     wait "$CL"
-    row "$NS streams (max)" "$maxr" "$maxa" "$maxf" "$maxw"
+    row "$NS streams (max)" "$maxr" "$maxa" "$maxf" "$maxw" "$maxk"
     sleep 2
-    row "after" "$(kb VmRSS)" "$(kb RssAnon)" "$(kb RssFile)" "$(weights_kb)"
+    row "after" "$(kb VmRSS)" "$(kb RssAnon)" "$(kb RssFile)" "$(weights_kb)" "$(kept_kb)"
     echo "  (streams: $(jq -c '{agg_tok_s, tokens}' "$TMPD/streams.json"); threads: $(kb Threads))" >&2
     kill "$SRV"; wait "$SRV" 2>/dev/null || true; SRV=
   done
