@@ -156,7 +156,12 @@ static void choose_layout(const ia_engine_opts *o, bool tiny, int n_slots, int *
     } else if (t <= 0) {
         t = tiny ? 1 : cores / c;
     }
-    if (c > n_slots) c = n_slots;
+    if (c > n_slots) {
+        /* More contexts than sequences would idle: fewer contexts, and
+         * unless the threads were given, the cores shared among them. */
+        c = n_slots;
+        if (o->threads <= 0 && !tiny) t = cores / c;
+    }
     *contexts = c < 1 ? 1 : c;
     *threads = t < 1 ? 1 : t;
 }
