@@ -239,7 +239,13 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->no_prefix_cache = opts->no_prefix_cache;
     bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
     choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
+    /* What a lone busy context may borrow: the other contexts' threads,
+     * but never more than the machine's cores (oversubscribed threads
+     * spin at ggml's barrier). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     e->threads_total = e->n_workers * e->threads;
+    if (cores > 0 && e->threads_total > cores) e->threads_total = (int)cores;
+    if (e->threads_total < e->threads) e->threads_total = e->threads;
     /* The default chunk is shared out among the contexts: each context's
      * scratch memory grows with its chunk, and the contexts prefill side by
      * side anyway. Small, because on the CPU backend prefill runs as fast
