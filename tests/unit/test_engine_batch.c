@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -522,4 +523,57 @@ IA_TEST(engine_chain_prefix_fetched_from_busy_context) {
     bs_free(&fb);
     bs_free(&ref);
     IA_CHECK(ok);
+}
+
+/* ---- review: concurrency checks ------------------------------------------ */
+
+static double proc_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* While a job visits a busy context for its prefix (fetch_for), the context
+ * it comes back to holds only that job's reservation and has nothing to
+ * decode: it must sleep, not spin on the engine's mutex. Context P is held
+ * in fork a's on_start (as in the fetch test) for 1 s after the fetch began;
+ * the process must use far less than a core meanwhile. */
+IA_TEST(engine_review_fetch_waiter_does_not_spin) {
+    ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 2, 2, false, NULL, 0);
+    IA_CHECK(e);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    bsink fa, fb;
+    bs_init(&fa);
+    bs_init(&fb);
+    fa.gated = true;
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 4};
+    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                          {.role = IA_MSG_ASSISTANT, .text = a1},
+                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
+    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
+    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
+    bs_wait_started(&fa);
+    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
+    ia_engine_stats mid = {0};
+    for (int i = 0; i < 5000; i++) {
+        ia_engine_get_stats(e, &mid);
+        if (mid.fetched > 0) break;
+        usleep(1000);
+    }
+    usleep(50000);
+    double c0 = proc_cpu_s();
+    usleep(1000000);
+    double cpu = proc_cpu_s() - c0;
+    bs_open(&fa);
+    bs_wait(&fa);
+    bs_wait(&fb);
+    ia_engine_free(e);
+    fprintf(stderr, "  fetched %lld; CPU during 1 s of waiting for the fetch: %.3f s\n", (long long)mid.fetched, cpu);
+    free(a1);
+    bs_free(&fa);
+    bs_free(&fb);
+    IA_CHECK(rc == 0 && mid.fetched == 1);
+    IA_CHECK(cpu < 0.2);
 }
