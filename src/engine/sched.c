@@ -599,13 +599,20 @@ static bool step(worker *w) {
     return true;
 }
 
+/* Whether any of w's slots runs a job (w's thread only). */
+static bool has_jobs(const worker *w) {
+    for (int i = 0; i < w->n_slots; i++)
+        if (w->slots[i].j) return true;
+    return false;
+}
+
 void *ia_engine_main(void *arg) {
     worker *w = arg;
     ia_engine *e = w->e;
     job **taken = ia_xcalloc((size_t)w->n_slots, sizeof *taken);
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!w->inbox && !(e->head && ia_route_may_take(e, w)) && w->n_running == 0 && !atomic_load(&e->stop))
+        while (!w->inbox && !(e->head && ia_route_may_take(e, w)) && !has_jobs(w) && !atomic_load(&e->stop))
             pthread_cond_wait(&e->cv, &e->mu);
         if (atomic_load(&e->stop)) {
             pthread_mutex_unlock(&e->mu);
@@ -626,6 +633,7 @@ void *ia_engine_main(void *arg) {
                 taken[nt++] = j;
             }
         }
+        bool took = false;
         while (e->head && ia_route_may_take(e, w)) {
             job *j = e->head;
             e->head = j->next;
@@ -634,7 +642,11 @@ void *ia_engine_main(void *arg) {
             e->n_running++; /* its slot is reserved from here */
             ia_route_running_add(e, w, 1);
             taken[nt++] = j;
+            took = true;
         }
+        /* Another worker may take the rest now that w runs more: one
+         * waiting with jobs reserved elsewhere only wakes on a broadcast. */
+        if (took && e->head) pthread_cond_broadcast(&e->cv);
         int busy = 0;
         for (int i = 0; i < e->n_workers; i++) busy += e->workers[i].n_running > 0;
         if (busy > e->max_contexts_busy) e->max_contexts_busy = busy;
