@@ -577,3 +577,117 @@ IA_TEST(engine_review_fetch_waiter_does_not_spin) {
     IA_CHECK(rc == 0 && mid.fetched == 1);
     IA_CHECK(cpu < 0.2);
 }
+
+typedef struct {
+    atomic_int done, texts;
+    atomic_bool cancel;
+    int finish;
+} ssink;
+
+static void ss_start(void *ud, int64_t n) { (void)ud; (void)n; }
+static int ss_text(void *ud, const char *t, size_t len) {
+    (void)t; (void)len;
+    atomic_fetch_add(&((ssink *)ud)->texts, 1);
+    return 0;
+}
+static void ss_done(void *ud, const ia_engine_result *res) {
+    ssink *s = ud;
+    s->finish = res->finish;
+    atomic_fetch_add(&s->done, 1);
+}
+
+/* Many jobs over a few long shared prefixes on 2 contexts of 2 slots (routing
+ * and fetches), random cancels, and the engine freed with jobs queued, in
+ * inboxes and running: every accepted job gets exactly one on_done. */
+IA_TEST(engine_review_stress_exactly_once) {
+    enum { NS = 40 };
+    static ssink s[NS];
+    unsigned seed = 12345;
+    for (int round = 0; round < 3; round++) {
+        ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 4, 2, false, NULL, 0);
+        IA_CHECK(e);
+        bool accepted[NS];
+        char sys[3][600];
+        for (int k = 0; k < 3; k++) {
+            int o = snprintf(sys[k], sizeof sys[k], "History %d:", k);
+            for (int i = 0; i < 40; i++) o += snprintf(sys[k] + o, sizeof sys[k] - o, " w%d_%d", k, i);
+        }
+        for (int i = 0; i < NS; i++) {
+            memset(&s[i], 0, sizeof s[i]);
+            atomic_init(&s[i].done, 0);
+            atomic_init(&s[i].texts, 0);
+            atomic_init(&s[i].cancel, false);
+            char user[64];
+            snprintf(user, sizeof user, "question %d", i);
+            ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = sys[i % 3]}, {.role = IA_MSG_USER, .text = user}};
+            ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 20 + (int)(rand_r(&seed) % 300)};
+            ia_engine_cb cb = {&s[i], ss_start, ss_text, ss_done};
+            ia_err err = {0};
+            accepted[i] = ia_engine_submit(e, m, 2, &p, &cb, &s[i].cancel, &err) == 0;
+            if (rand_r(&seed) % 4 == 0) atomic_store(&s[(int)(rand_r(&seed) % (unsigned)(i + 1))].cancel, true);
+            usleep(rand_r(&seed) % 3000);
+        }
+        usleep(round * 20000);
+        ia_engine_stats st;
+        ia_engine_get_stats(e, &st);
+        ia_engine_free(e);
+        int bad = 0, acc = 0;
+        for (int i = 0; i < NS; i++) {
+            int want = accepted[i] ? 1 : 0;
+            acc += accepted[i];
+            if (atomic_load(&s[i].done) != want) {
+                fprintf(stderr, "  round %d job %d: on_done %d times (accepted %d)\n", round, i,
+                        atomic_load(&s[i].done), accepted[i]);
+                bad++;
+            }
+        }
+        fprintf(stderr, "  round %d: accepted %d, done %lld, routed %lld, fetched %lld\n", round, acc,
+                (long long)st.jobs_done, (long long)st.routed, (long long)st.fetched);
+        IA_CHECK(bad == 0);
+    }
+}
+
+static void *free_engine_thread(void *arg) {
+    ia_engine_free(arg);
+    return NULL;
+}
+
+/* The engine stops while a job visits the busy context for its prefix (in
+ * that context's inbox, the context held in another job's on_start): both
+ * jobs end once, cancelled. */
+IA_TEST(engine_review_stop_with_job_visiting) {
+    ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 2, 2, false, NULL, 0);
+    IA_CHECK(e);
+    ia_engine_result r1;
+    char *a1 = turn1(e, &r1);
+    bsink fa, fb;
+    bs_init(&fa);
+    bs_init(&fb);
+    fa.gated = true;
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
+    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                          {.role = IA_MSG_ASSISTANT, .text = a1},
+                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
+    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
+    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
+    bs_wait_started(&fa);
+    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
+    ia_engine_stats mid = {0};
+    for (int i = 0; i < 5000; i++) {
+        ia_engine_get_stats(e, &mid);
+        if (mid.fetched > 0) break;
+        usleep(1000);
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, free_engine_thread, e);
+    usleep(100000);
+    bs_open(&fa);
+    pthread_join(t, NULL);
+    fprintf(stderr, "  fetched %lld; a done %d finish %d; b done %d finish %d\n", (long long)mid.fetched, fa.done,
+            fa.res.finish, fb.done, fb.res.finish);
+    IA_CHECK(rc == 0 && mid.fetched == 1 && fa.done && fb.done && fb.res.finish == IA_FINISH_CANCELLED);
+    free(a1);
+    bs_free(&fa);
+    bs_free(&fb);
+}
