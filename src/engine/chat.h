@@ -6,7 +6,8 @@
  * the turns' text joined by "\n\n" with no role markers — what a base
  * (non-chat) model such as a TinyStories model continues naturally.
  *
- * Not thread-safe per object: the engine thread owns its ia_chat. */
+ * Not thread-safe per object: the engine's workers render one at a time
+ * (a mutex in the engine); the states it returns are per job. */
 #ifndef IA_ENGINE_CHAT_H
 #define IA_ENGINE_CHAT_H
 

@@ -121,9 +121,12 @@ struct ia_engine {
     int batch_cap; /* per worker */
     /* The kept sequences outside the contexts, shared by the workers:
      * kvc_mu is held across a match and the restore it leads to. Lock
-     * order: a worker's kv_mu, then kvc_mu; mu is never held with either. */
+     * order: a worker's kv_mu, then kvc_mu, then stats_mu; mu is never
+     * held with any of them, nor chat_mu. */
     ia_kvc *kvc;
     pthread_mutex_t kvc_mu;
+    pthread_mutex_t chat_mu; /* around rendering with chat (not thread-safe) */
+    pthread_mutex_t stats_mu; /* kvst; may be taken under kvc_mu */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -135,7 +138,7 @@ struct ia_engine {
     /* Counters and the job-time estimate behind Retry-After, under mu. */
     int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached, routed, fetched, max_contexts_busy;
     double avg_job_ms;
-    ia_kvc_stats kvst;
+    ia_kvc_stats kvst; /* under stats_mu (not mu) */
 };
 
 /* A kept sequence shorter than this is not worth saving, nor a job worth
@@ -150,6 +153,9 @@ bool ia_route_may_take(const ia_engine *e, const worker *w); /* under mu */
 bool ia_route_job(worker *w, job *j);
 /* On the worker a job visits: copy its prefix into the cache, send it back. */
 void ia_route_fetch_done(worker *w, job *j);
+
+/* Copies the cache's counters for ia_engine_get_stats; under kvc_mu. */
+void ia_engine_publish_kvst(ia_engine *e);
 
 /* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);

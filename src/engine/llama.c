@@ -209,6 +209,8 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->default_max_tokens = opts->default_max_tokens > 0 ? opts->default_max_tokens : DEFAULT_MAX_TOKENS;
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->kvc_mu, NULL);
+    pthread_mutex_init(&e->chat_mu, NULL);
+    pthread_mutex_init(&e->stats_mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     atomic_init(&e->stop, false);
     atomic_init(&e->busy, 0);
@@ -397,6 +399,8 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->routed = e->routed;
     st->fetched = e->fetched;
     st->max_contexts_busy = e->max_contexts_busy;
+    pthread_mutex_unlock(&e->mu);
+    pthread_mutex_lock(&e->stats_mu);
     st->ram_bytes = e->kvst.ram_bytes;
     st->ram_budget = e->kvst.ram_budget;
     st->ram_peak = e->kvst.ram_peak;
@@ -407,7 +411,7 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->saved = e->kvst.saved;
     st->restored = e->kvst.restored;
     st->evicted_to_disk = e->kvst.evicted_to_disk;
-    pthread_mutex_unlock(&e->mu);
+    pthread_mutex_unlock(&e->stats_mu);
 }
 
 /* Jobs that never ran still get their one on_done, as the contract says. */
@@ -462,6 +466,8 @@ void ia_engine_free(ia_engine *e) {
     if (e->model) llama_model_free(e->model);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->kvc_mu);
+    pthread_mutex_destroy(&e->chat_mu);
+    pthread_mutex_destroy(&e->stats_mu);
     pthread_cond_destroy(&e->cv);
     free(e->name);
     free(e);

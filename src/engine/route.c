@@ -102,6 +102,7 @@ void ia_route_fetch_done(worker *w, job *j) {
          * (between steps, kv[] is exactly what was decoded); the job takes
          * the prefix it shares. */
         ia_kvc_save(e->kvc, w->ctx, best->id, best->kv, best->n_kv);
+        ia_engine_publish_kvst(e);
         pthread_mutex_unlock(&e->kvc_mu);
     }
     worker *back = j->fetch_for;

@@ -184,17 +184,17 @@ static void kv_push(slot *s, llama_token t) {
     s->kv[s->n_kv++] = t;
 }
 
-static void kvc_stats(ia_engine *e, ia_kvc_stats *st) {
-    pthread_mutex_lock(&e->kvc_mu);
-    ia_kvc_get_stats(e->kvc, st);
-    pthread_mutex_unlock(&e->kvc_mu);
+/* Copies the cache's counters where ia_engine_get_stats reads them; the
+ * caller holds kvc_mu (so no one waits on a cache write just to count). */
+void ia_engine_publish_kvst(ia_engine *e) {
+    pthread_mutex_lock(&e->stats_mu);
+    ia_kvc_get_stats(e->kvc, &e->kvst);
+    pthread_mutex_unlock(&e->stats_mu);
 }
 
 /* Bookkeeping of a job's end and its one on_done. */
 static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_start) {
     ia_engine *e = w->e;
-    ia_kvc_stats kst;
-    if (e->kvc) kvc_stats(e, &kst);
     pthread_mutex_lock(&e->mu);
     e->n_running--;
     ia_route_running_add(e, w, -1);
@@ -203,7 +203,6 @@ static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_s
     e->tokens_cached += res->n_cached;
     double ms = (double)(ia_mono_ms() - t_start);
     e->avg_job_ms = e->avg_job_ms > 0 ? 0.8 * e->avg_job_ms + 0.2 * ms : ms;
-    if (e->kvc) e->kvst = kst;
     pthread_cond_broadcast(&e->cv); /* a freed slot: a waiting job may now fit */
     pthread_mutex_unlock(&e->mu);
     j->cb.on_done(j->cb.ud, res);
@@ -307,7 +306,10 @@ static slot *place(worker *w, const llama_token *p, int n) {
         llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
         kv_set(dst, src->kv, m);
     }
-    if (e->kvc) pthread_mutex_unlock(&e->kvc_mu);
+    if (e->kvc) {
+        ia_engine_publish_kvst(e);
+        pthread_mutex_unlock(&e->kvc_mu);
+    }
     /* Now cut dst to the reused prefix. */
     int reuse = ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
     if (reuse > n - 1) reuse = n - 1;
@@ -332,7 +334,12 @@ static bool render(worker *w, job *j) {
                           .tool_choice = (ia_chat_tool_choice)j->params.tool_choice,
                           .thinking_budget = j->params.thinking_budget,
                           .answer_grammar = j->tools ? j->params.grammar : NULL};
-    if (ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &j->cst, &cerr) != 0) {
+    /* The template object is not thread-safe (chat.h; llama.cpp's renderer
+     * also reads the clock through localtime()): one render at a time. */
+    pthread_mutex_lock(&e->chat_mu);
+    int rrc = ia_chat_render_ex(e->chat, j->msgs, j->n_msgs, &copts, &prompt, &j->cst, &cerr);
+    pthread_mutex_unlock(&e->chat_mu);
+    if (rrc != 0) {
         fail_job(w, j, &res, j->t_taken, IA_EINVALID, cerr ? cerr : "chat template failed");
         free(cerr);
         return false;
@@ -412,13 +419,6 @@ static void admit(worker *w, job *j) {
     s->parse = s->cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
     ia_buf_init(&s->whole, 0);
     ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
-    if (e->kvc) {
-        ia_kvc_stats kst;
-        kvc_stats(e, &kst);
-        pthread_mutex_lock(&e->mu);
-        e->kvst = kst;
-        pthread_mutex_unlock(&e->mu);
-    }
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
 }
 

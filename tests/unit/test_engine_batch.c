@@ -525,7 +525,7 @@ IA_TEST(engine_chain_prefix_fetched_from_busy_context) {
     IA_CHECK(ok);
 }
 
-/* ---- review: concurrency checks ------------------------------------------ */
+/* ---- several contexts: concurrency ------------------------------------------ */
 
 static double proc_cpu_s(void) {
     struct timespec ts;
@@ -538,7 +538,7 @@ static double proc_cpu_s(void) {
  * decode: it must sleep, not spin on the engine's mutex. Context P is held
  * in fork a's on_start (as in the fetch test) for 1 s after the fetch began;
  * the process must use far less than a core meanwhile. */
-IA_TEST(engine_review_fetch_waiter_does_not_spin) {
+IA_TEST(engine_fetch_waiter_does_not_spin) {
     ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 2, 2, false, NULL, 0);
     IA_CHECK(e);
     ia_engine_result r1;
@@ -599,7 +599,7 @@ static void ss_done(void *ud, const ia_engine_result *res) {
 /* Many jobs over a few long shared prefixes on 2 contexts of 2 slots (routing
  * and fetches), random cancels, and the engine freed with jobs queued, in
  * inboxes and running: every accepted job gets exactly one on_done. */
-IA_TEST(engine_review_stress_exactly_once) {
+IA_TEST(engine_stress_exactly_once) {
     enum { NS = 40 };
     static ssink s[NS];
     unsigned seed = 12345;
@@ -655,7 +655,7 @@ static void *free_engine_thread(void *arg) {
 /* The engine stops while a job visits the busy context for its prefix (in
  * that context's inbox, the context held in another job's on_start): both
  * jobs end once, cancelled. */
-IA_TEST(engine_review_stop_with_job_visiting) {
+IA_TEST(engine_stop_with_job_visiting) {
     ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 2, 2, false, NULL, 0);
     IA_CHECK(e);
     ia_engine_result r1;
