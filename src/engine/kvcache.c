@@ -245,8 +245,10 @@ static void make_room(ia_kvc *c, size_t need) {
     fit_disk(c);
 }
 
+bool ia_kvc_can_keep(const ia_kvc *c) { return c->st.ram_budget > 0 || c->dir; }
+
 void ia_kvc_save(ia_kvc *c, struct llama_context *ctx, int seq, const llama_token *toks, int n) {
-    if (n <= 0 || (c->st.ram_budget <= 0 && !c->dir)) return;
+    if (n <= 0 || !ia_kvc_can_keep(c)) return;
     for (size_t i = 0; i < c->n;) {
         ia_kvc_entry *en = c->v[i];
         int l = ia_kvc_lcp(en->toks, en->n, toks, n);

@@ -43,6 +43,8 @@ int ia_kvc_match(ia_kvc *c, const llama_token *toks, int n, int max_tokens, ia_k
  * the entry is dropped). */
 int ia_kvc_restore(ia_kvc *c, ia_kvc_entry *en, struct llama_context *ctx, int seq, const llama_token **toks);
 void ia_kvc_get_stats(const ia_kvc *c, ia_kvc_stats *st);
+/* Whether saving keeps anything (a RAM budget or a folder). */
+bool ia_kvc_can_keep(const ia_kvc *c);
 
 /* The common prefix length of two token arrays. */
 int ia_kvc_lcp(const llama_token *a, int na, const llama_token *b, int nb);

@@ -47,7 +47,15 @@ static void inbox_push(worker *to, job *j) {
 bool ia_route_job(worker *w, job *j) {
     ia_engine *e = w->e;
     if (e->n_workers < 2 || e->no_prefix_cache) return false;
-    int own = worker_lcp(w, j->toks, j->n_toks, false), best_l = own + IA_MIN_KEEP_TOKENS - 1;
+    int own = worker_lcp(w, j->toks, j->n_toks, false);
+    if (e->kvc) { /* what w could restore from the shared cache counts as its own */
+        ia_kvc_entry *en = NULL;
+        pthread_mutex_lock(&e->kvc_mu);
+        int l = ia_kvc_match(e->kvc, j->toks, j->n_toks, e->n_ctx - 1, &en);
+        pthread_mutex_unlock(&e->kvc_mu);
+        if (l > own) own = l;
+    }
+    int best_l = own + IA_MIN_KEEP_TOKENS - 1;
     worker *best = NULL;
     for (int i = 0; i < e->n_workers; i++) {
         worker *o = &e->workers[i];
@@ -62,7 +70,7 @@ bool ia_route_job(worker *w, job *j) {
     pthread_mutex_lock(&e->mu);
     bool stop = atomic_load(&e->stop);
     bool room = !stop && best->n_running < best->n_slots;
-    bool fetch = !stop && !room && e->kvc;
+    bool fetch = !stop && !room && e->kvc && ia_kvc_can_keep(e->kvc);
     if (room) {
         ia_route_running_add(e, w, -1);
         ia_route_running_add(e, best, 1);
