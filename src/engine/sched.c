@@ -155,9 +155,12 @@ static void live_parse(slot *s) {
     ia_chat_parsed p = {0};
     if (ia_chat_parse(s->cst, s->whole.data, true, &p, NULL) != 0) return; /* the final parse decides */
     if (p.reasoning) live_field(s, IA_PARSED_REASONING, &s->live_r, p.reasoning);
-    /* text only after the reasoning, once closed: the parse reports text
-     * only past the end of the thinking block */
-    if (s->live_content && p.content && *p.content) live_field(s, IA_PARSED_CONTENT, &s->live_c, p.content);
+    /* text only after the reasoning, once closed (the parse reports text
+     * only past the end of the thinking block) and all passed on: the
+     * first text delta tells the caller the reasoning it has is whole */
+    bool whole_r = !p.reasoning || strlen(p.reasoning) == s->live_r.len;
+    if (s->live_content && whole_r && p.content && *p.content)
+        live_field(s, IA_PARSED_CONTENT, &s->live_c, p.content);
     ia_chat_parsed_free(&p);
 }
 
