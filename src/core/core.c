@@ -112,8 +112,9 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
         ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
         r->content_open = true;
     }
+    ia_run_close_live_locked(r); /* a thought streamed live, cut short */
     if (r->content_open) {
-        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, 0, status, NULL, NULL);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_index, status, NULL, NULL);
         r->content_open = false;
     }
     ia_interaction *it = &r->it;
@@ -213,6 +214,17 @@ static int on_text(void *ud, const char *text, size_t len) {
     bool stop = r->finalized;
     pthread_mutex_unlock(&r->mu);
     return stop;
+}
+
+/* Live parsing of a held run (engine.h, on_parsed): the thought's summary
+ * and the answer's text as they become stable; the rest comes in on_done. */
+static void on_parsed(void *ud, ia_parsed_kind kind, const char *delta, size_t len) {
+    job *j = ud;
+    ia_run *r = j->run;
+    pthread_mutex_lock(&r->mu);
+    ia_run_live_locked(r, kind, delta, len, j->core->thought_key);
+    if (r->n_evs - r->n_persisted >= FLUSH_EVERY) flush_locked(j->core, r);
+    pthread_mutex_unlock(&r->mu);
 }
 
 static void on_done(void *ud, const ia_engine_result *res) {
@@ -508,7 +520,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;
-    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done};
+    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done,
+                       .on_parsed = on_parsed};
     table_add(c, r);
     ia_run_ref(r); /* the job's */
     if (ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err) != 0) {

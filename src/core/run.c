@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/thought.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ ia_run *ia_run_new(void) {
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     ia_buf_init(&r->text, 0);
+    ia_buf_init(&r->live_r, 0);
+    ia_buf_init(&r->live_text, 0);
     return r;
 }
 
@@ -42,6 +45,9 @@ void ia_run_unref(ia_run *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
     ia_interaction_free(&r->it);
     ia_buf_free(&r->text);
+    ia_buf_free(&r->live_r);
+    ia_buf_free(&r->live_text);
+    free(r->live_sig);
     ia_turn_free(&r->parsed_out);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
@@ -197,6 +203,80 @@ static void new_call_id(char out[32]) {
     for (size_t i = 0; i < sizeof b; i++) snprintf(out + 5 + 2 * i, 3, "%02x", b[i]);
 }
 
+/* One thought event (index 0: a thought is always the first output). */
+static void emit_thought_locked(ia_run *r, ia_event_kind kind, const char *field, const char *value) {
+    char *dt = NULL;
+    if (field) {
+        json_t *d = json_pack("{s:s}", field, value);
+        dt = json_dumps(d, JSON_COMPACT);
+        json_decref(d);
+    }
+    int64_t seq = ia_run_emit_locked(r, kind, 0, IA_STATUS_IN_PROGRESS,
+                                     kind == IA_EV_CONTENT_START ? "{}" : dt, NULL);
+    if (kind != IA_EV_CONTENT_STOP) r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
+    free(dt);
+}
+
+/* Signature and stop of the thought (its start first if not yet sent);
+ * sig: the seal of the whole reasoning. */
+static void seal_thought_locked(ia_run *r, const char *sig) {
+    if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
+    emit_thought_locked(r, IA_EV_CONTENT_DELTA, "signature", sig);
+    emit_thought_locked(r, IA_EV_CONTENT_STOP, NULL, NULL);
+    r->thought_state = 2;
+}
+
+/* The part of final beyond what was passed on live (all of it when nothing
+ * was); NULL when final no longer starts with it (the partial parses
+ * disagreed with the final one: what was sent stands, the store keeps the
+ * final text). */
+static const char *rest_of(const ia_buf *sent, const char *final, const char *what, const char *id) {
+    if (!sent->len) return final;
+    if (strlen(final) >= sent->len && memcmp(final, sent->data, sent->len) == 0) return final + sent->len;
+    ia_warn("interaction %s: the %s streamed live differs from the final parse's", id, what);
+    return NULL;
+}
+
+void ia_run_live_locked(ia_run *r, ia_parsed_kind kind, const char *delta, size_t len,
+                        const uint8_t key[IA_THOUGHT_KEY_LEN]) {
+    if (r->finalized || !r->hold_text || !len) return;
+    char *piece = ia_xmalloc(len + 1); /* a NUL byte would cut the text short (see on_text) */
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (delta[i]) piece[n++] = delta[i];
+    piece[n] = '\0';
+    if (n && kind == IA_PARSED_REASONING && r->thought_state < 2 && !r->content_open) {
+        ia_buf_append(&r->live_r, piece, n);
+        if (!r->hide_summary) {
+            if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
+            r->thought_state = 1;
+            emit_thought_locked(r, IA_EV_CONTENT_DELTA, "summary", piece);
+        }
+    } else if (n && kind == IA_PARSED_CONTENT) {
+        if (!r->content_open) {
+            /* the reasoning is whole once text follows it: seal it now,
+             * so the thought precedes the text as at the end */
+            if (r->live_r.len && r->thought_state < 2) {
+                r->live_sig = ia_thought_seal(key, r->live_r.data);
+                seal_thought_locked(r, r->live_sig ? r->live_sig : "");
+            }
+            r->open_index = r->thought_state == 2 ? 1 : 0;
+            ia_run_emit_locked(r, IA_EV_CONTENT_START, r->open_index, IA_STATUS_IN_PROGRESS, "", NULL);
+            r->content_open = true;
+        }
+        ia_buf_append(&r->live_text, piece, n);
+        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, piece, NULL);
+    }
+    free(piece);
+}
+
+void ia_run_close_live_locked(ia_run *r) {
+    if (r->thought_state == 1) {
+        emit_thought_locked(r, IA_EV_CONTENT_STOP, NULL, NULL);
+        r->thought_state = 2;
+    }
+}
+
 /* The parsed output of a turn with tools, as items and as events: its text
  * (one block; also an empty one when nothing else came, as for any
  * completed turn), then each call as content.start / one delta with the
@@ -214,34 +294,35 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
     int index = 0;
     if (res->reasoning && *res->reasoning) {
         /* the thought first: its summary (the reasoning itself, unless the
-         * client asked for none) and the signature that seals it */
-        char *sig = ia_thought_seal(key, res->reasoning);
+         * client asked for none) and the signature that seals it; what
+         * live parsing sent already is not sent again */
+        bool same = r->live_sig && strcmp(r->live_r.data, res->reasoning) == 0;
+        if (r->live_sig && !same)
+            ia_warn("interaction %s: the reasoning sealed live differs from the final parse's", r->it.id);
+        char *sig = same ? ia_strdup(r->live_sig) : ia_thought_seal(key, res->reasoning);
         ia_turn_add_thought(out, res->reasoning, sig ? sig : "", r->hide_summary);
-        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "{}", NULL);
-        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
-        json_t *d;
-        char *dt;
-        if (!r->hide_summary) {
-            d = json_pack("{s:s}", "summary", res->reasoning);
-            dt = json_dumps(d, JSON_COMPACT);
-            seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
-            r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
-            free(dt);
-            json_decref(d);
+        if (r->thought_state < 2) {
+            const char *rest = rest_of(&r->live_r, res->reasoning, "reasoning", r->it.id);
+            if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
+            r->thought_state = 1;
+            if (!r->hide_summary && rest && *rest) emit_thought_locked(r, IA_EV_CONTENT_DELTA, "summary", rest);
+            seal_thought_locked(r, sig ? sig : "");
         }
-        d = json_pack("{s:s}", "signature", sig ? sig : "");
-        dt = json_dumps(d, JSON_COMPACT);
-        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, dt, NULL);
-        r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
-        free(dt);
-        json_decref(d);
-        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
         free(sig);
         index++;
         r->it.usage.thought = res->n_thought;
+    } else if (r->thought_state == 1) {
+        ia_run_close_live_locked(r); /* the final parse found none after all */
+        index++;
     }
     const char *text = res->content ? res->content : "";
-    if (*text || res->n_calls == 0) {
+    if (r->content_open) { /* the text streamed live: its rest, and its stop */
+        ia_turn_add_text(out, text, strlen(text));
+        const char *rest = rest_of(&r->live_text, text, "text", r->it.id);
+        if (rest && *rest) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, rest, NULL);
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        index = r->open_index + 1;
+    } else if (*text || res->n_calls == 0) {
         ia_turn_add_text(out, text, strlen(text));
         ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
         if (*text) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, text, NULL);

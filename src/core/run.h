@@ -36,9 +36,19 @@ typedef struct ia_run {
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
-    bool hold_text;     /* with tools: the text is parsed at the end, not streamed */
+    bool hold_text;     /* with tools or reasoning: the raw text is not streamed; the
+                           parsed text comes live (on_parsed) or at the end */
     bool parsed;        /* parsed_out holds the output (text items and calls) */
     bool hide_summary;  /* thinking_summaries "none" */
+    int open_index;     /* the index content_open refers to */
+    /* Live parsing (held runs, the engine's on_parsed): the reasoning and
+     * the text passed on so far, the thought's state (0: no event yet, 1:
+     * its content.start sent, 2: sealed — signature and stop sent), and
+     * the signature it was sealed with (stored with the thought when the
+     * final reasoning is the same). */
+    ia_buf live_r, live_text;
+    int thought_state;
+    char *live_sig;
     ia_turn parsed_out;
     struct ia_run *next; /* in the core's table */
 } ia_run;
@@ -64,6 +74,17 @@ void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
  * call (content.start / one delta with the whole arguments / stop, under a
  * fresh "call_" id). Takes r->mu itself. Returns the number of calls. */
 size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32]);
+
+/* Live parsing of a held run (under r->mu): a delta of the reasoning
+ * (the thought's summary, unless hide_summary) or of the answer's text
+ * (its first delta seals the thought: the reasoning is whole by then), as
+ * the same events ia_run_emit_parsed would send at the end; that then
+ * sends only the rest. */
+void ia_run_live_locked(ia_run *r, ia_parsed_kind kind, const char *delta, size_t len,
+                        const uint8_t key[32]);
+/* Closes a thought or text block left open by live parsing (a run that
+ * ends cancelled or failed), under r->mu. */
+void ia_run_close_live_locked(ia_run *r);
 
 /* Subscriptions over a live run, or over events loaded from the store. */
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);

@@ -156,6 +156,9 @@ typedef struct ia_engine_result {
     int64_t n_thought; /* tokens of the reasoning (part of n_output) */
 } ia_engine_result;
 
+/* What an on_parsed delta extends. */
+typedef enum { IA_PARSED_REASONING = 0, IA_PARSED_CONTENT } ia_parsed_kind;
+
 typedef struct ia_engine_cb {
     void *ud;
     /* Prompt rendered and tokenized; generation begins. May be NULL. */
@@ -167,6 +170,24 @@ typedef struct ia_engine_cb {
     /* Called exactly once per accepted job, last; after it the engine keeps
      * no reference to ud, msgs or params. */
     void (*on_done)(void *ud, const ia_engine_result *res);
+    /* Live parsing (may be NULL): for a job whose output is parsed
+     * (ia_engine_result.parsed), the newly stable part of its reasoning or
+     * of its answer's text, as the chat library's partial parse of the
+     * text so far reads it. The text is re-parsed when it has grown by a
+     * few dozen bytes (at least 32, and at least 1/64 of it, at most 256:
+     * a bound on the quadratic cost of re-parsing a long reasoning), not at
+     * every piece. Never retracted: a parse that would shrink or change
+     * what was passed on holds that field back, so each kind's deltas
+     * concatenate to a prefix of the final parse's field (normally all of
+     * it but the last few bytes; the caller takes the rest from
+     * on_done's result). Answer text comes only once the reasoning is
+     * closed (the parse reports text after it), so the first CONTENT delta
+     * means the reasoning passed on is whole; and only for jobs whose
+     * calls are not parsed (no tools, or IA_TOOLS_NONE): for a job that
+     * may call, text that could start a call is never passed on, its text
+     * waits for on_done. Calls only ever come in on_done's result. Called
+     * between on_start and on_done, after the on_text of the same piece. */
+    void (*on_parsed)(void *ud, ia_parsed_kind kind, const char *delta, size_t len);
 } ia_engine_cb;
 
 /* Process-wide set-up: loads the CPU backends from backends_dir (NULL: the

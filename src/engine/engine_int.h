@@ -72,6 +72,11 @@ typedef struct slot {
     int64_t n_inside;         /* tokens sampled inside the thinking block */
     bool parse;               /* the output is parsed at the end (tools, reasoning) */
     ia_buf whole;             /* parse: the text passed on so far, kept whole */
+    /* Live parsing (cb.on_parsed): what was passed on of each field, and
+     * whole.len at the last partial parse. */
+    ia_buf live_r, live_c;
+    size_t parsed_at;
+    bool live_content;        /* its text may stream (no calls are parsed) */
     ia_outfilter of;
     ia_engine_result res;
     int64_t max_tokens, t_start, t_first;

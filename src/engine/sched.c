@@ -17,7 +17,9 @@
  * tools and reasoning live in that per-job chain (the reasoning budget and
  * the family's call grammar from the chat shim, or the schema's grammar,
  * ahead of the draw) and in a parse of the job's whole text at its end into
- * text, reasoning and calls (ia_engine_result.parsed); they touch neither
+ * text, reasoning and calls (ia_engine_result.parsed), with partial parses
+ * of the text so far as it grows for live reasoning and text (on_parsed);
+ * they touch neither
  * the batch nor prefix reuse, since a sampler only sees generated tokens. A
  * job that ends (end-of-generation, stop sequence, max tokens, cancel) frees
  * its slot at once, and the slot keeps its tokens and KV for a later job. */
@@ -127,12 +129,49 @@ static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_ch
     return chain;
 }
 
+/* Passes on what a partial parse adds to a field beyond what was already
+ * passed on (*sent); nothing when the parse no longer starts with it (the
+ * field would shrink or change: it is held until a later parse agrees). */
+static void live_field(slot *s, ia_parsed_kind kind, ia_buf *sent, const char *now) {
+    size_t n = strlen(now);
+    if (n <= sent->len || (sent->len && memcmp(now, sent->data, sent->len) != 0)) return;
+    const char *add = now + sent->len;
+    size_t len = n - sent->len;
+    ia_buf_append(sent, add, len);
+    s->j->cb.on_parsed(s->j->cb.ud, kind, add, len);
+}
+
+/* Re-parses the text so far as partial and passes on the newly stable
+ * reasoning and text (engine.h, on_parsed). Only once the text has grown
+ * by max(32, len/64) bytes (at most 256) since the last parse: a parse
+ * costs the whole text, so one per piece would be quadratic over a long
+ * reasoning for little gain in latency. */
+static void live_parse(slot *s) {
+    size_t len = s->whole.len, step = len / 64;
+    if (step < 32) step = 32;
+    if (step > 256) step = 256;
+    if (len < s->parsed_at + step) return;
+    s->parsed_at = len;
+    ia_chat_parsed p = {0};
+    if (ia_chat_parse(s->cst, s->whole.data, true, &p, NULL) != 0) return; /* the final parse decides */
+    if (p.reasoning) live_field(s, IA_PARSED_REASONING, &s->live_r, p.reasoning);
+    /* text only after the reasoning, once closed (the parse reports text
+     * only past the end of the thinking block) and all passed on: the
+     * first text delta tells the caller the reasoning it has is whole */
+    bool whole_r = !p.reasoning || strlen(p.reasoning) == s->live_r.len;
+    if (s->live_content && whole_r && p.content && *p.content)
+        live_field(s, IA_PARSED_CONTENT, &s->live_c, p.content);
+    ia_chat_parsed_free(&p);
+}
+
 /* The output filter's sink: a job whose output is parsed also keeps the
- * text whole. */
+ * text whole, and parses it as it grows when asked to (on_parsed). */
 static int tee_text(void *ud, const char *text, size_t len) {
     slot *s = ud;
     if (s->parse) ia_buf_append(&s->whole, text, len);
-    return s->j->cb.on_text(s->j->cb.ud, text, len);
+    int stop = s->j->cb.on_text(s->j->cb.ud, text, len);
+    if (!stop && s->parse && s->j->cb.on_parsed) live_parse(s);
+    return stop;
 }
 
 /* Splits a finished job's text into answer, reasoning and calls (res points
@@ -218,6 +257,8 @@ static void finish(worker *w, slot *s, ia_finish f) {
     if (s->parse && s->cst && f != IA_FINISH_ERROR) parse_output(e, s, &parsed);
     ia_outfilter_free(&s->of);
     ia_buf_free(&s->whole);
+    ia_buf_free(&s->live_r);
+    ia_buf_free(&s->live_c);
     ia_chat_state_free(s->cst);
     s->cst = NULL;
     s->parse = false;
@@ -418,6 +459,12 @@ static void admit(worker *w, job *j) {
     j->cst = NULL;
     s->parse = s->cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
     ia_buf_init(&s->whole, 0);
+    ia_buf_init(&s->live_r, 0);
+    ia_buf_init(&s->live_c, 0);
+    s->parsed_at = 0;
+    /* a job that may call streams no text: what looks like text may be the
+     * start of a call, which the final parse alone reads for sure */
+    s->live_content = !j->tools || j->params.tool_choice == IA_TOOLS_NONE;
     ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
 }

@@ -6,7 +6,8 @@
  * output must be valid, and a grammar-bound job whose prompt another
  * sequence already holds reuses that prefix (n_cached > 0) and still obeys
  * its grammar. Thinking jobs with different budgets run side by side and
- * each keeps its own bound. All on the demo model (random weights). */
+ * each keeps its own bound; their live partial parses (on_parsed) add up to
+ * the final one. All on the demo model (random weights). */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ typedef struct {
     ia_engine_result res;
     char *content, *reasoning, *call_name, *call_args;
     size_t n_calls;
+    ia_buf live_r, live_c; /* on_parsed's deltas, joined */
+    int n_live_r, n_live_c;
+    bool late;             /* a delta after on_done */
 } xsink;
 
 static void xs_init(xsink *s) {
@@ -36,10 +40,14 @@ static void xs_init(xsink *s) {
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     ia_buf_init(&s->text, 0);
+    ia_buf_init(&s->live_r, 0);
+    ia_buf_init(&s->live_c, 0);
 }
 
 static void xs_free(xsink *s) {
     ia_buf_free(&s->text);
+    ia_buf_free(&s->live_r);
+    ia_buf_free(&s->live_c);
     free(s->content);
     free(s->reasoning);
     free(s->call_name);
@@ -52,6 +60,15 @@ static int xs_text(void *ud, const char *t, size_t len) {
     xsink *s = ud;
     ia_buf_append(&s->text, t, len);
     return 0;
+}
+
+static void xs_parsed(void *ud, ia_parsed_kind kind, const char *d, size_t len) {
+    xsink *s = ud;
+    pthread_mutex_lock(&s->mu);
+    if (s->done) s->late = true;
+    ia_buf_append(kind == IA_PARSED_REASONING ? &s->live_r : &s->live_c, d, len);
+    *(kind == IA_PARSED_REASONING ? &s->n_live_r : &s->n_live_c) += 1;
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* The parsed strings live only during on_done: copied here. */
@@ -82,7 +99,7 @@ static void xs_wait(xsink *s) {
 }
 
 static int xs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, xsink *s) {
-    ia_engine_cb cb = {.ud = s, .on_text = xs_text, .on_done = xs_done};
+    ia_engine_cb cb = {.ud = s, .on_text = xs_text, .on_done = xs_done, .on_parsed = xs_parsed};
     ia_err err = {0};
     int rc = ia_engine_submit(e, m, n, p, &cb, NULL, &err);
     if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);
@@ -272,5 +289,52 @@ IA_TEST(batch_thinking_budgets_side_by_side) {
                 (long long)s[0].res.n_thought, (long long)s[1].res.n_thought, s[2].reasoning ? s[2].reasoning : "-");
     for (int k = 0; k < 3; k++) xs_free(&s[k]);
     ia_engine_free(e);
+    IA_CHECK(ok);
+}
+
+/* Whether the joined deltas b are a prefix of final. */
+static bool prefix_of(const ia_buf *b, const char *final) {
+    return final && strlen(final) >= b->len && (!b->len || memcmp(final, b->data, b->len) == 0);
+}
+
+/* on_parsed: a thinking job's reasoning and text come in several deltas
+ * that join to a prefix of the final parse's (here all of it but a tail);
+ * the text only once the reasoning is closed; a job that may call gets
+ * reasoning deltas but no text ones (it could be call syntax); a job that
+ * is not parsed gets none. */
+IA_TEST(engine_live_parse_deltas) {
+    char tmpl[1024];
+    snprintf(tmpl, sizeof tmpl, "%s/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja",
+             ia_test_llama_src());
+    ia_engine *e = load(2, false, tmpl);
+    ia_engine *plain = load(1, false, NULL);
+    IA_CHECK(e != NULL && plain != NULL);
+    xsink s[3];
+    for (int k = 0; k < 3; k++) {
+        ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Why is the sky blue?"}};
+        /* a budget the reasoning runs into, so an answer follows it */
+        ia_engine_params p = {.has_seed = true, .seed = 3, .max_tokens = 300, .thinking_budget = 64};
+        if (k == 1) {
+            p.tools = TOOL;
+            p.n_tools = 1;
+        }
+        xs_init(&s[k]);
+        xs_submit(k == 2 ? plain : e, m, 1, &p, &s[k]);
+    }
+    for (int k = 0; k < 3; k++) xs_wait(&s[k]);
+    bool ok = s[0].res.parsed && s[0].n_live_r >= 2 && s[0].n_live_c >= 2 && s[0].live_c.len &&
+              prefix_of(&s[0].live_r, s[0].reasoning) && s[0].live_r.len * 2 > strlen(s[0].reasoning) &&
+              prefix_of(&s[0].live_c, s[0].content) && !s[0].late &&
+              s[1].res.parsed && s[1].n_live_r >= 2 && prefix_of(&s[1].live_r, s[1].reasoning) &&
+              s[1].n_live_c == 0 && !s[1].late &&
+              !s[2].res.parsed && s[2].n_live_r == 0 && s[2].n_live_c == 0;
+    if (!ok)
+        fprintf(stderr, "  thinking: %d/%d deltas (%zu/%zu of %zu/%zu bytes); with tools: %d/%d; plain: %d/%d\n",
+                s[0].n_live_r, s[0].n_live_c, s[0].live_r.len, s[0].live_c.len,
+                s[0].reasoning ? strlen(s[0].reasoning) : 0, s[0].content ? strlen(s[0].content) : 0,
+                s[1].n_live_r, s[1].n_live_c, s[2].n_live_r, s[2].n_live_c);
+    for (int k = 0; k < 3; k++) xs_free(&s[k]);
+    ia_engine_free(e);
+    ia_engine_free(plain);
     IA_CHECK(ok);
 }

@@ -75,7 +75,7 @@ static void sink_wait(sink *s, bool for_start) {
 static int submit(ia_engine *e, const char *user, const ia_engine_params *p, sink *s,
                   atomic_bool *cancel, ia_err *err) {
     ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo."}, {.role = IA_MSG_USER, .text = user}};
-    ia_engine_cb cb = {s, on_start, on_text, on_done};
+    ia_engine_cb cb = {s, on_start, on_text, on_done, NULL};
     return ia_engine_submit(e, m, 2, p, &cb, cancel, err);
 }
 
@@ -336,7 +336,7 @@ IA_TEST(engine_stories260k_english) {
     ia_engine_params p = greedy(60);
     sink s;
     sink_init(&s);
-    ia_engine_cb cb = {&s, on_start, on_text, on_done};
+    ia_engine_cb cb = {&s, on_start, on_text, on_done, NULL};
     int rc = ia_engine_submit(e, m, 1, &p, &cb, NULL, &err);
     if (rc == 0) sink_wait(&s, false);
     ia_engine_free(e);

@@ -86,7 +86,7 @@ static void bs_wait(bsink *s) {
 
 static int bs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, bsink *s,
                      atomic_bool *cancel) {
-    ia_engine_cb cb = {s, bs_start, bs_text, bs_done};
+    ia_engine_cb cb = {s, bs_start, bs_text, bs_done, NULL};
     ia_err err = {0};
     int rc = ia_engine_submit(e, m, n, p, &cb, cancel, &err);
     if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);
@@ -621,7 +621,7 @@ IA_TEST(engine_stress_exactly_once) {
             snprintf(user, sizeof user, "question %d", i);
             ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = sys[i % 3]}, {.role = IA_MSG_USER, .text = user}};
             ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 20 + (int)(rand_r(&seed) % 300)};
-            ia_engine_cb cb = {&s[i], ss_start, ss_text, ss_done};
+            ia_engine_cb cb = {&s[i], ss_start, ss_text, ss_done, NULL};
             ia_err err = {0};
             accepted[i] = ia_engine_submit(e, m, 2, &p, &cb, &s[i].cancel, &err) == 0;
             if (rand_r(&seed) % 4 == 0) atomic_store(&s[(int)(rand_r(&seed) % (unsigned)(i + 1))].cancel, true);
