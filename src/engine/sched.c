@@ -168,7 +168,17 @@ static void live_parse(slot *s) {
  * text whole, and parses it as it grows when asked to (on_parsed). */
 static int tee_text(void *ud, const char *text, size_t len) {
     slot *s = ud;
-    if (s->parse) ia_buf_append(&s->whole, text, len);
+    if (s->parse) {
+        /* The parse reads a C string: a NUL byte the model emitted (a
+         * <0x00> byte token) would cut off everything after it. Core drops
+         * NULs from text too, so both see the same text. */
+        for (size_t i = 0; i < len;) {
+            size_t k = i;
+            while (k < len && text[k]) k++;
+            if (k > i) ia_buf_append(&s->whole, text + i, k - i);
+            i = k + 1;
+        }
+    }
     int stop = s->j->cb.on_text(s->j->cb.ud, text, len);
     if (!stop && s->parse && s->j->cb.on_parsed) live_parse(s);
     return stop;

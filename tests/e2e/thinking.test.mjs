@@ -136,6 +136,19 @@ describe('thinking', () => {
     assert.ok(!events.some((e) => e.event_type === 'content.start' && e.content.type === 'text'));
   });
 
+  it('a NUL byte the model emits inside its reasoning does not cut off the rest (seed 29 emits one)', T, async () => {
+    // The engine's parse reads the output as a C string; before NUL bytes
+    // were dropped there (as core drops them from text), this run stored an
+    // empty answer after 180 output tokens.
+    const r = await ai.interactions.create({ model: 'think', input: 'Why is the sky blue?',
+      generation_config: { seed: 29, temperature: 1, thinking_level: 'low' } });
+    assert.equal(r.status, 'completed');
+    const text = r.outputs.filter((o) => o.type === 'text').map((o) => o.text).join('');
+    assert.ok(r.usage.total_output_tokens > 0, JSON.stringify(r.usage));
+    assert.ok(text.length > 100, `the answer after the reasoning survives: ${JSON.stringify(text.slice(0, 80))}`);
+    assert.ok(!text.includes('\u0000'));
+  });
+
   it('stateless: the thought goes back with its signature; a forged one is a 400', T, async () => {
     const it1 = await create({ thinking_level: 'low' }, { store: false });
     const history = [{ role: 'user', content: 'Why is the sky blue?' }, { role: 'model', content: it1.outputs }, { role: 'user', content: 'And sunsets?' }];
