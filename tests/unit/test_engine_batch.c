@@ -472,6 +472,32 @@ IA_TEST(engine_chain_routed_to_its_context) {
     IA_CHECK(ok);
 }
 
+/* Two forks of turn 1's chain on a 2-context engine of one slot each:
+ * fork a (held in its on_start by its gate) runs where the history is, fork
+ * b is taken by the other context, which must fetch the history through the
+ * cache. Returns once fork b has asked for it (or after 5 s); *mid then
+ * holds the stats of that moment. Nonzero: a submit failed. */
+static int start_forks(ia_engine *e, const char *a1, int64_t max_tokens, bsink *fa, bsink *fb,
+                       ia_engine_stats *mid) {
+    fa->gated = true;
+    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = max_tokens};
+    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
+                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
+                          {.role = IA_MSG_ASSISTANT, .text = a1},
+                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
+    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
+    int rc = bs_submit(e, ma, 4, &p, fa, NULL);
+    bs_wait_started(fa);
+    rc |= bs_submit(e, mb, 4, &p, fb, NULL);
+    memset(mid, 0, sizeof *mid);
+    for (int i = 0; i < 5000; i++) {
+        ia_engine_get_stats(e, mid);
+        if (mid->fetched > 0) break;
+        usleep(1000);
+    }
+    return rc;
+}
+
 /* Two forks of one chain, one slot per context: fork a runs where turn 1's
  * history is (held at its start by the test), so fork b, taken by the other
  * context, has the busy one copy the history into the shared cache for it
@@ -486,22 +512,8 @@ IA_TEST(engine_chain_prefix_fetched_from_busy_context) {
     bs_init(&fa);
     bs_init(&fb);
     bs_init(&ref);
-    fa.gated = true;
-    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
-    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
-                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
-                          {.role = IA_MSG_ASSISTANT, .text = a1},
-                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
-    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
-    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
-    bs_wait_started(&fa);
-    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
     ia_engine_stats mid;
-    for (int i = 0; i < 5000; i++) { /* until fork b has asked for the history */
-        ia_engine_get_stats(e, &mid);
-        if (mid.fetched > 0) break;
-        usleep(1000);
-    }
+    int rc = start_forks(e, a1, 24, &fa, &fb, &mid);
     bs_open(&fa);
     bs_wait(&fa);
     bs_wait(&fb);
@@ -546,22 +558,8 @@ IA_TEST(engine_fetch_waiter_does_not_spin) {
     bsink fa, fb;
     bs_init(&fa);
     bs_init(&fb);
-    fa.gated = true;
-    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 4};
-    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
-                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
-                          {.role = IA_MSG_ASSISTANT, .text = a1},
-                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
-    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
-    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
-    bs_wait_started(&fa);
-    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
-    ia_engine_stats mid = {0};
-    for (int i = 0; i < 5000; i++) {
-        ia_engine_get_stats(e, &mid);
-        if (mid.fetched > 0) break;
-        usleep(1000);
-    }
+    ia_engine_stats mid;
+    int rc = start_forks(e, a1, 4, &fa, &fb, &mid);
     usleep(50000);
     double c0 = proc_cpu_s();
     usleep(1000000);
@@ -663,22 +661,8 @@ IA_TEST(engine_stop_with_job_visiting) {
     bsink fa, fb;
     bs_init(&fa);
     bs_init(&fb);
-    fa.gated = true;
-    ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 24};
-    ia_engine_msg ma[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo. Tell long stories about cats and dogs."},
-                          {.role = IA_MSG_USER, .text = "Tell me about the cat that sat on the mat and the dog that ran."},
-                          {.role = IA_MSG_ASSISTANT, .text = a1},
-                          {.role = IA_MSG_USER, .text = "What was the dog's name?"}};
-    ia_engine_msg mb[] = {ma[0], ma[1], ma[2], {.role = IA_MSG_USER, .text = "And then what happened?"}};
-    int rc = bs_submit(e, ma, 4, &p, &fa, NULL);
-    bs_wait_started(&fa);
-    rc |= bs_submit(e, mb, 4, &p, &fb, NULL);
-    ia_engine_stats mid = {0};
-    for (int i = 0; i < 5000; i++) {
-        ia_engine_get_stats(e, &mid);
-        if (mid.fetched > 0) break;
-        usleep(1000);
-    }
+    ia_engine_stats mid;
+    int rc = start_forks(e, a1, 24, &fa, &fb, &mid);
     pthread_t t;
     pthread_create(&t, NULL, free_engine_thread, e);
     usleep(100000);
