@@ -121,8 +121,19 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     it->status = status;
     it->updated = ia_now();
     ia_turn_free(&it->output);
-    if (r->parsed) ia_turn_copy(&it->output, &r->parsed_out);
-    else if (r->text.len || status == IA_STATUS_COMPLETED)
+    if (r->parsed) {
+        ia_turn_copy(&it->output, &r->parsed_out);
+    } else if (r->hold_text && (r->live_r.len || r->live_text.len)) {
+        /* Cut short (cancelled, failed) after streaming live: what the
+         * client saw — the thought so far, sealed, and the text so far —
+         * not the raw text, which holds the thinking block. */
+        if (r->live_r.len) {
+            char *sig = ia_thought_seal(c->thought_key, r->live_r.data);
+            ia_turn_add_thought(&it->output, r->live_r.data, sig ? sig : "", r->hide_summary);
+            free(sig);
+        }
+        if (r->live_text.len) ia_turn_add_text(&it->output, r->live_text.data, r->live_text.len);
+    } else if (r->text.len || status == IA_STATUS_COMPLETED)
         ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
     it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;

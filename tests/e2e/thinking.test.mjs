@@ -134,6 +134,17 @@ describe('thinking', () => {
     assert.ok(events.some((e) => e.event_type === 'content.stop' && e.index === th.index), 'the thought block is closed');
     assert.ok(!events.some((e) => e.event_type === 'content.delta' && e.delta.type === 'thought_signature'));
     assert.ok(!events.some((e) => e.event_type === 'content.start' && e.content.type === 'text'));
+    // The stored record is what streamed: the thought so far (sealed), not
+    // the raw output with its thinking block as text.
+    const summary = events.filter((e) => e.event_type === 'content.delta' && e.delta.type === 'thought_summary')
+      .map((e) => e.delta.content.text).join('');
+    const got = await ai.interactions.get(bg.id);
+    assert.equal(got.status, 'cancelled');
+    assert.equal(got.outputs[0].type, 'thought');
+    assert.equal(got.outputs[0].summary[0].text, summary);
+    assert.match(got.outputs[0].signature, /^v1\.[A-Za-z0-9_-]+$/);
+    assert.ok(!got.outputs.some((o) => o.type === 'text' && o.text.includes(summary.slice(0, 20))),
+      'no text output repeats the reasoning');
   });
 
   it('a NUL byte the model emits inside its reasoning does not cut off the rest (seed 29 emits one)', T, async () => {
