@@ -101,7 +101,7 @@ void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http
 const char *ia_http_route_allow(ia_http_route_kind k) {
     switch (k) {
     case IA_RT_HEALTHZ: return "GET, HEAD";
-    case IA_RT_METRICS: return "GET";
+    case IA_RT_METRICS: return "GET, HEAD";
     case IA_RT_CREATE: return "POST";
     case IA_RT_ITEM: return "GET, DELETE";
     case IA_RT_CANCEL: return "POST";
@@ -112,7 +112,7 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
 bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     switch (k) {
     case IA_RT_HEALTHZ: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
-    case IA_RT_METRICS: return !strcmp(m, "GET");
+    case IA_RT_METRICS: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
     case IA_RT_CREATE:
     case IA_RT_CANCEL: return !strcmp(m, "POST");
     case IA_RT_ITEM: return !strcmp(m, "GET") || !strcmp(m, "DELETE");

@@ -5,7 +5,7 @@
 // counters must move by exactly what the interactions made in between report
 // (jobs, and tokens = usage output + thought). With API keys configured,
 // /metrics needs one like the API routes (it reveals usage), while /healthz
-// stays open; only GET is allowed.
+// stays open; only GET and HEAD are allowed.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopAll, T } from './lib/server.mjs';
@@ -86,7 +86,11 @@ describe('/metrics', () => {
 
     const post = await srv.raw('POST', '/metrics', { body: {} });
     assert.equal(post.status, 405);
-    assert.equal(post.headers.get('allow'), 'GET');
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+    const head = await fetch(`${srv.url}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    assert.equal(await head.text(), '');
   });
 
   it('with API keys: 401 without a key, 403 with a wrong one, 200 with a valid one; /healthz stays open', T, async () => {

@@ -168,7 +168,7 @@ IA_TEST(http_server_no_model_paths) {
     EXPECT(strstr(me, "HTTP/1.1 200") && strstr(me, "Content-Type: text/plain; version=0.0.4") &&
            strstr(me, "# TYPE interactd_jobs_done_total counter\n") &&
            strstr(me, "# TYPE interactd_jobs_queued gauge\n") && !strstr(me, "{model="));
-    EXPECT(strstr(mp, "HTTP/1.1 405") && strstr(mp, "Allow: GET\r\n"));
+    EXPECT(strstr(mp, "HTTP/1.1 405") && strstr(mp, "Allow: GET, HEAD\r\n"));
     EXPECT(strstr(ma, "HTTP/1.1 405") && strstr(ma, "Allow: GET, DELETE") &&
            strstr(ma, "method_not_allowed"));
     EXPECT(strstr(v1, "HTTP/1.1 400") && strstr(v1, "\"code\":\"unimplemented\"") &&
