@@ -182,10 +182,10 @@ typedef struct ia_engine_cb {
      * it but the last few bytes; the caller takes the rest from
      * on_done's result). Answer text comes only once the reasoning is
      * closed (the parse reports text after it), so the first CONTENT delta
-     * means the reasoning passed on is whole; and only for jobs whose
-     * calls are not parsed (no tools, or IA_TOOLS_NONE): for a job that
-     * may call, text that could start a call is never passed on, its text
-     * waits for on_done. Calls only ever come in on_done's result. Called
+     * means the reasoning passed on is whole. For a job that may call, the
+     * partial parse holds back text that could start a call, so its text
+     * too only grows into the final text. Calls only ever come in on_done's
+     * result. Called
      * between on_start and on_done, after the on_text of the same piece. */
     void (*on_parsed)(void *ud, ia_parsed_kind kind, const char *delta, size_t len);
 } ia_engine_cb;

@@ -76,7 +76,6 @@ typedef struct slot {
      * whole.len at the last partial parse. */
     ia_buf live_r, live_c;
     size_t parsed_at;
-    bool live_content;        /* its text may stream (no calls are parsed) */
     ia_outfilter of;
     ia_engine_result res;
     int64_t max_tokens, t_start, t_first;

@@ -157,9 +157,12 @@ static void live_parse(slot *s) {
     if (p.reasoning) live_field(s, IA_PARSED_REASONING, &s->live_r, p.reasoning);
     /* text only after the reasoning, once closed (the parse reports text
      * only past the end of the thinking block) and all passed on: the
-     * first text delta tells the caller the reasoning it has is whole */
+     * first text delta tells the caller the reasoning it has is whole.
+     * With tools too: the partial parse holds back what could start a
+     * call, so its text only grows into the final text (test_tools.c
+     * checks every family's call syntax cut at each byte). */
     bool whole_r = !p.reasoning || strlen(p.reasoning) == s->live_r.len;
-    if (s->live_content && whole_r && p.content && *p.content)
+    if (whole_r && p.content && *p.content)
         live_field(s, IA_PARSED_CONTENT, &s->live_c, p.content);
     ia_chat_parsed_free(&p);
 }
@@ -472,9 +475,6 @@ static void admit(worker *w, job *j) {
     ia_buf_init(&s->live_r, 0);
     ia_buf_init(&s->live_c, 0);
     s->parsed_at = 0;
-    /* a job that may call streams no text: what looks like text may be the
-     * start of a call, which the final parse alone reads for sure */
-    s->live_content = !j->tools || j->params.tool_choice == IA_TOOLS_NONE;
     ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);
 }

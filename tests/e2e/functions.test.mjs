@@ -153,6 +153,24 @@ describe('function calling', () => {
     assert.deepEqual(got.outputs.find((o) => o.type === 'function_call').arguments, delta.arguments);
   });
 
+  it('with tools (auto), an answer in text streams live in pieces and adds up to the stored text', T, async () => {
+    // The partial parse holds back what could start a call, so the text of a
+    // request that may call is not held to the end.
+    const stream = await ai.interactions.create({
+      model: MODEL, input: 'Tell me a story instead.', tools: [weatherTool],
+      generation_config: { seed: 8, temperature: 1, max_output_tokens: 120 }, stream: true,
+    });
+    const events = await collect(stream);
+    const complete = events.find((e) => e.event_type === 'interaction.complete');
+    const got = await ai.interactions.get(complete.interaction.id);
+    const stored = got.outputs.filter((o) => o.type === 'text').map((o) => o.text).join('');
+    const deltas = events.filter((e) => e.event_type === 'content.delta' && e.delta.type === 'text');
+    assert.ok(!got.outputs.some((o) => o.type === 'function_call'), 'this seed answers in text (pick another if not)');
+    assert.ok(stored.length > 40, `a long enough answer to stream in pieces: ${JSON.stringify(stored)}`);
+    assert.ok(deltas.length >= 2, `${deltas.length} text deltas`);
+    assert.equal(deltas.map((e) => e.delta.text).join(''), stored);
+  });
+
   it('guide (multimodal function result): text parts are read; an image part is a clear 400', T, async () => {
     const it1 = await ai.interactions.create({
       model: MODEL, input: 'Can you take a screenshot of https://google.com and tell me what you see?',

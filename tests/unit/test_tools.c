@@ -522,3 +522,55 @@ IA_TEST(tools_prompt_messages_carry_calls_results_and_reasoning) {
     IA_CHECK(bad == -1 && err.code == IA_EINVALID);
     IA_CHECK_CONTAINS(err.msg, "call_id 'call_zzz' matches no function_call");
 }
+
+/* Live text for requests with tools: the text a partial parse reports for
+ * every prefix of a turn (cut at each byte, as tokens arrive) must be a
+ * prefix of the final text, in every family, so streaming it can never show
+ * call syntax as text nor take text back. */
+IA_TEST(tools_partial_parse_text_is_a_prefix_of_the_final) {
+    static const char *extra[][2] = {
+        {"Qwen-Qwen3-0.6B", "Sure, here it is: <tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"},
+        {"NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", "The weather is fine. No call needed <tool"},
+        {"mistralai-Mistral-Nemo-Instruct-2407", "Plain answer with [brackets] and {braces}."},
+        {"meta-llama-Llama-3.1-8B-Instruct", "It is 20 degrees and sunny."},
+        {"google-gemma-4-31B-it", "No call: just <b>text</b>."},
+    };
+    size_t nf = sizeof FAMILIES / sizeof *FAMILIES, ne = sizeof extra / sizeof *extra;
+    int bad = 0;
+    for (size_t k = 0; k < nf + ne; k++) {
+        const char *tmpl = k < nf ? FAMILIES[k].tmpl : extra[k - nf][0];
+        const char *text = k < nf ? FAMILIES[k].text : extra[k - nf][1];
+        ia_chat_parsed fin;
+        char *err = NULL;
+        /* the final parse of a turn cut short is partial too: compare against the full turn's */
+        if (parse_as(tmpl, text, false, &fin, &err) != 0) {
+            fprintf(stderr, "  %s: final parse failed: %s\n", tmpl, err ? err : "");
+            free(err);
+            bad++;
+            continue;
+        }
+        free(err);
+        size_t len = strlen(text);
+        for (size_t cut = 1; cut < len; cut++) {
+            if (((unsigned char)text[cut] & 0xC0) == 0x80) continue; /* inside a UTF-8 sequence */
+            char *pre = ia_strndup(text, cut);
+            ia_chat_parsed p;
+            err = NULL;
+            if (parse_as(tmpl, pre, true, &p, &err) == 0 && p.content &&
+                strncmp(p.content, fin.content ? fin.content : "", strlen(p.content)) != 0) {
+                fprintf(stderr, "  %s: after %zu bytes the text is [%s], not a prefix of [%s]\n", tmpl, cut,
+                        p.content, fin.content ? fin.content : "");
+                bad++;
+                free(err);
+                ia_chat_parsed_free(&p);
+                free(pre);
+                break;
+            }
+            free(err);
+            ia_chat_parsed_free(&p);
+            free(pre);
+        }
+        ia_chat_parsed_free(&fin);
+    }
+    IA_CHECK(bad == 0);
+}
