@@ -481,7 +481,11 @@ extern "C" int ia_chat_parse(const ia_chat_state *st, const char *text, bool par
         reasoning.erase(0, reasoning.find_first_not_of(ws));
         reasoning.erase(reasoning.find_last_not_of(ws) + 1);
         std::string content = msg.content;
-        if (!reasoning.empty() || !msg.tool_calls.empty()) {
+        /* Leading blank lines are layout after a thinking block or before a
+         * call; for a turn that may call they go whether or not a call has
+         * come yet, so the text of a partial parse (streamed live) is always
+         * a prefix of the final one's. */
+        if (!reasoning.empty() || !msg.tool_calls.empty() || st->parse_tools) {
             size_t lead = content.find_first_not_of(ws);
             content.erase(0, lead == std::string::npos ? content.size() : lead);
         }

@@ -534,6 +534,14 @@ IA_TEST(tools_partial_parse_text_is_a_prefix_of_the_final) {
         {"mistralai-Mistral-Nemo-Instruct-2407", "Plain answer with [brackets] and {braces}."},
         {"meta-llama-Llama-3.1-8B-Instruct", "It is 20 degrees and sunny."},
         {"google-gemma-4-31B-it", "No call: just <b>text</b>."},
+        /* blank lines before a call: no text at all, live or final */
+        {"NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use",
+         "\n\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"},
+        {"Qwen-Qwen3-0.6B", "\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"},
+        {"meta-llama-Llama-3.1-8B-Instruct", "\n{\"name\": \"get_time\", \"parameters\": {}}"},
+        {"mistralai-Mistral-Nemo-Instruct-2407",
+         " [TOOL_CALLS][{\"name\": \"get_time\", \"arguments\": {}, \"id\": \"abc123def\"}]"},
+        {"google-gemma-4-31B-it", "\n<|tool_call>call:get_time{}<tool_call|>"},
     };
     size_t nf = sizeof FAMILIES / sizeof *FAMILIES, ne = sizeof extra / sizeof *extra;
     int bad = 0;
