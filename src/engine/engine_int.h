@@ -122,7 +122,6 @@ struct ia_engine {
 
     worker *workers;
     int n_workers;
-    int batch_cap; /* per worker */
     /* The kept sequences outside the contexts, shared by the workers:
      * kvc_mu is held across a match and the restore it leads to. Lock
      * order: a worker's kv_mu, then kvc_mu, then stats_mu; mu is never

@@ -257,7 +257,6 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->chunk = DEFAULT_CHUNK / e->n_workers;
     if (e->chunk < MIN_CHUNK) e->chunk = MIN_CHUNK;
     if (opts->prefill_chunk > 0) e->chunk = opts->prefill_chunk;
-    e->batch_cap = e->chunk + (e->n_slots + e->n_workers - 1) / e->n_workers;
     e->workers = ia_xcalloc((size_t)e->n_workers, sizeof *e->workers);
     for (int i = 0; i < e->n_workers; i++) {
         /* The slots spread evenly, the first workers taking the remainder. */
