@@ -45,19 +45,26 @@ UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit e2e check clean bench
-all: deps-check $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
+all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
-deps:
-	@scripts/deps.sh
+# Every compile waits (order-only) for the stamp that scripts/deps.sh has run
+# to its end, so `make -j` on a fresh clone installs the headers and the
+# llama.cpp source before the first compile starts. The stamp is redone when
+# the script or the e2e lock file changes; deps.sh itself is idempotent.
+DEPS_STAMP := build/.deps-stamp
+deps: $(DEPS_STAMP)
+deps-check: $(DEPS_STAMP)
 
-deps-check:
-	@test -f $(LLSRC)/include/llama.h || scripts/deps.sh
+$(DEPS_STAMP): scripts/deps.sh tests/e2e/package-lock.json
+	@mkdir -p build
+	scripts/deps.sh
+	@touch $@
 
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OBJ)/%.o: %.cpp
+$(OBJ)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
