@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "lib/dirlock.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "store/store.h"
@@ -322,10 +323,23 @@ static int serve(int argc, char **argv) {
     ia_core *core = NULL;
     ia_http *http = NULL;
     char *dbpath = NULL;
+    int lock_fd = -1;
+    ia_http_listener lis = {.fd = -1};
 
     ia_engine_global_init(NULL, verbose);
     if (mkdirs(data) < 0) {
         ia_error("cannot create the data directory %s: %s", data, strerror(errno));
+        goto out;
+    }
+    /* The folder is ours before the store is touched (recovery would fail a
+     * live server's runs), and the port before anything slow: either
+     * refusal comes in a second, not after the models have loaded. */
+    if ((lock_fd = ia_dirlock(data, &err)) < 0) {
+        ia_error("%s", err.msg);
+        goto out;
+    }
+    if (ia_http_listen(host, port, ia_http_keys_count(keys) > 0, &lis, &err) < 0) {
+        ia_error("%s", err.msg);
         goto out;
     }
     dbpath = ia_asprintf("%s/interactd.db", data);
@@ -364,7 +378,8 @@ static int serve(int argc, char **argv) {
         ia_error("cannot start the interaction service: %s", err.msg);
         goto out;
     }
-    ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys};
+    ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
+                       .listener = &lis};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);
@@ -401,6 +416,8 @@ out:
         }
     if (core) ia_core_free(core);
     ia_store_close(store);
+    ia_http_listener_close(&lis);
+    ia_dirunlock(lock_fd);
     free(engines);
     for (size_t i = 0; i < nm; i++) {
         free(ms[i].name);

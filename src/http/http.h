@@ -54,17 +54,33 @@ bool ia_http_keys_check(const ia_http_keys *k, const char *key, char owner[65]);
 
 typedef struct ia_http ia_http;
 
+/* A bound, listening socket (listen.c), made before the daemon exists. */
+typedef struct ia_http_listener {
+    int fd;                        /* -1 when none */
+    char host[64];                 /* the address bound, numeric */
+    int port;                      /* the port bound (the one picked for 0) */
+} ia_http_listener;
+
+/* Resolves host, binds host:port and listens. With auth off and a host that
+ * is not loopback, it warns loudly and binds 127.0.0.1 instead. -1 + err
+ * naming address, port and reason (a taken port says so) on failure. */
+int ia_http_listen(const char *host, int port, bool auth, ia_http_listener *l, ia_err *err);
+/* Closes a listener that was never handed to ia_http_start. */
+void ia_http_listener_close(ia_http_listener *l);
+
 typedef struct ia_http_opts {
     const char *host;           /* address to bind; NULL = 127.0.0.1 */
     int port;                   /* 0 = a free port (see ia_http_port) */
     size_t max_body;            /* request body cap in bytes; 0 = 10 MiB */
     ia_core *core;              /* borrowed; outlives the server */
     const ia_http_keys *keys;   /* borrowed; NULL or empty = auth off */
+    ia_http_listener *listener; /* NULL: bind host:port here; else its socket
+                                   is taken over (on success and on failure) */
 } ia_http_opts;
 
-/* Binds and starts serving. With auth off and a host that is not loopback,
- * it warns loudly and binds 127.0.0.1 instead. NULL + err on failure (e.g.
- * the port is taken: IA_EINTERNAL naming host and port). */
+/* Starts serving, on opts->listener or on a socket bound here as
+ * ia_http_listen does. NULL + err on failure (e.g. the port is taken:
+ * IA_EINTERNAL naming host and port). */
 ia_http *ia_http_start(const ia_http_opts *opts, ia_err *err);
 /* The port and address actually bound. */
 int ia_http_port(const ia_http *h);

@@ -44,7 +44,7 @@ struct ia_http {
     ia_core *core;
     const ia_http_keys *keys;
     size_t max_body;
-    char host[INET6_ADDRSTRLEN];
+    char host[64];
     int port;
     atomic_bool stopping;
 };
@@ -500,73 +500,37 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s) {
 
 /* ---- start / stop ------------------------------------------------------------ */
 
-static bool is_loopback(const struct sockaddr *sa) {
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) ||
-               (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
-}
-
 ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
-    const char *host = o->host && *o->host ? o->host : "127.0.0.1";
-    if (o->port < 0 || o->port > 65535) {
-        ia_fail(err, IA_EINVALID, "port %d out of range", o->port);
-        return NULL;
+    ia_http_listener own, *l = o->listener;
+    if (!l) {
+        l = &own;
+        if (ia_http_listen(o->host, o->port, ia_http_keys_count(o->keys) > 0, l, err) < 0) return NULL;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(host, NULL, &hints, &ai);
-    if (gai != 0 || !ai) {
-        ia_fail(err, IA_EINVALID, "cannot resolve host %s: %s", host, gai_strerror(gai));
-        return NULL;
-    }
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    bool auth = ia_http_keys_count(o->keys) > 0;
-    if (!auth && !is_loopback((struct sockaddr *)&ss)) {
-        ia_warn("!!! no API keys are configured, so interactd will NOT listen on %s: "
-                "it binds 127.0.0.1 only. Give --api-keys FILE or INTERACTD_API_KEYS to serve "
-                "other machines. !!!", host);
-        memset(&ss, 0, sizeof ss);
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        in->sin_family = AF_INET;
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    }
-    bool v6 = ss.ss_family == AF_INET6;
-    if (v6) ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)o->port);
-    else ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)o->port);
-
     ia_http *h = ia_xcalloc(1, sizeof *h);
     h->core = o->core;
     h->keys = o->keys;
     h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
     atomic_init(&h->stopping, false);
-    if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, h->host, sizeof h->host);
-    else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, h->host, sizeof h->host);
+    snprintf(h->host, sizeof h->host, "%s", l->host);
+    h->port = l->port;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_ERROR_LOG | MHD_USE_POLL;
-    if (v6) flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+    if (strchr(l->host, ':')) flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
                                  MHD_OPTION_END);
     if (!h->daemon) {
-        ia_fail(err, IA_EINTERNAL, "cannot listen on %s:%d (is the port taken?)", h->host, o->port);
+        ia_fail(err, IA_EINTERNAL, "cannot serve on %s:%d", h->host, h->port);
+        ia_http_listener_close(l);
         free(h);
         return NULL;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = di && di->port ? di->port : o->port;
+    l->fd = -1; /* the daemon owns (and closes) it now */
     return h;
 }
 
