@@ -104,7 +104,7 @@ unit: all
 e2e: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-check: unit e2e
+check: unit e2e fuzz-smoke
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -118,3 +118,52 @@ clean:
 	rm -rf build/obj build/asan build/interactd build/unit_tests build/mkdemo build/demo.gguf
 
 -include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (tests/fuzz/README.md) ------------------------------------------
+# libFuzzer targets over every parser that takes outside bytes, built with
+# clang under ASan + UBSan in a tree of their own (build/fuzz; the sources
+# again with -fsanitize=fuzzer-no-link). `make fuzz` runs each for FUZZ_TIME
+# seconds from a scratch copy of its seed corpus (tests/fuzz/corpus/<target>);
+# `make fuzz-smoke` (part of check) runs each for FUZZ_SMOKE_TIME seconds.
+FUZZ_CC         ?= clang
+FUZZ_CXX        ?= clang++
+FUZZ_TIME       ?= 60
+FUZZ_SMOKE_TIME ?= 10
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse
+FUZZ_DIR := build/fuzz
+FUZZ_OBJ := $(FUZZ_DIR)/obj
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_DEFS := -DIA_FUZZ_TEMPLATES='"$(ROOT)/$(LLSRC)/models/templates"'
+FUZZ_CFLAGS   := $(filter-out -O2 $(SANFLAGS),$(CFLAGS)) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(FUZZ_DEFS)
+FUZZ_CXXFLAGS := $(filter-out -O2 $(SANFLAGS),$(CXXFLAGS)) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_LIB_O := $(LIB_C:%.c=$(FUZZ_OBJ)/%.o) $(LIB_CXX:%.cpp=$(FUZZ_OBJ)/%.o) $(FUZZ_OBJ)/tests/fuzz/fuzz_common.o
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+$(FUZZ_OBJ)/%.o: %.c | deps-check
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OBJ)/%.o: %.cpp | deps-check
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_OBJ)/tests/fuzz/%.o $(FUZZ_LIB_O)
+	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) | build/demo.gguf
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_TIME) || exit 1; done
+
+# The smoke run is sanitized already: under SAN=1 (make test's second pass)
+# it is not repeated.
+fuzz-smoke:
+ifeq ($(SAN),1)
+	@echo "fuzz-smoke: ran in the first pass"
+else
+	@$(MAKE) --no-print-directory fuzz-build
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SMOKE_TIME) || exit 1; done
+endif
+
+-include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)

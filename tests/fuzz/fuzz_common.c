@@ -1,0 +1,121 @@
+/* fuzz_common: the helpers of fuzz.h, and the decode targets' shared oracle
+ * (the legacy and steps create decoders accept different bodies but promise
+ * the same things about what they return). */
+#include "fuzz.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/types.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+void fuzz_fail(const char *file, int line, const char *what) {
+    fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n", file, line, what);
+    abort();
+}
+
+char *fuzz_cstr(const uint8_t *data, size_t size) {
+    char *s = ia_xmalloc(size + 1);
+    if (size) memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+bool fuzz_is_json(const char *s) {
+    json_t *j = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+    json_decref(j);
+    return j != NULL;
+}
+
+/* conv -> stored text -> conv -> stored text: the same text both times. */
+static void check_conv_roundtrip(const ia_conv *c) {
+    char *a = ia_codec_conv_encode(c);
+    FUZZ_CHECK(a != NULL);
+    ia_conv back;
+    FUZZ_CHECK(ia_codec_conv_decode(a, &back) == 0);
+    FUZZ_CHECK(back.n == c->n);
+    char *b = ia_codec_conv_encode(&back);
+    FUZZ_CHECK(b != NULL && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+    ia_conv_free(&back);
+}
+
+static void check_gen_roundtrip(const ia_gen_config *g) {
+    char *a = ia_codec_gen_encode(g);
+    FUZZ_CHECK((a != NULL) == ia_gen_config_is_set(g));
+    ia_gen_config back;
+    FUZZ_CHECK(ia_codec_gen_decode(a, &back) == 0);
+    char *b = ia_codec_gen_encode(&back);
+    FUZZ_CHECK((a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0));
+    free(a);
+    free(b);
+    ia_gen_config_free(&back);
+}
+
+/* An interaction as core would store it for this request, encoded. */
+static void check_encodes(const ia_request *r) {
+    ia_interaction it;
+    memset(&it, 0, sizeof it);
+    char own[24] = "AAAAAAAAAAAAAAAAAAAAAAA";
+    ia_id_format(NULL, own, it.id);
+    it.model = ia_strdup(r->model);
+    it.system_instruction = ia_strdup(r->system_instruction);
+    it.previous_id = ia_strdup(r->previous_interaction_id);
+    it.created = it.updated = 1767000000;
+    ia_conv_append_copy(&it.input, &r->input);
+    ia_gen_config_copy(&it.gen, &r->gen);
+    /* the model answers with the user's first turn, as if echoing it */
+    if (r->input.n) ia_turn_copy(&it.output, &r->input.turns[0]);
+    it.output.role = IA_ROLE_MODEL;
+    for (int status = IA_STATUS_IN_PROGRESS; status <= IA_STATUS_COMPLETED; status++) {
+        it.status = (ia_status)status;
+        for (int d = IA_DIALECT_LEGACY; d <= IA_DIALECT_STEPS; d++) {
+            char *a = ia_api_encode_interaction(&it, true, (ia_dialect)d);
+            char *b = ia_api_encode_fetched(&it, true, (ia_dialect)d);
+            FUZZ_CHECK(fuzz_is_json(a));
+            FUZZ_CHECK(fuzz_is_json(b));
+            free(a);
+            free(b);
+        }
+    }
+    ia_interaction_free(&it);
+}
+
+void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
+    ia_request r;
+    ia_err err;
+    memset(&err, 0, sizeof err);
+    if (ia_api_decode_create_dialect((const char *)body, len, d, &r, &err) != 0) {
+        FUZZ_CHECK(err.code == IA_EINVALID || err.code == IA_EUNIMPLEMENTED);
+        FUZZ_CHECK(err.msg[0] != '\0');
+        char *e = ia_api_encode_error(&err);
+        FUZZ_CHECK(fuzz_is_json(e));
+        free(e);
+        ia_request_free(&r);
+        return;
+    }
+    FUZZ_CHECK(r.model != NULL && r.agent == NULL);
+    FUZZ_CHECK(r.input.n > 0);
+    FUZZ_CHECK((r.response_format == NULL) == (r.grammar == NULL));
+    if (r.response_format) FUZZ_CHECK(fuzz_is_json(r.response_format));
+    for (size_t i = 0; i < r.n_tools; i++) {
+        FUZZ_CHECK(r.tools[i].name && r.tools[i].name[0]);
+        if (r.tools[i].parameters) FUZZ_CHECK(fuzz_is_json(r.tools[i].parameters));
+    }
+    for (size_t t = 0; t < r.input.n; t++)
+        for (size_t i = 0; i < r.input.turns[t].n; i++) {
+            const ia_content *c = &r.input.turns[t].items[i];
+            FUZZ_CHECK(c->text != NULL);
+            FUZZ_CHECK(ia_utf8_valid(c->text, strlen(c->text)));
+            if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_FUNCTION_RESULT)
+                FUZZ_CHECK(fuzz_is_json(c->text));
+        }
+    check_conv_roundtrip(&r.input);
+    check_gen_roundtrip(&r.gen);
+    check_encodes(&r);
+    ia_request_free(&r);
+}
