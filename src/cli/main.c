@@ -33,7 +33,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -72,6 +72,24 @@ static const struct flagdef {
                      "RAM per model for kept turns beyond the context; auto = 1/8 of free memory, at most 2g"},
     [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
                     "request body limit (suffixes k, m, g); over it: 413"},
+    /* Connection limits (issue 9). Each connection is a thread (a stream
+     * or a waiting create holds one), ~90 KB resident when held
+     * (bench/RESULTS.md); 1,024 is nginx's usual worker_connections and
+     * libmicrohttpd's own default. A quarter of it per address: one client
+     * (or one attacker) never takes the whole server, while a busy client
+     * still gets far more than --parallel + --max-queue can use at once.
+     * Behind a reverse proxy every client has the proxy's address: raise
+     * it or set 0. 30 s of inactivity: below nginx's 60 s header/body
+     * timeouts, above the 4 s for which Node's fetch keeps an idle
+     * connection (a server closing first would race its reuse). */
+    [F_MAX_CONNS] = {"max-connections", "INTERACTD_MAX_CONNECTIONS", "1024", "N",
+                     "connections served at once (streams, waiting creates, idle keep-alive); beyond: "
+                     "503 + Connection: close for up to N/16 more, then closed at accept"},
+    [F_MAX_CONNS_IP] = {"max-connections-per-ip", "INTERACTD_MAX_CONNECTIONS_PER_IP", "256", "N",
+                        "connections at once from one client address; beyond: closed at accept; 0 = no limit"},
+    [F_READ_TIMEOUT] = {"read-timeout", "INTERACTD_READ_TIMEOUT", "30", "SECONDS",
+                        "a connection silent this long while sending headers or a body, or idle between "
+                        "requests, is closed (not a stream, nor a create waiting for its answer); 0 = none"},
     [F_RETENTION] = {"retention", "INTERACTD_RETENTION", "55d", "DURATION",
                      "stored interactions expire after this (s, m, h, d, w)"},
     [F_LOG_FORMAT] = {"log-format", "INTERACTD_LOG_FORMAT", "text", "text|json", "log line format"},
@@ -245,6 +263,11 @@ static int serve(int argc, char **argv) {
     const char *cr = c.val[F_CACHE_RAM] ? c.val[F_CACHE_RAM] : "auto";
     int64_t cache_ram = !strcmp(cr, "auto") ? 0 : !strcmp(cr, "0") ? -1 : (int64_t)parse_bytes(F_CACHE_RAM, cr);
     size_t max_body = parse_bytes(F_MAX_BODY, c.val[F_MAX_BODY] ? c.val[F_MAX_BODY] : "10m");
+    unsigned max_conns = (unsigned)parse_int(F_MAX_CONNS, c.val[F_MAX_CONNS] ? c.val[F_MAX_CONNS] : "1024", 1, 1 << 20);
+    unsigned max_conns_ip =
+        (unsigned)parse_int(F_MAX_CONNS_IP, c.val[F_MAX_CONNS_IP] ? c.val[F_MAX_CONNS_IP] : "256", 0, 1 << 20);
+    unsigned read_timeout =
+        (unsigned)parse_int(F_READ_TIMEOUT, c.val[F_READ_TIMEOUT] ? c.val[F_READ_TIMEOUT] : "30", 0, 86400);
     const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
     int64_t retention = ia_parse_duration(ret_s);
     if (retention <= 0) bad(flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
@@ -379,7 +402,8 @@ static int serve(int argc, char **argv) {
         goto out;
     }
     ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
-                       .listener = &lis};
+                       .listener = &lis, .max_connections = max_conns,
+                       .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);

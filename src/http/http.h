@@ -7,6 +7,11 @@
  * block (a non-streaming create waits for its generation to end). A client
  * that disconnects from a non-background stream cancels its generation.
  *
+ * Limits: connections in total and per client address, an inactivity
+ * timeout for reading requests and for idle keep-alive connections (not for
+ * a handler at work or a stream handing out events), and a body over the cap
+ * read and dropped up to a bound before its 413 (limits.c, server.c).
+ *
  * Dialects: /v1beta requests are the legacy dialect (SDK 1.x); /v1 and any
  * request with `Api-Revision` >= 2026-05-20 are the steps dialect (SDK 3.x).
  * Both are served over the same core and store: the request is decoded and
@@ -74,6 +79,10 @@ typedef struct ia_http_opts {
     size_t max_body;            /* request body cap in bytes; 0 = 10 MiB */
     ia_core *core;              /* borrowed; outlives the server */
     const ia_http_keys *keys;   /* borrowed; NULL or empty = auth off */
+    unsigned max_connections;   /* served at once; 0 = 1024. Beyond: 503, then closed */
+    unsigned max_connections_per_ip; /* per client address; 0 = no limit */
+    unsigned read_timeout_s;    /* inactivity while reading a request or idle
+                                   between requests; 0 = none */
     ia_http_listener *listener; /* NULL: bind host:port here; else its socket
                                    is taken over (on success and on failure) */
 } ia_http_opts;

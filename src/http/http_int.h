@@ -1,6 +1,6 @@
 /* http_int: what the files of src/http/ share among themselves — the route
- * table (routes.c), the /metrics text (metrics.c), the SSE writer (sse.c) and
- * the per-request state (server.c). Not part of the module's contract; tests may use it. */
+ * table (routes.c), the /metrics text (metrics.c), the SSE writer (sse.c),
+ * the connection limits (limits.c) and the per-request state (server.c). Not part of the module's contract; tests may use it. */
 #ifndef IA_HTTP_HTTP_INT_H
 #define IA_HTTP_HTTP_INT_H
 
@@ -54,6 +54,34 @@ int ia_http_parse_bool(const char *s, bool *out);
 char *ia_http_metrics_text(ia_core *core);
 #define IA_HTTP_METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* ---- connection limits (limits.c) --------------------------------------- */
+
+typedef struct ia_http_conns {
+    unsigned max;        /* connections served at once */
+    unsigned overflow;   /* accepted beyond max only to be answered 503 */
+    unsigned per_ip;     /* per client address; 0 = none */
+    unsigned timeout_s;  /* inactivity timeout; 0 = none */
+    atomic_uint served;  /* open connections counted against max */
+    atomic_uint over;    /* open connections of the 503 room */
+} ia_http_conns;
+
+/* Raises the descriptor limit, fits max (and the 503 room, max/16, at least
+ * 16) under it, and logs the limits. */
+void ia_http_conns_init(ia_http_conns *k, unsigned max, unsigned per_ip, unsigned timeout_s);
+/* libmicrohttpd's accept policy (cls = the conns): closes a connection at
+ * once when both the served and the 503 room are full. */
+enum MHD_Result ia_http_conns_accept(void *cls, const struct sockaddr *addr, socklen_t len);
+/* libmicrohttpd's connection notification (cls = the conns): counts and
+ * marks each connection as served or overflow. */
+void ia_http_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code);
+/* true when c was accepted beyond max: its requests are answered 503. */
+bool ia_http_conn_overflow(struct MHD_Connection *c);
+/* Stops c's inactivity clock (a handler is working: not the client's idle). */
+void ia_http_conn_hold(struct MHD_Connection *c);
+/* Restarts c's inactivity clock from now at timeout_s (0: no timeout). */
+void ia_http_conn_touch(struct MHD_Connection *c, unsigned timeout_s);
+
 /* ---- SSE (sse.c) --------------------------------------------------------- */
 
 /* Where a stream reports what the access log wants; owned by the request,
@@ -66,10 +94,12 @@ typedef struct ia_http_sse_sink {
 } ia_http_sse_sink;
 
 /* A streaming response over sub (taken over: closed when the response is
- * freed). stopping, when set, ends the stream at the next tick. NULL on OOM
- * (sub is then closed). */
+ * freed). stopping, when set, ends the stream at the next tick. Each frame
+ * handed out restarts conn's inactivity clock at timeout_s (0: none), so
+ * only a client that stops reading times out. NULL on OOM (sub is then
+ * closed). */
 struct MHD_Response *ia_http_sse_response(ia_sub *sub, ia_dialect d,
-                                          struct MHD_Connection *conn,
+                                          struct MHD_Connection *conn, unsigned timeout_s,
                                           const atomic_bool *stopping,
                                           ia_http_sse_sink *sink);
 /* The request is done: the stream must not touch sink any more. */

@@ -2,10 +2,12 @@
  * gets one `req` (allocated on libmicrohttpd's first call, freed in the
  * completion callback, which also writes the access-log line). Everything
  * the headers decide is decided on that first call, before any body byte is
- * read: routing (routes.c: the endpoint and the dialect), the method, auth
- * (the owner), and a Content-Length over the cap. A request refused there is
- * answered at once and its body is never buffered, so a client without a
- * key cannot make the server hold --max-body bytes. The body of an accepted
+ * read: the connection's admission (limits.c: past --max-connections, a
+ * 503), routing (routes.c: the endpoint and the dialect), the method, auth
+ * (the owner), and a Content-Length over the cap. A request refused there
+ * never has its body buffered, so a client without a key cannot make the
+ * server hold --max-body bytes; a body it sends anyway is read and dropped,
+ * up to a bound, before the answer (see precheck). The body of an accepted
  * request is gathered under a hard cap; then the core is called with structs
  * that api/ decoded and its results are encoded by api/ again: no wire JSON
  * is written here except /healthz and the last-resort error body (/metrics
@@ -38,12 +40,29 @@
  * 100 headers of 100 bytes (tests/e2e/basics.test.mjs checks 16 KiB); more
  * is answered 431 by libmicrohttpd itself. */
 #define CONN_POOL ((size_t)32 << 10)
+/* A body the client sends although it is refused (over --max-body, or
+ * before a 401/404/...) is read and dropped before the answer: closing under
+ * a client that is still writing makes it fail on the write (Node's fetch,
+ * so the SDK, and Python's requests report a reset, not the 413). The
+ * bound is that of nginx's lingering close, in bytes and time: past
+ * max(64 MiB, 4 x --max-body) or DRAIN_MS from the request's start, the
+ * answer goes out at once and the connection is closed. */
+#define DRAIN_MIN ((uint64_t)64 << 20)
+#define DRAIN_MS 10000.0
+/* Each connection's thread: what a handler needs (jansson's parser nests at
+ * most 2,048 deep, SQLite, the core) is far below this; glibc's default,
+ * the 8 MiB of `ulimit -s`, is reserved address space per connection. */
+#define THREAD_STACK ((size_t)1 << 20)
+/* Defaults when ia_http_opts leaves them 0 (cli/main.c passes its own). */
+#define DEFAULT_MAX_CONNS 1024u
 
 struct ia_http {
     struct MHD_Daemon *daemon;
     ia_core *core;
     const ia_http_keys *keys;
     size_t max_body;
+    uint64_t drain_max; /* bytes of a refused body read and dropped, at most */
+    ia_http_conns conns;
     char host[64];
     int port;
     atomic_bool stopping;
@@ -58,6 +77,8 @@ typedef struct req {
     bool overflow;    /* the body passed the cap */
     bool responded;   /* a response is queued */
     bool refused;     /* refused from the headers; answered once the body ends */
+    bool close_after; /* the answer says Connection: close (413, 503) */
+    uint64_t dropped; /* body bytes read and dropped */
     ia_err refusal;   /* that answer */
     const char *refusal_allow; /* its Allow header (a static string), or NULL */
     ia_http_route rt; /* decided from the headers on the first call */
@@ -100,6 +121,7 @@ static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, c
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "x-request-id", r->rid);
     if (allow && *allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (r->close_after) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (retry_after > 0) {
         char s[24];
         snprintf(s, sizeof s, "%d", retry_after);
@@ -152,7 +174,7 @@ static enum MHD_Result send_stream(ia_http *h, req *r, struct MHD_Connection *c,
                                    ia_dialect d) {
     const char *id = ia_sub_id(sub);
     if (id) snprintf(r->iid, sizeof r->iid, "%s", id);
-    struct MHD_Response *resp = ia_http_sse_response(sub, d, c, &h->stopping, &r->sink);
+    struct MHD_Response *resp = ia_http_sse_response(sub, d, c, h->conns.timeout_s, &h->stopping, &r->sink);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -360,16 +382,17 @@ static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, c
     return send_json(r, c, 200, ia_strdup("{}"));
 }
 
-/* The headers are in, no body byte yet: route, check the method,
- * authenticate, check a declared length. A request refused here (404, 405,
- * 401, 403, 413) never has its body buffered. When no body is to come, or
- * the client waits for "100 Continue" before sending it, or it declared a
- * body over the cap, the answer is queued at once: libmicrohttpd then sends
- * no 100, reads no more of the body and closes the connection after the
- * answer. Otherwise (a body the client is already sending) the body is read
- * and dropped as it comes, and the answer goes out when it ends: closing
+/* The headers are in, no body byte yet: check the connection's admission,
+ * route, check the method, authenticate, check a declared length. A request
+ * refused here (503, 404, 405, 401, 403, 413) never has its body buffered.
+ * When no body is to come, or the client waits for "100 Continue" before
+ * sending it, or it declared more than the drain bound, the answer is
+ * queued at once: libmicrohttpd then sends no 100, reads no more of the
+ * body and closes the connection after the answer. Otherwise (a body the
+ * client is already sending) the body is read and dropped as it comes, up
+ * to the bound (DRAIN_MIN), and the answer goes out when it ends: closing
  * under a client that is still writing makes it fail on the write (Node's
- * fetch, so the SDK, reports EPIPE and retries instead of seeing the 401). */
+ * fetch, so the SDK, reports EPIPE or a reset instead of the answer). */
 static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
                                 const char *method) {
     ia_http_route *rt = &r->rt;
@@ -383,7 +406,13 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
         declared = strtoull(cl, &end, 10);
         if (end == cl) declared = 0;
     }
-    if (rt->kind == IA_RT_NONE) {
+    if (ia_http_conn_overflow(c)) {
+        /* Accepted beyond --max-connections: a clear answer the SDK retries
+         * (503 with Retry-After), and the connection is given back. */
+        r->close_after = true;
+        ia_fail(e, IA_EOVERLOADED, "the server is at its connection limit (--max-connections %u); "
+                "retry shortly", h->conns.max);
+    } else if (rt->kind == IA_RT_NONE) {
         ia_fail(e, IA_ENOTFOUND, "no such path: %s", r->path);
     } else if (!ia_http_route_method_ok(rt->kind, method)) {
         allow = ia_http_route_allow(rt->kind);
@@ -392,6 +421,7 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
                authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
     } else if (declared > h->max_body) {
+        r->close_after = true;
         ia_fail(e, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)", h->max_body);
     } else {
         return MHD_YES; /* accepted: the body (if any) is gathered */
@@ -400,7 +430,7 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
     const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     bool body_coming = declared > 0 || (te && *te);
     bool waits_for_100 = expect && strcasestr(expect, "100-continue");
-    if (!body_coming || waits_for_100 || declared > h->max_body)
+    if (!body_coming || waits_for_100 || declared > h->drain_max)
         return send_err_allow(r, c, e, allow);
     r->refused = true;
     r->refusal_allow = allow;
@@ -409,9 +439,11 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
 
 /* The whole request is in and passed precheck: serve it. */
 static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, const char *method) {
-    if (r->overflow)
+    if (r->overflow) {
+        r->close_after = true;
         return fail(r, c, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)",
                     h->max_body);
+    }
     const ia_http_route *rt = &r->rt;
     if (rt->kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
     if (rt->kind == IA_RT_METRICS) return do_metrics(h, r, c);
@@ -426,6 +458,15 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
                                          : do_get(h, r, c, r->owner, rt);
     default: return fail(r, c, IA_ENOTFOUND, "no such path: %s", r->path);
     }
+}
+
+/* Drops an upload chunk of a refused body; true once past the drain bound. */
+static bool drop(ia_http *h, req *r, size_t *upload_size) {
+    r->dropped += *upload_size;
+    *upload_size = 0;
+    if (r->dropped <= h->drain_max && now_ms() - r->t0_ms <= DRAIN_MS) return false;
+    r->close_after = true;
+    return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -450,24 +491,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->responded || r->refused) {
         /* Refused from the headers: whatever body comes is dropped, never
-         * buffered; a refusal still owed goes out when the body has ended. */
+         * buffered; a refusal still owed goes out when the body has ended,
+         * or at once past the drain bound. */
         if (*upload_size) {
-            *upload_size = 0;
+            bool past = drop(h, r, upload_size);
+            if (past && !r->responded) return send_err_allow(r, c, &r->refusal, r->refusal_allow);
             return MHD_YES;
         }
         return r->responded ? MHD_YES : send_err_allow(r, c, &r->refusal, r->refusal_allow);
     }
     if (*upload_size) {
         /* A chunked body has no length up front: past the cap the rest is
-         * dropped as it comes, and the answer is 413 once it ends. */
+         * dropped as it comes, and the answer is 413 once it ends (or at
+         * once past the drain bound). */
         if (!r->overflow && ia_buf_append(&r->body, upload_data, *upload_size) < 0) {
             r->overflow = true;
             ia_buf_free(&r->body);
         }
-        *upload_size = 0;
+        if (!r->overflow) *upload_size = 0;
+        else if (drop(h, r, upload_size)) return dispatch(h, r, c, method);
         return MHD_YES;
     }
-    return dispatch(h, r, c, method);
+    /* The handler's time (a create waits for its generation) is not the
+     * client's idle time: the inactivity clock stops, and restarts with the
+     * answer. */
+    ia_http_conn_hold(c);
+    enum MHD_Result ret = dispatch(h, r, c, method);
+    ia_http_conn_touch(c, h->conns.timeout_s);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -510,6 +561,9 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
     h->core = o->core;
     h->keys = o->keys;
     h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
+    h->drain_max = (uint64_t)h->max_body * 4 > DRAIN_MIN ? (uint64_t)h->max_body * 4 : DRAIN_MIN;
+    ia_http_conns_init(&h->conns, o->max_connections ? o->max_connections : DEFAULT_MAX_CONNS,
+                       o->max_connections_per_ip, o->read_timeout_s);
     atomic_init(&h->stopping, false);
     snprintf(h->host, sizeof h->host, "%s", l->host);
     h->port = l->port;
@@ -517,12 +571,21 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_ERROR_LOG | MHD_USE_POLL;
     if (strchr(l->host, ':')) flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+    /* libmicrohttpd's own total limit stays above ours: at its limit it
+     * stops accepting, and new clients would wait in the backlog; ours
+     * answers them (ia_http_conns_accept, then precheck's 503). */
+    unsigned mhd_limit = h->conns.max + h->conns.overflow + 16;
+    h->daemon = MHD_start_daemon(flags, 0, ia_http_conns_accept, &h->conns, on_request, h,
                                  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
+                                 MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->conns.per_ip,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, h->conns.timeout_s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, ia_http_conns_notify, &h->conns,
+                                 MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK,
                                  MHD_OPTION_END);
     if (!h->daemon) {
         ia_fail(err, IA_EINTERNAL, "cannot serve on %s:%d", h->host, h->port);

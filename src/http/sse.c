@@ -8,7 +8,9 @@
  * response ends and its free callback closes the subscription, which cancels
  * a non-background streaming run) and sending a comment keep-alive after a
  * long silence — a comment, because the SDK aborts on an `event:` line
- * without `data:`. */
+ * without `data:`. Its waits are not the client's idle time: each frame it
+ * hands out restarts the connection's inactivity clock (limits.c), so only a
+ * client that stops reading is timed out. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@ struct ia_http_sse {
     ia_sub *sub;
     ia_dialect dialect;
     int fd; /* the client's socket, to notice a hang-up; -1 if unknown */
+    struct MHD_Connection *conn;
+    unsigned timeout_s; /* the connection's inactivity timeout */
     const atomic_bool *stopping;
     ia_http_sse_sink *sink;
     ia_interaction base; /* id only: the snapshot for events that carry none */
@@ -67,6 +71,9 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
             memcpy(buf, s->frame + s->off, n);
             s->off += n;
             s->last_write_ms = ia_mono_ms();
+            /* The wait for this frame was ours, not the client's idle: its
+             * inactivity clock starts now, for the write. */
+            ia_http_conn_touch(s->conn, s->timeout_s);
             return (ssize_t)n;
         }
         if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
@@ -104,8 +111,11 @@ static void release(void *cls) {
 }
 
 struct MHD_Response *ia_http_sse_response(ia_sub *sub, ia_dialect d, struct MHD_Connection *conn,
-                                          const atomic_bool *stopping, ia_http_sse_sink *sink) {
+                                          unsigned timeout_s, const atomic_bool *stopping,
+                                          ia_http_sse_sink *sink) {
     ia_http_sse *s = ia_xcalloc(1, sizeof *s);
+    s->conn = conn;
+    s->timeout_s = timeout_s;
     s->sub = sub;
     s->dialect = d;
     s->stopping = stopping;
