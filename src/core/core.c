@@ -105,10 +105,11 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
         pthread_mutex_unlock(&r->mu);
         return;
     }
-    /* A completed turn always carries one text output, even an empty one
+    /* A completed (or incomplete) turn always carries one text output, even an empty one
      * (a model may end at once): clients read `outputs[-1].text`, and one
      * rebuilding it from the stream must find it there too. */
-    if (!r->parsed && !r->content_open && status == IA_STATUS_COMPLETED && r->text.len == 0) {
+    bool ended = status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE;
+    if (!r->parsed && !r->content_open && ended && r->text.len == 0) {
         ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
         r->content_open = true;
     }
@@ -133,7 +134,7 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
             free(sig);
         }
         if (r->live_text.len) ia_turn_add_text(&it->output, r->live_text.data, r->live_text.len);
-    } else if (r->text.len || status == IA_STATUS_COMPLETED)
+    } else if (r->text.len || ended)
         ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
     it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
@@ -253,13 +254,19 @@ static void on_done(void *ud, const ia_engine_result *res) {
     ia_status st = IA_STATUS_COMPLETED;
     const ia_err *err = NULL;
     ia_err stopped = {0};
-    /* Hitting max_output_tokens still completes the interaction (as Google
-     * reports it); only an error fails it. */
+    /* `completed` means the model ended on its own (or on a stop
+     * sequence); output cut by max_output_tokens or a full context is
+     * `incomplete`, and keeps what was generated, calls never (the engine's
+     * cut parse returns their raw text as text), so requires_action only
+     * ever follows whole calls. */
     switch (res->finish) {
     case IA_FINISH_STOP:
-    case IA_FINISH_LENGTH:
         st = IA_STATUS_COMPLETED;
         if (res->parsed && r->hold_text && ia_run_emit_parsed(r, res, c->thought_key) > 0) st = IA_STATUS_REQUIRES_ACTION;
+        break;
+    case IA_FINISH_LENGTH:
+        st = IA_STATUS_INCOMPLETE;
+        if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key);
         break;
     case IA_FINISH_CANCELLED:
         pthread_mutex_lock(&c->mu);

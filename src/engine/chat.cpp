@@ -460,6 +460,67 @@ extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama
     return -1;
 }
 
+/* Where the answer starts in the raw text of a turn: after the reasoning
+ * and the family's end tag when there was reasoning (the end of the text
+ * when the reasoning was never closed), at the parsed text when there is
+ * some (a family may put markup between the two). */
+static size_t answer_start(const ia_chat_state *st, const std::string &raw, const common_chat_msg &msg) {
+    size_t from = 0;
+    if (!msg.reasoning_content.empty()) {
+        size_t at = raw.find(msg.reasoning_content);
+        from = at == std::string::npos ? 0 : at + msg.reasoning_content.size();
+        size_t end = std::string::npos;
+        for (const auto &tag : st->params.thinking_end_tags) {
+            size_t e = raw.find(tag, from);
+            if (e != std::string::npos && (end == std::string::npos || e + tag.size() < end)) end = e + tag.size();
+        }
+        if (end != std::string::npos) from = end;
+        else if (!st->params.thinking_end_tags.empty()) return raw.size(); /* cut inside the reasoning */
+    }
+    if (!msg.content.empty()) {
+        size_t at = raw.find(msg.content, from);
+        if (at != std::string::npos) from = at;
+    }
+    return from;
+}
+
+static void drop_calls(ia_chat_parsed *out) {
+    for (size_t i = 0; i < out->n_calls; i++) {
+        std::free(out->calls[i].id);
+        std::free(out->calls[i].name);
+        std::free(out->calls[i].arguments);
+    }
+    std::free(out->calls);
+    out->calls = nullptr;
+    out->n_calls = 0;
+}
+
+extern "C" int ia_chat_parse_cut(const ia_chat_state *st, const char *text, ia_chat_parsed *out, char **err) {
+    if (ia_chat_parse(st, text, true, out, err) != 0) return -1;
+    if (!st->parse_tools) return 0;
+    /* A turn cut short returns no call: one may be unfinished, and even a
+     * whole one belongs to a turn that did not end. What the model wrote
+     * after its reasoning, call syntax included, is its text. */
+    try {
+        std::string raw = text;
+        common_chat_parser_params pp(st->params);
+        pp.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
+        pp.parse_tool_calls = st->parse_tools;
+        if (!st->params.parser.empty()) pp.parser.load(st->params.parser);
+        common_chat_msg msg = common_chat_parse(raw, true, pp);
+        std::string tail = raw.substr(answer_start(st, raw, msg));
+        tail.erase(0, std::min(tail.size(), tail.find_first_not_of(" \t\r\n")));
+        drop_calls(out);
+        std::free(out->content);
+        out->content = dup_cstr(tail);
+        return 0;
+    } catch (...) {
+        /* the parse above succeeded on the same text; keep its result, calls dropped */
+        drop_calls(out);
+        return 0;
+    }
+}
+
 extern "C" int ia_chat_parse(const ia_chat_state *st, const char *text, bool partial, ia_chat_parsed *out,
                              char **err) {
     std::memset(out, 0, sizeof *out);

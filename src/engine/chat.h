@@ -141,6 +141,11 @@ typedef struct ia_chat_parsed {
 /* partial: the text may stop mid-call (a truncated output); a malformed
  * call is then text, never a crash. Returns 0, or -1 with *err. */
 int ia_chat_parse(const ia_chat_state *st, const char *text, bool partial, ia_chat_parsed *out, char **err);
+/* The final parse of a turn cut short (max tokens, a full context, a
+ * cancel): as a partial parse, except that a turn that may call returns no
+ * call at all — one may be unfinished — and its text is everything the
+ * model wrote after its reasoning, call syntax included. */
+int ia_chat_parse_cut(const ia_chat_state *st, const char *text, ia_chat_parsed *out, char **err);
 void ia_chat_parsed_free(ia_chat_parsed *p);
 
 /* llama_sampler_sample behind a C++ exception guard: 0 with *out set, or -1

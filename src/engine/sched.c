@@ -193,8 +193,10 @@ static int tee_text(void *ud, const char *text, size_t len) {
 static void parse_output(ia_engine *e, slot *s, ia_chat_parsed *parsed) {
     ia_engine_result *res = &s->res;
     char *cerr = NULL;
-    bool partial = res->finish != IA_FINISH_STOP;
-    if (ia_chat_parse(s->cst, s->whole.data ? s->whole.data : "", partial, parsed, &cerr) != 0) {
+    const char *text = s->whole.data ? s->whole.data : "";
+    int rc = res->finish == IA_FINISH_STOP ? ia_chat_parse(s->cst, text, false, parsed, &cerr)
+                                           : ia_chat_parse_cut(s->cst, text, parsed, &cerr);
+    if (rc != 0) {
         res->finish = IA_FINISH_ERROR;
         ia_fail(&res->err, IA_EINTERNAL, "%s", cerr ? cerr : "parsing the output failed");
         free(cerr);

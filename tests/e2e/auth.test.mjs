@@ -10,7 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import { startServer, stopAll, T, sdkErrors, makeClient, textOf, collect } from './lib/server.mjs';
+import { startServer, stopAll, T, sdkErrors, makeClient, textOf, collect, assertEnded } from './lib/server.mjs';
 
 const KEY_A = 'key-alpha-0123456789';
 const KEY_B = 'key-bravo-9876543210';
@@ -54,7 +54,7 @@ describe('auth with --api-keys', () => {
 
   it('a valid key works through the SDK (x-goog-api-key)', T, async () => {
     const c = await A.interactions.create(body);
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     assert.ok(textOf(c).length > 0);
     const g = await A.interactions.get(c.id);
     assert.equal(g.id, c.id);
@@ -84,10 +84,10 @@ describe('auth with --api-keys', () => {
     assert.equal(s.json?.error?.code, 'not_found');
     // A's interaction is untouched, and A can still continue it.
     const g = await A.interactions.get(c.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     assert.deepEqual(g.outputs, c.outputs);
     const next = await A.interactions.create({ ...body, input: 'go on', previous_interaction_id: c.id });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
     // And the other way round.
     const d = await B.interactions.create({ ...body, input: 'private to B' });
     await assert.rejects(A.interactions.get(d.id), E.NotFoundError);
@@ -113,7 +113,7 @@ describe('auth with INTERACTD_API_KEYS', () => {
     assert.equal(wrong.status, 403);
     for (const k of ['env-one', 'env-two']) {
       const c = await makeClient(s.url, k).interactions.create(body);
-      assert.equal(c.status, 'completed');
+      assertEnded(assert, c);
     }
     await s.stop();
   });
@@ -172,7 +172,7 @@ describe('auth before the body', () => {
     const grown = peakRss(s) - before;
     assert.ok(grown < BIG / 2, `peak RSS grew by ${grown} bytes over six refused ${BIG}-byte bodies`);
     const c = await s.client(KEY_A).interactions.create(body);
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     const keyed = await s.raw('POST', P, { body: big, key: KEY_A });
     assert.equal(keyed.status, 200, keyed.text.slice(0, 300));
     await s.stop();
@@ -184,6 +184,6 @@ describe('auth before the body', () => {
     assert.equal(r.json?.error?.code, 'unauthenticated');
     assert.equal(r.continued, false, 'no 100 Continue for a request without a key');
     const ok = await A.interactions.create(body);
-    assert.equal(ok.status, 'completed');
+    assertEnded(assert, ok);
   });
 });

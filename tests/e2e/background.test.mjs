@@ -6,8 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, stopAll, T, ID_RE, RFC3339_SECONDS, textOf, checkUsage, pollUntil, sdkErrors, sleep, collect, deltaText, longPrompt, LONG_MIN,
-} from './lib/server.mjs';
+  startServer, stopAll, T, ID_RE, RFC3339_SECONDS, textOf, checkUsage, pollUntil, sdkErrors, sleep, collect, deltaText, longPrompt, LONG_MIN, assertEnded } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -55,7 +54,7 @@ describe('background', () => {
     assert.ok(!('outputs' in j), `no outputs key: ${r.text}`);
     assert.ok(!('usage' in j), `no usage key: ${r.text}`);
     const done = await pollToEnd(j.id);
-    assert.equal(done.status, 'completed');
+    assertEnded(assert, done);
   });
 
   it("guide: poll interactions.get until completed, then read outputs[outputs.length - 1].text", T, async () => {
@@ -77,7 +76,7 @@ describe('background', () => {
       }
       await sleep(50);
     }
-    assert.equal(interaction.status, 'completed');
+    assertEnded(assert, interaction);
     assert.ok(interaction.outputs[interaction.outputs.length - 1].text.length > 0);
     checkUsage(assert, interaction.usage, { maxOutput: 24 });
     assert.match(interaction.updated, RFC3339_SECONDS);
@@ -102,7 +101,7 @@ describe('background', () => {
     await pollToEnd(bg.id);
     const next = await ai.interactions.create({ model: 'demo', input: 'second', previous_interaction_id: bg.id,
       generation_config: { temperature: 0, max_output_tokens: 8 } });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
     assert.equal(next.previous_interaction_id, bg.id);
   });
 
@@ -146,7 +145,7 @@ describe('background', () => {
     assert.equal(c.status, 'cancelled');
     const next = await ai.interactions.create({ model: 'demo', input: 'go on', previous_interaction_id: bg.id,
       generation_config: { temperature: 0, max_output_tokens: 8 } });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
   });
 
   it('cancel of a finished interaction leaves it unchanged (or is refused with a 4xx)', T, async () => {
@@ -154,14 +153,14 @@ describe('background', () => {
       generation_config: { temperature: 0, max_output_tokens: 6 } });
     try {
       const r = await ai.interactions.cancel(done.id);
-      assert.equal(r.status, 'completed');
+      assertEnded(assert, r);
       assert.deepEqual(r.outputs, done.outputs);
     } catch (e) {
       assert.ok(e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409 && e.status !== 429,
         `a non-retried 4xx, got ${e.status}`);
     }
     const g = await ai.interactions.get(done.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
   });
 
   it('cancel of an unknown id is 404', T, async () => {
@@ -183,7 +182,7 @@ describe('background', () => {
     } catch { /* aborted */ }
     assert.ok(id);
     const done = await pollToEnd(id);
-    assert.equal(done.status, 'completed');
+    assertEnded(assert, done);
     const sync = await ai.interactions.create({ model: 'demo', input: 'Keep going without me.',
       generation_config: { temperature: 0, max_output_tokens: 200 } });
     assert.equal(textOf(done), textOf(sync), 'the whole run was generated');

@@ -9,8 +9,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors, BIN, collect, deltaText, pollUntil,
-} from './lib/server.mjs';
+  startServer, stopAll, T, RFC3339_SECONDS, ID_RE, textOf, checkUsage, sdkErrors, BIN, collect, deltaText, pollUntil, assertEnded } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -50,7 +49,7 @@ describe('basics', () => {
       input: 'Tell me a short joke about programming.',
       generation_config: { max_output_tokens: 8 },
     });
-    assert.equal(interaction.status, 'completed');
+    assertEnded(assert, interaction);
     assert.ok(Array.isArray(interaction.outputs) && interaction.outputs.length >= 1, 'outputs is a non-empty list');
     const last = interaction.outputs[interaction.outputs.length - 1];
     assert.equal(last.type, 'text');
@@ -73,7 +72,7 @@ describe('basics', () => {
     assert.equal(it_.object, 'interaction');
     assert.match(it_.id, ID_RE);
     assert.ok(it_.id.length > 10, 'id is not trivially short');
-    assert.equal(it_.status, 'completed');
+    assertEnded(assert, it_);
     assert.match(it_.created, RFC3339_SECONDS);
     assert.match(it_.updated, RFC3339_SECONDS);
     assert.ok(Date.parse(it_.updated) >= Date.parse(it_.created), 'updated >= created');
@@ -98,7 +97,7 @@ describe('basics', () => {
   it('input as a list of content objects equals the same text as a string', T, async () => {
     const s = await create('The cat sat on the mat.', { max_output_tokens: 10 });
     const c = await create([{ type: 'text', text: 'The cat sat on the mat.' }], { max_output_tokens: 10 });
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     assert.equal(c.usage.total_input_tokens, s.usage.total_input_tokens, 'same prompt, same input tokens');
     assert.equal(textOf(c), textOf(s), 'greedy: same prompt, same text');
   });
@@ -116,7 +115,7 @@ describe('basics', () => {
     const t2 = await create([{ role: 'user', content: [{ type: 'text', text: 'Where is the library?' }] }],
       { max_output_tokens: 10 });
     for (const t of [t1, t2]) {
-      assert.equal(t.status, 'completed');
+      assertEnded(assert, t);
       assert.equal(t.usage.total_input_tokens, s.usage.total_input_tokens);
       assert.equal(textOf(t), textOf(s));
     }
@@ -129,7 +128,7 @@ describe('basics', () => {
       { role: 'model', content: 'Madrid, Barcelona, and Valencia.' },
       { role: 'user', content: 'And the second one?' },
     ]);
-    assert.equal(multi.status, 'completed');
+    assertEnded(assert, multi);
     assert.ok(multi.usage.total_input_tokens > last.usage.total_input_tokens + 10,
       `${multi.usage.total_input_tokens} vs ${last.usage.total_input_tokens}`);
   });
@@ -146,7 +145,7 @@ describe('basics', () => {
   it('generation_config.max_output_tokens caps usage.total_output_tokens', T, async () => {
     for (const n of [1, 3, 12]) {
       const r = await create('Count to one hundred.', { max_output_tokens: n });
-      assert.equal(r.status, 'completed');
+      assertEnded(assert, r);
       assert.ok(r.usage.total_output_tokens >= 1 && r.usage.total_output_tokens <= n,
         `max_output_tokens ${n}: got ${r.usage.total_output_tokens}`);
     }
@@ -197,7 +196,7 @@ describe('basics', () => {
     }
     assert.ok(stop, `found a stop sequence in ${JSON.stringify(g)}`);
     const cut = await create('List some colours.', { max_output_tokens: 24, stop_sequences: [stop] });
-    assert.equal(cut.status, 'completed');
+    assertEnded(assert, cut);
     assert.equal(textOf(cut), g.slice(0, g.indexOf(stop)),
       `stop ${JSON.stringify(stop)} in ${JSON.stringify(g)}`);
     assert.ok(cut.usage.total_output_tokens < full.usage.total_output_tokens, 'fewer tokens generated');
@@ -213,7 +212,7 @@ describe('basics', () => {
         input: 'Tell me a story about a brave knight.',
         generation_config: { temperature: 0.7, max_output_tokens: 16, thinking_level: 'low' },
       });
-      assert.equal(interaction.status, 'completed');
+      assertEnded(assert, interaction);
       assert.ok(interaction.outputs[interaction.outputs.length - 1].text.length > 0);
     } catch (e) {
       assert.ok(e instanceof BadRequestError, `a 400, not ${e.status}: ${e.message}`);
@@ -224,7 +223,7 @@ describe('basics', () => {
       input: 'Tell me a story about a brave knight.',
       generation_config: { temperature: 0.7, max_output_tokens: 16 },
     });
-    assert.equal(plain.status, 'completed');
+    assertEnded(assert, plain);
     checkUsage(assert, plain.usage, { maxOutput: 16 });
   });
 
@@ -232,7 +231,7 @@ describe('basics', () => {
     const c = await create('Remember this.', { max_output_tokens: 10 });
     const g = await ai.interactions.get(c.id);
     assert.equal(g.id, c.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     assert.equal(g.model, MODEL);
     assert.deepEqual(g.outputs, c.outputs);
     assert.deepEqual(g.usage, c.usage);
@@ -326,7 +325,7 @@ describe('shutdown', () => {
     const c = await s2.client().interactions.create({
       model: MODEL, input: 'bye', generation_config: { temperature: 0, max_output_tokens: 4 },
     });
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     const info = await s2.stop();
     assert.deepEqual(info, { code: 0, signal: null }, `exit: ${JSON.stringify(info)}\n${s2.stderr()}`);
     assert.deepEqual(s2.checkSanitizers(), []);

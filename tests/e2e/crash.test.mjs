@@ -5,7 +5,7 @@
 // completed if the server resumes it) and is never left in_progress.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, textOf, collect, deltaText, pollUntil, sleep, longPrompt } from './lib/server.mjs';
+import { startServer, stopAll, textOf, collect, deltaText, pollUntil, sleep, longPrompt, assertEnded } from './lib/server.mjs';
 
 after(stopAll);
 
@@ -59,7 +59,7 @@ describe('crash and restart', () => {
     // Completed ones intact.
     for (const d of [done1, done2]) {
       const g = await ai2.interactions.get(d.id);
-      assert.equal(g.status, 'completed');
+      assertEnded(assert, g);
       assert.deepEqual(g.outputs, d.outputs);
       assert.deepEqual(g.usage, d.usage);
       assert.equal(g.created, d.created);
@@ -67,7 +67,7 @@ describe('crash and restart', () => {
     const g2 = await ai2.interactions.get(done2.id);
     assert.equal(g2.previous_interaction_id, done1.id);
     const gs = await ai2.interactions.get(streamedId);
-    assert.equal(gs.status, 'completed');
+    assertEnded(assert, gs);
     assert.equal(textOf(gs), deltaText(streamed));
     const replay = await collect(await ai2.interactions.get(streamedId, { stream: true }));
     assert.deepEqual(replay.map((e) => e.event_id), streamed.map((e) => e.event_id), 'event log intact');
@@ -99,14 +99,14 @@ describe('crash and restart', () => {
     const cont = await ai2.interactions.create({
       model: 'demo', input: 'After the restart.', previous_interaction_id: done2.id, generation_config: cfg,
     });
-    assert.equal(cont.status, 'completed');
+    assertEnded(assert, cont);
 
     // A second crash right after a restart loses nothing either.
     await s2.kill9();
     const s3 = await s2.restart();
     const ai3 = s3.client();
     const g3 = await ai3.interactions.get(cont.id);
-    assert.equal(g3.status, 'completed');
+    assertEnded(assert, g3);
     assert.deepEqual(g3.outputs, cont.outputs);
     for (const r of running) {
       const g = await ai3.interactions.get(r.id);

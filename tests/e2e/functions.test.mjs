@@ -9,7 +9,7 @@
 // stateless history), and the model's answer.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, collect, sdkErrors } from './lib/server.mjs';
+import { startServer, stopAll, T, collect, sdkErrors, assertEnded } from './lib/server.mjs';
 import { client3, stepsText } from './lib/steps.mjs';
 
 let srv;
@@ -71,7 +71,7 @@ describe('function calling', () => {
       model: MODEL, previous_interaction_id: first, generation_config: answer(2),
       input: [{ type: 'function_result', name: call.name, call_id: call.id, result }],
     });
-    assert.equal(interaction.status, 'completed');
+    assertEnded(assert, interaction);
     assert.equal(interaction.outputs[interaction.outputs.length - 1].type, 'text');
     // the stored chain keeps the call and the result
     const again = await ai.interactions.get(first);
@@ -94,7 +94,7 @@ describe('function calling', () => {
     assert.ok(Array.isArray(call.arguments.attendees) && call.arguments.attendees.length <= 3);
     history.push({ role: 'user', content: [{ type: 'function_result', name: call.name, call_id: call.id, result: 'Meeting scheduled successfully.' }] });
     const interaction2 = await ai.interactions.create({ model: MODEL, input: history, generation_config: answer(4), store: false });
-    assert.equal(interaction2.status, 'completed');
+    assertEnded(assert, interaction2);
     assert.equal(interaction2.outputs[interaction2.outputs.length - 1].type, 'text');
   });
 
@@ -114,13 +114,16 @@ describe('function calling', () => {
       model: MODEL, input: 'What is the weather in Paris?', tools: [weatherTool],
       generation_config: { tool_choice: 'none', seed: 8, max_output_tokens: 16 },
     });
-    assert.equal(none.status, 'completed');
+    assertEnded(assert, none);
     assert.ok(none.outputs.every((o) => o.type === 'text'));
     const auto = await ai.interactions.create({
       model: MODEL, input: 'What is the weather in Paris?', tools: [weatherTool],
       generation_config: { seed: 9, max_output_tokens: 16 },
     });
-    assert.ok(['completed', 'requires_action'].includes(auto.status));
+    // the model may call (a whole call: requires_action), answer, or be cut
+    // by the limit mid-way (incomplete, and then never a function_call)
+    assert.ok(['completed', 'requires_action', 'incomplete'].includes(auto.status));
+    if (auto.status !== 'requires_action') assert.ok(auto.outputs.every((o) => o.type !== 'function_call'));
     const allowed = await ai.interactions.create({
       model: MODEL, input: 'Schedule it.', tools: [weatherTool, scheduleTool],
       generation_config: { seed: 10, max_output_tokens: 1500, tool_choice: { allowed_tools: { mode: 'any', tools: ['schedule_meeting'] } } },
@@ -183,7 +186,7 @@ describe('function calling', () => {
       model: MODEL, previous_interaction_id: it1.id, generation_config: answer(13),
       input: [{ type: 'function_result', name: call.name, call_id: call.id, result: [{ type: 'text', text: 'Screenshot captured successfully.' }] }],
     });
-    assert.equal(ok.status, 'completed');
+    assertEnded(assert, ok);
     const { BadRequestError } = sdkErrors(ai);
     await assert.rejects(ai.interactions.create({
       model: MODEL, previous_interaction_id: it1.id,
@@ -206,7 +209,7 @@ describe('function calling', () => {
       model: MODEL, previous_interaction_id: it1.id, generation_config: answer(15),
       input: [{ type: 'function_result', call_id: step.id, name: step.name, result: 'sunny' }],
     });
-    assert.equal(it2.status, 'completed');
+    assertEnded(assert, it2);
     assert.equal(typeof stepsText(it2), 'string');
     const stream = await ai3.interactions.create({
       model: MODEL, input: 'Weather?', tools: [weatherTool], generation_config: forced(16), stream: true,
@@ -242,7 +245,7 @@ describe('function calling with structured output', () => {
         const v = JSON.parse(it2.outputs[it2.outputs.length - 1].text);
         assert.equal(typeof v.winning_team, 'string');
       } else {
-        assert.equal(it1.status, 'completed');
+        assertEnded(assert, it1);
         const v = JSON.parse(it1.outputs[it1.outputs.length - 1].text);
         assert.equal(typeof v.winning_team, 'string');
         assert.equal(typeof v.score, 'string');
@@ -262,7 +265,7 @@ describe('function calling with structured output', () => {
       model: MODEL, previous_interaction_id: it1.id, response_format: schema, generation_config: { seed: 31, max_output_tokens: 800 },
       input: [{ type: 'function_result', call_id: call.id, name: call.name, result: 'Spain won, 2-1.' }],
     });
-    assert.equal(it2.status, 'completed');
+    assertEnded(assert, it2);
     const v = JSON.parse(it2.outputs[it2.outputs.length - 1].text);
     assert.equal(typeof v.winning_team, 'string');
     assert.equal(typeof v.score, 'string');

@@ -7,7 +7,7 @@
 // tokens) and the same text as the stateless call with the whole history.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, DEMO_MODEL, textOf, checkUsage, sdkErrors } from './lib/server.mjs';
+import { startServer, stopAll, T, DEMO_MODEL, textOf, checkUsage, sdkErrors, assertEnded } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -31,10 +31,10 @@ function sameRun(a, b, what) {
 describe('stateful conversation (previous_interaction_id)', () => {
   it("guide: 'Hi, my name is Phil.' then 'What is my name?' rebuilds the history", T, async () => {
     const interaction1 = await create({ input: 'Hi, my name is Phil.' });
-    assert.equal(interaction1.status, 'completed');
+    assertEnded(assert, interaction1);
     assert.ok(interaction1.outputs[interaction1.outputs.length - 1].text.length > 0);
     const interaction2 = await create({ input: 'What is my name?', previous_interaction_id: interaction1.id });
-    assert.equal(interaction2.status, 'completed');
+    assertEnded(assert, interaction2);
     assert.equal(interaction2.previous_interaction_id, interaction1.id);
     assert.notEqual(interaction2.id, interaction1.id);
     checkUsage(assert, interaction2.usage, { maxOutput: 8 });
@@ -57,7 +57,7 @@ describe('stateful conversation (previous_interaction_id)', () => {
     const i1 = await create({ input: 'Turn one: apples.' });
     const i2 = await create({ input: 'Turn two: pears.', previous_interaction_id: i1.id });
     const i3 = await create({ input: 'Turn three: plums.', previous_interaction_id: i2.id });
-    assert.equal(i3.status, 'completed');
+    assertEnded(assert, i3);
     assert.equal(i3.previous_interaction_id, i2.id);
     assert.ok(i3.usage.total_input_tokens > i2.usage.total_input_tokens);
     assert.ok(i2.usage.total_input_tokens > i1.usage.total_input_tokens);
@@ -78,7 +78,7 @@ describe('stateful conversation (previous_interaction_id)', () => {
     const failures = [];
     for (let k = 0; k < 30; k++) {
       const i1 = await create({ input: `quick turn ${k}` });
-      assert.equal(i1.status, 'completed');
+      assertEnded(assert, i1);
       try {
         await create({ input: 'right away', previous_interaction_id: i1.id });
       } catch (e) { failures.push(`sync #${k}: ${e.status} ${e.message}`); }
@@ -107,7 +107,7 @@ describe('stateful conversation (previous_interaction_id)', () => {
     const i2 = await ai.interactions.create({
       model: 'demo2', input: 'And now the second.', previous_interaction_id: i1.id, generation_config: CFG,
     });
-    assert.equal(i2.status, 'completed');
+    assertEnded(assert, i2);
     assert.equal(i2.model, 'demo2');
     assert.equal(i2.previous_interaction_id, i1.id);
     const stateless = await ai.interactions.create({
@@ -156,7 +156,7 @@ describe('get and include_input', () => {
     const c = await create({ input: 'Keep this around.' });
     const previous_interaction = await ai.interactions.get(c.id);
     assert.equal(previous_interaction.id, c.id);
-    assert.equal(previous_interaction.status, 'completed');
+    assertEnded(assert, previous_interaction);
     assert.deepEqual(previous_interaction.outputs, c.outputs);
     assert.deepEqual(previous_interaction.usage, c.usage);
     assert.equal(previous_interaction.object, 'interaction');
@@ -194,11 +194,11 @@ describe('stateless conversation', () => {
   it("guide: history with the model's outputs as a role 'model' turn", T, async () => {
     const conversationHistory = [{ role: 'user', content: 'What are the three largest cities in Spain?' }];
     const interaction1 = await create({ input: conversationHistory });
-    assert.equal(interaction1.status, 'completed');
+    assertEnded(assert, interaction1);
     conversationHistory.push({ role: 'model', content: interaction1.outputs });
     conversationHistory.push({ role: 'user', content: 'What is the most famous landmark in the second one?' });
     const interaction2 = await create({ input: conversationHistory });
-    assert.equal(interaction2.status, 'completed');
+    assertEnded(assert, interaction2);
     assert.ok(interaction2.outputs[interaction2.outputs.length - 1].text.length > 0);
     assert.ok(interaction2.usage.total_input_tokens > interaction1.usage.total_input_tokens);
     assert.equal(interaction2.previous_interaction_id ?? undefined, undefined);
@@ -220,7 +220,7 @@ describe('stateless conversation', () => {
         { role: 'user', content: 'What is the most famous landmark in the second one?' },
       ],
     });
-    assert.equal(asString.status, 'completed');
+    assertEnded(assert, asString);
     sameRun(asString, asList, 'string vs list model turn');
   });
 

@@ -9,7 +9,7 @@
 // 409, 429 and 5xx); auth works the same.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, ID_RE, RFC3339_SECONDS, checkUsage } from './lib/server.mjs';
+import { startServer, stopAll, T, ID_RE, RFC3339_SECONDS, checkUsage, assertEnded } from './lib/server.mjs';
 import { client3, stepsText, outputSteps } from './lib/steps.mjs';
 
 let srv;
@@ -37,7 +37,7 @@ function sdkError(name, status, re) {
 describe('steps dialect: basics (SDK 3.x)', () => {
   it('docs: create with a string input, read output_text and the model_output step', T, async () => {
     const it_ = await create('Tell me a short joke about programming.');
-    assert.equal(it_.status, 'completed');
+    assertEnded(assert, it_);
     assert.match(it_.id, ID_RE);
     assert.ok(Array.isArray(it_.steps) && it_.steps.length >= 1, 'steps');
     const last = it_.steps[it_.steps.length - 1];
@@ -59,7 +59,7 @@ describe('steps dialect: basics (SDK 3.x)', () => {
     assert.match(r.headers.get('content-type') || '', /application\/json/);
     const j = r.json;
     assert.equal(j.object, 'interaction');
-    assert.equal(j.status, 'completed');
+    assertEnded(assert, j);
     assert.equal(j.service_tier, 'standard');
     assert.match(j.created, RFC3339_SECONDS);
     assert.match(j.updated, RFC3339_SECONDS);
@@ -73,7 +73,7 @@ describe('steps dialect: basics (SDK 3.x)', () => {
     const c = await create('What is a leading step?');
     const g = await ai.interactions.get(c.id);
     assert.equal(g.id, c.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     assert.deepEqual(g.steps[0], { type: 'user_input', content: [{ type: 'text', text: 'What is a leading step?' }] });
     assert.deepEqual(outputSteps(g), c.steps);
     assert.equal(g.output_text, c.output_text);
@@ -179,7 +179,7 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     // A normal answer never asks the SDK to continue: one request per create.
     const n1 = ai.requests.n;
     const r = await create('no continuation here', { temperature: 0, max_output_tokens: 30 });
-    assert.equal(r.status, 'completed');
+    assertEnded(assert, r);
     assert.equal(r.continuation_token, undefined);
     assert.equal(ai.requests.n - n1, 1);
   });
@@ -215,7 +215,7 @@ describe('steps dialect: auth (SDK 3.x)', () => {
     const A = client3(s, KEY_A);
     const B = client3(s, KEY_B);
     const a = await A.interactions.create({ model: 'demo', input: 'mine', generation_config: CFG });
-    assert.equal(a.status, 'completed');
+    assertEnded(assert, a);
     assert.equal((await A.interactions.get(a.id)).id, a.id);
     await assert.rejects(B.interactions.get(a.id), sdkError('NotFoundError', 404));
     await assert.rejects(B.interactions.get(a.id, { stream: true }), sdkError('NotFoundError', 404));

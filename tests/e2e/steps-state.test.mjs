@@ -9,7 +9,7 @@
 // (same input tokens) gives the same text.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, ID_RE, DEMO_MODEL, textOf, collect } from './lib/server.mjs';
+import { startServer, stopAll, T, ID_RE, DEMO_MODEL, textOf, collect, assertEnded } from './lib/server.mjs';
 import { client3, stepsText, outputSteps, stepDeltaText } from './lib/steps.mjs';
 
 let srv;
@@ -38,7 +38,7 @@ describe('steps dialect: chains', () => {
   it("docs: 'Hi, my name is Phil.' then 'What is my name?' equals the history given as steps", T, async () => {
     const i1 = await create({ input: 'Hi, my name is Phil.' });
     const i2 = await create({ input: 'What is my name?', previous_interaction_id: i1.id });
-    assert.equal(i2.status, 'completed');
+    assertEnded(assert, i2);
     assert.equal(i2.previous_interaction_id, i1.id);
     const alone = await create({ input: 'What is my name?' });
     assert.ok(i2.usage.total_input_tokens > alone.usage.total_input_tokens, 'the chained prompt carries turn one');
@@ -125,7 +125,7 @@ describe('steps dialect: get, include_input, delete', () => {
     await assert.rejects(ai.interactions.get(i2.id), notFound);
     await assert.rejects(ai.interactions.delete(i2.id), notFound);
     await assert.rejects(create({ input: 'third', previous_interaction_id: i2.id }), notFound);
-    assert.equal((await ai.interactions.get(i1.id)).status, 'completed');
+    assertEnded(assert, await ai.interactions.get(i1.id));
   });
 });
 
@@ -133,7 +133,7 @@ describe('steps dialect: store', () => {
   it('store:false answers normally, gives the stored text, and leaves nothing to get or continue', T, async () => {
     const a = await create({ input: 'do not keep this', store: false });
     const b = await create({ input: 'do not keep this' });
-    assert.equal(a.status, 'completed');
+    assertEnded(assert, a);
     assert.match(a.id, ID_RE);
     assert.equal(a.output_text, b.output_text);
     await assert.rejects(ai.interactions.get(a.id), notFound);
@@ -162,7 +162,7 @@ describe('one store, two dialects', () => {
     const l1 = await create1({ input: 'Hi, my name is Phil.' });
     assert.equal(l1.role, 'model');
     const s2 = await create({ input: 'What is my name?', previous_interaction_id: l1.id });
-    assert.equal(s2.status, 'completed');
+    assertEnded(assert, s2);
     assert.equal(s2.previous_interaction_id, l1.id);
     const g = await ai1.interactions.get(s2.id);
     assert.equal(g.role, 'model');
@@ -181,7 +181,7 @@ describe('one store, two dialects', () => {
   it('SDK 3.x create -> SDK 1.x continue -> SDK 3.x get, streamed and stateless alike', T, async () => {
     const s1 = await create({ input: 'Remember the number 42.' });
     const l2 = await create1({ input: 'Which number?', previous_interaction_id: s1.id });
-    assert.equal(l2.status, 'completed');
+    assertEnded(assert, l2);
     assert.equal(l2.previous_interaction_id, s1.id);
     const g = await ai.interactions.get(l2.id);
     assert.equal(g.role, undefined);

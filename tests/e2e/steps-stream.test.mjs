@@ -9,8 +9,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, stopAll, T, collect, deltaText, parseSSE, checkUsage, pollUntil, sleep, longPrompt, LONG_MIN,
-} from './lib/server.mjs';
+  startServer, stopAll, T, collect, deltaText, parseSSE, checkUsage, pollUntil, sleep, longPrompt, LONG_MIN, assertEnded } from './lib/server.mjs';
 import { client3, stepsText, outputSteps, stepDeltaText, rebuildSteps, checkStepsOrder } from './lib/steps.mjs';
 
 let srv;
@@ -62,7 +61,7 @@ describe('steps dialect: streaming through SDK 3.x', () => {
     assert.equal(created.model, 'demo');
     assert.equal(created.steps, undefined, 'interaction.created carries no steps');
     const done = events[events.length - 1].interaction;
-    assert.equal(done.status, 'completed');
+    assertEnded(assert, done);
     assert.equal(done.steps, undefined, 'interaction.completed carries no steps (the events did)');
     checkUsage(assert, done.usage, { maxOutput: 16 });
     const text = stepDeltaText(events);
@@ -161,7 +160,7 @@ describe('steps dialect: background', () => {
       generation_config: CFG });
     assert.equal(bg.status, 'in_progress');
     const done = await pollToEnd(bg.id);
-    assert.equal(done.status, 'completed');
+    assertEnded(assert, done);
     const sync = await ai.interactions.create({ model: 'demo', input: 'Work in the background.', generation_config: CFG });
     assert.equal(done.output_text, sync.output_text);
     checkUsage(assert, done.usage);
@@ -196,7 +195,7 @@ describe('steps dialect: background', () => {
     // A cancelled turn still continues a conversation.
     const next = await ai.interactions.create({ model: 'demo', input: 'go on', previous_interaction_id: bg.id,
       generation_config: { temperature: 0, max_output_tokens: 4 } });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
   });
 });
 
@@ -229,6 +228,6 @@ describe('steps dialect: client disconnect', () => {
     if (final.usage) assert.ok(final.usage.total_output_tokens < LONG_MIN);
     await sleep(50);
     const next = await ai.interactions.create({ model: 'demo', input: 'still there?', generation_config: CFG });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
   });
 });

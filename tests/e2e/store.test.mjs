@@ -7,7 +7,7 @@
 // stream's error event, not a generic "internal".
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, ID_RE, textOf, sdkErrors, collect, deltaText, pollUntil } from './lib/server.mjs';
+import { startServer, stopAll, T, ID_RE, textOf, sdkErrors, collect, deltaText, pollUntil, assertEnded } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -35,7 +35,7 @@ describe('store', () => {
 
   it('store:false answers normally, but a later GET is 404 not_found', T, async () => {
     const c = await create({ input: 'do not keep this', store: false });
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     assert.match(c.id, ID_RE);
     assert.ok(textOf(c).length > 0);
     assert.ok(c.usage.total_output_tokens >= 1);
@@ -67,11 +67,11 @@ describe('store', () => {
   it('store:false may itself continue a stored conversation, and leaves no trace', T, async () => {
     const root = await create({ input: 'stored root' });
     const c = await create({ input: 'unstored follow-up', store: false, previous_interaction_id: root.id });
-    assert.equal(c.status, 'completed');
+    assertEnded(assert, c);
     assert.equal(c.previous_interaction_id, root.id);
     await assert.rejects(ai.interactions.get(c.id), E.NotFoundError);
     const g = await ai.interactions.get(root.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
   });
 
   it('store:false with background:true is a 400', T, async () => {
@@ -104,7 +104,7 @@ describe('retention', () => {
     const c2 = s.client();
     const c = await c2.interactions.create({ model: 'demo', input: 'short-lived', generation_config: CFG });
     const g = await c2.interactions.get(c.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     await new Promise((r) => setTimeout(r, 3500));
     await assert.rejects(c2.interactions.get(c.id), E.NotFoundError);
     await assert.rejects(c2.interactions.create({ model: 'demo', input: 'late', previous_interaction_id: c.id, generation_config: CFG }),
@@ -145,9 +145,9 @@ describe('delete', () => {
       return true;
     });
     const g = await ai.interactions.get(i1.id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     const again = await create({ input: 'second again', previous_interaction_id: i1.id });
-    assert.equal(again.status, 'completed');
+    assertEnded(assert, again);
   });
 });
 

@@ -5,7 +5,7 @@
 // visibly that they were skipped.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, STORIES_MODEL, HAVE_STORIES, textOf, collect, deltaText, checkUsage } from './lib/server.mjs';
+import { startServer, stopAll, T, STORIES_MODEL, HAVE_STORIES, textOf, collect, deltaText, checkUsage, assertEnded } from './lib/server.mjs';
 
 const SKIP = HAVE_STORIES ? false : `SKIPPED: ${STORIES_MODEL} is absent (the ../shared/models folder is not here)`;
 if (SKIP) console.log(`# ${SKIP}`);
@@ -33,7 +33,7 @@ describe('stories260K (a real model)', () => {
     const it_ = await ai.interactions.create({
       model: 'stories', input: 'Once upon a time', generation_config: { temperature: 0, max_output_tokens: 32 },
     });
-    assert.equal(it_.status, 'completed');
+    assertEnded(assert, it_);
     assert.equal(it_.model, 'stories');
     const text = textOf(it_);
     const { words, common } = englishScore(text);
@@ -69,7 +69,7 @@ describe('stories260K (a real model)', () => {
       model: 'stories', input: 'The next day', previous_interaction_id: i1.id,
       generation_config: { temperature: 0, max_output_tokens: 16 },
     });
-    assert.equal(i2.status, 'completed');
+    assertEnded(assert, i2);
     assert.ok(i2.usage.total_input_tokens > i1.usage.total_input_tokens + i1.usage.total_output_tokens / 2);
     const stateless = await ai.interactions.create({
       model: 'stories', generation_config: { temperature: 0, max_output_tokens: 16 },

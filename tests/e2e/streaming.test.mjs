@@ -8,8 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, stopAll, T, ID_RE, textOf, collect, deltaText, parseSSE, checkUsage, pollUntil, sleep, longPrompt, LONG_MIN,
-} from './lib/server.mjs';
+  startServer, stopAll, T, ID_RE, textOf, collect, deltaText, parseSSE, checkUsage, pollUntil, sleep, longPrompt, LONG_MIN, assertEnded } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -112,7 +111,7 @@ describe('streaming through the SDK', () => {
     assert.ok(finalOutputs.length >= 1);
     assert.ok(id, 'interaction.start carried the id');
     const stored = await ai.interactions.get(id);
-    assert.equal(stored.status, 'completed');
+    assertEnded(assert, stored);
     assert.deepEqual(finalOutputs.map((o) => ({ type: o.type, text: o.text })),
       stored.outputs.map((o) => ({ type: o.type, text: o.text })));
     assert.deepEqual(usage, stored.usage, 'usage in interaction.complete equals the stored usage');
@@ -128,7 +127,7 @@ describe('streaming through the SDK', () => {
     assert.equal(new Set(ids).size, ids.length, 'event_ids are unique');
     const complete = events[events.length - 1];
     assert.equal(complete.interaction.id, id);
-    assert.equal(complete.interaction.status, 'completed');
+    assertEnded(assert, complete.interaction);
     checkUsage(assert, complete.interaction.usage, { maxOutput: CFG.max_output_tokens });
     assert.ok(!complete.interaction.outputs || complete.interaction.outputs.length === 0,
       'interaction.complete leaves outputs out');
@@ -218,7 +217,7 @@ describe('resume with last_event_id', () => {
     const after_ = await collect(await ai2.interactions.get(id, { stream: true, last_event_id: full[k].event_id }));
     assert.deepEqual(after_.map(project), full.slice(k + 1).map(project));
     const g = await ai2.interactions.get(id);
-    assert.equal(g.status, 'completed');
+    assertEnded(assert, g);
     assert.equal(textOf(g), deltaText(full));
     await s2.stop();
   });
@@ -242,7 +241,7 @@ describe('resume with last_event_id', () => {
     checkOrder(events);
     assert.equal(events[0].interaction.id, bg.id);
     const done = await pollUntil(() => ai.interactions.get(bg.id), (g) => g.status !== 'in_progress', { what: 'completion' });
-    assert.equal(done.status, 'completed');
+    assertEnded(assert, done);
     assert.equal(deltaText(events), textOf(done));
     assert.equal(events[events.length - 1].interaction.status, 'completed');
   });
@@ -288,6 +287,6 @@ describe('client disconnect', () => {
     // The server stays healthy afterwards.
     await sleep(50);
     const next = await ai.interactions.create({ model: 'demo', input: 'still there?', generation_config: CFG });
-    assert.equal(next.status, 'completed');
+    assertEnded(assert, next);
   });
 });

@@ -7,7 +7,7 @@
 // grammar would ignore are refused with a 400 naming them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, collect, deltaText, sdkErrors } from './lib/server.mjs';
+import { startServer, stopAll, T, collect, deltaText, sdkErrors, assertEnded } from './lib/server.mjs';
 import { client3, stepsText } from './lib/steps.mjs';
 
 let srv;
@@ -116,7 +116,7 @@ describe('structured output', () => {
       const interaction = await ai.interactions.create({
         model: MODEL, input: MODERATE, response_format: PYDANTIC, generation_config: cfg(seed),
       });
-      assert.equal(interaction.status, 'completed');
+      assertEnded(assert, interaction);
       checkModeration(interaction.outputs[interaction.outputs.length - 1].text, false);
     }
   });
@@ -126,7 +126,7 @@ describe('structured output', () => {
       const interaction = await ai.interactions.create({
         model: MODEL, input: MODERATE, response_format: ZOD, generation_config: cfg(seed),
       });
-      assert.equal(interaction.status, 'completed');
+      assertEnded(assert, interaction);
       checkModeration(interaction.outputs[0].text, true);
     }
   });

@@ -11,7 +11,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, stopAll, T, collect, DEMO_MODEL, REPO_ROOT, sdkErrors } from './lib/server.mjs';
+import { startServer, stopAll, T, collect, DEMO_MODEL, REPO_ROOT, sdkErrors, assertEnded } from './lib/server.mjs';
 import { client3 } from './lib/steps.mjs';
 
 let srv;
@@ -31,7 +31,7 @@ const create = (cfg, extra = {}) => ai.interactions.create({
 describe('thinking', () => {
   it('a thought (summary + signature) comes before the answer; usage counts it', T, async () => {
     const it1 = await create({ thinking_level: 'low' });
-    assert.equal(it1.status, 'completed');
+    assertEnded(assert, it1);
     assert.equal(it1.outputs[0].type, 'thought');
     assert.match(it1.outputs[0].signature, /^v1\.[A-Za-z0-9_-]+$/);
     assert.equal(it1.outputs[0].summary[0].type, 'text');
@@ -103,7 +103,7 @@ describe('thinking', () => {
     assert.ok(texts.length >= 2, `the text in several deltas (${texts.length})`);
     assert.ok(texts.every(([, i]) => i > ti && i < end));
     const stored = await ai.interactions.get(id);
-    assert.equal(stored.status, 'completed');
+    assertEnded(assert, stored);
     const thought = stored.outputs.find((o) => o.type === 'thought');
     assert.equal(sums.map(([e]) => e.delta.content.text).join(''), thought.summary[0].text);
     assert.equal(sig[0][0].delta.signature, thought.signature);
@@ -114,7 +114,7 @@ describe('thinking', () => {
       { role: 'model', content: [{ type: 'thought', signature: sig[0][0].delta.signature }, { type: 'text', text }] },
       { role: 'user', content: 'And sunsets?' }];
     const it2 = await ai.interactions.create({ model: 'think', input: replay, generation_config: { seed: 2, max_output_tokens: 40, thinking_level: 'low' }, store: false });
-    assert.equal(it2.status, 'completed');
+    assertEnded(assert, it2);
   });
 
   it('a run cancelled while it thinks: its stream had the summary so far, the thought block closed, no signature', T, async () => {
@@ -153,7 +153,7 @@ describe('thinking', () => {
     // empty answer after 180 output tokens.
     const r = await ai.interactions.create({ model: 'think', input: 'Why is the sky blue?',
       generation_config: { seed: 29, temperature: 1, thinking_level: 'low' } });
-    assert.equal(r.status, 'completed');
+    assertEnded(assert, r);
     const text = r.outputs.filter((o) => o.type === 'text').map((o) => o.text).join('');
     assert.ok(r.usage.total_output_tokens > 0, JSON.stringify(r.usage));
     assert.ok(text.length > 100, `the answer after the reasoning survives: ${JSON.stringify(text.slice(0, 80))}`);
@@ -164,7 +164,7 @@ describe('thinking', () => {
     const it1 = await create({ thinking_level: 'low' }, { store: false });
     const history = [{ role: 'user', content: 'Why is the sky blue?' }, { role: 'model', content: it1.outputs }, { role: 'user', content: 'And sunsets?' }];
     const it2 = await ai.interactions.create({ model: 'think', input: history, generation_config: { seed: 2, max_output_tokens: 600, thinking_level: 'low' }, store: false });
-    assert.equal(it2.status, 'completed');
+    assertEnded(assert, it2);
     const { BadRequestError } = sdkErrors(ai);
     const forged = JSON.parse(JSON.stringify(history));
     const th = forged[1].content.find((o) => o.type === 'thought');
@@ -178,7 +178,7 @@ describe('thinking', () => {
 
   it('a model that does not reason accepts thinking_level and shows no thought', T, async () => {
     const it1 = await ai.interactions.create({ model: 'demo', input: 'hi', generation_config: { thinking_level: 'high', max_output_tokens: 8 } });
-    assert.equal(it1.status, 'completed');
+    assertEnded(assert, it1);
     assert.ok(it1.outputs.every((o) => o.type === 'text'));
     assert.equal(it1.usage.total_thought_tokens, 0);
   });

@@ -6,7 +6,7 @@
 // their own grammar.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, textOf } from './lib/server.mjs';
+import { startServer, stopAll, T, textOf, assertEnded } from './lib/server.mjs';
 
 after(stopAll);
 
@@ -42,7 +42,7 @@ describe('prefix reuse with grammars and tools', () => {
     };
     const [h1, h2] = await run(hot);
     const [, c2] = await run(cold);
-    assert.equal(h2.status, 'completed');
+    assertEnded(assert, h2);
     assert.ok(validObj(textOf(h2)), textOf(h2));
     assert.equal(textOf(h2), textOf(c2));
     assert.equal(c2.usage.total_cached_tokens, 0);
@@ -66,7 +66,7 @@ describe('prefix reuse with grammars and tools', () => {
     };
     const [h1, h2] = await run(hot);
     const [, c2] = await run(cold);
-    assert.equal(h2.status, 'completed');
+    assertEnded(assert, h2);
     assert.equal(textOf(h2), textOf(c2));
     // all of turn 1's prompt (tools section included) at least; the call is
     // re-rendered from the stored call, so reuse may stop inside it
@@ -93,7 +93,7 @@ describe('prefix reuse with grammars and tools', () => {
     const c = call.outputs.find((o) => o.type === 'function_call');
     assert.equal(c.name, 'get_weather');
     assert.equal(typeof c.arguments.location, 'string');
-    assert.equal(free.status, 'completed');
+    assertEnded(assert, free);
     assert.ok(!free.outputs.some((o) => o.type === 'function_call'));
   });
 });

@@ -72,7 +72,7 @@ IA_TEST(core_chain_equals_stateless_history) {
     req_text(&r, "Hi, my name is Phil.", 8);
     r.system_instruction = ia_strdup("Be brief.");
     IA_CHECK(ia_core_create(f.core, "", &r, &t1, NULL, &err) == 0);
-    IA_CHECK(t1.status == IA_STATUS_COMPLETED);
+    IA_CHECK(t1.status == IA_STATUS_INCOMPLETE /* 8 tokens, no end: cut */);
     IA_CHECK(t1.has_usage && t1.usage.output > 0 && t1.usage.input > 0);
     IA_CHECK(strncmp(t1.id, "v1_", 3) == 0);
 
@@ -160,7 +160,7 @@ IA_TEST(core_stream_events_and_replay) {
         IA_CHECK_STREQ(snap.id, id);
         kinds[n++] = ev.kind;
         if (ev.kind == IA_EV_CONTENT_DELTA) ia_buf_puts(&text, ev.text);
-        if (ev.kind == IA_EV_COMPLETE) IA_CHECK(snap.has_usage && snap.status == IA_STATUS_COMPLETED);
+        if (ev.kind == IA_EV_COMPLETE) IA_CHECK(snap.has_usage && (snap.status == IA_STATUS_COMPLETED || snap.status == IA_STATUS_INCOMPLETE));
         if (ev.kind == IA_EV_START) IA_CHECK(!snap.has_usage && snap.status == IA_STATUS_IN_PROGRESS);
         ia_event_free(&ev);
         ia_interaction_free(&snap);

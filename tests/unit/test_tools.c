@@ -27,7 +27,8 @@ static const ia_chat_tool TWO[] = {
     {"get_time", "Gets the local time.", "{\"type\":\"object\",\"properties\":{\"tz\":{\"type\":\"string\"}}}"},
 };
 
-static int parse_as(const char *tmpl, const char *text, bool partial, ia_chat_parsed *out, char **perr) {
+/* mode: 0 a final parse, 1 a partial (live) one, 2 the parse of a turn cut short */
+static int parse_as(const char *tmpl, const char *text, int mode, ia_chat_parsed *out, char **perr) {
     ia_engine_global_init(NULL, false); /* quiets the chat library's log */
     char *src = ia_test_read_template(tmpl), *err = NULL, *prompt = NULL;
     ia_chat *c = src ? ia_chat_new(NULL, src, &err) : NULL;
@@ -36,7 +37,7 @@ static int parse_as(const char *tmpl, const char *text, bool partial, ia_chat_pa
     ia_chat_opts o = {.tools = TWO, .n_tools = 2, .parallel_tool_calls = true};
     int rc = -1;
     memset(out, 0, sizeof *out);
-    if (c && ia_chat_render_ex(c, m, 1, &o, &prompt, &st, &err) == 0) rc = ia_chat_parse(st, text, partial, out, &err);
+    if (c && ia_chat_render_ex(c, m, 1, &o, &prompt, &st, &err) == 0) rc = mode == 2 ? ia_chat_parse_cut(st, text, out, &err) : ia_chat_parse(st, text, mode == 1, out, &err);
     if (perr) *perr = err;
     else free(err);
     free(prompt);
@@ -148,6 +149,43 @@ IA_TEST(tools_malformed_and_truncated_calls_never_crash) {
         ia_chat_parsed_free(&p);
         IA_CHECK(ok);
     }
+}
+
+/* A turn cut short (max_output_tokens, a full context) never returns a
+ * call, whole or not: what the model wrote after its reasoning, the call
+ * syntax included, is its text; the reasoning stays reasoning. */
+IA_TEST(tools_cut_turn_keeps_call_syntax_as_text) {
+    static const struct {
+        const char *tmpl, *text, *reasoning, *content;
+    } C[] = {
+        {"Qwen-Qwen3-0.6B", "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Par",
+         "", "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Par"},
+        /* a whole call, but the turn did not end */
+        {"Qwen-Qwen3-0.6B", "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris\"}}\n</tool_call>\n<tool",
+         "", "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris\"}}\n</tool_call>\n<tool"},
+        {"Qwen-Qwen3-0.6B", "<think>\nCheck Paris.\n</think>\n\n<tool_call>\n{\"name\": \"get_w",
+         "Check Paris.", "<tool_call>\n{\"name\": \"get_w"},
+        {"Qwen-Qwen3-0.6B", "<think>\nCheck Paris and then", "Check Paris and then", ""},
+        {"Qwen-Qwen3-0.6B", "Just text, cut mid-wo", "", "Just text, cut mid-wo"},
+        {"mistralai-Mistral-Nemo-Instruct-2407", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"loc",
+         "", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"loc"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof C / sizeof *C; i++) {
+        ia_chat_parsed p;
+        char *err = NULL;
+        int rc = parse_as(C[i].tmpl, C[i].text, 2, &p, &err);
+        bool ok = rc == 0 && p.n_calls == 0 && p.reasoning && !strcmp(p.reasoning, C[i].reasoning) && p.content &&
+                  !strcmp(p.content, C[i].content);
+        if (!ok) {
+            fprintf(stderr, "  cut[%zu] %s: rc %d err %s calls %zu reasoning [%s] content [%s]\n", i, C[i].tmpl, rc,
+                    err ? err : "", p.n_calls, p.reasoning ? p.reasoning : "", p.content ? p.content : "");
+            bad++;
+        }
+        free(err);
+        ia_chat_parsed_free(&p);
+    }
+    IA_CHECK(bad == 0);
 }
 
 IA_TEST(tools_reasoning_parses_for_thinking_families) {

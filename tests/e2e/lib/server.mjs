@@ -284,6 +284,23 @@ export async function pollUntil(fn, pred, { timeoutMs = 45_000, intervalMs = 100
   }
 }
 
+/**
+ * A run that ended normally: `completed` when the model ended on its own,
+ * `incomplete` when max_output_tokens (or the context) cut it — the demo
+ * model's random text seldom ends by itself. Where the interaction echoes
+ * its limit and carries usage, the status must agree with them.
+ */
+export function assertEnded(assert, it) {
+  assert.ok(['completed', 'incomplete'].includes(it.status), `ended normally, got ${it.status}`);
+  const max = it.generation_config?.max_output_tokens;
+  const u = it.usage;
+  if (max && u) {
+    const n = (u.total_output_tokens ?? 0) + (u.total_thought_tokens ?? 0);
+    if (it.status === 'incomplete') assert.equal(n, max, 'incomplete: the limit was reached');
+    else assert.ok(n <= max, `completed within the limit (${n} of ${max})`);
+  }
+}
+
 /** Drains an SDK stream into an array of events. */
 export async function collect(stream) {
   const out = [];
