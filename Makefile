@@ -27,7 +27,7 @@ LLAMA_INC  := -isystem $(LLSRC)/include -isystem $(LLSRC)/ggml/include
 LLAMA_LIBS := $(LLAMA_BINS)/libllama-common.so $(LLAMA_BINS)/libllama.v0.4.0.so \
               $(LLAMA_BINS)/libggml.v0.4.0.so $(LLAMA_BINS)/libggml-base.so -Wl,-rpath,$(LLAMA_BINS)
 endif
-SHIM_INC := -isystem $(LLSRC)/common -isystem $(LLSRC)/vendor
+SHIM_INC := -isystem $(LLSRC)/common -isystem $(LLSRC)/vendor -isystem $(LLSRC)/src
 
 DEMO_MODEL := $(ROOT)/build/demo.gguf
 CC  ?= gcc

@@ -67,7 +67,46 @@ static int unimplemented(ia_err *err, const char *path) {
     return ia_fail(err, IA_EUNIMPLEMENTED, "%s: not supported yet by this server", path);
 }
 
+/* Known fields in the wrong place, and their usual other spellings: the
+ * 400 says where each belongs rather than only that it is unknown. */
+static const struct {
+    const char *seen, *where;
+} MISPLACED[] = {
+    {"temperature", "generation_config.temperature"},
+    {"top_p", "generation_config.top_p"},
+    {"top_k", "generation_config.top_k"},
+    {"seed", "generation_config.seed"},
+    {"max_output_tokens", "generation_config.max_output_tokens"},
+    {"max_tokens", "generation_config.max_output_tokens"},
+    {"maxOutputTokens", "generation_config.max_output_tokens"},
+    {"stop_sequences", "generation_config.stop_sequences"},
+    {"stop", "generation_config.stop_sequences"},
+    {"tool_choice", "generation_config.tool_choice"},
+    {"thinking_level", "generation_config.thinking_level"},
+    {"thinking_summaries", "generation_config.thinking_summaries"},
+    {"thinking_config", "generation_config.thinking_level"},
+    {"speech_config", "generation_config.speech_config"},
+    {"image_config", "generation_config.image_config"},
+    {"generationConfig", "generation_config"},
+    {"systemInstruction", "system_instruction"},
+    {"previousInteractionId", "previous_interaction_id"},
+    {"responseFormat", "response_format"},
+    {"generation_config.response_format", "response_format (top level)"},
+    {"generation_config.response_mime_type", "response_mime_type (top level)"},
+    {"generation_config.response_modalities", "response_modalities (top level)"},
+    {"generation_config.tools", "tools (top level)"},
+    {"generation_config.system_instruction", "system_instruction (top level)"},
+    {"generation_config.stream", "stream (top level)"},
+    {"generation_config.background", "background (top level)"},
+    {"generation_config.store", "store (top level)"},
+    {"generation_config.max_tokens", "generation_config.max_output_tokens"},
+    {"generation_config.stop", "generation_config.stop_sequences"},
+};
+
 static int unknown_field(ia_err *err, const char *path) {
+    for (size_t i = 0; i < sizeof MISPLACED / sizeof *MISPLACED; i++)
+        if (strcmp(path, MISPLACED[i].seen) == 0)
+            return ia_fail(err, IA_EINVALID, "%s: not a field here; it belongs in %s", path, MISPLACED[i].where);
     return ia_fail(err, IA_EINVALID, "unknown field '%s'", path);
 }
 

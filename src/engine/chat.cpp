@@ -623,6 +623,17 @@ extern "C" char *ia_schema_grammar(json_t *prepared, const char *path, ia_err *e
         const std::string exp_to = "([eE] [-+]? [0-9]{1,2})?";
         for (size_t at = g.find(exp_from); at != std::string::npos; at = g.find(exp_from, at))
             g.replace(at, exp_from.size(), exp_to);
+        char *why = nullptr, *rule = nullptr;
+        if (ia_chat_grammar_check(g.c_str(), &why, &rule) != 0) {
+            ia_fail(err, IA_EINVALID,
+                    "%s: llama.cpp's grammar engine refuses the grammar of this schema (rule '%s': %s); "
+                    "lower its counts (minItems, minLength, repetitions in a pattern), above all "
+                    "on items that are objects or arrays themselves",
+                    path, rule ? rule : "?", why ? why : "?");
+            std::free(why);
+            std::free(rule);
+            return nullptr;
+        }
         char *out = static_cast<char *>(std::malloc(g.size() + 1));
         if (!out) {
             ia_fail(err, IA_EINTERNAL, "out of memory");

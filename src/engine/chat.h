@@ -148,6 +148,10 @@ int ia_chat_parse(const ia_chat_state *st, const char *text, bool partial, ia_ch
 int ia_chat_parse_cut(const ia_chat_state *st, const char *text, ia_chat_parsed *out, char **err);
 void ia_chat_parsed_free(ia_chat_parsed *p);
 
+/* Whether llama.cpp's grammar engine takes a GBNF grammar: 0, or -1 with
+ * *why (its reason) and *rule (the rule it failed in; both malloc'd). */
+int ia_chat_grammar_check(const char *gbnf, char **why, char **rule);
+
 /* llama_sampler_sample behind a C++ exception guard: 0 with *out set, or -1
  * when llama.cpp threw (a grammar with no way forward). */
 struct llama_sampler;

@@ -70,6 +70,8 @@ struct ia_http {
 
 typedef struct req {
     char rid[16];
+    const char *err_code;  /* the wire code of the error answered, for the log */
+    char err_reason[160];  /* its message, cut */
     double t0_ms;
     char method[16];
     char *path;       /* raw path, no query: for the log */
@@ -149,6 +151,10 @@ static enum MHD_Result send_err_allow(req *r, struct MHD_Connection *c, const ia
         json_decref(o);
         if (!body) body = ia_strdup("{\"error\":{\"message\":\"internal error\",\"code\":\"internal\"}}");
     }
+    r->err_code = ia_err_wire_code(e->code);
+    size_t n = strnlen(e->msg, sizeof r->err_reason - 1);
+    memcpy(r->err_reason, e->msg, n);
+    r->err_reason[n] = '\0';
     int retry = 0;
     if (e->code == IA_EOVERLOADED || e->code == IA_ERATELIMIT)
         retry = e->retry_after > 0 ? e->retry_after : 1;
@@ -533,7 +539,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!r->responded) status = 499; /* the client left before an answer */
     int64_t tokens = r->tokens >= 0 ? r->tokens : r->sink.tokens;
     ia_log_request(r->rid, r->method, r->path, status, now_ms() - r->t0_ms,
-                   r->iid, tokens);
+                   r->iid, tokens, r->err_code, r->err_reason);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->responded)
         ia_debug("request %s ended early (%d)", r->rid, (int)toe);
     ia_buf_free(&r->body);

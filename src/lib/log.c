@@ -118,7 +118,8 @@ void ia_log(ia_log_level level, const char *fmt, ...) {
 }
 
 void ia_log_request(const char *req_id, const char *method, const char *path, int status,
-                    double ms, const char *interaction_id, int64_t tokens) {
+                    double ms, const char *interaction_id, int64_t tokens, const char *error,
+                    const char *reason) {
     if (!enabled(IA_LOG_INFO)) return;
     if (!isfinite(ms) || ms < 0) ms = 0;
     if (atomic_load(&log_format) == IA_LOG_JSON) {
@@ -131,6 +132,8 @@ void ia_log_request(const char *req_id, const char *method, const char *path, in
         if (interaction_id && *interaction_id)
             json_object_set_new(o, "interaction_id", jstr(interaction_id));
         if (tokens >= 0) json_object_set_new(o, "tokens", json_integer(tokens));
+        if (error && *error) json_object_set_new(o, "error", jstr(error));
+        if (reason && *reason) json_object_set_new(o, "reason", jstr(reason));
         emit_json(o);
         return;
     }
@@ -149,6 +152,15 @@ void ia_log_request(const char *req_id, const char *method, const char *path, in
         put_text_escaped(&b, interaction_id);
     }
     if (tokens >= 0) ia_buf_printf(&b, " tokens=%lld", (long long)tokens);
+    if (error && *error) {
+        ia_buf_puts(&b, " error=");
+        put_text_escaped(&b, error);
+    }
+    if (reason && *reason) {
+        ia_buf_puts(&b, " reason=\"");
+        put_text_escaped(&b, reason);
+        ia_buf_puts(&b, "\"");
+    }
     ia_buf_puts(&b, "\n");
     emit(b.data, b.len);
     ia_buf_free(&b);

@@ -13,9 +13,12 @@ void ia_log_set_format(ia_log_format f);
 void ia_log_set_level(ia_log_level l);
 void ia_log(ia_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The access log: one line per request. tokens < 0 leaves the field out. */
+/* The access log: one line per request. tokens < 0 leaves the field out;
+ * error (the wire code) and reason (the message, cut to a line) say why a
+ * request was refused or failed, NULL when it was not. */
 void ia_log_request(const char *req_id, const char *method, const char *path, int status,
-                    double ms, const char *interaction_id, int64_t tokens);
+                    double ms, const char *interaction_id, int64_t tokens, const char *error,
+                    const char *reason);
 
 #define ia_info(...) ia_log(IA_LOG_INFO, __VA_ARGS__)
 #define ia_warn(...) ia_log(IA_LOG_WARN, __VA_ARGS__)

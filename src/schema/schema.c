@@ -19,6 +19,11 @@
 #define PATH_LEN 512
 /* format email as a pattern the converter knows: RFC 5321's part lengths
  * bound every repetition, so a model that never writes '@' still ends. */
+/* llama.cpp's grammar engine refuses a repetition of more than this many
+ * (MAX_REPETITION_THRESHOLD in llama-grammar.cpp); a larger upper bound it
+ * treats as none, which the token limit bounds anyway. */
+#define GRAMMAR_MAX_REPEAT 2000
+
 #define EMAIL_PATTERN "^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9-]{1,63}(\\.[a-zA-Z0-9-]{1,63}){0,4}\\.[a-zA-Z]{2,24}$"
 
 typedef struct {
@@ -102,6 +107,10 @@ static int nonneg_int(ctx *c, json_t *s, const char *path, const char *k) {
     json_t *v = json_object_get(s, k);
     if (v && (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000))
         return ia_fail(c->err, IA_EINVALID, "%s.%s: expected a non-negative integer", path, k);
+    if (v && !strncmp(k, "min", 3) && json_integer_value(v) > GRAMMAR_MAX_REPEAT)
+        return ia_fail(c->err, IA_EINVALID,
+                       "%s.%s: %lld is more than llama.cpp's grammar engine can require (%d at most); "
+                       "lower it", path, k, (long long)json_integer_value(v), GRAMMAR_MAX_REPEAT);
     return 0;
 }
 
@@ -239,9 +248,10 @@ static char *pattern_normalize(const char *pat, const char **why) {
             char *end = NULL;
             unsigned long long m = strtoull(pat + i + 1, &end, 10), hi = m;
             if (end && *end == ',' && end[1] != '}') hi = strtoull(end + 1, NULL, 10);
-            if (hi < m || m > 100000 || hi > 100000) {
+            if (hi < m || m > GRAMMAR_MAX_REPEAT || hi > 100000) {
                 ia_buf_free(&b);
-                *why = "(a repetition {m,n} needs m <= n <= 100000)";
+                *why = "(a repetition {m,n} needs m <= n, m at most 2000 (llama.cpp's grammar engine "
+                       "repeats no more) and n at most 100000)";
                 return NULL;
             }
         }

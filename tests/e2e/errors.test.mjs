@@ -77,6 +77,45 @@ describe('errors on the wire', () => {
     assert.match(m, /wobble/);
   });
 
+  it('a known field in the wrong place: 400 saying where it belongs', T, async () => {
+    for (const [body, where] of [
+      [{ ...ok, temperature: 0.2 }, 'generation_config.temperature'],
+      [{ ...ok, tool_choice: 'auto' }, 'generation_config.tool_choice'],
+      [{ ...ok, thinking_level: 'low' }, 'generation_config.thinking_level'],
+      [{ ...ok, max_output_tokens: 5 }, 'generation_config.max_output_tokens'],
+      [{ ...ok, generation_config: { response_format: { type: 'string' } } }, 'response_format (top level)'],
+      [{ ...ok, generation_config: { tools: [] } }, 'tools (top level)'],
+    ]) {
+      const m = wireError(await post(JSON.stringify(body)), 400, 'invalid_request');
+      assert.ok(m.includes(`belongs in ${where}`), m);
+    }
+  });
+
+  it('a schema llama.cpp cannot make a grammar of: 400 at create naming path and reason, also in the background', T, async () => {
+    const big = { type: 'object', properties: { tags: { type: 'array', minItems: 3000, items: { type: 'integer' } } } };
+    for (const background of [false, true]) {
+      const m = wireError(await post(JSON.stringify({ ...ok, background, response_format: big })), 400, 'invalid_request');
+      assert.match(m, /^response_format\.properties\.tags\.minItems: 3000 .*2000/);
+    }
+    const pat = { type: 'string', pattern: '^a{5000}$' };
+    const m = wireError(await post(JSON.stringify({ ...ok, background: true, response_format: pat })), 400, 'invalid_request');
+    assert.match(m, /^response_format\.pattern: .*2000/);
+    // and a function's parameters go through the same check
+    const fn = { type: 'function', name: 'f', parameters: { type: 'object', properties: { s: { type: 'string', minLength: 2500 } } } };
+    const m2 = wireError(await post(JSON.stringify({ ...ok, tools: [fn] })), 400, 'invalid_request');
+    assert.match(m2, /tools\[0\]\.parameters\.properties\.s\.minLength: 2500/);
+    // nothing was stored or left running for any of them
+    assert.doesNotMatch(srv.stderr(), /could not parse the grammar/);
+  });
+
+  it('the access log says why a request was refused', T, async () => {
+    await post(JSON.stringify({ ...ok, temperature: 0.2 }));
+    await sleep(100);
+    const line = srv.stderr().split('\n').reverse().find((l) => / POST \/v1beta\/interactions 400 /.test(l));
+    assert.ok(line, srv.stderr().slice(-2000));
+    assert.match(line, /error=invalid_request reason="temperature: not a field here/);
+  });
+
   it('neither model nor agent, or both: 400', T, async () => {
     wireError(await post({ input: 'hi' }), 400, 'invalid_request');
     wireError(await post({ model: 'demo', agent: 'deep-research-pro-preview-12-2025', input: 'hi' }), 400, 'invalid_request');

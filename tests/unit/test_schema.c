@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/chat.h"
 #include "engine/engine.h"
 #include "lib/util.h"
 #include "schema/schema.h"
@@ -436,4 +437,23 @@ IA_TEST(schema_grammar_dead_end_fails_the_job_not_the_process) {
     IA_CHECK(out != NULL && res.finish != IA_FINISH_ERROR);
     free(out);
     ia_engine_free(e);
+}
+
+/* The net under the schema check: llama.cpp's own grammar parser, run while
+ * the request is decoded, gives its reason and the rule it failed in. */
+IA_TEST(schema_grammar_check_names_rule_and_reason) {
+    char *why = NULL, *rule = NULL;
+    IA_CHECK(ia_chat_grammar_check("root ::= item+\nitem ::= [a-z]{1,8} \" \"\n", &why, &rule) == 0);
+    IA_CHECK(why == NULL && rule == NULL);
+    int rc = ia_chat_grammar_check("root ::= word\n# a comment\nword ::= \"a\"{3000}\n", &why, &rule);
+    IA_CHECK(rc == -1);
+    IA_CHECK_STREQ(rule, "word");
+    IA_CHECK_CONTAINS(why, "repetitions");
+    free(why);
+    free(rule);
+    rc = ia_chat_grammar_check("word ::= \"a\"\n", &why, &rule);
+    IA_CHECK(rc == -1);
+    IA_CHECK_CONTAINS(why, "root");
+    free(why);
+    free(rule);
 }
