@@ -340,8 +340,12 @@ IA_TEST(api_decode_ranges) {
 }
 
 IA_TEST(api_decode_unknown_fields) {
+    /* a known field in the wrong place says where it belongs */
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"temperature\":1}", IA_EINVALID,
-                        "unknown field 'temperature'"));
+                        "temperature: not a field here; it belongs in generation_config.temperature"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"response_modalities\":[]}}",
+                        IA_EINVALID, "generation_config.response_modalities: not a field here; it belongs in "
+                        "response_modalities (top level)"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"generation_config\":{\"candidate_count\":2}}",
                         IA_EINVALID, "unknown field 'generation_config.candidate_count'"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"text\",\"text\":\"a\",\"lang\":\"en\"}]}",
