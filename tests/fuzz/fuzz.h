@@ -29,6 +29,15 @@ char *fuzz_cstr(const uint8_t *data, size_t size);
 /* true when s is a JSON text (any value) jansson accepts. */
 bool fuzz_is_json(const char *s);
 
+/* Captures what is printed through stdio's stderr between begin and end
+ * (ASan and libFuzzer write to the file descriptor and stay visible): end
+ * returns true when the capture holds llama.cpp's "JSON schema conversion was
+ * incomplete" warning, which means the converter dropped part of a schema we
+ * accepted (the grammar then does not bind the output to it); it prints the
+ * capture to the real stderr first. */
+void fuzz_stderr_begin(void);
+bool fuzz_stderr_end_warned(void);
+
 /* The create decoder of dialect d on body, with the checks both decode
  * targets share: an error has a code and a message that encodes as an error
  * body; a decoded request's conversation and generation_config go through
