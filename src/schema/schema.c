@@ -17,6 +17,9 @@
 
 #define MAX_DEPTH 64
 #define PATH_LEN 512
+/* json-schema-to-grammar.cpp's MAX_PATTERN_DEPTH: deeper groups make it
+ * drop the whole pattern. */
+#define MAX_PATTERN_DEPTH 100
 /* format email as a pattern the converter knows: RFC 5321's part lengths
  * bound every repetition, so a model that never writes '@' still ends. */
 /* llama.cpp's grammar engine refuses a repetition of more than this many
@@ -220,7 +223,11 @@ static char *pattern_normalize(const char *pat, const char **why) {
                 *why = "(lookarounds, named groups and flags have no grammar equivalent)";
                 return NULL;
             }
-            depth++;
+            if (++depth > MAX_PATTERN_DEPTH) {
+                ia_buf_free(&b);
+                *why = "(groups nest at most 100 deep)";
+                return NULL;
+            }
         } else if (ch == ')') {
             if (--depth < 0) break;
         } else if (ch == '{') {
@@ -254,6 +261,16 @@ static char *pattern_normalize(const char *pat, const char **why) {
                        "repeats no more) and n at most 100000)";
                 return NULL;
             }
+            /* the whole {m,n}: its '}' is not a stray one */
+            ia_buf_append(&b, pat + i, k - i + 1);
+            i = k;
+            continue;
+        } else if (ch == ']' || ch == '}') {
+            /* the converter reads a stray ']' or '}' as no pattern at all
+             * ("accepting any string"), where a regex takes it literally */
+            ia_buf_free(&b);
+            *why = "(a literal ']' or '}' must be escaped)";
+            return NULL;
         }
         ia_buf_append(&b, &ch, 1);
     }
