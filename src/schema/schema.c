@@ -173,9 +173,16 @@ static char *pattern_normalize(const char *pat, const char **why) {
     ia_buf_puts(&b, "^");
     bool in_class = false;
     int depth = 0;
+    /* Whether a quantifier may come next: after an atom, not at the start,
+     * after '(' or '|' ("nothing to repeat") or after a quantifier (stacked
+     * "a**" or lazy "a+?" ones: the converter writes them as GBNF that
+     * llama.cpp's grammar parser refuses, or that allows more than the
+     * pattern, e.g. "a+?" as ("a"+)?). */
+    bool can_repeat = false;
     for (size_t i = 1; i + 1 < n; i++) {
         char ch = pat[i];
         if (ch == '\\') {
+            can_repeat = true;
             char e = pat[i + 1];
             if (i + 2 >= n) goto bad_escape;
             const char *cls = e == 'd' ? "0-9" : e == 'w' ? "a-zA-Z0-9_" : e == 's' ? " \\t\\n\\r" : NULL;
@@ -208,7 +215,10 @@ static char *pattern_normalize(const char *pat, const char **why) {
             goto bad_escape;
         }
         if (in_class) {
-            if (ch == ']') in_class = false;
+            if (ch == ']') {
+                in_class = false;
+                can_repeat = true;
+            }
             ia_buf_append(&b, &ch, 1);
             continue;
         }
@@ -228,8 +238,24 @@ static char *pattern_normalize(const char *pat, const char **why) {
                 *why = "(groups nest at most 100 deep)";
                 return NULL;
             }
+            can_repeat = false;
+            if (pat[i + 1] == '?') { /* "(?:" whole: its '?' is no quantifier */
+                ia_buf_puts(&b, "(?:");
+                i += 2;
+                continue;
+            }
         } else if (ch == ')') {
             if (--depth < 0) break;
+            can_repeat = true;
+        } else if (ch == '|') {
+            can_repeat = false;
+        } else if ((ch == '{' || ch == '*' || ch == '+' || ch == '?') && !can_repeat) {
+            ia_buf_free(&b);
+            *why = "(a quantifier must follow something to repeat, and not another quantifier: no "
+                   "lazy or stacked quantifiers)";
+            return NULL;
+        } else if (ch == '*' || ch == '+' || ch == '?') {
+            can_repeat = false;
         } else if (ch == '{') {
             /* {m}, {m,}, {m,n}: digits and one comma only */
             size_t k = i + 1;
@@ -264,6 +290,7 @@ static char *pattern_normalize(const char *pat, const char **why) {
             /* the whole {m,n}: its '}' is not a stray one */
             ia_buf_append(&b, pat + i, k - i + 1);
             i = k;
+            can_repeat = false;
             continue;
         } else if (ch == ']' || ch == '}') {
             /* the converter reads a stray ']' or '}' as no pattern at all
@@ -271,6 +298,8 @@ static char *pattern_normalize(const char *pat, const char **why) {
             ia_buf_free(&b);
             *why = "(a literal ']' or '}' must be escaped)";
             return NULL;
+        } else {
+            can_repeat = true; /* a literal or '.' */
         }
         ia_buf_append(&b, &ch, 1);
     }
