@@ -163,7 +163,7 @@ ifeq ($(SAN),1)
 	@echo "fuzz-smoke: ran in the first pass"
 else
 	@$(MAKE) --no-print-directory fuzz-build
-	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SMOKE_TIME) || exit 1; done
+	@for t in $(FUZZ_TARGETS); do FUZZ_SMOKE=1 tests/fuzz/run.sh $$t $(FUZZ_SMOKE_TIME) || exit 1; done
 endif
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
