@@ -12,7 +12,17 @@
  * says partial (a turn cut by max tokens, or the live re-parse); the rest is
  * the model's text. Checks: a parse either fails with a message or gives
  * text and reasoning, and every call has a name and arguments that are a
- * JSON object (what core stores and the wire sends as an object). */
+ * JSON object (what core stores and the wire sends as an object).
+ *
+ * Reported, not fatal: the engine streams text and reasoning live from
+ * partial parses of the text so far and core sends only what the final
+ * parse adds to them (src/core/run.c rest_of; a final parse that does not
+ * start with what was streamed leaves stream and store different). For a
+ * final parse that succeeds, the partial parse of a cut of the text (where:
+ * the upper bits of byte 1) is checked to be a prefix of it; a mismatch is
+ * printed ("live-prefix mismatch") and its first inputs saved as
+ * build/fuzz/artifacts/chat_parse/prefix-N, since it is llama.cpp's parsers'
+ * behaviour more than ours. */
 #include "fuzz.h"
 
 #include <jansson.h>
@@ -58,6 +68,7 @@ static const ia_chat_tool TOOLS[] = {
 };
 
 static ia_chat *g_chats[N_FAMILIES];
+static unsigned g_mismatches;
 static ia_chat_state *g_states[N_FAMILIES];
 static size_t g_n;
 
@@ -110,6 +121,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
+static bool starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The partial parse of text cut at `cut` against the final parse fin. */
+static void check_live_prefix(const ia_chat_state *st, const char *text, size_t cut, const ia_chat_parsed *fin,
+                              const uint8_t *data, size_t size) {
+    char *part = strndup(text, cut);
+    ia_chat_parsed p;
+    char *err = NULL;
+    if (part && ia_chat_parse(st, part, true, &p, &err) == 0) {
+        bool ok = starts_with(fin->reasoning, p.reasoning) && starts_with(fin->content, p.content);
+        if (!ok && g_mismatches++ < 20) {
+            fprintf(stderr, "live-prefix mismatch (state %u, cut %zu): partial [%s|%s] final [%s|%s]\n",
+                    (unsigned)data[0], cut, p.reasoning, p.content, fin->reasoning, fin->content);
+            char path[1200];
+            snprintf(path, sizeof path, "%s/build/fuzz/artifacts/chat_parse/prefix-%u", IA_SOURCE_DIR,
+                     g_mismatches);
+            FILE *f = fopen(path, "wb");
+            if (f) {
+                fwrite(data, 1, size, f);
+                fclose(f);
+            }
+        }
+        ia_chat_parsed_free(&p);
+    }
+    free(err);
+    free(part);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2) return 0;
     const ia_chat_state *st = g_states[data[0] % g_n];
@@ -126,6 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             FUZZ_CHECK(json_is_object(a));
             json_decref(a);
         }
+        size_t len = strlen(text);
+        if (!partial && len) check_live_prefix(st, text, (size_t)(data[1] >> 1) * len / 128, &p, data, size);
     } else {
         FUZZ_CHECK(err != NULL && err[0] != '\0');
         FUZZ_CHECK(p.n_calls == 0 && p.content == NULL);
