@@ -10,7 +10,8 @@
 #     Reports streams held, refused, completed, the time to open them, the
 #     time to drain them, and the server's RSS and threads at the peak.
 # Settings (environment): IA_BIN (build/interactd: run another build, e.g.
-# the one before a change), CB_ARGS (extra serve flags), CB_CONNS ("64 1024"),
+# the one before a change), CB_ARGS (extra serve flags; with none, the
+# defaults but --max-connections-per-ip 0, as every client here is 127.0.0.1), CB_CONNS ("64 1024"),
 # CB_STREAMS ("1000 2000 4000"), CB_RUNS (3), CB_DURATION (10s),
 # CB_WRK_THREADS (2), CB_PORT (18192).
 # Needs: wrk (Debian package wrk), node >= 18, jq, curl.
@@ -24,7 +25,13 @@ RUNS=${CB_RUNS:-3}
 DUR=${CB_DURATION:-10s}
 WT=${CB_WRK_THREADS:-2}
 PORT=${CB_PORT:-18192}
-read -r -a EXTRA <<<"${CB_ARGS:-}"
+# Every client here has one address (127.0.0.1), so the per-address limit
+# is off unless CB_ARGS sets it (a build without the flag is run as it is).
+ARGS=${CB_ARGS:-}
+if [[ $("$BIN" serve --help 2>/dev/null) == *--max-connections-per-ip* && $ARGS != *per-ip* ]]; then
+    ARGS="--max-connections-per-ip 0 $ARGS"
+fi
+read -r -a EXTRA <<<"$ARGS"
 
 for tool in wrk node jq curl; do
     command -v "$tool" >/dev/null || { echo "bench/conn: needs $tool (wrk: apt-get install wrk)" >&2; exit 1; }
@@ -48,7 +55,7 @@ start() { # DATA-DIR ARGS...
 
 echo "== interactd connection benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine:   $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); ulimit -n $(ulimit -n)"
-echo "interactd: $BIN ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo ', src modified')) ${CB_ARGS:-}"
+echo "interactd: $BIN ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo ', src modified')) $ARGS"
 
 start d1
 grep -a -m1 'connections' "$TMPD/server.log" | sed 's/^/server: /' || true

@@ -73,8 +73,8 @@ static const struct flagdef {
     [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
                     "request body limit (suffixes k, m, g); over it: 413"},
     /* Connection limits (issue 9). Each connection is a thread (a stream
-     * or a waiting create holds one), ~90 KB resident when held
-     * (bench/RESULTS.md); 1,024 is nginx's usual worker_connections and
+     * or a waiting create holds one), ~65 KB resident when held
+     * (bench/RESULTS.md: 4,000 held streams in 282 MB); 1,024 is nginx's usual worker_connections and
      * libmicrohttpd's own default. A quarter of it per address: one client
      * (or one attacker) never takes the whole server, while a busy client
      * still gets far more than --parallel + --max-queue can use at once.

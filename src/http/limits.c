@@ -65,10 +65,10 @@ void ia_http_conns_init(ia_http_conns *k, unsigned max, unsigned per_ip, unsigne
     k->timeout_s = timeout_s;
     atomic_init(&k->served, 0);
     atomic_init(&k->over, 0);
-    ia_info("connections: at most %u (then %u more get 503, the rest are closed), %s%u per "
-            "address; read timeout %us; descriptor limit %lu",
-            k->max, k->overflow, k->per_ip ? "" : "no limit ", k->per_ip ? k->per_ip : 0u,
-            k->timeout_s, nofile);
+    char ip[32] = "no per-address limit";
+    if (k->per_ip) snprintf(ip, sizeof ip, "%u per address", k->per_ip);
+    ia_info("connections: at most %u (then %u more get 503, the rest are closed), %s; "
+            "read timeout %us; descriptor limit %lu", k->max, k->overflow, ip, k->timeout_s, nofile);
 }
 
 enum MHD_Result ia_http_conns_accept(void *cls, const struct sockaddr *addr, socklen_t len) {
