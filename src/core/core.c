@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/outtok.h"
 #include "core/prompt.h"
 #include "core/run.h"
 #include "core/thought.h"
@@ -159,6 +160,8 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
             r->n_persisted = r->n_evs;
         else
             ia_error("store: could not persist interaction %s: %s", it->id, serr.msg);
+        /* before anyone is told it ended: a next turn sent at once finds them */
+        if (status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE) ia_outtok_keep_locked(c->store, r, r->done_res);
     }
     /* Out of the table before anyone is told it ended: a client that
      * continues the chain at once must find the stored record, not a live
@@ -289,6 +292,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
     pthread_mutex_lock(&r->mu); /* prompt tokens the engine reused: usage.total_cached_tokens */
     r->it.usage.cached = res->n_cached;
     pthread_mutex_unlock(&r->mu);
+    r->done_res = res; /* its output tokens are kept as the record is written */
     finalize(c, r, st, err, res->n_prompt, res->n_output);
     ia_run_unref(r);
     free(j);
@@ -542,7 +546,13 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
                        .on_parsed = on_parsed};
     table_add(c, r);
     ia_run_ref(r); /* the job's */
-    if (ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err) != 0) {
+    size_t n_kept = 0;
+    r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
+    int32_t **kept = ia_outtok_attach(c->store, owner, r->vocab, &mb, &n_kept);
+    int src = ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err); /* copies the tokens */
+    for (size_t i = 0; i < n_kept; i++) free(kept[i]);
+    free(kept);
+    if (src != 0) {
         ia_run_unref(r);
         free(j);
         table_remove(c, r);

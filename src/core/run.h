@@ -40,6 +40,8 @@ typedef struct ia_run {
                            parsed text comes live (on_parsed) or at the end */
     bool parsed;        /* parsed_out holds the output (text items and calls) */
     bool hide_summary;  /* thinking_summaries "none" */
+    const ia_engine_result *done_res; /* during on_done: the engine's result (finalize keeps its tokens) */
+    const char *vocab;  /* the engine's vocabulary id (borrowed), for kept tokens */
     int open_index;     /* the index content_open refers to */
     /* Live parsing (held runs, the engine's on_parsed): the reasoning and
      * the text passed on so far, the thought's state (0: no event yet, 1:

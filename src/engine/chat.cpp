@@ -164,7 +164,11 @@ extern "C" int ia_chat_render_ex(ia_chat *c, const ia_chat_msg *msgs, size_t n, 
             /* Plain fallback: the turns' text, no roles (see chat.h). */
             for (size_t i = 0; i < n; i++) {
                 if (!msgs[i].content || !*msgs[i].content) continue;
-                if (!text.empty()) text += "\n\n";
+                /* A model turn continues the text right where it was
+                 * generated (no separator before it), so the next turn's
+                 * prompt starts with exactly what the model saw and wrote. */
+                bool model = msgs[i].role && !std::strcmp(msgs[i].role, "assistant");
+                if (!text.empty() && !model) text += "\n\n";
                 text += msgs[i].content;
             }
         } else {

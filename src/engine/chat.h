@@ -3,8 +3,10 @@
  * llama.cpp's Jinja engine. The only C++ in the project lives behind this.
  *
  * Plain fallback: a model with no template (and no override) is rendered as
- * the turns' text joined by "\n\n" with no role markers — what a base
- * (non-chat) model such as a TinyStories model continues naturally.
+ * the turns' text with no role markers, a blank line ("\n\n") before each
+ * turn but the model's, which continues the text right where it was
+ * generated — what a base (non-chat) model such as a TinyStories model
+ * continues naturally, and a prompt that starts with what the model saw.
  *
  * Not thread-safe per object: the engine's workers render one at a time
  * (a mutex in the engine); the states it returns are per job. */
@@ -41,6 +43,10 @@ typedef struct ia_chat_msg {
     const char *tool_name;
     /* assistant: its reasoning, for templates that render it */
     const char *reasoning;
+    /* assistant: the tokens the model sampled for content, when known (the
+     * template ignores them; the engine's tokenizer splices them in) */
+    const int32_t *tokens;
+    size_t n_tokens;
 } ia_chat_msg;
 
 /* A function the model may call: parameters is a JSON Schema as text. */

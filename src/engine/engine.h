@@ -86,6 +86,12 @@ typedef struct ia_engine_msg {
     const char *call_id;         /* IA_MSG_TOOL: the call it answers ... */
     const char *name;            /* ... and the function's name */
     const char *reasoning;       /* IA_MSG_ASSISTANT: its reasoning, for templates that show it */
+    /* IA_MSG_ASSISTANT: the tokens the model sampled for text, when known
+     * (ia_engine_result.out_tokens of the turn that wrote it): the prompt
+     * carries them where the template places text, rather than a new
+     * tokenization of it (splice.c). */
+    const int32_t *tokens;
+    size_t n_tokens;
 } ia_engine_msg;
 
 /* A function the model may call (parameters: a JSON Schema as text). */
@@ -154,6 +160,10 @@ typedef struct ia_engine_result {
     const ia_engine_call *calls;
     size_t n_calls;
     int64_t n_thought; /* tokens of the reasoning (part of n_output) */
+    /* The sampled tokens that became the output's text, end-of-generation
+     * token excluded (valid during on_done; NULL after an error). */
+    const int32_t *out_tokens;
+    int64_t n_out_tokens;
 } ia_engine_result;
 
 /* What an on_parsed delta extends. */
@@ -201,6 +211,9 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err);
 void ia_engine_free(ia_engine *e);
 
 const char *ia_engine_name(const ia_engine *e);
+/* An id of the model's vocabulary: equal for models whose token ids mean
+ * the same text (kept output tokens are shared among them). */
+const char *ia_engine_vocab_id(const ia_engine *e);
 /* "jinja" (model's or override template) or "plain" (the fallback of
  * chat.h: turns joined by blank lines, for base models with no template). */
 const char *ia_engine_template_kind(const ia_engine *e);

@@ -81,6 +81,10 @@ typedef struct slot {
     int64_t max_tokens, t_start, t_first;
     bool gen;                 /* prompt decoded, generating */
     llama_token next;         /* sampled, decoded in the next step */
+    /* The last sampled token when it was text but never decoded (the job
+     * was cut by max tokens): part of the output's tokens. */
+    bool has_tail;
+    llama_token tail;
     int i_logits;             /* batch index of this slot's logits in this step, or -1 */
     uint64_t admitted;        /* admission order: prompt chunks go first-come first */
 } slot;
@@ -111,6 +115,7 @@ struct ia_engine {
     struct llama_model *model;
     void (*tp_free)(struct ggml_threadpool *);
     const struct llama_vocab *vocab;
+    char vocab_id[17];  /* hex prefix of a hash of the vocabulary (ia_engine_vocab_id) */
     ia_chat *chat;
     bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, max_queue, default_max_tokens;
@@ -159,6 +164,13 @@ void ia_route_fetch_done(worker *w, job *j);
 
 /* Copies the cache's counters for ia_engine_get_stats; under kvc_mu. */
 void ia_engine_publish_kvst(ia_engine *e);
+
+/* splice.c: tokenizes a rendered prompt with the earlier answers whose
+ * sampled tokens msgs carry spliced in where the template placed their
+ * text; BOS as the vocabulary asks. Returns the count (*out malloc'd), or
+ * -1. */
+int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
+                       llama_token **out);
 
 /* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);

@@ -6,6 +6,7 @@
 #include "engine/jobmsg.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/util.h"
 
@@ -28,6 +29,12 @@ ia_chat_msg *ia_jobmsg_copy(const ia_engine_msg *msgs, size_t n) {
         out[i].tool_call_id = dup_or_null(msgs[i].call_id);
         out[i].tool_name = dup_or_null(msgs[i].name);
         out[i].reasoning = dup_or_null(msgs[i].reasoning);
+        if (msgs[i].n_tokens) {
+            int32_t *t = ia_xmalloc(msgs[i].n_tokens * sizeof *t);
+            memcpy(t, msgs[i].tokens, msgs[i].n_tokens * sizeof *t);
+            out[i].tokens = t;
+            out[i].n_tokens = msgs[i].n_tokens;
+        }
         if (msgs[i].n_calls) {
             ia_chat_call *c = ia_xcalloc(msgs[i].n_calls, sizeof *c);
             for (size_t k = 0; k < msgs[i].n_calls; k++) {
@@ -49,6 +56,7 @@ void ia_jobmsg_free(ia_chat_msg *msgs, size_t n) {
         free((char *)msgs[i].tool_call_id);
         free((char *)msgs[i].tool_name);
         free((char *)msgs[i].reasoning);
+        free((int32_t *)msgs[i].tokens);
         for (size_t k = 0; k < msgs[i].n_calls; k++) {
             free((char *)msgs[i].calls[k].id);
             free((char *)msgs[i].calls[k].name);

@@ -201,6 +201,25 @@ static int worker_init(ia_engine *e, worker *w, int idx, int n_slots) {
 }
 
 
+/* Which vocabulary the model tokenizes with: a hash of every token's text
+ * and kind, so that kept tokens go only to a model that reads them the same
+ * (another name for the same file, or a sibling of one family). */
+static void vocab_fingerprint(ia_engine *e) {
+    ia_buf b;
+    ia_buf_init(&b, 0);
+    int n = llama_vocab_n_tokens(e->vocab);
+    ia_buf_printf(&b, "%d|", n);
+    for (int t = 0; t < n; t++) {
+        const char *s = llama_vocab_get_text(e->vocab, t);
+        ia_buf_printf(&b, "%s|%d|", s ? s : "", (int)llama_vocab_get_attr(e->vocab, t));
+    }
+    char hex[65];
+    ia_sha256_hex(b.data ? b.data : "", b.len, hex);
+    memcpy(e->vocab_id, hex, 16);
+    e->vocab_id[16] = '\0';
+    ia_buf_free(&b);
+}
+
 ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     ia_engine *e = ia_xcalloc(1, sizeof *e);
     char *tmpl = NULL;
@@ -233,6 +252,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
         goto fail;
     }
     e->vocab = llama_model_get_vocab(e->model);
+    vocab_fingerprint(e);
 
     int n_train = llama_model_n_ctx_train(e->model);
     e->n_ctx = opts->n_ctx > 0 ? opts->n_ctx : (n_train > 0 && n_train < DEFAULT_CTX_CAP ? n_train : DEFAULT_CTX_CAP);
@@ -313,6 +333,7 @@ fail:
 }
 
 const char *ia_engine_name(const ia_engine *e) { return e->name; }
+const char *ia_engine_vocab_id(const ia_engine *e) { return e->vocab_id; }
 
 const char *ia_engine_template_kind(const ia_engine *e) {
     return ia_chat_is_plain(e->chat) ? "plain" : "jinja";

@@ -289,7 +289,20 @@ static void finish(worker *w, slot *s, ia_finish f) {
              (long long)s->res.n_cached, (long long)s->res.n_output,
              (long long)(s->t_first ? s->t_first - s->t_start : -1), (long long)(ia_mono_ms() - s->t_start));
     ia_engine_result res = s->res;
+    /* The output's tokens: what was decoded after the prompt, and the last
+     * sampled one when a limit cut it before it was decoded. */
+    llama_token *out = NULL;
+    int n_gen = s->gen && s->n_kv > s->n_prompt ? s->n_kv - s->n_prompt : 0;
+    if (f != IA_FINISH_ERROR && (n_gen || s->has_tail)) {
+        out = ia_xmalloc(((size_t)n_gen + 1) * sizeof *out);
+        memcpy(out, s->kv + s->n_prompt, (size_t)n_gen * sizeof *out);
+        if (s->has_tail) out[n_gen++] = s->tail;
+        res.out_tokens = out;
+        res.n_out_tokens = n_gen;
+    }
+    s->has_tail = false;
     job_done(w, j, &res, s->t_start);
+    free(out);
     ia_chat_parsed_free(&parsed);
 }
 
@@ -400,7 +413,8 @@ static bool render(worker *w, job *j) {
         free(cerr);
         return false;
     }
-    int n = tokenize(e, prompt, &j->toks);
+    /* earlier answers as the model sampled them, where their tokens are known */
+    int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, &j->toks);
     free(prompt);
     if (n < 0) {
         fail_job(w, j, &res, j->t_taken, IA_EINTERNAL, "tokenization failed");
@@ -528,6 +542,8 @@ static void sample(worker *w, slot *s) {
     }
     if (s->res.n_output >= s->max_tokens || s->n_kv + 1 >= e->n_ctx) {
         ia_outfilter_flush(&s->of);
+        s->has_tail = true;
+        s->tail = t;
         finish(w, s, IA_FINISH_LENGTH);
         return;
     }

@@ -71,6 +71,20 @@ static const char *const migrations[] = {
      * ("invalid_request"), so GET reports what the stream reported; NULL
      * (rows failed before this column, or not failed) reads as "internal". */
     "ALTER TABLE interactions ADD COLUMN error_code TEXT;",
+    /* 4: the tokens a model sampled for an answer's text, found by the
+     * owner, the vocabulary (an id of it: token ids mean text only there)
+     * and a hash of the text — a chain or a stateless resend of the same
+     * text continues from them; they go with the interaction that wrote
+     * them (delete, sweep). */
+    "CREATE TABLE output_tokens ("
+    "  owner TEXT NOT NULL,"
+    "  vocab TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  id TEXT NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,"
+    "  tokens BLOB NOT NULL,"
+    "  PRIMARY KEY (owner, vocab, hash)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX output_tokens_id ON output_tokens(id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -96,6 +110,8 @@ enum {
     ST_SWEEP,
     ST_META_GET,
     ST_META_PUT,
+    ST_TOK_PUT,
+    ST_TOK_GET,
     ST__COUNT
 };
 
@@ -131,6 +147,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "WHERE id = ?1",
     [ST_SWEEP] = "DELETE FROM interactions WHERE expires > 0 AND expires <= ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_TOK_PUT] = "INSERT INTO output_tokens (owner, vocab, hash, id, tokens) VALUES (?1, ?2, ?3, ?4, ?5) "
+                   "ON CONFLICT(owner, vocab, hash) DO UPDATE SET id = excluded.id, tokens = excluded.tokens",
+    [ST_TOK_GET] = "SELECT tokens FROM output_tokens WHERE owner = ?1 AND vocab = ?2 AND hash = ?3",
     [ST_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
@@ -678,6 +697,51 @@ int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *e
     bind_text(st, 1, key);
     bind_text(st, 2, value);
     int ret = step_done(s, st, err, "meta put");
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+/* ---- output tokens ----------------------------------------------------------- */
+
+int ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                        const int32_t *toks, size_t n, ia_err *err) {
+    if (!n || n > (size_t)INT32_MAX / sizeof *toks) return 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = stmt(s, ST_TOK_PUT);
+    bind_text(st, 1, owner ? owner : "");
+    bind_text(st, 2, vocab ? vocab : "");
+    bind_text(st, 3, hash);
+    bind_text(st, 4, id);
+    /* native-endian int32s: the file is read back by this build's machine
+     * kind (the kept KV files are no more portable) */
+    sqlite3_bind_blob(st, 5, toks, (int)(n * sizeof *toks), SQLITE_STATIC);
+    int ret = step_done(s, st, err, "output tokens put");
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, int32_t **out,
+                        size_t *n, ia_err *err) {
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = stmt(s, ST_TOK_GET);
+    bind_text(st, 1, owner ? owner : "");
+    bind_text(st, 2, vocab ? vocab : "");
+    bind_text(st, 3, hash);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        int bytes = sqlite3_column_bytes(st, 0);
+        const void *b = sqlite3_column_blob(st, 0);
+        if (b && bytes > 0 && bytes % (int)sizeof **out == 0) {
+            *out = ia_xmalloc((size_t)bytes);
+            memcpy(*out, b, (size_t)bytes);
+            *n = (size_t)bytes / sizeof **out;
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = db_fail(s, err, "output tokens get");
+    }
+    done(st);
     pthread_mutex_unlock(&s->mu);
     return ret;
 }

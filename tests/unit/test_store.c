@@ -417,7 +417,8 @@ IA_TEST(store_migrates_error_code) {
     /* Turn the file back into what the previous build wrote. */
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "ALTER TABLE interactions DROP COLUMN error_code; PRAGMA user_version = 2",
+               sqlite3_exec(db, "DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
+                            "PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
     IA_CHECK(down);
@@ -652,4 +653,32 @@ IA_TEST(store_gen_config_roundtrip) {
     ia_store_close(s);
     IA_CHECK(ok);
     IA_CHECK(bad == -1 && none == 0 && !ia_gen_config_is_set(&g) && enc == NULL);
+}
+
+/* An answer's sampled tokens: kept by owner, model and text hash, read back
+ * whole, invisible to another owner or vocabulary, and gone with the interaction
+ * that wrote them. */
+IA_TEST(store_output_tokens) {
+    char path[512];
+    db_path(path, sizeof path, "outtok");
+    ia_err err = {0};
+    ia_store *s = ia_store_open(path, &err);
+    IA_CHECK(s);
+    ia_interaction it;
+    sample(&it, "v1_tok", "o");
+    IA_CHECK(ia_store_put(s, &it, &err) == 0);
+    const int32_t toks[] = {5, -1, 70000, 3};
+    IA_CHECK(ia_store_tokens_put(s, "o", "demo", "h1", "v1_tok", toks, 4, &err) == 0);
+    int32_t *got = NULL;
+    size_t n = 0;
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", &got, &n, &err) == 0);
+    int same = got && n == 4 && memcmp(got, toks, sizeof toks) == 0;
+    free(got);
+    IA_CHECK(same);
+    IA_CHECK(ia_store_tokens_get(s, "other", "demo", "h1", &got, &n, &err) == 0 && !got && n == 0);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo2", "h1", &got, &n, &err) == 0 && !got);
+    IA_CHECK(ia_store_delete(s, "v1_tok", "o", &err) == 0);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", &got, &n, &err) == 0 && !got);
+    ia_interaction_free(&it);
+    ia_store_close(s);
 }

@@ -1,0 +1,52 @@
+/* outtok: the tokens the model sampled for an answer, kept in the store
+ * beside the interaction (found again by owner, model and a hash of the
+ * answer's text) and attached to the engine's messages of a later turn that
+ * carries the same text, chained or resent (see outtok.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/outtok.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+/* An answer of plain text keeps the tokens the model sampled for it, found
+ * again by its text when a later turn (chained or resent) carries it, so
+ * that turn's prompt holds them rather than a new tokenization of the text
+ * (src/engine/splice.c): its KV cache is then reused whole. */
+void ia_outtok_keep_locked(ia_store *st, ia_run *r, const ia_engine_result *res) {
+    if (!r->store || !r->vocab || !res || !res->n_out_tokens) return;
+    const ia_turn *o = &r->it.output;
+    const char *text = o->n == 1 && o->items[0].kind == IA_CONTENT_TEXT && o->items[0].text && *o->items[0].text
+                           ? o->items[0].text
+                           : NULL;
+    if (!text) return;
+    char hash[65];
+    ia_sha256_hex(text, strlen(text), hash);
+    ia_err err = {0};
+    if (ia_store_tokens_put(st, r->it.owner, r->vocab, hash, r->it.id, res->out_tokens,
+                            (size_t)res->n_out_tokens, &err) != 0)
+        ia_warn("store: could not keep the tokens of %s: %s", r->it.id, err.msg);
+}
+
+/* The tokens kept for each earlier answer of plain text in mb (ia_outtok_keep_locked),
+ * attached to its message; returns the arrays to free once submitted. */
+int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, ia_msgbuf *mb, size_t *n_own) {
+    int32_t **own = ia_xcalloc(mb->n ? mb->n : 1, sizeof *own);
+    *n_own = 0;
+    for (size_t i = 0; i < mb->n; i++) {
+        ia_engine_msg *m = &mb->msgs[i];
+        if (m->role != IA_MSG_ASSISTANT || !m->text || !*m->text || m->n_calls || (m->reasoning && *m->reasoning))
+            continue;
+        char hash[65];
+        ia_sha256_hex(m->text, strlen(m->text), hash);
+        int32_t *t = NULL;
+        size_t n = 0;
+        if (ia_store_tokens_get(st, owner, vocab, hash, &t, &n, NULL) == 0 && t) {
+            m->tokens = t;
+            m->n_tokens = n;
+            own[(*n_own)++] = t;
+        }
+    }
+    return own;
+}
+

@@ -1,0 +1,235 @@
+/* splice.c: a conversation continues from its own tokens.
+ *
+ * A turn's prompt is rendered as text by the chat template, and the model's
+ * earlier answers seldom tokenize back to the tokens it sampled (another
+ * split of the same bytes, bytes that are not valid UTF-8, control tokens
+ * it emitted), so a prompt tokenized whole stops matching the kept KV at
+ * the first earlier answer and everything after it is computed again.
+ *
+ * Here the prompt is tokenized in segments cut at the earlier answers whose
+ * sampled tokens the core found (stored beside the interaction, found again
+ * by a hash of the answer's text, so a stateless resend of the same text
+ * finds them too): the text before an answer is tokenized as it was when
+ * that answer was generated (the prompt of that turn ended there), the
+ * answer is its sampled tokens, as far as they spell its text (as the
+ * output filter stored it: NUL bytes dropped, ill-formed UTF-8 as U+FFFD,
+ * control tokens as nothing), and the rest goes on. A segment that starts
+ * at a special token (a template's end-of-turn marker) is tokenized as the
+ * whole prompt would be there, since the tokenizer starts afresh after one;
+ * one that starts mid-text (the plain fallback, or after an answer only
+ * partly spelled) is tokenized on its own and accepted only when its
+ * pieces spell exactly its text. The result depends only on the prompt and
+ * the stored tokens, never on what the cache holds, so greedy outputs are
+ * the same with the prefix cache on or off; a template that renders an
+ * answer otherwise than it was generated (dropping earlier reasoning, say)
+ * simply finds no such text, and that answer is tokenized from its text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+/* A growing token array. */
+typedef struct {
+    llama_token *t;
+    int n, cap;
+} ia_tokv;
+
+static void ia_tokv_push(ia_tokv *v, const llama_token *t, int n) {
+    if (n <= 0) return;
+    if (v->n + n > v->cap) {
+        v->cap = (v->n + n) * 2 + 64;
+        v->t = ia_xrealloc(v->t, (size_t)v->cap * sizeof *v->t);
+    }
+    memcpy(v->t + v->n, t, (size_t)n * sizeof *t);
+    v->n += n;
+}
+
+/* A token's bytes as the prompt's text spells it (special tokens as their
+ * text: templates write them). */
+static int piece(const struct llama_vocab *v, llama_token t, char *buf, int cap) {
+    int n = llama_token_to_piece(v, t, buf, cap, 0, true);
+    return n < 0 ? 0 : n;
+}
+
+static bool special(const struct llama_vocab *v, llama_token t) {
+    return (llama_vocab_get_attr(v, t) & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_USER_DEFINED)) != 0;
+}
+
+static bool spells(const struct llama_vocab *v, const llama_token *t, int n, const char *s, size_t len) {
+    char buf[256];
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        int k = piece(v, t[i], buf, sizeof buf);
+        if (at + (size_t)k > len || memcmp(s + at, buf, (size_t)k) != 0) return false;
+        at += (size_t)k;
+    }
+    return at == len;
+}
+
+/* Tokens whose pieces spell exactly s[0..len), or -1. A tokenizer that
+ * starts every fragment with a space (SentencePiece's prefix) gets the text
+ * without its own leading space, or loses the lone space token it added. */
+static int tok_exact(const struct llama_vocab *v, const char *s, size_t len, llama_token **out) {
+    int cap = (int)len + 8;
+    llama_token *t = ia_xmalloc((size_t)cap * sizeof *t);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const char *from = attempt == 1 && len && s[0] == ' ' ? s + 1 : s;
+        size_t n_in = len - (size_t)(from - s);
+        if (attempt == 1 && from == s) break;
+        int n = llama_tokenize(v, from, (int32_t)n_in, t, cap, false, true);
+        if (n < 0) break;
+        if (spells(v, t, n, s, len)) {
+            *out = t;
+            return n;
+        }
+        char buf[8];
+        if (n > 0 && piece(v, t[0], buf, sizeof buf) == 1 && buf[0] == ' ' && spells(v, t + 1, n - 1, s, len)) {
+            memmove(t, t + 1, (size_t)(n - 1) * sizeof *t);
+            *out = t;
+            return n - 1;
+        }
+    }
+    free(t);
+    return -1;
+}
+
+/* Appends the sanitized form of raw[0..n) to out (ill-formed UTF-8 as
+ * U+FFFD, as ia_utf8_sanitize writes it). */
+static void put_sanitized(ia_buf *out, const char *raw, size_t n) {
+    for (size_t i = 0; i < n;) {
+        bool ok;
+        size_t u = ia_utf8_next(raw + i, n - i, &ok);
+        if (ok) ia_buf_append(out, raw + i, u);
+        else ia_buf_append(out, "\xEF\xBF\xBD", 3);
+        i += u;
+    }
+}
+
+/* k[0..nk) as the stored text of it reads, held against the prompt's text
+ * ptext: the pieces' bytes without NUL bytes, ill-formed UTF-8 as U+FFFD
+ * (what the output filter and the core make of the model's text), and a
+ * control token as its text where the prompt spells it there (a template's
+ * marker) but as nothing elsewhere (one the model sampled: the output has
+ * no text for it). at[t]: the text's length after t tokens where that is a
+ * clean boundary (no character cut), else -1. */
+static char *as_stored(const struct llama_vocab *v, const llama_token *k, int nk, const char *ptext, size_t plen,
+                       int *at, size_t *len) {
+    ia_buf out, pend;
+    ia_buf_init(&out, 0);
+    ia_buf_init(&pend, 0);
+    char buf[256], plain[256];
+    for (int t = 0; t < nk; t++) {
+        at[t] = pend.len ? -1 : (int)out.len;
+        int n = piece(v, k[t], buf, sizeof buf);
+        int np = llama_token_to_piece(v, k[t], plain, sizeof plain, 0, false);
+        if (np < 0) np = 0;
+        bool marker = out.len + (size_t)n <= plen && !memcmp(ptext + out.len, buf, (size_t)n);
+        const char *use = !pend.len && marker ? buf : plain;
+        int nu = use == buf ? n : np;
+        for (int i = 0; i < nu; i++)
+            if (use[i]) ia_buf_append(&pend, use + i, 1);
+        size_t done = ia_utf8_complete_prefix(pend.data ? pend.data : "", pend.len);
+        if (done) {
+            put_sanitized(&out, pend.data, done);
+            memmove(pend.data, pend.data + done, pend.len - done);
+            pend.len -= done;
+        }
+    }
+    at[nk] = pend.len ? -1 : (int)out.len;
+    if (pend.len) put_sanitized(&out, pend.data, pend.len);
+    ia_buf_free(&pend);
+    *len = out.len;
+    return ia_buf_take(&out);
+}
+
+/* Appends the tokens of seg[0..len) to *out: as the tokenizer reads the
+ * whole prompt there when it starts at a special token (or is the prompt's
+ * start, BOS added), else tokenized on its own, spelled exactly if it can
+ * be. */
+static int put_segment(const struct llama_vocab *v, const char *seg, size_t len, bool first, ia_tokv *out) {
+    if (!len) return 0;
+    llama_token *t = NULL;
+    int n = -1;
+    bool at_special = false;
+    if (!first) {
+        llama_token probe[4];
+        int k = llama_tokenize(v, seg, (int32_t)(len < 64 ? len : 64), probe, 4, false, true);
+        at_special = k > 0 && special(v, probe[0]);
+        if (k < 0) at_special = false;
+    }
+    if (!first && !at_special) n = tok_exact(v, seg, len, &t);
+    if (n < 0) {
+        int cap = (int)len + 8;
+        t = ia_xmalloc((size_t)cap * sizeof *t);
+        n = llama_tokenize(v, seg, (int32_t)len, t, cap, first, true);
+        if (n < 0) {
+            free(t);
+            return -1;
+        }
+    }
+    ia_tokv_push(out, t, n);
+    free(t);
+    return 0;
+}
+
+/* The last place of text[0..tl) in p[0..limit), or -1. */
+static long last_at(const char *p, size_t limit, const char *text, size_t tl) {
+    if (!tl || tl > limit) return -1;
+    for (size_t i = limit - tl + 1; i-- > 0;)
+        if (p[i] == text[0] && !memcmp(p + i, text, tl)) return (long)i;
+    return -1;
+}
+
+int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
+                       llama_token **out) {
+    size_t plen = strlen(prompt);
+    /* Where each answer with tokens sits: found from the last one back, each
+     * before the next, so text a user quotes later is not taken for it. */
+    long *at = ia_xmalloc((n_msgs ? n_msgs : 1) * sizeof *at);
+    size_t limit = plen;
+    int known = 0;
+    for (size_t i = n_msgs; i-- > 0;) {
+        at[i] = -1;
+        if (!msgs[i].n_tokens || !msgs[i].content || !*msgs[i].content) continue;
+        at[i] = last_at(prompt, limit, msgs[i].content, strlen(msgs[i].content));
+        if (at[i] >= 0) {
+            limit = (size_t)at[i];
+            known++;
+        }
+    }
+    ia_tokv tv = {0};
+    size_t cur = 0;
+    int spliced = 0;
+    for (size_t i = 0; known && i < n_msgs; i++) {
+        if (at[i] < 0 || (size_t)at[i] < cur) continue;
+        const char *text = msgs[i].content;
+        size_t tl = strlen(text);
+        int nt = (int)msgs[i].n_tokens;
+        int *bound = ia_xmalloc(((size_t)nt + 1) * sizeof *bound);
+        size_t kl = 0;
+        char *ktext = as_stored(v, msgs[i].tokens, nt, text, tl, bound, &kl);
+        size_t same = 0;
+        while (same < kl && same < tl && ktext[same] == text[same]) same++;
+        int t = nt;
+        while (t > 0 && (bound[t] < 0 || (size_t)bound[t] > same)) t--;
+        ia_debug("splice: message %zu: %d tokens spell %zu of its %zu bytes (%zu as stored); %d taken", i, nt, same,
+                 tl, kl, t);
+        if (t > 0 && put_segment(v, prompt + cur, (size_t)at[i] - cur, cur == 0, &tv) == 0) {
+            ia_tokv_push(&tv, msgs[i].tokens, t);
+            cur = (size_t)at[i] + (size_t)bound[t];
+            spliced += t;
+        }
+        free(ktext);
+        free(bound);
+    }
+    free(at);
+    if (put_segment(v, prompt + cur, plen - cur, cur == 0, &tv) != 0) {
+        free(tv.t);
+        return -1;
+    }
+    if (spliced) ia_debug("splice: %d tokens of earlier answers as sampled, %d in all", spliced, tv.n);
+    *out = tv.t;
+    return tv.n;
+}
