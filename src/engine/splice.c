@@ -149,7 +149,12 @@ static char *as_stored(const struct llama_vocab *v, const llama_token *k, int nk
  * start, BOS added), else tokenized on its own, spelled exactly if it can
  * be. */
 static int put_segment(const struct llama_vocab *v, const char *seg, size_t len, bool first, ia_tokv *out) {
-    if (!len) return 0;
+    if (!len) {
+        /* an answer opens the prompt: it still starts with BOS */
+        llama_token bos = llama_vocab_bos(v);
+        if (first && llama_vocab_get_add_bos(v) && bos != LLAMA_TOKEN_NULL) ia_tokv_push(out, &bos, 1);
+        return 0;
+    }
     llama_token *t = NULL;
     int n = -1;
     bool at_special = false;
