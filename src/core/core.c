@@ -294,6 +294,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
     pthread_mutex_unlock(&r->mu);
     r->done_res = res; /* its output tokens are kept as the record is written */
     finalize(c, r, st, err, res->n_prompt, res->n_output);
+    r->done_res = NULL; /* res lives on the engine's stack */
     ia_run_unref(r);
     free(j);
 }

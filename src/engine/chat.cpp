@@ -470,16 +470,26 @@ extern "C" int ia_chat_state_sampler(const ia_chat_state *st, const struct llama
  * some (a family may put markup between the two). */
 static size_t answer_start(const ia_chat_state *st, const std::string &raw, const common_chat_msg &msg) {
     size_t from = 0;
-    if (!msg.reasoning_content.empty()) {
-        size_t at = raw.find(msg.reasoning_content);
+    const auto &ends = st->params.thinking_end_tags;
+    const std::string &open = st->params.thinking_start_tag;
+    size_t lead = raw.find_first_not_of(" \t\r\n");
+    bool block = !open.empty() && lead != std::string::npos && raw.compare(lead, open.size(), open) == 0;
+    if (!msg.reasoning_content.empty() || block) {
+        /* past the reasoning (an empty block too): the first end tag closes
+         * it; the family's other end tags (a call's opener, for some) end it
+         * without being part of it, so the text starts at them */
+        size_t at = msg.reasoning_content.empty() ? lead + open.size() : raw.find(msg.reasoning_content);
         from = at == std::string::npos ? 0 : at + msg.reasoning_content.size();
-        size_t end = std::string::npos;
-        for (const auto &tag : st->params.thinking_end_tags) {
-            size_t e = raw.find(tag, from);
-            if (e != std::string::npos && (end == std::string::npos || e + tag.size() < end)) end = e + tag.size();
+        size_t end = std::string::npos, past = 0;
+        for (size_t k = 0; k < ends.size(); k++) {
+            size_t e = raw.find(ends[k], from);
+            if (e != std::string::npos && (end == std::string::npos || e < end)) {
+                end = e;
+                past = k == 0 ? ends[k].size() : 0;
+            }
         }
-        if (end != std::string::npos) from = end;
-        else if (!st->params.thinking_end_tags.empty()) return raw.size(); /* cut inside the reasoning */
+        if (end != std::string::npos) from = end + past;
+        else if (!ends.empty()) return raw.size(); /* cut inside the reasoning */
     }
     if (!msg.content.empty()) {
         size_t at = raw.find(msg.content, from);

@@ -215,7 +215,8 @@ const char *ia_engine_name(const ia_engine *e);
  * the same text (kept output tokens are shared among them). */
 const char *ia_engine_vocab_id(const ia_engine *e);
 /* "jinja" (model's or override template) or "plain" (the fallback of
- * chat.h: turns joined by blank lines, for base models with no template). */
+ * chat.h: turns after a blank line, a model turn right after the text before it, for base
+ * models with no template). */
 const char *ia_engine_template_kind(const ia_engine *e);
 /* Whether the model's chat template thinks (its output carries a reasoning
  * block that ia_engine_result.reasoning splits off). */

@@ -170,7 +170,12 @@ void ia_engine_publish_kvst(ia_engine *e);
  * text; BOS as the vocabulary asks. Returns the count (*out malloc'd), or
  * -1. */
 int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
-                       llama_token **out);
+                       const long *at, llama_token **out);
+/* Where the template put each answer of msgs that carries tokens (byte
+ * offsets into prompt; -1 where unknown), from a render with markers in
+ * their place (takes chat_mu). malloc'd, n of them. */
+long *ia_splice_locate(ia_engine *e, const ia_chat_msg *msgs, size_t n, const ia_chat_opts *copts,
+                       const char *prompt);
 
 /* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);

@@ -48,6 +48,17 @@ extern "C" int ia_chat_grammar_check(const char *gbnf, char **why, char **rule) 
             *why = dup_str("the grammar has no root rule");
             return -1;
         }
+        /* every rule referred to is defined (parse's own check) */
+        for (const auto &r : parser.rules)
+            for (const auto &el : r)
+                if (el.type == LLAMA_GRETYPE_RULE_REF &&
+                    (el.value >= parser.rules.size() || parser.rules[el.value].empty())) {
+                    for (const auto &kv : parser.symbol_ids)
+                        if (kv.second == el.value) name = kv.first;
+                    *why = dup_str("undefined rule '" + name + "'");
+                    *rule = dup_str(name);
+                    return -1;
+                }
         return 0;
     } catch (const std::exception &e) {
         *why = dup_str(e.what());

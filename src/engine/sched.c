@@ -414,7 +414,9 @@ static bool render(worker *w, job *j) {
         return false;
     }
     /* earlier answers as the model sampled them, where their tokens are known */
-    int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, &j->toks);
+    long *at = ia_splice_locate(e, j->msgs, j->n_msgs, &copts, prompt);
+    int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, at, &j->toks);
+    free(at);
     free(prompt);
     if (n < 0) {
         fail_job(w, j, &res, j->t_taken, IA_EINTERNAL, "tokenization failed");
@@ -527,11 +529,16 @@ static void sample(worker *w, slot *s) {
         finish(w, s, IA_FINISH_STOP);
         return;
     }
-    char piece[256];
+    char buf[256], *piece = buf;
     /* special=false: control tokens the model emits are not text. */
-    int len = llama_token_to_piece(e->vocab, t, piece, sizeof piece, 0, false);
-    if (len < 0) len = 0;
+    int len = llama_token_to_piece(e->vocab, t, buf, sizeof buf, 0, false);
+    if (len < 0) { /* a piece longer than the buffer (some vocabularies have 512-byte ones) */
+        piece = ia_xmalloc((size_t)-len);
+        len = llama_token_to_piece(e->vocab, t, piece, -len, 0, false);
+        if (len < 0) len = 0;
+    }
     int r = ia_outfilter_push(&s->of, piece, (size_t)len);
+    if (piece != buf) free(piece);
     if (r == IA_OUTFILTER_STOPPED) {
         finish(w, s, IA_FINISH_CANCELLED);
         return;

@@ -46,6 +46,10 @@ static void ia_tokv_push(ia_tokv *v, const llama_token *t, int n) {
     v->n += n;
 }
 
+/* Room for any token's piece (the longest seen, command-r's, is 512 bytes;
+ * one longer reads as no text, which only stops a match). */
+#define PIECE_MAX 1024
+
 /* A token's bytes as the prompt's text spells it (special tokens as their
  * text: templates write them). */
 static int piece(const struct llama_vocab *v, llama_token t, char *buf, int cap) {
@@ -58,7 +62,7 @@ static bool special(const struct llama_vocab *v, llama_token t) {
 }
 
 static bool spells(const struct llama_vocab *v, const llama_token *t, int n, const char *s, size_t len) {
-    char buf[256];
+    char buf[PIECE_MAX];
     size_t at = 0;
     for (int i = 0; i < n; i++) {
         int k = piece(v, t[i], buf, sizeof buf);
@@ -119,7 +123,7 @@ static char *as_stored(const struct llama_vocab *v, const llama_token *k, int nk
     ia_buf out, pend;
     ia_buf_init(&out, 0);
     ia_buf_init(&pend, 0);
-    char buf[256], plain[256];
+    char buf[PIECE_MAX], plain[PIECE_MAX];
     for (int t = 0; t < nk; t++) {
         at[t] = pend.len ? -1 : (int)out.len;
         int n = piece(v, k[t], buf, sizeof buf);
@@ -144,10 +148,48 @@ static char *as_stored(const struct llama_vocab *v, const llama_token *k, int nk
     return ia_buf_take(&out);
 }
 
-/* Appends the tokens of seg[0..len) to *out: as the tokenizer reads the
- * whole prompt there when it starts at a special token (or is the prompt's
- * start, BOS added), else tokenized on its own, spelled exactly if it can
- * be. */
+/* Tokenizes seg[0..len) as the whole prompt reads it there (special tokens
+ * parsed). n tokens or -1. */
+static int tok_plain(const struct llama_vocab *v, const char *seg, size_t len, bool bos, llama_token **out) {
+    int cap = (int)len + 8;
+    llama_token *t = ia_xmalloc((size_t)cap * sizeof *t);
+    int n = llama_tokenize(v, seg, (int32_t)len, t, cap, bos, true);
+    if (n < 0) {
+        free(t);
+        return -1;
+    }
+    *out = t;
+    return n;
+}
+
+/* Bytes of seg[0..len) before its first special token (len if none). */
+static size_t before_special(const struct llama_vocab *v, const char *seg, size_t len) {
+    llama_token *t = NULL;
+    int n = tok_plain(v, seg, len, false, &t);
+    size_t at = 0;
+    char buf[PIECE_MAX];
+    for (int i = 0; i < n && !special(v, t[i]); i++) at += (size_t)piece(v, t[i], buf, sizeof buf);
+    free(t);
+    return n < 0 || at > len ? len : at;
+}
+
+/* Whether a segment starting at seg (not the prompt's start) can be
+ * tokenized so that its text up to its first special token is spelled
+ * exactly (a tokenizer's own space prefix would add a byte the prompt does
+ * not have); from the special token on it reads as the whole prompt does. */
+static bool joins(const struct llama_vocab *v, const char *seg, size_t len) {
+    size_t gap = before_special(v, seg, len);
+    if (!gap) return true;
+    llama_token *t = NULL;
+    int n = tok_exact(v, seg, gap, &t);
+    free(t);
+    return n >= 0;
+}
+
+/* Appends the tokens of seg[0..len): the prompt's start with BOS as the
+ * vocabulary asks, else the text before its first special token spelled
+ * exactly (checked by joins; the plain tokenization if it cannot be) and
+ * the rest as the whole prompt reads it. */
 static int put_segment(const struct llama_vocab *v, const char *seg, size_t len, bool first, ia_tokv *out) {
     if (!len) {
         /* an answer opens the prompt: it still starts with BOS */
@@ -156,59 +198,102 @@ static int put_segment(const struct llama_vocab *v, const char *seg, size_t len,
         return 0;
     }
     llama_token *t = NULL;
-    int n = -1;
-    bool at_special = false;
-    if (!first) {
-        llama_token probe[4];
-        int k = llama_tokenize(v, seg, (int32_t)(len < 64 ? len : 64), probe, 4, false, true);
-        at_special = k > 0 && special(v, probe[0]);
-        if (k < 0) at_special = false;
+    int n;
+    size_t gap = first ? 0 : before_special(v, seg, len);
+    if (gap && (n = tok_exact(v, seg, gap, &t)) >= 0) {
+        ia_tokv_push(out, t, n);
+        free(t);
+        t = NULL;
+        seg += gap;
+        len -= gap;
+        if (!len) return 0;
     }
-    if (!first && !at_special) n = tok_exact(v, seg, len, &t);
-    if (n < 0) {
-        int cap = (int)len + 8;
-        t = ia_xmalloc((size_t)cap * sizeof *t);
-        n = llama_tokenize(v, seg, (int32_t)len, t, cap, first, true);
-        if (n < 0) {
-            free(t);
-            return -1;
-        }
-    }
+    if ((n = tok_plain(v, seg, len, first, &t)) < 0) return -1;
     ia_tokv_push(out, t, n);
     free(t);
     return 0;
 }
 
-/* The last place of text[0..tl) in p[0..limit), or -1. */
-static long last_at(const char *p, size_t limit, const char *text, size_t tl) {
-    if (!tl || tl > limit) return -1;
-    for (size_t i = limit - tl + 1; i-- > 0;)
-        if (p[i] == text[0] && !memcmp(p + i, text, tl)) return (long)i;
-    return -1;
-}
-
-int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
-                       llama_token **out) {
-    size_t plen = strlen(prompt);
-    /* Where each answer with tokens sits: found from the last one back, each
-     * before the next, so text a user quotes later is not taken for it. */
-    long *at = ia_xmalloc((n_msgs ? n_msgs : 1) * sizeof *at);
-    size_t limit = plen;
-    int known = 0;
-    for (size_t i = n_msgs; i-- > 0;) {
+/* Where the template put each answer that carries tokens: the prompt is
+ * rendered once more with each such answer replaced by a marker, so the
+ * template itself says where the text goes; the places hold only if putting
+ * the answers back in place of the markers gives the prompt exactly (a
+ * template that trims or rewrites an answer does not). -1 where unknown. */
+long *ia_splice_locate(ia_engine *e, const ia_chat_msg *msgs, size_t n, const ia_chat_opts *copts,
+                       const char *prompt) {
+    long *at = ia_xmalloc((n ? n : 1) * sizeof *at);
+    ia_chat_msg *marked = ia_xcalloc(n ? n : 1, sizeof *marked);
+    char **marks = ia_xcalloc(n ? n : 1, sizeof *marks);
+    size_t known = 0;
+    for (size_t i = 0; i < n; i++) {
         at[i] = -1;
-        if (!msgs[i].n_tokens || !msgs[i].content || !*msgs[i].content) continue;
-        at[i] = last_at(prompt, limit, msgs[i].content, strlen(msgs[i].content));
-        if (at[i] >= 0) {
-            limit = (size_t)at[i];
+        marked[i] = msgs[i];
+        if (msgs[i].n_tokens && msgs[i].content && *msgs[i].content) {
+            marks[i] = ia_asprintf("\x1fia-answer-%zu\x1f", i);
+            marked[i].content = marks[i];
             known++;
         }
     }
+    char *mprompt = NULL, *cerr = NULL;
+    ia_chat_state *st = NULL;
+    int rc = -1;
+    if (known) {
+        pthread_mutex_lock(&e->chat_mu);
+        rc = ia_chat_render_ex(e->chat, marked, n, copts, &mprompt, &st, &cerr);
+        pthread_mutex_unlock(&e->chat_mu);
+    }
+    ia_chat_state_free(st);
+    free(cerr);
+    bool ok = rc == 0 && mprompt;
+    if (ok) { /* put the answers back, noting where each lands */
+        ia_buf b;
+        ia_buf_init(&b, 0);
+        const char *p = mprompt;
+        while (ok && *p) {
+            const char *m = strstr(p, "\x1fia-answer-");
+            if (!m) {
+                ia_buf_puts(&b, p);
+                break;
+            }
+            ia_buf_append(&b, p, (size_t)(m - p));
+            char *end = NULL;
+            unsigned long i = strtoul(m + 11, &end, 10);
+            if (!end || *end != '\x1f' || i >= n || !marks[i] || at[i] >= 0) ok = false;
+            else {
+                at[i] = (long)b.len;
+                ia_buf_puts(&b, msgs[i].content);
+                p = end + 1;
+            }
+        }
+        ok = ok && b.len == strlen(prompt) && !memcmp(b.data ? b.data : "", prompt, b.len);
+        ia_buf_free(&b);
+    }
+    if (!ok)
+        for (size_t i = 0; i < n; i++) at[i] = -1;
+    for (size_t i = 0; i < n; i++) free(marks[i]);
+    free(marks);
+    free(marked);
+    free(mprompt);
+    return at;
+}
+
+/* Whether every token id is one of the vocabulary's (a stored row could be
+ * damaged; llama.cpp throws on an id out of range). */
+static bool valid_ids(const struct llama_vocab *v, const int32_t *t, size_t n) {
+    int32_t nv = llama_vocab_n_tokens(v);
+    for (size_t i = 0; i < n; i++)
+        if (t[i] < 0 || t[i] >= nv) return false;
+    return true;
+}
+
+int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
+                       const long *at, llama_token **out) {
+    size_t plen = strlen(prompt);
     ia_tokv tv = {0};
     size_t cur = 0;
     int spliced = 0;
-    for (size_t i = 0; known && i < n_msgs; i++) {
-        if (at[i] < 0 || (size_t)at[i] < cur) continue;
+    for (size_t i = 0; at && i < n_msgs; i++) {
+        if (at[i] < 0 || (size_t)at[i] < cur || !valid_ids(v, msgs[i].tokens, msgs[i].n_tokens)) continue;
         const char *text = msgs[i].content;
         size_t tl = strlen(text);
         int nt = (int)msgs[i].n_tokens;
@@ -217,8 +302,20 @@ int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia
         char *ktext = as_stored(v, msgs[i].tokens, nt, text, tl, bound, &kl);
         size_t same = 0;
         while (same < kl && same < tl && ktext[same] == text[same]) same++;
+        /* the rest of the prompt, up to the next answer with a place, must
+         * join the tokens taken without a byte the prompt lacks */
+        size_t next = plen;
+        for (size_t k = i + 1; k < n_msgs; k++)
+            if (at[k] >= 0) {
+                next = (size_t)at[k];
+                break;
+            }
         int t = nt;
-        while (t > 0 && (bound[t] < 0 || (size_t)bound[t] > same)) t--;
+        for (; t > 0; t--) {
+            if (bound[t] < 0 || (size_t)bound[t] > same) continue;
+            size_t after = (size_t)at[i] + (size_t)bound[t];
+            if (after <= next && joins(v, prompt + after, next - after)) break;
+        }
         ia_debug("splice: message %zu: %d tokens spell %zu of its %zu bytes (%zu as stored); %d taken", i, nt, same,
                  tl, kl, t);
         if (t > 0 && put_segment(v, prompt + cur, (size_t)at[i] - cur, cur == 0, &tv) == 0) {
@@ -229,7 +326,6 @@ int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia
         free(ktext);
         free(bound);
     }
-    free(at);
     if (put_segment(v, prompt + cur, plen - cur, cur == 0, &tv) != 0) {
         free(tv.t);
         return -1;

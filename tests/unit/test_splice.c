@@ -64,7 +64,8 @@ IA_TEST(splice_chatml_answer_as_sampled) {
                           {.role = "assistant", .content = "Hello world", .tokens = ans, .n_tokens = (size_t)na},
                           {.role = "user", .content = "More"}};
     llama_token *out = NULL;
-    int n = ia_splice_tokenize(v, prompt, msgs, 3, &out);
+    long at3[3] = {-1, (long)strlen(head), -1};
+    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out);
     llama_token pre[64];
     int np = tok(v, head, true, pre, 64);
     char text[512];
@@ -81,7 +82,7 @@ IA_TEST(splice_chatml_answer_as_sampled) {
     msgs[1].tokens = other;
     msgs[1].n_tokens = (size_t)no;
     llama_token *out2 = NULL;
-    int n2 = ia_splice_tokenize(v, prompt, msgs, 3, &out2);
+    int n2 = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out2);
     spell(v, out2, n2, text, sizeof text);
     int ok2 = n2 > 0 && find(out2, n2, other, 6) == np && find(out2, n2, other, 7) < 0 && !strcmp(text, prompt);
     free(out);
@@ -103,7 +104,8 @@ IA_TEST(splice_plain_fallback_spm) {
                           {.role = "assistant", .content = " upon a time", .tokens = ans, .n_tokens = (size_t)na},
                           {.role = "user", .content = "More"}};
     llama_token *out = NULL;
-    int n = ia_splice_tokenize(v, prompt, msgs, 3, &out);
+    long at3[3] = {-1, 4, -1};
+    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out);
     char text[256];
     spell(v, out, n, text, sizeof text);
     llama_token pre[16];
@@ -116,4 +118,58 @@ IA_TEST(splice_plain_fallback_spm) {
     free(out);
     llama_model_free(m);
     IA_CHECK(ok);
+}
+
+/* Where an answer goes is asked of the template (a render with a marker in
+ * its place), not searched for: an answer "im" is not found inside the
+ * user's text before it nor inside the markers' text after it; a damaged
+ * stored token id is never fed (llama.cpp would throw). */
+IA_TEST(splice_locates_by_the_template) {
+    struct llama_model *m = vocab_model("qwen2");
+    IA_CHECK(m);
+    const struct llama_vocab *v = llama_model_get_vocab(m);
+    char *src = ia_test_read_template("Qwen-Qwen2.5-7B-Instruct");
+    char *err = NULL;
+    ia_engine e;
+    memset(&e, 0, sizeof e);
+    e.chat = src ? ia_chat_new(m, src, &err) : NULL;
+    pthread_mutex_init(&e.chat_mu, NULL);
+    IA_CHECK(e.chat);
+    llama_token ans[4];
+    int na = tok(v, "im", false, ans, 4);
+    ia_chat_msg msgs[] = {{.role = "user", .content = "Why im?"},
+                          {.role = "assistant", .content = "im", .tokens = ans, .n_tokens = (size_t)na},
+                          {.role = "user", .content = "im again"}};
+    char *prompt = NULL;
+    ia_chat_state *st = NULL;
+    ia_chat_opts o = {0};
+    int rc = ia_chat_render_ex(e.chat, msgs, 3, &o, &prompt, &st, &err);
+    ia_chat_state_free(st);
+    long *at = rc == 0 ? ia_splice_locate(&e, msgs, 3, &o, prompt) : NULL;
+    const char *want = prompt ? strstr(prompt, "<|im_start|>assistant\nim<|im_end|>") : NULL;
+    int ok = at && want && at[0] == -1 && at[2] == -1 && at[1] == (long)(want - prompt) + 22;
+    llama_token *out = NULL;
+    int n = ok ? ia_splice_tokenize(v, prompt, msgs, 3, at, &out) : -1;
+    llama_token whole[256];
+    int nw = prompt ? tok(v, prompt, true, whole, 256) : -1;
+    /* "im" tokenizes alike on its own, so the splice changes nothing here:
+     * every marker stays a special token */
+    ok = ok && n == nw && n > 0 && !memcmp(out, whole, (size_t)n * sizeof *out);
+    free(out);
+    /* a damaged id: that answer is tokenized from its text */
+    int32_t bad[1] = {99999999};
+    msgs[1].tokens = bad;
+    msgs[1].n_tokens = 1;
+    n = at ? ia_splice_tokenize(v, prompt, msgs, 3, at, &out) : -1;
+    int ok2 = n == nw && n > 0 && !memcmp(out, whole, (size_t)n * sizeof *out);
+    free(out);
+    free(at);
+    free(prompt);
+    free(src);
+    free(err);
+    ia_chat_free(e.chat);
+    pthread_mutex_destroy(&e.chat_mu);
+    llama_model_free(m);
+    IA_CHECK(ok);
+    IA_CHECK(ok2);
 }

@@ -169,6 +169,13 @@ IA_TEST(tools_cut_turn_keeps_call_syntax_as_text) {
         {"Qwen-Qwen3-0.6B", "Just text, cut mid-wo", "", "Just text, cut mid-wo"},
         {"mistralai-Mistral-Nemo-Instruct-2407", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"loc",
          "", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"loc"},
+        /* a family whose reasoning may end at a call's opener (its prompt opens the
+         * thinking block): the opener is the text's */
+        {"Qwen3.5-4B", "Check Paris.\n<tool_call>\n<function=get_weather>\n<parameter=location>\nPar",
+         "Check Paris.", "<tool_call>\n<function=get_weather>\n<parameter=location>\nPar"},
+        /* an empty thinking block is layout, not text */
+        {"Qwen-Qwen3-0.6B", "<think>\n\n</think>\n\n<tool_call>\n{\"name\": \"get_w", "",
+         "<tool_call>\n{\"name\": \"get_w"},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof C / sizeof *C; i++) {
