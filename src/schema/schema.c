@@ -179,10 +179,18 @@ static char *pattern_normalize(const char *pat, const char **why) {
      * llama.cpp's grammar parser refuses, or that allows more than the
      * pattern, e.g. "a+?" as ("a"+)?). */
     bool can_repeat = false;
+    /* Per open group, the atoms of its current alternative and whether one
+     * of its alternatives is empty ("(a|)", "()"): such a group under * or +
+     * is a rule llama.cpp's grammar engine refuses as left-recursive. */
+    int alt_atoms[MAX_PATTERN_DEPTH + 1] = {0};
+    bool empty_alt[MAX_PATTERN_DEPTH + 1] = {false};
+    bool last_empty_group = false; /* the last atom is such a group */
+#define ATOM() (alt_atoms[depth]++, last_empty_group = false)
     for (size_t i = 1; i + 1 < n; i++) {
         char ch = pat[i];
         if (ch == '\\') {
             can_repeat = true;
+            if (!in_class) ATOM();
             char e = pat[i + 1];
             if (i + 2 >= n) goto bad_escape;
             const char *cls = e == 'd' ? "0-9" : e == 'w' ? "a-zA-Z0-9_" : e == 's' ? " \\t\\n\\r" : NULL;
@@ -222,8 +230,10 @@ static char *pattern_normalize(const char *pat, const char **why) {
             ia_buf_append(&b, &ch, 1);
             continue;
         }
-        if (ch == '[') in_class = true;
-        else if (ch == '^' || ch == '$') {
+        if (ch == '[') {
+            in_class = true;
+            ATOM();
+        } else if (ch == '^' || ch == '$') {
             ia_buf_free(&b);
             *why = "(anchors are only allowed at the ends of a pattern)";
             return NULL;
@@ -239,16 +249,29 @@ static char *pattern_normalize(const char *pat, const char **why) {
                 return NULL;
             }
             can_repeat = false;
+            alt_atoms[depth - 1]++; /* the group is an atom of its parent */
+            last_empty_group = false;
+            alt_atoms[depth] = 0;
+            empty_alt[depth] = false;
             if (pat[i + 1] == '?') { /* "(?:" whole: its '?' is no quantifier */
                 ia_buf_puts(&b, "(?:");
                 i += 2;
                 continue;
             }
         } else if (ch == ')') {
+            bool empty = empty_alt[depth] || alt_atoms[depth] == 0;
             if (--depth < 0) break;
             can_repeat = true;
+            last_empty_group = empty;
         } else if (ch == '|') {
             can_repeat = false;
+            if (alt_atoms[depth] == 0) empty_alt[depth] = true;
+            alt_atoms[depth] = 0;
+        } else if ((ch == '*' || ch == '+') && last_empty_group) {
+            ia_buf_free(&b);
+            *why = "(a group with an empty alternative cannot take * or +: llama.cpp's grammar engine "
+                   "refuses it as left-recursive; write the group without the empty branch and use ?)";
+            return NULL;
         } else if ((ch == '{' || ch == '*' || ch == '+' || ch == '?') && !can_repeat) {
             ia_buf_free(&b);
             *why = "(a quantifier must follow something to repeat, and not another quantifier: no "
@@ -300,9 +323,11 @@ static char *pattern_normalize(const char *pat, const char **why) {
             return NULL;
         } else {
             can_repeat = true; /* a literal or '.' */
+            ATOM();
         }
         ia_buf_append(&b, &ch, 1);
     }
+#undef ATOM
     if (in_class || depth != 0) {
         ia_buf_free(&b);
         *why = "(unbalanced brackets or parentheses)";
