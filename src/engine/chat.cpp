@@ -640,9 +640,7 @@ extern "C" char *ia_schema_grammar(json_t *prepared, const char *path, ia_err *e
         char *why = nullptr, *rule = nullptr;
         if (ia_chat_grammar_check(g.c_str(), &why, &rule) != 0) {
             ia_fail(err, IA_EINVALID,
-                    "%s: llama.cpp's grammar engine refuses the grammar of this schema (rule '%s': %s); "
-                    "lower its counts (minItems, minLength, repetitions in a pattern), above all "
-                    "on items that are objects or arrays themselves",
+                    "%s: llama.cpp's grammar engine refuses the grammar of this schema (rule '%s': %s)",
                     path, rule ? rule : "?", why ? why : "?");
             std::free(why);
             std::free(rule);

@@ -9,6 +9,7 @@
  * to parse_rule one by one, as parse does, to catch the reason. The parser
  * is llama.cpp's internal one (src/llama-grammar.h) of the pinned commit. */
 #include <llama-grammar.h>
+#include <llama.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -59,9 +60,24 @@ extern "C" int ia_chat_grammar_check(const char *gbnf, char **why, char **rule) 
                     *rule = dup_str(name);
                     return -1;
                 }
+        /* what only building the grammar finds: left recursion, which a
+         * repetition of something that may match nothing becomes (a
+         * pattern's (x|)*); no vocabulary is needed for that */
+        struct llama_sampler *smpl = llama_sampler_init_grammar(nullptr, gbnf, "root");
+        if (!smpl) {
+            *why = dup_str("left recursion (a repetition of something that may match nothing, e.g. "
+                           "(a|)* or (a?)* in a pattern)");
+            *rule = dup_str("root");
+            return -1;
+        }
+        llama_sampler_free(smpl);
         return 0;
     } catch (const std::exception &e) {
-        *why = dup_str(e.what());
+        std::string w = e.what();
+        if (w.find("repetition") != std::string::npos)
+            w += "; lower the counts (minItems, minLength, repetitions in a pattern), above all on items "
+                 "that are objects or arrays themselves";
+        *why = dup_str(w);
     } catch (...) {
         *why = dup_str("the grammar could not be parsed");
     }
