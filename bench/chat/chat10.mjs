@@ -9,8 +9,9 @@
 //   build   RUNS chats of 9 turns on interactd (stored), saved to STATEFILE
 //   prev    turn 10 of each saved chat with previous_interaction_id
 //   resend  turn 10 of each saved chat as a stateless history (the texts)
-//   llama   RUNS chats of 9 turns on llama-server's /v1/chat/completions
-//           (cache_prompt on), then turn 10 on each (STATEFILE unused)
+//   llama   the saved chats' histories given to llama-server's
+//           /v1/chat/completions turn by turn (cache_prompt on), then turn
+//           10 of each
 // Prints one JSON line: {mode, history_tokens, ttft_ms (median), cached, all}.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -42,7 +43,9 @@ if (mode === 'build') {
     for (let i = 0; i < TURNS; i++) {
       const { json } = await interact({
         input: say(tag, i), previous_interaction_id: prev ?? undefined,
-        generation_config: { temperature: 0, max_output_tokens: ANSWER },
+        // sampled (seeded): the random weights' greedy answers are mostly
+        // tokens with no text, which no template shows again
+        generation_config: { temperature: 1, seed: 1000 + i, max_output_tokens: ANSWER },
       });
       turns.push({ user: say(tag, i), model: textOf(json) });
       prev = json.id;
@@ -62,15 +65,17 @@ if (mode === 'build') {
     out.push({ ms: r.ms, hist: r.json.usage.total_input_tokens, cached: r.json.usage.total_cached_tokens });
   }
 } else if (mode === 'llama') {
-  for (let r = 0; r < Number(nRuns); r++) {
-    const tag = `${r}-${Math.random().toString(36).slice(2)}`;
+  // The same history as the saved chats, given to llama-server turn by
+  // turn as a client of it would (each request the history so far, its
+  // prompt cache on), then turn 10 timed.
+  for (const c of JSON.parse(readFileSync(stateFile, 'utf8'))) {
     const messages = [];
-    for (let i = 0; i < TURNS; i++) {
-      messages.push({ role: 'user', content: say(tag, i) });
-      const { json } = await chat(messages, ANSWER);
-      messages.push({ role: 'assistant', content: json.choices[0].message.content ?? '' });
+    for (const t of c.turns) {
+      messages.push({ role: 'user', content: t.user });
+      await chat(messages, 1);
+      messages.push({ role: 'assistant', content: t.model });
     }
-    messages.push({ role: 'user', content: say(tag, TURNS) });
+    messages.push({ role: 'user', content: say(c.tag, TURNS) });
     const t = await chat(messages, 1);
     const u = t.json.usage || {};
     const cached = t.json.timings?.cache_n ?? u.prompt_tokens_details?.cached_tokens ?? null;

@@ -4,8 +4,8 @@
 # with previous_interaction_id, with a stateless resend of the history,
 # after a server restart (kept tokens and KV from disk), cold (--prefix-cache
 # off, stateless resend), and llama-server (built from the same llama.cpp
-# source, bench/batch/build-llama-server.sh) driven through the same kind of
-# chat on /v1/chat/completions with its prompt cache on. Same model (mkdemo's
+# source, bench/batch/build-llama-server.sh) given the same histories turn
+# by turn on /v1/chat/completions with its prompt cache on. Same model (mkdemo's
 # 135m, ChatML), threads and context on both; one stream at a time.
 # Settings (environment): CB_THREADS (2), CB_RUNS (3), CB_SIZE (135m),
 # CB_CTX (4096).
@@ -47,24 +47,27 @@ U=http://127.0.0.1:18191
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); commit $(git rev-parse --short HEAD)"
 echo "model: $MODEL; threads $T; ctx $CTX; $RUNS chats per column (medians)"
+# Three sets of chats, so that each column times a turn 10 nobody computed
+# before: A with previous_interaction_id, B resent statelessly, C after a
+# restart; cold and llama-server take A's histories.
 start_interactd "$TMPD/warm"
-node bench/chat/chat10.mjs $U m build "$RUNS" "$TMPD/chats.json"
-p=$(node bench/chat/chat10.mjs $U m prev "$RUNS" "$TMPD/chats.json")
-r=$(node bench/chat/chat10.mjs $U m resend "$RUNS" "$TMPD/chats.json")
+for set in A B C; do node bench/chat/chat10.mjs $U m build "$RUNS" "$TMPD/chats-$set.json"; done
+p=$(node bench/chat/chat10.mjs $U m prev "$RUNS" "$TMPD/chats-A.json")
+r=$(node bench/chat/chat10.mjs $U m resend "$RUNS" "$TMPD/chats-B.json")
 stop "$SRV"
 start_interactd "$TMPD/warm"
-d=$(node bench/chat/chat10.mjs $U m prev "$RUNS" "$TMPD/chats.json")
+d=$(node bench/chat/chat10.mjs $U m prev "$RUNS" "$TMPD/chats-C.json")
 stop "$SRV"
 start_interactd "$TMPD/warm" --prefix-cache off  # the same kept tokens, no KV reuse
-c=$(node bench/chat/chat10.mjs $U m resend "$RUNS" "$TMPD/chats.json")
+c=$(node bench/chat/chat10.mjs $U m resend "$RUNS" "$TMPD/chats-A.json")
 stop "$SRV"
 l='{"ttft_ms":null,"cached":null,"history_tokens":null}'
 if [ -x "$LS" ]; then
-    "$LS" -m "$MODEL" --port 18192 -t "$T" -c $((CTX * 2)) -np 2 --jinja --no-webui >"$TMPD/ls.log" 2>&1 &
+    "$LS" -m "$MODEL" --port 18192 -t "$T" -c $((CTX * 2)) -np 2 --no-jinja --no-webui >"$TMPD/ls.log" 2>&1 &
     LSP=$!
     PIDS+=("$LSP")
     wait_http http://127.0.0.1:18192/health
-    l=$(node bench/chat/chat10.mjs http://127.0.0.1:18192 m llama "$RUNS")
+    l=$(node bench/chat/chat10.mjs http://127.0.0.1:18192 m llama "$RUNS" "$TMPD/chats-A.json")
     stop "$LSP"
 else
     echo "(no $LS: bench/batch/build-llama-server.sh builds it)"
