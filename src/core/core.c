@@ -310,7 +310,7 @@ static ia_engine *engine_for(ia_core *c, const char *model) {
 /* Loads the chain ending at prev_id (oldest first) into conv: each earlier
  * turn's input and output. Also reports the chain's root id. */
 static int load_chain(ia_core *c, const char *owner, const char *prev_id, ia_conv *conv,
-                      char root[24], ia_err *err) {
+                      char root[24], ia_outtok_chain *oc, ia_err *err) {
     ia_interaction *chain = NULL;
     size_t n = 0, cap = 0;
     int rc = -1;
@@ -369,6 +369,7 @@ static int load_chain(ia_core *c, const char *owner, const char *prev_id, ia_con
             ia_turn *t = ia_conv_add_turn(conv, IA_ROLE_MODEL);
             ia_turn_copy(t, &chain[i].output);
             t->role = IA_ROLE_MODEL;
+            ia_outtok_chain_add(oc, chain[i].id, &chain[i].output);
         }
     }
     rc = 0;
@@ -427,6 +428,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
                       ia_sub **sub, bool (*gone)(void *ud), void *gone_ud, ia_err *err) {
     int rc = -1;
     ia_conv conv = {0};
+    ia_outtok_chain oc = {0}; /* the chain's answers, for their own kept tokens */
     ia_run *r = NULL;
     ia_msgbuf mb = {0};
     ia_engine_tool *tools = NULL;
@@ -456,7 +458,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         goto done;
     }
     if (req->previous_interaction_id &&
-        load_chain(c, owner, req->previous_interaction_id, &conv, root, err) != 0)
+        load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
     /* Thoughts sent back (stateless history) are replayed from their
      * signature: the exact reasoning, or a 400 for one we did not seal. */
@@ -549,7 +551,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     ia_run_ref(r); /* the job's */
     size_t n_kept = 0;
     r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
-    int32_t **kept = ia_outtok_attach(c->store, owner, r->vocab, &mb, &n_kept);
+    int32_t **kept = ia_outtok_attach(c->store, owner, r->vocab, &oc, &mb, &n_kept);
     int src = ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err); /* copies the tokens */
     for (size_t i = 0; i < n_kept; i++) free(kept[i]);
     free(kept);
@@ -602,6 +604,7 @@ done:
     ia_msgbuf_free(&mb);
     free(tools);
     ia_conv_free(&conv);
+    ia_outtok_chain_free(&oc);
     ia_request_free(req);
     ia_run_unref(r);
     return rc;

@@ -30,9 +30,30 @@ void ia_outtok_keep_locked(ia_store *st, ia_run *r, const ia_engine_result *res)
 
 /* The tokens kept for each earlier answer of plain text in mb (ia_outtok_keep_locked),
  * attached to its message; returns the arrays to free once submitted. */
-int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, ia_msgbuf *mb, size_t *n_own) {
+void ia_outtok_chain_add(ia_outtok_chain *oc, const char *id, const ia_turn *o) {
+    if (o->n != 1 || o->items[0].kind != IA_CONTENT_TEXT || !o->items[0].text || !*o->items[0].text) return;
+    oc->ids = ia_xrealloc(oc->ids, (oc->n + 1) * sizeof *oc->ids);
+    oc->texts = ia_xrealloc(oc->texts, (oc->n + 1) * sizeof *oc->texts);
+    oc->ids[oc->n] = ia_strdup(id);
+    oc->texts[oc->n] = ia_strdup(o->items[0].text);
+    oc->n++;
+}
+
+void ia_outtok_chain_free(ia_outtok_chain *oc) {
+    for (size_t i = 0; i < oc->n; i++) {
+        free(oc->ids[i]);
+        free(oc->texts[i]);
+    }
+    free(oc->ids);
+    free(oc->texts);
+    memset(oc, 0, sizeof *oc);
+}
+
+int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, const ia_outtok_chain *oc,
+                           ia_msgbuf *mb, size_t *n_own) {
     int32_t **own = ia_xcalloc(mb->n ? mb->n : 1, sizeof *own);
     *n_own = 0;
+    size_t next = 0; /* the chain's answer the next assistant message may be */
     for (size_t i = 0; i < mb->n; i++) {
         ia_engine_msg *m = &mb->msgs[i];
         if (m->role != IA_MSG_ASSISTANT || !m->text || !*m->text || m->n_calls || (m->reasoning && *m->reasoning))
@@ -41,7 +62,9 @@ int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, i
         ia_sha256_hex(m->text, strlen(m->text), hash);
         int32_t *t = NULL;
         size_t n = 0;
-        if (ia_store_tokens_get(st, owner, vocab, hash, &t, &n, NULL) == 0 && t) {
+        const char *id = NULL;
+        if (oc && next < oc->n && !strcmp(oc->texts[next], m->text)) id = oc->ids[next++];
+        if (ia_store_tokens_get(st, owner, vocab, hash, id, &t, &n, NULL) == 0 && t) {
             m->tokens = t;
             m->n_tokens = n;
             own[(*n_own)++] = t;

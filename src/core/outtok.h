@@ -18,8 +18,20 @@
  * once finds them): keeps res's output tokens when r is stored and its
  * output is one text item. */
 void ia_outtok_keep_locked(ia_store *st, ia_run *r, const ia_engine_result *res);
-/* Attaches the kept tokens to each plain-text assistant message of mb;
- * returns the arrays to free once the job is submitted (*n_own of them). */
-int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, ia_msgbuf *mb, size_t *n_own);
+/* The answers of a chain (previous_interaction_id), oldest first: their
+ * interaction ids and texts, so each gets its own tokens even when another
+ * answer has the same text. */
+typedef struct {
+    char **ids, **texts;
+    size_t n;
+} ia_outtok_chain;
+void ia_outtok_chain_add(ia_outtok_chain *oc, const char *id, const ia_turn *output);
+void ia_outtok_chain_free(ia_outtok_chain *oc);
+
+/* Attaches the kept tokens to each plain-text assistant message of mb (a
+ * chain's answer by its interaction, another by its text); returns the
+ * arrays to free once the job is submitted (*n_own of them). */
+int32_t **ia_outtok_attach(ia_store *st, const char *owner, const char *vocab, const ia_outtok_chain *oc,
+                           ia_msgbuf *mb, size_t *n_own);
 
 #endif

@@ -268,8 +268,10 @@ long *ia_splice_locate(ia_engine *e, const ia_chat_msg *msgs, size_t n, const ia
         ok = ok && b.len == strlen(prompt) && !memcmp(b.data ? b.data : "", prompt, b.len);
         ia_buf_free(&b);
     }
-    if (!ok)
+    if (!ok) {
+        ia_debug("splice: the template does not place the answers verbatim (render %d): tokenized from text", rc);
         for (size_t i = 0; i < n; i++) at[i] = -1;
+    }
     for (size_t i = 0; i < n; i++) free(marks[i]);
     free(marks);
     free(marked);

@@ -71,20 +71,19 @@ static const char *const migrations[] = {
      * ("invalid_request"), so GET reports what the stream reported; NULL
      * (rows failed before this column, or not failed) reads as "internal". */
     "ALTER TABLE interactions ADD COLUMN error_code TEXT;",
-    /* 4: the tokens a model sampled for an answer's text, found by the
-     * owner, the vocabulary (an id of it: token ids mean text only there)
-     * and a hash of the text — a chain or a stateless resend of the same
-     * text continues from them; they go with the interaction that wrote
-     * them (delete, sweep). */
+    /* 4: the tokens a model sampled for an interaction's answer, found by
+     * its id (a chain) or by the owner, the vocabulary (an id of it: token
+     * ids mean text only there) and a hash of the text (a stateless resend:
+     * the newest such answer); they go with the interaction (delete,
+     * sweep). */
     "CREATE TABLE output_tokens ("
+    "  id TEXT PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,"
     "  owner TEXT NOT NULL,"
     "  vocab TEXT NOT NULL,"
     "  hash TEXT NOT NULL,"
-    "  id TEXT NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,"
-    "  tokens BLOB NOT NULL,"
-    "  PRIMARY KEY (owner, vocab, hash)"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX output_tokens_id ON output_tokens(id);",
+    "  tokens BLOB NOT NULL"
+    ");"
+    "CREATE INDEX output_tokens_text ON output_tokens(owner, vocab, hash);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -147,9 +146,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "WHERE id = ?1",
     [ST_SWEEP] = "DELETE FROM interactions WHERE expires > 0 AND expires <= ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-    [ST_TOK_PUT] = "INSERT INTO output_tokens (owner, vocab, hash, id, tokens) VALUES (?1, ?2, ?3, ?4, ?5) "
-                   "ON CONFLICT(owner, vocab, hash) DO UPDATE SET id = excluded.id, tokens = excluded.tokens",
-    [ST_TOK_GET] = "SELECT tokens FROM output_tokens WHERE owner = ?1 AND vocab = ?2 AND hash = ?3",
+    [ST_TOK_PUT] = "INSERT OR REPLACE INTO output_tokens (owner, vocab, hash, id, tokens) VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* ?4: the interaction that wrote them, when known (a chain): its own
+     * tokens, whatever other answer has the same text */
+    [ST_TOK_GET] = "SELECT tokens FROM output_tokens WHERE owner = ?1 AND vocab = ?2 AND hash = ?3 "
+                   "AND (?4 IS NULL OR id = ?4) ORDER BY rowid DESC LIMIT 1",
     [ST_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
@@ -720,8 +721,8 @@ int ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const
     return ret;
 }
 
-int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, int32_t **out,
-                        size_t *n, ia_err *err) {
+int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                        int32_t **out, size_t *n, ia_err *err) {
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&s->mu);
@@ -729,6 +730,8 @@ int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const
     bind_text(st, 1, owner ? owner : "");
     bind_text(st, 2, vocab ? vocab : "");
     bind_text(st, 3, hash);
+    if (id) bind_text(st, 4, id);
+    else sqlite3_bind_null(st, 4);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
         int bytes = sqlite3_column_bytes(st, 0);

@@ -78,14 +78,15 @@ int ia_store_sweep(ia_store *s, int64_t now, ia_err *err);
 
 /* A small key/value table for server state (e.g. signing keys). get returns a
  * malloc'd value in *out (NULL when absent). */
-/* The tokens a model sampled for an answer's text, keyed by owner, the
- * vocabulary's id and a hash of the text, held for interaction id (and
- * deleted with it).
+/* The tokens a model sampled for interaction id's answer, with the owner,
+ * the vocabulary's id and a hash of the text (deleted with the
+ * interaction). get: those of interaction id when id is given, else the
+ * newest answer of that owner, vocabulary and text.
  * get: *out NULL (and *n 0) when none; malloc'd otherwise. */
 int ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
                         const int32_t *toks, size_t n, ia_err *err);
-int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, int32_t **out,
-                        size_t *n, ia_err *err);
+int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                        int32_t **out, size_t *n, ia_err *err);
 int ia_store_meta_get(ia_store *s, const char *key, char **out, ia_err *err);
 int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *err);
 

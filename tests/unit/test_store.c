@@ -669,16 +669,28 @@ IA_TEST(store_output_tokens) {
     IA_CHECK(ia_store_put(s, &it, &err) == 0);
     const int32_t toks[] = {5, -1, 70000, 3};
     IA_CHECK(ia_store_tokens_put(s, "o", "demo", "h1", "v1_tok", toks, 4, &err) == 0);
+    /* another interaction's answer with the same text: a chain asks for its own */
+    ia_interaction it2;
+    sample(&it2, "v1_tok2", "o");
+    IA_CHECK(ia_store_put(s, &it2, &err) == 0);
+    const int32_t other[] = {9, 9};
+    IA_CHECK(ia_store_tokens_put(s, "o", "demo", "h1", "v1_tok2", other, 2, &err) == 0);
     int32_t *got = NULL;
     size_t n = 0;
-    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", &got, &n, &err) == 0);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", NULL, &got, &n, &err) == 0);
+    int newest = got && n == 2 && got[0] == 9;
+    free(got);
+    IA_CHECK(newest);
+    IA_CHECK(ia_store_delete(s, "v1_tok2", "o", &err) == 0);
+    ia_interaction_free(&it2);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", "v1_tok", &got, &n, &err) == 0);
     int same = got && n == 4 && memcmp(got, toks, sizeof toks) == 0;
     free(got);
     IA_CHECK(same);
-    IA_CHECK(ia_store_tokens_get(s, "other", "demo", "h1", &got, &n, &err) == 0 && !got && n == 0);
-    IA_CHECK(ia_store_tokens_get(s, "o", "demo2", "h1", &got, &n, &err) == 0 && !got);
+    IA_CHECK(ia_store_tokens_get(s, "other", "demo", "h1", NULL, &got, &n, &err) == 0 && !got && n == 0);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo2", "h1", NULL, &got, &n, &err) == 0 && !got);
     IA_CHECK(ia_store_delete(s, "v1_tok", "o", &err) == 0);
-    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", &got, &n, &err) == 0 && !got);
+    IA_CHECK(ia_store_tokens_get(s, "o", "demo", "h1", NULL, &got, &n, &err) == 0 && !got);
     ia_interaction_free(&it);
     ia_store_close(s);
 }
