@@ -16,12 +16,17 @@ T=${CB_THREADS:-2}
 RUNS=${CB_RUNS:-3}
 SIZE=${CB_SIZE:-135m}
 CTX=${CB_CTX:-4096}
-MODEL=bench/out/$SIZE.gguf
+# Every vocabulary entry visible (bench/gap/mkvisible.py: same weights, so
+# the same speed): the random weights' answers are then text all through, as
+# a real model's are, and llama-server reads back the same tokens' text.
+MODEL=bench/out/$SIZE-vis.gguf
 LS=build/llama-server/bin/llama-server
 
 mkdir -p bench/out
 make --no-print-directory all >bench/out/build-chat.log 2>&1 || { cat bench/out/build-chat.log; exit 1; }
-[ -f "$MODEL" ] || build/mkdemo --out "$MODEL" --size "$SIZE"
+[ -f "bench/out/$SIZE.gguf" ] || build/mkdemo --out "bench/out/$SIZE.gguf" --size "$SIZE"
+[ "$MODEL" -nt "bench/out/$SIZE.gguf" ] && [ "$MODEL" -nt bench/gap/mkvisible.py ] ||
+    python3 bench/gap/mkvisible.py "bench/out/$SIZE.gguf" "$MODEL"
 TMPD=$(mktemp -d)
 PIDS=()
 cleanup() {
