@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing, by package name only:
-#  - Debian packages (apt) for the C libraries and tools;
+#  - Debian packages (apt) for the C libraries and tools (clang and its
+#    libFuzzer runtime for the fuzz targets that make check runs);
 #  - pinned npm packages: @node-llama-cpp/linux-x64 (prebuilt llama.cpp shared
 #    libraries) and node-llama-cpp (carries the matching llama.cpp source as a
 #    git bundle, whose headers we compile against);
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3"
+APT_PKGS="gcc g++ make git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"
