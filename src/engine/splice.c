@@ -99,16 +99,12 @@ static int tok_exact(const struct llama_vocab *v, const char *s, size_t len, lla
     return -1;
 }
 
-/* Appends the sanitized form of raw[0..n) to out (ill-formed UTF-8 as
- * U+FFFD, as ia_utf8_sanitize writes it). */
+/* Appends raw[0..n) as the output filter stored it: ill-formed UTF-8 as
+ * U+FFFD (ia_utf8_sanitize; the NUL bytes are already gone). */
 static void put_sanitized(ia_buf *out, const char *raw, size_t n) {
-    for (size_t i = 0; i < n;) {
-        bool ok;
-        size_t u = ia_utf8_next(raw + i, n - i, &ok);
-        if (ok) ia_buf_append(out, raw + i, u);
-        else ia_buf_append(out, "\xEF\xBF\xBD", 3);
-        i += u;
-    }
+    char *s = ia_utf8_sanitize(raw, n);
+    ia_buf_puts(out, s);
+    free(s);
 }
 
 /* k[0..nk) as the stored text of it reads, held against the prompt's text

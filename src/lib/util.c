@@ -404,13 +404,6 @@ bool ia_utf8_valid(const char *s, size_t n) {
     return true;
 }
 
-size_t ia_utf8_next(const char *s, size_t n, bool *valid) {
-    size_t sub;
-    size_t k = utf8_decode((const unsigned char *)s, n, &sub);
-    *valid = k != 0;
-    return k ? k : sub;
-}
-
 char *ia_utf8_sanitize(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     /* Worst case: every byte becomes the three bytes of U+FFFD. */

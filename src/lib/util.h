@@ -72,10 +72,6 @@ size_t ia_utf8_complete_prefix(const char *s, size_t n);
  * invalid sequence with U+FFFD, so the result is always valid UTF-8. */
 char *ia_utf8_sanitize(const char *s, size_t n);
 bool ia_utf8_valid(const char *s, size_t n);
-/* The next unit ia_utf8_sanitize sees at s[0..n) (n > 0): a valid code
- * point (its length, *valid true) or an ill-formed subpart that becomes one
- * U+FFFD (its length, *valid false). */
-size_t ia_utf8_next(const char *s, size_t n, bool *valid);
 
 /* Hex SHA-256 of s (65 bytes incl. NUL). Used to keep API keys out of the
  * store: an interaction's owner is the hash of the key that made it. */
