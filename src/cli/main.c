@@ -33,7 +33,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -63,6 +63,10 @@ static const struct flagdef {
                     "llama.cpp contexts per model sharing its weights, the parallel requests split among "
                     "them; 0 = automatic (one 1-thread context per core on up to 4 cores, else one context "
                     "of all cores; with --threads: cores / threads)"},
+    [F_LAYOUT] = {"layout", "INTERACTD_LAYOUT", "follow", "follow|fixed",
+                  "with several contexts: follow = few requests run split across them, many run as one "
+                  "batch in one context with every thread, moved with their KV as the load changes; "
+                  "fixed = each request stays in the context it started in"},
     [F_PREFILL_CHUNK] = {"prefill-chunk", "INTERACTD_PREFILL_CHUNK", "0", "N",
                          "prompt tokens per decode step of a context: a long prompt delays the other "
                          "streams' next token by one chunk at most; 0 = 256 / contexts (at least 128)"},
@@ -92,6 +96,13 @@ static const struct flagdef {
                         "requests, is closed (not a stream, nor a create waiting for its answer); 0 = none"},
     [F_RETENTION] = {"retention", "INTERACTD_RETENTION", "55d", "DURATION",
                      "stored interactions expire after this (s, m, h, d, w)"},
+    /* Issue 17: SDK 2.x / 3.x name themselves and get steps whatever this
+     * says; it decides for the clients that say nothing (curl, the guide's
+     * examples) and for SDK 1.x, which parses only legacy. */
+    [F_DEFAULT_DIALECT] = {"default-dialect", "INTERACTD_DEFAULT_DIALECT", "legacy", "legacy|steps",
+                           "wire dialect on /v1beta for a client that names none (no Api-Revision header, no "
+                           "google-genai-sdk/2 or later in x-goog-api-client): legacy (outputs, content.*) or "
+                           "steps (steps, step.*)"},
     [F_LOG_FORMAT] = {"log-format", "INTERACTD_LOG_FORMAT", "text", "text|json", "log line format"},
     [F_VERBOSE] = {"verbose", "INTERACTD_VERBOSE", "off", NULL, "debug logs, and llama.cpp's own"},
 };
@@ -256,6 +267,9 @@ static int serve(int argc, char **argv) {
     int parallel = (int)parse_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
     int contexts = (int)parse_int(F_CONTEXTS, c.val[F_CONTEXTS] ? c.val[F_CONTEXTS] : "0", 0, 256);
     int chunk = (int)parse_int(F_PREFILL_CHUNK, c.val[F_PREFILL_CHUNK] ? c.val[F_PREFILL_CHUNK] : "0", 0, 65536);
+    const char *lay = c.val[F_LAYOUT] ? c.val[F_LAYOUT] : "follow";
+    if (strcmp(lay, "follow") && strcmp(lay, "fixed"))
+        bad(flags[F_LAYOUT].name, "expected follow or fixed, not '%s'", lay);
     const char *pc = c.val[F_PREFIX_CACHE] ? c.val[F_PREFIX_CACHE] : "on";
     bool prefix_cache = parse_flag_bool(pc);
     if (!prefix_cache && strcmp(pc, "0") && strcasecmp(pc, "false") && strcasecmp(pc, "off") && strcasecmp(pc, "no"))
@@ -271,6 +285,10 @@ static int serve(int argc, char **argv) {
     const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
     int64_t retention = ia_parse_duration(ret_s);
     if (retention <= 0) bad(flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
+    const char *dd = c.val[F_DEFAULT_DIALECT] ? c.val[F_DEFAULT_DIALECT] : "legacy";
+    if (strcmp(dd, "legacy") && strcmp(dd, "steps"))
+        bad(flags[F_DEFAULT_DIALECT].name, "expected legacy or steps, not '%s'", dd);
+    ia_dialect default_dialect = !strcmp(dd, "steps") ? IA_DIALECT_STEPS : IA_DIALECT_LEGACY;
     const char *lf = c.val[F_LOG_FORMAT] ? c.val[F_LOG_FORMAT] : "text";
     if (strcmp(lf, "text") && strcmp(lf, "json")) bad(flags[F_LOG_FORMAT].name, "expected text or json, not '%s'", lf);
     bool verbose = parse_flag_bool(c.val[F_VERBOSE]);
@@ -383,7 +401,7 @@ static int serve(int argc, char **argv) {
         ia_engine_opts eo = {.name = ms[i].name, .path = ms[i].path, .chat_template = ms[i].tmpl,
                              .threads = threads, .n_ctx = ctx, .max_queue = max_queue,
                              .default_max_tokens = max_tokens, .parallel = parallel, .contexts = contexts,
-                             .prefill_chunk = chunk,
+                             .prefill_chunk = chunk, .fixed_layout = !strcmp(lay, "fixed"),
                              .no_prefix_cache = !prefix_cache, .cache_ram_bytes = cache_ram,
                              .cache_dir = kvdir};
         ia_info("loading model %s from %s", ms[i].name, ms[i].path);
@@ -403,7 +421,8 @@ static int serve(int argc, char **argv) {
     }
     ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
                        .listener = &lis, .max_connections = max_conns,
-                       .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout};
+                       .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout,
+                       .default_dialect = default_dialect};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);
@@ -419,6 +438,8 @@ static int serve(int argc, char **argv) {
     else
         ia_info("auth: off (no API keys configured), so listening on loopback only");
     ia_info("models: %s; store: %s; retention: %s", ia_core_model_names(core), dbpath, ret_s);
+    if (default_dialect == IA_DIALECT_STEPS)
+        ia_info("default dialect: steps (/v1beta clients that name no dialect get steps)");
     const char *bh = ia_http_host(http);
     bool v6 = strchr(bh, ':') != NULL;
     ia_info("interactd listening on http://%s%s%s:%d", v6 ? "[" : "", bh, v6 ? "]" : "", ia_http_port(http));
@@ -463,7 +484,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-        printf("interactd %s (Gemini Interactions API, v1beta legacy dialect; llama.cpp in process)\n",
+        printf("interactd %s (Gemini Interactions API, legacy and steps dialects; llama.cpp in process)\n",
                IA_VERSION);
         return 0;
     }

@@ -12,8 +12,11 @@
  * a handler at work or a stream handing out events), and a body over the cap
  * read and dropped up to a bound before its 413 (limits.c, server.c).
  *
- * Dialects: /v1beta requests are the legacy dialect (SDK 1.x); /v1 and any
- * request with `Api-Revision` >= 2026-05-20 are the steps dialect (SDK 3.x).
+ * Dialects, per request (dialect.c): /v1 is the steps dialect (SDK 3.x). On
+ * /v1beta an explicit `Api-Revision` decides (>= 2026-05-20: steps, older:
+ * legacy); without one, a client naming itself `google-genai-sdk/N`, N >= 2,
+ * in `x-goog-api-client` (SDK 2.x / 3.x) gets steps, and anyone else (SDK
+ * 1.x, curl, no header) opts->default_dialect, legacy unless set otherwise.
  * Both are served over the same core and store: the request is decoded and
  * every answer (JSON, SSE, GET of an interaction made in the other dialect)
  * encoded in the caller's dialect. Error bodies have one shape in both.
@@ -33,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/api.h"
 #include "core/core.h"
 #include "lib/err.h"
 
@@ -85,6 +89,8 @@ typedef struct ia_http_opts {
                                    between requests; 0 = none */
     ia_http_listener *listener; /* NULL: bind host:port here; else its socket
                                    is taken over (on success and on failure) */
+    ia_dialect default_dialect; /* /v1beta without Api-Revision nor an SDK >= 2
+                                   header; 0 = IA_DIALECT_LEGACY */
 } ia_http_opts;
 
 /* Starts serving, on opts->listener or on a socket bound here as

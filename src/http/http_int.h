@@ -34,9 +34,28 @@ typedef struct ia_http_route {
 /* The oldest Api-Revision that selects the steps dialect. */
 #define IA_HTTP_STEPS_REVISION "2026-05-20"
 
-/* Routes a raw (still percent-encoded, query-less) path. api_revision is the
- * header's value or NULL. Fills out; kind NONE when nothing matches. */
-void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http_route *out);
+/* ---- dialect (dialect.c) -------------------------------------------------- */
+
+/* What a request says about the dialect it parses, and the server's default
+ * for one that says nothing. */
+typedef struct ia_http_hints {
+    const char *api_revision;   /* the Api-Revision header, or NULL */
+    const char *api_client;     /* the x-goog-api-client header, or NULL */
+    ia_dialect default_dialect; /* --default-dialect */
+} ia_http_hints;
+
+/* The major version N of a `google-genai-sdk/N[.x.y]` token in an
+ * x-goog-api-client value ("google-genai-sdk/2.19.0 gl-python/3.11.7": 2);
+ * -1 when there is none or it is not a version. */
+int ia_http_sdk_major(const char *api_client);
+/* The dialect of a request (the rule is in dialect.c): steps_path for /v1;
+ * h may be NULL (no headers, legacy default). */
+ia_dialect ia_http_pick_dialect(bool steps_path, const ia_http_hints *h);
+
+/* Routes a raw (still percent-encoded, query-less) path; the dialect comes
+ * from the path and h (NULL: no headers, legacy default). Fills out; kind
+ * NONE when nothing matches. */
+void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out);
 /* The methods a route accepts, for Allow ("GET, DELETE"). */
 const char *ia_http_route_allow(ia_http_route_kind k);
 /* true when method is one the route accepts. */

@@ -1,8 +1,8 @@
 /* routes: the path table of the Interactions API and its small parsers. Paths
  * arrive raw (libmicrohttpd's unescaping is switched off, see server.c) so
  * that routing splits on the real `/` separators first and the {id} segment
- * is percent-decoded exactly once, afterwards. The version prefix picks the
- * wire dialect; so does an `Api-Revision` header new enough for SDK 3.x. */
+ * is percent-decoded exactly once, afterwards. The version prefix and the
+ * client's headers pick the wire dialect (dialect.c). */
 #include "http/http_int.h"
 
 #include <string.h>
@@ -48,7 +48,7 @@ static bool eat(const char **p, const char *prefix) {
     return true;
 }
 
-void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http_route *out) {
+void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out) {
     memset(out, 0, sizeof *out);
     const char *p = raw_path ? raw_path : "";
     if (!strcmp(p, "/healthz")) {
@@ -59,12 +59,9 @@ void ia_http_route_parse(const char *raw_path, const char *api_revision, ia_http
         out->kind = IA_RT_METRICS;
         return;
     }
-    if (eat(&p, "/v1beta")) out->dialect = IA_DIALECT_LEGACY;
-    else if (eat(&p, "/v1")) out->dialect = IA_DIALECT_STEPS;
+    if (eat(&p, "/v1beta")) out->dialect = ia_http_pick_dialect(false, h);
+    else if (eat(&p, "/v1")) out->dialect = ia_http_pick_dialect(true, h);
     else return;
-    /* Dates compare as strings: YYYY-MM-DD. */
-    if (api_revision && *api_revision && strcmp(api_revision, IA_HTTP_STEPS_REVISION) >= 0)
-        out->dialect = IA_DIALECT_STEPS;
     if (!eat(&p, "/interactions")) return;
     if (*p == '\0') {
         out->kind = IA_RT_CREATE;

@@ -63,6 +63,7 @@ struct ia_http {
     size_t max_body;
     uint64_t drain_max; /* bytes of a refused body read and dropped, at most */
     ia_http_conns conns;
+    ia_dialect default_dialect; /* for a /v1beta client that names none */
     char host[64];
     int port;
     atomic_bool stopping;
@@ -402,7 +403,12 @@ static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, c
 static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
                                 const char *method) {
     ia_http_route *rt = &r->rt;
-    ia_http_route_parse(url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"), rt);
+    ia_http_hints hints = {
+        .api_revision = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"),
+        .api_client = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-goog-api-client"),
+        .default_dialect = h->default_dialect,
+    };
+    ia_http_route_parse(url, &hints, rt);
     ia_err *e = &r->refusal;
     const char *allow = NULL;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -566,6 +572,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
     ia_http *h = ia_xcalloc(1, sizeof *h);
     h->core = o->core;
     h->keys = o->keys;
+    h->default_dialect = o->default_dialect;
     h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
     h->drain_max = (uint64_t)h->max_body * 4 > DRAIN_MIN ? (uint64_t)h->max_body * 4 : DRAIN_MIN;
     ia_http_conns_init(&h->conns, o->max_connections ? o->max_connections : DEFAULT_MAX_CONNS,

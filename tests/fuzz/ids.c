@@ -1,12 +1,13 @@
 /* Fuzz target: the small parsers of ids a client sends back to us — the
  * interaction id (ia_id_parse: previous_interaction_id, the {id} of GET /
  * DELETE / cancel), the route of a raw path with its percent-decoding and
- * the Api-Revision header (ia_http_route_parse, ia_http_pct_decode), the
+ * the Api-Revision and x-goog-api-client headers (ia_http_route_parse,
+ * ia_http_sdk_major, ia_http_pct_decode), the
  * SSE resume point (`last_event_id`, ia_api_parse_event_id), the base64url
  * under ids, and the query booleans and time/duration parsers.
  *
  * Input: the first byte picks the parser; the rest is its text (for the
- * route: path "\n" Api-Revision). Checks: what parses is what our own
+ * route: path "\n" Api-Revision "\n" x-goog-api-client). Checks: what parses is what our own
  * formatter writes (an id or event id that parses formats back to the same
  * string, so one interaction / event has one spelling); an event id never
  * parses for another interaction; a route's id is what decoding the raw
@@ -64,11 +65,17 @@ static void event_id(const char *s) {
     free(joined);
 }
 
+/* path \n Api-Revision \n x-goog-api-client: each line after the first optional */
 static void route(char *s) {
     char *rev = strchr(s, '\n');
     if (rev) *rev++ = '\0';
+    char *client = rev ? strchr(rev, '\n') : NULL;
+    if (client) *client++ = '\0';
+    ia_http_hints h = {.api_revision = rev, .api_client = client, .default_dialect = IA_DIALECT_LEGACY};
+    int major = ia_http_sdk_major(client);
+    FUZZ_CHECK(major >= -1);
     ia_http_route r;
-    ia_http_route_parse(s, rev, &r);
+    ia_http_route_parse(s, &h, &r);
     FUZZ_CHECK(memchr(r.id, '\0', sizeof r.id) != NULL);
     if ((r.kind == IA_RT_ITEM || r.kind == IA_RT_CANCEL) && !r.id_too_long) {
         FUZZ_CHECK(r.id[0] != '\0');

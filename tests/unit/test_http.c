@@ -1,8 +1,9 @@
 /* test_http: the HTTP layer — route table, percent-decoding, the API key
  * set, and a live server on a free port answered over a raw socket for what
  * needs no model: /healthz, /metrics (format, auth), 404, 405 + Allow, 413 (declared and chunked),
- * 401/403, the dialect each path and Api-Revision selects (seen in how a
- * create body is decoded), and an over-long id. Interactions
+ * 401/403, the dialect each path, Api-Revision, x-goog-api-client and
+ * --default-dialect select (seen in how a create body is decoded), and an
+ * over-long id. Interactions
  * themselves are exercised end to end by tests/e2e with the real SDK. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,9 +28,10 @@ IA_TEST(http_routes) {
     IA_CHECK(r.kind == IA_RT_NONE);
     ia_http_route_parse("/v1beta/interactions", NULL, &r);
     IA_CHECK(r.kind == IA_RT_CREATE && r.dialect == IA_DIALECT_LEGACY);
-    ia_http_route_parse("/v1beta/interactions", "2026-05-20", &r);
+    ia_http_hints rev_new = {.api_revision = "2026-05-20"}, rev_old = {.api_revision = "2025-01-01"};
+    ia_http_route_parse("/v1beta/interactions", &rev_new, &r);
     IA_CHECK(r.kind == IA_RT_CREATE && r.dialect == IA_DIALECT_STEPS);
-    ia_http_route_parse("/v1beta/interactions", "2025-01-01", &r);
+    ia_http_route_parse("/v1beta/interactions", &rev_old, &r);
     IA_CHECK(r.dialect == IA_DIALECT_LEGACY);
     ia_http_route_parse("/v1/interactions/abc", NULL, &r);
     IA_CHECK(r.kind == IA_RT_ITEM && r.dialect == IA_DIALECT_STEPS);
@@ -233,4 +235,107 @@ IA_TEST(http_loopback_without_keys) {
     ia_http_stop(h);
     IA_CHECK_STREQ(host, "127.0.0.1");
     IA_CHECK(!auth);
+}
+
+/* ---- the dialect of a request (issue 17) ----------------------------------- */
+
+IA_TEST(http_sdk_major_from_api_client) {
+    /* what the SDKs send, verbatim */
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/2.19.0 gl-python/3.11.7") == 2);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/1.52.0 gl-node/v20.19.4") == 1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/3.3.0 gl-node/v22.1.0") == 3);
+    /* the token anywhere among others, any version spelling */
+    IA_CHECK(ia_http_sdk_major("gl-python/3.12.1 google-genai-sdk/2.0.0rc1") == 2); /* a Python pre-release */
+    IA_CHECK(ia_http_sdk_major("gl-python/3.12.1  google-genai-sdk/2.0.0") == 2);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/2") == 2);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/12.1.0-beta") == 12);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/0.9.0") == 0);
+    /* not the SDK, or not a version */
+    IA_CHECK(ia_http_sdk_major(NULL) == -1);
+    IA_CHECK(ia_http_sdk_major("") == -1);
+    IA_CHECK(ia_http_sdk_major("curl/8.5.0") == -1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/") == -1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/v2.1") == -1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/2x") == -1);
+    IA_CHECK(ia_http_sdk_major("my-google-genai-sdk/2.0.0") == -1); /* inside another name */
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/99999999999999999999") >= 2); /* capped, no overflow */
+}
+
+IA_TEST(http_dialect_rule) {
+    const ia_dialect L = IA_DIALECT_LEGACY, S = IA_DIALECT_STEPS;
+    const char *sdk2 = "google-genai-sdk/2.19.0 gl-python/3.11.7", *sdk1 = "google-genai-sdk/1.52.0 gl-node/v20";
+    static const struct {
+        bool v1;
+        const char *rev, *client;
+        ia_dialect dflt, want;
+    } cases[] = {
+        {false, NULL, NULL, IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},           /* curl */
+        {false, NULL, "google-genai-sdk/2.19.0 gl-python/3.11.7", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        {false, NULL, "google-genai-sdk/1.52.0 gl-node/v20", IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},
+        {false, "", "google-genai-sdk/2.19.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS}, /* empty = absent */
+        /* an explicit Api-Revision wins over the SDK and the default */
+        {false, "2025-01-01", "google-genai-sdk/2.19.0", IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},
+        {false, "2025-01-01", NULL, IA_DIALECT_STEPS, IA_DIALECT_LEGACY},
+        {false, "2026-05-20", "google-genai-sdk/1.52.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        {false, "2026-07-01", NULL, IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        /* --default-dialect steps: everyone who names nothing newer */
+        {false, NULL, NULL, IA_DIALECT_STEPS, IA_DIALECT_STEPS},
+        {false, NULL, "google-genai-sdk/1.52.0 gl-node/v20", IA_DIALECT_STEPS, IA_DIALECT_STEPS},
+        {false, NULL, "google-genai-sdk/2.19.0", IA_DIALECT_STEPS, IA_DIALECT_STEPS},
+        /* /v1 is steps whatever is sent */
+        {true, "2025-01-01", "google-genai-sdk/1.52.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ia_http_hints h = {.api_revision = cases[i].rev, .api_client = cases[i].client,
+                           .default_dialect = cases[i].dflt};
+        if (ia_http_pick_dialect(cases[i].v1, &h) != cases[i].want) fprintf(stderr, "  case %zu\n", i);
+        IA_CHECK(ia_http_pick_dialect(cases[i].v1, &h) == cases[i].want);
+    }
+    IA_CHECK(ia_http_pick_dialect(false, NULL) == L && ia_http_pick_dialect(true, NULL) == S);
+    /* the route carries it, for every route of the API */
+    ia_http_hints h2 = {.api_client = sdk2}, h1 = {.api_client = sdk1};
+    ia_http_route r;
+    ia_http_route_parse("/v1beta/interactions/abc", &h2, &r);
+    IA_CHECK(r.kind == IA_RT_ITEM && r.dialect == S);
+    ia_http_route_parse("/v1beta/interactions/abc/cancel", &h1, &r);
+    IA_CHECK(r.kind == IA_RT_CANCEL && r.dialect == L);
+}
+
+/* The rule on a live server (no model needed): a field only the steps
+ * dialect knows is "not supported yet" there and an unknown field in
+ * legacy, so each answer shows which dialect decoded the body. */
+IA_TEST(http_server_dialect_by_client) {
+    const char *b3 = "Content-Length: 44\r\n\r\n{\"model\":\"m\",\"input\":\"x\",\"labels\":{\"a\":\"b\"}}";
+    static const struct {
+        ia_dialect dflt;
+        const char *headers;
+        bool steps;
+    } cases[] = {
+        {IA_DIALECT_LEGACY, "x-goog-api-client: google-genai-sdk/2.19.0 gl-python/3.11.7\r\n", true},
+        {IA_DIALECT_LEGACY, "X-Goog-Api-Client: google-genai-sdk/2.19.0 gl-python/3.11.7\r\n", true},
+        {IA_DIALECT_LEGACY, "x-goog-api-client: google-genai-sdk/1.52.0 gl-node/v20.19.4\r\n", false},
+        {IA_DIALECT_LEGACY, "User-Agent: curl/8.5.0\r\n", false},
+        {IA_DIALECT_LEGACY, "x-goog-api-client: google-genai-sdk/2.19.0\r\nApi-Revision: 2025-01-01\r\n", false},
+        {IA_DIALECT_STEPS, "User-Agent: curl/8.5.0\r\n", true},
+        {IA_DIALECT_STEPS, "Api-Revision: 2025-01-01\r\n", false},
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ia_http_opts o = {.host = "127.0.0.1", .port = 0, .default_dialect = cases[i].dflt};
+        ia_err e;
+        ia_http *h = ia_http_start(&o, &e);
+        IA_CHECK(h != NULL);
+        char *hdr = ia_asprintf("%s%s", cases[i].headers, b3);
+        char *res = get(ia_http_port(h), "POST", "/v1beta/interactions", hdr);
+        ia_http_stop(h);
+        bool steps = strstr(res, "labels: not supported yet") != NULL;
+        bool legacy = strstr(res, "unknown field 'labels'") != NULL;
+        if (!(cases[i].steps ? steps : legacy)) {
+            fprintf(stderr, "  case %zu (%s): %s\n", i, cases[i].headers, res);
+            failed = 1;
+        }
+        free(hdr);
+        free(res);
+    }
+    IA_CHECK(!failed);
 }
