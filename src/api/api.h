@@ -63,14 +63,25 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
  *   this server": response_modalities other than "text", agent_config,
  *   webhook_config, generation_config.speech_config / image_config.
- * - structured output: response_format must be a JSON Schema object (the
- *   steps dialect's list of typed formats is IA_EUNIMPLEMENTED); a keyword
- *   the grammar would ignore is IA_EINVALID naming its path and the keyword
- *   (src/schema/schema.h has the accepted set); response_mime_type is
- *   'application/json' (implied by a schema; alone it asks for any JSON
- *   object) or 'text/plain' (IA_EINVALID beside a schema), anything else
- *   IA_EUNIMPLEMENTED. On success out->response_format holds the normalized
- *   schema and out->grammar its GBNF grammar.
+ * - structured output (rformat.c), in both dialects: response_format is a
+ *   JSON Schema object, one typed format ({type:'text', mime_type?,
+ *   schema?}) or a non-empty list of them. A keyword the grammar would
+ *   ignore is IA_EINVALID naming its path and the keyword
+ *   (src/schema/schema.h has the accepted set; "response_format[0].schema.
+ *   properties.n: ..."); mime_type (in the text format, or the top-level
+ *   response_mime_type) is 'application/json' (implied by a schema; alone
+ *   it asks for any JSON object) or 'text/plain' (IA_EINVALID beside a
+ *   schema; without one, plain text), anything else IA_EUNIMPLEMENTED; the
+ *   two places must agree. A list takes one format per output type
+ *   ("response_format[1]: a second 'text' format ..."); an unknown type is
+ *   IA_EINVALID ("response_format[0].type: unknown format type 'pdf' ...");
+ *   image {aspect_ratio, image_size, mime_type, delivery}, audio
+ *   {sample_rate, bit_rate, mime_type, delivery} and video {aspect_ratio,
+ *   resolution, duration, gcs_uri, mime_type, delivery} formats have their
+ *   fields checked, then are IA_EUNIMPLEMENTED ("response_format[1]: image
+ *   output is not served by this server yet ..."). On success
+ *   out->response_format holds the normalized schema, out->grammar its GBNF
+ *   grammar, out->rformat the field as given.
  * Accepted leniently: a JSON null for any optional field means "not set";
  * a turn without role is a user turn; a turn's content may be one Content
  * object; a text Content's `annotations` (outputs replayed as history) are
@@ -117,7 +128,8 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
  * IA_DIALECT_STEPS: id, object, status, created, updated, model,
  * service_tier:"standard", steps, usage, previous_interaction_id,
  * system_instruction, generation_config (iff the client set any of it: the
- * fields it set), input, errors. No `role`. `steps` is present iff the
+ * fields it set), response_format (iff given, in the shape given), input,
+ * errors. No `role`. `steps` is present iff the
  * status is not in_progress: each output item is one step of its own (a text
  * item is {"type":"model_output","content":[{"type":"text","text"}]}), so the
  * stream's step index is the item's index. include_input adds `input` as a

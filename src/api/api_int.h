@@ -60,6 +60,19 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
  * turn with its signature (core opens it). */
 int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err);
 
+/* rformat.c: response_format. The walk of the body checks its shape (an
+ * object, or a non-empty list); once the walk is done the whole field is
+ * decoded beside response_mime_type (mime, NULL when absent; its value is
+ * checked by the walk): out->grammar, out->response_format (the normalized
+ * schema) and out->rformat (the field as given) are set when it asks for
+ * JSON or was given. rf may be NULL (response_mime_type alone). */
+int ia_api_rformat_check_shape(json_t *v, ia_err *err);
+/* response_mime_type (*out: its value) and response_modalities, checked
+ * during the walk. */
+int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err);
+int ia_api_decode_modalities(json_t *v, ia_err *err);
+int ia_api_decode_rformat(json_t *rf, const char *mime, ia_request *out, ia_err *err);
+
 /* steps.c: the steps dialect. */
 char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);
 char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snapshot,

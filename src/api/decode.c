@@ -9,7 +9,8 @@
  * deterministic for a given body. Both dialects go through here: the steps
  * dialect (SDK 3.x) takes its `input` from steps.c and adds its own fields
  * (continuation_token, labels, ...), named in decode_field; the rest of the
- * body is the same. */
+ * body is the same. The output's form (response_format, response_mime_type,
+ * response_modalities) is rformat.c's. */
 #include "api/api.h"
 #include "api/api_int.h"
 
@@ -483,29 +484,6 @@ static int dup_string(json_t *v, const char *path, char **out, ia_err *err) {
     return 0;
 }
 
-/* response_mime_type "text/plain" and response_modalities ["text"] ask for
- * what is served anyway, so they are accepted; anything else is a later
- * issue's feature. */
-static int decode_modalities(json_t *v, ia_err *err) {
-    const char *path = "response_modalities";
-    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array of strings", path);
-    size_t i;
-    json_t *m;
-    char p[PATH_MAX_LEN];
-    json_array_foreach(v, i, m) {
-        mkpath(p, "%s[%zu]", path, i);
-        const char *s = NULL;
-        if (get_string(m, p, &s, err) < 0) return -1;
-        if (strcmp(s, "text") == 0) continue;
-        if (strcmp(s, "image") == 0 || strcmp(s, "audio") == 0 || strcmp(s, "video") == 0 ||
-            strcmp(s, "document") == 0)
-            return ia_fail(err, IA_EUNIMPLEMENTED, "%s: '%s' output is not supported yet", p, s);
-        return ia_fail(err, IA_EINVALID,
-                       "%s: expected one of 'text', 'image', 'audio', 'video', 'document'", p);
-    }
-    return 0;
-}
-
 /* Valid function names, as Gemini documents them: letters, digits,
  * underscores, dots, colons and dashes, at most 64, not starting with a
  * digit. */
@@ -681,25 +659,14 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         return 0;
     }
     if (strcmp(key, "tools") == 0) return decode_tools(v, r, err);
-    if (strcmp(key, "response_mime_type") == 0) {
-        if (get_string(v, key, &later->mime, err) < 0) return -1;
-        if (strcmp(later->mime, "text/plain") && strcmp(later->mime, "application/json"))
-            return ia_fail(err, IA_EUNIMPLEMENTED,
-                           "response_mime_type: '%s' is not supported (text/plain or "
-                           "application/json)", later->mime);
-        return 0;
-    }
+    if (strcmp(key, "response_mime_type") == 0) return ia_api_rformat_check_mime(v, &later->mime, err);
     if (strcmp(key, "response_format") == 0) {
-        if (d == IA_DIALECT_STEPS && json_is_array(v))
-            return ia_fail(err, IA_EUNIMPLEMENTED,
-                           "response_format: a list of typed formats is not supported yet; give "
-                           "one JSON Schema");
-        if (!json_is_object(v))
-            return ia_fail(err, IA_EINVALID, "response_format: expected a JSON Schema object");
+        /* Its shape now; the schema once response_mime_type is known too. */
+        if (ia_api_rformat_check_shape(v, err) < 0) return -1;
         later->response_format = v;
         return 0;
     }
-    if (strcmp(key, "response_modalities") == 0) return decode_modalities(v, err);
+    if (strcmp(key, "response_modalities") == 0) return ia_api_decode_modalities(v, err);
     if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
@@ -716,31 +683,6 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
             return unimplemented(err, key);
     }
     return unknown_field(err, key);
-}
-
-/* response_format (a JSON Schema) and response_mime_type: JSON is implied
- * by a schema; application/json alone asks for any JSON object; text/plain
- * beside a schema contradicts it. The schema is checked (src/schema/: a
- * keyword the grammar would ignore is refused, naming it) and turned into
- * the grammar the engine samples under. */
-static int decode_response_format(const later_fields *l, ia_request *r, ia_err *err) {
-    if (l->mime && strcmp(l->mime, "text/plain") == 0) {
-        if (l->response_format)
-            return ia_fail(err, IA_EINVALID,
-                           "response_mime_type: 'text/plain' contradicts response_format (a JSON "
-                           "Schema asks for JSON: use 'application/json' or leave it out)");
-        return 0;
-    }
-    if (!l->response_format && !l->mime) return 0;
-    json_t *any = l->response_format ? NULL : json_object();
-    json_t *prep = ia_schema_prepare(l->response_format ? l->response_format : any,
-                                     "response_format", err);
-    json_decref(any);
-    if (!prep) return -1;
-    r->grammar = ia_schema_grammar(prep, "response_format", err);
-    r->response_format = r->grammar ? json_dumps(prep, JSON_COMPACT) : NULL;
-    json_decref(prep);
-    return r->grammar ? 0 : -1;
 }
 
 /* allowed_tools: only the named functions stay offered; a name that is
@@ -827,7 +769,9 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
                 "interaction must be stored to be polled)");
         goto done;
     }
-    if (decode_response_format(&later, out, err) < 0) goto done;
+    if ((later.response_format || later.mime) &&
+        ia_api_decode_rformat(later.response_format, later.mime, out, err) < 0)
+        goto done;
     if (later.allowed_tools && apply_allowed(later.allowed_tools, out, err) < 0) goto done;
     rc = 0;
 done:

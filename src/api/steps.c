@@ -23,7 +23,11 @@
  *   {"text", "type"}. A failed interaction carries `errors: [{code,
  *   message}]`, the field SDK 3.x's typings have for it, and the resource
  *   echoes the `generation_config` the client set (3.x's Interaction has it;
- *   the lifecycle events' partial interaction does not). */
+ *   the lifecycle events' partial interaction does not), and likewise the
+ *   `response_format`, in the shape the client sent it (a schema, one typed
+ *   format or a list: 3.x's Interaction types it as the request's union).
+ *   The legacy encoder echoes neither: Google's legacy answers did not
+ *   (recorded/06 is a structured-output answer without it). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +114,23 @@ static json_t *gen_json(const ia_gen_config *g) {
     return o;
 }
 
+/* response_format in the shape the client gave it: a bare schema as
+ * itself, a typed text format as {type, mime_type?, schema?} with the
+ * fields it set, alone or in a list. NULL when none was given. */
+static json_t *rformat_json(const ia_rformat *f) {
+    if (f->shape == IA_RFORMAT_NONE) return NULL;
+    json_t *schema = f->schema ? ia_api_json_value(f->schema, true) : NULL;
+    if (f->shape == IA_RFORMAT_SCHEMA) return schema ? schema : json_object();
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("text"));
+    if (f->mime_type) json_object_set_new(o, "mime_type", ia_api_jstr(f->mime_type));
+    if (schema) json_object_set_new(o, "schema", schema);
+    if (f->shape != IA_RFORMAT_TEXT_LIST) return o;
+    json_t *list = json_array();
+    json_array_append_new(list, o);
+    return list;
+}
+
 enum snap_mode { SNAP_FULL, SNAP_START, SNAP_COMPLETE };
 
 static json_t *interaction_json(const ia_interaction *it, bool include_input, bool fetched,
@@ -141,6 +162,8 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, bo
         json_object_set_new(o, "system_instruction", ia_api_jstr(it->system_instruction));
     if (mode == SNAP_FULL && ia_gen_config_is_set(&it->gen))
         json_object_set_new(o, "generation_config", gen_json(&it->gen));
+    json_t *rf = mode == SNAP_FULL ? rformat_json(&it->rformat) : NULL;
+    if (rf) json_object_set_new(o, "response_format", rf);
     if (include_input && mode == SNAP_FULL) {
         json_t *in = json_array();
         append_input_steps(in, &it->input);

@@ -495,6 +495,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     it->system_instruction = req->system_instruction;
     req->system_instruction = NULL;
     ia_gen_config_copy(&it->gen, &req->gen); /* kept for the record; req's drives the engine */
+    it->rformat = req->rformat; /* for the record; the engine gets only the grammar */
+    memset(&req->rformat, 0, sizeof req->rformat);
     it->status = IA_STATUS_IN_PROGRESS;
     it->created = it->updated = ia_now();
     it->expires = it->created + c->retention_s;

@@ -154,6 +154,19 @@ bool ia_gen_config_is_set(const ia_gen_config *g) {
            g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries;
 }
 
+void ia_rformat_free(ia_rformat *f) {
+    if (!f) return;
+    free(f->mime_type);
+    free(f->schema);
+    memset(f, 0, sizeof *f);
+}
+
+void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src) {
+    dst->shape = src->shape;
+    dst->mime_type = src->mime_type ? ia_strdup(src->mime_type) : NULL;
+    dst->schema = src->schema ? ia_strdup(src->schema) : NULL;
+}
+
 void ia_request_free(ia_request *r) {
     if (!r) return;
     free(r->model);
@@ -164,6 +177,7 @@ void ia_request_free(ia_request *r) {
     free(r->previous_interaction_id);
     free(r->response_format);
     free(r->grammar);
+    ia_rformat_free(&r->rformat);
     for (size_t i = 0; i < r->n_tools; i++) {
         free(r->tools[i].name);
         free(r->tools[i].description);
@@ -183,6 +197,7 @@ void ia_interaction_free(ia_interaction *it) {
     ia_turn_free(&it->output);
     free(it->error);
     ia_gen_config_free(&it->gen);
+    ia_rformat_free(&it->rformat);
     memset(it, 0, sizeof *it);
 }
 
@@ -210,4 +225,5 @@ void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {
     ia_conv_append_copy(&dst->input, &src->input);
     ia_turn_copy(&dst->output, &src->output);
     ia_gen_config_copy(&dst->gen, &src->gen);
+    ia_rformat_copy(&dst->rformat, &src->rformat);
 }

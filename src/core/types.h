@@ -113,6 +113,26 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
 /* true when the client set any field. */
 bool ia_gen_config_is_set(const ia_gen_config *g);
 
+/* response_format as the client wrote it, kept only for the steps dialect's
+ * echo (the engine needs nothing but ia_request.grammar): which of the
+ * wire's shapes it came in, and the text format's fields as given. The
+ * image / audio / video formats never get here: they are refused until
+ * that output exists. */
+typedef enum {
+    IA_RFORMAT_NONE = 0,
+    IA_RFORMAT_SCHEMA,    /* a bare JSON Schema (the guide's form) */
+    IA_RFORMAT_TEXT,      /* one typed text format {type: "text", ...} */
+    IA_RFORMAT_TEXT_LIST, /* a list of typed formats: that text format */
+} ia_rformat_shape;
+typedef struct ia_rformat {
+    ia_rformat_shape shape;
+    char *mime_type; /* the text format's mime_type as given; NULL = absent */
+    char *schema;    /* the JSON Schema as given (compact JSON); NULL = none */
+} ia_rformat;
+void ia_rformat_free(ia_rformat *f);
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src);
+
 /* A client function (tools[] of type "function"). */
 typedef struct ia_tool {
     char *name, *description, *parameters;
@@ -142,6 +162,7 @@ typedef struct ia_request {
      * from it that constrains the engine's sampling. Both NULL = free text. */
     char *response_format;
     char *grammar;
+    ia_rformat rformat; /* response_format as given, for the record */
     /* Function calling: the client's functions (parameters: the checked
      * JSON Schema as compact JSON) and generation_config.tool_choice. */
     struct ia_tool *tools;
@@ -171,6 +192,8 @@ typedef struct ia_interaction {
                             * as IA_EINTERNAL */
     ia_gen_config gen; /* generation_config as the client set it (the steps
                         * dialect echoes it); not inherited along a chain */
+    ia_rformat rformat; /* response_format as the client gave it (the steps
+                         * dialect echoes it); not inherited along a chain */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */

@@ -28,7 +28,17 @@
  *     {"temperature":0.7,"top_p":..,"top_k":..,"seed":..,
  *      "max_output_tokens":..,"stop_sequences":["..."]}
  *
- * A key it does not know is ignored (a newer build's field). */
+ * A key it does not know is ignored (a newer build's field).
+ *
+ * A request's response_format (the interactions.response_format column),
+ * kept for the steps dialect's echo, names the shape the client used and
+ * the text format's fields as given:
+ *
+ *     {"shape":"schema"|"text"|"text_list","mime_type":"..."?,
+ *      "schema":"<JSON text>"?}
+ *
+ * A shape it does not know (a newer build's) reads as none: the field is
+ * only echoed, so a GET answers without it rather than failing. */
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -351,5 +361,50 @@ int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
 done:
     json_decref(j);
     if (rc != 0) ia_gen_config_free(out);
+    return rc;
+}
+
+/* ---- response_format ------------------------------------------------------- */
+
+static const char *const rformat_shapes[] = {
+    [IA_RFORMAT_NONE] = NULL,
+    [IA_RFORMAT_SCHEMA] = "schema",
+    [IA_RFORMAT_TEXT] = "text",
+    [IA_RFORMAT_TEXT_LIST] = "text_list",
+};
+#define N_RFORMAT_SHAPES ((int)(sizeof rformat_shapes / sizeof rformat_shapes[0]))
+
+char *ia_codec_rformat_encode(const ia_rformat *f) {
+    if (!f || f->shape <= IA_RFORMAT_NONE || (int)f->shape >= N_RFORMAT_SHAPES) return NULL;
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "shape", json_string(rformat_shapes[f->shape]));
+    if (f->mime_type) json_object_set_new(o, "mime_type", json_string(f->mime_type));
+    if (f->schema) json_object_set_new(o, "schema", json_string(f->schema));
+    return dump_and_release(o);
+}
+
+int ia_codec_rformat_decode(const char *text, ia_rformat *out) {
+    if (!out) return -1;
+    memset(out, 0, sizeof *out);
+    if (!text) return 0; /* none was given */
+    json_t *j = parse_object(text);
+    if (!j) return -1;
+    int rc = -1;
+    json_t *shape = json_object_get(j, "shape");
+    json_t *mime = json_object_get(j, "mime_type");
+    json_t *schema = json_object_get(j, "schema");
+    if (!json_is_string(shape) || (mime && !json_is_string(mime)) || (schema && !json_is_string(schema)))
+        goto done;
+    rc = 0;
+    for (int i = 1; i < N_RFORMAT_SHAPES; i++)
+        if (strcmp(rformat_shapes[i], json_string_value(shape)) == 0) out->shape = (ia_rformat_shape)i;
+    if (out->shape == IA_RFORMAT_NONE) goto done; /* a newer build's shape: not echoed */
+    out->mime_type = mime ? strdup(json_string_value(mime)) : NULL;
+    out->schema = schema ? strdup(json_string_value(schema)) : NULL;
+    if ((mime && !out->mime_type) || (schema && !out->schema)) rc = -1;
+done:
+    json_decref(j);
+    if (rc != 0) ia_rformat_free(out);
     return rc;
 }

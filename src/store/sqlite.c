@@ -84,6 +84,10 @@ static const char *const migrations[] = {
     "  tokens BLOB NOT NULL"
     ");"
     "CREATE INDEX output_tokens_text ON output_tokens(owner, vocab, hash);",
+    /* 5: the request's response_format as given (codec.c's neutral JSON;
+     * NULL when none, as every older row reads), echoed by the steps
+     * dialect. */
+    "ALTER TABLE interactions ADD COLUMN response_format TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -92,7 +96,8 @@ static const char *const migrations[] = {
 #define ROW_COLS                                                                        \
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
-    "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code"
+    "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code, "  \
+    "response_format"
 
 enum {
     ST_BEGIN,
@@ -122,7 +127,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * and that delete would cascade to (and wipe) the event log. */
     [ST_UPSERT] = "INSERT INTO interactions (" ROW_COLS ") VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                  "?18, ?19, ?20, ?21) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
+                  "?18, ?19, ?20, ?21, ?22) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
                   "model = excluded.model, previous_id = excluded.previous_id, "
                   "system_instruction = excluded.system_instruction, status = excluded.status, "
                   "created = excluded.created, updated = excluded.updated, "
@@ -132,7 +137,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                   "usage_output = excluded.usage_output, usage_thought = excluded.usage_thought, "
                   "usage_cached = excluded.usage_cached, "
                   "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
-                  "gen_config = excluded.gen_config, error_code = excluded.error_code",
+                  "gen_config = excluded.gen_config, error_code = excluded.error_code, "
+                  "response_format = excluded.response_format",
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
@@ -244,6 +250,7 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     char *input = ia_codec_conv_encode(&it->input);
     char *output = ia_codec_turn_encode(&it->output);
     char *gen = ia_codec_gen_encode(&it->gen); /* NULL: none set */
+    char *rformat = ia_codec_rformat_encode(&it->rformat); /* NULL: none given */
     int rc = -1;
     if (!input || !output) {
         ia_fail(err, IA_EINTERNAL, "store: cannot encode the conversation of %s", it->id);
@@ -271,11 +278,13 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     bind_text(st, 19, it->error);
     bind_text(st, 20, gen);
     bind_text(st, 21, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
+    bind_text(st, 22, rformat);
     rc = step_done(s, st, err, "put");
 out:
     free(input);
     free(output);
     free(gen);
+    free(rformat);
     return rc;
 }
 
@@ -504,6 +513,8 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
         return ia_fail(err, IA_EINTERNAL, "store: %s has an undecodable conversation", out->id);
     if (ia_codec_gen_decode((const char *)sqlite3_column_text(st, 19), &out->gen) != 0)
         return ia_fail(err, IA_EINTERNAL, "store: %s has an undecodable generation_config", out->id);
+    if (ia_codec_rformat_decode((const char *)sqlite3_column_text(st, 21), &out->rformat) != 0)
+        return ia_fail(err, IA_EINTERNAL, "store: %s has an undecodable response_format", out->id);
     return 0;
 }
 

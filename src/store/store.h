@@ -109,6 +109,11 @@ int ia_codec_turn_decode(const char *json, ia_turn *out);
  * (also on failure); decode of NULL gives an empty config, -1 on malformed. */
 char *ia_codec_gen_encode(const ia_gen_config *g);
 int ia_codec_gen_decode(const char *json, ia_gen_config *out);
+/* response_format as given, as neutral JSON ({"shape","mime_type"?,
+ * "schema"?}): NULL when none was given; decode of NULL (or of a shape this
+ * build does not know) gives none, -1 on malformed. */
+char *ia_codec_rformat_encode(const ia_rformat *f);
+int ia_codec_rformat_decode(const char *json, ia_rformat *out);
 /* Stable stored names of content kinds ("text", "function_call",
  * "function_result", "thought"); NULL / -1 when unknown. generation_config
  * also keeps thinking_level and thinking_summaries. */

@@ -220,7 +220,8 @@ IA_TEST(api_decode_response_format) {
                         IA_EINVALID, "response_mime_type: 'text/plain' contradicts response_format (a JSON Schema asks for "
                         "JSON: use 'application/json' or leave it out)"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":\"json\"}", IA_EINVALID,
-                        "response_format: expected a JSON Schema object"));
+                        "response_format: expected a JSON Schema object, a response format ({type: 'text', "
+                        "mime_type, schema}) or a list of response formats"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_format\":{\"type\":\"object\","
                         "\"properties\":{\"n\":{\"type\":\"number\",\"multipleOf\":3}}}}", IA_EINVALID,
                         "response_format.properties.n: schema keyword 'multipleOf' is not supported for a number "

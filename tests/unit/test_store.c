@@ -418,7 +418,7 @@ IA_TEST(store_migrates_error_code) {
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
                sqlite3_exec(db, "DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
-                            "PRAGMA user_version = 2",
+                            "ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
     IA_CHECK(down);
