@@ -1,10 +1,10 @@
 /* Fuzz target: the store codec's decoders (src/store/codec.c): the stored
- * conversation, turn and generation_config texts are read back from the
+ * conversation, turn, generation_config and response_format texts are read back from the
  * SQLite file on every GET, chain rebuild and replay, so a damaged or
  * foreign database file is outside bytes too.
  *
- * Input: the first byte picks conv / turn / generation_config; the rest is
- * the stored text. Checks: what decodes encodes again, and that text decodes
+ * Input: the first byte picks conv / turn / generation_config /
+ * response_format; the rest is the stored text. Checks: what decodes encodes again, and that text decodes
  * and encodes to the same text (the codec's form is a fixpoint: a row
  * rewritten by the store reads the same); a failed decode leaves *out
  * empty. */
@@ -70,13 +70,33 @@ static void gen(const char *s) {
     ia_gen_config_free(&g);
 }
 
+/* response_format as given (the steps dialect's echo). */
+static void rformat(const char *s) {
+    ia_rformat f;
+    if (ia_codec_rformat_decode(s, &f) != 0) {
+        FUZZ_CHECK(f.shape == IA_RFORMAT_NONE && !f.mime_type && !f.schema);
+        return;
+    }
+    char *a = ia_codec_rformat_encode(&f);
+    FUZZ_CHECK((a != NULL) == (f.shape != IA_RFORMAT_NONE));
+    ia_rformat back;
+    FUZZ_CHECK(ia_codec_rformat_decode(a, &back) == 0 && back.shape == f.shape);
+    char *b = ia_codec_rformat_encode(&back);
+    FUZZ_CHECK((!a && !b) || (a && b && strcmp(a, b) == 0));
+    free(a);
+    free(b);
+    ia_rformat_free(&back);
+    ia_rformat_free(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     char *s = fuzz_cstr(data + 1, size - 1);
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: conv(s); break;
     case 1: turn(s); break;
-    default: gen(s); break;
+    case 2: gen(s); break;
+    default: rformat(s); break;
     }
     free(s);
     return 0;
