@@ -2,16 +2,16 @@
  * interaction id (ia_id_parse: previous_interaction_id, the {id} of GET /
  * DELETE / cancel), the route of a raw path with its percent-decoding and
  * the Api-Revision and x-goog-api-client headers (ia_http_route_parse,
- * ia_http_sdk_major, ia_http_pct_decode), the
- * SSE resume point (`last_event_id`, ia_api_parse_event_id), the base64url
- * under ids, and the query booleans and time/duration parsers.
+ * ia_http_sdk_major, ia_http_pct_decode), the SSE resume point
+ * (`last_event_id`, ia_api_parse_event_id), the base64url under ids, and
+ * the query booleans and time/duration parsers.
  *
  * Input: the first byte picks the parser; the rest is its text (for the
- * route: path "\n" Api-Revision "\n" x-goog-api-client). Checks: what parses is what our own
- * formatter writes (an id or event id that parses formats back to the same
- * string, so one interaction / event has one spelling); an event id never
- * parses for another interaction; a route's id is what decoding the raw
- * segment gives. */
+ * route: path "\n" Api-Revision "\n" x-goog-api-client). Checks: what
+ * parses is what our own formatter writes (an id or event id that parses
+ * formats back to the same string, so one interaction / event has one
+ * spelling); an event id never parses for another interaction; a route's id
+ * is what decoding the raw segment gives. */
 #include "fuzz.h"
 
 #include <stdlib.h>
