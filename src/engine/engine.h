@@ -62,6 +62,8 @@ typedef struct ia_engine_opts {
                                   token by one chunk at most; 0 = 256 / contexts (at
                                   least 128) */
     bool no_prefix_cache;      /* every job starts cold (benchmarks, checks) */
+    bool fixed_layout;         /* with several contexts: keep each sequence in the context
+                                  it started in (no load-following layout, see layout.c) */
     int64_t cache_ram_bytes;   /* budget for sequences kept in RAM outside the context;
                                   0 = min(1/8 of available memory, 2 GiB); < 0 = none */
     const char *cache_dir;     /* where sequences evicted from RAM (and all kept ones at
@@ -247,6 +249,10 @@ typedef struct ia_engine_stats {
     int64_t fetched;           /* jobs that asked another (full) context to copy their
                                   prefix into the kept-sequence cache for them */
     int64_t max_contexts_busy; /* most contexts running jobs at once */
+    int64_t contexts_busy;     /* contexts running jobs now */
+    int64_t moved;             /* running sequences moved to another context with their KV */
+    int64_t layout_changes;    /* switches between split contexts and one batch */
+    int64_t one_batch;         /* 1 while the layout runs every sequence in one context */
     /* The kept-sequence cache outside the context (the engine's own accounting). */
     int64_t ram_bytes, ram_budget, ram_peak, ram_entries;
     int64_t disk_bytes, disk_budget, disk_entries;

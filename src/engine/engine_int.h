@@ -55,6 +55,7 @@ typedef struct job {
 } job;
 
 typedef struct worker worker;
+typedef struct ia_move ia_move;
 
 typedef struct slot {
     int id;                   /* the llama.cpp sequence in its worker's context */
@@ -107,7 +108,10 @@ struct worker {
     bool thread_started;
     /* Under the engine's mu: */
     job *inbox, *inbox_tail;  /* rendered jobs handed over by another worker */
-    int n_running;            /* slots reserved: running jobs, jobs being admitted, inbox */
+    ia_move *moves;           /* running sequences moved here by another worker (layout.c) */
+    int n_running;            /* slots reserved: running jobs, jobs being admitted, inbox, moves */
+    int share;                /* its part of the slots while the layout is split */
+    int chunk_now;            /* prompt tokens per step now (wider while it runs everything) */
 };
 
 struct ia_engine {
@@ -120,6 +124,7 @@ struct ia_engine {
     bool reasons; /* the template thinks (ia_chat_reasons, at load) */
     int n_ctx, max_queue, default_max_tokens;
     int n_slots, chunk; /* n_slots: all workers' together */
+    int chunk_wide;     /* worker 0's chunk while it runs every sequence */
     int threads;        /* per worker when all are busy */
     int threads_total;  /* all workers' together: a worker alone busy uses them all */
     atomic_int busy;    /* workers with jobs (changes under mu) */
@@ -145,6 +150,10 @@ struct ia_engine {
 
     /* Counters and the job-time estimate behind Retry-After, under mu. */
     int64_t jobs_done, tokens_generated, steps, max_batch_seqs, tokens_cached, routed, fetched, max_contexts_busy;
+    /* The load-following layout (layout.c), under mu: follow = it may move
+     * sequences; one_batch = every sequence runs on worker 0 now. */
+    bool follow, one_batch;
+    int64_t moved, layout_changes;
     double avg_job_ms;
     ia_kvc_stats kvst; /* under stats_mu (not mu) */
 };
@@ -161,6 +170,37 @@ bool ia_route_may_take(const ia_engine *e, const worker *w); /* under mu */
 bool ia_route_job(worker *w, job *j);
 /* On the worker a job visits: copy its prefix into the cache, send it back. */
 void ia_route_fetch_done(worker *w, job *j);
+
+/* layout.c: the load-following layout. With several contexts, few
+ * sequences run split across them (one context per core decodes more than
+ * one batch with every core's threads); past two sequences per context,
+ * every sequence runs in worker 0's context as one batch with every
+ * thread. Sequences move between contexts with their KV and their job's
+ * whole state at a step boundary. */
+/* A running sequence on its way to another worker: the slot's state by
+ * value (its id and kv fields are not used), its tokens and its KV. */
+struct ia_move {
+    ia_move *next;
+    slot s;
+    llama_token *kv;
+    int n_kv;
+    uint8_t *state; /* llama_state_seq_get_data */
+    size_t n_state;
+};
+/* How many running jobs w may hold now. Under mu. */
+int ia_layout_cap(const ia_engine *e, const worker *w);
+/* Recomputes the layout from the load (running + queued jobs), waking the
+ * workers when it changes. Under mu. */
+void ia_layout_update(ia_engine *e);
+/* On w's thread between steps: moves out the sequences beyond its cap. */
+void ia_layout_shed(worker *w);
+/* On w's thread: takes in a moved sequence (restore = false at shutdown:
+ * the job only ends, cancelled). */
+void ia_layout_settle(worker *w, ia_move *m, bool restore);
+
+/* sched.c, for layout.c (w's thread). */
+void ia_slot_kv_set(slot *s, const llama_token *t, int n); /* under w's kv_mu */
+void ia_slot_end(worker *w, slot *s, ia_finish f, const char *error);
 
 /* Copies the cache's counters for ia_engine_get_stats; under kvc_mu. */
 void ia_engine_publish_kvst(ia_engine *e);

@@ -167,15 +167,16 @@ static void choose_layout(const ia_engine_opts *o, bool tiny, int n_slots, int *
 }
 
 /* One worker's context, threads, slots and batch. */
-static int worker_init(ia_engine *e, worker *w, int idx, int n_slots) {
+static int worker_init(ia_engine *e, worker *w, int idx, int n_slots, int chunk) {
     w->e = e;
     w->idx = idx;
     w->n_slots = n_slots;
+    w->chunk_now = e->chunk;
     pthread_mutex_init(&w->kv_mu, NULL);
     /* One unified KV cache per context: every slot may fill its n_ctx,
      * and sequences that share a prefix (llama_memory_seq_cp) share its
      * cells. One ubatch per step, so each step reads the weights once. */
-    int batch_cap = e->chunk + n_slots;
+    int batch_cap = chunk + n_slots;
     struct llama_context_params cp = llama_context_default_params();
     cp.n_ctx = (uint32_t)e->n_ctx * (uint32_t)n_slots;
     cp.n_batch = (uint32_t)batch_cap;
@@ -277,17 +278,26 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->chunk = DEFAULT_CHUNK / e->n_workers;
     if (e->chunk < MIN_CHUNK) e->chunk = MIN_CHUNK;
     if (opts->prefill_chunk > 0) e->chunk = opts->prefill_chunk;
+    /* With the load-following layout (layout.c) worker 0 may run every
+     * sequence as one batch, so its context has room for all of them and
+     * a chunk as wide as all the contexts' together; the others keep
+     * their share. */
+    e->follow = e->n_workers > 1 && !opts->fixed_layout;
+    e->chunk_wide = opts->prefill_chunk > 0 ? e->chunk : e->chunk * e->n_workers;
     e->workers = ia_xcalloc((size_t)e->n_workers, sizeof *e->workers);
     for (int i = 0; i < e->n_workers; i++) {
         /* The slots spread evenly, the first workers taking the remainder. */
         int n = e->n_slots / e->n_workers + (i < e->n_slots % e->n_workers);
-        if (worker_init(e, &e->workers[i], i, n) != 0) {
+        bool all = e->follow && i == 0;
+        e->workers[i].share = n;
+        if (worker_init(e, &e->workers[i], i, all ? e->n_slots : n, all ? e->chunk_wide : e->chunk) != 0) {
             ia_fail(err, IA_EINTERNAL, "model %s: cannot create a context of %d tokens", e->name, e->n_ctx);
             goto fail;
         }
     }
-    ia_info("model %s: %d context%s of %d thread%s, %d parallel sequences", e->name, e->n_workers,
-            e->n_workers == 1 ? "" : "s", e->threads, e->threads == 1 ? "" : "s", e->n_slots);
+    ia_info("model %s: %d context%s of %d thread%s, %d parallel sequences%s", e->name, e->n_workers,
+            e->n_workers == 1 ? "" : "s", e->threads, e->threads == 1 ? "" : "s", e->n_slots,
+            e->follow ? " (one batch in one context past 2 sequences per context)" : "");
     if (!e->no_prefix_cache) {
         char desc[128], fp[256];
         struct stat sb;
@@ -402,6 +412,7 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
     else e->head = j;
     e->tail = j;
     e->n_queued++;
+    ia_layout_update(e);
     pthread_cond_broadcast(&e->cv); /* the workers decide among themselves which takes it */
     pthread_mutex_unlock(&e->mu);
     return 0;
@@ -419,6 +430,10 @@ void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
     st->routed = e->routed;
     st->fetched = e->fetched;
     st->max_contexts_busy = e->max_contexts_busy;
+    st->contexts_busy = atomic_load(&e->busy);
+    st->moved = e->moved;
+    st->layout_changes = e->layout_changes;
+    st->one_batch = e->one_batch;
     pthread_mutex_unlock(&e->mu);
     pthread_mutex_lock(&e->stats_mu);
     st->ram_bytes = e->kvst.ram_bytes;

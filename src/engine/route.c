@@ -69,7 +69,7 @@ bool ia_route_job(worker *w, job *j) {
     if (!best) return false;
     pthread_mutex_lock(&e->mu);
     bool stop = atomic_load(&e->stop);
-    bool room = !stop && best->n_running < best->n_slots;
+    bool room = !stop && best->n_running < ia_layout_cap(e, best);
     bool fetch = !stop && !room && e->kvc && ia_kvc_can_keep(e->kvc);
     if (room) {
         ia_route_running_add(e, w, -1);
@@ -121,13 +121,14 @@ void ia_route_fetch_done(worker *w, job *j) {
     pthread_mutex_unlock(&e->mu);
 }
 
-/* Whether w should take the next queued job: a free slot, and no other
- * worker with a free slot runs fewer jobs (that one takes it). Under mu. */
+/* Whether w should take the next queued job: room under its cap (the
+ * layout's, layout.c), and no other worker with room runs fewer jobs
+ * (that one takes it). Under mu. */
 bool ia_route_may_take(const ia_engine *e, const worker *w) {
-    if (w->n_running >= w->n_slots) return false;
+    if (w->n_running >= ia_layout_cap(e, w)) return false;
     for (int i = 0; i < e->n_workers; i++) {
         const worker *o = &e->workers[i];
-        if (o != w && o->n_running < o->n_slots && o->n_running < w->n_running) return false;
+        if (o != w && o->n_running < ia_layout_cap(e, o) && o->n_running < w->n_running) return false;
     }
     return true;
 }

@@ -221,12 +221,12 @@ static void parse_output(ia_engine *e, slot *s, ia_chat_parsed *parsed) {
 
 /* A slot's kv changes under its worker's kv_mu, for readers on other
  * workers (route); the caller holds it. */
-static void kv_set(slot *s, const llama_token *t, int n) {
+void ia_slot_kv_set(slot *s, const llama_token *t, int n) {
     if (n > s->cap_kv) {
         s->cap_kv = n + 256;
         s->kv = ia_xrealloc(s->kv, (size_t)s->cap_kv * sizeof *s->kv);
     }
-    if (t != s->kv) memcpy(s->kv, t, (size_t)n * sizeof *t);
+    if (n && t != s->kv) memcpy(s->kv, t, (size_t)n * sizeof *t);
     s->n_kv = n;
 }
 
@@ -257,6 +257,7 @@ static void job_done(worker *w, job *j, const ia_engine_result *res, int64_t t_s
     e->tokens_cached += res->n_cached;
     double ms = (double)(ia_mono_ms() - t_start);
     e->avg_job_ms = e->avg_job_ms > 0 ? 0.8 * e->avg_job_ms + 0.2 * ms : ms;
+    ia_layout_update(e);
     pthread_cond_broadcast(&e->cv); /* a freed slot: a waiting job may now fit */
     pthread_mutex_unlock(&e->mu);
     j->cb.on_done(j->cb.ud, res);
@@ -304,6 +305,14 @@ static void finish(worker *w, slot *s, ia_finish f) {
     job_done(w, j, &res, s->t_start);
     free(out);
     ia_chat_parsed_free(&parsed);
+}
+
+/* Ends a running slot's job from layout.c: flushed first when it was
+ * generating, with an error message when f is IA_FINISH_ERROR. */
+void ia_slot_end(worker *w, slot *s, ia_finish f, const char *error) {
+    if (f == IA_FINISH_ERROR) ia_fail(&s->res.err, IA_EINTERNAL, "%s", error);
+    else if (s->gen) ia_outfilter_flush(&s->of);
+    finish(w, s, f);
 }
 
 static void fail_job(worker *w, job *j, ia_engine_result *res, int64_t t0, ia_errcode code, const char *msg) {
@@ -367,13 +376,13 @@ static slot *place(worker *w, const llama_token *p, int n) {
             llama_memory_seq_rm(mem, dst->id, -1, -1);
             dst->n_kv = 0;
         } else {
-            kv_set(dst, toks, got);
+            ia_slot_kv_set(dst, toks, got);
         }
     } else if (how == COPY) {
         int m = src_l < n - 1 ? src_l : n - 1;
         llama_memory_seq_rm(mem, dst->id, -1, -1);
         llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
-        kv_set(dst, src->kv, m);
+        ia_slot_kv_set(dst, src->kv, m);
     }
     if (e->kvc) {
         ia_engine_publish_kvst(e);
@@ -610,7 +619,7 @@ static bool step(worker *w) {
             n_seqs++;
         }
     }
-    int budget = e->chunk;
+    int budget = w->chunk_now;
     while (budget > 0) {
         slot *first = NULL; /* the earliest admitted slot still prefilling */
         for (int i = 0; i < w->n_slots; i++) {
@@ -694,7 +703,8 @@ void *ia_engine_main(void *arg) {
     job **taken = ia_xcalloc((size_t)w->n_slots, sizeof *taken);
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!w->inbox && !(e->head && ia_route_may_take(e, w)) && !has_jobs(w) && !atomic_load(&e->stop))
+        while (!w->inbox && !w->moves && !(e->head && ia_route_may_take(e, w)) && !has_jobs(w) &&
+               !atomic_load(&e->stop))
             pthread_cond_wait(&e->cv, &e->mu);
         if (atomic_load(&e->stop)) {
             pthread_mutex_unlock(&e->mu);
@@ -729,6 +739,10 @@ void *ia_engine_main(void *arg) {
         /* Another worker may take the rest now that w runs more: one
          * waiting with jobs reserved elsewhere only wakes on a broadcast. */
         if (took && e->head) pthread_cond_broadcast(&e->cv);
+        ia_move *moves = w->moves;
+        w->moves = NULL;
+        if (took) ia_layout_update(e);
+        w->chunk_now = e->one_batch && w == e->workers ? e->chunk_wide : e->chunk;
         int busy = 0;
         for (int i = 0; i < e->n_workers; i++) busy += e->workers[i].n_running > 0;
         if (busy > e->max_contexts_busy) e->max_contexts_busy = busy;
@@ -738,8 +752,25 @@ void *ia_engine_main(void *arg) {
             visiting = j->next;
             ia_route_fetch_done(w, j);
         }
+        while (moves) {
+            ia_move *m = moves;
+            moves = m->next;
+            ia_layout_settle(w, m, true);
+        }
         for (int i = 0; i < nt; i++) admit(w, taken[i]);
+        ia_layout_shed(w);
         step(w);
+    }
+    /* Stopping: sequences moved here end with the others. A worker moves
+     * nothing once it has seen stop under mu, so none arrives later. */
+    pthread_mutex_lock(&e->mu);
+    ia_move *moves = w->moves;
+    w->moves = NULL;
+    pthread_mutex_unlock(&e->mu);
+    while (moves) {
+        ia_move *m = moves;
+        moves = m->next;
+        ia_layout_settle(w, m, false);
     }
     /* Stopping: running jobs end as CANCELLED (queued ones: ia_engine_free). */
     for (int i = 0; i < w->n_slots; i++) {
