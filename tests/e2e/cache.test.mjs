@@ -82,4 +82,42 @@ describe('several contexts per model', () => {
         `chain ${i}: ${JSON.stringify(seconds[i].usage)} after ${JSON.stringify(firsts[i].usage)}`);
     }
   });
+
+  it('the layout follows the load: sequences move between contexts, answers unchanged, /metrics counts it', T, async () => {
+    // Six requests on two contexts: past two per context they run as one
+    // batch in one context, so those that started on the other move there
+    // with their KV mid-run, and back when the load falls. Each answer is
+    // held by its schema to 1,200+ characters, so all six run at once.
+    // (That a moved sequence goes on with exactly its own tokens is the
+    // engine's unit test engine_layout_moves_sequences_with_the_load; here
+    // answers of 400+ tokens are not compared across servers, since batches
+    // of another size may round a near-tie of the random weights the other
+    // way.)
+    const follow = await startServer({ args: ['--contexts', '2', '--parallel', '6'] });
+    const fixed = await startServer({ args: ['--contexts', '2', '--parallel', '6', '--layout', 'fixed'] });
+    const cfg = { temperature: 0, max_output_tokens: 4000 };
+    const schema = { type: 'string', minLength: 1200, maxLength: 1300 };
+    const prompts = ['The cat', 'A dog ran', 'Once upon a time', 'The little red ball', 'Tom and Lily', 'In the park'];
+    const runAll = (srv) => Promise.all(prompts.map((input) => srv.client().interactions.create({
+      model: 'demo', input, generation_config: cfg, response_format: schema })));
+    const [a, b] = [await runAll(follow), await runAll(fixed)];
+    for (const it of [...a, ...b]) {
+      assertEnded(assert, it);
+      assert.equal(it.status, 'completed');
+      const v = JSON.parse(textOf(it));
+      assert.ok(typeof v === "string" && [...v].length > 1000, `${[...v].length} characters`);
+    }
+    const metric = async (srv, name) => {
+      const r = await srv.raw('GET', '/metrics');
+      const m = new RegExp(`^${name}\\{model="demo"\\} (\\d+)$`, 'm').exec(r.text);
+      assert.ok(m, `${name} in /metrics`);
+      return Number(m[1]);
+    };
+    assert.ok(await metric(follow, 'interactd_layout_changes_total') >= 1, 'one batch at 6 running');
+    assert.ok(await metric(follow, 'interactd_sequences_moved_total') >= 1, 'a sequence moved');
+    assert.equal(await metric(follow, 'interactd_layout_one_batch'), 0, 'split again once idle');
+    assert.equal(await metric(fixed, 'interactd_sequences_moved_total'), 0);
+    assert.equal(await metric(fixed, 'interactd_layout_changes_total'), 0);
+    assert.match(follow.stderr(), /2 contexts of 1 thread, 6 parallel sequences \(one batch in one context past 2/);
+  });
 });
