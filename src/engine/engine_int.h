@@ -70,6 +70,7 @@ typedef struct slot {
                                    or the schema's grammar, then the draw */
     ia_chat_state *cst;       /* the render's state: samplers, stops, parser */
     struct llama_sampler *budget; /* the reasoning budget in smpl's chain, or NULL */
+    bool argmax;              /* greedy, nothing ahead of the draw: sampled without smpl */
     int64_t n_inside;         /* tokens sampled inside the thinking block */
     bool parse;               /* the output is parsed at the end (tools, reasoning) */
     ia_buf whole;             /* parse: the text passed on so far, kept whole */

@@ -100,10 +100,13 @@ static int tokenize(ia_engine *e, const char *text, llama_token **out) {
  * are reasoning), or NULL. Returns NULL with a malloc'd or static message in
  * *msg. */
 static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_chat_state *cst, char **cerr,
-                                         const char **msg, struct llama_sampler **budget) {
+                                         const char **msg, struct llama_sampler **budget, bool *argmax) {
     ia_engine_params sp = j->params;
     if (j->tools && j->params.tool_choice != IA_TOOLS_NONE) sp.grammar = NULL;
     *budget = NULL;
+    /* Greedy with nothing ahead of the draw: the chain would pick the first
+     * largest logit; sample() does that without it (see there). */
+    *argmax = sp.has_temperature && sp.temperature <= 0.0 && !sp.grammar;
     struct llama_sampler *smpl = make_sampler(e->vocab, &sp);
     if (!smpl) {
         *msg = "response_format: llama.cpp could not parse the grammar";
@@ -119,6 +122,7 @@ static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_ch
         return NULL;
     }
     if (!tg && !bg) return smpl;
+    *argmax = false;
     *budget = bg;
     struct llama_sampler_chain_params cp = llama_sampler_chain_default_params();
     cp.no_perf = true;
@@ -467,7 +471,8 @@ static void admit(worker *w, job *j) {
      * without disturbing any sequence. */
     const char *smsg = NULL;
     struct llama_sampler *budget = NULL;
-    struct llama_sampler *smpl = job_sampler(e, j, j->cst, &cerr, &smsg, &budget);
+    bool argmax = false;
+    struct llama_sampler *smpl = job_sampler(e, j, j->cst, &cerr, &smsg, &budget, &argmax);
     if (!smpl) {
         fail_job(w, j, &res, t0, IA_EINVALID, smsg);
         free(cerr);
@@ -494,6 +499,7 @@ static void admit(worker *w, job *j) {
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
     s->smpl = smpl;
     s->budget = budget;
+    s->argmax = argmax;
     s->n_inside = 0;
     s->cst = j->cst;
     j->cst = NULL;
@@ -515,12 +521,28 @@ static void batch_add(struct llama_batch *b, llama_token t, llama_pos pos, llama
     b->logits[i] = logits;
 }
 
+/* Greedy decoding straight from the logits: the first largest, as
+ * llama.cpp's greedy sampler picks. The sampler chain would first copy
+ * every vocabulary entry into a candidate array (~600 KB for a 49k-token
+ * vocabulary, per token of every sequence), a few percent of a step at
+ * eight sequences. Returns nonzero when there are no logits. */
+static int argmax_sample(ia_engine *e, struct llama_context *ctx, int idx, llama_token *out) {
+    const float *l = llama_get_logits_ith(ctx, idx);
+    int n = llama_vocab_n_tokens(e->vocab);
+    if (!l || n < 1) return -1;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (l[i] > l[best]) best = i;
+    *out = best;
+    return 0;
+}
+
 /* Samples the token a slot's logits give and decides whether it goes on. */
 static void sample(worker *w, slot *s) {
     ia_engine *e = w->e;
     bool inside = s->budget && ia_chat_budget_inside(s->budget); /* before the sample moves it */
     llama_token t;
-    int rc = ia_chat_sample(s->smpl, w->ctx, s->i_logits, &t);
+    int rc = s->argmax ? argmax_sample(e, w->ctx, s->i_logits, &t) : ia_chat_sample(s->smpl, w->ctx, s->i_logits, &t);
     s->i_logits = -1;
     if (rc != 0) {
         /* llama.cpp throws when a grammar leaves no way forward: that job
