@@ -199,4 +199,49 @@ char *ia_api_encode_error(const ia_err *err);
 char *ia_api_event_id(const char *interaction_id, int64_t seq);
 int64_t ia_api_parse_event_id(const char *interaction_id, const char *event_id);
 
+/* ---- Files API (files.c) ----------------------------------------------------
+ * Google's classic REST JSON, not the Interactions API's: camelCase,
+ * int64 values as strings, errors {"error": {"code": <HTTP status>,
+ * "message", "status": "INVALID_ARGUMENT" | "NOT_FOUND" | ...}} (the shape
+ * Google's Files endpoints answer; the SDK's classic client throws on the
+ * status whatever the body). */
+
+/* What the start of a resumable upload says in its body,
+ * {"file": {mimeType?, displayName?, name?, sizeBytes?}} (an empty body is
+ * fine; camelCase or proto names). id is the name without "files/",
+ * checked (1-40 of a-z, 0-9, '-'); size -1 when absent. IA_EINVALID naming
+ * the field on malformed JSON, an unknown field, a wrong type, a bad name
+ * or a displayName over 512 bytes. */
+typedef struct ia_api_file_meta {
+    char *id, *display_name, *mime_type;
+    int64_t size;
+} ia_api_file_meta;
+int ia_api_files_decode_start(const char *body, size_t len, ia_api_file_meta *out, ia_err *err);
+void ia_api_file_meta_free(ia_api_file_meta *m);
+
+/* The File resource: name "files/ID", displayName (iff set), mimeType,
+ * sizeBytes, createTime, updateTime, expirationTime, sha256Hash (base64 of
+ * the hex digest, iff processed), uri (base + "/files/ID"; base is e.g.
+ * "http://host:port/v1beta"), state (PROCESSING | ACTIVE | FAILED), source
+ * "UPLOADED", and for FAILED error {code: 3, message: why}. wrap: inside
+ * {"file": ...}, as the final upload answer is. */
+char *ia_api_files_encode(const ia_file *f, const char *base, bool wrap);
+/* {"files": [...], "nextPageToken"} — files left out when n is 0, the
+ * token when next is 0 (the last page). */
+char *ia_api_files_encode_list(const ia_file *files, size_t n, const char *base, int64_t next);
+/* Page tokens for a list cursor (> 0); parse: 0, or -1 for a string that is
+ * not a token of ours. */
+void ia_api_files_page_token(int64_t cursor, char out[40]);
+int ia_api_files_parse_page_token(const char *s, int64_t *cursor);
+char *ia_api_files_encode_error(const ia_err *err);
+
+/* The file id a Files URI names: "files/ID" or "http(s)://HOST/vN.../files/ID"
+ * (any host: clients rewrite it). 0, or -1 when uri is not one. */
+int ia_api_file_ref(const char *uri, char id[IA_FILE_ID_MAX]);
+/* Calls cb(path, id, ud) for every image / audio / video / document content
+ * under a create body's `input` whose uri is a Files URI, in order, until cb
+ * returns non-zero (returned). Malformed JSON: 0, no call. */
+int ia_api_files_refs(const char *body, size_t len, int (*cb)(const char *path, const char *id, void *ud),
+                      void *ud);
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/files.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "lib/dirlock.h"
@@ -33,7 +34,7 @@
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -76,6 +77,16 @@ static const struct flagdef {
                      "RAM per model for kept turns beyond the context; auto = 1/8 of free memory, at most 2g"},
     [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
                     "request body limit (suffixes k, m, g); over it: 413"},
+    /* The Files API (issue 16): Google's own limits by default. An upload
+     * streams to DATA/files/, so these bound disk, not memory. */
+    [F_MAX_FILE_SIZE] = {"max-file-size", "INTERACTD_MAX_FILE_SIZE", "2g", "BYTES",
+                         "Files API: largest file (suffixes k, m, g); over it: 413. Uploads stream to "
+                         "DIR/files and are not bound by --max-body"},
+    [F_FILES_QUOTA] = {"files-quota", "INTERACTD_FILES_QUOTA", "20g", "BYTES",
+                       "Files API: bytes of files (and uploads in progress) one API key may hold; over it: 413"},
+    [F_FILES_TTL] = {"files-ttl", "INTERACTD_FILES_TTL", "48h", "DURATION",
+                     "Files API: files expire this long after their upload started (expirationTime), then "
+                     "are deleted with their bytes (s, m, h, d, w)"},
     /* Connection limits (issue 9). Each connection is a thread (a stream
      * or a waiting create holds one), ~65 KB resident when held
      * (bench/RESULTS.md: 4,000 held streams in 282 MB); 1,024 is nginx's usual worker_connections and
@@ -285,6 +296,11 @@ static int serve(int argc, char **argv) {
     const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
     int64_t retention = ia_parse_duration(ret_s);
     if (retention <= 0) bad(flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
+    int64_t max_file = (int64_t)parse_bytes(F_MAX_FILE_SIZE, c.val[F_MAX_FILE_SIZE] ? c.val[F_MAX_FILE_SIZE] : "2g");
+    int64_t files_quota = (int64_t)parse_bytes(F_FILES_QUOTA, c.val[F_FILES_QUOTA] ? c.val[F_FILES_QUOTA] : "20g");
+    const char *fttl_s = c.val[F_FILES_TTL] ? c.val[F_FILES_TTL] : "48h";
+    int64_t files_ttl = ia_parse_duration(fttl_s);
+    if (files_ttl <= 0) bad(flags[F_FILES_TTL].name, "invalid duration '%s' (e.g. 48h, 2d, 30m)", fttl_s);
     const char *dd = c.val[F_DEFAULT_DIALECT] ? c.val[F_DEFAULT_DIALECT] : "legacy";
     if (strcmp(dd, "legacy") && strcmp(dd, "steps"))
         bad(flags[F_DEFAULT_DIALECT].name, "expected legacy or steps, not '%s'", dd);
@@ -362,8 +378,9 @@ static int serve(int argc, char **argv) {
     ia_store *store = NULL;
     ia_engine **engines = ia_xcalloc(nm, sizeof *engines);
     ia_core *core = NULL;
+    ia_files *files = NULL;
     ia_http *http = NULL;
-    char *dbpath = NULL;
+    char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
 
@@ -413,7 +430,20 @@ static int serve(int argc, char **argv) {
         }
         ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
     }
-    ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention};
+    filesdir = ia_asprintf("%s/files", data);
+    ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,
+                        .ttl_s = files_ttl};
+    files = ia_files_new(&fo, &err);
+    if (!files) {
+        ia_error("cannot start the Files API: %s", err.msg);
+        goto out;
+    }
+    /* The sweeper runs at least four times per the shorter retention (at
+     * most hourly), so a short --files-ttl or --retention is kept. */
+    int64_t shortest = retention < files_ttl ? retention : files_ttl;
+    int64_t sweep = shortest / 4 < 3600 ? (shortest / 4 > 0 ? shortest / 4 : 1) : 3600;
+    ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention,
+                       .sweep_interval_s = sweep, .files = files};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -422,7 +452,7 @@ static int serve(int argc, char **argv) {
     ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
                        .listener = &lis, .max_connections = max_conns,
                        .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout,
-                       .default_dialect = default_dialect};
+                       .default_dialect = default_dialect, .files = files};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);
@@ -438,6 +468,8 @@ static int serve(int argc, char **argv) {
     else
         ia_info("auth: off (no API keys configured), so listening on loopback only");
     ia_info("models: %s; store: %s; retention: %s", ia_core_model_names(core), dbpath, ret_s);
+    ia_info("files: %s; at most %s a file, %s a key; kept %s", filesdir, c.val[F_MAX_FILE_SIZE] ? c.val[F_MAX_FILE_SIZE] : "2g",
+            c.val[F_FILES_QUOTA] ? c.val[F_FILES_QUOTA] : "20g", fttl_s);
     if (default_dialect == IA_DIALECT_STEPS)
         ia_info("default dialect: steps (/v1beta clients that name no dialect get steps)");
     const char *bh = ia_http_host(http);
@@ -460,6 +492,7 @@ out:
             engines[i] = NULL;
         }
     if (core) ia_core_free(core);
+    ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);
     ia_dirunlock(lock_fd);
@@ -470,6 +503,7 @@ out:
     }
     free(ms);
     free(dbpath);
+    free(filesdir);
     ia_http_keys_free(keys);
     free(c.models);
     free(c.templates);

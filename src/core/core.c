@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/files.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
 #include "core/run.h"
@@ -40,6 +41,7 @@ struct ia_core {
     size_t n_engines;
     char *names;
     int64_t retention_s, sweep_interval_s;
+    struct ia_files *files; /* swept with the interactions; may be NULL */
 
     pthread_mutex_t mu; /* guards runs, stopping */
     pthread_cond_t cv;  /* signalled when a run leaves the table */
@@ -695,6 +697,7 @@ static void *sweeper_main(void *arg) {
         int n = ia_store_sweep(c->store, ia_now(), &err);
         if (n > 0) ia_info("retention: deleted %d expired interaction(s)", n);
         if (n < 0) ia_warn("retention: sweep failed: %s", err.msg);
+        if (c->files) ia_files_sweep(c->files, ia_now()); /* logs itself */
         pthread_mutex_lock(&c->sweep_mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -709,6 +712,7 @@ static void *sweeper_main(void *arg) {
 ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     ia_core *c = ia_xcalloc(1, sizeof *c);
     c->store = opts->store;
+    c->files = opts->files;
     c->n_engines = opts->n_engines;
     c->engines = ia_xcalloc(opts->n_engines ? opts->n_engines : 1, sizeof *c->engines);
     ia_buf names;

@@ -33,6 +33,8 @@ typedef struct ia_core_opts {
     size_t n_engines;
     int64_t retention_s;       /* stored interactions expire after this; 0 = 55 days */
     int64_t sweep_interval_s;  /* how often expired rows are deleted; 0 = 3600 */
+    struct ia_files *files;    /* borrowed, may be NULL: its expired files are
+                                  swept by the same thread (core/files.h) */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with

@@ -227,3 +227,29 @@ void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {
     ia_gen_config_copy(&dst->gen, &src->gen);
     ia_rformat_copy(&dst->rformat, &src->rformat);
 }
+
+void ia_file_free(ia_file *f) {
+    if (!f) return;
+    free(f->owner);
+    free(f->display_name);
+    free(f->mime_type);
+    free(f->error);
+    memset(f, 0, sizeof *f);
+}
+
+static const char *const file_state_names[] = {
+    [IA_FILE_UPLOADING] = "uploading",
+    [IA_FILE_PROCESSING] = "processing",
+    [IA_FILE_ACTIVE] = "active",
+    [IA_FILE_FAILED] = "failed",
+};
+
+const char *ia_file_state_name(ia_file_state s) {
+    return (unsigned)s < sizeof file_state_names / sizeof *file_state_names ? file_state_names[s] : NULL;
+}
+
+int ia_file_state_parse(const char *s) {
+    for (unsigned i = 0; s && i < sizeof file_state_names / sizeof *file_state_names; i++)
+        if (!strcmp(file_state_names[i], s)) return (int)i;
+    return -1;
+}

@@ -227,4 +227,37 @@ typedef struct ia_event {
 void ia_event_free(ia_event *e);
 void ia_events_free(ia_event *evs, size_t n); /* frees members and the array */
 
+/* A Files API file (core/files.c; stored by store/files.c). Dialect-free:
+ * api/files.c writes it as the API's camelCase `File`. An upload in
+ * progress is a file in state UPLOADING, seen only through its upload id. */
+typedef enum {
+    IA_FILE_UPLOADING = 0, /* bytes still coming: not listed, not gettable */
+    IA_FILE_PROCESSING,    /* all bytes in, being checked */
+    IA_FILE_ACTIVE,        /* checked: usable */
+    IA_FILE_FAILED,        /* checked and refused: `error` says why */
+} ia_file_state;
+
+/* An id ("abc-123", the name without "files/"): 1 to 40 of [a-z0-9-], no
+ * dash first or last, as the API allows for a name the client picks. */
+#define IA_FILE_ID_MAX 41
+#define IA_FILE_UPLOAD_ID_MAX 48
+typedef struct ia_file {
+    char id[IA_FILE_ID_MAX];
+    char upload_id[IA_FILE_UPLOAD_ID_MAX]; /* secret of the upload URL */
+    char blob[48];      /* the blob's file name under DATA/files/ */
+    char *owner;        /* as for interactions: hex SHA-256 of the key, or "" */
+    char *display_name; /* NULL when none was given */
+    char *mime_type;    /* as given (parameters kept) */
+    ia_file_state state;
+    int64_t declared;   /* bytes announced at start; -1 when not announced */
+    int64_t size;       /* bytes received so far; the file's size once in */
+    char sha256[65];    /* hex digest once processed; "" before */
+    char *error;        /* FAILED: why; NULL otherwise */
+    int64_t created, updated, expires; /* epoch seconds */
+} ia_file;
+void ia_file_free(ia_file *f);
+/* Stored names of the states ("uploading", ...); -1 / NULL when unknown. */
+const char *ia_file_state_name(ia_file_state s);
+int ia_file_state_parse(const char *s);
+
 #endif

@@ -38,6 +38,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "core/files.h"
 #include "lib/err.h"
 
 /* ---- API keys ---------------------------------------------------------- */
@@ -91,6 +92,8 @@ typedef struct ia_http_opts {
                                    is taken over (on success and on failure) */
     ia_dialect default_dialect; /* /v1beta without Api-Revision nor an SDK >= 2
                                    header; 0 = IA_DIALECT_LEGACY */
+    ia_files *files;            /* borrowed; the Files API (NULL: its routes
+                                   answer 404) */
 } ia_http_opts;
 
 /* Starts serving, on opts->listener or on a socket bound here as

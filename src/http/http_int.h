@@ -1,6 +1,7 @@
 /* http_int: what the files of src/http/ share among themselves — the route
  * table (routes.c), the /metrics text (metrics.c), the SSE writer (sse.c),
- * the connection limits (limits.c) and the per-request state (server.c). Not part of the module's contract; tests may use it. */
+ * the connection limits (limits.c), the per-request state and the answer
+ * helpers (server.c), and the Files API's handlers (files.c). Not part of the module's contract; tests may use it. */
 #ifndef IA_HTTP_HTTP_INT_H
 #define IA_HTTP_HTTP_INT_H
 
@@ -11,6 +12,8 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "core/files.h"
+#include "http/http.h"
 #include "lib/util.h"
 
 /* ---- routes (routes.c) --------------------------------------------------- */
@@ -22,13 +25,21 @@ typedef enum {
     IA_RT_CREATE,   /* POST /{v}/interactions */
     IA_RT_ITEM,     /* GET | DELETE /{v}/interactions/{id} */
     IA_RT_CANCEL,   /* POST /{v}/interactions/{id}/cancel */
+    IA_RT_UPLOAD,   /* POST /upload/{v}/files: the resumable upload (files.c) */
+    IA_RT_FILES,    /* GET /{v}/files */
+    IA_RT_FILE,     /* GET | DELETE /{v}/files/{id} */
+    IA_RT_FILES_REGISTER, /* POST /{v}/files:register (GCS files: not served) */
 } ia_http_route_kind;
+
+/* The Files API's routes answer errors in Google's classic shape. */
+#define IA_HTTP_FILES_ROUTE(k) ((k) >= IA_RT_UPLOAD && (k) <= IA_RT_FILES_REGISTER)
 
 typedef struct ia_http_route {
     ia_http_route_kind kind;
     ia_dialect dialect;
-    bool id_too_long;   /* the {id} is longer than any id of ours: 404 */
-    char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM and CANCEL */
+    char version[8];    /* "v1beta" or "v1", as the path said */
+    bool id_too_long;   /* the {id} is not one of ours (too long, malformed): 404 */
+    char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM, CANCEL and FILE */
 } ia_http_route;
 
 /* The oldest Api-Revision that selects the steps dialect. */
@@ -132,5 +143,98 @@ void ia_http_sse_unlink(ia_http_sse_sink *sink);
 /* true when the peer of socket fd hung up or the socket failed (fd < 0:
  * unknown, false). One non-blocking poll. */
 bool ia_http_peer_gone(int fd);
+
+/* ---- the server and its requests (server.c) ------------------------------ */
+
+struct ia_http {
+    struct MHD_Daemon *daemon;
+    ia_core *core;
+    ia_files *files;    /* the Files API; NULL: its routes answer 404 */
+    const ia_http_keys *keys;
+    size_t max_body;
+    uint64_t drain_max; /* bytes of a refused body read and dropped, at most */
+    ia_http_conns conns;
+    ia_dialect default_dialect; /* for a /v1beta client that names none */
+    char host[64];
+    int port;
+    atomic_bool stopping;
+};
+
+/* The upload commands of x-goog-upload-command (files.c). */
+enum {
+    IA_UPLOAD_START = 1,
+    IA_UPLOAD_UPLOAD = 2,
+    IA_UPLOAD_FINALIZE = 4,
+    IA_UPLOAD_QUERY = 8,
+    IA_UPLOAD_CANCEL = 16,
+};
+
+/* One request, from its first call to its completion. */
+typedef struct ia_http_req {
+    char rid[16];
+    const char *err_code;  /* the wire code of the error answered, for the log */
+    char err_reason[160];  /* its message, cut */
+    double t0_ms;
+    char method[16];
+    char *path;       /* raw path, no query: for the log */
+    ia_buf body;
+    bool overflow;    /* the body passed the cap */
+    bool responded;   /* a response is queued */
+    bool refused;     /* refused from the headers; answered once the body ends */
+    bool close_after; /* the answer says Connection: close (413, 503) */
+    uint64_t dropped; /* body bytes read and dropped */
+    ia_err refusal;   /* that answer */
+    const char *refusal_allow; /* its Allow header (a static string), or NULL */
+    ia_http_route rt; /* decided from the headers on the first call */
+    char owner[65];   /* the authenticated owner ("" without keys) */
+    int status;
+    char iid[IA_ID_MAX];
+    int64_t tokens;   /* -1 = unknown */
+    ia_http_sse_sink sink;
+    /* an upload request (IA_RT_UPLOAD with an upload_id): its command, and
+     * the writer its body streams into (never into `body`) */
+    unsigned upload_cmd;
+    char upload_id[IA_FILE_UPLOAD_ID_MAX];
+    ia_files_writer *writer;
+} ia_http_req;
+
+/* Queues body (malloc'd, taken over; "" for none) with status, ctype (NULL:
+ * none) and the common headers, plus hdrs: NULL-terminated name, value
+ * pairs (may be NULL). */
+enum MHD_Result ia_http_send(ia_http_req *r, struct MHD_Connection *c, int status, char *body,
+                             const char *ctype, const char *const *hdrs);
+/* The error e in the shape of r's route (the Files API's or the
+ * Interactions API's), plus hdrs as above. */
+enum MHD_Result ia_http_send_err(ia_http_req *r, struct MHD_Connection *c, const ia_err *e,
+                                 const char *const *hdrs);
+
+/* ---- the Files API (files.c) ------------------------------------------------ */
+
+/* x-goog-upload-command: comma-separated commands, any case and blanks:
+ * "start", "upload", "upload, finalize", "finalize", "query", "cancel" (as
+ * IA_UPLOAD_* bits). -1 for an unknown word or another combination. */
+int ia_http_upload_command(const char *s, unsigned *out);
+/* A header's non-negative decimal int64 (digits only, no sign, no blanks
+ * but around it); -1 when malformed or out of range. */
+int ia_http_parse_int64(const char *s, int64_t *out);
+/* Called from precheck once auth passed, for a Files API route: checks what
+ * the headers alone decide and, for an upload chunk, opens its writer
+ * (r->writer). -1 with e set: the request is refused. */
+int ia_http_files_precheck(ia_http *h, ia_http_req *r, struct MHD_Connection *c, ia_err *e);
+/* true when the request's body streams to an upload (not gathered). */
+bool ia_http_files_streams(const ia_http_req *r);
+/* A body piece of an upload chunk: written through r->writer. -1 with e set
+ * when it cannot be (the writer is then closed; the rest of the body is to
+ * be dropped and e answered). */
+int ia_http_files_piece(ia_http_req *r, const char *data, size_t n, ia_err *e);
+/* The whole request is in: answer it. */
+enum MHD_Result ia_http_files_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
+/* The request ends (completed or abandoned): a writer still open records the
+ * bytes that arrived, so the upload resumes from there. */
+void ia_http_files_done(ia_http_req *r);
+/* For a create whose input names Files API files (image/audio/video/document
+ * content with a files URI): -1 with e = 404 naming the part when one is not
+ * the caller's (or does not exist). */
+int ia_http_files_check_refs(ia_http *h, const char *owner, const char *body, size_t len, ia_err *e);
 
 #endif

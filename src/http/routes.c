@@ -1,11 +1,15 @@
-/* routes: the path table of the Interactions API and its small parsers. Paths
+/* routes: the path table of the Interactions API and the Files API, and
+ * their small parsers. Paths
  * arrive raw (libmicrohttpd's unescaping is switched off, see server.c) so
  * that routing splits on the real `/` separators first and the {id} segment
  * is percent-decoded exactly once, afterwards. The version prefix and the
  * client's headers pick the wire dialect (dialect.c). */
 #include "http/http_int.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "core/files.h"
 
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -48,6 +52,26 @@ static bool eat(const char **p, const char *prefix) {
     return true;
 }
 
+/* GET | DELETE /{v}/files/{id}: the id percent-decoded; one that no file
+ * could have (files.h's rule) is kept out and reported as not found. */
+static void files_id(const char *seg, ia_http_route *out) {
+    out->kind = IA_RT_FILE;
+    char tmp[IA_FILE_ID_MAX * 3 + 1];
+    size_t n = strlen(seg);
+    if (n == 0 || n >= sizeof tmp || strchr(seg, '/')) {
+        out->id_too_long = true;
+        return;
+    }
+    memcpy(tmp, seg, n + 1);
+    long k = ia_http_pct_decode(tmp);
+    if (k <= 0 || !ia_file_id_valid(tmp)) {
+        out->id_too_long = true;
+        snprintf(out->id, sizeof out->id, "%.60s", k > 0 ? tmp : "");
+        return;
+    }
+    memcpy(out->id, tmp, (size_t)k + 1);
+}
+
 void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out) {
     memset(out, 0, sizeof *out);
     const char *p = raw_path ? raw_path : "";
@@ -59,9 +83,34 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
         out->kind = IA_RT_METRICS;
         return;
     }
-    if (eat(&p, "/v1beta")) out->dialect = ia_http_pick_dialect(false, h);
-    else if (eat(&p, "/v1")) out->dialect = ia_http_pick_dialect(true, h);
-    else return;
+    /* The Files API: its upload door under /upload/, the rest beside
+     * /interactions, in both versions (SDK 1.x: v1beta, 3.x: v1). */
+    bool upload = eat(&p, "/upload");
+    if (eat(&p, "/v1beta")) {
+        out->dialect = ia_http_pick_dialect(false, h);
+        snprintf(out->version, sizeof out->version, "v1beta");
+    } else if (eat(&p, "/v1")) {
+        out->dialect = ia_http_pick_dialect(true, h);
+        snprintf(out->version, sizeof out->version, "v1");
+    } else {
+        return;
+    }
+    if (upload) {
+        if (!strcmp(p, "/files")) out->kind = IA_RT_UPLOAD;
+        return;
+    }
+    if (!strcmp(p, "/files")) {
+        out->kind = IA_RT_FILES;
+        return;
+    }
+    if (!strcmp(p, "/files:register")) {
+        out->kind = IA_RT_FILES_REGISTER;
+        return;
+    }
+    if (!strncmp(p, "/files/", 7)) {
+        files_id(p + 7, out);
+        return;
+    }
     if (!eat(&p, "/interactions")) return;
     if (*p == '\0') {
         out->kind = IA_RT_CREATE;
@@ -102,6 +151,10 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_CREATE: return "POST";
     case IA_RT_ITEM: return "GET, DELETE";
     case IA_RT_CANCEL: return "POST";
+    case IA_RT_UPLOAD: return "POST";
+    case IA_RT_FILES: return "GET";
+    case IA_RT_FILE: return "GET, DELETE";
+    case IA_RT_FILES_REGISTER: return "POST";
     default: return "";
     }
 }
@@ -111,8 +164,12 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_HEALTHZ: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
     case IA_RT_METRICS: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
     case IA_RT_CREATE:
-    case IA_RT_CANCEL: return !strcmp(m, "POST");
-    case IA_RT_ITEM: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
+    case IA_RT_CANCEL:
+    case IA_RT_UPLOAD:
+    case IA_RT_FILES_REGISTER: return !strcmp(m, "POST");
+    case IA_RT_FILES: return !strcmp(m, "GET");
+    case IA_RT_ITEM:
+    case IA_RT_FILE: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
     default: return false;
     }
 }

@@ -56,41 +56,7 @@
 /* Defaults when ia_http_opts leaves them 0 (cli/main.c passes its own). */
 #define DEFAULT_MAX_CONNS 1024u
 
-struct ia_http {
-    struct MHD_Daemon *daemon;
-    ia_core *core;
-    const ia_http_keys *keys;
-    size_t max_body;
-    uint64_t drain_max; /* bytes of a refused body read and dropped, at most */
-    ia_http_conns conns;
-    ia_dialect default_dialect; /* for a /v1beta client that names none */
-    char host[64];
-    int port;
-    atomic_bool stopping;
-};
-
-typedef struct req {
-    char rid[16];
-    const char *err_code;  /* the wire code of the error answered, for the log */
-    char err_reason[160];  /* its message, cut */
-    double t0_ms;
-    char method[16];
-    char *path;       /* raw path, no query: for the log */
-    ia_buf body;
-    bool overflow;    /* the body passed the cap */
-    bool responded;   /* a response is queued */
-    bool refused;     /* refused from the headers; answered once the body ends */
-    bool close_after; /* the answer says Connection: close (413, 503) */
-    uint64_t dropped; /* body bytes read and dropped */
-    ia_err refusal;   /* that answer */
-    const char *refusal_allow; /* its Allow header (a static string), or NULL */
-    ia_http_route rt; /* decided from the headers on the first call */
-    char owner[65];   /* the authenticated owner ("" without keys) */
-    int status;
-    char iid[IA_ID_MAX];
-    int64_t tokens;   /* -1 = unknown */
-    ia_http_sse_sink sink;
-} req;
+typedef ia_http_req req;
 
 /* Monotonic milliseconds with a fraction: the access log shows sub-ms times. */
 static double now_ms(void) {
@@ -112,24 +78,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- responses ------------------------------------------------------------ */
 
-/* Queues body (malloc'd, taken over) with status and the common headers. */
-static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, char *body,
-                                 const char *ctype, const char *allow, int retry_after) {
+enum MHD_Result ia_http_send(req *r, struct MHD_Connection *c, int status, char *body, const char *ctype,
+                             const char *const *hdrs) {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "x-request-id", r->rid);
-    if (allow && *allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    for (size_t i = 0; hdrs && hdrs[i] && hdrs[i + 1]; i += 2) MHD_add_response_header(resp, hdrs[i], hdrs[i + 1]);
     if (r->close_after) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (retry_after > 0) {
-        char s[24];
-        snprintf(s, sizeof s, "%d", retry_after);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, s);
-    }
     r->status = status;
     r->responded = true;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
@@ -137,13 +97,29 @@ static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, c
     return ret;
 }
 
+/* Queues body (malloc'd, taken over) with status and the common headers. */
+static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, char *body,
+                                 const char *ctype, const char *allow, int retry_after) {
+    char ra[24];
+    const char *hdrs[5] = {NULL};
+    size_t n = 0;
+    if (allow && *allow) hdrs[n++] = MHD_HTTP_HEADER_ALLOW, hdrs[n++] = allow;
+    if (retry_after > 0) {
+        snprintf(ra, sizeof ra, "%d", retry_after);
+        hdrs[n++] = MHD_HTTP_HEADER_RETRY_AFTER, hdrs[n++] = ra;
+    }
+    return ia_http_send(r, c, status, body, ctype, hdrs);
+}
+
 static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, char *json) {
     return send_body(r, c, status, json, "application/json", NULL, 0);
 }
 
-static enum MHD_Result send_err_allow(req *r, struct MHD_Connection *c, const ia_err *e,
-                                      const char *allow) {
-    char *body = ia_api_encode_error(e);
+static enum MHD_Result send_err_hdrs(req *r, struct MHD_Connection *c, const ia_err *e,
+                                     const char *allow, const char *const *more) {
+    /* The Files API answers in Google's classic error shape, the
+     * Interactions API in its own. */
+    char *body = IA_HTTP_FILES_ROUTE(r->rt.kind) ? ia_api_files_encode_error(e) : ia_api_encode_error(e);
     if (!body) {
         /* Last resort (api/ could not encode): the same shape, by hand. */
         json_t *o = json_pack("{s:{s:s,s:s}}", "error", "message", e->msg, "code",
@@ -156,10 +132,26 @@ static enum MHD_Result send_err_allow(req *r, struct MHD_Connection *c, const ia
     size_t n = strnlen(e->msg, sizeof r->err_reason - 1);
     memcpy(r->err_reason, e->msg, n);
     r->err_reason[n] = '\0';
-    int retry = 0;
-    if (e->code == IA_EOVERLOADED || e->code == IA_ERATELIMIT)
-        retry = e->retry_after > 0 ? e->retry_after : 1;
-    return send_body(r, c, ia_err_http_status(e->code), body, "application/json", allow, retry);
+    char ra[24];
+    const char *hdrs[16] = {NULL};
+    size_t k = 0;
+    if (allow && *allow) hdrs[k++] = MHD_HTTP_HEADER_ALLOW, hdrs[k++] = allow;
+    if (e->code == IA_EOVERLOADED || e->code == IA_ERATELIMIT || e->code == IA_ECONFLICT) {
+        snprintf(ra, sizeof ra, "%d", e->retry_after > 0 ? e->retry_after : 1);
+        hdrs[k++] = MHD_HTTP_HEADER_RETRY_AFTER, hdrs[k++] = ra;
+    }
+    for (size_t i = 0; more && more[i] && more[i + 1] && k + 2 < 16; i += 2)
+        hdrs[k++] = more[i], hdrs[k++] = more[i + 1];
+    return ia_http_send(r, c, ia_err_http_status(e->code), body, "application/json", hdrs);
+}
+
+enum MHD_Result ia_http_send_err(req *r, struct MHD_Connection *c, const ia_err *e, const char *const *hdrs) {
+    return send_err_hdrs(r, c, e, NULL, hdrs);
+}
+
+static enum MHD_Result send_err_allow(req *r, struct MHD_Connection *c, const ia_err *e,
+                                      const char *allow) {
+    return send_err_hdrs(r, c, e, allow, NULL);
 }
 
 static enum MHD_Result send_err(req *r, struct MHD_Connection *c, const ia_err *e) {
@@ -311,6 +303,10 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
     memset(&rq, 0, sizeof rq);
     if (ia_api_decode_create_dialect(r->body.data, r->body.len, d, &rq, &e) < 0) {
         ia_request_free(&rq);
+        /* Media parts are not served yet (400), but one naming a file that
+         * is not the caller's is a 404 first, as it will stay. */
+        if (e.code == IA_EUNIMPLEMENTED)
+            ia_http_files_check_refs(h, owner, r->body.data, r->body.len, &e);
         return send_err(r, c, &e);
     }
     bool stream = rq.stream;
@@ -432,7 +428,10 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
     } else if (rt->kind != IA_RT_HEALTHZ /* open; /metrics is not (do_metrics) */ &&
                authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
-    } else if (declared > h->max_body) {
+    } else if (IA_HTTP_FILES_ROUTE(rt->kind) && ia_http_files_precheck(h, r, c, e) < 0) {
+        /* e says why (an upload chunk's limits are checked there: its body
+         * streams to disk, so --max-body does not apply to it) */
+    } else if (declared > h->max_body && !ia_http_files_streams(r)) {
         r->close_after = true;
         ia_fail(e, IA_ETOOLARGE, "request body over the limit of %zu bytes (--max-body)", h->max_body);
     } else {
@@ -461,6 +460,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
     if (rt->kind == IA_RT_METRICS) return do_metrics(h, r, c);
     /* Both dialects are served: the handlers pass rt->dialect to api/, which
      * decodes and encodes in it over the same core and store. */
+    if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {
     case IA_RT_CREATE: return do_create(h, r, c, r->owner, rt->dialect);
@@ -512,6 +512,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         return r->responded ? MHD_YES : send_err_allow(r, c, &r->refusal, r->refusal_allow);
     }
+    if (*upload_size && r->writer) {
+        /* An upload chunk streams to its blob as it comes; a piece it
+         * cannot take (past a limit, a disk error) ends the writing, and
+         * the rest is dropped before the answer, as for a refusal. */
+        ia_err e;
+        if (ia_http_files_piece(r, upload_data, *upload_size, &e) < 0) {
+            r->refusal = e;
+            r->refused = true;
+            r->refusal_allow = NULL;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (*upload_size) {
         /* A chunked body has no length up front: past the cap the rest is
          * dropped as it comes, and the answer is 413 once it ends (or at
@@ -541,6 +554,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!r) return;
     *con_cls = NULL;
     ia_http_sse_unlink(&r->sink);
+    ia_http_files_done(r);
     int status = r->status;
     if (!r->responded) status = 499; /* the client left before an answer */
     int64_t tokens = r->tokens >= 0 ? r->tokens : r->sink.tokens;
@@ -571,6 +585,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
     }
     ia_http *h = ia_xcalloc(1, sizeof *h);
     h->core = o->core;
+    h->files = o->files;
     h->keys = o->keys;
     h->default_dialect = o->default_dialect;
     h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;

@@ -26,7 +26,8 @@
     X(IA_EOVERLOADED,        503, "unavailable")                 \
     X(IA_ERATELIMIT,         429, "resource_exhausted")          \
     X(IA_EINTERNAL,          500, "internal")                    \
-    X(IA_ECANCELLED,         499, "cancelled")
+    X(IA_ECANCELLED,         499, "cancelled")                   \
+    X(IA_ECONFLICT,          409, "aborted")
 
 typedef enum {
 #define IA_X(name, status, code) name,

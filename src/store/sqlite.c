@@ -12,6 +12,7 @@
  * by the ordered `migrations` list below; a file from a newer build is
  * refused rather than misread. */
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -88,6 +89,31 @@ static const char *const migrations[] = {
      * NULL when none, as every older row reads), echoed by the steps
      * dialect. */
     "ALTER TABLE interactions ADD COLUMN response_format TEXT;",
+    /* 6: Files API files (store/files.c): metadata only, the bytes are a
+     * blob under DATA/files/ named by `blob`. Keyed by owner, so each key
+     * has its own names and never learns another's. An upload in progress
+     * is a row in state 'uploading' found by its secret upload_id; size is
+     * the bytes received so far, declared what the start announced (-1:
+     * nothing). Rows expire like interactions (never 0 here). */
+    "CREATE TABLE files ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  upload_id TEXT NOT NULL UNIQUE,"
+    "  blob TEXT NOT NULL,"
+    "  display_name TEXT,"
+    "  mime_type TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  declared INTEGER NOT NULL DEFAULT -1,"
+    "  size INTEGER NOT NULL DEFAULT 0,"
+    "  sha256 TEXT,"
+    "  error TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ");"
+    "CREATE INDEX files_expires ON files(expires);"
+    "CREATE INDEX files_blob ON files(blob);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -444,6 +470,13 @@ void ia_store_close(ia_store *s) {
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
+
+sqlite3 *ia_store_lock(ia_store *s) {
+    pthread_mutex_lock(&s->mu);
+    return s->db;
+}
+
+void ia_store_unlock(ia_store *s) { pthread_mutex_unlock(&s->mu); }
 
 /* ---- interactions -------------------------------------------------------- */
 

@@ -120,4 +120,45 @@ int ia_codec_rformat_decode(const char *json, ia_rformat *out);
 const char *ia_codec_content_kind_name(ia_content_kind k);
 int ia_codec_content_kind_parse(const char *s);
 
+/* ---- Files API files (store/files.c) --------------------------------------
+ * Metadata of uploaded files (core/files.c keeps the bytes). Visibility as
+ * for interactions: a row of another owner, or one whose expiry has passed,
+ * is reported as missing (IA_ENOTFOUND). An upload still in progress (state
+ * UPLOADING) is found only through its upload id: get, list and delete see
+ * files whose bytes are all in. */
+
+/* Inserts f (a starting upload). A visible row of that owner and id is
+ * IA_EINVALID ("files/ID already exists"); an expired one is replaced, and
+ * its blob's name is copied to old_blob (else old_blob is ""), for the
+ * caller to remove. */
+int ia_store_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[48], ia_err *err);
+/* Writes f's state, declared, size, sha256, error and updated to its row. */
+int ia_store_file_update(ia_store *s, const ia_file *f, ia_err *err);
+/* A file (not uploading) by id, or an upload in any state by upload id. *out
+ * is overwritten; free with ia_file_free. */
+int ia_store_file_get(ia_store *s, const char *owner, const char *id, int64_t now, ia_file *out,
+                      ia_err *err);
+int ia_store_file_by_upload(ia_store *s, const char *owner, const char *upload_id, int64_t now,
+                            ia_file *out, ia_err *err);
+/* One page of owner's files (not uploading), newest first, starting after
+ * the cursor `after` (0: from the newest): at most limit into *out
+ * (malloc'd array; free each with ia_file_free, then the array); *next is
+ * the cursor of the next page, 0 when this one is the last. */
+int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, int limit,
+                       ia_file **out, size_t *n, int64_t *next, ia_err *err);
+/* Deletes a file by id (not uploading), or an upload by upload id
+ * (by_upload), copying its blob's name to blob. IA_ENOTFOUND if none. */
+int ia_store_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,
+                         char blob[48], ia_err *err);
+/* The bytes owner holds, for the quota: over its unexpired rows, the larger
+ * of size and declared, leaving out the row of upload id except (NULL:
+ * none). */
+int ia_store_file_usage(ia_store *s, const char *owner, int64_t now, const char *except, int64_t *out,
+                        ia_err *err);
+/* Deletes every row whose expiry is <= now; their blobs' names into *blobs
+ * (malloc'd array of malloc'd names, *n of them). Returns how many, or -1. */
+int ia_store_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
+/* *known: whether a row names blob (finds blobs a crash left behind). */
+int ia_store_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err);
+
 #endif

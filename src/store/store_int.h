@@ -1,0 +1,17 @@
+/* store_int: what the files of src/store/ share — the one connection and its
+ * mutex, so that store/files.c runs its statements on the connection
+ * sqlite.c opened (and migrated), under the same lock. Not part of the
+ * store's contract (store.h is). */
+#ifndef IA_STORE_STORE_INT_H
+#define IA_STORE_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Takes the store's mutex and returns its connection; every statement run
+ * on it is reset before ia_store_unlock, so no read snapshot lingers. */
+sqlite3 *ia_store_lock(ia_store *s);
+void ia_store_unlock(ia_store *s);
+
+#endif
