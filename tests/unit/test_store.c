@@ -417,7 +417,7 @@ IA_TEST(store_migrates_error_code) {
     /* Turn the file back into what the previous build wrote. */
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
+               sqlite3_exec(db, "DROP TABLE files; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
                             "ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
