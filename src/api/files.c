@@ -233,8 +233,14 @@ int ia_api_files_parse_page_token(const char *s, int64_t *cursor) {
         if (d[i] < '0' || d[i] > '9' || (i == 0 && d[i] == '0')) return -1;
         v = v * 10 + (d[i] - '0');
     }
+    if (v <= 0) return -1;
+    /* base64url lets a last character carry stray low bits ("pND" decodes
+     * as "pNA" does): only the spelling we write is ours */
+    char again[40];
+    ia_api_files_page_token(v, again);
+    if (strcmp(again, s) != 0) return -1;
     *cursor = v;
-    return v > 0 ? 0 : -1;
+    return 0;
 }
 
 /* ---- errors ---------------------------------------------------------------- */

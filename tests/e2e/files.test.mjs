@@ -381,10 +381,15 @@ describe('limits and expiry', () => {
       body: '{"file":{"mimeType":"application/pdf"}}' });
       assert.equal(st.status, 200);
       const p = new URL(st.headers.get('x-goog-upload-url'));
-      const big = await fetch(`${s2.url}${p.pathname}${p.search}`, { method: 'POST', headers: {
-        'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: pdfBytes(2 * MiB) });
+      // a chunk of unknown length (chunked transfer): refused once 1 MiB is passed
+      const src = pdfBytes(2 * MiB);
+      const body = new ReadableStream({ start(c) { for (let i = 0; i < src.length; i += 64 * 1024) c.enqueue(src.subarray(i, i + 64 * 1024)); c.close(); } });
+      const big = await fetch(`${s2.url}${p.pathname}${p.search}`, { method: 'POST', duplex: 'half', headers: {
+        'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body });
       assert.equal(big.status, 413);
-      assert.match((await big.json()).error.message, /--max-file-size/);
+      assert.match((await big.json()).error.message, /the file's 1\d{6} bytes are over the limit of 1 MiB a file \(--max-file-size\)/);
+      const q = await fetch(`${s2.url}${p.pathname}${p.search}`, { method: 'POST', headers: { 'x-goog-upload-command': 'query' } });
+      assert.ok(Number(q.headers.get('x-goog-upload-size-received')) <= MiB);
       // the quota: 2 MiB a key; the cancelled upload above holds what it wrote
       await fetch(`${s2.url}${p.pathname}${p.search}`, { method: 'POST', headers: { 'x-goog-upload-command': 'cancel' } });
       const one = await ai.files.upload({ file: new Blob([pdfBytes(MiB)], { type: 'application/pdf' }) });

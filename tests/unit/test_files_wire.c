@@ -287,6 +287,8 @@ IA_TEST(files_encode) {
     IA_CHECK(ia_api_files_parse_page_token("pMA", &cur) < 0); /* "0" */
     IA_CHECK(ia_api_files_parse_page_token("pYWI", &cur) < 0); /* "ab" */
     IA_CHECK(ia_api_files_parse_page_token("p!!!", &cur) < 0);
+    IA_CHECK(ia_api_files_parse_page_token("pND", &cur) < 0); /* "pNA" with stray bits */
+    IA_CHECK(ia_api_files_parse_page_token("pNA", &cur) == 0 && cur == 4);
     /* errors: Google's classic shape */
     ia_err e;
     ia_fail(&e, IA_ENOTFOUND, "files/x not found");
