@@ -88,7 +88,7 @@ typedef struct slot {
     bool has_tail;
     llama_token tail;
     int i_logits;             /* batch index of this slot's logits in this step, or -1 */
-    uint64_t admitted;        /* admission order: prompt chunks go first-come first */
+    uint64_t admitted;        /* admission order (engine-wide): prompt chunks go first-come first */
 } slot;
 
 struct worker {
@@ -99,7 +99,7 @@ struct worker {
     slot *slots;
     int n_slots;
     struct llama_batch batch;
-    uint64_t tick;            /* LRU and admission clock of this worker's slots */
+    uint64_t tick;            /* LRU clock of this worker's slots */
     int cur_threads;          /* what its decodes run with now */
     ia_pace pace;
     /* Guards slots[].kv / n_kv against readers on other workers; the
@@ -129,6 +129,7 @@ struct ia_engine {
     int threads;        /* per worker when all are busy */
     int threads_total;  /* all workers' together: a worker alone busy uses them all */
     atomic_int busy;    /* workers with jobs (changes under mu) */
+    atomic_ullong admit_seq; /* admission order of jobs, all workers (slot.admitted) */
     bool no_prefix_cache;
 
     worker *workers;

@@ -160,7 +160,7 @@ static int read_file(const char *path, const char *fp, llama_token **toks, int *
     t = ia_xmalloc((size_t)nt * sizeof *t);
     if (fread(t, sizeof *t, nt, f) != nt) goto out;
     if (data) {
-        d = ia_xmalloc(sz ? (size_t)sz : 1);
+        d = ia_xmalloc_big(sz ? (size_t)sz : 1);
         if (fread(d, 1, (size_t)sz, f) != sz) goto out;
         *data = d;
         d = NULL;
@@ -267,7 +267,7 @@ void ia_kvc_save(ia_kvc *c, struct llama_context *ctx, int seq, const llama_toke
     en->n = n;
     en->size = size;
     en->last_used = ++c->tick;
-    uint8_t *data = ia_xmalloc(size);
+    uint8_t *data = ia_xmalloc_big(size);
     if (llama_state_seq_get_data(ctx, data, size, seq) != size) {
         ia_warn("kv cache: reading sequence %d failed", seq);
         free(data);

@@ -57,12 +57,14 @@ static worker *least_loaded(ia_engine *e, const worker *w) {
     return best;
 }
 
-/* Whether w should hand one more sequence to d: all of them while w may
- * run none (or fewer than it does), and while split, as long as that
- * evens the load (w runs at least two more than d). Under mu. */
-static bool should_move(const ia_engine *e, const worker *w, const worker *d) {
-    if (w->n_running > ia_layout_cap(e, w)) return true;
-    return !e->one_batch && w->n_running >= d->n_running + 2;
+/* Whether w should hand one more sequence to d, pending already being on
+ * their way: all of them while w may run none (or fewer than it does), and
+ * while split, as long as that evens the load (w runs at least two more
+ * than d). Under mu. */
+static bool should_move(const ia_engine *e, const worker *w, const worker *d, int pending) {
+    int mine = w->n_running - pending;
+    if (mine > ia_layout_cap(e, w)) return true;
+    return !e->one_batch && mine >= d->n_running + 2;
 }
 
 /* The running slot cheapest to move (fewest tokens) not yet picked. */
@@ -84,7 +86,7 @@ static void move_out(worker *w, slot *s, worker *to) {
      * in and free it as soon as it is in its list. */
     ia_move *m = ia_xcalloc(1, sizeof *m);
     size_t size = llama_state_seq_get_size(w->ctx, s->id);
-    m->state = ia_xmalloc(size ? size : 1);
+    m->state = ia_xmalloc_big(size ? size : 1);
     m->n_state = llama_state_seq_get_data(w->ctx, m->state, size, s->id);
     m->s = *s;
     m->kv = ia_xmalloc(((size_t)s->n_kv + 1) * sizeof *m->kv);
@@ -97,10 +99,12 @@ static void move_out(worker *w, slot *s, worker *to) {
         m->next = to->moves;
         to->moves = m;
         e->moved++;
+        /* w's reservation goes only now: until here the job held it, so
+         * no job routed to w meanwhile could find w without a slot. */
+        ia_route_running_add(e, w, -1);
         pthread_cond_broadcast(&e->cv);
     } else {
         ia_route_running_add(e, to, -1);
-        ia_route_running_add(e, w, 1);
     }
     pthread_mutex_unlock(&e->mu);
     if (!ok) { /* the job stays in s */
@@ -134,12 +138,15 @@ void ia_layout_shed(worker *w) {
     worker **to = ia_xcalloc((size_t)running, sizeof *to);
     int n = 0;
     pthread_mutex_lock(&e->mu);
+    /* The destinations' slots are reserved here; w's reservations go as
+     * each move is handed over (move_out). pending counts those. */
+    int pending = 0;
     while (n < running && !atomic_load(&e->stop)) {
         worker *d = least_loaded(e, w);
-        if (!d || !should_move(e, w, d)) break;
-        ia_route_running_add(e, w, -1);
+        if (!d || !should_move(e, w, d, pending)) break;
         ia_route_running_add(e, d, 1);
         to[n++] = d;
+        pending++;
     }
     pthread_mutex_unlock(&e->mu);
     bool *picked = ia_xcalloc((size_t)w->n_slots, sizeof *picked);
@@ -203,9 +210,14 @@ void ia_layout_settle(worker *w, ia_move *m, bool restore_kv) {
     d->cap_kv = keep.cap_kv;
     pthread_mutex_unlock(&w->kv_mu);
     d->of.ud = d; /* the output filter's sink writes to its slot */
-    d->i_logits = -1;
-    d->admitted = ++w->tick;
-    if (!restore_kv) ia_slot_end(w, d, IA_FINISH_CANCELLED, NULL);
+    d->i_logits = -1; /* keeps its admission order: the prompt chunks stay first-come */
+    if (!restore_kv) {
+        /* Stopping: the text held back goes out; the job has no tokens
+         * here (d's KV and tokens are another conversation's). */
+        if (d->gen) ia_outfilter_flush(&d->of);
+        d->gen = d->has_tail = false;
+        ia_slot_end(w, d, IA_FINISH_CANCELLED, NULL);
+    }
     else if (!ok) ia_slot_end(w, d, IA_FINISH_ERROR, "moving the sequence to another context failed");
     free(m->kv);
     free(m->state);

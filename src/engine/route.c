@@ -126,6 +126,9 @@ void ia_route_fetch_done(worker *w, job *j) {
  * (that one takes it). Under mu. */
 bool ia_route_may_take(const ia_engine *e, const worker *w) {
     if (w->n_running >= ia_layout_cap(e, w)) return false;
+    /* While sequences are on their way into worker 0 its cap is every
+     * slot, yet the others still hold theirs: the total bounds it. */
+    if (e->follow && e->n_running >= e->n_slots) return false;
     for (int i = 0; i < e->n_workers; i++) {
         const worker *o = &e->workers[i];
         if (o != w && o->n_running < ia_layout_cap(e, o) && o->n_running < w->n_running) return false;

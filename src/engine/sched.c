@@ -495,7 +495,7 @@ static void admit(worker *w, job *j) {
     s->gen = false;
     s->t_first = 0;
     s->i_logits = -1;
-    s->admitted = ++w->tick;
+    s->admitted = atomic_fetch_add(&e->admit_seq, 1) + 1; /* engine-wide: moved jobs keep their place */
     s->max_tokens = j->params.max_tokens > 0 ? j->params.max_tokens : e->default_max_tokens;
     s->smpl = smpl;
     s->budget = budget;

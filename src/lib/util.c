@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -241,6 +242,17 @@ static void oom(size_t n) {
 void *ia_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) oom(n);
+    return p;
+}
+
+void *ia_xmalloc_big(size_t n) {
+    const size_t huge = (size_t)2 << 20;
+    if (n < huge) return ia_xmalloc(n);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, n) != 0) oom(n);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n & ~(size_t)4095, MADV_HUGEPAGE); /* advice only: THP may be off */
+#endif
     return p;
 }
 

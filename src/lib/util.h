@@ -46,6 +46,11 @@ char *ia_strdup(const char *s);
 char *ia_strndup(const char *s, size_t n);
 void *ia_xmalloc(size_t n);
 void *ia_xcalloc(size_t n, size_t size);
+/* For buffers of megabytes written whole right away (saved KV states): from
+ * 2 MiB on, 2 MiB-aligned and advised to transparent huge pages, so the
+ * first write takes one page fault per 2 MiB instead of per 4 KiB (on a VM
+ * where faults are slow, ~100 ms less per 35 MB). Freed with free(). */
+void *ia_xmalloc_big(size_t n);
 void *ia_xrealloc(void *p, size_t n);
 /* malloc'd printf. */
 char *ia_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -180,3 +180,50 @@ IA_TEST(engine_layout_fixed_moves_nothing) {
     for (int i = 0; i < 6; i++) bs_free(&s[i]);
     IA_CHECK(rc == 0 && st.moved == 0 && st.layout_changes == 0 && st.max_contexts_busy == 2 && st.jobs_done == 6);
 }
+
+/* Four jobs run 2 + 2 on two contexts of --parallel 4; two more arrive
+ * (load 6: one batch). Worker 0 may take every slot only as the others'
+ * sequences move in: never more than four run, the two wait, and the
+ * layout settles into one context. */
+IA_TEST(engine_layout_never_runs_more_than_parallel) {
+    for (int round = 0; round < 4; round++) {
+        ia_engine *e = load_ctx(ia_test_demo_model(), "demo", 4, 2, false, NULL, 0);
+        IA_CHECK(e != NULL);
+        ia_engine_params hp = HOLD_PARAMS;
+        bsink h[6];
+        atomic_bool hc[6];
+        int rc = 0;
+        for (int i = 0; i < 6; i++) {
+            bs_init(&h[i]);
+            atomic_init(&hc[i], false);
+        }
+        for (int i = 0; i < 4; i++) {
+            ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = i % 2 ? GEN[i % 2] : HOLD[i % 3]}};
+            rc |= bs_submit(e, m, 1, &hp, &h[i], &hc[i]);
+        }
+        for (int i = 0; i < 4; i++)
+            while (!has_text(&h[i])) usleep(200);
+        for (int i = 4; i < 6; i++) {
+            ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = HOLD[i % 3]}};
+            rc |= bs_submit(e, m, 1, &hp, &h[i], &hc[i]);
+        }
+        int64_t most = 0;
+        ia_engine_stats st;
+        bool settled = false;
+        for (int i = 0; i < 3000 && !settled; i++) {
+            ia_engine_get_stats(e, &st);
+            if (st.running > most) most = st.running;
+            settled = st.one_batch && st.contexts_busy == 1 && st.running == 4 && st.queued == 2;
+            usleep(100);
+        }
+        for (int i = 0; i < 6; i++) atomic_store(&hc[i], true);
+        for (int i = 0; i < 6; i++) bs_wait(&h[i]);
+        ia_engine_free(e);
+        for (int i = 0; i < 6; i++) bs_free(&h[i]);
+        if (most > 4 || !settled)
+            fprintf(stderr, "  round %d: most running %lld, settled %d (busy %lld, running %lld, queued %lld)\n", round,
+                    (long long)most, settled, (long long)st.contexts_busy, (long long)st.running,
+                    (long long)st.queued);
+        IA_CHECK(rc == 0 && most <= 4 && settled);
+    }
+}
