@@ -77,7 +77,7 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   IA_EINVALID ("response_format[0].type: unknown format type 'pdf' ...");
  *   image {aspect_ratio, image_size, mime_type, delivery}, audio
  *   {sample_rate, bit_rate, mime_type, delivery} and video {aspect_ratio,
- *   resolution, duration, gcs_uri, mime_type, delivery} formats have their
+ *   resolution, duration, gcs_uri, delivery} formats have their
  *   fields checked, then are IA_EUNIMPLEMENTED ("response_format[1]: image
  *   output is not served by this server yet ..."). On success
  *   out->response_format holds the normalized schema, out->grammar its GBNF

@@ -39,6 +39,7 @@ typedef struct ia_http_route {
     ia_dialect dialect;
     char version[8];    /* "v1beta" or "v1", as the path said */
     bool id_too_long;   /* the {id} is not one of ours (too long, malformed): 404 */
+    bool bad_revision;  /* /v1beta with an Api-Revision that is not a date: 400 */
     char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM, CANCEL and FILE */
 } ia_http_route;
 
@@ -55,10 +56,20 @@ typedef struct ia_http_hints {
     ia_dialect default_dialect; /* --default-dialect */
 } ia_http_hints;
 
-/* The major version N of a `google-genai-sdk/N[.x.y]` token in an
- * x-goog-api-client value ("google-genai-sdk/2.19.0 gl-python/3.11.7": 2);
- * -1 when there is none or it is not a version. */
+/* The major version N of the first `google-genai-sdk/N[.x.y]` token (the
+ * name in any case) with a version in an x-goog-api-client value, tokens
+ * split by blanks or commas ("google-genai-sdk/2.19.0 gl-python/3.11.7":
+ * 2); -1 when there is none. */
 int ia_http_sdk_major(const char *api_client);
+/* Every x-goog-api-client line of the request, joined with ", " (malloc'd),
+ * or NULL when there is none. */
+char *ia_http_api_client(struct MHD_Connection *c);
+/* true when rev is a real date written YYYY-MM-DD ("2026-05-20"). */
+bool ia_http_revision_valid(const char *rev);
+/* true when h carries a non-empty Api-Revision that is not valid. */
+bool ia_http_revision_bad(const ia_http_hints *h);
+/* Fills e with the 400 for a malformed Api-Revision rev; returns -1. */
+int ia_http_revision_refusal(const char *rev, ia_err *e);
 /* The dialect of a request (the rule is in dialect.c): steps_path for /v1;
  * h may be NULL (no headers, legacy default). */
 ia_dialect ia_http_pick_dialect(bool steps_path, const ia_http_hints *h);
@@ -67,6 +78,9 @@ ia_dialect ia_http_pick_dialect(bool steps_path, const ia_http_hints *h);
  * from the path and h (NULL: no headers, legacy default). Fills out; kind
  * NONE when nothing matches. */
 void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out);
+/* true for an Interactions API route on /v1beta: its answer depends on
+ * Api-Revision and x-goog-api-client (Vary). */
+bool ia_http_route_varies(const ia_http_route *rt);
 /* The methods a route accepts, for Allow ("GET, DELETE"). */
 const char *ia_http_route_allow(ia_http_route_kind k);
 /* true when method is one the route accepts. */

@@ -88,6 +88,7 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
     bool upload = eat(&p, "/upload");
     if (eat(&p, "/v1beta")) {
         out->dialect = ia_http_pick_dialect(false, h);
+        out->bad_revision = ia_http_revision_bad(h); /* only /v1beta reads it */
         snprintf(out->version, sizeof out->version, "v1beta");
     } else if (eat(&p, "/v1")) {
         out->dialect = ia_http_pick_dialect(true, h);
@@ -142,6 +143,14 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
         return;
     }
     memcpy(out->id, tmp, (size_t)n + 1);
+}
+
+bool ia_http_route_varies(const ia_http_route *rt) {
+    /* /v1 answers steps whatever is sent, the Files API one shape, and a
+     * path that is no route a plain 404: only /v1beta's interactions pick
+     * their dialect from the request's headers. */
+    bool interactions = rt->kind == IA_RT_CREATE || rt->kind == IA_RT_ITEM || rt->kind == IA_RT_CANCEL;
+    return interactions && strcmp(rt->version, "v1beta") == 0;
 }
 
 const char *ia_http_route_allow(ia_http_route_kind k) {

@@ -78,6 +78,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- responses ------------------------------------------------------------ */
 
+/* A /v1beta interaction's answer is in the dialect its Api-Revision and
+ * x-goog-api-client picked (dialect.c): a cache must not hand one client's
+ * body to the other. */
+static void add_vary(const req *r, struct MHD_Response *resp) {
+    if (ia_http_route_varies(&r->rt))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Api-Revision, x-goog-api-client");
+}
+
 enum MHD_Result ia_http_send(req *r, struct MHD_Connection *c, int status, char *body, const char *ctype,
                              const char *const *hdrs) {
     struct MHD_Response *resp =
@@ -88,6 +96,7 @@ enum MHD_Result ia_http_send(req *r, struct MHD_Connection *c, int status, char 
     }
     if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "x-request-id", r->rid);
+    add_vary(r, resp);
     for (size_t i = 0; hdrs && hdrs[i] && hdrs[i + 1]; i += 2) MHD_add_response_header(resp, hdrs[i], hdrs[i + 1]);
     if (r->close_after) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
@@ -179,6 +188,7 @@ static enum MHD_Result send_stream(ia_http *h, req *r, struct MHD_Connection *c,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     MHD_add_response_header(resp, "x-request-id", r->rid);
+    add_vary(r, resp);
     r->status = 200;
     r->responded = true;
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
@@ -399,12 +409,12 @@ static enum MHD_Result do_delete(ia_http *h, req *r, struct MHD_Connection *c, c
 static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, const char *url,
                                 const char *method) {
     ia_http_route *rt = &r->rt;
-    ia_http_hints hints = {
-        .api_revision = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision"),
-        .api_client = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-goog-api-client"),
-        .default_dialect = h->default_dialect,
-    };
+    char *api_client = ia_http_api_client(c);
+    const char *revision = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Api-Revision");
+    ia_http_hints hints = {.api_revision = revision, .api_client = api_client,
+                           .default_dialect = h->default_dialect};
     ia_http_route_parse(url, &hints, rt);
+    free(api_client);
     ia_err *e = &r->refusal;
     const char *allow = NULL;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -428,6 +438,10 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
     } else if (rt->kind != IA_RT_HEALTHZ /* open; /metrics is not (do_metrics) */ &&
                authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
+    } else if (rt->bad_revision && !IA_HTTP_FILES_ROUTE(rt->kind)) {
+        /* A revision that is not a date cannot be compared: answered in the
+         * dialect the rest of the rule gave, never guessed from it. */
+        ia_http_revision_refusal(revision, e);
     } else if (IA_HTTP_FILES_ROUTE(rt->kind) && ia_http_files_precheck(h, r, c, e) < 0) {
         /* e says why (an upload chunk's limits are checked there: its body
          * streams to disk, so --max-body does not apply to it) */

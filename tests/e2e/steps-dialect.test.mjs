@@ -167,6 +167,33 @@ describe('the rest of the rule on /v1beta', () => {
     assert.ok(isSteps(sdk1New.json), sdk1New.text);
   });
 
+  it('an Api-Revision that is not a date is a 400 naming the header, whoever asks', T, async () => {
+    for (const [rev, headers] of [['latest', PY_HEADERS], ['2026-5-1', {}], ['v2', { 'user-agent': 'curl/8.5.0' }],
+      ['2026-02-30', { 'x-goog-api-client': 'google-genai-sdk/1.52.0 gl-node/v20.19.4' }]]) {
+      const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body, headers: { ...headers, 'Api-Revision': rev } });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.error.code, 'invalid_request');
+      assert.equal(r.json.error.message, `Api-Revision: expected a date like 2026-05-20, not '${rev}'`);
+    }
+  });
+
+  it('/v1beta answers say they vary with Api-Revision and x-goog-api-client; /v1 answers do not', T, async () => {
+    const VARY = 'Api-Revision, x-goog-api-client';
+    const legacy = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body });
+    const steps = await pyCreate(srv, body);
+    assert.equal(legacy.headers.get('vary'), VARY);
+    assert.equal(steps.headers.get('vary'), VARY);
+    assert.equal((await pyGet(srv, steps.json.id)).headers.get('vary'), VARY);
+    const stream = await pyCreate(srv, { ...body, stream: true });
+    assert.equal(stream.headers.get('vary'), VARY);
+    const bad = await srv.raw('GET', `/v1beta/interactions/${steps.json.id}`, { key: 'k', headers: { 'Api-Revision': 'x' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get('vary'), VARY);
+    const v1 = await srv.raw('GET', `/v1/interactions/${steps.json.id}`, { key: 'k' });
+    assert.equal(v1.status, 200);
+    assert.equal(v1.headers.get('vary'), null);
+  });
+
   it('SDK 1.x header, curl and no header: the legacy dialect, as before', T, async () => {
     for (const headers of [{ 'x-goog-api-client': 'google-genai-sdk/1.52.0 gl-node/v20.19.4' },
       { 'user-agent': 'curl/8.5.0', accept: '*/*' }, {}]) {

@@ -139,6 +139,9 @@ describe('response_format 400s name the entry (SDK 3.3.0: BadRequestError, not r
       'response_format[0]: video output is not served by this server yet (it generates text only); leave the video format out'],
     ['a bad image setting', [{ type: 'image', image_size: '8K' }], 'invalid_request',
       "response_format[0].image_size: expected one of '512', '1K', '2K', '4K', got '8K'"],
+    // SDK 3.3.0's VideoResponseFormat has no mime_type (Image- and Audio- do)
+    ['a video mime_type', [{ type: 'video', resolution: '720p', mime_type: 'video/mp4' }], 'invalid_request',
+      "unknown field 'response_format[0].mime_type'"],
     ['an unknown format type', [{ type: 'pdf' }], 'invalid_request',
       "response_format[0].type: unknown format type 'pdf' (expected 'text', 'image', 'audio' or 'video')"],
     ['two text formats', [TEXT_JSON, { type: 'text', mime_type: 'text/plain' }], 'invalid_request',
@@ -163,7 +166,27 @@ describe('response_format 400s name the entry (SDK 3.3.0: BadRequestError, not r
       assert.equal(r.status, 400);
       assert.equal(r.json.error.code, code);
       assert.ok(r.json.error.message.startsWith(msg), r.json.error.message);
-      assert.doesNotMatch(r.json.error.message, /unknown type 'text'/);
+    });
+  }
+
+  // A known format type in the wrong place: a whole text format given as
+  // the schema of another. The schema check alone would call 'text' an
+  // unknown JSON type; the answer names the entry's schema as misplaced.
+  for (const [where, rf] of [['response_format.schema', { type: 'text', schema: TEXT_JSON }],
+    ['response_format[0].schema', [{ type: 'text', mime_type: 'application/json', schema: TEXT_JSON }]]]) {
+    it(`a text format wrapped in another (${where}): misplaced, not an unknown type`, T, async () => {
+      const ai = client3(srv);
+      await assert.rejects(ai.interactions.create({ model: MODEL, input: 'x', response_format: rf }), (e) => {
+        assert.equal(e.constructor.name, 'BadRequestError', `${e.constructor.name}: ${e.message}`);
+        return true;
+      });
+      const r = await srv.raw('POST', '/v1beta/interactions', { body: { model: MODEL, input: 'x', response_format: rf } });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error.code, 'invalid_request');
+      const m = r.json.error.message;
+      assert.ok(m.startsWith(`${where}: `), m);
+      assert.match(m, /response format \(type 'text'\), not a JSON Schema/);
+      assert.doesNotMatch(m, /unknown/i);
     });
   }
 });

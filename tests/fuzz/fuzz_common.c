@@ -79,8 +79,61 @@ static void check_gen_roundtrip(const ia_gen_config *g) {
     ia_gen_config_free(&back);
 }
 
-/* An interaction as core would store it for this request, encoded. */
-static void check_encodes(const ia_request *r) {
+static bool same_str(const char *a, const char *b) {
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* response_format as given -> stored text -> back: the same fields, and the
+ * same text again. */
+static void check_rformat_roundtrip(const ia_rformat *f) {
+    char *a = ia_codec_rformat_encode(f);
+    FUZZ_CHECK((a != NULL) == (f->shape != IA_RFORMAT_NONE));
+    ia_rformat back;
+    FUZZ_CHECK(ia_codec_rformat_decode(a, &back) == 0);
+    FUZZ_CHECK(back.shape == f->shape);
+    FUZZ_CHECK(same_str(back.mime_type, f->mime_type) && same_str(back.schema, f->schema));
+    char *b = ia_codec_rformat_encode(&back);
+    FUZZ_CHECK(same_str(a, b));
+    free(a);
+    free(b);
+    ia_rformat_free(&back);
+}
+
+/* What the steps dialect must echo for the request's response_format: the
+ * field as sent, less the JSON nulls in a typed format's entry (a null is
+ * "not set"); NULL when nothing is to be echoed. */
+static json_t *expected_rformat_echo(const char *body, size_t len) {
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+    json_t *rf = json_object_get(root, "response_format");
+    json_t *want = rf && !json_is_null(rf) ? json_deep_copy(rf) : NULL;
+    json_decref(root);
+    json_t *entry = json_is_array(want) ? json_array_get(want, 0) : want;
+    json_t *type = json_object_get(entry, "type");
+    if (json_is_string(type) && strcmp(json_string_value(type), "text") == 0) {
+        const char *key;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(entry, tmp, key, v) {
+            if (json_is_null(v)) json_object_del(entry, key);
+        }
+    }
+    return want;
+}
+
+/* The steps dialect echoes response_format as sent (a fetched or created
+ * resource alike); the legacy dialect never does. */
+static void check_rformat_echo(const char *encoded, ia_dialect d, const json_t *want) {
+    json_t *o = json_loads(encoded, 0, NULL);
+    FUZZ_CHECK(o != NULL);
+    json_t *got = json_object_get(o, "response_format");
+    if (d == IA_DIALECT_LEGACY) FUZZ_CHECK(got == NULL);
+    else FUZZ_CHECK((got == NULL && want == NULL) || (got && want && json_equal(got, want)));
+    json_decref(o);
+}
+
+/* An interaction as core would store it for this request, encoded; want:
+ * the response_format echo expected (expected_rformat_echo). */
+static void check_encodes(const ia_request *r, const json_t *want) {
     ia_interaction it;
     memset(&it, 0, sizeof it);
     char own[24] = "AAAAAAAAAAAAAAAAAAAAAAA";
@@ -91,6 +144,7 @@ static void check_encodes(const ia_request *r) {
     it.created = it.updated = 1767000000;
     ia_conv_append_copy(&it.input, &r->input);
     ia_gen_config_copy(&it.gen, &r->gen);
+    ia_rformat_copy(&it.rformat, &r->rformat); /* as core keeps it, for the steps echo */
     /* the model answers with the user's first turn, as if echoing it */
     if (r->input.n) ia_turn_copy(&it.output, &r->input.turns[0]);
     it.output.role = IA_ROLE_MODEL;
@@ -101,6 +155,8 @@ static void check_encodes(const ia_request *r) {
             char *b = ia_api_encode_fetched(&it, true, (ia_dialect)d);
             FUZZ_CHECK(fuzz_is_json(a));
             FUZZ_CHECK(fuzz_is_json(b));
+            check_rformat_echo(a, (ia_dialect)d, want);
+            check_rformat_echo(b, (ia_dialect)d, want);
             free(a);
             free(b);
         }
@@ -145,6 +201,9 @@ void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
         }
     check_conv_roundtrip(&r.input);
     check_gen_roundtrip(&r.gen);
-    check_encodes(&r);
+    check_rformat_roundtrip(&r.rformat);
+    json_t *want = expected_rformat_echo((const char *)body, len);
+    check_encodes(&r, want);
+    json_decref(want);
     ia_request_free(&r);
 }

@@ -11,11 +11,17 @@
  * parses is what our own formatter writes (an id or event id that parses
  * formats back to the same string, so one interaction / event has one
  * spelling); an event id never parses for another interaction; a route's id
- * is what decoding the raw segment gives. */
+ * is what decoding the raw segment gives; a route's dialect is the rule's
+ * (steps exactly on /v1, for a valid Api-Revision from 2026-05-20, or
+ * without one for google-genai-sdk/N >= 2), a revision is valid exactly
+ * when it is a calendar day as YYYY-MM-DD, and only /v1beta flags an
+ * invalid one. */
 #include "fuzz.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http/http_int.h"
 #include "lib/util.h"
@@ -65,6 +71,48 @@ static void event_id(const char *s) {
     free(joined);
 }
 
+/* rev is a real date written YYYY-MM-DD, by another road than dialect.c's:
+ * the calendar of timegm gives the same day back only for a real one. */
+static bool revision_is_date(const char *rev) {
+    if (!rev || strlen(rev) != 10) return false;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? rev[i] != '-' : !isdigit((unsigned char)rev[i])) return false;
+    int y = atoi(rev), m = atoi(rev + 5), d = atoi(rev + 8);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    time_t t = timegm(&tm);
+    struct tm back;
+    if (!gmtime_r(&t, &back)) return false;
+    return back.tm_year == y - 1900 && back.tm_mon == m - 1 && back.tm_mday == d;
+}
+
+/* The path's API version as routes.c reads it ("/upload" first for the
+ * Files API's door): "v1beta", "v1" or NULL. */
+static const char *path_version(const char *p) {
+    if (!strncmp(p, "/upload", 7) && (p[7] == '/' || !p[7])) p += 7;
+    if (!strncmp(p, "/v1beta", 7) && (p[7] == '/' || !p[7])) return "v1beta";
+    if (!strncmp(p, "/v1", 3) && (p[3] == '/' || !p[3])) return "v1";
+    return NULL;
+}
+
+/* The dialect rule, restated: steps on /v1; on /v1beta a valid revision
+ * decides by date, else google-genai-sdk/N with N >= 2, else the default
+ * (legacy here). A revision that is not a date is flagged (a 400) and
+ * decides nothing. */
+static void check_dialect(const char *path, const char *rev, const char *client, const ia_http_route *r) {
+    int major = ia_http_sdk_major(client);
+    FUZZ_CHECK(major >= -1);
+    FUZZ_CHECK(major == -1 || (client && strcasestr(client, "google-genai-sdk/")));
+    const char *v = path_version(path);
+    if (!v) return; /* no API route: nothing to answer in a dialect */
+    FUZZ_CHECK(strcmp(r->version, v) == 0);
+    bool v1 = strcmp(v, "v1") == 0;
+    bool valid = revision_is_date(rev);
+    FUZZ_CHECK(ia_http_revision_valid(rev) == valid);
+    bool steps = v1 || (valid && strcmp(rev, IA_HTTP_STEPS_REVISION) >= 0) || (!valid && major >= 2);
+    FUZZ_CHECK(r->dialect == (steps ? IA_DIALECT_STEPS : IA_DIALECT_LEGACY));
+    FUZZ_CHECK(r->bad_revision == (!v1 && rev && *rev && !valid));
+}
+
 /* path \n Api-Revision \n x-goog-api-client: each line after the first optional */
 static void route(char *s) {
     char *rev = strchr(s, '\n');
@@ -72,10 +120,9 @@ static void route(char *s) {
     char *client = rev ? strchr(rev, '\n') : NULL;
     if (client) *client++ = '\0';
     ia_http_hints h = {.api_revision = rev, .api_client = client, .default_dialect = IA_DIALECT_LEGACY};
-    int major = ia_http_sdk_major(client);
-    FUZZ_CHECK(major >= -1);
     ia_http_route r;
     ia_http_route_parse(s, &h, &r);
+    check_dialect(s, rev, client, &r);
     FUZZ_CHECK(memchr(r.id, '\0', sizeof r.id) != NULL);
     if ((r.kind == IA_RT_ITEM || r.kind == IA_RT_CANCEL) && !r.id_too_long) {
         FUZZ_CHECK(r.id[0] != '\0');

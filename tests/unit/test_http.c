@@ -259,6 +259,53 @@ IA_TEST(http_sdk_major_from_api_client) {
     IA_CHECK(ia_http_sdk_major("google-genai-sdk/2x") == -1);
     IA_CHECK(ia_http_sdk_major("my-google-genai-sdk/2.0.0") == -1); /* inside another name */
     IA_CHECK(ia_http_sdk_major("google-genai-sdk/99999999999999999999") >= 2); /* capped, no overflow */
+    /* the product name in any case (HTTP's product tokens are) */
+    IA_CHECK(ia_http_sdk_major("Google-GenAI-SDK/2.19.0 gl-python/3.11.7") == 2);
+    IA_CHECK(ia_http_sdk_major("gl-node/v22 GOOGLE-GENAI-SDK/3.3.0") == 3);
+    IA_CHECK(ia_http_sdk_major("My-Google-GenAI-SDK/2.0.0") == -1);
+    /* commas between tokens: within a line, and where several lines joined */
+    IA_CHECK(ia_http_sdk_major("gl-python/3.11.7,google-genai-sdk/2.19.0") == 2);
+    IA_CHECK(ia_http_sdk_major("gl-node/v20.19.4, google-genai-sdk/3.3.0") == 3);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/2.19.0,gl-python/3.11.7") == 2);
+    IA_CHECK(ia_http_sdk_major(" , ,") == -1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/,2") == -1);
+    /* the first SDK token with a version decides; one without is passed over */
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/1.52.0, google-genai-sdk/2.19.0") == 1);
+    IA_CHECK(ia_http_sdk_major("google-genai-sdk/v2 google-genai-sdk/2.1") == 2);
+}
+
+IA_TEST(http_revision_form) {
+    static const char *const valid[] = {"2026-05-20", "2025-01-01", "2024-02-29", "2000-02-29", "2026-12-31",
+                                        "0001-01-01", "9999-12-31", "2026-04-30"};
+    static const char *const invalid[] = {
+        "latest", "2026-5-1", "v2", "2026-05-2", "2026-05-200", "20260520", "2026/05/20", "2026-05-20 ",
+        " 2026-05-20", "2026-05-20T00:00:00Z", "2026-13-01", "2026-00-10", "2026-05-00", "2026-02-30",
+        "2023-02-29", "1900-02-29", "2026-04-31", "+026-05-20", "2026-0x-20", "9999-99-99", "", "-",
+    };
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+        if (!ia_http_revision_valid(valid[i])) fprintf(stderr, "  valid: %s\n", valid[i]);
+        IA_CHECK(ia_http_revision_valid(valid[i]));
+    }
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+        if (ia_http_revision_valid(invalid[i])) fprintf(stderr, "  invalid: '%s'\n", invalid[i]);
+        IA_CHECK(!ia_http_revision_valid(invalid[i]));
+    }
+    IA_CHECK(!ia_http_revision_valid(NULL));
+    /* bad: present, non-empty and not a date (empty reads as absent) */
+    ia_http_hints latest = {.api_revision = "latest"}, empty = {.api_revision = ""}, none = {0};
+    IA_CHECK(ia_http_revision_bad(&latest) && !ia_http_revision_bad(&empty) && !ia_http_revision_bad(&none));
+    IA_CHECK(!ia_http_revision_bad(NULL));
+    /* the 400 names the header and the form, and quotes the value safely */
+    ia_err e;
+    IA_CHECK(ia_http_revision_refusal("latest", &e) == -1 && e.code == IA_EINVALID);
+    IA_CHECK_STREQ(e.msg, "Api-Revision: expected a date like 2026-05-20, not 'latest'");
+    ia_http_revision_refusal("2026-5-1", &e);
+    IA_CHECK_STREQ(e.msg, "Api-Revision: expected a date like 2026-05-20, not '2026-5-1'");
+    ia_http_revision_refusal("x\xff\x01y", &e);
+    IA_CHECK_STREQ(e.msg, "Api-Revision: expected a date like 2026-05-20, not 'x??y'");
+    ia_http_revision_refusal("0123456789012345678901234567890123456789ABCDEF", &e);
+    IA_CHECK_STREQ(e.msg, "Api-Revision: expected a date like 2026-05-20, not "
+                          "'0123456789012345678901234567890123456789...'");
 }
 
 IA_TEST(http_dialect_rule) {
@@ -284,6 +331,17 @@ IA_TEST(http_dialect_rule) {
         {false, NULL, "google-genai-sdk/2.19.0", IA_DIALECT_STEPS, IA_DIALECT_STEPS},
         /* /v1 is steps whatever is sent */
         {true, "2025-01-01", "google-genai-sdk/1.52.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        {true, "latest", NULL, IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        /* a revision that is not a date decides nothing (the request is
+         * refused, in the dialect the rest of the rule gives) */
+        {false, "latest", NULL, IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},
+        {false, "latest", NULL, IA_DIALECT_STEPS, IA_DIALECT_STEPS},
+        {false, "2026-5-1", "google-genai-sdk/2.19.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
+        {false, "v2", "google-genai-sdk/1.52.0", IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},
+        {false, "2026-02-30", NULL, IA_DIALECT_LEGACY, IA_DIALECT_LEGACY}, /* no such day */
+        {false, "9999-99-99", NULL, IA_DIALECT_LEGACY, IA_DIALECT_LEGACY},
+        /* the SDK token in any case, among commas */
+        {false, NULL, "gl-python/3.11.7,Google-GenAI-SDK/2.19.0", IA_DIALECT_LEGACY, IA_DIALECT_STEPS},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ia_http_hints h = {.api_revision = cases[i].rev, .api_client = cases[i].client,
@@ -299,6 +357,28 @@ IA_TEST(http_dialect_rule) {
     IA_CHECK(r.kind == IA_RT_ITEM && r.dialect == S);
     ia_http_route_parse("/v1beta/interactions/abc/cancel", &h1, &r);
     IA_CHECK(r.kind == IA_RT_CANCEL && r.dialect == L);
+    IA_CHECK(!r.bad_revision);
+    /* a malformed revision is flagged where it is read: /v1beta only */
+    ia_http_hints bad2 = {.api_revision = "latest", .api_client = sdk2}, bad = {.api_revision = "v2"};
+    ia_http_route_parse("/v1beta/interactions", &bad2, &r);
+    IA_CHECK(r.kind == IA_RT_CREATE && r.bad_revision && r.dialect == S);
+    ia_http_route_parse("/v1beta/interactions/abc", &bad, &r);
+    IA_CHECK(r.kind == IA_RT_ITEM && r.bad_revision && r.dialect == L);
+    ia_http_route_parse("/v1/interactions", &bad, &r);
+    IA_CHECK(r.kind == IA_RT_CREATE && !r.bad_revision && r.dialect == S);
+    ia_http_route_parse("/healthz", &bad, &r);
+    IA_CHECK(!r.bad_revision);
+    /* which answers vary with the headers */
+    ia_http_route_parse("/v1beta/interactions/abc", NULL, &r);
+    IA_CHECK(ia_http_route_varies(&r));
+    ia_http_route_parse("/v1beta/interactions/abc/cancel", NULL, &r);
+    IA_CHECK(ia_http_route_varies(&r));
+    ia_http_route_parse("/v1/interactions", NULL, &r);
+    IA_CHECK(!ia_http_route_varies(&r));
+    ia_http_route_parse("/v1beta/files", NULL, &r);
+    IA_CHECK(!ia_http_route_varies(&r));
+    ia_http_route_parse("/healthz", NULL, &r);
+    IA_CHECK(!ia_http_route_varies(&r));
 }
 
 /* The rule on a live server (no model needed): a field only the steps
@@ -318,6 +398,14 @@ IA_TEST(http_server_dialect_by_client) {
         {IA_DIALECT_LEGACY, "x-goog-api-client: google-genai-sdk/2.19.0\r\nApi-Revision: 2025-01-01\r\n", false},
         {IA_DIALECT_STEPS, "User-Agent: curl/8.5.0\r\n", true},
         {IA_DIALECT_STEPS, "Api-Revision: 2025-01-01\r\n", false},
+        /* the SDK's token in any case, after a comma, or on a later line
+         * of the header (a proxy or wrapper may add its own first) */
+        {IA_DIALECT_LEGACY, "x-goog-api-client: Google-GenAI-SDK/2.19.0 gl-python/3.11.7\r\n", true},
+        {IA_DIALECT_LEGACY, "x-goog-api-client: gl-python/3.11.7,google-genai-sdk/2.19.0\r\n", true},
+        {IA_DIALECT_LEGACY, "x-goog-api-client: gl-python/3.11.7\r\nX-Goog-Api-Client: google-genai-sdk/2.19.0\r\n",
+         true},
+        {IA_DIALECT_LEGACY, "x-goog-api-client: my-proxy/1.0\r\nx-goog-api-client: google-genai-sdk/1.52.0\r\n",
+         false},
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -337,5 +425,59 @@ IA_TEST(http_server_dialect_by_client) {
         free(hdr);
         free(res);
     }
+    IA_CHECK(!failed);
+}
+
+/* Has the response (status line and headers, then the body) header line? */
+static bool has_header(const char *res, const char *line) {
+    const char *end = strstr(res, "\r\n\r\n");
+    const char *at = strstr(res, line);
+    return at && end && at < end;
+}
+
+/* A malformed Api-Revision is a 400 that names the header and the form,
+ * whatever else the request says; /v1 does not read it. /v1beta's
+ * interaction answers, errors too, carry Vary for the two headers that pick
+ * the dialect; the other paths do not. */
+IA_TEST(http_server_revision_and_vary) {
+    ia_http_opts o = {.host = "127.0.0.1", .port = 0};
+    ia_err e;
+    ia_http *h = ia_http_start(&o, &e);
+    IA_CHECK(h != NULL);
+    int port = ia_http_port(h);
+    const char *b3 = "Content-Length: 44\r\n\r\n{\"model\":\"m\",\"input\":\"x\",\"labels\":{\"a\":\"b\"}}";
+    char *latest_hdr = ia_asprintf("Api-Revision: latest\r\n%s", b3);
+    char *sdk2_hdr = ia_asprintf("Api-Revision: 2026-5-1\r\n"
+                                 "x-goog-api-client: google-genai-sdk/2.19.0 gl-python/3.11.7\r\n%s", b3);
+    char *v1_hdr = ia_asprintf("Api-Revision: v2\r\n%s", b3);
+    char *legacy_hdr = ia_asprintf("Api-Revision: 2025-01-01\r\n%s", b3);
+    char *latest = get(port, "POST", "/v1beta/interactions", latest_hdr);
+    char *sdk2 = get(port, "POST", "/v1beta/interactions", sdk2_hdr);
+    char *getbad = get(port, "GET", "/v1beta/interactions/abc", "Api-Revision: 2026-02-30\r\n");
+    char *v1 = get(port, "POST", "/v1/interactions", v1_hdr);
+    char *legacy = get(port, "POST", "/v1beta/interactions", legacy_hdr);
+    char *plain = get(port, "POST", "/v1beta/interactions", b3);
+    char longid[200]; /* not one of ours: a 404 before the core (there is none here) */
+    snprintf(longid, sizeof longid, "/v1beta/interactions/%0*d", IA_ID_MAX + 5, 0);
+    char *missing = get(port, "GET", longid, NULL);
+    char *files = get(port, "GET", "/v1beta/files", NULL);
+    char *hz = get(port, "GET", "/healthz", NULL);
+    ia_http_stop(h);
+    const char *vary = "Vary: Api-Revision, x-goog-api-client\r\n";
+    int failed = 0;
+    EXPECT(strstr(latest, "HTTP/1.1 400") && strstr(latest, "\"code\":\"invalid_request\"") &&
+           strstr(latest, "Api-Revision: expected a date like 2026-05-20, not 'latest'"));
+    EXPECT(strstr(sdk2, "HTTP/1.1 400") &&
+           strstr(sdk2, "Api-Revision: expected a date like 2026-05-20, not '2026-5-1'"));
+    EXPECT(strstr(getbad, "HTTP/1.1 400") &&
+           strstr(getbad, "Api-Revision: expected a date like 2026-05-20, not '2026-02-30'"));
+    EXPECT(strstr(v1, "HTTP/1.1 400") && strstr(v1, "labels: not supported yet"));
+    EXPECT(strstr(legacy, "unknown field 'labels'") && strstr(plain, "unknown field 'labels'"));
+    EXPECT(has_header(latest, vary) && has_header(getbad, vary) && has_header(legacy, vary));
+    EXPECT(has_header(plain, vary) && has_header(missing, vary) && strstr(missing, "HTTP/1.1 404"));
+    EXPECT(!strstr(v1, "Vary:") && !strstr(files, "Vary:") && !strstr(hz, "Vary:"));
+    if (failed) fprintf(stderr, "%s\n---\n%s\n---\n%s\n---\n%s\n", latest, sdk2, getbad, plain);
+    free(latest_hdr), free(sdk2_hdr), free(v1_hdr), free(legacy_hdr);
+    free(latest), free(sdk2), free(getbad), free(v1), free(legacy), free(plain), free(missing), free(files), free(hz);
     IA_CHECK(!failed);
 }

@@ -150,6 +150,15 @@ IA_TEST(rformat_shapes_and_types_refused) {
                    "unknown field 'response_format.format'"));
     IA_CHECK(fails(BODY("[{\"type\":\"text\",\"mimeType\":\"application/json\"}]"), IA_EINVALID,
                    "response_format[0].mimeType: not a field here; it is spelled mime_type"));
+    /* a format where its schema belongs: misplaced, not an unknown type */
+    IA_CHECK(fails(BODY("[{\"type\":\"text\",\"schema\":" TEXT_JSON "}]"), IA_EINVALID,
+                   "response_format[0].schema: this is a response format (type 'text'), not a JSON Schema; put "
+                   "the schema itself here ({type: 'object', properties: {...}}), without wrapping it in another "
+                   "format"));
+    IA_CHECK(fails(BODY("{\"type\":\"text\",\"schema\":{\"type\":\"image\"}}"), IA_EINVALID,
+                   "response_format.schema: this is a response format (type 'image'), not a JSON Schema; put "
+                   "the schema itself here ({type: 'object', properties: {...}}), without wrapping it in another "
+                   "format"));
 }
 
 IA_TEST(rformat_outputs_are_checked_then_not_served) {
@@ -182,6 +191,13 @@ IA_TEST(rformat_outputs_are_checked_then_not_served) {
                    "response_format[0].resolution: expected one of '360p', '720p', '1080p', '4k', got '8k'"));
     IA_CHECK(fails(BODY("[{\"type\":\"image\",\"aspectRatio\":\"1:1\"}]"), IA_EINVALID,
                    "response_format[0].aspectRatio: not a field here; it is spelled aspect_ratio"));
+    /* SDK 3.3.0's VideoResponseFormat has no mime_type, in either spelling */
+    IA_CHECK(fails(BODY("[{\"type\":\"video\",\"resolution\":\"720p\",\"mime_type\":\"video/mp4\"}]"),
+                   IA_EINVALID, "unknown field 'response_format[0].mime_type'"));
+    IA_CHECK(fails(BODY("{\"type\":\"video\",\"mimeType\":\"video/mp4\"}"), IA_EINVALID,
+                   "unknown field 'response_format.mimeType'"));
+    IA_CHECK(fails(BODY("[{\"type\":\"image\",\"mimeType\":\"image/png\"}]"), IA_EINVALID,
+                   "response_format[0].mimeType: not a field here; it is spelled mime_type"));
     IA_CHECK(fails(BODY("[{\"type\":\"audio\",\"voice\":\"Kore\"}]"), IA_EINVALID,
                    "unknown field 'response_format[0].voice'"));
     /* a repeated entry is named before an output that is not served */
