@@ -67,7 +67,9 @@ describe('background', () => {
     for (let i = 0; i < 900; i++) {
       interaction = await ai.interactions.get(initialInteraction.id);
       if (interaction.status === 'completed') break;
-      if (['failed', 'cancelled'].includes(interaction.status)) break;
+      // A run cut by max_output_tokens ends 'incomplete' (the guide's loop
+      // waits for 'completed' only): every status but in_progress is final.
+      if (['failed', 'cancelled', 'incomplete'].includes(interaction.status)) break;
       if (interaction.status === 'in_progress') {
         const rawGet = await srv.raw('GET', `/v1beta/interactions/${initialInteraction.id}`, { key: 'k' });
         if (rawGet.json.status === 'in_progress') {
