@@ -54,7 +54,7 @@ describe('prefix reuse', () => {
 });
 
 describe('several contexts per model', () => {
-  it('--contexts 2: concurrent answers equal sequential ones; chains reuse their history', T, async () => {
+  it('--contexts 2: concurrent answers equal sequential ones; chains reuse their history', { timeout: 180_000 }, async () => {
     const srv = await startServer({ args: ['--contexts', '2', '--parallel', '4'] });
     assert.match(srv.stderr(), /model demo: 2 contexts of 1 thread, 4 parallel sequences/);
     const ai = srv.client();
@@ -83,11 +83,11 @@ describe('several contexts per model', () => {
     }
   });
 
-  it('the layout follows the load: sequences move between contexts, answers unchanged, /metrics counts it', T, async () => {
+  it('the layout follows the load: sequences move between contexts, answers unchanged, /metrics counts it', { timeout: 180_000 }, async () => {
     // Six requests on two contexts: past two per context they run as one
     // batch in one context, so those that started on the other move there
     // with their KV mid-run, and back when the load falls. Each answer is
-    // held by its schema to 1,200+ characters, so all six run at once.
+    // held by its schema to 500+ characters, so all six run at once.
     // (That a moved sequence goes on with exactly its own tokens is the
     // engine's unit test engine_layout_moves_sequences_with_the_load; here
     // answers of 400+ tokens are not compared across servers, since batches
@@ -96,7 +96,7 @@ describe('several contexts per model', () => {
     const follow = await startServer({ args: ['--contexts', '2', '--parallel', '6'] });
     const fixed = await startServer({ args: ['--contexts', '2', '--parallel', '6', '--layout', 'fixed'] });
     const cfg = { temperature: 0, max_output_tokens: 4000 };
-    const schema = { type: 'string', minLength: 1200, maxLength: 1300 };
+    const schema = { type: 'string', minLength: 500, maxLength: 600 };
     const prompts = ['The cat', 'A dog ran', 'Once upon a time', 'The little red ball', 'Tom and Lily', 'In the park'];
     const runAll = (srv) => Promise.all(prompts.map((input) => srv.client().interactions.create({
       model: 'demo', input, generation_config: cfg, response_format: schema })));
@@ -105,7 +105,7 @@ describe('several contexts per model', () => {
       assertEnded(assert, it);
       assert.equal(it.status, 'completed');
       const v = JSON.parse(textOf(it));
-      assert.ok(typeof v === "string" && [...v].length > 1000, `${[...v].length} characters`);
+      assert.ok(typeof v === 'string' && [...v].length > 400, `${[...v].length} characters`);
     }
     const metric = async (srv, name) => {
       const r = await srv.raw('GET', '/metrics');
