@@ -2,8 +2,12 @@
 #   make            build build/interactd, the demo model and the unit tests
 #   make run        install what is missing, build, serve on 127.0.0.1:8080
 #   make test       unit + e2e, then both again under ASan + UBSan
-# LLAMA_PREFIX=/usr/local uses a system llama.cpp (include/, lib/) instead of
-# the pinned npm prebuilt.
+#   make install    PREFIX=/usr/local DESTDIR=: bin/interactd, lib/interactd/
+#                   (llama.cpp's libraries), share/interactd/demo.gguf
+# llama.cpp is built from the pinned source (scripts/deps.sh checks it out,
+# scripts/llama.sh builds it with cmake) into build/llama-build/KEY, once per
+# KEY = commit-CPU[-GPU]: LLAMA_CPU=native (default) or variants, GPU=cuda.
+# LLAMA_PREFIX=/usr/local uses a system llama.cpp (include/, lib/) instead.
 SHELL := /bin/bash
 ROOT  := $(abspath .)
 SAN   ?= 0
@@ -17,25 +21,44 @@ endif
 OBJ := $(BUILD)/obj
 
 LLSRC := build/llama.cpp
+LLAMA_COMMIT := $(shell sed -n 's/^LLAMA_COMMIT=//p' scripts/deps.sh)
+LLAMA_CPU ?= native
+GPU ?=
+CUDA_ARCHS ?=
+# From an output folder to the repository root: build/asan -> ../..
+empty :=
+space := $(empty) $(empty)
+updir = $(subst $(space),/,$(patsubst %,..,$(subst /, ,$(1))))
 ifdef LLAMA_PREFIX
-LLAMA_INC  := -isystem $(LLAMA_PREFIX)/include
-LLAMA_BINS := $(LLAMA_PREFIX)/lib
-LLAMA_LIBS := -L$(LLAMA_BINS) -lllama-common -lllama -lggml -lggml-base -Wl,-rpath,$(LLAMA_BINS)
+LLAMA_LIB   := $(LLAMA_PREFIX)/lib
+LLAMA_INC   := -isystem $(LLAMA_PREFIX)/include
+LLAMA_KEY   := prefix:$(LLAMA_PREFIX)
+LLAMA_STAMP :=
+llama_rpath  = -Wl,-rpath,$(LLAMA_LIB)
+INSTALL_RPATH := -Wl,-rpath,$(LLAMA_LIB)
 else
-LLAMA_BINS := $(ROOT)/deps/npm/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
-LLAMA_INC  := -isystem $(LLSRC)/include -isystem $(LLSRC)/ggml/include
-LLAMA_LIBS := $(LLAMA_BINS)/libllama-common.so $(LLAMA_BINS)/libllama.v0.4.0.so \
-              $(LLAMA_BINS)/libggml.v0.4.0.so $(LLAMA_BINS)/libggml-base.so -Wl,-rpath,$(LLAMA_BINS)
+LLAMA_KEY   := $(LLAMA_COMMIT)-$(LLAMA_CPU)$(if $(GPU),-$(GPU))$(if $(CUDA_ARCHS),-$(shell echo '$(CUDA_ARCHS)' | sha256sum | cut -c1-8))
+LLAMA_DIR   := build/llama-build/$(LLAMA_KEY)
+LLAMA_LIB   := $(LLAMA_DIR)/prefix/lib
+LLAMA_INC   := -isystem $(LLAMA_DIR)/prefix/include
+LLAMA_STAMP := $(LLAMA_DIR)/.built
+# Relative to the binary ($ORIGIN), so no path of the build tree is in it.
+llama_rpath  = -Wl,-rpath,'$$ORIGIN/$(call updir,$(@D))/$(LLAMA_LIB)'
+INSTALL_RPATH := -Wl,-rpath,'$$ORIGIN/../lib/interactd'
 endif
+LLAMA_LIBS := -L$(LLAMA_LIB) -lllama-common -lllama -lggml -lggml-base
 SHIM_INC := -isystem $(LLSRC)/common -isystem $(LLSRC)/vendor -isystem $(LLSRC)/src
 
-DEMO_MODEL := $(ROOT)/build/demo.gguf
 CC  ?= gcc
 CXX ?= g++
-CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SANFLAGS) \
-            -DIA_BACKENDS_DIR='"$(LLAMA_BINS)"' -DIA_DEMO_MODEL='"$(DEMO_MODEL)"' -DIA_SOURCE_DIR='"$(ROOT)"'
-CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SHIM_INC) $(SANFLAGS)
-LDLIBS   := $(LLAMA_LIBS) -lmicrohttpd -ljansson -lsqlite3 -lcrypto -lpthread -lm -lstdc++
+# Paths in debug info and __FILE__ relative to the repository.
+PREFIX_MAP := -ffile-prefix-map=$(ROOT)=.
+CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SANFLAGS) $(PREFIX_MAP)
+CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SHIM_INC) $(SANFLAGS) $(PREFIX_MAP)
+SYS_LIBS := -lmicrohttpd -ljansson -lsqlite3 -lcrypto -lpthread -lm -lstdc++
+LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
+# Only the tests know where the repository is (fixtures, the demo model).
+TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
 
 LIB_C   := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_CXX := $(wildcard src/*/*.cpp)
@@ -44,12 +67,12 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e check clean bench
+.PHONY: all deps run test unit e2e check clean bench install install-check llama llama-key FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
-# to its end, so `make -j` on a fresh clone installs the headers and the
-# llama.cpp source before the first compile starts. The stamp is redone when
+# to its end, so `make -j` on a fresh clone has the packages and the
+# llama.cpp source before llama.cpp's build and the first compile start. The stamp is redone when
 # the script or the e2e lock file changes; deps.sh itself is idempotent.
 DEPS_STAMP := build/.deps-stamp
 deps: $(DEPS_STAMP)
@@ -60,11 +83,32 @@ $(DEPS_STAMP): scripts/deps.sh tests/e2e/package-lock.json
 	scripts/deps.sh
 	@touch $@
 
-$(OBJ)/%.o: %.c | $(DEPS_STAMP)
+# llama.cpp, built once per key (scripts/llama.sh; a few minutes on 2 cores,
+# then never again: the stamp is in the key's folder, shared by SAN=1 and
+# the fuzz targets). The key file changes only when the key does (another
+# LLAMA_CPU, GPU or LLAMA_PREFIX), so everything that compiled against or
+# linked another llama.cpp is redone then, and only then.
+LLAMA_KEYFILE := build/.llama-key
+$(LLAMA_KEYFILE): FORCE
+	@mkdir -p build; [ "$$(cat $@ 2>/dev/null)" = "$(LLAMA_KEY)" ] || echo "$(LLAMA_KEY)" > $@
+LLAMA_DEPS := $(LLAMA_STAMP) $(LLAMA_KEYFILE)
+
+ifndef LLAMA_PREFIX
+$(LLAMA_STAMP): scripts/llama.sh | $(DEPS_STAMP)
+	scripts/llama.sh $(LLAMA_DIR) $(LLAMA_CPU) $(or $(GPU),none) '$(CUDA_ARCHS)'
+	@touch $@
+endif
+llama: $(LLAMA_DEPS)
+llama-key:
+	@echo $(LLAMA_KEY)
+
+$(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
+
+$(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OBJ)/%.o: %.cpp | $(DEPS_STAMP)
+$(OBJ)/%.o: %.cpp $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
@@ -84,16 +128,53 @@ $(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo model: random weights from a fixed seed, written at build time.
+# The server looks for it beside its executable (build/asan/ links to it).
 build/demo.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size demo
+ifeq ($(SAN),1)
+all: $(BUILD)/demo.gguf
+$(BUILD)/demo.gguf: | build/demo.gguf
+	ln -sfn ../demo.gguf $@
+endif
+
+# ---- install ----------------------------------------------------------------
+# PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;
+# llama.cpp's shared libraries (and loadable backends, mtmd) in
+# PREFIX/lib/interactd, a folder of their own so that a system llama.cpp in
+# PREFIX/lib is neither overwritten nor picked up; the demo model in
+# PREFIX/share/interactd. Nothing refers to the build tree: the tree runs
+# wherever it is moved. With LLAMA_PREFIX the binary keeps that prefix's
+# lib/ as its RUNPATH and no library is copied.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+build/install/interactd: $(OBJ)/src/cli/main.o $(LIB_O)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LLAMA_LIBS) $(INSTALL_RPATH) $(SYS_LIBS)
+
+install: build/install/interactd build/demo.gguf
+ifeq ($(SAN),1)
+	$(error make install is for the plain build, not SAN=1)
+endif
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/interactd
+	install -m 755 build/install/interactd $(DESTDIR)$(PREFIX)/bin/interactd
+	install -m 644 build/demo.gguf $(DESTDIR)$(PREFIX)/share/interactd/demo.gguf
+ifndef LLAMA_PREFIX
+	install -d $(DESTDIR)$(PREFIX)/lib/interactd
+	cp -P --preserve=mode,timestamps $(LLAMA_LIB)/lib*.so* $(DESTDIR)$(PREFIX)/lib/interactd/
+endif
+
+# Installs into a scratch DESTDIR, moves the tree elsewhere, and has the moved
+# binary serve the demo model and answer one request (tests/install.sh).
+install-check: build/install/interactd build/demo.gguf
+	@MAKE="$(MAKE)" tests/install.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p data
 	./build/interactd serve $(if $(MODEL),--model $(or $(NAME),$(basename $(notdir $(MODEL))))=$(MODEL)) $(ARGS)
 
-# Sanitizer runs: leaks are errors, except inside the prebuilt llama.cpp
-# libraries (tests/lsan.supp says why).
+# Sanitizer runs: leaks are errors, except inside the llama.cpp libraries
+# (tests/lsan.supp says why).
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
 export LSAN_OPTIONS ?= suppressions=$(ROOT)/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -104,7 +185,7 @@ unit: all
 e2e: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-check: unit e2e fuzz-smoke
+check: unit e2e fuzz-smoke $(if $(filter 1,$(SAN)),,install-check)
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -114,8 +195,9 @@ test: deps
 bench: all $(BUILD)/bare_decode
 	bench/run.sh
 
+# llama.cpp's build (build/llama-build) stays: rm -rf it to build it again.
 clean:
-	rm -rf build/obj build/asan build/interactd build/unit_tests build/mkdemo build/demo.gguf
+	rm -rf build/obj build/asan build/install build/interactd build/unit_tests build/mkdemo build/demo.gguf
 
 -include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)
 
@@ -140,11 +222,13 @@ FUZZ_LIB_O := $(LIB_C:%.c=$(FUZZ_OBJ)/%.o) $(LIB_CXX:%.cpp=$(FUZZ_OBJ)/%.o) $(FU
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-$(FUZZ_OBJ)/%.o: %.c | deps-check
+$(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
+
+$(FUZZ_OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_OBJ)/%.o: %.cpp | deps-check
+$(FUZZ_OBJ)/%.o: %.cpp $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
 

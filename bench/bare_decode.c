@@ -15,9 +15,10 @@
  * (model_bytes: the weights' size, llama_model_size; each decoded token reads
  * all of them once, so run.sh divides memory bandwidth by it for a ceiling)
  *
- * Build (as bench/run.sh does):
- *     cc -O2 -Ibuild/llama.cpp/include -Ibuild/llama.cpp/ggml/include bench/bare_decode.c \
- *        -o build/bare_decode $(LLAMA_LIBS) -DIA_BACKENDS_DIR='"<bins dir>"' */
+ * Build: `make build/bare_decode` (bench/run.sh does). Loadable backends
+ * (a GGML_BACKEND_DL build's CPU variants) are loaded from beside libggml,
+ * as the server does. */
+#include <dlfcn.h>
 #include <llama.h>
 
 #include <stdio.h>
@@ -25,10 +26,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef IA_BACKENDS_DIR
-#define IA_BACKENDS_DIR NULL
-#endif
 
 static double now_s(void) {
     struct timespec ts;
@@ -64,8 +61,16 @@ int main(int argc, char **argv) {
     if (!model_path || n_gen < 1 || n_ctx < 16) return usage();
 
     llama_log_set(quiet, NULL);
-    if (IA_BACKENDS_DIR) ggml_backend_load_all_from_path(IA_BACKENDS_DIR);
-    else ggml_backend_load_all();
+    Dl_info di;
+    void *sym = dlsym(RTLD_DEFAULT, "ggml_backend_load_all_from_path");
+    char dir[4096];
+    const char *slash = sym && dladdr(sym, &di) && di.dli_fname ? strrchr(di.dli_fname, '/') : NULL;
+    if (slash && (size_t)(slash - di.dli_fname) < sizeof dir) {
+        memcpy(dir, di.dli_fname, (size_t)(slash - di.dli_fname));
+        dir[slash - di.dli_fname] = '\0';
+        ggml_backend_load_all_from_path(dir);
+    }
+    if (!ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU)) ggml_backend_load_all();
     llama_backend_init();
 
     struct llama_model *model = llama_model_load_from_file(model_path, llama_model_default_params());

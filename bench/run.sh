@@ -53,12 +53,12 @@ cleanup() {
 trap cleanup EXIT
 
 # --- what this run is ----------------------------------------------------
-LLAMA_COMMIT=$(sed -n 's/^LLAMA_COMMIT=\(.*\)/\1/p' scripts/deps.sh)
+LLAMA_KEY=$(make -s --no-print-directory llama-key)
 echo "== interactd decode benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine:     $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GiB memory"
 echo "kernel:      $(uname -r)"
 echo "interactd:   $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
-echo "llama.cpp:   $LLAMA_COMMIT (npm prebuilt CPU backend)"
+echo "llama.cpp:   $LLAMA_KEY (build/llama-build/KEY: commit-CPU; LLAMA_CPU=native|variants, LLAMA_PREFIX)"
 echo "model:       $MODEL ($SIZE random weights, $(stat -c %s "$MODEL") bytes on disk)"
 echo "settings:    threads [$THREADS], N=$N tokens, ctx $CTX, greedy, $RUNS runs each (medians), prompt \"$PROMPT\""
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing, by package name only:
-#  - Debian packages (apt) for the C libraries and tools (clang and its
-#    libFuzzer runtime for the fuzz targets that make check runs);
-#  - pinned npm packages: @node-llama-cpp/linux-x64 (prebuilt llama.cpp shared
-#    libraries) and node-llama-cpp (carries the matching llama.cpp source as a
-#    git bundle, whose headers we compile against);
+#  - Debian packages (apt) for the C libraries and tools (cmake for llama.cpp;
+#    clang and its libFuzzer runtime for the fuzz targets that make check runs);
+#  - the pinned llama.cpp source: node-llama-cpp's npm tarball carries it as a
+#    git bundle (llama/gitRelease.bundle); `npm pack` fetches that one tarball
+#    (no dependencies, no install scripts), its sha512 is checked against the
+#    pin below, and the commit LLAMA_COMMIT is checked out of the bundle into
+#    build/llama.cpp. scripts/llama.sh builds it (make does, cached);
 #  - the e2e suite's pinned SDK (tests/e2e/package-lock.json).
 # Idempotent: each step is skipped when its stamp or package is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
+NLC_SHA512=E3N0Ev2Va0wzydvXYFwM9Hvyo07PoWjt8T/9GMc43Cvt8YkV/NU/tYUgEMC1grTPv2o9PRjQi0G3Wb5P/awiMg==
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev"
+APT_PKGS="gcc g++ make cmake git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"
@@ -28,21 +31,29 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
 
-NPM_DIR=deps/npm
-if [ ! -f "$NPM_DIR/.stamp-$NLC_VERSION" ]; then
-  echo "deps: installing @node-llama-cpp/linux-x64@$NLC_VERSION and node-llama-cpp@$NLC_VERSION (npm, --ignore-scripts)"
-  mkdir -p "$NPM_DIR"
-  [ -f "$NPM_DIR/package.json" ] || echo '{"private":true}' > "$NPM_DIR/package.json"
-  npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --loglevel=error -E \
-    "@node-llama-cpp/linux-x64@$NLC_VERSION" "node-llama-cpp@$NLC_VERSION"
-  touch "$NPM_DIR/.stamp-$NLC_VERSION"
-fi
-
 SRC=build/llama.cpp
 if [ ! -f "$SRC/.stamp-$LLAMA_COMMIT" ]; then
-  echo "deps: cloning llama.cpp $LLAMA_COMMIT from node-llama-cpp's git bundle (headers, templates, vocabularies)"
-  rm -rf "$SRC"; mkdir -p build
-  git clone -q "$NPM_DIR/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$SRC"
+  TGZ=deps/node-llama-cpp-$NLC_VERSION.tgz
+  mkdir -p deps build
+  if [ ! -f "$TGZ" ]; then
+    echo "deps: fetching node-llama-cpp@$NLC_VERSION (npm pack: the tarball alone, for its llama.cpp git bundle)"
+    tmp=$(mktemp -d deps/.pack.XXXXXX)
+    (cd "$tmp" && npm pack --silent --loglevel=error "node-llama-cpp@$NLC_VERSION" >/dev/null)
+    mv "$tmp"/node-llama-cpp-"$NLC_VERSION".tgz "$TGZ.part"
+    rmdir "$tmp"
+    sum=$(openssl dgst -sha512 -binary "$TGZ.part" | base64 -w0)
+    if [ "$sum" != "$NLC_SHA512" ]; then
+      echo "deps: node-llama-cpp-$NLC_VERSION.tgz: sha512 $sum, expected $NLC_SHA512" >&2
+      rm -f "$TGZ.part"; exit 1
+    fi
+    mv "$TGZ.part" "$TGZ"
+  fi
+  echo "deps: cloning llama.cpp $LLAMA_COMMIT from node-llama-cpp's git bundle"
+  tmp=$(mktemp -d deps/.bundle.XXXXXX)
+  tar -xzf "$TGZ" -C "$tmp" package/llama/gitRelease.bundle
+  rm -rf "$SRC"
+  git clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC"
+  rm -rf "$tmp"
   git -C "$SRC" -c advice.detachedHead=false checkout -q "$LLAMA_COMMIT"
   touch "$SRC/.stamp-$LLAMA_COMMIT"
 fi

@@ -26,15 +26,16 @@
 
 #define IA_VERSION "0.1.0"
 
-#ifndef IA_DEMO_MODEL
-#define IA_DEMO_MODEL "build/demo.gguf"
-#endif
+/* The demo model, looked for relative to the executable (no path of the
+ * build tree is compiled in): beside it in the build tree (build/demo.gguf;
+ * build/asan/demo.gguf links to it), ../share/interactd/ in an install. */
+static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.gguf"};
 
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
     F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_LOG_FORMAT, F_VERBOSE, F__COUNT
+    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
     const char *name, *env, *def, *arg, *help;
@@ -114,6 +115,9 @@ static const struct flagdef {
                            "wire dialect on /v1beta for a client that names none (no Api-Revision header, no "
                            "google-genai-sdk/2 or later in x-goog-api-client): legacy (outputs, content.*) or "
                            "steps (steps, step.*)"},
+    [F_BACKENDS] = {"backends", "INTERACTD_BACKENDS", "beside libggml", "DIR",
+                    "folder of llama.cpp's loadable backends (libggml-cpu-*.so variants, libggml-cuda.so) "
+                    "when they are not beside the libggml the server loaded"},
     [F_LOG_FORMAT] = {"log-format", "INTERACTD_LOG_FORMAT", "text", "text|json", "log line format"},
     [F_VERBOSE] = {"verbose", "INTERACTD_VERBOSE", "off", NULL, "debug logs, and llama.cpp's own"},
 };
@@ -256,6 +260,35 @@ static int mkdirs(const char *dir) {
     return rc < 0 || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ? -1 : 0;
 }
 
+/* The executable's folder + "/" + rel, or NULL. */
+static char *exe_relative(const char *rel) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = '\0';
+    return ia_asprintf("%s/%s", exe, rel);
+}
+
+/* The first demo model found (demo_rel), else the first place looked at,
+ * for the error message. */
+static char *demo_model_path(void) {
+    char *first = NULL;
+    for (size_t i = 0; i < sizeof demo_rel / sizeof *demo_rel; i++) {
+        char *p = exe_relative(demo_rel[i]);
+        if (!p) continue;
+        if (access(p, R_OK) == 0) {
+            free(first);
+            return p;
+        }
+        if (!first) first = p;
+        else free(p);
+    }
+    return first ? first : ia_strdup("demo.gguf");
+}
+
 typedef struct model_spec {
     char *name, *path;
     const char *tmpl;
@@ -320,7 +353,7 @@ static int serve(int argc, char **argv) {
     model_spec *ms = ia_xcalloc(nm, sizeof *ms);
     if (demo) {
         ms[0].name = ia_strdup("demo");
-        ms[0].path = ia_strdup(IA_DEMO_MODEL);
+        ms[0].path = demo_model_path();
     }
     for (size_t i = 0; i < c.n_models; i++) {
         const char *v = c.models[i], *eq = strchr(v, '=');
@@ -384,7 +417,7 @@ static int serve(int argc, char **argv) {
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
 
-    ia_engine_global_init(NULL, verbose);
+    ia_engine_global_init(c.val[F_BACKENDS], verbose);
     if (mkdirs(data) < 0) {
         ia_error("cannot create the data directory %s: %s", data, strerror(errno));
         goto out;
@@ -409,7 +442,9 @@ static int serve(int argc, char **argv) {
     for (size_t i = 0; i < nm; i++) {
         if (access(ms[i].path, R_OK) < 0) {
             ia_error("model %s: cannot read %s: %s%s", ms[i].name, ms[i].path, strerror(errno),
-                     demo ? " (build the demo model with `make`)" : "");
+                     demo ? " (the demo model is looked for beside the executable and in its "
+                            "../share/interactd/; build it with `make`, or serve one with --model NAME=PATH)"
+                          : "");
             goto out;
         }
         /* Kept turns of each model in a folder of their own: the files only

@@ -202,8 +202,9 @@ typedef struct ia_engine_cb {
     void (*on_parsed)(void *ud, ia_parsed_kind kind, const char *delta, size_t len);
 } ia_engine_cb;
 
-/* Process-wide set-up: loads the CPU backends from backends_dir (NULL: the
- * build's default) and quiets llama.cpp's logs unless verbose. Call once. */
+/* Process-wide set-up: loads ggml's loadable backends (CPU variants, GPU)
+ * from backends_dir, or (NULL) from beside libggml wherever it was loaded
+ * from, and quiets llama.cpp's logs unless verbose. Call once. */
 void ia_engine_global_init(const char *backends_dir, bool verbose);
 
 /* Loads the model (progress on stderr) and starts its engine thread.

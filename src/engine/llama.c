@@ -10,6 +10,7 @@
  * become samplers of its own sequence in sched.c. */
 #include "engine/engine_int.h"
 
+#include <dlfcn.h>
 #include <llama.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,10 +22,6 @@
 #include "engine/jobmsg.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-#ifndef IA_BACKENDS_DIR
-#define IA_BACKENDS_DIR NULL
-#endif
 
 #define DEFAULT_MAX_QUEUE 64
 #define DEFAULT_MAX_TOKENS 2048
@@ -48,6 +45,26 @@ static void log_cb(enum ggml_log_level level, const char *text, void *ud) {
     if (g_verbose || level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
 }
 
+/* The folder of the library that holds ggml's backend registry (libggml):
+ * its loadable backends (the CPU variants of a GGML_BACKEND_DL build, CUDA)
+ * are installed beside it, wherever that folder is (the build tree, an
+ * install's lib/interactd, a system llama.cpp). dlsym, not the function's
+ * address, which may be a PLT stub in the executable. */
+static bool ggml_lib_dir(char *out, size_t cap) {
+    void *sym = dlsym(RTLD_DEFAULT, "ggml_backend_load_all_from_path");
+    Dl_info di;
+    if (!sym || !dladdr(sym, &di) || !di.dli_fname) return false;
+    const char *slash = strrchr(di.dli_fname, '/');
+    if (!slash || (size_t)(slash - di.dli_fname) + 1 > cap) return false;
+    memcpy(out, di.dli_fname, (size_t)(slash - di.dli_fname));
+    out[slash - di.dli_fname] = '\0';
+    return true;
+}
+
+static bool have_cpu_backend(void) {
+    return ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU) != NULL;
+}
+
 void ia_engine_global_init(const char *backends_dir, bool verbose) {
     static bool done;
     if (done) return;
@@ -55,12 +72,25 @@ void ia_engine_global_init(const char *backends_dir, bool verbose) {
     g_verbose = verbose;
     llama_log_set(log_cb, NULL);
     ia_chat_set_verbose(verbose);
-    /* The prebuilt bundle ships its CPU backends as loadable variants
-     * (haswell, skylakex, ...): without this call no backend exists and
-     * every model load fails. */
-    const char *dir = backends_dir ? backends_dir : IA_BACKENDS_DIR;
-    if (dir) ggml_backend_load_all_from_path(dir);
-    else ggml_backend_load_all();
+    /* A build with loadable backends (GGML_BACKEND_DL: the CPU variants,
+     * CUDA) registers none until they are loaded: without them every model
+     * load fails. Looked for in backends_dir (--backends) if given, else
+     * beside libggml, else libggml's ../bin (where llama.cpp's own install
+     * puts them) and ggml's defaults (the executable's folder, the working
+     * folder). A build with the CPU backend linked in has one already; the
+     * search then only adds a GPU module if one is there. */
+    char dir[4096];
+    if (backends_dir && *backends_dir) {
+        ggml_backend_load_all_from_path(backends_dir);
+        if (!have_cpu_backend()) fprintf(stderr, "interactd: no CPU backend (libggml-cpu*.so) in %s\n", backends_dir);
+    } else if (ggml_lib_dir(dir, sizeof dir)) {
+        ggml_backend_load_all_from_path(dir);
+        if (!have_cpu_backend() && strlen(dir) + 8 < sizeof dir) {
+            strcat(dir, "/../bin");
+            ggml_backend_load_all_from_path(dir);
+        }
+    }
+    if (!have_cpu_backend()) ggml_backend_load_all();
     llama_backend_init();
 }
 
