@@ -52,7 +52,7 @@ if [ ! -f "$SRC/.stamp-$LLAMA_COMMIT" ]; then
   tmp=$(mktemp -d deps/.bundle.XXXXXX)
   tar -xzf "$TGZ" -C "$tmp" package/llama/gitRelease.bundle
   rm -rf "$SRC"
-  git clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC"
+  git -c advice.detachedHead=false clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC"
   rm -rf "$tmp"
   git -C "$SRC" -c advice.detachedHead=false checkout -q "$LLAMA_COMMIT"
   touch "$SRC/.stamp-$LLAMA_COMMIT"
