@@ -221,7 +221,11 @@ describe('overload', () => {
   it('a full model queue answers 503 (or 429) with Retry-After and an error body', T, async () => {
     const s = await startServer({ args: ['--max-queue', '1'] });
     const input = await longPrompt(s.client());
-    const body = { model: 'demo', input, background: true, generation_config: { temperature: 0, max_output_tokens: 2000 } };
+    // Each run held by its schema to 1,500+ characters (hundreds of tokens):
+    // a free greedy answer of the demo model may end within a few tokens,
+    // and runs that end before the burst leave room for all six.
+    const body = { model: 'demo', input, background: true, generation_config: { temperature: 0, max_output_tokens: 4000 },
+      response_format: { type: 'string', minLength: 1500 } };
     // The first alone, so that it is running (not still queued) when the
     // burst comes: otherwise two of the burst can race for the one slot.
     const first = await s.raw('POST', P, { key: 'k', body });
