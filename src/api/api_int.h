@@ -59,6 +59,10 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
 /* A thought ({type: "thought", signature, summary?}) at path, appended to
  * turn with its signature (core opens it). */
 int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *err);
+/* media.c: image / audio / video / document content, both dialects. */
+bool ia_api_is_media_type(const char *t);
+int ia_api_decode_media(json_t *o, const char *path, ia_turn *turn, ia_err *err);
+json_t *ia_api_media_json(const ia_content *c);
 
 /* rformat.c: response_format. The walk of the body checks its shape (an
  * object, or a non-empty list); once the walk is done the whole field is

@@ -163,6 +163,7 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     if (d == IA_DIALECT_LEGACY && (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0))
         return ia_api_decode_function_item(c, path, turn, err);
     if (d == IA_DIALECT_LEGACY && strcmp(t, "thought") == 0) return ia_api_decode_thought(c, path, turn, err);
+    if (ia_api_is_media_type(t)) return ia_api_decode_media(c, path, turn, err);
     if (strcmp(t, "text") != 0) {
         if (is_known_content_type(t, d))
             return ia_fail(err, IA_EUNIMPLEMENTED,
@@ -193,8 +194,8 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
 }
 
 /* A function result's value: a string, any JSON value, or a list of text
- * (and image) content. An image part is refused until image input exists,
- * rather than dropped. */
+ * and image content (the guide's screenshot); an image part is checked as
+ * image input is (api/media.c) and read by core/media.c. */
 static int check_result(json_t *r, const char *path, ia_err *err) {
     if (!json_is_array(r)) return 0;
     size_t i;
@@ -203,10 +204,14 @@ static int check_result(json_t *r, const char *path, ia_err *err) {
         json_t *ty = json_object_get(part, "type");
         const char *tn = json_string_value(ty);
         if (!json_is_object(part) || !tn) continue; /* a plain JSON list */
-        if (strcmp(tn, "image") == 0)
-            return ia_fail(err, IA_EUNIMPLEMENTED,
-                           "%s.result[%zu]: image content in a function result is not supported yet "
-                           "(this server has no image input); return text", path, i);
+        if (strcmp(tn, "image") == 0) {
+            char p[PATH_MAX_LEN];
+            mkpath(p, "%s.result[%zu]", path, i);
+            ia_turn scratch = {0};
+            int rc = ia_api_decode_media(part, p, &scratch, err);
+            ia_turn_free(&scratch);
+            if (rc < 0) return -1;
+        }
         if (strcmp(tn, "text") == 0 && !json_is_string(json_object_get(part, "text")))
             return ia_fail(err, IA_EINVALID, "%s.result[%zu].text: expected a string", path, i);
     }

@@ -91,6 +91,10 @@ json_t *ia_api_item_json(const ia_content *c) {
         }
         return o;
     }
+    case IA_CONTENT_IMAGE:
+    case IA_CONTENT_AUDIO:
+    case IA_CONTENT_VIDEO:
+    case IA_CONTENT_DOCUMENT: return ia_api_media_json(c);
     }
     return ia_api_text_content("");
 }
@@ -98,6 +102,23 @@ json_t *ia_api_item_json(const ia_content *c) {
 json_t *ia_api_content_list(const ia_turn *t) {
     json_t *a = json_array();
     for (size_t i = 0; i < t->n; i++) json_array_append_new(a, ia_api_item_json(&t->items[i]));
+    return a;
+}
+
+/* [{modality, tokens}] for each modality with tokens (text always when
+ * `text` is set); a record from before the split (all zero) is all text. */
+static json_t *by_modality(const int64_t by[IA_N_MODALITIES], int64_t total, bool text) {
+    int64_t sum = 0;
+    for (int m = 0; m < IA_N_MODALITIES; m++) sum += by[m];
+    json_t *a = json_array();
+    for (int m = 0; m < IA_N_MODALITIES; m++) {
+        int64_t n = sum ? by[m] : m == 0 ? total : 0;
+        if (!n && !(m == 0 && text)) continue;
+        json_t *e = json_object();
+        json_object_set_new(e, "modality", json_string(ia_modality_name(m)));
+        json_object_set_new(e, "tokens", json_integer(n));
+        json_array_append_new(a, e);
+    }
     return a;
 }
 
@@ -110,12 +131,8 @@ json_t *ia_api_usage_json(const ia_usage *u) {
     json_object_set_new(o, "total_tool_use_tokens", json_integer(u->tool_use));
     /* Google's total leaves cached and tool-use tokens out (recorded: 81+188+43=312). */
     json_object_set_new(o, "total_tokens", json_integer(u->input + u->output + u->thought));
-    json_t *m = json_object();
-    json_object_set_new(m, "modality", json_string("text"));
-    json_object_set_new(m, "tokens", json_integer(u->input));
-    json_t *by = json_array();
-    json_array_append_new(by, m);
-    json_object_set_new(o, "input_tokens_by_modality", by);
+    json_object_set_new(o, "input_tokens_by_modality", by_modality(u->input_by, u->input, true));
+    if (u->cached) json_object_set_new(o, "cached_tokens_by_modality", by_modality(u->cached_by, u->cached, false));
     return o;
 }
 

@@ -272,27 +272,7 @@ char *ia_api_files_encode_error(const ia_err *err) {
 
 /* ---- Files URIs in content -------------------------------------------------- */
 
-int ia_api_file_ref(const char *uri, char id[IA_FILE_ID_MAX]) {
-    if (!uri) return -1;
-    const char *p = uri;
-    if (!strncmp(p, "http://", 7) || !strncmp(p, "https://", 8)) {
-        p = strchr(p + (p[4] == 's' ? 8 : 7), '/');
-        if (!p) return -1;
-        p++;
-        /* the version segment: v1, v1beta, v1alpha, ... */
-        if (p[0] != 'v' || p[1] < '0' || p[1] > '9') return -1;
-        p = strchr(p, '/');
-        if (!p) return -1;
-        p++;
-    }
-    if (strncmp(p, "files/", 6) != 0) return -1;
-    p += 6;
-    size_t n = strcspn(p, "?#");
-    if (n == 0 || n >= IA_FILE_ID_MAX || p[n] == '/') return -1;
-    memcpy(id, p, n);
-    id[n] = '\0';
-    return ia_file_id_valid(id) ? 0 : -1;
-}
+int ia_api_file_ref(const char *uri, char id[IA_FILE_ID_MAX]) { return ia_files_uri_id(uri, id); }
 
 static bool is_media(json_t *o) {
     const char *t = json_string_value(json_object_get(o, "type"));

@@ -34,7 +34,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -49,6 +49,19 @@ static const struct flagdef {
                  "serve a GGUF model under NAME; repeatable (env: comma-separated list)"},
     [F_CHAT_TEMPLATE] = {"chat-template", "INTERACTD_CHAT_TEMPLATE", "the model's own", "[NAME=]FILE",
                          "Jinja chat template file overriding a model's (all models without NAME); repeatable"},
+    /* Media input (issue 16): a model's projector, and where a media
+     * part's `uri` may point. */
+    [F_MMPROJ] = {"mmproj", "INTERACTD_MMPROJ", "beside the model", "[NAME=]FILE",
+                  "multimodal projector (GGUF) for image / audio / video input: all models without NAME; "
+                  "repeatable; NAME=none for none. Without it, mmproj-STEM.gguf, STEM-mmproj.gguf or "
+                  "STEM.mmproj.gguf beside the model (STEM: its file name without .gguf) is used"},
+    [F_ALLOW_PRIVATE] = {"allow-private-urls", "INTERACTD_ALLOW_PRIVATE_URLS", "off", NULL,
+                         "let a media part's uri reach loopback, link-local and private addresses (refused "
+                         "by default, also after a redirect)"},
+    [F_MAX_MEDIA] = {"max-media-size", "INTERACTD_MAX_MEDIA_SIZE", "20m", "BYTES",
+                     "largest media part fetched from a uri (suffixes k, m, g)"},
+    [F_FETCH_TIMEOUT] = {"fetch-timeout", "INTERACTD_FETCH_TIMEOUT", "30", "SECONDS",
+                         "longest a media part's uri may take to fetch, redirects included"},
     [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
                     "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
     [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",
@@ -125,8 +138,8 @@ static const struct flagdef {
 typedef struct cfg {
     const char *val[F__COUNT]; /* last value given, flag or env */
     bool from_flag[F__COUNT];
-    const char **models, **templates; /* repeatable flags */
-    size_t n_models, n_templates;
+    const char **models, **templates, **mmprojs; /* repeatable flags */
+    size_t n_models, n_templates, n_mmprojs;
 } cfg;
 
 static void usage(FILE *f) {
@@ -193,7 +206,7 @@ static void parse_args(cfg *c, int argc, char **argv, char **owned) {
             exit(2);
         }
         const char *v;
-        if (f == F_VERBOSE) {
+        if (!flags[f].arg) { /* a switch: --verbose, --allow-private-urls[=false] */
             v = eq ? eq + 1 : "true";
         } else if (eq) {
             v = eq + 1;
@@ -203,10 +216,12 @@ static void parse_args(cfg *c, int argc, char **argv, char **owned) {
         }
         if (f == F_MODEL) push(&c->models, &c->n_models, v);
         else if (f == F_CHAT_TEMPLATE) push(&c->templates, &c->n_templates, v);
+        else if (f == F_MMPROJ) push(&c->mmprojs, &c->n_mmprojs, v);
         else c->val[f] = v;
         c->from_flag[f] = true;
     }
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
+    if (!c->n_mmprojs && c->val[F_MMPROJ]) push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
     const char *em = getenv("INTERACTD_MODELS");
     if (!c->n_models && em && *em) {
         *owned = ia_strdup(em);
@@ -292,7 +307,56 @@ static char *demo_model_path(void) {
 typedef struct model_spec {
     char *name, *path;
     const char *tmpl;
+    char *mmproj;
 } model_spec;
+
+/* The projector found beside a model by the usual names, or NULL. */
+static char *mmproj_beside(const char *model) {
+    const char *slash = strrchr(model, '/');
+    size_t dl = slash ? (size_t)(slash - model + 1) : 0;
+    const char *base = model + dl;
+    size_t n = strlen(base);
+    if (n > 5 && !strcmp(base + n - 5, ".gguf")) n -= 5;
+    const char *fmt[] = {"%.*smmproj-%.*s.gguf", "%.*s%.*s-mmproj.gguf", "%.*s%.*s.mmproj.gguf"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = ia_asprintf(fmt[i], (int)dl, model, (int)n, base);
+        if (access(p, R_OK) == 0) return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
+ * that got none; NAME=none: none. */
+static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
+    bool *set = ia_xcalloc(nm ? nm : 1, sizeof *set);
+    for (size_t i = 0; i < c->n_mmprojs; i++) {
+        const char *v = c->mmprojs[i], *eq = strchr(v, '=');
+        const char *file = v;
+        bool named = false;
+        if (eq)
+            for (size_t j = 0; j < nm; j++)
+                if (strlen(ms[j].name) == (size_t)(eq - v) && !strncmp(ms[j].name, v, (size_t)(eq - v))) {
+                    file = eq + 1;
+                    named = set[j] = true;
+                    free(ms[j].mmproj);
+                    ms[j].mmproj = strcmp(file, "none") ? ia_strdup(file) : NULL;
+                }
+        if (eq && !named) {
+            char who[128];
+            snprintf(who, sizeof who, "%.*s", (int)(eq - v), v);
+            bad(flags[F_MMPROJ].name, "no model is served as '%s'", who);
+        }
+        if (strcmp(file, "none") && access(file, R_OK) < 0)
+            bad(flags[F_MMPROJ].name, "cannot read projector file '%s'", file);
+        if (!named)
+            for (size_t j = 0; j < nm; j++)
+                if (!set[j] && !ms[j].mmproj && strcmp(file, "none")) ms[j].mmproj = ia_strdup(file);
+    }
+    for (size_t j = 0; j < nm; j++)
+        if (!set[j] && !ms[j].mmproj) ms[j].mmproj = mmproj_beside(ms[j].path);
+    free(set);
+}
 
 static int serve(int argc, char **argv) {
     cfg c;
@@ -390,6 +454,12 @@ static int serve(int argc, char **argv) {
                 if (!ms[j].tmpl) ms[j].tmpl = file;
     }
 
+    assign_mmprojs(&c, ms, nm);
+    bool allow_private = parse_flag_bool(c.val[F_ALLOW_PRIVATE]);
+    int64_t max_media = (int64_t)parse_bytes(F_MAX_MEDIA, c.val[F_MAX_MEDIA] ? c.val[F_MAX_MEDIA] : "20m");
+    int fetch_timeout = (int)parse_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
+                                       3600);
+
     /* ---- keys ---- */
     ia_http_keys *keys = ia_http_keys_new();
     ia_err err;
@@ -455,7 +525,7 @@ static int serve(int argc, char **argv) {
                              .default_max_tokens = max_tokens, .parallel = parallel, .contexts = contexts,
                              .prefill_chunk = chunk, .fixed_layout = !strcmp(lay, "fixed"),
                              .no_prefix_cache = !prefix_cache, .cache_ram_bytes = cache_ram,
-                             .cache_dir = kvdir};
+                             .cache_dir = kvdir, .mmproj = ms[i].mmproj};
         ia_info("loading model %s from %s", ms[i].name, ms[i].path);
         engines[i] = ia_engine_load(&eo, &err);
         free(kvdir);
@@ -478,7 +548,9 @@ static int serve(int argc, char **argv) {
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
     int64_t sweep = shortest / 4 < 3600 ? (shortest / 4 > 0 ? shortest / 4 : 1) : 3600;
     ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention,
-                       .sweep_interval_s = sweep, .files = files};
+                       .sweep_interval_s = sweep, .files = files,
+                       .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
+                                 .allow_private = allow_private}};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -535,6 +607,7 @@ out:
     for (size_t i = 0; i < nm; i++) {
         free(ms[i].name);
         free(ms[i].path);
+        free(ms[i].mmproj);
     }
     free(ms);
     free(dbpath);
@@ -542,6 +615,7 @@ out:
     ia_http_keys_free(keys);
     free(c.models);
     free(c.templates);
+    free(c.mmprojs);
     free(owned_models);
     if (rc == 0) ia_info("stopped");
     return rc;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/files.h"
+#include "core/media.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
 #include "core/run.h"
@@ -42,6 +43,7 @@ struct ia_core {
     char *names;
     int64_t retention_s, sweep_interval_s;
     struct ia_files *files; /* swept with the interactions; may be NULL */
+    ia_media_opts media;    /* where media bytes come from (media.h) */
 
     pthread_mutex_t mu; /* guards runs, stopping */
     pthread_cond_t cv;  /* signalled when a run leaves the table */
@@ -293,6 +295,10 @@ static void on_done(void *ud, const ia_engine_result *res) {
     }
     pthread_mutex_lock(&r->mu); /* prompt tokens the engine reused: usage.total_cached_tokens */
     r->it.usage.cached = res->n_cached;
+    for (int m = 0; m < IA_N_MODALITIES && m < IA_MOD__COUNT; m++) {
+        r->it.usage.input_by[m] = res->n_prompt_by[m];
+        r->it.usage.cached_by[m] = res->n_cached_by[m];
+    }
     pthread_mutex_unlock(&r->mu);
     r->done_res = res; /* its output tokens are kept as the record is written */
     finalize(c, r, st, err, res->n_prompt, res->n_output);
@@ -462,23 +468,11 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
-    /* Thoughts sent back (stateless history) are replayed from their
-     * signature: the exact reasoning, or a 400 for one we did not seal. */
-    for (size_t i = 0; i < req->input.n; i++)
-        for (size_t k = 0; k < req->input.turns[i].n; k++) {
-            ia_content *it0 = &req->input.turns[i].items[k];
-            if (it0->kind != IA_CONTENT_THOUGHT) continue;
-            char *reasoning = ia_thought_open(c->thought_key, it0->signature);
-            if (!reasoning) {
-                ia_fail(err, IA_EINVALID, "input: a thought's signature is not valid (forged, altered, or "
-                                          "issued by another server)");
-                goto done;
-            }
-            free(it0->text);
-            it0->text = reasoning;
-        }
+    if (ia_thought_open_all(c->thought_key, &req->input, err) != 0) goto done;
+    if (ia_media_fetch(&c->media, owner, &req->input, err) != 0) goto done;
     ia_conv_append_copy(&conv, &req->input);
     if (ia_prompt_check_results(&conv, err) != 0) goto done;
+    if (ia_media_prepare(&c->media, eng, owner, &conv, err) != 0) goto done;
 
     if (ia_id_new(own) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not draw a random id");
@@ -713,6 +707,8 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     ia_core *c = ia_xcalloc(1, sizeof *c);
     c->store = opts->store;
     c->files = opts->files;
+    c->media = opts->media;
+    c->media.files = opts->files;
     c->n_engines = opts->n_engines;
     c->engines = ia_xcalloc(opts->n_engines ? opts->n_engines : 1, sizeof *c->engines);
     ia_buf names;

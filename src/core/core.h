@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/media.h"
 #include "core/types.h"
 #include "engine/engine.h"
 #include "lib/err.h"
@@ -35,6 +36,8 @@ typedef struct ia_core_opts {
     int64_t sweep_interval_s;  /* how often expired rows are deleted; 0 = 3600 */
     struct ia_files *files;    /* borrowed, may be NULL: its expired files are
                                   swept by the same thread (core/files.h) */
+    ia_media_opts media;       /* media bytes: fetch limits, private addresses
+                                  (core/media.h; its files is set from files) */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with

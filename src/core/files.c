@@ -489,6 +489,59 @@ int ia_files_get(ia_files *f, const char *owner, const char *id, ia_file *out, i
     return ia_store_file_get(f->store, owner, id, ia_now(), out, err);
 }
 
+int ia_files_uri_id(const char *uri, char id[IA_FILE_ID_MAX]) {
+    if (!uri) return -1;
+    const char *p = uri;
+    if (!strncmp(p, "http://", 7) || !strncmp(p, "https://", 8)) {
+        p = strchr(p + (p[4] == 's' ? 8 : 7), '/');
+        if (!p) return -1;
+        p++;
+        /* the version segment: v1, v1beta, v1alpha, ... */
+        if (p[0] != 'v' || p[1] < '0' || p[1] > '9') return -1;
+        p = strchr(p, '/');
+        if (!p) return -1;
+        p++;
+    }
+    if (strncmp(p, "files/", 6) != 0) return -1;
+    p += 6;
+    size_t n = strcspn(p, "?#");
+    if (n == 0 || n >= IA_FILE_ID_MAX || p[n] == '/') return -1;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    return ia_file_id_valid(id) ? 0 : -1;
+}
+
+int ia_files_read(ia_files *f, const char *owner, const char *id, int64_t max, ia_file *meta, unsigned char **data,
+                  size_t *len, ia_err *err) {
+    if (ia_files_get(f, owner, id, meta, err) < 0) return -1;
+    if (meta->state != IA_FILE_ACTIVE) {
+        ia_fail(err, IA_EINVALID, "files/%s is %s, not ACTIVE%s%s", id, ia_file_state_name(meta->state),
+                meta->error ? ": " : "", meta->error ? meta->error : "");
+        ia_file_free(meta);
+        return -1;
+    }
+    if (max > 0 && meta->size > max) {
+        ia_fail(err, IA_EINVALID, "files/%s is %lld bytes, more than the %lld a media part may have", id,
+                (long long)meta->size, (long long)max);
+        ia_file_free(meta);
+        return -1;
+    }
+    char *path = blob_path(f, meta->blob);
+    FILE *fp = fopen(path, "rb");
+    free(path);
+    unsigned char *buf = ia_xmalloc(meta->size > 0 ? (size_t)meta->size : 1);
+    size_t got = fp ? fread(buf, 1, (size_t)meta->size, fp) : 0;
+    if (fp) fclose(fp);
+    if (!fp || got != (size_t)meta->size) {
+        free(buf);
+        ia_file_free(meta);
+        return ia_fail(err, IA_EINTERNAL, "files/%s: its bytes cannot be read", id);
+    }
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
 int ia_files_list(ia_files *f, const char *owner, int64_t after, int limit, ia_file **out, size_t *n,
                   int64_t *next, ia_err *err) {
     return ia_store_file_list(f->store, owner, ia_now(), after, limit, out, n, next, err);

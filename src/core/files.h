@@ -63,6 +63,9 @@ int64_t ia_files_quota(const ia_files *f);
 /* true when id is a file id the API allows: 1..40 of [a-z0-9-], neither
  * first nor last a dash. */
 bool ia_file_id_valid(const char *id);
+/* The file id a Files API URI names ("files/abc", or a full URL whose path
+ * is /vN.../files/abc): 0, or -1 when uri is not one. */
+int ia_files_uri_id(const char *uri, char id[IA_FILE_ID_MAX]);
 
 /* What a start asks for. */
 typedef struct ia_file_start {
@@ -107,6 +110,11 @@ int ia_files_cancel(ia_files *f, const char *owner, const char *upload_id, ia_er
 
 /* A file by id (not an upload in progress). */
 int ia_files_get(ia_files *f, const char *owner, const char *id, ia_file *out, ia_err *err);
+/* An ACTIVE file's bytes, read whole (malloc'd) with its row in meta (the
+ * caller frees both); an error naming the file when it is missing, not
+ * ACTIVE, or over max bytes (0 = no limit). */
+int ia_files_read(ia_files *f, const char *owner, const char *id, int64_t max, ia_file *meta, unsigned char **data,
+                  size_t *len, ia_err *err);
 /* A page of files, newest first; after is the cursor of the previous page
  * (0: the first); *next the cursor of the next one (0: this is the last). */
 int ia_files_list(ia_files *f, const char *owner, int64_t after, int limit, ia_file **out, size_t *n,

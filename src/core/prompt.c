@@ -35,6 +35,8 @@ static ia_engine_msg *add_msg(ia_msgbuf *m, ia_msg_role role, const char *text) 
 void ia_msgbuf_free(ia_msgbuf *m) {
     for (size_t i = 0; i < m->n_strs; i++) free(m->strs[i]);
     for (size_t i = 0; i < m->n_calls; i++) free(m->calls[i]);
+    for (size_t i = 0; i < m->n_media; i++) free(m->media[i]);
+    free(m->media);
     free(m->strs);
     free(m->calls);
     free(m->msgs);
@@ -48,14 +50,16 @@ static char *result_text(const char *json, bool is_error) {
     char *out = NULL;
     if (json_is_string(v)) {
         out = ia_strdup(json_string_value(v));
-    } else if (json_is_array(v) && json_array_size(v) &&
-               json_is_string(json_object_get(json_array_get(v, 0), "text"))) {
+    } else if (json_is_array(v) && json_array_size(v) && json_is_object(json_array_get(v, 0)) &&
+               json_is_string(json_object_get(json_array_get(v, 0), "type"))) {
         ia_buf b;
         ia_buf_init(&b, 0);
         size_t i;
         json_t *part;
         json_array_foreach(v, i, part) {
-            const char *t = json_string_value(json_object_get(part, "text"));
+            const char *ty = json_string_value(json_object_get(part, "type"));
+            const char *t = ty && !strcmp(ty, "image") ? ia_engine_media_marker() /* core/media.c read it */
+                                                       : json_string_value(json_object_get(part, "text"));
             if (!t) continue;
             if (b.len) ia_buf_puts(&b, "\n");
             ia_buf_puts(&b, t);
@@ -90,6 +94,8 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
         size_t n_calls = 0;
         ia_engine_call *calls = NULL;
         const char *reasoning = NULL;
+        ia_engine_media *media = NULL;
+        size_t n_media = 0;
         for (; i < conv->n && conv->turns[i].role == role; i++) {
             const ia_turn *t = &conv->turns[i];
             for (size_t k = 0; k < t->n; k++) {
@@ -109,6 +115,29 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
                     ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
                     e->call_id = c->id;
                     e->name = name;
+                    if (c->n_parts) { /* its images, where result_text marked them */
+                        ia_engine_media *rm = ia_xcalloc(c->n_parts, sizeof *rm);
+                        for (size_t p = 0; p < c->n_parts; p++)
+                            rm[p] = (ia_engine_media){.modality = (ia_modality)c->parts[p].modality,
+                                                      .form = (ia_media_form)c->parts[p].form,
+                                                      .data = c->parts[p].data, .len = c->parts[p].len};
+                        e->media = rm;
+                        e->n_media = c->n_parts;
+                        m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
+                        m->media[m->n_media++] = rm;
+                    }
+                } else if (ia_content_is_media(c->kind)) {
+                    /* each part where it was sent, marked for the engine */
+                    for (size_t p = 0; p < c->n_parts; p++) {
+                        if (!first) ia_buf_puts(&b, "\n\n");
+                        ia_buf_puts(&b, ia_engine_media_marker());
+                        first = false;
+                        media = ia_xrealloc(media, (n_media + 1) * sizeof *media);
+                        const ia_media_part *mp = &c->parts[p];
+                        media[n_media++] = (ia_engine_media){.modality = (ia_modality)mp->modality,
+                                                             .form = (ia_media_form)mp->form, .data = mp->data,
+                                                             .len = mp->len, .width = mp->w, .height = mp->h};
+                    }
                 } else {
                     if (!first) ia_buf_puts(&b, "\n\n");
                     ia_buf_puts(&b, c->text ? c->text : "");
@@ -122,9 +151,15 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
             ia_engine_msg *e = add_msg(m, role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
             e->calls = calls;
             e->n_calls = n_calls;
+            e->media = media;
+            e->n_media = n_media;
             if (role == IA_ROLE_MODEL) e->reasoning = reasoning;
         } else {
             free(text);
+        }
+        if (media) {
+            m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
+            m->media[m->n_media++] = media;
         }
         if (calls) {
             m->calls = ia_xrealloc(m->calls, (m->n_calls + 1) * sizeof *m->calls);

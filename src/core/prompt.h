@@ -18,6 +18,8 @@ typedef struct {
     size_t n_strs;
     ia_engine_call **calls; /* owned call arrays */
     size_t n_calls;
+    ia_engine_media **media; /* owned media arrays (the bytes are the conversation's) */
+    size_t n_media;
 } ia_msgbuf;
 
 void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m);

@@ -79,3 +79,18 @@ done:
     free(buf);
     return out;
 }
+
+int ia_thought_open_all(const uint8_t key[IA_THOUGHT_KEY_LEN], ia_conv *conv, ia_err *err) {
+    for (size_t i = 0; i < conv->n; i++)
+        for (size_t k = 0; k < conv->turns[i].n; k++) {
+            ia_content *it = &conv->turns[i].items[k];
+            if (it->kind != IA_CONTENT_THOUGHT) continue;
+            char *reasoning = ia_thought_open(key, it->signature);
+            if (!reasoning)
+                return ia_fail(err, IA_EINVALID, "input: a thought's signature is not valid (forged, altered, or "
+                                                 "issued by another server)");
+            free(it->text);
+            it->text = reasoning;
+        }
+    return 0;
+}

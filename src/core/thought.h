@@ -23,5 +23,9 @@ char *ia_thought_seal(const uint8_t key[IA_THOUGHT_KEY_LEN], const char *reasoni
 /* The reasoning sealed in sig (malloc'd), or NULL when sig is not one of
  * ours under this key (forged, altered, another server's). */
 char *ia_thought_open(const uint8_t key[IA_THOUGHT_KEY_LEN], const char *sig);
+/* Thoughts sent back (stateless history) are replayed from their
+ * signature: each thought item of conv gets its exact reasoning, or a 400
+ * for one this server did not seal. */
+int ia_thought_open_all(const uint8_t key[IA_THOUGHT_KEY_LEN], ia_conv *conv, ia_err *err);
 
 #endif

@@ -9,14 +9,41 @@
 
 #include "lib/util.h"
 
+bool ia_content_is_media(ia_content_kind k) {
+    return k == IA_CONTENT_IMAGE || k == IA_CONTENT_AUDIO || k == IA_CONTENT_VIDEO || k == IA_CONTENT_DOCUMENT;
+}
+
+const char *ia_modality_name(int m) {
+    static const char *const n[IA_N_MODALITIES] = {"text", "image", "audio", "video", "document"};
+    return m >= 0 && m < IA_N_MODALITIES ? n[m] : "text";
+}
+
+void ia_content_parts_free(ia_content *c) {
+    for (size_t i = 0; i < c->n_parts; i++) free(c->parts[i].data);
+    free(c->parts);
+    c->parts = NULL;
+    c->n_parts = 0;
+}
+
+static char *dup_or_null(const char *s) { return s ? ia_strdup(s) : NULL; }
+
+void ia_content_clear(ia_content *c) {
+    free(c->text);
+    free(c->id);
+    free(c->name);
+    free(c->signature);
+    free(c->uri);
+    free(c->mime_type);
+    free(c->resolution);
+    free(c->fetched);
+    free(c->path);
+    ia_content_parts_free(c);
+    memset(c, 0, sizeof *c);
+}
+
 void ia_turn_free(ia_turn *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->items[i].text);
-        free(t->items[i].id);
-        free(t->items[i].name);
-        free(t->items[i].signature);
-    }
+    for (size_t i = 0; i < t->n; i++) ia_content_clear(&t->items[i]);
     free(t->items);
     memset(t, 0, sizeof *t);
 }
@@ -72,7 +99,14 @@ void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
     for (size_t i = 0; i < src->n; i++) {
         const ia_content *c = &src->items[i];
         ia_content *d = add_item(dst, c->kind);
-        d->text = c->text ? ia_strdup(c->text) : ia_strdup("");
+        d->text = c->text ? ia_strdup(c->text) : ia_content_is_media(c->kind) ? NULL : ia_strdup("");
+        d->uri = dup_or_null(c->uri);
+        d->mime_type = dup_or_null(c->mime_type);
+        d->resolution = dup_or_null(c->resolution);
+        d->fetched = dup_or_null(c->fetched);
+        d->path = dup_or_null(c->path);
+        d->sample_rate = c->sample_rate;
+        d->channels = c->channels;
         d->id = c->id ? ia_strdup(c->id) : NULL;
         d->name = c->name ? ia_strdup(c->name) : NULL;
         d->is_error = c->is_error;

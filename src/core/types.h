@@ -24,7 +24,23 @@ typedef enum {
     IA_CONTENT_FUNCTION_CALL,   /* a model turn's call of a client function */
     IA_CONTENT_FUNCTION_RESULT, /* a user turn's answer to a call */
     IA_CONTENT_THOUGHT,         /* a model turn's reasoning */
+    IA_CONTENT_IMAGE,           /* media input (core/media.c) */
+    IA_CONTENT_AUDIO,
+    IA_CONTENT_VIDEO,
+    IA_CONTENT_DOCUMENT,
 } ia_content_kind;
+bool ia_content_is_media(ia_content_kind k);
+
+/* A media item made ready for the model (core/media.c; never stored): the
+ * bytes of a file (form 0), a rendered page as packed RGB (form 1, w x h),
+ * or a document's text (form 2); modality as the engine counts it
+ * (ia_modality's values). */
+typedef struct ia_media_part {
+    int form, modality;
+    unsigned char *data;
+    size_t len;
+    int w, h;
+} ia_media_part;
 
 typedef struct ia_content {
     ia_content_kind kind;
@@ -39,6 +55,18 @@ typedef struct ia_content {
     bool is_error; /* FUNCTION_RESULT */
     char *signature;   /* THOUGHT: the sealed reasoning (core/thought.c) */
     bool hide_summary; /* THOUGHT: thinking_summaries "none": no summary on the wire */
+    /* Media (IMAGE ... DOCUMENT): text is the base64 `data` as sent (NULL
+     * without), uri as sent, mime_type and resolution as sent (NULL when
+     * absent); audio's sample_rate / channels (0 when absent); fetched is
+     * the base64 of what an http(s) uri gave when it was sent, so a chain
+     * replays the same bytes (stored, never on the wire). */
+    char *uri, *mime_type, *resolution, *fetched;
+    int64_t sample_rate, channels;
+    /* Transient (core/media.c, never stored or copied): the item made ready
+     * for the engine. */
+    ia_media_part *parts;
+    size_t n_parts;
+    char *path; /* transient: the item's place in the request ("input[1]"), for errors */
 } ia_content;
 
 typedef struct ia_turn {
@@ -53,6 +81,8 @@ typedef struct ia_conv {
 } ia_conv;
 
 void ia_turn_free(ia_turn *t);
+void ia_content_parts_free(ia_content *c); /* the transient parts only */
+void ia_content_clear(ia_content *c);      /* every member; zeroed */
 void ia_conv_free(ia_conv *c);
 /* Appends a text item to t (copying text). */
 void ia_turn_add_text(ia_turn *t, const char *text, size_t len);
@@ -80,8 +110,13 @@ const char *ia_status_name(ia_status s);
 int ia_status_parse(const char *s); /* -1 if unknown */
 bool ia_status_terminal(ia_status s);
 
+/* Usage by modality: text, image, audio, video, document (the engine's
+ * ia_modality order). */
+#define IA_N_MODALITIES 5
+const char *ia_modality_name(int m); /* "text", "image", ... */
 typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
+    int64_t input_by[IA_N_MODALITIES], cached_by[IA_N_MODALITIES];
 } ia_usage;
 
 /* generation_config.thinking_level; the default is high. */

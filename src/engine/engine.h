@@ -69,7 +69,38 @@ typedef struct ia_engine_opts {
     const char *cache_dir;     /* where sequences evicted from RAM (and all kept ones at
                                   shutdown) are saved; created if missing; NULL = no disk */
     int64_t cache_disk_bytes;  /* budget for cache_dir; 0 = 4 GiB */
+    const char *mmproj;        /* the model's multimodal projector (GGUF) for image / audio /
+                                  video input through libmtmd; NULL = text only */
 } ia_engine_opts;
+
+/* What a prompt token stands for, in usage counts. */
+typedef enum {
+    IA_MOD_TEXT = 0,
+    IA_MOD_IMAGE,
+    IA_MOD_AUDIO,
+    IA_MOD_VIDEO,
+    IA_MOD_DOCUMENT,
+    IA_MOD__COUNT
+} ia_modality;
+
+/* How a media part reaches the engine. */
+typedef enum {
+    IA_EMEDIA_FILE = 0, /* an image, audio or video file's bytes as sent (PNG, JPEG, WAV, MP3,
+                          MP4, ...): decoded by libmtmd's helpers (video through ffmpeg) */
+    IA_EMEDIA_RGB,      /* packed 8-bit RGB, width x height (a rendered PDF page) */
+    IA_EMEDIA_TEXT,     /* text extracted from a document: tokenized as plain text (no
+                          special tokens), counted as its modality */
+} ia_media_form;
+
+/* A media part of a message. Its place in the message's text is marked by
+ * ia_engine_media_marker(), once per part, in order. */
+typedef struct ia_engine_media {
+    ia_modality modality; /* IMAGE, AUDIO or VIDEO for a FILE; what it counts as */
+    ia_media_form form;
+    const unsigned char *data;
+    size_t len;
+    int width, height;    /* RGB */
+} ia_engine_media;
 
 typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT, IA_MSG_TOOL } ia_msg_role;
 
@@ -94,6 +125,9 @@ typedef struct ia_engine_msg {
      * tokenization of it (splice.c). */
     const int32_t *tokens;
     size_t n_tokens;
+    /* Media parts, each where the text holds ia_engine_media_marker(). */
+    const ia_engine_media *media;
+    size_t n_media;
 } ia_engine_msg;
 
 /* A function the model may call (parameters: a JSON Schema as text). */
@@ -166,6 +200,8 @@ typedef struct ia_engine_result {
      * token excluded (valid during on_done; NULL after an error). */
     const int32_t *out_tokens;
     int64_t n_out_tokens;
+    /* n_prompt and n_cached by what the tokens stand for (ia_modality). */
+    int64_t n_prompt_by[IA_MOD__COUNT], n_cached_by[IA_MOD__COUNT];
 } ia_engine_result;
 
 /* What an on_parsed delta extends. */
@@ -224,6 +260,20 @@ const char *ia_engine_template_kind(const ia_engine *e);
 /* Whether the model's chat template thinks (its output carries a reasoning
  * block that ia_engine_result.reasoning splits off). */
 bool ia_engine_reasons(const ia_engine *e);
+/* The text that marks a media part's place in a message (ia_engine_msg):
+ * the same for the whole process, random per process, so that no client
+ * text can forge one. */
+const char *ia_engine_media_marker(void);
+/* Whether the model takes this modality (a projector that does; a
+ * DOCUMENT always, as text). */
+bool ia_engine_takes(const ia_engine *e, ia_modality m);
+/* "text, image" ...: what the model takes, for error messages. */
+const char *ia_engine_modalities(const ia_engine *e);
+/* Decodes a media part as a job would (on the caller's thread), to refuse
+ * what cannot be decoded before anything is stored: IA_EINVALID naming
+ * field ("input[0].data: not an image this server can decode ..."). */
+int ia_engine_media_check(ia_engine *e, const ia_engine_media *m, const char *field, ia_err *err);
+
 /* The context size in tokens (prompt + output) each job gets. */
 int ia_engine_n_ctx(const ia_engine *e);
 /* Jobs that run at once. */

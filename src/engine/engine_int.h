@@ -24,6 +24,7 @@
 #include "engine/chat.h"
 #include "engine/engine.h"
 #include "engine/kvcache.h"
+#include "engine/media.h"
 #include "engine/outfilter.h"
 #include "engine/pace.h"
 #include "lib/util.h"
@@ -34,6 +35,8 @@ typedef struct job {
     struct job *next;
     ia_chat_msg *msgs;
     size_t n_msgs;
+    ia_engine_media *media; /* every message's media parts, in order (copies) */
+    size_t n_media;
     ia_engine_params params; /* stop and grammar point into the copies below;
                                 tools is NULL (the copy is tools below) */
     char **stops;
@@ -46,6 +49,8 @@ typedef struct job {
      * render's state, and when the job was first taken. */
     llama_token *toks;
     int n_toks;
+    ia_mspan *spans; /* the prompt's media runs (media.h) */
+    int n_spans;
     ia_chat_state *cst;
     int64_t t_taken;
     /* Set while the job visits another worker only to have that worker
@@ -66,6 +71,8 @@ typedef struct slot {
     /* The running job. */
     llama_token *prompt;
     int n_prompt;
+    ia_mspan *spans;          /* the prompt's media runs, decoded whole (media.h) */
+    int n_spans;
     struct llama_sampler *smpl; /* the job's chain: reasoning budget, call grammar
                                    or the schema's grammar, then the draw */
     ia_chat_state *cst;       /* the render's state: samplers, stops, parser */
@@ -158,6 +165,7 @@ struct ia_engine {
     int64_t moved, layout_changes;
     double avg_job_ms;
     ia_kvc_stats kvst; /* under stats_mu (not mu) */
+    ia_mm *mm;         /* the projector (media.h); NULL: text only */
 };
 
 /* A kept sequence shorter than this is not worth saving, nor a job worth
@@ -207,12 +215,26 @@ void ia_slot_end(worker *w, slot *s, ia_finish f, const char *error);
 /* Copies the cache's counters for ia_engine_get_stats; under kvc_mu. */
 void ia_engine_publish_kvst(ia_engine *e);
 
+/* The media of a prompt being tokenized (splice.c, media.c): the marks in
+ * the rendered text, the parts in their order, and what they became. */
+typedef struct ia_splice_media {
+    ia_mm *mm;
+    const char *marker;
+    size_t mlen;
+    const ia_engine_media *media;
+    size_t n_media, next;
+    ia_mspan *spans; /* out: malloc'd, the caller's */
+    int n_spans;
+    ia_err err;      /* why a part failed */
+} ia_splice_media;
+
 /* splice.c: tokenizes a rendered prompt with the earlier answers whose
  * sampled tokens msgs carry spliced in where the template placed their
- * text; BOS as the vocabulary asks. Returns the count (*out malloc'd), or
- * -1. */
+ * text, and the media parts of mx (NULL: none) where their marks are; BOS
+ * as the vocabulary asks. Returns the count (*out malloc'd), or -1 (a
+ * media part's error in mx->err). */
 int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
-                       const long *at, llama_token **out);
+                       const long *at, ia_splice_media *mx, llama_token **out);
 /* Where the template put each answer of msgs that carries tokens (byte
  * offsets into prompt; -1 where unknown), from a render with markers in
  * their place (takes chat_mu). malloc'd, n of them. */

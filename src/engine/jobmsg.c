@@ -49,6 +49,23 @@ ia_chat_msg *ia_jobmsg_copy(const ia_engine_msg *msgs, size_t n) {
     return out;
 }
 
+ia_engine_media *ia_jobmsg_copy_media(const ia_engine_msg *msgs, size_t n, size_t *n_media) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += msgs[i].n_media;
+    *n_media = k;
+    if (!k) return NULL;
+    ia_engine_media *out = ia_xcalloc(k, sizeof *out);
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t m = 0; m < msgs[i].n_media; m++) {
+            out[k] = msgs[i].media[m];
+            unsigned char *d = ia_xmalloc(out[k].len ? out[k].len : 1);
+            if (out[k].len) memcpy(d, msgs[i].media[m].data, out[k].len);
+            out[k++].data = d;
+        }
+    return out;
+}
+
 void ia_jobmsg_free(ia_chat_msg *msgs, size_t n) {
     if (!msgs) return;
     for (size_t i = 0; i < n; i++) {

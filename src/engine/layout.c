@@ -118,6 +118,8 @@ static void move_out(worker *w, slot *s, worker *to) {
      * tokens and KV. */
     s->j = NULL;
     s->prompt = NULL;
+    s->spans = NULL;
+    s->n_spans = 0;
     s->smpl = s->budget = NULL;
     s->cst = NULL;
     s->parse = s->gen = s->has_tail = false;

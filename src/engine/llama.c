@@ -207,6 +207,8 @@ static int worker_init(ia_engine *e, worker *w, int idx, int n_slots, int chunk)
      * and sequences that share a prefix (llama_memory_seq_cp) share its
      * cells. One ubatch per step, so each step reads the weights once. */
     int batch_cap = chunk + n_slots;
+    /* a media run (an image attended non-causally) is decoded in one batch */
+    if (batch_cap < ia_mm_batch_min(e->mm)) batch_cap = ia_mm_batch_min(e->mm);
     struct llama_context_params cp = llama_context_default_params();
     cp.n_ctx = (uint32_t)e->n_ctx * (uint32_t)n_slots;
     cp.n_batch = (uint32_t)batch_cap;
@@ -299,6 +301,15 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     e->threads_total = e->n_workers * e->threads;
     if (cores > 0 && e->threads_total > cores) e->threads_total = (int)cores;
     if (e->threads_total < e->threads) e->threads_total = e->threads;
+    if (opts->mmproj) {
+        ia_err merr;
+        e->mm = ia_mm_load(opts->mmproj, e->model, e->threads_total, &merr);
+        if (!e->mm) {
+            ia_fail(err, merr.code, "model %s: %s", e->name, merr.msg);
+            goto fail;
+        }
+        ia_info("model %s: projector %s (%s)", e->name, opts->mmproj, ia_engine_modalities(e));
+    }
     /* The default chunk is shared out among the contexts: each context's
      * scratch memory grows with its chunk, and the contexts prefill side by
      * side anyway. Small, because on the CPU backend prefill runs as fast
@@ -373,6 +384,41 @@ fail:
 }
 
 const char *ia_engine_name(const ia_engine *e) { return e->name; }
+
+static char media_marker[48];
+static void make_marker(void) {
+    unsigned char r[8] = {0};
+    (void)ia_random(r, sizeof r);
+    snprintf(media_marker, sizeof media_marker, "<__ia_media_%02x%02x%02x%02x%02x%02x%02x%02x__>", r[0], r[1], r[2],
+             r[3], r[4], r[5], r[6], r[7]);
+}
+
+const char *ia_engine_media_marker(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, make_marker);
+    return media_marker;
+}
+
+bool ia_engine_takes(const ia_engine *e, ia_modality m) { return ia_mm_takes(e->mm, m); }
+
+const char *ia_engine_modalities(const ia_engine *e) {
+    bool i = ia_mm_takes(e->mm, IA_MOD_IMAGE), a = ia_mm_takes(e->mm, IA_MOD_AUDIO),
+         v = ia_mm_takes(e->mm, IA_MOD_VIDEO);
+    static const char *const names[8] = {"text", "text, image", "text, audio", "text, image, audio",
+                                         "text, video", "text, image, video", "text, audio, video",
+                                         "text, image, audio, video"};
+    return names[(i ? 1 : 0) | (a ? 2 : 0) | (v ? 4 : 0)];
+}
+
+int ia_engine_media_check(ia_engine *e, const ia_engine_media *m, const char *field, ia_err *err) {
+    if (m->form != IA_EMEDIA_TEXT && !ia_mm_takes(e->mm, m->modality)) {
+        static const char *const mn[IA_MOD__COUNT] = {"text", "image", "audio", "video", "document"};
+        return ia_fail(err, IA_EINVALID, "%s: model %s does not take %s input (it takes %s%s)", field, e->name,
+                       mn[m->modality < IA_MOD__COUNT ? m->modality : 0], ia_engine_modalities(e),
+                       e->mm ? "" : "; serve it with its projector: --mmproj NAME=PATH");
+    }
+    return ia_mm_check(e->mm, m, field, err);
+}
 const char *ia_engine_vocab_id(const ia_engine *e) { return e->vocab_id; }
 
 const char *ia_engine_template_kind(const ia_engine *e) {
@@ -399,6 +445,9 @@ void ia_engine_job_free(job *j) {
     free(j->stops);
     free(j->grammar);
     free(j->toks);
+    ia_mspans_free(j->spans, j->n_spans);
+    for (size_t i = 0; i < j->n_media; i++) free((unsigned char *)j->media[i].data);
+    free(j->media);
     ia_chat_state_free(j->cst);
     free(j);
 }
@@ -409,6 +458,7 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
     job *j = ia_xcalloc(1, sizeof *j);
     j->msgs = ia_jobmsg_copy(msgs, n_msgs);
     j->n_msgs = n_msgs;
+    j->media = ia_jobmsg_copy_media(msgs, n_msgs, &j->n_media);
     if (params) j->params = *params;
     j->tools = ia_jobmsg_copy_tools(j->params.tools, j->params.n_tools);
     j->params.tools = NULL; /* the shim reads j->tools */
@@ -527,6 +577,7 @@ void ia_engine_free(ia_engine *e) {
         if (w->e) pthread_mutex_destroy(&w->kv_mu);
     }
     free(e->workers);
+    ia_mm_free(e->mm);
     ia_chat_free(e->chat);
     if (e->model) llama_model_free(e->model);
     pthread_mutex_destroy(&e->mu);

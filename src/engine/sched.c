@@ -287,6 +287,9 @@ static void finish(worker *w, slot *s, ia_finish f) {
     s->budget = NULL;
     free(s->prompt);
     s->prompt = NULL;
+    ia_mspans_free(s->spans, s->n_spans);
+    s->spans = NULL;
+    s->n_spans = 0;
     s->j = NULL;
     s->last_used = ++w->tick;
     ia_debug("engine %s: context %d sequence %d done: %lld prompt tokens (%lld reused), %lld generated; first "
@@ -328,7 +331,7 @@ static void fail_job(worker *w, job *j, ia_engine_result *res, int64_t t0, ia_er
 /* Chooses the worker's slot for a prompt and fills it with the longest
  * prefix of the prompt that any of its sequences or the shared cache holds.
  * Returns the slot, its KV now holding prompt[0..n_kv). */
-static slot *place(worker *w, const llama_token *p, int n) {
+static slot *place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans) {
     ia_engine *e = w->e;
     llama_memory_t mem = llama_get_memory(w->ctx);
     slot *dst = NULL, *src = NULL, *spare = NULL;
@@ -395,6 +398,7 @@ static slot *place(worker *w, const llama_token *p, int n) {
     /* Now cut dst to the reused prefix. */
     int reuse = ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
     if (reuse > n - 1) reuse = n - 1;
+    reuse = ia_mspans_snap(spans, n_spans, reuse); /* a media run is decoded whole */
     if (reuse < dst->n_kv) {
         if (!llama_memory_seq_rm(mem, dst->id, reuse, -1)) {
             llama_memory_seq_rm(mem, dst->id, -1, -1);
@@ -428,11 +432,24 @@ static bool render(worker *w, job *j) {
     }
     /* earlier answers as the model sampled them, where their tokens are known */
     long *at = ia_splice_locate(e, j->msgs, j->n_msgs, &copts, prompt);
-    int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, at, &j->toks);
+    const char *mark = ia_engine_media_marker();
+    ia_splice_media mx = {.mm = e->mm, .marker = mark, .mlen = strlen(mark), .media = j->media,
+                          .n_media = j->n_media};
+    ia_err_clear(&mx.err);
+    int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, at, j->n_media ? &mx : NULL, &j->toks);
     free(at);
     free(prompt);
+    j->spans = mx.spans;
+    j->n_spans = mx.n_spans;
     if (n < 0) {
-        fail_job(w, j, &res, j->t_taken, IA_EINTERNAL, "tokenization failed");
+        bool m = mx.err.code != IA_OK;
+        fail_job(w, j, &res, j->t_taken, m ? mx.err.code : IA_EINTERNAL, m ? mx.err.msg : "tokenization failed");
+        return false;
+    }
+    if (j->n_spans && j->spans[j->n_spans - 1].chunk &&
+        j->spans[j->n_spans - 1].start + j->spans[j->n_spans - 1].n >= n) {
+        /* the last prompt token's logits start the answer: media has none */
+        fail_job(w, j, &res, j->t_taken, IA_EINVALID, "input: the prompt ends with a media part; add text after it");
         return false;
     }
     j->n_toks = n;
@@ -447,6 +464,22 @@ static bool render(worker *w, job *j) {
         return false;
     }
     return true;
+}
+
+/* The prompt's and the reused prefix's tokens by what they stand for. */
+static void count_modalities(slot *s) {
+    int64_t media = 0, cached = 0;
+    for (int i = 0; i < s->n_spans; i++) {
+        const ia_mspan *sp = &s->spans[i];
+        s->res.n_prompt_by[sp->mod] += sp->n;
+        media += sp->n;
+        if (sp->start + sp->n <= s->n_kv) {
+            s->res.n_cached_by[sp->mod] += sp->n;
+            cached += sp->n;
+        }
+    }
+    s->res.n_prompt_by[IA_MOD_TEXT] += s->n_prompt - media;
+    s->res.n_cached_by[IA_MOD_TEXT] += s->res.n_cached - cached;
 }
 
 /* Takes a job into one of w's slots: rendered here unless another worker
@@ -481,7 +514,7 @@ static void admit(worker *w, job *j) {
     free(cerr);
     int64_t tp = ia_mono_ms();
     int n = j->n_toks;
-    slot *s = place(w, j->toks, n);
+    slot *s = place(w, j->toks, n, j->spans, j->n_spans);
     ia_debug("engine %s: job on context %d sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed "
              "in %lld ms)", e->name, w->idx, s->id, n, s->n_kv, (long long)(tp - t0),
              (long long)(ia_mono_ms() - tp));
@@ -489,8 +522,13 @@ static void admit(worker *w, job *j) {
     s->prompt = j->toks; /* the slot owns them and the render's state from here */
     j->toks = NULL;
     s->n_prompt = n;
+    s->spans = j->spans;
+    s->n_spans = j->n_spans;
+    j->spans = NULL;
+    j->n_spans = 0;
     s->res = res;
     s->res.n_cached = s->n_kv;
+    count_modalities(s);
     s->t_start = t0;
     s->gen = false;
     s->t_first = 0;
@@ -617,6 +655,43 @@ static void decode_failed(worker *w, const struct llama_batch *b, int rc) {
     }
 }
 
+/* Tokens before s's next media run in the rest of its prompt (0: it is
+ * next), or -1 when none is left. */
+static int media_ahead(const slot *s) {
+    for (int i = 0; i < s->n_spans; i++)
+        if (s->spans[i].chunk && s->spans[i].start >= s->n_kv) return s->spans[i].start - s->n_kv;
+    return -1;
+}
+
+/* Decodes the media run that is next in a prefilling slot's prompt: the
+ * earliest admitted such slot, one run per step while others generate (a
+ * run is a decode of its own, up to an image's worth of tokens), else
+ * every run that is next. */
+static void prefill_media(worker *w, bool others) {
+    for (;;) {
+        slot *first = NULL;
+        for (int i = 0; i < w->n_slots; i++) {
+            slot *s = &w->slots[i];
+            if (s->j && !s->gen && s->n_kv < s->n_prompt && media_ahead(s) == 0 &&
+                (!first || s->admitted < first->admitted))
+                first = s;
+        }
+        if (!first) return;
+        const ia_mspan *sp = NULL;
+        for (int i = 0; i < first->n_spans && !sp; i++)
+            if (first->spans[i].chunk && first->spans[i].start == first->n_kv) sp = &first->spans[i];
+        if (ia_mm_eval(w->e->mm, w->ctx, sp, first->n_kv, first->id, &first->res.err) < 0) {
+            llama_memory_seq_rm(llama_get_memory(w->ctx), first->id, first->n_kv, -1);
+            finish(w, first, IA_FINISH_ERROR);
+            continue;
+        }
+        pthread_mutex_lock(&w->kv_mu);
+        for (int t = 0; t < sp->n; t++) kv_push(first, first->prompt[first->n_kv]);
+        pthread_mutex_unlock(&w->kv_mu);
+        if (others) return;
+    }
+}
+
 /* One decode of every running slot's next token plus a prompt chunk.
  * Returns false when there was nothing to do. */
 static bool step(worker *w) {
@@ -642,6 +717,9 @@ static bool step(worker *w) {
         }
     }
     int budget = w->chunk_now;
+    pthread_mutex_unlock(&w->kv_mu);
+    if (w->e->mm) prefill_media(w, b->n_tokens > 0);
+    pthread_mutex_lock(&w->kv_mu);
     while (budget > 0) {
         slot *first = NULL; /* the earliest admitted slot still prefilling */
         for (int i = 0; i < w->n_slots; i++) {
@@ -653,6 +731,9 @@ static bool step(worker *w) {
         if (!first) break;
         int k = first->n_prompt - first->n_kv;
         if (k > budget) k = budget;
+        int to_media = media_ahead(first);
+        if (to_media == 0) break; /* its media part goes first, next step */
+        if (to_media > 0 && k > to_media) k = to_media;
         for (int t = 0; t < k; t++) {
             bool last = first->n_kv + 1 == first->n_prompt;
             if (last) first->i_logits = b->n_tokens;
@@ -661,7 +742,7 @@ static bool step(worker *w) {
         }
         budget -= k;
         n_seqs++;
-        if (first->i_logits < 0) break; /* budget spent mid-prompt */
+        if (first->i_logits < 0) break; /* budget spent mid-prompt, or a media part next */
     }
     pthread_mutex_unlock(&w->kv_mu);
     if (b->n_tokens == 0) return false;

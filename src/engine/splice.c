@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "engine/media.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -210,6 +211,30 @@ static int put_segment(const struct llama_vocab *v, const char *seg, size_t len,
     return 0;
 }
 
+/* Appends seg[0..len) as put_segment does, with each media mark in it
+ * replaced by its part's tokens (media.c): the text between marks is
+ * tokenized piece by piece, as libmtmd tokenizes a prompt. */
+static int put_text(const struct llama_vocab *v, const char *seg, size_t len, bool first, ia_tokv *out,
+                    ia_splice_media *mx) {
+    while (mx && mx->mlen) {
+        const char *m = memmem(seg, len, mx->marker, mx->mlen);
+        if (!m) break;
+        size_t k = (size_t)(m - seg);
+        if (put_segment(v, seg, k, first, out) != 0) return -1;
+        if (mx->next >= mx->n_media) {
+            ia_fail(&mx->err, IA_EINTERNAL, "input: the prompt marks more media than were sent");
+            return -1;
+        }
+        if (ia_mm_tokenize(mx->mm, v, &mx->media[mx->next++], &out->t, &out->n, &out->cap, &mx->spans,
+                           &mx->n_spans, &mx->err) < 0)
+            return -1;
+        first = false;
+        seg = m + mx->mlen;
+        len -= k + mx->mlen;
+    }
+    return put_segment(v, seg, len, first, out);
+}
+
 /* Where the template put each answer that carries tokens: the prompt is
  * rendered once more with each such answer replaced by a marker, so the
  * template itself says where the text goes; the places hold only if putting
@@ -285,7 +310,7 @@ static bool valid_ids(const struct llama_vocab *v, const int32_t *t, size_t n) {
 }
 
 int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia_chat_msg *msgs, size_t n_msgs,
-                       const long *at, llama_token **out) {
+                       const long *at, ia_splice_media *mx, llama_token **out) {
     size_t plen = strlen(prompt);
     ia_tokv tv = {0};
     size_t cur = 0;
@@ -316,7 +341,7 @@ int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia
         }
         ia_debug("splice: message %zu: %d tokens spell %zu of its %zu bytes (%zu as stored); %d taken", i, nt, same,
                  tl, kl, t);
-        if (t > 0 && put_segment(v, prompt + cur, (size_t)at[i] - cur, cur == 0, &tv) == 0) {
+        if (t > 0 && put_text(v, prompt + cur, (size_t)at[i] - cur, cur == 0, &tv, mx) == 0) {
             ia_tokv_push(&tv, msgs[i].tokens, t);
             cur = (size_t)at[i] + (size_t)bound[t];
             spliced += t;
@@ -324,7 +349,17 @@ int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia
         free(ktext);
         free(bound);
     }
-    if (put_segment(v, prompt + cur, plen - cur, cur == 0, &tv) != 0) {
+    if (mx && mx->err.code != IA_OK) { /* a media part failed before an answer */
+        free(tv.t);
+        return -1;
+    }
+    if (put_text(v, prompt + cur, plen - cur, cur == 0, &tv, mx) != 0) {
+        free(tv.t);
+        return -1;
+    }
+    if (mx && mx->next != mx->n_media) {
+        ia_fail(&mx->err, IA_EINVALID, "input: the chat template left out %zu of the %zu media parts",
+                mx->n_media - mx->next, mx->n_media);
         free(tv.t);
         return -1;
     }

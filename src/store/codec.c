@@ -45,6 +45,9 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <stdio.h>
+
+#include "lib/util.h"
 
 /* ---- kind names ---------------------------------------------------------- */
 
@@ -64,6 +67,10 @@ const char *ia_codec_content_kind_name(ia_content_kind k) {
     case IA_CONTENT_FUNCTION_CALL: return "function_call";
     case IA_CONTENT_FUNCTION_RESULT: return "function_result";
     case IA_CONTENT_THOUGHT: return "thought";
+    case IA_CONTENT_IMAGE: return "image";
+    case IA_CONTENT_AUDIO: return "audio";
+    case IA_CONTENT_VIDEO: return "video";
+    case IA_CONTENT_DOCUMENT: return "document";
     }
     return NULL;
 }
@@ -74,10 +81,44 @@ int ia_codec_content_kind_parse(const char *s) {
     if (strcmp(s, "function_call") == 0) return IA_CONTENT_FUNCTION_CALL;
     if (strcmp(s, "function_result") == 0) return IA_CONTENT_FUNCTION_RESULT;
     if (strcmp(s, "thought") == 0) return IA_CONTENT_THOUGHT;
+    if (strcmp(s, "image") == 0) return IA_CONTENT_IMAGE;
+    if (strcmp(s, "audio") == 0) return IA_CONTENT_AUDIO;
+    if (strcmp(s, "video") == 0) return IA_CONTENT_VIDEO;
+    if (strcmp(s, "document") == 0) return IA_CONTENT_DOCUMENT;
     return -1;
 }
 
 /* ---- encode -------------------------------------------------------------- */
+
+/* A media item's fields, each only when set. */
+static int media_to_json(const ia_content *c, json_t *item) {
+    const char *keys[] = {"data", "uri", "mime_type", "resolution", "fetched"};
+    const char *vals[] = {c->text, c->uri, c->mime_type, c->resolution, c->fetched};
+    for (size_t i = 0; i < 5; i++)
+        if (vals[i] && json_object_set_new(item, keys[i], json_string(vals[i])) != 0) return -1;
+    if (c->sample_rate && json_object_set_new(item, "sample_rate", json_integer(c->sample_rate)) != 0) return -1;
+    if (c->channels && json_object_set_new(item, "channels", json_integer(c->channels)) != 0) return -1;
+    return 0;
+}
+
+static int media_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
+    const char *keys[] = {"data", "uri", "mime_type", "resolution", "fetched"};
+    ia_content c = {.kind = k};
+    char **dst[] = {&c.text, &c.uri, &c.mime_type, &c.resolution, &c.fetched};
+    for (size_t i = 0; i < 5; i++) {
+        json_t *v = json_object_get(item, keys[i]);
+        if (v && !json_is_string(v)) {
+            for (size_t q = 0; q < i; q++) free(*dst[q]);
+            return -1;
+        }
+        *dst[i] = v ? ia_strdup(json_string_value(v)) : NULL;
+    }
+    c.sample_rate = json_integer_value(json_object_get(item, "sample_rate"));
+    c.channels = json_integer_value(json_object_get(item, "channels"));
+    t->items = ia_xrealloc(t->items, (t->n + 1) * sizeof *t->items);
+    t->items[t->n++] = c;
+    return 0;
+}
 
 /* Builds the JSON object of one turn; NULL when an item cannot be encoded
  * (e.g. text that is not valid UTF-8, which jansson refuses). */
@@ -127,6 +168,12 @@ static json_t *turn_to_json(const ia_turn *t) {
             if (c->hide_summary && json_object_set_new(item, "hide_summary", json_true()) != 0) goto fail;
             break;
         }
+        case IA_CONTENT_IMAGE:
+        case IA_CONTENT_AUDIO:
+        case IA_CONTENT_VIDEO:
+        case IA_CONTENT_DOCUMENT:
+            if (media_to_json(c, item) != 0) goto fail;
+            break;
         }
     }
     if (json_object_set_new(obj, "role", json_string(role_name(t->role))) != 0) goto fail;
@@ -215,6 +262,12 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
                                 json_is_true(json_object_get(item, "hide_summary")));
             break;
         }
+        case IA_CONTENT_IMAGE:
+        case IA_CONTENT_AUDIO:
+        case IA_CONTENT_VIDEO:
+        case IA_CONTENT_DOCUMENT:
+            if (media_from_json(item, (ia_content_kind)k, t) != 0) return -1;
+            break;
         }
     }
     return 0;
@@ -407,4 +460,34 @@ done:
     json_decref(j);
     if (rc != 0) ia_rformat_free(out);
     return rc;
+}
+
+/* ---- usage by modality ------------------------------------------------- */
+
+const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
+    bool any = false;
+    for (int m = 0; m < IA_N_MODALITIES; m++) any = any || u->input_by[m] || u->cached_by[m];
+    if (!any) return NULL;
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        const int64_t *v = k ? u->cached_by : u->input_by;
+        int w = snprintf(buf + at, cap - at, "%s%c", k ? " " : "", k ? 'c' : 'i');
+        at += w > 0 ? (size_t)w : 0;
+        for (int m = 0; m < IA_N_MODALITIES && at < cap; m++) {
+            w = snprintf(buf + at, cap - at, " %lld", (long long)v[m]);
+            at += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return buf;
+}
+
+void ia_codec_usage_by_decode(const char *s, ia_usage *u) {
+    long long a[2][IA_N_MODALITIES];
+    if (!s || sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld", &a[0][0], &a[0][1], &a[0][2],
+                     &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4]) != 10)
+        return;
+    for (int m = 0; m < IA_N_MODALITIES; m++) {
+        u->input_by[m] = a[0][m];
+        u->cached_by[m] = a[1][m];
+    }
 }

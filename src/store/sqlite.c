@@ -25,97 +25,7 @@
 
 /* ---- schema -------------------------------------------------------------- */
 
-/* migrations[i] takes a file from user_version i to i + 1. Append only: a
- * shipped entry is never edited, later issues add entries. */
-static const char *const migrations[] = {
-    /* 1: the spine. expires = 0 means "never expires". Events cascade with
-     * their interaction, so delete and sweep cannot leave orphans. */
-    "CREATE TABLE interactions ("
-    "  id TEXT PRIMARY KEY,"
-    "  owner TEXT NOT NULL,"
-    "  model TEXT,"
-    "  previous_id TEXT,"
-    "  system_instruction TEXT,"
-    "  status TEXT NOT NULL,"
-    "  created INTEGER NOT NULL,"
-    "  updated INTEGER NOT NULL,"
-    "  expires INTEGER NOT NULL DEFAULT 0,"
-    "  background INTEGER NOT NULL DEFAULT 0,"
-    "  input TEXT NOT NULL,"
-    "  output TEXT NOT NULL,"
-    "  has_usage INTEGER NOT NULL DEFAULT 0,"
-    "  usage_input INTEGER NOT NULL DEFAULT 0,"
-    "  usage_output INTEGER NOT NULL DEFAULT 0,"
-    "  usage_thought INTEGER NOT NULL DEFAULT 0,"
-    "  usage_cached INTEGER NOT NULL DEFAULT 0,"
-    "  usage_tool_use INTEGER NOT NULL DEFAULT 0,"
-    "  error TEXT"
-    ");"
-    "CREATE INDEX interactions_expires ON interactions(expires);"
-    "CREATE INDEX interactions_status ON interactions(status);"
-    "CREATE TABLE events ("
-    "  id TEXT NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,"
-    "  seq INTEGER NOT NULL,"
-    "  kind TEXT NOT NULL,"
-    "  idx INTEGER NOT NULL DEFAULT 0,"
-    "  status TEXT,"
-    "  ckind TEXT,"
-    "  text TEXT,"
-    "  code TEXT,"
-    "  PRIMARY KEY (id, seq)"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
-    /* 2: the request's generation_config (codec.c's neutral JSON; NULL when
-     * the client set none), echoed by the steps dialect. */
-    "ALTER TABLE interactions ADD COLUMN gen_config TEXT;",
-    /* 3: a failed interaction's error code by its wire name
-     * ("invalid_request"), so GET reports what the stream reported; NULL
-     * (rows failed before this column, or not failed) reads as "internal". */
-    "ALTER TABLE interactions ADD COLUMN error_code TEXT;",
-    /* 4: the tokens a model sampled for an interaction's answer, found by
-     * its id (a chain) or by the owner, the vocabulary (an id of it: token
-     * ids mean text only there) and a hash of the text (a stateless resend:
-     * the newest such answer); they go with the interaction (delete,
-     * sweep). */
-    "CREATE TABLE output_tokens ("
-    "  id TEXT PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,"
-    "  owner TEXT NOT NULL,"
-    "  vocab TEXT NOT NULL,"
-    "  hash TEXT NOT NULL,"
-    "  tokens BLOB NOT NULL"
-    ");"
-    "CREATE INDEX output_tokens_text ON output_tokens(owner, vocab, hash);",
-    /* 5: the request's response_format as given (codec.c's neutral JSON;
-     * NULL when none, as every older row reads), echoed by the steps
-     * dialect. */
-    "ALTER TABLE interactions ADD COLUMN response_format TEXT;",
-    /* 6: Files API files (store/files.c): metadata only, the bytes are a
-     * blob under DATA/files/ named by `blob`. Keyed by owner, so each key
-     * has its own names and never learns another's. An upload in progress
-     * is a row in state 'uploading' found by its secret upload_id; size is
-     * the bytes received so far, declared what the start announced (-1:
-     * nothing). Rows expire like interactions (never 0 here). */
-    "CREATE TABLE files ("
-    "  owner TEXT NOT NULL,"
-    "  id TEXT NOT NULL,"
-    "  upload_id TEXT NOT NULL UNIQUE,"
-    "  blob TEXT NOT NULL,"
-    "  display_name TEXT,"
-    "  mime_type TEXT NOT NULL,"
-    "  state TEXT NOT NULL,"
-    "  declared INTEGER NOT NULL DEFAULT -1,"
-    "  size INTEGER NOT NULL DEFAULT 0,"
-    "  sha256 TEXT,"
-    "  error TEXT,"
-    "  created INTEGER NOT NULL,"
-    "  updated INTEGER NOT NULL,"
-    "  expires INTEGER NOT NULL,"
-    "  PRIMARY KEY (owner, id)"
-    ");"
-    "CREATE INDEX files_expires ON files(expires);"
-    "CREATE INDEX files_blob ON files(blob);",
-};
-#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+#define SCHEMA_VERSION ia_store_n_migrations
 
 /* The visibility rule of store.h in SQL: the caller's own, unexpired rows. */
 #define VISIBLE "owner = ?2 AND (expires = 0 OR expires > ?3)"
@@ -123,7 +33,7 @@ static const char *const migrations[] = {
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
     "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code, "  \
-    "response_format"
+    "response_format, usage_by"
 
 enum {
     ST_BEGIN,
@@ -153,7 +63,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * and that delete would cascade to (and wipe) the event log. */
     [ST_UPSERT] = "INSERT INTO interactions (" ROW_COLS ") VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                  "?18, ?19, ?20, ?21, ?22) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
+                  "?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
                   "model = excluded.model, previous_id = excluded.previous_id, "
                   "system_instruction = excluded.system_instruction, status = excluded.status, "
                   "created = excluded.created, updated = excluded.updated, "
@@ -164,7 +74,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                   "usage_cached = excluded.usage_cached, "
                   "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                   "gen_config = excluded.gen_config, error_code = excluded.error_code, "
-                  "response_format = excluded.response_format",
+                  "response_format = excluded.response_format, usage_by = excluded.usage_by",
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
@@ -305,6 +215,8 @@ static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
     bind_text(st, 20, gen);
     bind_text(st, 21, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
     bind_text(st, 22, rformat);
+    char by[512];
+    bind_text(st, 23, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
     rc = step_done(s, st, err, "put");
 out:
     free(input);
@@ -393,7 +305,7 @@ static int migrate(sqlite3 *db, ia_err *err) {
         char bump[64];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
         if (exec(db, "BEGIN IMMEDIATE", err) != 0) return -1;
-        if (exec(db, migrations[v], err) != 0 || exec(db, bump, err) != 0 ||
+        if (exec(db, ia_store_migrations[v], err) != 0 || exec(db, bump, err) != 0 ||
             exec(db, "COMMIT", err) != 0) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -537,6 +449,7 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
     out->usage.thought = sqlite3_column_int64(st, 15);
     out->usage.cached = sqlite3_column_int64(st, 16);
     out->usage.tool_use = sqlite3_column_int64(st, 17);
+    ia_codec_usage_by_decode((const char *)sqlite3_column_text(st, 22), &out->usage);
     out->error = col_dup(st, 18);
     out->error_code = ia_err_from_wire_code((const char *)sqlite3_column_text(st, 20));
     if (sv < 0) return ia_fail(err, IA_EINTERNAL, "store: %s has an unknown status", out->id);

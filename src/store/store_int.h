@@ -14,4 +14,8 @@
 sqlite3 *ia_store_lock(ia_store *s);
 void ia_store_unlock(ia_store *s);
 
+/* schema.c: migrations[i] takes a file from user_version i to i + 1. */
+extern const char *const ia_store_migrations[];
+extern const int ia_store_n_migrations;
+
 #endif

@@ -362,7 +362,8 @@ describe('isolation between keys', () => {
       assert.match(rb.json.error.message, new RegExp(`input\\[1\\]\\.uri: ${f.name} not found`));
       const ra = await rawReq('POST', '/v1beta/interactions', { key: KEY_A, headers: { 'content-type': 'application/json' }, body });
       assert.equal(ra.status, 400, ra.text);
-      assert.equal(ra.json.error.code, 'unimplemented');
+      assert.equal(ra.json.error.code, 'invalid_request');
+      assert.match(ra.json.error.message, /^input\[1\]: model demo does not take image input \(it takes text; serve it with its projector: --mmproj NAME=PATH\)/);
     }
     await A.files.delete({ name: f.name });
   });

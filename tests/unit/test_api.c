@@ -176,9 +176,10 @@ IA_TEST(api_decode_tools_and_tool_choice) {
                         "\"generation_config\":{\"tool_choice\":{\"allowed_tools\":{\"tools\":[\"g\"]}}}}",
                         IA_EINVALID, "generation_config.tool_choice.allowed_tools.tools[0]: 'g' is not among tools"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":"
-                        "[{\"type\":\"text\",\"text\":\"shot\"},{\"type\":\"image\",\"mime_type\":\"image/png\",\"data\":\"AA==\"}]}}",
-                        IA_EUNIMPLEMENTED, "input.result[1]: image content in a function result is not supported yet "
-                        "(this server has no image input); return text"));
+                        "[{\"type\":\"text\",\"text\":\"shot\"},{\"type\":\"image\",\"mime_type\":\"audio/wav\",\"data\":\"AA==\"}]}}",
+                        IA_EINVALID, "input.result[1].mime_type: 'audio/wav' is not an image type"));
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":{\"type\":\"function_result\",\"call_id\":\"c\",\"result\":"
+                     "[{\"type\":\"text\",\"text\":\"shot\"},{\"type\":\"image\",\"mime_type\":\"image/png\",\"data\":\"AA==\"}]}}"));
 }
 
 IA_TEST(api_decode_thinking) {
@@ -384,12 +385,29 @@ IA_TEST(api_decode_input_required_and_not_empty) {
 }
 
 IA_TEST(api_decode_content_types) {
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
-                        "{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"uri\":\"files/x\"}]}]}",
-                        IA_EUNIMPLEMENTED, "input[1].content[0]: content type 'image' is not supported yet"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"text\",\"text\":\"a\"},"
-                        "{\"type\":\"audio\",\"data\":\"AAAA\"}]}",
-                        IA_EUNIMPLEMENTED, "input[1]: content type 'audio' is not supported yet"));
+    /* Media: data or uri, valid base64, a mime type of the content's kind. */
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
+                     "{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"uri\":\"files/x\"}]}]}"));
+    IA_CHECK(decodes("{\"model\":\"demo\",\"input\":[{\"type\":\"text\",\"text\":\"a\"},"
+                     "{\"type\":\"audio\",\"data\":\"AAAA\",\"mime_type\":\"audio/wav\",\"sample_rate\":16000}]}"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"mime_type\":\"image/png\"}]}",
+                        IA_EINVALID, "input[0]: image content needs data (base64) or uri (a URL or a Files API URI)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AAAA\",\"uri\":\"files/x\"}]}",
+                        IA_EINVALID, "input[0]: give data or uri, not both"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AA*A\"}]}",
+                        IA_EINVALID, "input[0].data: not valid base64 (bad character at offset 2); send the "
+                        "file's bytes base64-encoded"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AAAAA\"}]}",
+                        IA_EINVALID, "input[0].data: not valid base64 (truncated: length 5); send the "
+                        "file's bytes base64-encoded"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AAAA\",\"mime_type\":\"audio/wav\"}]}",
+                        IA_EINVALID, "input[0].mime_type: 'audio/wav' is not an image type"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"document\",\"data\":\"AAAA\",\"mime_type\":\"image/png\"}]}",
+                        IA_EINVALID, "input[0].mime_type: 'image/png' is not a document type (application/pdf or a text type)"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AAAA\",\"resolution\":\"huge\"}]}",
+                        IA_EINVALID, "input[0].resolution: expected low, medium, high or ultra_high, got 'huge'"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":[{\"type\":\"image\",\"data\":\"AAAA\",\"sample_rate\":8000}]}",
+                        IA_EINVALID, "unknown field 'input[0].sample_rate'"));
     /* A model turn replaying outputs that hold a thought or a function call. */
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":[{\"role\":\"user\",\"content\":\"a\"},"
                      "{\"role\":\"model\",\"content\":[{\"type\":\"thought\",\"signature\":\"x\"},"
@@ -468,7 +486,8 @@ static void fixture(ia_interaction *it, ia_status st) {
     "\"created\":\"2025-12-29T11:06:25Z\",\"updated\":\"" upd "\",\"model\":\"demo\",\"role\":\"model\""
 #define USAGE "\"usage\":{\"total_input_tokens\":5,\"total_output_tokens\":7,\"total_thought_tokens\":2," \
     "\"total_cached_tokens\":3,\"total_tool_use_tokens\":0,\"total_tokens\":14," \
-    "\"input_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":5}]}"
+    "\"input_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":5}]," \
+    "\"cached_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":3}]}"
 
 IA_TEST(api_encode_in_progress_has_no_outputs_or_usage) {
     ia_interaction it;

@@ -110,8 +110,9 @@ IA_TEST(steps_decode_input_errors_name_the_path) {
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"function_result\",\"call_id\":\"c\"}]}",
                    IA_EINVALID, "input[0].result: required"));
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"user_input\",\"content\":"
-                   "[{\"type\":\"image\",\"data\":\"AAAA\",\"mime_type\":\"image/png\"}]}]}",
-                   IA_EUNIMPLEMENTED, "input[0].content[0]: content type 'image' is not supported yet"));
+                   "[{\"type\":\"image\",\"data\":\"AA!A\",\"mime_type\":\"image/png\"}]}]}",
+                   IA_EINVALID, "input[0].content[0].data: not valid base64 (bad character at offset 2); send the "
+                   "file's bytes base64-encoded"));
     /* In 3.x a function call is a step, not a Content. */
     IA_CHECK(FAILS("{\"model\":\"demo\",\"input\":[{\"type\":\"user_input\",\"content\":"
                    "[{\"type\":\"function_call\",\"name\":\"f\"}]}]}",
@@ -201,7 +202,8 @@ static void fixture(ia_interaction *it, ia_status st) {
 #define UPD "2025-12-29T11:06:27Z"
 #define USAGE "\"usage\":{\"total_input_tokens\":5,\"total_output_tokens\":7,\"total_thought_tokens\":2," \
     "\"total_cached_tokens\":3,\"total_tool_use_tokens\":0,\"total_tokens\":14," \
-    "\"input_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":5}]}"
+    "\"input_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":5}]," \
+    "\"cached_tokens_by_modality\":[{\"modality\":\"text\",\"tokens\":3}]}"
 #define OUT_STEP "{\"type\":\"model_output\",\"content\":[{\"type\":\"text\",\"text\":\"Hello\"}]}"
 #define IN_STEP "{\"type\":\"user_input\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}]}"
 

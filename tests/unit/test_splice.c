@@ -65,7 +65,7 @@ IA_TEST(splice_chatml_answer_as_sampled) {
                           {.role = "user", .content = "More"}};
     llama_token *out = NULL;
     long at3[3] = {-1, (long)strlen(head), -1};
-    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out);
+    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, NULL, &out);
     llama_token pre[64];
     int np = tok(v, head, true, pre, 64);
     char text[512];
@@ -82,7 +82,7 @@ IA_TEST(splice_chatml_answer_as_sampled) {
     msgs[1].tokens = other;
     msgs[1].n_tokens = (size_t)no;
     llama_token *out2 = NULL;
-    int n2 = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out2);
+    int n2 = ia_splice_tokenize(v, prompt, msgs, 3, at3, NULL, &out2);
     spell(v, out2, n2, text, sizeof text);
     int ok2 = n2 > 0 && find(out2, n2, other, 6) == np && find(out2, n2, other, 7) < 0 && !strcmp(text, prompt);
     free(out);
@@ -105,7 +105,7 @@ IA_TEST(splice_plain_fallback_spm) {
                           {.role = "user", .content = "More"}};
     llama_token *out = NULL;
     long at3[3] = {-1, 4, -1};
-    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, &out);
+    int n = ia_splice_tokenize(v, prompt, msgs, 3, at3, NULL, &out);
     char text[256];
     spell(v, out, n, text, sizeof text);
     llama_token pre[16];
@@ -149,7 +149,7 @@ IA_TEST(splice_locates_by_the_template) {
     const char *want = prompt ? strstr(prompt, "<|im_start|>assistant\nim<|im_end|>") : NULL;
     int ok = at && want && at[0] == -1 && at[2] == -1 && at[1] == (long)(want - prompt) + 22;
     llama_token *out = NULL;
-    int n = ok ? ia_splice_tokenize(v, prompt, msgs, 3, at, &out) : -1;
+    int n = ok ? ia_splice_tokenize(v, prompt, msgs, 3, at, NULL, &out) : -1;
     llama_token whole[256];
     int nw = prompt ? tok(v, prompt, true, whole, 256) : -1;
     /* "im" tokenizes alike on its own, so the splice changes nothing here:
@@ -160,7 +160,7 @@ IA_TEST(splice_locates_by_the_template) {
     int32_t bad[1] = {99999999};
     msgs[1].tokens = bad;
     msgs[1].n_tokens = 1;
-    n = at ? ia_splice_tokenize(v, prompt, msgs, 3, at, &out) : -1;
+    n = at ? ia_splice_tokenize(v, prompt, msgs, 3, at, NULL, &out) : -1;
     int ok2 = n == nw && n > 0 && !memcmp(out, whole, (size_t)n * sizeof *out);
     free(out);
     free(at);

@@ -417,7 +417,7 @@ IA_TEST(store_migrates_error_code) {
     /* Turn the file back into what the previous build wrote. */
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "DROP TABLE files; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
+               sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
                             "ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
@@ -582,7 +582,7 @@ IA_TEST(codec_rejects_malformed) {
         "{\"turns\":[{\"role\":\"user\",\"items\":{}}]}",
         "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"text\"}]}]}",     /* no text */
         "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"text\",\"text\":5}]}]}",
-        "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"image\",\"data\":\"x\"}]}]}",
+        "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"hologram\",\"data\":\"x\"}]}]}",
         "{\"turns\":[{\"role\":\"user\",\"items\":[{\"text\":\"x\"}]}]}",        /* no kind */
         "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"text\",\"text\":\"a\\u0000b\"}]}]}",
         "{\"turns\":[{\"role\":\"user\",\"items\":[{\"kind\":\"text\",\"text\":\"ok\"}]},{\"role\":1}]}",

@@ -1,0 +1,179 @@
+/* media.c: media items made ready for the model (media.h). */
+#include "core/media.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/filecheck.h"
+#include "core/files.h"
+#include "lib/b64.h"
+#include "lib/fetch.h"
+#include "lib/util.h"
+
+#define DEFAULT_MAX ((int64_t)20 << 20)
+
+static const char *where(const ia_content *c) { return c->path ? c->path : "input (an earlier turn's media)"; }
+
+static ia_modality modality(ia_content_kind k) {
+    switch (k) {
+    case IA_CONTENT_IMAGE: return IA_MOD_IMAGE;
+    case IA_CONTENT_AUDIO: return IA_MOD_AUDIO;
+    case IA_CONTENT_VIDEO: return IA_MOD_VIDEO;
+    default: return IA_MOD_DOCUMENT;
+    }
+}
+
+static int fetch_one(const ia_media_opts *o, ia_content *c, ia_err *err) {
+    char field[256];
+    snprintf(field, sizeof field, "%s.uri", where(c));
+    ia_fetch_opts fo = {.max_bytes = (size_t)(o->max_bytes > 0 ? o->max_bytes : DEFAULT_MAX),
+                        .timeout_ms = o->timeout_ms, .allow_private = o->allow_private,
+                        .allow_addrs = o->allow_addrs};
+    ia_fetched f;
+    if (ia_fetch(c->uri, &fo, field, &f, err) < 0) return -1;
+    free(c->fetched);
+    c->fetched = ia_b64_encode(f.data, f.len);
+    ia_fetched_free(&f);
+    return 0;
+}
+
+int ia_media_fetch(const ia_media_opts *o, const char *owner, ia_conv *in, ia_err *err) {
+    for (size_t t = 0; t < in->n; t++)
+        for (size_t k = 0; k < in->turns[t].n; k++) {
+            ia_content *c = &in->turns[t].items[k];
+            if (!ia_content_is_media(c->kind) || !c->uri) continue;
+            char id[IA_FILE_ID_MAX];
+            if (ia_files_uri_id(c->uri, id) == 0) {
+                ia_file f;
+                if (!o->files) return ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
+                if (ia_files_get(o->files, owner, id, &f, err) < 0) {
+                    if (err && err->code == IA_ENOTFOUND)
+                        ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
+                    return -1;
+                }
+                bool active = f.state == IA_FILE_ACTIVE;
+                ia_file_free(&f);
+                if (!active)
+                    return ia_fail(err, IA_EINVALID, "%s.uri: files/%s is not ACTIVE yet (or FAILED); wait for "
+                                   "files.get to say ACTIVE", where(c), id);
+            } else if (!strncmp(c->uri, "http://", 7) || !strncmp(c->uri, "https://", 8)) {
+                if (fetch_one(o, c, err) < 0) return -1;
+            } else {
+                return ia_fail(err, IA_EINVALID, "%s.uri: expected an http(s) URL or a Files API URI "
+                               "(files/NAME, as files.upload returns it), not '%.80s'", where(c), c->uri);
+            }
+        }
+    return 0;
+}
+
+/* The item's bytes: data, the fetched copy, or the file. */
+static int item_bytes(const ia_media_opts *o, const char *owner, const ia_content *c, uint8_t **data,
+                      size_t *len, ia_err *err) {
+    const char *b64 = c->text ? c->text : c->fetched;
+    if (b64) {
+        if (ia_b64_decode(b64, strlen(b64), data, len, NULL) < 0)
+            return ia_fail(err, IA_EINVALID, "%s.data: not valid base64", where(c));
+        return 0;
+    }
+    char id[IA_FILE_ID_MAX];
+    if (!c->uri || ia_files_uri_id(c->uri, id) < 0 || !o->files)
+        return ia_fail(err, IA_EINVALID, "%s: the media's bytes are not known (a uri that was not fetched)",
+                       where(c));
+    ia_file f;
+    ia_err e;
+    if (ia_files_read(o->files, owner, id, 0, &f, data, len, &e) < 0)
+        return ia_fail(err, e.code == IA_ENOTFOUND ? IA_EINVALID : e.code, "%s.uri: %s%s", where(c), e.msg,
+                       c->path ? "" : " (a file an earlier turn used has expired or was deleted)");
+    ia_file_free(&f);
+    return 0;
+}
+
+static void add_part(ia_content *c, int form, uint8_t *data, size_t len) {
+    c->parts = ia_xrealloc(c->parts, (c->n_parts + 1) * sizeof *c->parts);
+    c->parts[c->n_parts++] = (ia_media_part){.form = form, .modality = modality(c->kind), .data = data, .len = len};
+}
+
+/* A document: a text type as its text; PDF is not read yet. */
+static int document_parts(ia_content *c, uint8_t *data, size_t len, ia_err *err) {
+    char base[64] = "";
+    ia_media_kind mk = c->mime_type ? ia_filecheck_kind(c->mime_type, base) : IA_MEDIA_NONE;
+    bool pdf = len >= 5 && !memcmp(data, "%PDF-", 5);
+    if (pdf || mk == IA_MEDIA_DOCUMENT) {
+        free(data);
+        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: PDF documents are not read by this server yet; send the "
+                       "document's text (a text/plain document)", where(c));
+    }
+    if (!ia_utf8_valid((const char *)data, len) || memchr(data, 0, len)) {
+        free(data);
+        return ia_fail(err, IA_EINVALID, "%s: a text document must be UTF-8 text", where(c));
+    }
+    add_part(c, IA_EMEDIA_TEXT, data, len);
+    return 0;
+}
+
+static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_content *c, ia_err *err) {
+    ia_content_parts_free(c);
+    if (c->kind != IA_CONTENT_DOCUMENT && !ia_engine_takes(eng, modality(c->kind))) {
+        ia_engine_media m = {.modality = modality(c->kind), .form = IA_EMEDIA_FILE};
+        return ia_engine_media_check(eng, &m, where(c), err); /* names the model and what it takes */
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (item_bytes(o, owner, c, &data, &len, err) < 0) return -1;
+    if (c->kind == IA_CONTENT_DOCUMENT) return document_parts(c, data, len, err);
+    add_part(c, IA_EMEDIA_FILE, data, len);
+    if (!c->path) return 0; /* decoded when it was sent */
+    char field[256];
+    snprintf(field, sizeof field, "%s.%s", where(c), c->text ? "data" : "uri");
+    ia_engine_media m = {.modality = modality(c->kind), .form = IA_EMEDIA_FILE, .data = data, .len = len};
+    return ia_engine_media_check(eng, &m, field, err);
+}
+
+/* A function result's image parts (a list of content with images: the
+ * guide's screenshot) as parts of the result item, in order. */
+static int result_parts(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_content *c, ia_err *err) {
+    ia_content_parts_free(c);
+    json_t *v = json_loads(c->text ? c->text : "", JSON_DECODE_ANY, NULL);
+    size_t i;
+    json_t *part;
+    int rc = 0;
+    json_array_foreach(v, i, part) {
+        const char *ty = json_string_value(json_object_get(part, "type"));
+        if (!ty || strcmp(ty, "image")) continue;
+        /* the part as an image item of its own, for the same checks */
+        ia_content img = {.kind = IA_CONTENT_IMAGE};
+        const char *data = json_string_value(json_object_get(part, "data"));
+        const char *uri = json_string_value(json_object_get(part, "uri"));
+        img.text = data ? ia_strdup(data) : NULL;
+        img.uri = uri ? ia_strdup(uri) : NULL;
+        img.path = c->path ? ia_asprintf("%s.result[%zu]", c->path, i) : NULL;
+        if (uri && !data && ia_files_uri_id(uri, (char[IA_FILE_ID_MAX]){0}) < 0)
+            rc = ia_fail(err, IA_EINVALID, "%s.uri: an image in a function result takes data (base64) or a Files "
+                         "API URI", img.path ? img.path : "input");
+        else
+            rc = prepare_one(o, eng, owner, &img, err);
+        if (rc == 0 && img.n_parts) {
+            c->parts = ia_xrealloc(c->parts, (c->n_parts + 1) * sizeof *c->parts);
+            c->parts[c->n_parts++] = img.parts[0];
+            img.n_parts = 0; /* moved */
+        }
+        ia_content_clear(&img);
+        if (rc < 0) break;
+    }
+    json_decref(v);
+    return rc;
+}
+
+int ia_media_prepare(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_conv *conv, ia_err *err) {
+    for (size_t t = 0; t < conv->n; t++)
+        for (size_t k = 0; k < conv->turns[t].n; k++) {
+            ia_content *c = &conv->turns[t].items[k];
+            if (ia_content_is_media(c->kind) && prepare_one(o, eng, owner, c, err) < 0) return -1;
+            if (c->kind == IA_CONTENT_FUNCTION_RESULT && c->text && c->text[0] == '[' &&
+                strstr(c->text, "\"image\"") && result_parts(o, eng, owner, c, err) < 0)
+                return -1;
+        }
+    return 0;
+}

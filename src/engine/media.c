@@ -1,0 +1,313 @@
+/* media.c: images, audio and video in a prompt, through libmtmd (media.h).
+ *
+ * A part is turned into libmtmd chunks by mtmd_tokenize on a text holding
+ * only libmtmd's marker (one per bitmap), so the projector's family adds
+ * its own wrapper tokens around each; a video goes through libmtmd's video
+ * helper (ffmpeg) as frames with timestamp text between them. */
+#include "engine/media.h"
+
+#include <mtmd-helper.h>
+#include <mtmd.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct ia_mm {
+    mtmd_context *ctx;
+    pthread_mutex_t mu;   /* the encoder is not thread-safe */
+    unsigned char fp[32]; /* the projector's identity, mixed into every media hash */
+    bool vision, audio, video;
+};
+
+/* The largest chunk of a Gemma 3 class image (a fixed 256) with room for
+ * the families whose images are bigger: decoded in one batch when the
+ * family attends to an image non-causally. */
+#define IA_MM_BATCH_MIN 1024
+
+static void quiet_log(enum ggml_log_level level, const char *text, void *ud) {
+    (void)ud;
+    if (level == GGML_LOG_LEVEL_ERROR) ia_debug("mtmd: %s", text);
+}
+
+ia_mm *ia_mm_load(const char *path, const struct llama_model *model, int threads, ia_err *err) {
+    mtmd_helper_log_set(quiet_log, NULL);
+    struct mtmd_context_params p = mtmd_context_params_default();
+    p.use_gpu = true;
+    p.print_timings = false;
+    p.n_threads = threads > 0 ? threads : 1;
+    p.warmup = false;
+    mtmd_context *ctx = mtmd_init_from_file(path, model, p);
+    if (!ctx) {
+        ia_fail(err, IA_EINVALID, "cannot load the projector %s (not an mmproj GGUF for this model?)", path);
+        return NULL;
+    }
+    if (mtmd_decode_use_mrope(ctx)) {
+        mtmd_free(ctx);
+        ia_fail(err, IA_EUNIMPLEMENTED,
+                "the projector %s places media with M-RoPE positions (Qwen2-VL family), which this server "
+                "does not serve yet", path);
+        return NULL;
+    }
+    ia_mm *mm = ia_xcalloc(1, sizeof *mm);
+    mm->ctx = ctx;
+    pthread_mutex_init(&mm->mu, NULL);
+    mm->vision = mtmd_support_vision(ctx);
+    mm->audio = mtmd_support_audio(ctx);
+    mm->video = mm->vision && mtmd_helper_support_video(ctx);
+    /* A state computed with one projector file fits no other. */
+    struct stat st;
+    char id[1024];
+    int k = snprintf(id, sizeof id, "%s|%lld|%lld", path, stat(path, &st) == 0 ? (long long)st.st_size : -1LL,
+                     stat(path, &st) == 0 ? (long long)st.st_mtime : -1LL);
+    SHA256((const unsigned char *)id, (size_t)(k > 0 ? k : 0), mm->fp);
+    return mm;
+}
+
+void ia_mm_free(ia_mm *mm) {
+    if (!mm) return;
+    mtmd_free(mm->ctx);
+    pthread_mutex_destroy(&mm->mu);
+    free(mm);
+}
+
+bool ia_mm_takes(const ia_mm *mm, ia_modality m) {
+    switch (m) {
+    case IA_MOD_TEXT:
+    case IA_MOD_DOCUMENT: return true;
+    case IA_MOD_IMAGE: return mm && mm->vision;
+    case IA_MOD_AUDIO: return mm && mm->audio;
+    case IA_MOD_VIDEO: return mm && mm->video;
+    default: return false;
+    }
+}
+
+int ia_mm_batch_min(const ia_mm *mm) { return mm ? IA_MM_BATCH_MIN : 0; }
+
+static const char *mod_name(ia_modality m) {
+    static const char *const n[IA_MOD__COUNT] = {"text", "image", "audio", "video", "document"};
+    return m < IA_MOD__COUNT ? n[m] : "media";
+}
+
+/* The decoded form of one part: a bitmap (image, audio) or a video. */
+typedef struct {
+    mtmd_bitmap *bitmap;
+    mtmd_helper_video *video;
+} decoded;
+
+static void decoded_free(decoded *d) {
+    if (d->bitmap) mtmd_bitmap_free(d->bitmap);
+    if (d->video) mtmd_helper_video_free(d->video);
+    d->bitmap = NULL;
+    d->video = NULL;
+}
+
+static int decode(ia_mm *mm, const ia_engine_media *m, const char *field, decoded *out, ia_err *err) {
+    memset(out, 0, sizeof *out);
+    if (m->form == IA_EMEDIA_RGB) {
+        if (m->width <= 0 || m->height <= 0 || (size_t)m->width * (size_t)m->height * 3 != m->len)
+            return ia_fail(err, IA_EINVALID, "%s: a page image of the wrong size", field);
+        out->bitmap = mtmd_bitmap_init((uint32_t)m->width, (uint32_t)m->height, m->data);
+        return out->bitmap ? 0 : ia_fail(err, IA_EINTERNAL, "%s: cannot hold the page image", field);
+    }
+    if (!m->len) return ia_fail(err, IA_EINVALID, "%s: empty", field);
+    mtmd_helper_init_opt opt = mtmd_helper_init_opt_default();
+    struct mtmd_helper_bitmap_wrapper w = {0};
+    if (m->modality == IA_MOD_VIDEO) {
+        w.video_ctx = mtmd_helper_video_init_from_buf(mm->ctx, m->data, m->len, opt.video_params);
+    } else {
+        w = mtmd_helper_bitmap_init_from_buf(mm->ctx, m->data, m->len, false, opt);
+    }
+    out->bitmap = w.bitmap;
+    out->video = w.video_ctx;
+    bool ok = m->modality == IA_MOD_VIDEO ? out->video != NULL
+            : m->modality == IA_MOD_AUDIO ? out->bitmap && mtmd_bitmap_is_audio(out->bitmap)
+                                          : out->bitmap && !mtmd_bitmap_is_audio(out->bitmap);
+    if (ok) return 0;
+    decoded_free(out);
+    static const char *const what[IA_MOD__COUNT] = {
+        "", "an image this server decodes (PNG, JPEG, GIF, BMP, WebP, ...)",
+        "audio this server decodes (WAV, MP3, FLAC)", "a video ffmpeg decodes", ""};
+    return ia_fail(err, IA_EINVALID, "%s: not %s; the bytes are corrupt, truncated or of another type", field,
+                   what[m->modality < IA_MOD__COUNT ? m->modality : 0]);
+}
+
+int ia_mm_check(ia_mm *mm, const ia_engine_media *m, const char *field, ia_err *err) {
+    if (m->form == IA_EMEDIA_TEXT) return 0;
+    if (!ia_mm_takes(mm, m->modality))
+        return ia_fail(err, IA_EINVALID, "%s: this model does not take %s input", field, mod_name(m->modality));
+    decoded d;
+    if (decode(mm, m, field, &d, err) < 0) return -1;
+    decoded_free(&d);
+    return 0;
+}
+
+/* ---- tokens ----------------------------------------------------------------- */
+
+static void push(llama_token **toks, int *n, int *cap, const llama_token *t, int k) {
+    if (k <= 0) return;
+    if (*n + k > *cap) {
+        *cap = (*n + k) * 2 + 64;
+        *toks = ia_xrealloc(*toks, (size_t)*cap * sizeof **toks);
+    }
+    memcpy(*toks + *n, t, (size_t)k * sizeof *t);
+    *n += k;
+}
+
+/* Placeholder i of a chunk whose content hash is h: negative, never -1
+ * (LLAMA_TOKEN_NULL), different per position. */
+static llama_token placeholder(const unsigned char h[32], int i) {
+    uint32_t w;
+    memcpy(&w, h + (i % 8) * 4, 4);
+    w ^= (uint32_t)i * 0x9E3779B9u;
+    return -(llama_token)(2 + (w & 0x3fffffff));
+}
+
+static void add_span(ia_mspan **spans, int *n_spans, int start, int n, ia_modality mod, mtmd_input_chunk *c) {
+    *spans = ia_xrealloc(*spans, (size_t)(*n_spans + 1) * sizeof **spans);
+    (*spans)[(*n_spans)++] = (ia_mspan){.start = start, .n = n, .mod = mod, .chunk = c};
+}
+
+/* Appends the chunks: text as tokens, media as placeholders with a span. */
+static void put_chunks(const mtmd_input_chunks *ch, const unsigned char base[32], ia_modality mod,
+                       llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans) {
+    size_t nc = mtmd_input_chunks_size(ch);
+    for (size_t i = 0; i < nc; i++) {
+        const mtmd_input_chunk *c = mtmd_input_chunks_get(ch, i);
+        if (mtmd_input_chunk_get_type(c) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
+            size_t k = 0;
+            const llama_token *t = mtmd_input_chunk_get_tokens_text(c, &k);
+            push(toks, n, cap, t, (int)k);
+            continue;
+        }
+        int k = (int)mtmd_input_chunk_get_n_tokens(c);
+        unsigned char h[32 + 8];
+        memcpy(h, base, 32);
+        uint64_t idx = i;
+        memcpy(h + 32, &idx, 8);
+        unsigned char hh[32];
+        SHA256(h, sizeof h, hh);
+        int start = *n;
+        for (int p = 0; p < k; p++) {
+            llama_token t = placeholder(hh, p);
+            push(toks, n, cap, &t, 1);
+        }
+        add_span(spans, n_spans, start, k, mod, mtmd_input_chunk_copy(c));
+    }
+}
+
+/* The text libmtmd tokenizes for a video: its frames' markers with the
+ * helper's timestamps between them; the frames in *bm. */
+static int video_parts(ia_mm *mm, mtmd_helper_video *v, ia_buf *text, mtmd_bitmap ***bm, size_t *nb,
+                       const char *field, ia_err *err) {
+    (void)mm;
+    for (;;) {
+        mtmd_bitmap *b = NULL;
+        char *t = NULL;
+        int32_t r = mtmd_helper_video_read_next(v, &b, &t);
+        if (r == -1) break;
+        if (r != 0) return ia_fail(err, IA_EINVALID, "%s: the video cannot be decoded (ffmpeg failed)", field);
+        if (t) {
+            ia_buf_puts(text, t);
+            free(t);
+        }
+        if (b) {
+            ia_buf_puts(text, mtmd_default_marker());
+            *bm = ia_xrealloc(*bm, (*nb + 1) * sizeof **bm);
+            (*bm)[(*nb)++] = b;
+        }
+    }
+    if (!*nb) return ia_fail(err, IA_EINVALID, "%s: the video has no frames", field);
+    return 0;
+}
+
+int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err) {
+    const char *field = "input";
+    if (m->form == IA_EMEDIA_TEXT) { /* a document's text: no special tokens */
+        int k = -llama_tokenize(v, (const char *)m->data, (int32_t)m->len, NULL, 0, false, false);
+        if (k < 0) k = 0;
+        llama_token *t = ia_xmalloc(((size_t)k + 1) * sizeof *t);
+        k = k ? llama_tokenize(v, (const char *)m->data, (int32_t)m->len, t, k, false, false) : 0;
+        if (k > 0) {
+            add_span(spans, n_spans, *n, k, m->modality, NULL);
+            push(toks, n, cap, t, k);
+        }
+        free(t);
+        return 0;
+    }
+    if (!ia_mm_takes(mm, m->modality))
+        return ia_fail(err, IA_EINVALID, "input: this model does not take %s input", mod_name(m->modality));
+    decoded d;
+    if (decode(mm, m, field, &d, err) < 0) return -1;
+    ia_buf text;
+    ia_buf_init(&text, 0);
+    mtmd_bitmap **bm = NULL;
+    size_t nb = 0;
+    int rc = -1;
+    if (d.video) {
+        if (video_parts(mm, d.video, &text, &bm, &nb, field, err) < 0) goto out;
+    } else {
+        ia_buf_puts(&text, mtmd_default_marker());
+        bm = ia_xmalloc(sizeof *bm);
+        bm[nb++] = d.bitmap;
+        d.bitmap = NULL;
+    }
+    /* the content's identity: projector, form, size and bytes */
+    unsigned char base[32];
+    EVP_MD_CTX *sc = EVP_MD_CTX_new();
+    int hdr[3] = {(int)m->form, m->width, m->height};
+    EVP_DigestInit_ex(sc, EVP_sha256(), NULL);
+    EVP_DigestUpdate(sc, mm->fp, sizeof mm->fp);
+    EVP_DigestUpdate(sc, hdr, sizeof hdr);
+    EVP_DigestUpdate(sc, m->data, m->len);
+    EVP_DigestFinal_ex(sc, base, NULL);
+    EVP_MD_CTX_free(sc);
+    mtmd_input_text in = {.text = text.data, .text_len = text.len, .add_special = false, .parse_special = true};
+    mtmd_input_chunks *ch = mtmd_input_chunks_init();
+    int32_t tr = mtmd_tokenize(mm->ctx, ch, &in, (const mtmd_bitmap **)bm, nb);
+    if (tr != 0) {
+        ia_fail(err, IA_EINVALID, "input: the %s cannot be prepared for this model (libmtmd error %d)",
+                mod_name(m->modality), (int)tr);
+    } else {
+        put_chunks(ch, base, m->modality, toks, n, cap, spans, n_spans);
+        rc = 0;
+    }
+    mtmd_input_chunks_free(ch);
+out:
+    for (size_t i = 0; i < nb; i++) mtmd_bitmap_free(bm[i]);
+    free(bm);
+    ia_buf_free(&text);
+    decoded_free(&d);
+    return rc;
+}
+
+int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos, llama_seq_id seq, ia_err *err) {
+    llama_pos new_pos = 0;
+    pthread_mutex_lock(&mm->mu);
+    int32_t r = mtmd_helper_eval_chunk_single(mm->ctx, ctx, sp->chunk, pos, seq, (int32_t)llama_n_batch(ctx), false,
+                                              &new_pos);
+    pthread_mutex_unlock(&mm->mu);
+    if (r != 0) return ia_fail(err, IA_EINTERNAL, "the %s could not be encoded (libmtmd error %d)", mod_name(sp->mod), r);
+    if (new_pos != pos + sp->n)
+        return ia_fail(err, IA_EINTERNAL, "the %s took %d positions for %d tokens", mod_name(sp->mod),
+                       (int)(new_pos - pos), sp->n);
+    return 0;
+}
+
+void ia_mspans_free(ia_mspan *spans, int n) {
+    for (int i = 0; i < n; i++)
+        if (spans[i].chunk) mtmd_input_chunk_free(spans[i].chunk);
+    free(spans);
+}
+
+int ia_mspans_snap(const ia_mspan *spans, int n, int reuse) {
+    for (int i = 0; i < n; i++)
+        if (spans[i].chunk && spans[i].start < reuse && reuse < spans[i].start + spans[i].n) return spans[i].start;
+    return reuse;
+}
