@@ -137,6 +137,25 @@ $(BUILD)/demo.gguf: | build/demo.gguf
 	ln -sfn ../demo.gguf $@
 endif
 
+# ---- multimodal test models (tools/mkdemo_mm.c) -----------------------------
+# A random-weight Gemma 3 text model (embedding size 128, the real Phi-3
+# tokenizer from llama.cpp's source plus Gemma's control tokens) that pairs
+# with the real vision projector ../shared/models/mmproj-tinygemma3.gguf, and
+# a random-weight Ultravox audio projector of the same output size, so tests
+# can serve the one text model with images and with audio. Deterministic.
+MM_VOCAB := $(LLSRC)/models/ggml-vocab-phi-3.gguf
+$(MM_VOCAB): | $(DEPS_STAMP)
+$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o
+all: build/gemma3.gguf build/mmproj-audio.gguf
+build/gemma3.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
+	$(BUILD)/mkdemo --out $@ --size gemma3 --vocab $(MM_VOCAB)
+build/mmproj-audio.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size audio-mmproj
+.PHONY: clean-mm
+clean: clean-mm
+clean-mm:
+	rm -f build/gemma3.gguf build/mmproj-audio.gguf
+
 # ---- install ----------------------------------------------------------------
 # PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;
 # llama.cpp's shared libraries (and loadable backends, mtmd) in

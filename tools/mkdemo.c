@@ -9,9 +9,14 @@
  * downloading a model. The weights are streamed to the file tensor by tensor,
  * so even the 0.5B model needs little memory.
  *
- *     mkdemo --out PATH [--size demo|135m|500m] */
-#include <ggml.h>
-#include <gguf.h>
+ * Two more outputs let tests exercise multimodal input through libmtmd
+ * (mkdemo_mm.c): a Gemma 3 text model that pairs with a real vision
+ * projector, and a random-weight audio projector for it.
+ *
+ *     mkdemo --out PATH [--size demo|135m|500m]
+ *     mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]
+ *     mkdemo --out PATH --size audio-mmproj */
+#include "mkdemo.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -67,7 +72,7 @@ static uint64_t rng_next(void) {
 }
 /* Uniform in [-a, a). Float arithmetic from integers only, so the bytes do
  * not depend on libm. */
-static float rng_uniform(float a) {
+float rng_uniform(float a) {
     return (float)((double)(rng_next() >> 40) / (double)(1ULL << 24) * 2.0 - 1.0) * a;
 }
 
@@ -148,27 +153,106 @@ static void vocab_free(vocab *v) {
     free(v->type);
 }
 
-/* One tensor to write: its shape, its type, and how to fill it. */
-typedef struct {
-    char name[64];
-    int64_t ne0, ne1; /* ne1 = 1 for vectors */
-    enum ggml_type type;
-    float init;       /* > 0: uniform(+-init); 0: all ones (norm weights) */
-} tdesc;
-
 static int usage(void) {
-    fputs("usage: mkdemo --out PATH [--size demo|135m|500m]\n", stderr);
+    fputs("usage: mkdemo --out PATH [--size demo|135m|500m]\n"
+          "       mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]\n"
+          "       mkdemo --out PATH --size audio-mmproj\n", stderr);
     return 2;
 }
 
+/* Fills tensor t (n values) from the generator, in row order. */
+static void fill(const tdesc *t, float *f, int64_t n) {
+    for (int64_t j = 0; j < n; j++) f[j] = t->init > 0 ? rng_uniform(t->init) : 1.0f;
+    if (!t->zero_rows) return;
+    for (int64_t r = 0; r < t->ne1; r++)
+        if (t->zero_rows[r]) memset(f + r * t->ne0, 0, (size_t)t->ne0 * sizeof *f);
+}
+
+/* Registers the tensors with g (descriptors only, no_alloc: the data is
+ * generated and written one tensor at a time by write_tensor). The returned
+ * context holds them until the file is written. */
+static struct ggml_context *add_tensors(struct gguf_context *g, const tdesc *td, int n_t, int64_t *n_params) {
+    struct ggml_init_params ip = {.mem_size = (size_t)n_t * ggml_tensor_overhead() + 1024,
+                                  .mem_buffer = NULL, .no_alloc = true};
+    struct ggml_context *gc = ggml_init(ip);
+    *n_params = 0;
+    for (int i = 0; i < n_t; i++) {
+        int64_t ne2 = td[i].ne2 > 0 ? td[i].ne2 : 1;
+        struct ggml_tensor *t = td[i].ne2 > 0 ? ggml_new_tensor_3d(gc, td[i].type, td[i].ne0, td[i].ne1, ne2)
+                                : td[i].ne1 == 1 ? ggml_new_tensor_1d(gc, td[i].type, td[i].ne0)
+                                                 : ggml_new_tensor_2d(gc, td[i].type, td[i].ne0, td[i].ne1);
+        ggml_set_name(t, td[i].name);
+        gguf_add_tensor(g, t);
+        *n_params += td[i].ne0 * td[i].ne1 * ne2;
+    }
+    return gc;
+}
+
+/* Generates tensor t and appends it to fp, converted to its type; 0 on
+ * success. */
+static int write_tensor(const tdesc *t, FILE *fp, size_t *nbytes) {
+    int64_t rows = t->ne1 * (t->ne2 > 0 ? t->ne2 : 1), n = t->ne0 * rows;
+    float *f = malloc((size_t)n * sizeof *f);
+    void *q = NULL;
+    if (!f) return 1;
+    fill(t, f, n);
+    const void *data = f;
+    *nbytes = (size_t)n * sizeof *f;
+    if (t->type != GGML_TYPE_F32) {
+        if (!(q = malloc(ggml_row_size(t->type, t->ne0) * (size_t)rows))) { free(f); return 1; }
+        *nbytes = ggml_quantize_chunk(t->type, f, q, 0, rows, t->ne0, NULL);
+        data = q;
+    }
+    int rc = fwrite(data, 1, *nbytes, fp) != *nbytes;
+    free(f);
+    free(q);
+    return rc;
+}
+
+int mkdemo_write(struct gguf_context *g, const tdesc *td, int n_t, const char *out, int64_t *n_params) {
+    struct ggml_context *gc = add_tensors(g, td, n_t, n_params);
+    int rc = 1;
+    uint8_t *meta = NULL;
+    FILE *fp = fopen(out, "wb");
+    if (!fp) { perror(out); goto done; }
+    size_t meta_size = gguf_get_meta_size(g);
+    if (!(meta = malloc(meta_size))) goto io_error;
+    gguf_get_meta_data(g, meta);
+    if (fwrite(meta, 1, meta_size, fp) != meta_size) goto io_error;
+    size_t align = gguf_get_alignment(g), pos = 0, nbytes;
+    for (int i = 0; i < n_t; i++) {
+        for (size_t off = gguf_get_tensor_offset(g, i); pos < off; pos++)
+            if (fputc(0, fp) == EOF) goto io_error;
+        if (write_tensor(&td[i], fp, &nbytes) != 0) goto io_error;
+        pos += nbytes;
+    }
+    for (; pos % align; pos++)
+        if (fputc(0, fp) == EOF) goto io_error;
+    if (fclose(fp) != 0) { fp = NULL; goto io_error; }
+    fp = NULL;
+    rc = 0;
+    goto done;
+io_error:
+    perror(out);
+done:
+    if (fp) fclose(fp);
+    free(meta);
+    ggml_free(gc);
+    return rc;
+}
+
 int main(int argc, char **argv) {
-    const char *out = NULL, *size = "demo";
+    const char *out = NULL, *size = "demo", *vocab_path = NULL, *template_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) size = argv[++i];
+        else if (strcmp(argv[i], "--vocab") == 0 && i + 1 < argc) vocab_path = argv[++i];
+        else if (strcmp(argv[i], "--template") == 0 && i + 1 < argc) template_path = argv[++i];
         else return usage();
     }
     if (!out) return usage();
+    if (strcmp(size, "gemma3") == 0) return vocab_path ? mkdemo_gemma3(out, vocab_path, template_path) : usage();
+    if (strcmp(size, "audio-mmproj") == 0) return mkdemo_audio_mmproj(out);
     const size_spec *sp = NULL;
     for (size_t i = 0; i < sizeof SIZES / sizeof *SIZES; i++)
         if (strcmp(SIZES[i].name, size) == 0) sp = &SIZES[i];
@@ -219,9 +303,9 @@ int main(int argc, char **argv) {
     float se = 1.0f / sqrtf((float)E), sf = 1.0f / sqrtf((float)F);
     /* Rows of unit scale, larger than the projections, so that logits
      * spread and greedy decoding is not a tie-break lottery. */
-    td[k++] = (tdesc){"token_embd.weight", E, v.n, sp->wtype, 1.0f};
-    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0};
-    td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f};
+    td[k++] = (tdesc){"token_embd.weight", E, v.n, sp->wtype, 1.0f, 0, NULL};
+    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL};
+    td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f, 0, NULL};
     for (int l = 0; l < sp->n_layer; l++) {
         struct { const char *n; int64_t a, b; float s; enum ggml_type t; } L[] = {
             {"attn_norm", E, 1, 0, GGML_TYPE_F32},
@@ -244,68 +328,12 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* Tensor descriptors only (no_alloc): the data is generated and written
-     * one tensor at a time below. */
-    struct ggml_init_params ip = {.mem_size = (size_t)n_t * ggml_tensor_overhead() + 1024,
-                                  .mem_buffer = NULL, .no_alloc = true};
-    struct ggml_context *gc = ggml_init(ip);
     int64_t n_params = 0;
-    for (int i = 0; i < n_t; i++) {
-        struct ggml_tensor *t = td[i].ne1 == 1 ? ggml_new_tensor_1d(gc, td[i].type, td[i].ne0)
-                                               : ggml_new_tensor_2d(gc, td[i].type, td[i].ne0, td[i].ne1);
-        ggml_set_name(t, td[i].name);
-        gguf_add_tensor(g, t);
-        n_params += td[i].ne0 * td[i].ne1;
-    }
-
-    int rc = 1;
-    float *f = NULL;
-    void *q = NULL;
-    uint8_t *meta = NULL;
-    FILE *fp = fopen(out, "wb");
-    if (!fp) { perror(out); goto done; }
-    size_t meta_size = gguf_get_meta_size(g);
-    meta = malloc(meta_size);
-    gguf_get_meta_data(g, meta);
-    if (fwrite(meta, 1, meta_size, fp) != meta_size) goto io_error;
-    size_t align = gguf_get_alignment(g);
-    size_t pos = 0;
-    for (int i = 0; i < n_t; i++) {
-        size_t off = gguf_get_tensor_offset(g, i);
-        for (; pos < off; pos++)
-            if (fputc(0, fp) == EOF) goto io_error;
-        int64_t n = td[i].ne0 * td[i].ne1;
-        free(f);
-        f = malloc((size_t)n * sizeof *f);
-        for (int64_t j = 0; j < n; j++) f[j] = td[i].init > 0 ? rng_uniform(td[i].init) : 1.0f;
-        const void *data = f;
-        size_t nbytes = (size_t)n * sizeof *f;
-        if (td[i].type != GGML_TYPE_F32) {
-            free(q);
-            q = malloc(ggml_row_size(td[i].type, td[i].ne0) * (size_t)td[i].ne1);
-            nbytes = ggml_quantize_chunk(td[i].type, f, q, 0, td[i].ne1, td[i].ne0, NULL);
-            data = q;
-        }
-        if (fwrite(data, 1, nbytes, fp) != nbytes) goto io_error;
-        pos += nbytes;
-    }
-    for (; pos % align; pos++)
-        if (fputc(0, fp) == EOF) goto io_error;
-    if (fclose(fp) != 0) { fp = NULL; goto io_error; }
-    fp = NULL;
-    fprintf(stderr, "mkdemo: wrote %s (%s: %.1fM parameters, %d tokens, %d layers)\n", out, sp->name,
-            (double)n_params / 1e6, v.n, sp->n_layer);
-    rc = 0;
-    goto done;
-io_error:
-    perror(out);
-done:
-    if (fp) fclose(fp);
-    free(f);
-    free(q);
-    free(meta);
+    int rc = mkdemo_write(g, td, n_t, out, &n_params);
+    if (rc == 0)
+        fprintf(stderr, "mkdemo: wrote %s (%s: %.1fM parameters, %d tokens, %d layers)\n", out, sp->name,
+                (double)n_params / 1e6, v.n, sp->n_layer);
     free(td);
-    ggml_free(gc);
     gguf_free(g);
     ggml_quantize_free();
     vocab_free(&v);
