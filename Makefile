@@ -55,7 +55,16 @@ CXX ?= g++
 PREFIX_MAP := -ffile-prefix-map=$(ROOT)=.
 CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SANFLAGS) $(PREFIX_MAP)
 CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SHIM_INC) $(SANFLAGS) $(PREFIX_MAP)
-SYS_LIBS := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto -lpthread -lm -lstdc++
+# poppler-glib and cairo (src/core/pdf.c) by pkg-config, each asked once, on
+# first use: at the first compile or link, which waits for scripts/deps.sh,
+# so a fresh clone's `make` installs the packages before asking. Their
+# include folders as -isystem, so that a warning in another release of their
+# headers cannot break -Werror (Debian 12's compile clean either way), and
+# only for the files that include them.
+PDF_CFLAGS = $(eval PDF_CFLAGS := $$(shell pkg-config --cflags poppler-glib cairo | sed 's/-I/-isystem /g'))$(PDF_CFLAGS)
+PDF_LIBS = $(eval PDF_LIBS := $$(shell pkg-config --libs poppler-glib cairo))$(PDF_LIBS)
+PDF_USERS := src/core/pdf tests/unit/test_pdf
+SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
@@ -103,10 +112,11 @@ llama-key:
 	@echo $(LLAMA_KEY)
 
 $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
+$(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 
 $(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(OBJ)/%.o: %.cpp $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -230,7 +240,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -242,10 +252,11 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 .PHONY: fuzz fuzz-build fuzz-smoke
 
 $(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
+$(PDF_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 
 $(FUZZ_OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(FUZZ_OBJ)/%.o: %.cpp $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
