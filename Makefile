@@ -55,7 +55,7 @@ CXX ?= g++
 PREFIX_MAP := -ffile-prefix-map=$(ROOT)=.
 CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SANFLAGS) $(PREFIX_MAP)
 CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) $(SHIM_INC) $(SANFLAGS) $(PREFIX_MAP)
-SYS_LIBS := -lmicrohttpd -ljansson -lsqlite3 -lcrypto -lpthread -lm -lstdc++
+SYS_LIBS := -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
