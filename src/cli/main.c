@@ -20,7 +20,9 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "lib/dirlock.h"
+#include "lib/fetch.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/util.h"
 #include "store/store.h"
 
@@ -34,7 +36,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -58,6 +60,10 @@ static const struct flagdef {
     [F_ALLOW_PRIVATE] = {"allow-private-urls", "INTERACTD_ALLOW_PRIVATE_URLS", "off", NULL,
                          "let a media part's uri reach loopback, link-local and private addresses (refused "
                          "by default, also after a redirect)"},
+    [F_ALLOW_ADDRS] = {"allow-addresses", "INTERACTD_ALLOW_ADDRESSES", "none", "LIST",
+                       "non-public addresses a media part's uri may reach all the same (an operator's own "
+                       "hosts): comma-separated addresses, address:port or CIDR networks, e.g. "
+                       "10.0.0.5:8080,[fd00::1],10.20.0.0/16; matched on the address connected to"},
     [F_MAX_MEDIA] = {"max-media-size", "INTERACTD_MAX_MEDIA_SIZE", "20m", "BYTES",
                      "largest media part fetched from a uri (suffixes k, m, g)"},
     [F_FETCH_TIMEOUT] = {"fetch-timeout", "INTERACTD_FETCH_TIMEOUT", "30", "SECONDS",
@@ -456,6 +462,13 @@ static int serve(int argc, char **argv) {
 
     assign_mmprojs(&c, ms, nm);
     bool allow_private = parse_flag_bool(c.val[F_ALLOW_PRIVATE]);
+    const char *allow_addrs = c.val[F_ALLOW_ADDRS];
+    {
+        ia_err aerr;
+        if (allow_addrs && ia_addr_list_check(allow_addrs, "--allow-addresses", &aerr) < 0)
+            bad(flags[F_ALLOW_ADDRS].name, "%s", aerr.msg + (strncmp(aerr.msg, "--allow-addresses: ", 19) ? 0 : 19));
+        if (ia_fetch_global_init(&aerr) < 0) bad(flags[F_ALLOW_ADDRS].name, "%s", aerr.msg);
+    }
     int64_t max_media = (int64_t)parse_bytes(F_MAX_MEDIA, c.val[F_MAX_MEDIA] ? c.val[F_MAX_MEDIA] : "20m");
     int fetch_timeout = (int)parse_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
                                        3600);
@@ -550,7 +563,7 @@ static int serve(int argc, char **argv) {
     ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention,
                        .sweep_interval_s = sweep, .files = files,
                        .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
-                                 .allow_private = allow_private}};
+                                 .allow_private = allow_private, .allow_addrs = allow_addrs}};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);

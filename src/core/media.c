@@ -8,6 +8,7 @@
 
 #include "core/filecheck.h"
 #include "core/files.h"
+#include "core/pdf.h"
 #include "lib/b64.h"
 #include "lib/fetch.h"
 #include "lib/util.h"
@@ -95,19 +96,49 @@ static void add_part(ia_content *c, int form, uint8_t *data, size_t len) {
     c->parts[c->n_parts++] = (ia_media_part){.form = form, .modality = modality(c->kind), .data = data, .len = len};
 }
 
-/* A document: a text type as its text; PDF is not read yet. */
-static int document_parts(ia_content *c, uint8_t *data, size_t len, ia_err *err) {
+/* The side a PDF page is drawn at for a vision model: Gemma 3's and
+ * SigLIP's native 896; the projector scales it to its own size. */
+#define PAGE_SIDE 896
+
+static void add_rgb(ia_content *c, unsigned char *rgb, int w, int h) {
+    add_part(c, IA_EMEDIA_RGB, rgb, (size_t)w * (size_t)h * 3);
+    c->parts[c->n_parts - 1].w = w;
+    c->parts[c->n_parts - 1].h = h;
+}
+
+/* A PDF: each page's text (poppler's reading order) under a page heading,
+ * and for a model that takes images the page drawn, so figures and layout
+ * reach it too. */
+static int pdf_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t len, ia_err *err) {
+    char field[256];
+    snprintf(field, sizeof field, "%s.%s", where(c), c->text ? "data" : "uri");
+    ia_pdf *pdf = NULL;
+    int rc = ia_pdf_open(data, len, field, &pdf, err);
+    bool vision = rc == 0 && ia_engine_takes(eng, IA_MOD_IMAGE);
+    for (int p = 0; rc == 0 && p < ia_pdf_pages(pdf); p++) {
+        char *text = ia_pdf_page_text(pdf, p);
+        char *t = ia_asprintf("--- page %d of %d ---\n%s\n", p + 1, ia_pdf_pages(pdf), text ? text : "");
+        free(text);
+        add_part(c, IA_EMEDIA_TEXT, (uint8_t *)t, strlen(t));
+        if (!vision) continue;
+        unsigned char *rgb = NULL;
+        int w = 0, h = 0;
+        if ((rc = ia_pdf_page_rgb(pdf, p, PAGE_SIDE, &rgb, &w, &h, err)) == 0) add_rgb(c, rgb, w, h);
+    }
+    ia_pdf_close(pdf);
+    free(data);
+    return rc;
+}
+
+/* A document: a PDF as its pages, a text type as its text. */
+static int document_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t len, ia_err *err) {
     char base[64] = "";
     ia_media_kind mk = c->mime_type ? ia_filecheck_kind(c->mime_type, base) : IA_MEDIA_NONE;
-    bool pdf = len >= 5 && !memcmp(data, "%PDF-", 5);
-    if (pdf || mk == IA_MEDIA_DOCUMENT) {
-        free(data);
-        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: PDF documents are not read by this server yet; send the "
-                       "document's text (a text/plain document)", where(c));
-    }
+    bool pdf = memmem(data, len < 1024 ? len : 1024, "%PDF-", 5) != NULL;
+    if (pdf || mk == IA_MEDIA_DOCUMENT) return pdf_parts(eng, c, data, len, err);
     if (!ia_utf8_valid((const char *)data, len) || memchr(data, 0, len)) {
         free(data);
-        return ia_fail(err, IA_EINVALID, "%s: a text document must be UTF-8 text", where(c));
+        return ia_fail(err, IA_EINVALID, "%s: a document must be a PDF or UTF-8 text", where(c));
     }
     add_part(c, IA_EMEDIA_TEXT, data, len);
     return 0;
@@ -122,7 +153,7 @@ static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner
     uint8_t *data = NULL;
     size_t len = 0;
     if (item_bytes(o, owner, c, &data, &len, err) < 0) return -1;
-    if (c->kind == IA_CONTENT_DOCUMENT) return document_parts(c, data, len, err);
+    if (c->kind == IA_CONTENT_DOCUMENT) return document_parts(eng, c, data, len, err);
     add_part(c, IA_EMEDIA_FILE, data, len);
     if (!c->path) return 0; /* decoded when it was sent */
     char field[256];

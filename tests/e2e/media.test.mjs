@@ -49,6 +49,11 @@ function makeMedia(dir) {
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=880:duration=1', '-ar', '16000', '-ac', '1', f('high.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.mp3'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2:duration=2', '-pix_fmt', 'yuv420p', f('clip.mp4'));
+  // a two-page PDF from text, typeset by groff (Debian's groff, gropdf)
+  fs.writeFileSync(f('doc.ms'), '.LP\nPage one says alpha.\n.bp\n.LP\nPage two says beta.\n');
+  fs.writeFileSync(f('doc.pdf'), execFileSync('groff', ['-ms', '-Tpdf', f('doc.ms')]));
+  fs.writeFileSync(f('other.ms'), '.LP\nA different document about gamma.\n');
+  fs.writeFileSync(f('other.pdf'), execFileSync('groff', ['-ms', '-Tpdf', f('other.ms')]));
   const out = {};
   for (const n of fs.readdirSync(dir)) out[n] = fs.readFileSync(f(n));
   return out;
@@ -231,6 +236,45 @@ describe('audio and video input', { skip: SKIP }, () => {
   });
 });
 
+describe('documents (guide: "Entendimento de documentos (PDF)")', { skip: SKIP }, () => {
+  const doc = (name, mime = 'application/pdf') => ({ type: 'document', data: b64(media[name]), mime_type: mime });
+
+  it('a PDF: each page\'s text for a text model, text and the page drawn for a vision model', LONG, async () => {
+    const text = await ai.interactions.create({ model: 'demo', generation_config: GREEDY,
+      input: [{ type: 'text', text: 'What is this document about?' }, doc('doc.pdf')] });
+    const tb = byModality(text.usage.input_tokens_by_modality);
+    assert.ok(tb.document > 10, JSON.stringify(text.usage));
+    assert.ok(!tb.image);
+    const vis = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY,
+      input: [{ type: 'text', text: 'What is this document about?' }, doc('doc.pdf')] });
+    const vb = byModality(vis.usage.input_tokens_by_modality);
+    assert.ok(vb.document >= 2 * 256, `two pages drawn: ${JSON.stringify(vis.usage)}`);
+    // another document, another answer; the same document, the same answer
+    const again = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY, store: false,
+      input: [{ type: 'text', text: 'What is this document about?' }, doc('doc.pdf')] });
+    const other = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY, store: false,
+      input: [{ type: 'text', text: 'What is this document about?' }, doc('other.pdf')] });
+    assert.equal(textOf(again), textOf(vis));
+    assert.notEqual(textOf(other), textOf(vis));
+  });
+
+  it('a text document (text/plain) is read as text', T, async () => {
+    const it_ = await ai.interactions.create({ model: 'demo', generation_config: GREEDY, input: [
+      { type: 'text', text: 'Summarize.' },
+      { type: 'document', data: Buffer.from('Alpha beta gamma delta.').toString('base64'), mime_type: 'text/plain' }] });
+    assert.ok(byModality(it_.usage.input_tokens_by_modality).document > 0, JSON.stringify(it_.usage));
+  });
+
+  it('a corrupt or truncated PDF is a 400 naming the part', T, async () => {
+    for (const bytes of [media['doc.pdf'].subarray(0, 200), Buffer.from('%PDF-1.4 garbage garbage')]) {
+      const r = await rawCreate({ model: 'demo', input: [{ type: 'text', text: 'x' },
+        { type: 'document', data: b64(bytes), mime_type: 'application/pdf' }] });
+      assert.equal(r.status, 400, JSON.stringify(r.json));
+      assert.match(r.json.error.message, /^input\[1\]\.data: /);
+    }
+  });
+});
+
 describe('bad media input: a clear 400 naming the part, nothing stored', { skip: SKIP }, () => {
   it('a model without a projector names its modalities and the flag', T, async () => {
     const r = await rawCreate({ model: 'demo', input: [{ type: 'text', text: 'x' }, img(media['a.png'])] });
@@ -265,12 +309,28 @@ describe('bad media input: a clear 400 naming the part, nothing stored', { skip:
   });
 
   it('a uri to a private address is refused without --allow-private-urls, also after a redirect', LONG, async () => {
-    const strict = await startServer({ models: { gemma: GEMMA }, args: ['--mmproj', `gemma=${VISION}`] });
+    // the image server is allowed by name (--allow-addresses 127.0.0.1:PORT);
+    // its redirect to another loopback port is not
+    const other = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'image/png' }); res.end(media['a.png']); });
+    await new Promise((r) => other.listen(0, '127.0.0.1', r));
     const server = http.createServer((req, res) => {
-      res.writeHead(302, { location: `http://127.0.0.1:${server.address().port}/a.png` }); res.end();
+      if (req.url === '/a.png') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(media['a.png']); return; }
+      res.writeHead(302, { location: `http://127.0.0.1:${other.address().port}/a.png` }); res.end();
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const allowed = `http://127.0.0.1:${server.address().port}`;
+    const strict = await startServer({ models: { gemma: GEMMA },
+      args: ['--mmproj', `gemma=${VISION}`, '--allow-addresses', `127.0.0.1:${server.address().port}`] });
+    const post = (uri) => fetch(`${strict.url}/v1beta/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemma', generation_config: GREEDY, input: [{ type: 'text', text: 'x' }, { type: 'image', uri }] }) })
+      .then(async (r) => ({ status: r.status, json: await r.json() }));
     try {
+      const ok = await post(`${allowed}/a.png`);
+      assert.equal(ok.status, 200, JSON.stringify(ok.json));
+      assert.equal(byModality(ok.json.usage.input_tokens_by_modality).image, 256);
+      const redirected = await post(`${allowed}/elsewhere`);
+      assert.equal(redirected.status, 400, JSON.stringify(redirected.json));
+      assert.match(redirected.json.error.message, /^input\[1\]\.uri: .*127\.0\.0\.1.*--allow-private-urls/);
       for (const uri of ['http://127.0.0.1:9/a.png', 'http://10.1.2.3/a.png', 'http://169.254.169.254/latest/meta-data',
         'http://[::1]/a.png', 'http://localhost/a.png']) {
         const r = await fetch(`${strict.url}/v1beta/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' },
@@ -281,6 +341,7 @@ describe('bad media input: a clear 400 naming the part, nothing stored', { skip:
       }
     } finally {
       server.close();
+      other.close();
       await strict.stop();
     }
   });
