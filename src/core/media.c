@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/avtrack.h"
 #include "core/filecheck.h"
 #include "core/files.h"
 #include "core/pdf.h"
@@ -144,9 +145,41 @@ static int document_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t l
     return 0;
 }
 
+/* A video for a model that takes audio: its audio track too (after the
+ * frames, or alone for a model that takes no video), counted as audio. */
+static int video_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t len, ia_err *err) {
+    char field[256];
+    snprintf(field, sizeof field, "%s.%s", where(c), c->text ? "data" : "uri");
+    bool frames = ia_engine_takes(eng, IA_MOD_VIDEO);
+    uint8_t *wav = NULL;
+    size_t wlen = 0;
+    int t = ia_audio_track(data, len, 16000, &wav, &wlen, field, err);
+    if (t < 0 || (t == 1 && !frames)) {
+        free(data);
+        if (t == 1)
+            return ia_fail(err, IA_EINVALID, "%s: the video has no audio track, and model %s takes no video (it "
+                           "takes %s)", field, ia_engine_name(eng), ia_engine_modalities(eng));
+        return -1;
+    }
+    if (frames) add_part(c, IA_EMEDIA_FILE, data, len);
+    else free(data);
+    if (t == 0) {
+        add_part(c, IA_EMEDIA_FILE, wav, wlen);
+        c->parts[c->n_parts - 1].modality = IA_MOD_AUDIO;
+    }
+    if (!c->path) return 0;
+    for (size_t i = 0; i < c->n_parts; i++) {
+        ia_engine_media m = {.modality = (ia_modality)c->parts[i].modality, .form = IA_EMEDIA_FILE,
+                             .data = c->parts[i].data, .len = c->parts[i].len};
+        if (ia_engine_media_check(eng, &m, field, err) < 0) return -1;
+    }
+    return 0;
+}
+
 static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_content *c, ia_err *err) {
     ia_content_parts_free(c);
-    if (c->kind != IA_CONTENT_DOCUMENT && !ia_engine_takes(eng, modality(c->kind))) {
+    bool track = c->kind == IA_CONTENT_VIDEO && ia_engine_takes(eng, IA_MOD_AUDIO);
+    if (c->kind != IA_CONTENT_DOCUMENT && !track && !ia_engine_takes(eng, modality(c->kind))) {
         ia_engine_media m = {.modality = modality(c->kind), .form = IA_EMEDIA_FILE};
         return ia_engine_media_check(eng, &m, where(c), err); /* names the model and what it takes */
     }
@@ -154,6 +187,7 @@ static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner
     size_t len = 0;
     if (item_bytes(o, owner, c, &data, &len, err) < 0) return -1;
     if (c->kind == IA_CONTENT_DOCUMENT) return document_parts(eng, c, data, len, err);
+    if (track) return video_parts(eng, c, data, len, err);
     add_part(c, IA_EMEDIA_FILE, data, len);
     if (!c->path) return 0; /* decoded when it was sent */
     char field[256];

@@ -49,6 +49,8 @@ function makeMedia(dir) {
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=880:duration=1', '-ar', '16000', '-ac', '1', f('high.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.mp3'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2:duration=2', '-pix_fmt', 'yuv420p', f('clip.mp4'));
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '2',
+    '-pix_fmt', 'yuv420p', '-c:a', 'aac', f('sound.mp4'));
   // a two-page PDF from text, typeset by groff (Debian's groff, gropdf)
   fs.writeFileSync(f('doc.ms'), '.LP\nPage one says alpha.\n.bp\n.LP\nPage two says beta.\n');
   fs.writeFileSync(f('doc.pdf'), execFileSync('groff', ['-ms', '-Tpdf', f('doc.ms')]));
@@ -233,6 +235,25 @@ describe('audio and video input', { skip: SKIP }, () => {
     const by = byModality(it_.usage.input_tokens_by_modality);
     assert.ok(by.video >= 256, JSON.stringify(it_.usage));
     assert.equal(by.video % 256 === 0 || by.video > 256, true);
+  });
+});
+
+describe('a video\'s audio track', { skip: SKIP }, () => {
+  it('goes to a model that takes audio (alone when it takes no video); a silent video is a 400 there', LONG, async (t) => {
+    if (!fs.existsSync(AUDIO)) return t.skip(`${AUDIO} is absent`);
+    const it_ = await ai.interactions.create({ model: 'hear', generation_config: GREEDY,
+      input: [{ type: 'text', text: 'What is said?' }, { type: 'video', data: b64(media['sound.mp4']), mime_type: 'video/mp4' }] });
+    const by = byModality(it_.usage.input_tokens_by_modality);
+    assert.ok(by.audio > 0, JSON.stringify(it_.usage));
+    assert.ok(!by.video, 'an audio model gets no frames');
+    const r = await rawCreate({ model: 'hear', input: [{ type: 'text', text: 'x' }, { type: 'video', data: b64(media['clip.mp4']) }] });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.match(r.json.error.message, /^input\[1\]\.data: the video has no audio track, and model hear takes no video/);
+    // a vision model gets the frames only
+    const v = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY,
+      input: [{ type: 'text', text: 'What is happening?' }, { type: 'video', data: b64(media['sound.mp4']), mime_type: 'video/mp4' }] });
+    const vb = byModality(v.usage.input_tokens_by_modality);
+    assert.ok(vb.video >= 256 && !vb.audio, JSON.stringify(v.usage));
   });
 });
 
