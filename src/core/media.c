@@ -92,9 +92,22 @@ static int item_bytes(const ia_media_opts *o, const char *owner, const ia_conten
     return 0;
 }
 
+/* `resolution` as the longer side an image or video frame keeps: Gemini's
+ * levels are about 280, 560 and 1,120 tokens an image, which a projector
+ * of dynamic resolution (patches of 14 px merged 2 x 2) reaches near these
+ * sides; ultra_high (and none) keeps the picture as sent. */
+static int max_side(const char *resolution) {
+    if (!resolution) return 0;
+    if (!strcmp(resolution, "low")) return 448;
+    if (!strcmp(resolution, "medium")) return 672;
+    if (!strcmp(resolution, "high")) return 1024;
+    return 0;
+}
+
 static void add_part(ia_content *c, int form, uint8_t *data, size_t len) {
     c->parts = ia_xrealloc(c->parts, (c->n_parts + 1) * sizeof *c->parts);
-    c->parts[c->n_parts++] = (ia_media_part){.form = form, .modality = modality(c->kind), .data = data, .len = len};
+    c->parts[c->n_parts++] = (ia_media_part){.form = form, .modality = modality(c->kind), .data = data, .len = len,
+                                             .max_side = max_side(c->resolution)};
 }
 
 /* The side a PDF page is drawn at for a vision model: Gemma 3's and

@@ -136,7 +136,8 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
                         const ia_media_part *mp = &c->parts[p];
                         media[n_media++] = (ia_engine_media){.modality = (ia_modality)mp->modality,
                                                              .form = (ia_media_form)mp->form, .data = mp->data,
-                                                             .len = mp->len, .width = mp->w, .height = mp->h};
+                                                             .len = mp->len, .width = mp->w, .height = mp->h,
+                                                             .max_side = mp->max_side};
                     }
                 } else {
                     if (!first) ia_buf_puts(&b, "\n\n");

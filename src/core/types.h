@@ -40,6 +40,7 @@ typedef struct ia_media_part {
     unsigned char *data;
     size_t len;
     int w, h;
+    int max_side; /* from `resolution`: the longer side's limit, 0 = none */
 } ia_media_part;
 
 typedef struct ia_content {

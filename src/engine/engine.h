@@ -100,6 +100,9 @@ typedef struct ia_engine_media {
     const unsigned char *data;
     size_t len;
     int width, height;    /* RGB */
+    int max_side;         /* an image's or video frame's longer side is scaled down to this
+                             before the projector sees it (the request's `resolution`);
+                             0 = as sent. Families of a fixed input size scale anyway */
 } ia_engine_media;
 
 typedef enum { IA_MSG_SYSTEM, IA_MSG_USER, IA_MSG_ASSISTANT, IA_MSG_TOOL } ia_msg_role;

@@ -95,6 +95,39 @@ static const char *mod_name(ia_modality m) {
     return m < IA_MOD__COUNT ? n[m] : "media";
 }
 
+/* A bitmap whose longer side is over max_side, scaled down by area
+ * averaging (each output pixel the mean of the input pixels it covers), so
+ * a dynamic-resolution projector gets fewer tokens for a lower
+ * `resolution`; others unchanged. */
+static mtmd_bitmap *fit(mtmd_bitmap *b, int max_side) {
+    uint32_t nx = mtmd_bitmap_get_nx(b), ny = mtmd_bitmap_get_ny(b);
+    uint32_t side = nx > ny ? nx : ny;
+    if (max_side <= 0 || mtmd_bitmap_is_audio(b) || side <= (uint32_t)max_side) return b;
+    uint32_t ox = (uint32_t)((uint64_t)nx * (uint32_t)max_side / side), oy = (uint32_t)((uint64_t)ny * (uint32_t)max_side / side);
+    if (ox < 1) ox = 1;
+    if (oy < 1) oy = 1;
+    const unsigned char *in = mtmd_bitmap_get_data(b);
+    unsigned char *out = ia_xmalloc((size_t)ox * oy * 3);
+    for (uint32_t y = 0; y < oy; y++) {
+        uint32_t y0 = (uint32_t)((uint64_t)y * ny / oy), y1 = (uint32_t)((uint64_t)(y + 1) * ny / oy);
+        if (y1 <= y0) y1 = y0 + 1;
+        for (uint32_t x = 0; x < ox; x++) {
+            uint32_t x0 = (uint32_t)((uint64_t)x * nx / ox), x1 = (uint32_t)((uint64_t)(x + 1) * nx / ox);
+            if (x1 <= x0) x1 = x0 + 1;
+            uint64_t sum[3] = {0, 0, 0};
+            for (uint32_t yy = y0; yy < y1; yy++)
+                for (uint32_t xx = x0; xx < x1; xx++)
+                    for (int c = 0; c < 3; c++) sum[c] += in[((size_t)yy * nx + xx) * 3 + c];
+            uint64_t n = (uint64_t)(y1 - y0) * (x1 - x0);
+            for (int c = 0; c < 3; c++) out[((size_t)y * ox + x) * 3 + c] = (unsigned char)((sum[c] + n / 2) / n);
+        }
+    }
+    mtmd_bitmap *r = mtmd_bitmap_init(ox, oy, out);
+    free(out);
+    mtmd_bitmap_free(b);
+    return r;
+}
+
 /* The decoded form of one part: a bitmap (image, audio) or a video. */
 typedef struct {
     mtmd_bitmap *bitmap;
@@ -255,13 +288,14 @@ int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media
     } else {
         ia_buf_puts(&text, mtmd_default_marker());
         bm = ia_xmalloc(sizeof *bm);
-        bm[nb++] = d.bitmap;
+        bm[nb++] = fit(d.bitmap, m->max_side);
         d.bitmap = NULL;
     }
+    for (size_t i = 0; d.video && i < nb; i++) bm[i] = fit(bm[i], m->max_side);
     /* the content's identity: projector, form, size and bytes */
     unsigned char base[32];
     EVP_MD_CTX *sc = EVP_MD_CTX_new();
-    int hdr[3] = {(int)m->form, m->width, m->height};
+    int hdr[4] = {(int)m->form, m->width, m->height, m->max_side};
     EVP_DigestInit_ex(sc, EVP_sha256(), NULL);
     EVP_DigestUpdate(sc, mm->fp, sizeof mm->fp);
     EVP_DigestUpdate(sc, hdr, sizeof hdr);

@@ -45,6 +45,7 @@ function makeMedia(dir) {
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1', f('a.png'));
   ffmpeg('-f', 'lavfi', '-i', 'mandelbrot=size=64x64:rate=1', '-frames:v', '1', f('b.png'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1', f('a.jpg'));
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=1200x800:rate=1', '-frames:v', '1', f('big.png'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=880:duration=1', '-ar', '16000', '-ac', '1', f('high.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.mp3'));
@@ -159,6 +160,20 @@ describe('image input (guide: "Compreensão de imagens")', { skip: SKIP }, () =>
     const it_ = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY,
       input: [img(media['a.jpg'], 'image/jpeg'), { type: 'text', text: 'and' }, img(media['b.png'])] });
     assert.equal(byModality(it_.usage.input_tokens_by_modality).image, 512);
+  });
+
+  it('resolution: accepted at every level; a large image is scaled down first at low / medium / high', LONG, async () => {
+    const outs = {};
+    for (const resolution of ['low', 'medium', 'high', 'ultra_high']) {
+      const it_ = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY, store: false,
+        input: [{ type: 'text', text: 'Describe.' }, { ...img(media['big.png']), resolution }] });
+      // this projector takes 32x32 whatever it gets: 256 tokens at every level
+      assert.equal(byModality(it_.usage.input_tokens_by_modality).image, 256, resolution);
+      outs[resolution] = textOf(it_);
+    }
+    const again = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY, store: false,
+      input: [{ type: 'text', text: 'Describe.' }, { ...img(media['big.png']), resolution: 'low' }] });
+    assert.equal(textOf(again), outs.low);
   });
 
   it('a chain reuses the image from the cache: turn 2 never re-encodes it, also after a restart', LONG, async () => {
