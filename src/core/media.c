@@ -189,6 +189,57 @@ static int video_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t len,
     return 0;
 }
 
+/* A mime parameter's integer value ("audio/L16;rate=24000"), or 0. */
+static int mime_param(const char *mime, const char *name) {
+    const char *p = mime ? strcasestr(mime, name) : NULL;
+    return p && p[strlen(name)] == '=' ? atoi(p + strlen(name) + 1) : 0;
+}
+
+/* Formats libmtmd reads itself (stb_image; miniaudio's WAV, MP3, FLAC). */
+static bool native(const char *base, bool image) {
+    static const char *const img[] = {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif",
+                                      "image/bmp", "image/x-ms-bmp", "image/webp", "image/x-portable-pixmap", NULL};
+    static const char *const aud[] = {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/mp3",
+                                      "audio/mpeg", "audio/mpeg3", "audio/x-mpeg-3", "audio/flac", "audio/x-flac",
+                                      NULL};
+    for (const char *const *t = image ? img : aud; *t; t++)
+        if (!strcmp(base, *t)) return true;
+    return false;
+}
+
+/* An image or audio file in a format libmtmd does not read, as one it
+ * does (ffmpeg): TIFF, HEIF, AAC, Ogg/Opus, M4A, AIFF, and headerless L16
+ * (big-endian, rate and channels from the part or the mime type), A-law
+ * and mu-law. The mime type decides; without one the bytes go as sent. */
+static int convert(ia_content *c, uint8_t **data, size_t *len, ia_err *err) {
+    char base[64] = "";
+    bool image = c->kind == IA_CONTENT_IMAGE;
+    if (!c->mime_type || (c->kind != IA_CONTENT_IMAGE && c->kind != IA_CONTENT_AUDIO)) return 0;
+    ia_filecheck_kind(c->mime_type, base);
+    if (!base[0] || native(base, image)) return 0;
+    const char *raw = !strcmp(base, "audio/l16") ? "s16be"
+                    : !strcmp(base, "audio/alaw") || !strcmp(base, "audio/pcma") ? "alaw"
+                    : !strcmp(base, "audio/mulaw") || !strcmp(base, "audio/basic") || !strcmp(base, "audio/pcmu")
+                        ? "mulaw"
+                        : NULL;
+    int rate = c->sample_rate ? (int)c->sample_rate : mime_param(c->mime_type, "rate");
+    int ch = c->channels ? (int)c->channels : mime_param(c->mime_type, "channels");
+    char field[256];
+    snprintf(field, sizeof field, "%s.%s", where(c), c->text ? "data" : "uri");
+    uint8_t *out = NULL;
+    size_t n = 0;
+    int rc = ia_ffmpeg_convert(*data, *len, raw, rate, ch,
+                               image, &out, &n, field, err);
+    if (rc < 0) return -1;
+    if (rc == 1)
+        return ia_fail(err, IA_EINVALID, "%s: not %s ffmpeg can decode as %s; the bytes are corrupt, truncated or of "
+                       "another type", field, image ? "an image" : "audio", base);
+    free(*data);
+    *data = out;
+    *len = n;
+    return 0;
+}
+
 static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_content *c, ia_err *err) {
     ia_content_parts_free(c);
     bool track = c->kind == IA_CONTENT_VIDEO && ia_engine_takes(eng, IA_MOD_AUDIO);
@@ -201,6 +252,10 @@ static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner
     if (item_bytes(o, owner, c, &data, &len, err) < 0) return -1;
     if (c->kind == IA_CONTENT_DOCUMENT) return document_parts(eng, c, data, len, err);
     if (track) return video_parts(eng, c, data, len, err);
+    if (convert(c, &data, &len, err) < 0) {
+        free(data);
+        return -1;
+    }
     add_part(c, IA_EMEDIA_FILE, data, len);
     if (!c->path) return 0; /* decoded when it was sent */
     char field[256];

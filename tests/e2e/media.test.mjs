@@ -49,6 +49,11 @@ function makeMedia(dir) {
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=880:duration=1', '-ar', '16000', '-ac', '1', f('high.wav'));
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '16000', '-ac', '1', f('tone.mp3'));
+  // formats libmtmd does not read itself: converted with ffmpeg
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ac', '1', '-c:a', 'libopus', f('tone.ogg'));
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ac', '1', '-c:a', 'aac', f('tone.m4a'));
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '24000', '-ac', '1', '-f', 's16be', f('tone.l16'));
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1', f('a.tiff'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2:duration=2', '-pix_fmt', 'yuv420p', f('clip.mp4'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '2',
     '-pix_fmt', 'yuv420p', '-c:a', 'aac', f('sound.mp4'));
@@ -156,10 +161,11 @@ describe('image input (guide: "Compreensão de imagens")', { skip: SKIP }, () =>
     await ai.files.delete({ name: f.name });
   });
 
-  it('JPEG and PNG of the same picture both decode (256 tokens each)', T, async () => {
+  it('JPEG, PNG and TIFF (through ffmpeg) all decode (256 tokens each)', T, async () => {
     const it_ = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY,
-      input: [img(media['a.jpg'], 'image/jpeg'), { type: 'text', text: 'and' }, img(media['b.png'])] });
-    assert.equal(byModality(it_.usage.input_tokens_by_modality).image, 512);
+      input: [img(media['a.jpg'], 'image/jpeg'), { type: 'text', text: 'and' }, img(media['b.png']),
+        img(media['a.tiff'], 'image/tiff')] });
+    assert.equal(byModality(it_.usage.input_tokens_by_modality).image, 768);
   });
 
   it('resolution: accepted at every level; a large image is scaled down first at low / medium / high', LONG, async () => {
@@ -241,6 +247,15 @@ describe('audio and video input', { skip: SKIP }, () => {
     assert.notEqual(textOf(other), textOf(a));
     const mp3 = await ask('tone.mp3', 'audio/mp3');
     assert.ok(byModality(mp3.usage.input_tokens_by_modality).audio > 0);
+    // Ogg/Opus, AAC in M4A, headerless L16 at 24 kHz: through ffmpeg
+    for (const [name, mime] of [['tone.ogg', 'audio/ogg'], ['tone.m4a', 'audio/m4a'], ['tone.l16', 'audio/L16;rate=24000']]) {
+      const r = await ask(name, mime);
+      assert.ok(byModality(r.usage.input_tokens_by_modality).audio > 0, `${mime}: ${JSON.stringify(r.usage)}`);
+    }
+    const bad = await rawCreate({ model: 'hear', input: [{ type: 'text', text: 'x' },
+      { type: 'audio', data: b64(Buffer.from('not audio at all, just text')), mime_type: 'audio/ogg' }] });
+    assert.equal(bad.status, 400, JSON.stringify(bad.json));
+    assert.match(bad.json.error.message, /^input\[1\]\.data: not audio ffmpeg can decode as audio\/ogg/);
   });
 
   it('video: frames sampled with ffmpeg become image tokens counted as video', LONG, async () => {
