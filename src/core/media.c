@@ -34,7 +34,12 @@ static int fetch_one(const ia_media_opts *o, ia_content *c, ia_err *err) {
                         .timeout_ms = o->timeout_ms, .allow_private = o->allow_private,
                         .allow_addrs = o->allow_addrs};
     ia_fetched f;
-    if (ia_fetch(c->uri, &fo, field, &f, err) < 0) return -1;
+    if (ia_fetch(c->uri, &fo, field, &f, err) < 0) {
+        size_t n = err ? strlen(err->msg) : 0;
+        if (err && err->code == IA_ETOOLARGE && n < sizeof err->msg - 40)
+            snprintf(err->msg + n, sizeof err->msg - n, " (the server's --max-media-size)");
+        return -1;
+    }
     free(c->fetched);
     c->fetched = ia_b64_encode(f.data, f.len);
     ia_fetched_free(&f);

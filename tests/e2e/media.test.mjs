@@ -366,12 +366,14 @@ describe('bad media input: a clear 400 naming the part, nothing stored', { skip:
     await new Promise((r) => other.listen(0, '127.0.0.1', r));
     const server = http.createServer((req, res) => {
       if (req.url === '/a.png') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(media['a.png']); return; }
+      if (req.url === '/big.png') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(media['big.png']); return; }
       res.writeHead(302, { location: `http://127.0.0.1:${other.address().port}/a.png` }); res.end();
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const allowed = `http://127.0.0.1:${server.address().port}`;
     const strict = await startServer({ models: { gemma: GEMMA },
-      args: ['--mmproj', `gemma=${VISION}`, '--allow-addresses', `127.0.0.1:${server.address().port}`] });
+      args: ['--mmproj', `gemma=${VISION}`, '--allow-addresses', `127.0.0.1:${server.address().port}`,
+        '--max-media-size', String(media['a.png'].length + 16)] });
     const post = (uri) => fetch(`${strict.url}/v1beta/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gemma', generation_config: GREEDY, input: [{ type: 'text', text: 'x' }, { type: 'image', uri }] }) })
       .then(async (r) => ({ status: r.status, json: await r.json() }));
@@ -379,6 +381,9 @@ describe('bad media input: a clear 400 naming the part, nothing stored', { skip:
       const ok = await post(`${allowed}/a.png`);
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
       assert.equal(byModality(ok.json.usage.input_tokens_by_modality).image, 256);
+      const big = await post(`${allowed}/big.png`);
+      assert.equal(big.status, 413, JSON.stringify(big.json));
+      assert.match(big.json.error.message, /^input\[1\]\.uri: .*larger than the limit.*--max-media-size/);
       const redirected = await post(`${allowed}/elsewhere`);
       assert.equal(redirected.status, 400, JSON.stringify(redirected.json));
       assert.match(redirected.json.error.message, /^input\[1\]\.uri: .*127\.0\.0\.1.*--allow-private-urls/);
