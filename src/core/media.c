@@ -118,6 +118,13 @@ static void add_part(ia_content *c, int form, uint8_t *data, size_t len) {
 /* The side a PDF page is drawn at for a vision model: Gemma 3's and
  * SigLIP's native 896; the projector scales it to its own size. */
 #define PAGE_SIDE 896
+/* Pages drawn, at most (3 MiB of pixels each until the engine has them;
+ * a page is hundreds of tokens, so more would not fit a context anyway):
+ * the text of every page still goes. */
+#define MAX_DRAWN_PAGES 32
+/* A document's text, at most: far more than any context holds (about 2M
+ * tokens), small enough to hold in memory per request. */
+#define MAX_DOC_TEXT ((size_t)8 << 20)
 
 static void add_rgb(ia_content *c, unsigned char *rgb, int w, int h) {
     add_part(c, IA_EMEDIA_RGB, rgb, (size_t)w * (size_t)h * 3);
@@ -126,20 +133,27 @@ static void add_rgb(ia_content *c, unsigned char *rgb, int w, int h) {
 }
 
 /* A PDF: each page's text (poppler's reading order) under a page heading,
- * and for a model that takes images the page drawn, so figures and layout
- * reach it too. */
+ * and for a model that takes images the page drawn (the first
+ * MAX_DRAWN_PAGES), so figures and layout reach it too. */
 static int pdf_parts(ia_engine *eng, ia_content *c, uint8_t *data, size_t len, ia_err *err) {
     char field[256];
     snprintf(field, sizeof field, "%s.%s", where(c), c->text ? "data" : "uri");
     ia_pdf *pdf = NULL;
     int rc = ia_pdf_open(data, len, field, &pdf, err);
     bool vision = rc == 0 && ia_engine_takes(eng, IA_MOD_IMAGE);
+    size_t total = 0;
     for (int p = 0; rc == 0 && p < ia_pdf_pages(pdf); p++) {
         char *text = ia_pdf_page_text(pdf, p);
         char *t = ia_asprintf("--- page %d of %d ---\n%s\n", p + 1, ia_pdf_pages(pdf), text ? text : "");
         free(text);
+        total += strlen(t);
         add_part(c, IA_EMEDIA_TEXT, (uint8_t *)t, strlen(t));
-        if (!vision) continue;
+        if (total > MAX_DOC_TEXT) {
+            rc = ia_fail(err, IA_EINVALID, "%s: the PDF's text passes %zu MiB by page %d, more than a model's context "
+                         "holds; send the pages needed", field, MAX_DOC_TEXT >> 20, p + 1);
+            break;
+        }
+        if (!vision || p >= MAX_DRAWN_PAGES) continue;
         unsigned char *rgb = NULL;
         int w = 0, h = 0;
         if ((rc = ia_pdf_page_rgb(pdf, p, PAGE_SIDE, &rgb, &w, &h, err)) == 0) add_rgb(c, rgb, w, h);

@@ -208,9 +208,20 @@ void ia_layout_shed(worker *w);
  * the job only ends, cancelled). */
 void ia_layout_settle(worker *w, ia_move *m, bool restore);
 
-/* sched.c, for layout.c (w's thread). */
+/* sched.c, for layout.c and prefill.c (w's thread). */
 void ia_slot_kv_set(slot *s, const llama_token *t, int n); /* under w's kv_mu */
 void ia_slot_end(worker *w, slot *s, ia_finish f, const char *error);
+
+/* prefill.c (w's thread). The slot for prompt p[0..n) with its KV now
+ * holding the longest reusable prefix (never ending inside a media span). */
+slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans);
+/* Fills s->res's counts by modality from its spans and reused prefix. */
+void ia_slot_count_modalities(slot *s);
+/* Tokens before s's next media span (0: it is next), -1 when none left. */
+int ia_slot_media_ahead(const slot *s);
+/* Decodes the media spans that are next in prefilling slots' prompts (one
+ * when others run this step, else all). Takes w's kv_mu itself. */
+void ia_slot_prefill_media(worker *w, bool others);
 
 /* Copies the cache's counters for ia_engine_get_stats; under kvc_mu. */
 void ia_engine_publish_kvst(ia_engine *e);

@@ -328,88 +328,6 @@ static void fail_job(worker *w, job *j, ia_engine_result *res, int64_t t0, ia_er
     job_done(w, j, res, t0);
 }
 
-/* Chooses the worker's slot for a prompt and fills it with the longest
- * prefix of the prompt that any of its sequences or the shared cache holds.
- * Returns the slot, its KV now holding prompt[0..n_kv). */
-static slot *place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans) {
-    ia_engine *e = w->e;
-    llama_memory_t mem = llama_get_memory(w->ctx);
-    slot *dst = NULL, *src = NULL, *spare = NULL;
-    int dst_l = -1, src_l = 0;
-    for (int i = 0; i < w->n_slots; i++) {
-        slot *s = &w->slots[i];
-        int l = e->no_prefix_cache ? 0 : ia_kvc_lcp(s->kv, s->n_kv, p, n);
-        if (!s->j && (l > dst_l || (l == dst_l && s->last_used < dst->last_used))) {
-            dst = s;
-            dst_l = l;
-        }
-        /* The idle slot that loses least: the fewest kept tokens, then the
-         * least recently used. */
-        if (!s->j && (!spare || s->n_kv < spare->n_kv || (s->n_kv == spare->n_kv && s->last_used < spare->last_used)))
-            spare = s;
-        if (l > src_l) {
-            src = s;
-            src_l = l;
-        }
-    }
-    /* A match of a few tokens (a template's opening) is not worth
-     * overwriting another conversation's kept turns for. */
-    if (dst_l < IA_MIN_KEEP_TOKENS && dst_l * 10 < n) {
-        dst = spare;
-        dst_l = e->no_prefix_cache ? 0 : ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
-    }
-    if (dst_l >= src_l) src = dst; /* as good in place as anywhere */
-    pthread_mutex_lock(&w->kv_mu);
-    if (e->kvc) pthread_mutex_lock(&e->kvc_mu);
-    ia_kvc_entry *en = NULL;
-    int cache_l = e->no_prefix_cache || !e->kvc ? 0 : ia_kvc_match(e->kvc, p, n, e->n_ctx - 1, &en);
-    enum { COLD, IN_PLACE, COPY, RESTORE } how = COLD;
-    if (e->no_prefix_cache) how = COLD;
-    else if (cache_l > src_l) how = RESTORE;
-    else if (src_l > 0) how = src == dst ? IN_PLACE : COPY;
-
-    /* What dst held and will lose: kept for later if it is worth it. */
-    int keep = how == IN_PLACE ? (dst_l < n - 1 ? dst_l : n - 1) : 0;
-    if (e->kvc && !e->no_prefix_cache && dst->n_kv - keep >= IA_MIN_KEEP_TOKENS)
-        ia_kvc_save(e->kvc, w->ctx, dst->id, dst->kv, dst->n_kv);
-
-    if (how == COLD) {
-        llama_memory_seq_rm(mem, dst->id, -1, -1);
-        dst->n_kv = 0;
-    } else if (how == RESTORE) {
-        const llama_token *toks = NULL;
-        int got = ia_kvc_restore(e->kvc, en, w->ctx, dst->id, &toks);
-        if (got < 0) {
-            llama_memory_seq_rm(mem, dst->id, -1, -1);
-            dst->n_kv = 0;
-        } else {
-            ia_slot_kv_set(dst, toks, got);
-        }
-    } else if (how == COPY) {
-        int m = src_l < n - 1 ? src_l : n - 1;
-        llama_memory_seq_rm(mem, dst->id, -1, -1);
-        llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
-        ia_slot_kv_set(dst, src->kv, m);
-    }
-    if (e->kvc) {
-        ia_engine_publish_kvst(e);
-        pthread_mutex_unlock(&e->kvc_mu);
-    }
-    /* Now cut dst to the reused prefix. */
-    int reuse = ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
-    if (reuse > n - 1) reuse = n - 1;
-    reuse = ia_mspans_snap(spans, n_spans, reuse); /* a media run is decoded whole */
-    if (reuse < dst->n_kv) {
-        if (!llama_memory_seq_rm(mem, dst->id, reuse, -1)) {
-            llama_memory_seq_rm(mem, dst->id, -1, -1);
-            reuse = 0;
-        }
-        dst->n_kv = reuse;
-    }
-    pthread_mutex_unlock(&w->kv_mu);
-    return dst;
-}
-
 /* Renders and tokenizes a job taken from the queue (j->toks, j->cst).
  * Returns false when the job ended (failed or cancelled). */
 static bool render(worker *w, job *j) {
@@ -466,22 +384,6 @@ static bool render(worker *w, job *j) {
     return true;
 }
 
-/* The prompt's and the reused prefix's tokens by what they stand for. */
-static void count_modalities(slot *s) {
-    int64_t media = 0, cached = 0;
-    for (int i = 0; i < s->n_spans; i++) {
-        const ia_mspan *sp = &s->spans[i];
-        s->res.n_prompt_by[sp->mod] += sp->n;
-        media += sp->n;
-        if (sp->start + sp->n <= s->n_kv) {
-            s->res.n_cached_by[sp->mod] += sp->n;
-            cached += sp->n;
-        }
-    }
-    s->res.n_prompt_by[IA_MOD_TEXT] += s->n_prompt - media;
-    s->res.n_cached_by[IA_MOD_TEXT] += s->res.n_cached - cached;
-}
-
 /* Takes a job into one of w's slots: rendered here unless another worker
  * did, perhaps routed on, else placed and started. */
 static void admit(worker *w, job *j) {
@@ -514,7 +416,7 @@ static void admit(worker *w, job *j) {
     free(cerr);
     int64_t tp = ia_mono_ms();
     int n = j->n_toks;
-    slot *s = place(w, j->toks, n, j->spans, j->n_spans);
+    slot *s = ia_slot_place(w, j->toks, n, j->spans, j->n_spans);
     ia_debug("engine %s: job on context %d sequence %d: prompt %d tokens, %d reused (rendered in %lld ms, placed "
              "in %lld ms)", e->name, w->idx, s->id, n, s->n_kv, (long long)(tp - t0),
              (long long)(ia_mono_ms() - tp));
@@ -528,7 +430,7 @@ static void admit(worker *w, job *j) {
     j->n_spans = 0;
     s->res = res;
     s->res.n_cached = s->n_kv;
-    count_modalities(s);
+    ia_slot_count_modalities(s);
     s->t_start = t0;
     s->gen = false;
     s->t_first = 0;
@@ -655,43 +557,6 @@ static void decode_failed(worker *w, const struct llama_batch *b, int rc) {
     }
 }
 
-/* Tokens before s's next media run in the rest of its prompt (0: it is
- * next), or -1 when none is left. */
-static int media_ahead(const slot *s) {
-    for (int i = 0; i < s->n_spans; i++)
-        if (s->spans[i].chunk && s->spans[i].start >= s->n_kv) return s->spans[i].start - s->n_kv;
-    return -1;
-}
-
-/* Decodes the media run that is next in a prefilling slot's prompt: the
- * earliest admitted such slot, one run per step while others generate (a
- * run is a decode of its own, up to an image's worth of tokens), else
- * every run that is next. */
-static void prefill_media(worker *w, bool others) {
-    for (;;) {
-        slot *first = NULL;
-        for (int i = 0; i < w->n_slots; i++) {
-            slot *s = &w->slots[i];
-            if (s->j && !s->gen && s->n_kv < s->n_prompt && media_ahead(s) == 0 &&
-                (!first || s->admitted < first->admitted))
-                first = s;
-        }
-        if (!first) return;
-        const ia_mspan *sp = NULL;
-        for (int i = 0; i < first->n_spans && !sp; i++)
-            if (first->spans[i].chunk && first->spans[i].start == first->n_kv) sp = &first->spans[i];
-        if (ia_mm_eval(w->e->mm, w->ctx, sp, first->n_kv, first->id, &first->res.err) < 0) {
-            llama_memory_seq_rm(llama_get_memory(w->ctx), first->id, first->n_kv, -1);
-            finish(w, first, IA_FINISH_ERROR);
-            continue;
-        }
-        pthread_mutex_lock(&w->kv_mu);
-        for (int t = 0; t < sp->n; t++) kv_push(first, first->prompt[first->n_kv]);
-        pthread_mutex_unlock(&w->kv_mu);
-        if (others) return;
-    }
-}
-
 /* One decode of every running slot's next token plus a prompt chunk.
  * Returns false when there was nothing to do. */
 static bool step(worker *w) {
@@ -718,7 +583,7 @@ static bool step(worker *w) {
     }
     int budget = w->chunk_now;
     pthread_mutex_unlock(&w->kv_mu);
-    if (w->e->mm) prefill_media(w, b->n_tokens > 0);
+    if (w->e->mm) ia_slot_prefill_media(w, b->n_tokens > 0);
     pthread_mutex_lock(&w->kv_mu);
     while (budget > 0) {
         slot *first = NULL; /* the earliest admitted slot still prefilling */
@@ -731,7 +596,7 @@ static bool step(worker *w) {
         if (!first) break;
         int k = first->n_prompt - first->n_kv;
         if (k > budget) k = budget;
-        int to_media = media_ahead(first);
+        int to_media = ia_slot_media_ahead(first);
         if (to_media == 0) break; /* its media part goes first, next step */
         if (to_media > 0 && k > to_media) k = to_media;
         for (int t = 0; t < k; t++) {
