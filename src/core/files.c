@@ -527,7 +527,7 @@ int ia_files_read(ia_files *f, const char *owner, const char *id, int64_t max, i
         return -1;
     }
     char *path = blob_path(f, meta->blob);
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = fopen(path, "rbe"); /* ffmpeg children must not inherit it */
     free(path);
     unsigned char *buf = ia_xmalloc(meta->size > 0 ? (size_t)meta->size : 1);
     size_t got = fp ? fread(buf, 1, (size_t)meta->size, fp) : 0;

@@ -15,6 +15,9 @@
 #include "lib/util.h"
 
 #define DEFAULT_MAX ((int64_t)20 << 20)
+/* A Files API file read into memory for a turn, at most: the Files API
+ * takes files of gigabytes (video), which a prompt samples anyway. */
+#define MAX_FILE_PART ((int64_t)512 << 20)
 
 static const char *where(const ia_content *c) { return c->path ? c->path : "input (an earlier turn's media)"; }
 
@@ -90,7 +93,7 @@ static int item_bytes(const ia_media_opts *o, const char *owner, const ia_conten
                        where(c));
     ia_file f;
     ia_err e;
-    if (ia_files_read(o->files, owner, id, 0, &f, data, len, &e) < 0)
+    if (ia_files_read(o->files, owner, id, MAX_FILE_PART, &f, data, len, &e) < 0)
         return ia_fail(err, e.code == IA_ENOTFOUND ? IA_EINVALID : e.code, "%s.uri: %s%s", where(c), e.msg,
                        c->path ? "" : " (a file an earlier turn used has expired or was deleted)");
     ia_file_free(&f);

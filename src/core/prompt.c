@@ -43,26 +43,37 @@ void ia_msgbuf_free(ia_msgbuf *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Whether a result is a list of content ({type, ...} parts): then each
+ * image is read by core/media.c (every element of type "image"). */
+static bool typed_list(json_t *v) {
+    size_t i;
+    json_t *part;
+    json_array_foreach(v, i, part) if (json_is_string(json_object_get(part, "type"))) return true;
+    return false;
+}
+
 /* A function result as the model reads it: a string as itself, a list of
- * text parts as their text, any other value as compact JSON. */
+ * content as its text parts' text, images where they are (marked) and any
+ * other element as compact JSON, any other value as compact JSON. */
 static char *result_text(const char *json, bool is_error) {
     json_t *v = json_loads(json ? json : "", JSON_DECODE_ANY, NULL);
     char *out = NULL;
     if (json_is_string(v)) {
         out = ia_strdup(json_string_value(v));
-    } else if (json_is_array(v) && json_array_size(v) && json_is_object(json_array_get(v, 0)) &&
-               json_is_string(json_object_get(json_array_get(v, 0), "type"))) {
+    } else if (typed_list(v)) {
         ia_buf b;
         ia_buf_init(&b, 0);
         size_t i;
         json_t *part;
         json_array_foreach(v, i, part) {
             const char *ty = json_string_value(json_object_get(part, "type"));
+            char *dump = NULL;
             const char *t = ty && !strcmp(ty, "image") ? ia_engine_media_marker() /* core/media.c read it */
-                                                       : json_string_value(json_object_get(part, "text"));
-            if (!t) continue;
+                          : ty && !strcmp(ty, "text") ? json_string_value(json_object_get(part, "text"))
+                                                      : (dump = json_dumps(part, JSON_COMPACT | JSON_ENCODE_ANY));
             if (b.len) ia_buf_puts(&b, "\n");
-            ia_buf_puts(&b, t);
+            ia_buf_puts(&b, t ? t : "");
+            free(dump);
         }
         out = ia_buf_take(&b);
         if (!out) out = ia_strdup("");

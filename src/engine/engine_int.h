@@ -234,6 +234,7 @@ typedef struct ia_splice_media {
     size_t mlen;
     const ia_engine_media *media;
     size_t n_media, next;
+    int budget;      /* tokens a video's frames may fill (the context) */
     ia_mspan *spans; /* out: malloc'd, the caller's */
     int n_spans;
     ia_err err;      /* why a part failed */

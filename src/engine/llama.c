@@ -336,6 +336,10 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
             goto fail;
         }
     }
+    int ub = 0;
+    for (int i = 0; i < e->n_workers; i++)
+        if (!ub || (int)llama_n_ubatch(e->workers[i].ctx) < ub) ub = (int)llama_n_ubatch(e->workers[i].ctx);
+    ia_mm_set_batch(e->mm, ub);
     ia_info("model %s: %d context%s of %d thread%s, %d parallel sequences%s", e->name, e->n_workers,
             e->n_workers == 1 ? "" : "s", e->threads, e->threads == 1 ? "" : "s", e->n_slots,
             e->follow ? " (one batch in one context past 2 sequences per context)" : "");

@@ -24,6 +24,7 @@ struct ia_mm {
     pthread_mutex_t mu;   /* the encoder is not thread-safe */
     unsigned char fp[32]; /* the projector's identity, mixed into every media hash */
     bool vision, audio, video;
+    int batch; /* the smallest batch of the model's contexts (ia_mm_set_batch) */
 };
 
 /* The largest chunk of a Gemma 3 class image (a fixed 256) with room for
@@ -88,7 +89,11 @@ bool ia_mm_takes(const ia_mm *mm, ia_modality m) {
     }
 }
 
-int ia_mm_batch_min(const ia_mm *mm) { return mm ? IA_MM_BATCH_MIN : 0; }
+int ia_mm_batch_min(const ia_mm *mm) { return mm && mm->vision ? IA_MM_BATCH_MIN : 0; }
+
+void ia_mm_set_batch(ia_mm *mm, int batch) {
+    if (mm) mm->batch = batch;
+}
 
 static const char *mod_name(ia_modality m) {
     static const char *const n[IA_MOD__COUNT] = {"text", "image", "audio", "video", "document"};
@@ -153,6 +158,7 @@ static int decode(ia_mm *mm, const ia_engine_media *m, const char *field, decode
     mtmd_helper_init_opt opt = mtmd_helper_init_opt_default();
     struct mtmd_helper_bitmap_wrapper w = {0};
     if (m->modality == IA_MOD_VIDEO) {
+        opt.video_params.fps_target = 1.0f; /* Gemini samples a video at one frame a second */
         w.video_ctx = mtmd_helper_video_init_from_buf(mm->ctx, m->data, m->len, opt.video_params);
     } else {
         w = mtmd_helper_bitmap_init_from_buf(mm->ctx, m->data, m->len, false, opt);
@@ -204,12 +210,14 @@ static llama_token placeholder(const unsigned char h[32], int i) {
 
 static void add_span(ia_mspan **spans, int *n_spans, int start, int n, ia_modality mod, mtmd_input_chunk *c) {
     *spans = ia_xrealloc(*spans, (size_t)(*n_spans + 1) * sizeof **spans);
-    (*spans)[(*n_spans)++] = (ia_mspan){.start = start, .n = n, .mod = mod, .chunk = c};
+    (*spans)[(*n_spans)++] = (ia_mspan){.start = start, .n = n, .mod = mod, .media = c != NULL, .chunk = c};
 }
 
-/* Appends the chunks: text as tokens, media as placeholders with a span. */
-static void put_chunks(const mtmd_input_chunks *ch, const unsigned char base[32], ia_modality mod,
-                       llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans) {
+/* Appends the chunks: text as tokens, media as placeholders with a span.
+ * A chunk the family attends to non-causally must fit one batch (split, its
+ * attention would silently be wrong): refused when it does not. */
+static int put_chunks(ia_mm *mm, const mtmd_input_chunks *ch, const unsigned char base[32], ia_modality mod,
+                      llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err) {
     size_t nc = mtmd_input_chunks_size(ch);
     for (size_t i = 0; i < nc; i++) {
         const mtmd_input_chunk *c = mtmd_input_chunks_get(ch, i);
@@ -220,6 +228,10 @@ static void put_chunks(const mtmd_input_chunks *ch, const unsigned char base[32]
             continue;
         }
         int k = (int)mtmd_input_chunk_get_n_tokens(c);
+        if (mm->batch > 0 && k > mm->batch && mtmd_decode_use_non_causal(mm->ctx, c))
+            return ia_fail(err, IA_EINVALID, "input: a %s of %d tokens is more than this model's batch of %d (the "
+                           "image is attended whole); send it at resolution low or medium", mod_name(mod), k,
+                           mm->batch);
         unsigned char h[32 + 8];
         memcpy(h, base, 32);
         uint64_t idx = i;
@@ -233,13 +245,35 @@ static void put_chunks(const mtmd_input_chunks *ch, const unsigned char base[32]
         }
         add_span(spans, n_spans, start, k, mod, mtmd_input_chunk_copy(c));
     }
+    return 0;
+}
+
+/* Tokens one frame becomes (its chunk alone), 0 on failure. */
+static int frame_tokens(ia_mm *mm, const mtmd_bitmap *b) {
+    const char *mk = mtmd_default_marker();
+    mtmd_input_text in = {.text = mk, .text_len = strlen(mk), .add_special = false, .parse_special = true};
+    mtmd_input_chunks *ch = mtmd_input_chunks_init();
+    int n = 0;
+    if (mtmd_tokenize(mm->ctx, ch, &in, &b, 1) == 0)
+        for (size_t i = 0; i < mtmd_input_chunks_size(ch); i++) {
+            const mtmd_input_chunk *c = mtmd_input_chunks_get(ch, i);
+            if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_TEXT) n += (int)mtmd_input_chunk_get_n_tokens(c);
+        }
+    mtmd_input_chunks_free(ch);
+    return n;
 }
 
 /* The text libmtmd tokenizes for a video: its frames' markers with the
- * helper's timestamps between them; the frames in *bm. */
-static int video_parts(ia_mm *mm, mtmd_helper_video *v, ia_buf *text, mtmd_bitmap ***bm, size_t *nb,
-                       const char *field, ia_err *err) {
-    (void)mm;
+ * helper's timestamps between them; the frames in *bm. Frames come at one
+ * a second (Gemini's sampling), scaled to at most VIDEO_SIDE, and no more
+ * of them than fill three quarters of `budget` tokens: a longer video is
+ * sampled evenly over its length (from the frame count ffprobe gives), so
+ * memory and time stay bounded whatever the file says. */
+#define VIDEO_SIDE 896
+static int video_parts(ia_mm *mm, mtmd_helper_video *v, int budget, int max_side, ia_buf *text, mtmd_bitmap ***bm,
+                       size_t *nb, const char *field, ia_err *err) {
+    struct mtmd_helper_video_info info = mtmd_helper_video_get_info(v);
+    int max_frames = 0, seen = 0;
     for (;;) {
         mtmd_bitmap *b = NULL;
         char *t = NULL;
@@ -250,17 +284,33 @@ static int video_parts(ia_mm *mm, mtmd_helper_video *v, ia_buf *text, mtmd_bitma
             ia_buf_puts(text, t);
             free(t);
         }
-        if (b) {
-            ia_buf_puts(text, mtmd_default_marker());
-            *bm = ia_xrealloc(*bm, (*nb + 1) * sizeof **bm);
-            (*bm)[(*nb)++] = b;
+        if (!b) continue;
+        b = fit(b, max_side > 0 && max_side < VIDEO_SIDE ? max_side : VIDEO_SIDE);
+        if (!max_frames) {
+            int per = frame_tokens(mm, b);
+            max_frames = per > 0 && budget > 0 ? budget * 3 / 4 / per : 1;
+            if (max_frames < 1) max_frames = 1;
         }
+        int i = seen++;
+        bool keep = info.n_frames > max_frames
+                        ? i == 0 || (int64_t)i * max_frames / info.n_frames != (int64_t)(i - 1) * max_frames / info.n_frames
+                        : *nb < (size_t)max_frames;
+        if (!keep) {
+            mtmd_bitmap_free(b);
+            if (info.n_frames <= max_frames) break; /* length unknown: the first max_frames */
+            continue;
+        }
+        ia_buf_puts(text, mtmd_default_marker());
+        *bm = ia_xrealloc(*bm, (*nb + 1) * sizeof **bm);
+        (*bm)[(*nb)++] = b;
     }
     if (!*nb) return ia_fail(err, IA_EINVALID, "%s: the video has no frames", field);
+    if (seen > (int)*nb) ia_debug("media: video of %d frames at 1 fps sampled to %zu", seen, *nb);
     return 0;
 }
 
-int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err) {
+int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, int budget, llama_token **toks,
+                   int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err) {
     const char *field = "input";
     if (m->form == IA_EMEDIA_TEXT) { /* a document's text: no special tokens */
         int k = -llama_tokenize(v, (const char *)m->data, (int32_t)m->len, NULL, 0, false, false);
@@ -274,7 +324,7 @@ int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media
         free(t);
         return 0;
     }
-    if (!ia_mm_takes(mm, m->modality))
+    if (!ia_mm_takes(mm, m->form == IA_EMEDIA_RGB ? IA_MOD_IMAGE : m->modality))
         return ia_fail(err, IA_EINVALID, "input: this model does not take %s input", mod_name(m->modality));
     decoded d;
     if (decode(mm, m, field, &d, err) < 0) return -1;
@@ -284,14 +334,13 @@ int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media
     size_t nb = 0;
     int rc = -1;
     if (d.video) {
-        if (video_parts(mm, d.video, &text, &bm, &nb, field, err) < 0) goto out;
+        if (video_parts(mm, d.video, budget, m->max_side, &text, &bm, &nb, field, err) < 0) goto out;
     } else {
         ia_buf_puts(&text, mtmd_default_marker());
         bm = ia_xmalloc(sizeof *bm);
         bm[nb++] = fit(d.bitmap, m->max_side);
         d.bitmap = NULL;
     }
-    for (size_t i = 0; d.video && i < nb; i++) bm[i] = fit(bm[i], m->max_side);
     /* the content's identity: projector, form, size and bytes */
     unsigned char base[32];
     EVP_MD_CTX *sc = EVP_MD_CTX_new();
@@ -309,8 +358,7 @@ int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media
         ia_fail(err, IA_EINVALID, "input: the %s cannot be prepared for this model (libmtmd error %d)",
                 mod_name(m->modality), (int)tr);
     } else {
-        put_chunks(ch, base, m->modality, toks, n, cap, spans, n_spans);
-        rc = 0;
+        rc = put_chunks(mm, ch, base, m->modality, toks, n, cap, spans, n_spans, err);
     }
     mtmd_input_chunks_free(ch);
 out:
@@ -323,6 +371,7 @@ out:
 
 int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos, llama_seq_id seq, ia_err *err) {
     llama_pos new_pos = 0;
+    if (!sp->chunk) return ia_fail(err, IA_EINTERNAL, "a %s was not kept for decoding", mod_name(sp->mod));
     pthread_mutex_lock(&mm->mu);
     int32_t r = mtmd_helper_eval_chunk_single(mm->ctx, ctx, sp->chunk, pos, seq, (int32_t)llama_n_batch(ctx), false,
                                               &new_pos);
@@ -340,8 +389,16 @@ void ia_mspans_free(ia_mspan *spans, int n) {
     free(spans);
 }
 
+void ia_mspans_drop_before(ia_mspan *spans, int n_spans, int n) {
+    for (int i = 0; i < n_spans; i++)
+        if (spans[i].chunk && spans[i].start + spans[i].n <= n) {
+            mtmd_input_chunk_free(spans[i].chunk);
+            spans[i].chunk = NULL;
+        }
+}
+
 int ia_mspans_snap(const ia_mspan *spans, int n, int reuse) {
     for (int i = 0; i < n; i++)
-        if (spans[i].chunk && spans[i].start < reuse && reuse < spans[i].start + spans[i].n) return spans[i].start;
+        if (spans[i].media && spans[i].start < reuse && reuse < spans[i].start + spans[i].n) return spans[i].start;
     return reuse;
 }

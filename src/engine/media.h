@@ -34,7 +34,8 @@ struct mtmd_input_chunk;
 typedef struct ia_mspan {
     int start, n;
     ia_modality mod;
-    struct mtmd_input_chunk *chunk;
+    bool media;                     /* decoded through libmtmd (else a document's text) */
+    struct mtmd_input_chunk *chunk; /* media not decoded yet (freed once it is in the KV) */
 } ia_mspan;
 
 /* Loads the projector for model; NULL + err on failure (also for a
@@ -45,14 +46,21 @@ bool ia_mm_takes(const ia_mm *mm, ia_modality m);
 /* Most tokens one media chunk may have that must be decoded in one batch
  * (a non-causal image): the contexts' batch is made at least this wide. */
 int ia_mm_batch_min(const ia_mm *mm);
+/* The smallest batch (n_ubatch) of the model's contexts, once made. */
+void ia_mm_set_batch(ia_mm *mm, int batch);
 int ia_mm_check(ia_mm *mm, const ia_engine_media *m, const char *field, ia_err *err);
 /* The tokens of media part m appended to the prompt so far, *toks (count
- * *n, capacity *cap), its spans (prompt indexes) to *spans. */
-int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, llama_token **toks, int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err);
+ * *n, capacity *cap), its spans (prompt indexes) to *spans; a video is
+ * sampled to fit budget tokens (the context). */
+int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, int budget, llama_token **toks,
+                   int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err);
 /* Decodes span sp into ctx's sequence seq at position pos (the encoder,
  * then the embeddings). 0, or -1 with err. */
 int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos, llama_seq_id seq, ia_err *err);
 void ia_mspans_free(ia_mspan *spans, int n);
+/* Frees the chunks of the media spans wholly within the first n tokens
+ * (in the KV already: never encoded again). */
+void ia_mspans_drop_before(ia_mspan *spans, int n_spans, int n);
 /* Where a reused prefix of `reuse` tokens must end so that it does not cut
  * a span: the span's start when it falls inside one. */
 int ia_mspans_snap(const ia_mspan *spans, int n, int reuse);

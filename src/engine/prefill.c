@@ -111,7 +111,7 @@ void ia_slot_count_modalities(slot *s) {
  * next), or -1 when none is left. */
 int ia_slot_media_ahead(const slot *s) {
     for (int i = 0; i < s->n_spans; i++)
-        if (s->spans[i].chunk && s->spans[i].start >= s->n_kv) return s->spans[i].start - s->n_kv;
+        if (s->spans[i].media && s->spans[i].start >= s->n_kv) return s->spans[i].start - s->n_kv;
     return -1;
 }
 
@@ -131,7 +131,7 @@ void ia_slot_prefill_media(worker *w, bool others) {
         if (!first) return;
         const ia_mspan *sp = NULL;
         for (int i = 0; i < first->n_spans && !sp; i++)
-            if (first->spans[i].chunk && first->spans[i].start == first->n_kv) sp = &first->spans[i];
+            if (first->spans[i].media && first->spans[i].start == first->n_kv) sp = &first->spans[i];
         ia_err e;
         if (ia_mm_eval(w->e->mm, w->ctx, sp, first->n_kv, first->id, &e) < 0) {
             llama_memory_seq_rm(llama_get_memory(w->ctx), first->id, first->n_kv, -1);
@@ -141,6 +141,7 @@ void ia_slot_prefill_media(worker *w, bool others) {
         pthread_mutex_lock(&w->kv_mu);
         ia_slot_kv_set(first, first->prompt, first->n_kv + sp->n);
         pthread_mutex_unlock(&w->kv_mu);
+        ia_mspans_drop_before(first->spans, first->n_spans, first->n_kv);
         if (others) return;
     }
 }

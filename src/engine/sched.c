@@ -352,19 +352,24 @@ static bool render(worker *w, job *j) {
     long *at = ia_splice_locate(e, j->msgs, j->n_msgs, &copts, prompt);
     const char *mark = ia_engine_media_marker();
     ia_splice_media mx = {.mm = e->mm, .marker = mark, .mlen = strlen(mark), .media = j->media,
-                          .n_media = j->n_media};
+                          .n_media = j->n_media, .budget = e->n_ctx};
     ia_err_clear(&mx.err);
     int n = ia_splice_tokenize(e->vocab, prompt, j->msgs, j->n_msgs, at, j->n_media ? &mx : NULL, &j->toks);
     free(at);
     free(prompt);
     j->spans = mx.spans;
     j->n_spans = mx.n_spans;
+    /* the parts are chunks now: the files' bytes are not needed again */
+    for (size_t i = 0; i < j->n_media; i++) free((unsigned char *)j->media[i].data);
+    free(j->media);
+    j->media = NULL;
+    j->n_media = 0;
     if (n < 0) {
         bool m = mx.err.code != IA_OK;
         fail_job(w, j, &res, j->t_taken, m ? mx.err.code : IA_EINTERNAL, m ? mx.err.msg : "tokenization failed");
         return false;
     }
-    if (j->n_spans && j->spans[j->n_spans - 1].chunk &&
+    if (j->n_spans && j->spans[j->n_spans - 1].media &&
         j->spans[j->n_spans - 1].start + j->spans[j->n_spans - 1].n >= n) {
         /* the last prompt token's logits start the answer: media has none */
         fail_job(w, j, &res, j->t_taken, IA_EINVALID, "input: the prompt ends with a media part; add text after it");
@@ -431,6 +436,7 @@ static void admit(worker *w, job *j) {
     s->res = res;
     s->res.n_cached = s->n_kv;
     ia_slot_count_modalities(s);
+    ia_mspans_drop_before(s->spans, s->n_spans, s->n_kv); /* reused: never encoded */
     s->t_start = t0;
     s->gen = false;
     s->t_first = 0;

@@ -225,7 +225,7 @@ static int put_text(const struct llama_vocab *v, const char *seg, size_t len, bo
             ia_fail(&mx->err, IA_EINTERNAL, "input: the prompt marks more media than were sent");
             return -1;
         }
-        if (ia_mm_tokenize(mx->mm, v, &mx->media[mx->next++], &out->t, &out->n, &out->cap, &mx->spans,
+        if (ia_mm_tokenize(mx->mm, v, &mx->media[mx->next++], mx->budget, &out->t, &out->n, &out->cap, &mx->spans,
                            &mx->n_spans, &mx->err) < 0)
             return -1;
         first = false;
@@ -315,7 +315,7 @@ int ia_splice_tokenize(const struct llama_vocab *v, const char *prompt, const ia
     ia_tokv tv = {0};
     size_t cur = 0;
     int spliced = 0;
-    for (size_t i = 0; at && i < n_msgs; i++) {
+    for (size_t i = 0; at && i < n_msgs && !(mx && mx->err.code != IA_OK); i++) {
         if (at[i] < 0 || (size_t)at[i] < cur || !valid_ids(v, msgs[i].tokens, msgs[i].n_tokens)) continue;
         const char *text = msgs[i].content;
         size_t tl = strlen(text);

@@ -471,6 +471,7 @@ const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         const int64_t *v = k ? u->cached_by : u->input_by;
+        if (at >= cap) break;
         int w = snprintf(buf + at, cap - at, "%s%c", k ? " " : "", k ? 'c' : 'i');
         at += w > 0 ? (size_t)w : 0;
         for (int m = 0; m < IA_N_MODALITIES && at < cap; m++) {

@@ -55,6 +55,7 @@ function makeMedia(dir) {
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '24000', '-ac', '1', '-f', 's16be', f('tone.l16'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1', f('a.tiff'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2:duration=2', '-pix_fmt', 'yuv420p', f('clip.mp4'));
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10:duration=90', '-pix_fmt', 'yuv420p', f('long.mp4'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '2',
     '-pix_fmt', 'yuv420p', '-c:a', 'aac', f('sound.mp4'));
   // a two-page PDF from text, typeset by groff (Debian's groff, gropdf)
@@ -113,13 +114,17 @@ describe('image input (guide: "Compreensão de imagens")', { skip: SKIP }, () =>
   });
 
   it('greedy output depends on the image: two images differ, the same image repeats', LONG, async () => {
-    const ask = async (buf, mime) => textOf(await ai.interactions.create({
+    let last;
+    const ask = async (buf, mime) => textOf(last = await ai.interactions.create({
       model: 'gemma', generation_config: GREEDY, store: false,
       input: [{ type: 'text', text: 'Describe the image.' }, img(buf, mime)],
     }));
     const a1 = await ask(media['a.png']);
     const b = await ask(media['b.png']);
+    // b's prompt matches a's only up to the image: none of a's image is reused for b
+    assert.ok(!byModality(last.usage.cached_tokens_by_modality).image, JSON.stringify(last.usage));
     const a2 = await ask(media['a.png']);
+    assert.equal(byModality(last.usage.cached_tokens_by_modality).image, 256);
     assert.equal(a1, a2, 'the same image gives the same greedy output');
     assert.notEqual(a1, b, 'different images give different outputs');
   });
@@ -263,8 +268,19 @@ describe('audio and video input', { skip: SKIP }, () => {
       input: [{ type: 'text', text: 'What is happening in this video?' },
         { type: 'video', data: b64(media['clip.mp4']), mime_type: 'video/mp4' }] });
     const by = byModality(it_.usage.input_tokens_by_modality);
-    assert.ok(by.video >= 256, JSON.stringify(it_.usage));
-    assert.equal(by.video % 256 === 0 || by.video > 256, true);
+    // two frames (one a second) of 256 tokens, and the timestamp text
+    assert.ok(by.video >= 2 * 256, JSON.stringify(it_.usage));
+  });
+});
+
+describe('a long video', { skip: SKIP }, () => {
+  it('is sampled evenly to fit the context (one frame a second, at most 3/4 of it)', LONG, async () => {
+    const it_ = await ai.interactions.create({ model: 'gemma', generation_config: GREEDY,
+      input: [{ type: 'text', text: 'Summarize.' }, { type: 'video', data: b64(media['long.mp4']), mime_type: 'video/mp4' }] });
+    const by = byModality(it_.usage.input_tokens_by_modality);
+    // 90 frames at 1 fps would be 23,040 tokens; the context is 8,192
+    assert.ok(by.video > 256 && by.video <= 8192 * 3 / 4 + 512, JSON.stringify(it_.usage));
+    assert.ok(ENDED.includes(it_.status), it_.status);
   });
 });
 
