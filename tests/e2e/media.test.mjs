@@ -362,6 +362,9 @@ describe('bad media input: a clear 400 naming the part, nothing stored', { skip:
       [img(png.subarray(0, 40)), /^input\[1\]\.data: not an image this server decodes/],
       [img(Buffer.from('hello, I am text')), /^input\[1\]\.data: not an image/],
       [img(png, 'audio/wav'), /^input\[1\]\.mime_type: 'audio\/wav' is not an image type/],
+      // a header claiming 20000 x 20000 pixels: refused before any decoder allocates for it
+      [img(Buffer.concat([png.subarray(0, 16), Buffer.from([0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20]), png.subarray(24)])),
+        /^input\[1\]\.data: the image is 20000 x 20000 pixels, more than the 64 megapixels/],
       [{ type: 'image', uri: 'ftp://example.com/x.png' }, /^input\[1\]\.uri: expected an http\(s\) URL or a Files API URI/],
     ];
     for (const [part, re] of cases) {
