@@ -255,8 +255,8 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
     char *text = call && !args ? ia_strdup("{}")
                                : json_dumps(call ? args : result, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text) return ia_fail(err, IA_EINVALID, "%s: cannot be encoded", path);
-    if (call) ia_turn_add_call(turn, id, name, text);
-    else ia_turn_add_result(turn, id, name, text, is_error);
+    ia_content *it = call ? ia_turn_add_call(turn, id, name, text) : ia_turn_add_result(turn, id, name, text, is_error);
+    it->path = ia_strdup(path); /* a result's images are named by it (core/media.c) */
     free(text);
     return 0;
 }

@@ -469,7 +469,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
     if (ia_thought_open_all(c->thought_key, &req->input, err) != 0) goto done;
-    if (ia_media_fetch(&c->media, owner, &req->input, err) != 0) goto done;
+    if (ia_media_fetch(&c->media, eng, owner, &req->input, err) != 0) goto done;
     ia_conv_append_copy(&conv, &req->input);
     if (ia_prompt_check_results(&conv, err) != 0) goto done;
     if (ia_media_prepare(&c->media, eng, owner, &conv, err) != 0) goto done;

@@ -49,32 +49,52 @@ static int fetch_one(const ia_media_opts *o, ia_content *c, ia_err *err) {
     return 0;
 }
 
-int ia_media_fetch(const ia_media_opts *o, const char *owner, ia_conv *in, ia_err *err) {
-    for (size_t t = 0; t < in->n; t++)
-        for (size_t k = 0; k < in->turns[t].n; k++) {
-            ia_content *c = &in->turns[t].items[k];
-            if (!ia_content_is_media(c->kind) || !c->uri) continue;
-            char id[IA_FILE_ID_MAX];
-            if (ia_files_uri_id(c->uri, id) == 0) {
-                ia_file f;
-                if (!o->files) return ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
-                if (ia_files_get(o->files, owner, id, &f, err) < 0) {
-                    if (err && err->code == IA_ENOTFOUND)
-                        ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
-                    return -1;
-                }
-                bool active = f.state == IA_FILE_ACTIVE;
-                ia_file_free(&f);
-                if (!active)
-                    return ia_fail(err, IA_EINVALID, "%s.uri: files/%s is not ACTIVE yet (or FAILED); wait for "
-                                   "files.get to say ACTIVE", where(c), id);
-            } else if (!strncmp(c->uri, "http://", 7) || !strncmp(c->uri, "https://", 8)) {
+/* Whether the model takes the item at all (a video: its frames or its
+ * audio track); else the engine's 400 naming the part and what it takes. */
+static int takes(ia_engine *eng, const ia_content *c, ia_err *err) {
+    ia_modality m = modality(c->kind);
+    if (c->kind == IA_CONTENT_DOCUMENT || ia_engine_takes(eng, m) ||
+        (c->kind == IA_CONTENT_VIDEO && ia_engine_takes(eng, IA_MOD_AUDIO)))
+        return 0;
+    ia_engine_media em = {.modality = m, .form = IA_EMEDIA_FILE};
+    return ia_engine_media_check(eng, &em, where(c), err);
+}
+
+/* A Files URI must name an ACTIVE file of owner's: another key's is a 404
+ * like a missing one. */
+static int file_ref(const ia_media_opts *o, const char *owner, const ia_content *c, const char *id, ia_err *err) {
+    ia_file f;
+    if (!o->files) return ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
+    if (ia_files_get(o->files, owner, id, &f, err) < 0) {
+        if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "%s.uri: files/%s not found", where(c), id);
+        return -1;
+    }
+    bool active = f.state == IA_FILE_ACTIVE;
+    ia_file_free(&f);
+    if (!active)
+        return ia_fail(err, IA_EINVALID, "%s.uri: files/%s is not ACTIVE yet (or FAILED); wait for files.get to say "
+                       "ACTIVE", where(c), id);
+    return 0;
+}
+
+int ia_media_fetch(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_conv *in, ia_err *err) {
+    /* in order: Files URIs (404 for another key's), what the model cannot
+     * take, then the fetches, so nothing is fetched for a request refused */
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t t = 0; t < in->n; t++)
+            for (size_t k = 0; k < in->turns[t].n; k++) {
+                ia_content *c = &in->turns[t].items[k];
+                if (!ia_content_is_media(c->kind)) continue;
+                char id[IA_FILE_ID_MAX];
+                bool file = c->uri && ia_files_uri_id(c->uri, id) == 0;
+                if (pass == 0 && file && file_ref(o, owner, c, id, err) < 0) return -1;
+                if (pass == 1 && takes(eng, c, err) < 0) return -1;
+                if (pass != 2 || !c->uri || file) continue;
+                if (strncmp(c->uri, "http://", 7) && strncmp(c->uri, "https://", 8))
+                    return ia_fail(err, IA_EINVALID, "%s.uri: expected an http(s) URL or a Files API URI "
+                                   "(files/NAME, as files.upload returns it), not '%.80s'", where(c), c->uri);
                 if (fetch_one(o, c, err) < 0) return -1;
-            } else {
-                return ia_fail(err, IA_EINVALID, "%s.uri: expected an http(s) URL or a Files API URI "
-                               "(files/NAME, as files.upload returns it), not '%.80s'", where(c), c->uri);
             }
-        }
     return 0;
 }
 
@@ -265,10 +285,7 @@ static int convert(ia_content *c, uint8_t **data, size_t *len, ia_err *err) {
 static int prepare_one(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_content *c, ia_err *err) {
     ia_content_parts_free(c);
     bool track = c->kind == IA_CONTENT_VIDEO && ia_engine_takes(eng, IA_MOD_AUDIO);
-    if (c->kind != IA_CONTENT_DOCUMENT && !track && !ia_engine_takes(eng, modality(c->kind))) {
-        ia_engine_media m = {.modality = modality(c->kind), .form = IA_EMEDIA_FILE};
-        return ia_engine_media_check(eng, &m, where(c), err); /* names the model and what it takes */
-    }
+    if (takes(eng, c, err) < 0) return -1;
     uint8_t *data = NULL;
     size_t len = 0;
     if (item_bytes(o, owner, c, &data, &len, err) < 0) return -1;

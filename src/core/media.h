@@ -32,9 +32,10 @@ typedef struct ia_media_opts {
     const char *allow_addrs; /* hosts allowed all the same (lib/fetch.h) */
 } ia_media_opts;
 
-/* The new input's media: a Files URI must name an ACTIVE file of owner,
- * an http(s) uri is fetched into item->fetched. */
-int ia_media_fetch(const ia_media_opts *o, const char *owner, ia_conv *input, ia_err *err);
+/* The new input's media: first, each must be one the model takes (a 400
+ * naming it and what the model takes); then a Files URI must name an
+ * ACTIVE file of owner, an http(s) uri is fetched into item->fetched. */
+int ia_media_fetch(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_conv *input, ia_err *err);
 /* Every media item of conv made ready (item->parts) and checked against
  * the model: the bytes of those with a path (the new input) are decoded
  * as the engine will. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/imgsize.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -31,6 +32,9 @@ struct ia_mm {
  * the families whose images are bigger: decoded in one batch when the
  * family attends to an image non-causally. */
 #define IA_MM_BATCH_MIN 1024
+/* An image's pixels, at most, read from its header before it is decoded
+ * (3 bytes each once decoded): far past what any projector looks at. */
+#define IA_MM_MAX_PIXELS ((uint64_t)64000000)
 
 static void quiet_log(enum ggml_log_level level, const char *text, void *ud) {
     (void)ud;
@@ -155,6 +159,11 @@ static int decode(ia_mm *mm, const ia_engine_media *m, const char *field, decode
         return out->bitmap ? 0 : ia_fail(err, IA_EINTERNAL, "%s: cannot hold the page image", field);
     }
     if (!m->len) return ia_fail(err, IA_EINVALID, "%s: empty", field);
+    uint32_t iw = 0, ih = 0;
+    if (m->modality == IA_MOD_IMAGE && ia_image_size(m->data, m->len, &iw, &ih) == 0 &&
+        (uint64_t)iw * ih > IA_MM_MAX_PIXELS)
+        return ia_fail(err, IA_EINVALID, "%s: the image is %u x %u pixels, more than the %d megapixels this server "
+                       "decodes; scale it down", field, iw, ih, (int)(IA_MM_MAX_PIXELS / 1000000));
     mtmd_helper_init_opt opt = mtmd_helper_init_opt_default();
     struct mtmd_helper_bitmap_wrapper w = {0};
     if (m->modality == IA_MOD_VIDEO) {

@@ -92,7 +92,8 @@ describe('background', () => {
     const sync = await ai.interactions.create({ model: 'demo', input: 'Same in both modes.', generation_config: cfg });
     assert.equal(textOf(done), textOf(sync));
     // Equal but for total_cached_tokens: a run may reuse the computed prompt of an earlier one.
-    const { total_cached_tokens: c1, ...u1 } = done.usage, { total_cached_tokens: c2, ...u2 } = sync.usage;
+    const { total_cached_tokens: c1, cached_tokens_by_modality: m1, ...u1 } = done.usage,
+      { total_cached_tokens: c2, cached_tokens_by_modality: m2, ...u2 } = sync.usage;
     assert.deepEqual(u1, u2);
     assert.ok(c1 < u1.total_input_tokens && c2 < u2.total_input_tokens, `cached ${c1}, ${c2}`);
   });

@@ -174,7 +174,7 @@ describe('function calling', () => {
     assert.equal(deltas.map((e) => e.delta.text).join(''), stored);
   });
 
-  it('guide (multimodal function result): text parts are read; an image part is a clear 400', T, async () => {
+  it('guide (multimodal function result): text parts are read; an image part to a text-only model is a clear 400', T, async () => {
     const it1 = await ai.interactions.create({
       model: MODEL, input: 'Can you take a screenshot of https://google.com and tell me what you see?',
       tools: [{ type: 'function', name: 'take_screenshot', description: 'Takes a screenshot of a specified website.',
@@ -193,7 +193,8 @@ describe('function calling', () => {
       input: [{ type: 'function_result', name: call.name, call_id: call.id, result: [
         { type: 'text', text: 'Screenshot captured successfully.' },
         { type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo=' }] }],
-    }), (e) => e instanceof BadRequestError && /image content in a function result is not supported yet/.test(e.message));
+    }), (e) => e instanceof BadRequestError &&
+      /input\[0\]\.result\[1\]: model demo does not take image input \(it takes text; serve it with its projector/.test(e.message));
   });
 
   it('SDK 3.x (steps): function_call step, arguments_delta when streaming, function_result step back', T, async () => {
