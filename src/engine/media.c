@@ -150,6 +150,14 @@ static void decoded_free(decoded *d) {
     d->video = NULL;
 }
 
+static int undecodable(const ia_engine_media *m, const char *field, ia_err *err) {
+    static const char *const what[IA_MOD__COUNT] = {
+        "", "an image this server decodes (PNG, JPEG, GIF, BMP, WebP, ...)",
+        "audio this server decodes (WAV, MP3, FLAC)", "a video ffmpeg decodes", ""};
+    return ia_fail(err, IA_EINVALID, "%s: not %s; the bytes are corrupt, truncated or of another type", field,
+                   what[m->modality < IA_MOD__COUNT ? m->modality : 0]);
+}
+
 static int decode(ia_mm *mm, const ia_engine_media *m, const char *field, decoded *out, ia_err *err) {
     memset(out, 0, sizeof *out);
     if (m->form == IA_EMEDIA_RGB) {
@@ -179,11 +187,24 @@ static int decode(ia_mm *mm, const ia_engine_media *m, const char *field, decode
                                           : out->bitmap && !mtmd_bitmap_is_audio(out->bitmap);
     if (ok) return 0;
     decoded_free(out);
-    static const char *const what[IA_MOD__COUNT] = {
-        "", "an image this server decodes (PNG, JPEG, GIF, BMP, WebP, ...)",
-        "audio this server decodes (WAV, MP3, FLAC)", "a video ffmpeg decodes", ""};
-    return ia_fail(err, IA_EINVALID, "%s: not %s; the bytes are corrupt, truncated or of another type", field,
-                   what[m->modality < IA_MOD__COUNT ? m->modality : 0]);
+    return undecodable(m, field, err);
+}
+
+/* Whether ffmpeg gives a picture of v: ffprobe took the bytes (a video, or
+ * an image stb_image does not read), which does not mean they decode. */
+static bool has_frame(mtmd_helper_video *v) {
+    for (int i = 0; i < 4; i++) { /* a text (timestamp, prompt start) may come first */
+        mtmd_bitmap *b = NULL;
+        char *t = NULL;
+        int32_t r = mtmd_helper_video_read_next(v, &b, &t);
+        free(t);
+        if (b) {
+            mtmd_bitmap_free(b);
+            return true;
+        }
+        if (r != 0) return false;
+    }
+    return false;
 }
 
 int ia_mm_check(ia_mm *mm, const ia_engine_media *m, const char *field, ia_err *err) {
@@ -192,8 +213,9 @@ int ia_mm_check(ia_mm *mm, const ia_engine_media *m, const char *field, ia_err *
         return ia_fail(err, IA_EINVALID, "%s: this model does not take %s input", field, mod_name(m->modality));
     decoded d;
     if (decode(mm, m, field, &d, err) < 0) return -1;
+    bool ok = !d.video || has_frame(d.video);
     decoded_free(&d);
-    return 0;
+    return ok ? 0 : undecodable(m, field, err);
 }
 
 /* ---- tokens ----------------------------------------------------------------- */

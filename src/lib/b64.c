@@ -20,7 +20,7 @@ static int space(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' ||
 
 int ia_b64_decode(const char *in, size_t n, uint8_t **out, size_t *len, size_t *bad_at) {
     uint8_t *buf = out ? ia_xmalloc(n / 4 * 3 + 3) : NULL;
-    size_t o = 0, digits = 0, pad = 0;
+    size_t o = 0, digits = 0, pad = 0, pad_at = 0;
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -28,12 +28,13 @@ int ia_b64_decode(const char *in, size_t n, uint8_t **out, size_t *len, size_t *
         if (space(c)) continue;
         int v = c == '=' ? -2 : value(c);
         if (v == -2 && pad < 2) { /* padding: only at the end */
+            if (!pad) pad_at = i;
             pad++;
             continue;
         }
-        if (v < 0 || pad) {
+        if (v < 0 || pad) { /* a digit after padding: the '=' was not the end */
             free(buf);
-            if (bad_at) *bad_at = i;
+            if (bad_at) *bad_at = v >= 0 ? pad_at : i;
             return -1;
         }
         digits++;

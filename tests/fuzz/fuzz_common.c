@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/types.h"
+#include "lib/b64.h"
 #include "lib/util.h"
 #include "store/store.h"
 
@@ -194,6 +195,14 @@ void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
     for (size_t t = 0; t < r.input.n; t++)
         for (size_t i = 0; i < r.input.turns[t].n; i++) {
             const ia_content *c = &r.input.turns[t].items[i];
+            if (ia_content_is_media(c->kind)) {
+                /* data or uri, exactly one; data is base64 (api/media.c) */
+                FUZZ_CHECK((c->text == NULL) != (c->uri == NULL));
+                if (c->text) FUZZ_CHECK(ia_b64_decode(c->text, strlen(c->text), NULL, NULL, NULL) == 0);
+                if (c->uri) FUZZ_CHECK(c->uri[0] && ia_utf8_valid(c->uri, strlen(c->uri)));
+                FUZZ_CHECK(c->fetched == NULL && c->parts == NULL);
+                continue;
+            }
             FUZZ_CHECK(c->text != NULL);
             FUZZ_CHECK(ia_utf8_valid(c->text, strlen(c->text)));
             if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_FUNCTION_RESULT)
