@@ -9,13 +9,17 @@
  * skipped whitespace, or an '=' before the end) or is the length itself;
  * the same text without its whitespace gets the same verdict and bytes;
  * what decodes encodes (padded, standard alphabet) to a text that decodes
- * to the same bytes, and encoding that again gives the same text. */
+ * to the same bytes, and encoding that again gives the same text. The
+ * same bytes, and what they decode to, go through the image header reader
+ * (lib/imgsize.c: the next reader of a media part's bytes), which must
+ * stay within them. */
 #include "fuzz.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/b64.h"
+#include "lib/imgsize.h"
 #include "lib/util.h"
 
 static bool digit(unsigned char c) {
@@ -26,11 +30,14 @@ static bool digit(unsigned char c) {
 static bool space(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    uint32_t iw, ih;
+    (void)ia_image_size(data, size, &iw, &ih);
     const char *in = (const char *)data;
     uint8_t *out = NULL;
     size_t len = 0, bad = 0;
     int rc = ia_b64_decode(in, size, &out, &len, &bad);
     FUZZ_CHECK(rc == 0 || rc == -1);
+    if (rc == 0) (void)ia_image_size(out, len, &iw, &ih);
 
     /* validate-only: the same verdict, length, offset */
     size_t vlen = 0, vbad = 0;
