@@ -7,11 +7,14 @@
 # is there. Models: the build's gemma3.gguf with the real vision projector
 # ../shared/models/mmproj-tinygemma3.gguf, and with the build's random
 # audio projector. Media made with ffmpeg, a fresh one per run.
-# Settings (environment): MB_THREADS (2), MB_RUNS (5).
+# Both servers run MB_PARALLEL sequences (4 = interactd's default) of 4,096
+# tokens each.
+# Settings (environment): MB_THREADS (2), MB_RUNS (5), MB_PARALLEL (4).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=${MB_THREADS:-2}
 RUNS=${MB_RUNS:-5}
+NP=${MB_PARALLEL:-4}
 VISION=../shared/models/mmproj-tinygemma3.gguf
 LS=build/llama-server/bin/llama-server
 [ -f "$VISION" ] || { echo "no $VISION" >&2; exit 1; }
@@ -56,15 +59,15 @@ def pdf(path, pages):
 for n in (1, 4):
     pdf(f"{sys.argv[1]}/doc-{n}p.pdf", n)
 PY
-build/interactd serve --port 18291 --data "$TMPD/a" --threads "$T" --contexts 1 \
+build/interactd serve --port 18291 --data "$TMPD/a" --threads "$T" --contexts 1 --parallel "$NP" --ctx-size 4096 \
     --model vision=build/gemma3.gguf --mmproj "vision=$VISION" \
     --model audio=build/gemma3.gguf --mmproj audio=build/mmproj-audio.gguf >"$TMPD/a.log" 2>&1 & PIDS+=($!)
 # the cold model: the same, with nothing reused (its own server)
-build/interactd serve --port 18293 --data "$TMPD/c" --threads "$T" --contexts 1 --prefix-cache off \
+build/interactd serve --port 18293 --data "$TMPD/c" --threads "$T" --contexts 1 --parallel "$NP" --ctx-size 4096 --prefix-cache off \
     --model cold=build/gemma3.gguf --mmproj "cold=$VISION" >"$TMPD/c.log" 2>&1 & PIDS+=($!)
 LSURL=-
 if [ -x "$LS" ]; then
-    "$LS" -m build/gemma3.gguf --mmproj "$VISION" -t "$T" -tb "$T" -np 1 -c 4096 --port 18292 --no-webui \
+    "$LS" -m build/gemma3.gguf --mmproj "$VISION" -t "$T" -tb "$T" -np "$NP" -c $((4096 * NP)) --port 18292 --no-webui \
         >"$TMPD/ls.log" 2>&1 & PIDS+=($!)
     LSURL=http://127.0.0.1:18292
 fi
@@ -72,5 +75,5 @@ for u in 18291/healthz 18293/healthz ${LS:+18292/health}; do
     [ "$u" = 18292/health ] && [ "$LSURL" = - ] && continue
     for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$u" && break; sleep 0.1; done
 done
-echo "== media, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git rev-parse --short HEAD), $RUNS runs, $T threads"
+echo "== media, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git rev-parse --short HEAD), $RUNS runs, $T threads, $NP sequences"
 node bench/media/media.mjs http://127.0.0.1:18291 http://127.0.0.1:18293 "$LSURL" "$M" "$RUNS"

@@ -47,7 +47,7 @@ ia_mm *ia_mm_load(const char *path, const struct llama_model *model, int threads
     p.use_gpu = true;
     p.print_timings = false;
     p.n_threads = threads > 0 ? threads : 1;
-    p.warmup = false;
+    p.warmup = true; /* reserves the encoder's compute buffers once, at load */
     mtmd_context *ctx = mtmd_init_from_file(path, model, p);
     if (!ctx) {
         ia_fail(err, IA_EINVALID, "cannot load the projector %s (not an mmproj GGUF for this model?)", path);
