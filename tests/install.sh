@@ -47,7 +47,7 @@ done
 [ -n "$URL" ] || fail "the installed server did not start in 60 s"
 
 # Where its llama.cpp came from: the moved tree (or LLAMA_PREFIX's).
-libs=$(grep -oE '/[^ ]*lib(llama|ggml)[^ ]*\.so[^ ]*' "/proc/$PID/maps" | sort -u)
+libs=$(grep -oE '/[^ ]*lib(llama|ggml|mtmd)[^ ]*\.so[^ ]*' "/proc/$PID/maps" | sort -u)
 if [ -d "$T/moved/lib/interactd" ]; then
   echo "$libs" | grep -q "^$T/moved/lib/interactd/libllama" || fail "libllama not loaded from the moved tree: $libs"
   if echo "$libs" | grep -vq "^$T/moved/lib/interactd/"; then
