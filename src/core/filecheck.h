@@ -1,7 +1,8 @@
 /* filecheck: what decides a Files API upload's state, ACTIVE or FAILED.
  *
- * There is no media decoder in this server yet (multimodal input is a later
- * part of issue 16), so the check is what is cheap and certain without one:
+ * The media decoders belong to the model that reads a file (a projector,
+ * ffmpeg, poppler: core/media.c checks a part when a turn uses it), so the
+ * check at upload is what is cheap and certain without one:
  *
  * 1. The mime type (its base type, parameters ignored, any case) must be one
  *    the API takes as input: the image, audio, video and document types the
