@@ -404,13 +404,17 @@ int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos
     llama_pos new_pos = 0;
     if (!sp->chunk) return ia_fail(err, IA_EINTERNAL, "a %s was not kept for decoding", mod_name(sp->mod));
     int64_t t0 = ia_mono_ms();
-    pthread_mutex_lock(&mm->mu);
+    pthread_mutex_lock(&mm->mu); /* the encoder's output lives in mm->ctx until the next encode */
     int64_t t1 = ia_mono_ms();
-    int32_t r = mtmd_helper_eval_chunk_single(mm->ctx, ctx, sp->chunk, pos, seq, (int32_t)llama_n_batch(ctx), false,
-                                              &new_pos);
+    int32_t r = mtmd_encode_chunk(mm->ctx, sp->chunk);
+    int64_t t2 = ia_mono_ms();
+    if (r == 0)
+        r = mtmd_helper_decode_image_chunk(mm->ctx, ctx, sp->chunk, mtmd_get_output_embd(mm->ctx), pos, seq,
+                                           (int32_t)llama_n_batch(ctx), &new_pos, NULL, NULL);
     pthread_mutex_unlock(&mm->mu);
-    ia_debug("media: %s of %d tokens encoded and decoded in %lld ms (waited %lld ms for the encoder)",
-             mod_name(sp->mod), sp->n, (long long)(ia_mono_ms() - t1), (long long)(t1 - t0));
+    ia_debug("media: %s of %d tokens encoded in %lld ms, its embeddings decoded in %lld ms (waited %lld ms for the "
+             "encoder)", mod_name(sp->mod), sp->n, (long long)(t2 - t1), (long long)(ia_mono_ms() - t2),
+             (long long)(t1 - t0));
     if (r != 0) return ia_fail(err, IA_EINTERNAL, "the %s could not be encoded (libmtmd error %d)", mod_name(sp->mod), r);
     if (new_pos != pos + sp->n)
         return ia_fail(err, IA_EINTERNAL, "the %s took %d positions for %d tokens", mod_name(sp->mod),
