@@ -43,6 +43,14 @@ void ia_msgbuf_free(ia_msgbuf *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* A prepared media part as the engine takes it (the bytes stay the
+ * conversation's). */
+static ia_engine_media as_engine(const ia_media_part *mp) {
+    return (ia_engine_media){.modality = (ia_modality)mp->modality, .form = (ia_media_form)mp->form,
+                             .data = mp->data, .len = mp->len, .width = mp->w, .height = mp->h,
+                             .max_side = mp->max_side};
+}
+
 /* Whether a result is a list of content ({type, ...} parts): then each
  * image is read by core/media.c (every element of type "image"). */
 static bool typed_list(json_t *v) {
@@ -129,9 +137,7 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
                     if (c->n_parts) { /* its images, where result_text marked them */
                         ia_engine_media *rm = ia_xcalloc(c->n_parts, sizeof *rm);
                         for (size_t p = 0; p < c->n_parts; p++)
-                            rm[p] = (ia_engine_media){.modality = (ia_modality)c->parts[p].modality,
-                                                      .form = (ia_media_form)c->parts[p].form,
-                                                      .data = c->parts[p].data, .len = c->parts[p].len};
+                            rm[p] = as_engine(&c->parts[p]);
                         e->media = rm;
                         e->n_media = c->n_parts;
                         m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
@@ -144,11 +150,7 @@ void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
                         ia_buf_puts(&b, ia_engine_media_marker());
                         first = false;
                         media = ia_xrealloc(media, (n_media + 1) * sizeof *media);
-                        const ia_media_part *mp = &c->parts[p];
-                        media[n_media++] = (ia_engine_media){.modality = (ia_modality)mp->modality,
-                                                             .form = (ia_media_form)mp->form, .data = mp->data,
-                                                             .len = mp->len, .width = mp->w, .height = mp->h,
-                                                             .max_side = mp->max_side};
+                        media[n_media++] = as_engine(&c->parts[p]);
                     }
                 } else {
                     if (!first) ia_buf_puts(&b, "\n\n");
