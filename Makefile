@@ -155,16 +155,25 @@ endif
 # can serve the one text model with images and with audio. Deterministic.
 MM_VOCAB := $(LLSRC)/models/ggml-vocab-phi-3.gguf
 $(MM_VOCAB): | $(DEPS_STAMP)
-$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o
-all: build/gemma3.gguf build/mmproj-audio.gguf
+$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o
+all: build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
 build/gemma3.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
 	$(BUILD)/mkdemo --out $@ --size gemma3 --vocab $(MM_VOCAB)
 build/mmproj-audio.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size audio-mmproj
+# A random-weight Qwen2-VL pair (tools/mkdemo_qwen.c): media placed with
+# M-RoPE positions. The projector's name is the one serve finds beside the
+# model by itself.
+QWEN_TEMPLATE := $(LLSRC)/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja
+$(QWEN_TEMPLATE): | $(DEPS_STAMP)
+build/qwen2vl.gguf: $(BUILD)/mkdemo $(MM_VOCAB) $(QWEN_TEMPLATE)
+	$(BUILD)/mkdemo --out $@ --size qwen2vl --vocab $(MM_VOCAB) --template $(QWEN_TEMPLATE)
+build/mmproj-qwen2vl.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size qwen2vl-mmproj
 .PHONY: clean-mm
 clean: clean-mm
 clean-mm:
-	rm -f build/gemma3.gguf build/mmproj-audio.gguf
+	rm -f build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
 
 # ---- install ----------------------------------------------------------------
 # PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;

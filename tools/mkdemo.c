@@ -11,11 +11,15 @@
  *
  * Two more outputs let tests exercise multimodal input through libmtmd
  * (mkdemo_mm.c): a Gemma 3 text model that pairs with a real vision
- * projector, and a random-weight audio projector for it.
+ * projector, and a random-weight audio projector for it; and a Qwen2-VL
+ * text model with its vision projector (mkdemo_qwen.c), whose media take
+ * M-RoPE positions.
  *
  *     mkdemo --out PATH [--size demo|135m|500m]
  *     mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]
- *     mkdemo --out PATH --size audio-mmproj */
+ *     mkdemo --out PATH --size audio-mmproj
+ *     mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja
+ *     mkdemo --out PATH --size qwen2vl-mmproj */
 #include "mkdemo.h"
 
 #include <math.h>
@@ -156,7 +160,9 @@ static void vocab_free(vocab *v) {
 static int usage(void) {
     fputs("usage: mkdemo --out PATH [--size demo|135m|500m]\n"
           "       mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]\n"
-          "       mkdemo --out PATH --size audio-mmproj\n", stderr);
+          "       mkdemo --out PATH --size audio-mmproj\n"
+          "       mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja\n"
+          "       mkdemo --out PATH --size qwen2vl-mmproj\n", stderr);
     return 2;
 }
 
@@ -177,13 +183,15 @@ static struct ggml_context *add_tensors(struct gguf_context *g, const tdesc *td,
     struct ggml_context *gc = ggml_init(ip);
     *n_params = 0;
     for (int i = 0; i < n_t; i++) {
-        int64_t ne2 = td[i].ne2 > 0 ? td[i].ne2 : 1;
-        struct ggml_tensor *t = td[i].ne2 > 0 ? ggml_new_tensor_3d(gc, td[i].type, td[i].ne0, td[i].ne1, ne2)
-                                : td[i].ne1 == 1 ? ggml_new_tensor_1d(gc, td[i].type, td[i].ne0)
-                                                 : ggml_new_tensor_2d(gc, td[i].type, td[i].ne0, td[i].ne1);
+        int64_t ne2 = td[i].ne2 > 0 ? td[i].ne2 : 1, ne3 = td[i].ne3 > 0 ? td[i].ne3 : 1;
+        struct ggml_tensor *t =
+            td[i].ne3 > 0   ? ggml_new_tensor_4d(gc, td[i].type, td[i].ne0, td[i].ne1, ne2, ne3)
+            : td[i].ne2 > 0 ? ggml_new_tensor_3d(gc, td[i].type, td[i].ne0, td[i].ne1, ne2)
+            : td[i].ne1 == 1 ? ggml_new_tensor_1d(gc, td[i].type, td[i].ne0)
+                             : ggml_new_tensor_2d(gc, td[i].type, td[i].ne0, td[i].ne1);
         ggml_set_name(t, td[i].name);
         gguf_add_tensor(g, t);
-        *n_params += td[i].ne0 * td[i].ne1 * ne2;
+        *n_params += td[i].ne0 * td[i].ne1 * ne2 * ne3;
     }
     return gc;
 }
@@ -191,7 +199,7 @@ static struct ggml_context *add_tensors(struct gguf_context *g, const tdesc *td,
 /* Generates tensor t and appends it to fp, converted to its type; 0 on
  * success. */
 static int write_tensor(const tdesc *t, FILE *fp, size_t *nbytes) {
-    int64_t rows = t->ne1 * (t->ne2 > 0 ? t->ne2 : 1), n = t->ne0 * rows;
+    int64_t rows = t->ne1 * (t->ne2 > 0 ? t->ne2 : 1) * (t->ne3 > 0 ? t->ne3 : 1), n = t->ne0 * rows;
     float *f = malloc((size_t)n * sizeof *f);
     void *q = NULL;
     if (!f) return 1;
@@ -253,6 +261,8 @@ int main(int argc, char **argv) {
     if (!out) return usage();
     if (strcmp(size, "gemma3") == 0) return vocab_path ? mkdemo_gemma3(out, vocab_path, template_path) : usage();
     if (strcmp(size, "audio-mmproj") == 0) return mkdemo_audio_mmproj(out);
+    if (strcmp(size, "qwen2vl") == 0) return vocab_path ? mkdemo_qwen2vl(out, vocab_path, template_path) : usage();
+    if (strcmp(size, "qwen2vl-mmproj") == 0) return mkdemo_qwen2vl_mmproj(out);
     const size_spec *sp = NULL;
     for (size_t i = 0; i < sizeof SIZES / sizeof *SIZES; i++)
         if (strcmp(SIZES[i].name, size) == 0) sp = &SIZES[i];
@@ -303,9 +313,9 @@ int main(int argc, char **argv) {
     float se = 1.0f / sqrtf((float)E), sf = 1.0f / sqrtf((float)F);
     /* Rows of unit scale, larger than the projections, so that logits
      * spread and greedy decoding is not a tie-break lottery. */
-    td[k++] = (tdesc){"token_embd.weight", E, v.n, sp->wtype, 1.0f, 0, NULL};
-    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL};
-    td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f, 0, NULL};
+    td[k++] = (tdesc){"token_embd.weight", E, v.n, sp->wtype, 1.0f, 0, NULL, 0};
+    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
+    td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f, 0, NULL, 0};
     for (int l = 0; l < sp->n_layer; l++) {
         struct { const char *n; int64_t a, b; float s; enum ggml_type t; } L[] = {
             {"attn_norm", E, 1, 0, GGML_TYPE_F32},

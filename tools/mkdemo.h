@@ -16,6 +16,7 @@ typedef struct {
     float init;               /* > 0: uniform(+-init); 0: all ones (norm weights) */
     int64_t ne2;              /* third dimension (convolution kernels); 0 = none */
     const uint8_t *zero_rows; /* NULL, or one flag per row (ne1): nonzero = all zeros */
+    int64_t ne3;              /* fourth dimension (2-D convolution kernels); 0 = none */
 } tdesc;
 
 /* Uniform in [-a, a), the same sequence on every platform. */
@@ -25,8 +26,27 @@ float rng_uniform(float a);
  * tensor from the generator as it goes. 0 on success, else 1 (reported). */
 int mkdemo_write(struct gguf_context *g, const tdesc *td, int n_t, const char *out, int64_t *n_params);
 
+/* A SentencePiece vocabulary read from a GGUF (pointers into src), with
+ * n_extra control tokens appended (mkdemo_mm.c). */
+typedef struct {
+    struct gguf_context *src;
+    const char **text;
+    float *score;
+    int32_t *type;
+    int n;
+} tok_list;
+int mkdemo_vocab_load(const char *path, const char *const *extra, int n_extra, tok_list *v);
+void mkdemo_vocab_free(tok_list *v);
+/* Copies a scalar key (string, u32 or bool) from src when it is there. */
+void mkdemo_copy_key(struct gguf_context *g, const struct gguf_context *src, const char *key);
+/* A whole file as a string (malloc'd), or NULL (reported). */
+char *mkdemo_read_text(const char *path);
+
 /* The multimodal test models (mkdemo_mm.c); 0 on success, else 1. */
 int mkdemo_gemma3(const char *out, const char *vocab_path, const char *template_path);
 int mkdemo_audio_mmproj(const char *out);
+/* A Qwen2-VL text model and its vision projector (mkdemo_qwen.c): M-RoPE. */
+int mkdemo_qwen2vl(const char *out, const char *vocab_path, const char *template_path);
+int mkdemo_qwen2vl_mmproj(const char *out);
 
 #endif

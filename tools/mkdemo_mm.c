@@ -62,22 +62,13 @@ static const char GEMMA3_TEMPLATE[] =
     "{%- endfor -%}\n"
     "{%- if add_generation_prompt -%}{{- '<start_of_turn>model\\n' -}}{%- endif -%}\n";
 
-/* The vocabulary: Phi-3's tokens (pointers into src) then Gemma's. */
-typedef struct {
-    struct gguf_context *src;
-    const char **text;
-    float *score;
-    int32_t *type;
-    int n;
-} tok_list;
-
 static int64_t find_arr(const struct gguf_context *g, const char *key, enum gguf_type t) {
     int64_t k = gguf_find_key(g, key);
     if (k < 0 || gguf_get_kv_type(g, k) != GGUF_TYPE_ARRAY || gguf_get_arr_type(g, k) != t) return -1;
     return k;
 }
 
-static int load_vocab(const char *path, tok_list *v) {
+int mkdemo_vocab_load(const char *path, const char *const *extra, int n_extra, tok_list *v) {
     struct gguf_init_params p = {.no_alloc = true, .ctx = NULL};
     if (!(v->src = gguf_init_from_file(path, p))) {
         fprintf(stderr, "mkdemo: cannot read the vocabulary %s\n", path);
@@ -94,7 +85,7 @@ static int load_vocab(const char *path, tok_list *v) {
         return 1;
     }
     int n_src = (int)gguf_get_arr_n(v->src, kt);
-    v->n = n_src + N_GEMMA_TOKENS;
+    v->n = n_src + n_extra;
     v->text = malloc((size_t)v->n * sizeof *v->text);
     v->score = malloc((size_t)v->n * sizeof *v->score);
     v->type = malloc((size_t)v->n * sizeof *v->type);
@@ -106,15 +97,15 @@ static int load_vocab(const char *path, tok_list *v) {
         v->score[i] = score[i];
         v->type[i] = type[i];
     }
-    for (int j = 0; j < N_GEMMA_TOKENS; j++) {
-        v->text[n_src + j] = GEMMA_TOKENS[j];
+    for (int j = 0; j < n_extra; j++) {
+        v->text[n_src + j] = extra[j];
         v->score[n_src + j] = -1000.0f; /* as Phi-3's own control tokens */
         v->type[n_src + j] = TT_CONTROL;
     }
     return 0;
 }
 
-static void tok_list_free(tok_list *v) {
+void mkdemo_vocab_free(tok_list *v) {
     free(v->text);
     free(v->score);
     free(v->type);
@@ -123,7 +114,7 @@ static void tok_list_free(tok_list *v) {
 
 /* Copies a scalar tokenizer key (string, u32 or bool) from the vocabulary
  * file when it is there. */
-static void copy_key(struct gguf_context *g, const struct gguf_context *src, const char *key) {
+void mkdemo_copy_key(struct gguf_context *g, const struct gguf_context *src, const char *key) {
     int64_t k = gguf_find_key(src, key);
     if (k < 0) return;
     switch (gguf_get_kv_type(src, k)) {
@@ -134,7 +125,7 @@ static void copy_key(struct gguf_context *g, const struct gguf_context *src, con
     }
 }
 
-static char *read_text(const char *path) {
+char *mkdemo_read_text(const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) { perror(path); return NULL; }
     char *s = NULL;
@@ -173,7 +164,7 @@ static void gemma3_meta(struct gguf_context *g, const tok_list *v, const char *t
     static const char *COPY[] = {"tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.bos_token_id",
                                  "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id",
                                  "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token"};
-    for (size_t i = 0; i < sizeof COPY / sizeof *COPY; i++) copy_key(g, v->src, COPY[i]);
+    for (size_t i = 0; i < sizeof COPY / sizeof *COPY; i++) mkdemo_copy_key(g, v->src, COPY[i]);
     gguf_set_arr_str(g, "tokenizer.ggml.tokens", v->text, (size_t)v->n);
     gguf_set_arr_data(g, "tokenizer.ggml.scores", GGUF_TYPE_FLOAT32, v->score, (size_t)v->n);
     gguf_set_arr_data(g, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, v->type, (size_t)v->n);
@@ -202,9 +193,9 @@ static int gemma3_tensors(tdesc *td, const tok_list *v, const uint8_t *zero_rows
     const int64_t E = G_EMBD, Q = G_HEADS * G_HEAD_DIM, KV = G_HEADS_KV * G_HEAD_DIM, F = G_FF;
     float se = 1.0f / sqrtf((float)E), sq = 1.0f / sqrtf((float)Q), sf = 1.0f / sqrtf((float)F);
     int k = 0;
-    td[k++] = (tdesc){"token_embd.weight", E, v->n, GGML_TYPE_F32, se, 0, NULL};
-    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL};
-    td[k++] = (tdesc){"output.weight", E, v->n, GGML_TYPE_F32, 1.0f, 0, zero_rows};
+    td[k++] = (tdesc){"token_embd.weight", E, v->n, GGML_TYPE_F32, se, 0, NULL, 0};
+    td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
+    td[k++] = (tdesc){"output.weight", E, v->n, GGML_TYPE_F32, 1.0f, 0, zero_rows, 0};
     for (int l = 0; l < G_LAYERS; l++) {
         struct { const char *n; int64_t a, b; float s; } L[] = {
             {"attn_norm", E, 1, 0},           {"attn_q", E, Q, se},
@@ -233,8 +224,8 @@ int mkdemo_gemma3(const char *out, const char *vocab_path, const char *template_
     tdesc *td = NULL;
     struct gguf_context *g = NULL;
     int rc = 1;
-    if (load_vocab(vocab_path, &v) != 0) goto done;
-    if (template_path && !(tmpl = read_text(template_path))) goto done;
+    if (mkdemo_vocab_load(vocab_path, GEMMA_TOKENS, N_GEMMA_TOKENS, &v) != 0) goto done;
+    if (template_path && !(tmpl = mkdemo_read_text(template_path))) goto done;
     zero_rows = calloc((size_t)v.n, 1);
     td = calloc(3 + 13 * G_LAYERS, sizeof *td);
     if (!zero_rows || !td) { fputs("mkdemo: out of memory\n", stderr); goto done; }
@@ -253,7 +244,7 @@ done:
     free(td);
     free(zero_rows);
     free(tmpl);
-    tok_list_free(&v);
+    mkdemo_vocab_free(&v);
     return rc;
 }
 
@@ -292,11 +283,11 @@ static int audio_tensors(tdesc *td) {
     const int64_t E = A_EMBD, S = (int64_t)A_EMBD * A_STACK;
     const float se = 1.0f / sqrtf((float)E), sb = 0.02f;
     int k = 0;
-    td[k++] = (tdesc){"a.conv1d.1.weight", 3, A_MEL, GGML_TYPE_F16, 1.0f / sqrtf(3.0f * A_MEL), E, NULL};
-    td[k++] = (tdesc){"a.conv1d.1.bias", 1, E, GGML_TYPE_F32, sb, 0, NULL};
-    td[k++] = (tdesc){"a.conv1d.2.weight", 3, E, GGML_TYPE_F16, 1.0f / sqrtf(3.0f * E), E, NULL};
-    td[k++] = (tdesc){"a.conv1d.2.bias", 1, E, GGML_TYPE_F32, sb, 0, NULL};
-    td[k++] = (tdesc){"a.position_embd.weight", E, A_POS, GGML_TYPE_F32, 0.5f, 0, NULL};
+    td[k++] = (tdesc){"a.conv1d.1.weight", 3, A_MEL, GGML_TYPE_F16, 1.0f / sqrtf(3.0f * A_MEL), E, NULL, 0};
+    td[k++] = (tdesc){"a.conv1d.1.bias", 1, E, GGML_TYPE_F32, sb, 0, NULL, 0};
+    td[k++] = (tdesc){"a.conv1d.2.weight", 3, E, GGML_TYPE_F16, 1.0f / sqrtf(3.0f * E), E, NULL, 0};
+    td[k++] = (tdesc){"a.conv1d.2.bias", 1, E, GGML_TYPE_F32, sb, 0, NULL, 0};
+    td[k++] = (tdesc){"a.position_embd.weight", E, A_POS, GGML_TYPE_F32, 0.5f, 0, NULL, 0};
     for (int l = 0; l < A_LAYERS; l++) {
         /* Whisper's attention has no key bias. */
         struct { const char *n; int64_t a, b; float s; } L[] = {
@@ -314,12 +305,12 @@ static int audio_tensors(tdesc *td) {
             snprintf(td[k].name, sizeof td[k].name, "a.blk.%d.%s", l, L[j].n);
         }
     }
-    td[k++] = (tdesc){"a.post_ln.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL};
-    td[k++] = (tdesc){"a.post_ln.bias", E, 1, GGML_TYPE_F32, sb, 0, NULL};
-    td[k++] = (tdesc){"mm.a.norm_pre.weight", S, 1, GGML_TYPE_F32, 0, 0, NULL};
-    td[k++] = (tdesc){"mm.a.mlp.1.weight", S, 2 * A_HIDDEN, GGML_TYPE_F32, 1.0f / sqrtf((float)S), 0, NULL};
-    td[k++] = (tdesc){"mm.a.norm_mid.weight", A_HIDDEN, 1, GGML_TYPE_F32, 0, 0, NULL};
-    td[k++] = (tdesc){"mm.a.mlp.2.weight", A_HIDDEN, A_PROJ, GGML_TYPE_F32, 1.0f / sqrtf((float)A_HIDDEN), 0, NULL};
+    td[k++] = (tdesc){"a.post_ln.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
+    td[k++] = (tdesc){"a.post_ln.bias", E, 1, GGML_TYPE_F32, sb, 0, NULL, 0};
+    td[k++] = (tdesc){"mm.a.norm_pre.weight", S, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
+    td[k++] = (tdesc){"mm.a.mlp.1.weight", S, 2 * A_HIDDEN, GGML_TYPE_F32, 1.0f / sqrtf((float)S), 0, NULL, 0};
+    td[k++] = (tdesc){"mm.a.norm_mid.weight", A_HIDDEN, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
+    td[k++] = (tdesc){"mm.a.mlp.2.weight", A_HIDDEN, A_PROJ, GGML_TYPE_F32, 1.0f / sqrtf((float)A_HIDDEN), 0, NULL, 0};
     return k;
 }
 

@@ -53,13 +53,6 @@ ia_mm *ia_mm_load(const char *path, const struct llama_model *model, int threads
         ia_fail(err, IA_EINVALID, "cannot load the projector %s (not an mmproj GGUF for this model?)", path);
         return NULL;
     }
-    if (mtmd_decode_use_mrope(ctx)) {
-        mtmd_free(ctx);
-        ia_fail(err, IA_EUNIMPLEMENTED,
-                "the projector %s places media with M-RoPE positions (Qwen2-VL family), which this server "
-                "does not serve yet", path);
-        return NULL;
-    }
     ia_mm *mm = ia_xcalloc(1, sizeof *mm);
     mm->ctx = ctx;
     pthread_mutex_init(&mm->mu, NULL);
@@ -241,7 +234,9 @@ static llama_token placeholder(const unsigned char h[32], int i) {
 
 static void add_span(ia_mspan **spans, int *n_spans, int start, int n, ia_modality mod, mtmd_input_chunk *c) {
     *spans = ia_xrealloc(*spans, (size_t)(*n_spans + 1) * sizeof **spans);
-    (*spans)[(*n_spans)++] = (ia_mspan){.start = start, .n = n, .mod = mod, .media = c != NULL, .chunk = c};
+    int n_pos = c ? (int)mtmd_input_chunk_get_n_pos(c) : n;
+    (*spans)[(*n_spans)++] =
+        (ia_mspan){.start = start, .n = n, .n_pos = n_pos, .mod = mod, .media = c != NULL, .chunk = c};
 }
 
 /* Appends the chunks: text as tokens, media as placeholders with a span.
@@ -416,9 +411,9 @@ int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos
              "encoder)", mod_name(sp->mod), sp->n, (long long)(t2 - t1), (long long)(ia_mono_ms() - t2),
              (long long)(t1 - t0));
     if (r != 0) return ia_fail(err, IA_EINTERNAL, "the %s could not be encoded (libmtmd error %d)", mod_name(sp->mod), r);
-    if (new_pos != pos + sp->n)
-        return ia_fail(err, IA_EINTERNAL, "the %s took %d positions for %d tokens", mod_name(sp->mod),
-                       (int)(new_pos - pos), sp->n);
+    if (new_pos != pos + sp->n_pos)
+        return ia_fail(err, IA_EINTERNAL, "the %s took %d positions, not the %d its chunk said", mod_name(sp->mod),
+                       (int)(new_pos - pos), sp->n_pos);
     return 0;
 }
 
@@ -440,4 +435,11 @@ int ia_mspans_snap(const ia_mspan *spans, int n, int reuse) {
     for (int i = 0; i < n; i++)
         if (spans[i].media && spans[i].start < reuse && reuse < spans[i].start + spans[i].n) return spans[i].start;
     return reuse;
+}
+
+int ia_mspans_pos(const ia_mspan *spans, int n, int idx) {
+    int pos = idx;
+    for (int i = 0; i < n; i++)
+        if (spans[i].start + spans[i].n <= idx) pos -= spans[i].n - spans[i].n_pos;
+    return pos;
 }

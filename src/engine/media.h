@@ -30,9 +30,12 @@ struct mtmd_input_chunk;
 
 /* A run of prompt tokens standing for one media chunk (chunk != NULL:
  * decoded through libmtmd) or for a document's text (chunk NULL: plain
- * tokens, kept only for the usage count). */
+ * tokens, kept only for the usage count). A run takes n_pos positions in
+ * its sequence: n, except where the model places media with M-RoPE (Qwen-VL:
+ * an image of nx by ny tokens takes max(nx, ny)), so that a token's
+ * position is its index less what the runs before it saved (ia_mspans_pos). */
 typedef struct ia_mspan {
-    int start, n;
+    int start, n, n_pos;
     ia_modality mod;
     bool media;                     /* decoded through libmtmd (else a document's text) */
     struct mtmd_input_chunk *chunk; /* media not decoded yet (freed once it is in the KV) */
@@ -55,7 +58,8 @@ int ia_mm_check(ia_mm *mm, const ia_engine_media *m, const char *field, ia_err *
 int ia_mm_tokenize(ia_mm *mm, const struct llama_vocab *v, const ia_engine_media *m, int budget, llama_token **toks,
                    int *n, int *cap, ia_mspan **spans, int *n_spans, ia_err *err);
 /* Decodes span sp into ctx's sequence seq at position pos (the encoder,
- * then the embeddings). 0, or -1 with err. */
+ * then the embeddings; sp->n tokens at sp->n_pos positions). 0, or -1 with
+ * err. */
 int ia_mm_eval(ia_mm *mm, struct llama_context *ctx, const ia_mspan *sp, int pos, llama_seq_id seq, ia_err *err);
 void ia_mspans_free(ia_mspan *spans, int n);
 /* Frees the chunks of the media spans wholly within the first n tokens
@@ -64,5 +68,9 @@ void ia_mspans_drop_before(ia_mspan *spans, int n_spans, int n);
 /* Where a reused prefix of `reuse` tokens must end so that it does not cut
  * a span: the span's start when it falls inside one. */
 int ia_mspans_snap(const ia_mspan *spans, int n, int reuse);
+/* The position of the token at prompt index idx (not inside a span): idx
+ * less the positions the spans before it do not take. Positions, not
+ * indexes, are what the KV cache's sequence operations and a batch take. */
+int ia_mspans_pos(const ia_mspan *spans, int n, int idx);
 
 #endif

@@ -69,7 +69,7 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
     } else if (how == COPY) {
         int m = src_l < n - 1 ? src_l : n - 1;
         llama_memory_seq_rm(mem, dst->id, -1, -1);
-        llama_memory_seq_cp(mem, src->id, dst->id, 0, m);
+        llama_memory_seq_cp(mem, src->id, dst->id, 0, ia_mspans_pos(spans, n_spans, m));
         ia_slot_kv_set(dst, src->kv, m);
     }
     if (e->kvc) {
@@ -81,7 +81,7 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
     if (reuse > n - 1) reuse = n - 1;
     reuse = ia_mspans_snap(spans, n_spans, reuse); /* a media run is decoded whole */
     if (reuse < dst->n_kv) {
-        if (!llama_memory_seq_rm(mem, dst->id, reuse, -1)) {
+        if (!llama_memory_seq_rm(mem, dst->id, ia_mspans_pos(spans, n_spans, reuse), -1)) {
             llama_memory_seq_rm(mem, dst->id, -1, -1);
             reuse = 0;
         }
@@ -133,8 +133,9 @@ void ia_slot_prefill_media(worker *w, bool others) {
         for (int i = 0; i < first->n_spans && !sp; i++)
             if (first->spans[i].media && first->spans[i].start == first->n_kv) sp = &first->spans[i];
         ia_err e;
-        if (ia_mm_eval(w->e->mm, w->ctx, sp, first->n_kv, first->id, &e) < 0) {
-            llama_memory_seq_rm(llama_get_memory(w->ctx), first->id, first->n_kv, -1);
+        int pos = ia_mspans_pos(first->spans, first->n_spans, first->n_kv);
+        if (ia_mm_eval(w->e->mm, w->ctx, sp, pos, first->id, &e) < 0) {
+            llama_memory_seq_rm(llama_get_memory(w->ctx), first->id, pos, -1);
             ia_slot_end(w, first, IA_FINISH_ERROR, e.msg);
             continue;
         }

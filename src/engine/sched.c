@@ -582,7 +582,7 @@ static bool step(worker *w) {
         slot *s = &w->slots[i];
         if (s->j && s->gen) {
             s->i_logits = b->n_tokens;
-            batch_add(b, s->next, s->n_kv, s->id, true);
+            batch_add(b, s->next, ia_mspans_pos(s->spans, s->n_spans, s->n_kv), s->id, true);
             kv_push(s, s->next);
             n_seqs++;
         }
@@ -605,10 +605,11 @@ static bool step(worker *w) {
         int to_media = ia_slot_media_ahead(first);
         if (to_media == 0) break; /* its media part goes first, next step */
         if (to_media > 0 && k > to_media) k = to_media;
+        int pos = ia_mspans_pos(first->spans, first->n_spans, first->n_kv); /* no media run among the k */
         for (int t = 0; t < k; t++) {
             bool last = first->n_kv + 1 == first->n_prompt;
             if (last) first->i_logits = b->n_tokens;
-            batch_add(b, first->prompt[first->n_kv], first->n_kv, first->id, last);
+            batch_add(b, first->prompt[first->n_kv], pos + t, first->id, last);
             kv_push(first, first->prompt[first->n_kv]);
         }
         budget -= k;
@@ -638,7 +639,7 @@ static bool step(worker *w) {
         for (int k = 0; k < 2 && rc == 0; k++) {
             slot *s = pair[k];
             b->n_tokens = 0;
-            batch_add(b, s->kv[s->n_kv - 1], s->n_kv - 1, s->id, true);
+            batch_add(b, s->kv[s->n_kv - 1], ia_mspans_pos(s->spans, s->n_spans, s->n_kv - 1), s->id, true);
             s->i_logits = 0;
             int64_t t0 = ia_pace_now_us();
             rc = llama_decode(w->ctx, *b);
