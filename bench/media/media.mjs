@@ -1,8 +1,9 @@
 // media.mjs: what a media part costs on interactd, and the same image on
 // llama-server (built from the same llama.cpp source) side by side.
 //
-// Usage: node media.mjs IA_URL COLD_URL LS_URL|- MEDIA_DIR RUNS
-// (COLD_URL: an interactd with --prefix-cache off serving `cold`)
+// Usage: node media.mjs IA_URL COLD_URL LS_URL|- MEDIA_DIR RUNS [LSQ_URL|-]
+// (COLD_URL: an interactd with --prefix-cache off serving `cold`; LSQ_URL:
+// llama-server serving the Qwen2-VL pair that IA_URL serves as `qwen`)
 // Every request is store:false, greedy, one output token, and asks about a
 // part never seen before by that server (a fresh image / clip each run: a
 // new noise seed), so nothing comes from the prefix cache; its time is the
@@ -11,7 +12,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-const [iaUrl, coldUrl, lsUrl, dir, nRuns = '5'] = process.argv.slice(2);
+const [iaUrl, coldUrl, lsUrl, dir, nRuns = '5', lsqUrl = '-'] = process.argv.slice(2);
 const RUNS = Number(nRuns);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const by = (u, k = 'input_tokens_by_modality') => Object.fromEntries((u[k] || []).map((e) => [e.modality, e.tokens]));
@@ -27,11 +28,11 @@ async function ia(model, parts, extra = {}) {
   return { ms: performance.now() - t0, usage: j.usage };
 }
 
-async function ls(imageB64) {
+async function ls(imageB64, url = lsUrl) {
   const content = [{ type: 'text', text: 'What is in this?' }];
   if (imageB64) content.push({ type: 'image_url', image_url: { url: `data:image/png;base64,${imageB64}` } });
   const t0 = performance.now();
-  const r = await fetch(`${lsUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+  const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ messages: [{ role: 'user', content }], max_tokens: 1, temperature: 0, cache_prompt: false }) });
   const j = await r.json();
   if (!r.ok) throw new Error(JSON.stringify(j));
@@ -62,6 +63,25 @@ if (lsUrl !== '-') {
   for (const f of imgs) li.push((await ls(readFileSync(f).toString('base64'))).ms);
   out({ what: 'image (llama-server)', ms: median(li), per_part_ms: median(li) - median(lb),
     ratio_interactd_to_llama_server: +(median(im) / median(li)).toFixed(2) });
+}
+
+// Qwen2-VL images (M-RoPE positions): one fresh 256x256 PNG per run, 256 tokens
+{
+  const q = files(/^qimg-\d+\.png$/);
+  await ia('qwen', [part('image', q[0], 'image/png')]);
+  const qb = [], qi = [];
+  let qTok = 0;
+  for (let i = 0; i < RUNS; i++) qb.push((await ia('qwen', [])).ms);
+  for (const f of q.slice(1, RUNS + 1)) { const r = await ia('qwen', [part('image', f, 'image/png')]); qi.push(r.ms); qTok = by(r.usage).image; }
+  out({ what: 'qwen2-vl image', tokens: qTok, ms: median(qi), per_part_ms: median(qi) - median(qb) });
+  if (lsqUrl !== '-') {
+    await ls(readFileSync(q[0]).toString('base64'), lsqUrl);
+    const lb = [], li = [];
+    for (let i = 0; i < RUNS; i++) lb.push((await ls(null, lsqUrl)).ms);
+    for (const f of q.slice(1, RUNS + 1)) li.push((await ls(readFileSync(f).toString('base64'), lsqUrl)).ms);
+    out({ what: 'qwen2-vl image (llama-server)', ms: median(li), per_part_ms: median(li) - median(lb),
+      ratio_interactd_to_llama_server: +(median(qi) / median(li)).toFixed(2) });
+  }
 }
 
 // audio of 1, 5 and 10 s: tokens and time per second
