@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "core/media.h"
-#include "core/types.h"
+#include "model/types.h"
 #include "engine/engine.h"
 #include "lib/err.h"
 #include "store/store.h"

@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/types.h"
+#include "model/types.h"
 #include "lib/err.h"
 #include "store/store.h"
 

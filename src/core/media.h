@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/types.h"
+#include "model/types.h"
 #include "engine/engine.h"
 #include "lib/err.h"
 

@@ -6,7 +6,7 @@
 #ifndef IA_CORE_PROMPT_H
 #define IA_CORE_PROMPT_H
 
-#include "core/types.h"
+#include "model/types.h"
 #include "engine/engine.h"
 #include "lib/err.h"
 

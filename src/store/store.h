@@ -3,7 +3,7 @@
  * The one implementation today is SQLite in WAL mode (store/sqlite.c); the
  * interface is shaped so a PostgreSQL one can follow. All functions are
  * thread-safe. Ownership: functions that fill an out-struct allocate its
- * members (the caller frees them with the matching *_free from core/types.h).
+ * members (the caller frees them with the matching *_free from model/types.h).
  *
  * Visibility: an interaction is visible to `owner` only (the hex SHA-256 of
  * the caller's API key, "" when auth is off). A row of another owner, or one
@@ -16,7 +16,7 @@
 #ifndef IA_STORE_STORE_H
 #define IA_STORE_STORE_H
 
-#include "core/types.h"
+#include "model/types.h"
 #include "lib/err.h"
 
 typedef struct ia_store ia_store;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/types.h"
+#include "model/types.h"
 #include "store/store.h"
 
 static void conv(const char *s) {

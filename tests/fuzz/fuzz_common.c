@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/types.h"
+#include "model/types.h"
 #include "lib/b64.h"
 #include "lib/util.h"
 #include "store/store.h"

@@ -2,7 +2,7 @@
  * structs of types.h — the *_free functions that release members and zero
  * the struct (so a second free is harmless), deep copies, and the status
  * names shared by the store and the wire encoders. */
-#include "core/types.h"
+#include "model/types.h"
 
 #include <string.h>
 #include <stdlib.h>

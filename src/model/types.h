@@ -1,4 +1,5 @@
-/* types: the conversation and the interaction as the core holds them.
+/* types (model/, the bottom layer beside lib/): the conversation and the
+ * interaction as core, api/ and store/ all speak them — no JSON, no I/O.
  *
  * These are dialect-free: the legacy (`outputs`, `content.*`) and the steps
  * (`steps`, `step.*`) wire formats are both encoded from these structs by
@@ -6,8 +7,8 @@
  * the codec declared in store/store.h. Every pointer member is malloc'd and owned by the struct that
  * holds it; the *_free functions release members (not the struct itself) and
  * leave it zeroed, so freeing twice is harmless. */
-#ifndef IA_CORE_TYPES_H
-#define IA_CORE_TYPES_H
+#ifndef IA_MODEL_TYPES_H
+#define IA_MODEL_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
