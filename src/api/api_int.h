@@ -22,6 +22,8 @@ json_t *ia_api_content_list(const ia_turn *t);
 /* One item as Content ({"type":"function_call","id","name","arguments"},
  * {"type":"function_result","call_id","name","result","is_error"}, text). */
 json_t *ia_api_item_json(const ia_content *c);
+/* A built-in tool's call or result item as its wire content (encode.c). */
+json_t *ia_api_tool_item_json(const ia_content *c);
 /* {"type":"function_call","id","name","arguments": the parsed object} */
 json_t *ia_api_call_json(const char *id, const char *name, const char *arguments);
 /* Stored JSON text as a value (object: only an object, else {}). */

@@ -504,6 +504,29 @@ static bool valid_function_name(const char *n) {
 
 /* tools: functions are served; the built-in tools (search, code execution,
  * ...) are a later issue's and name themselves. */
+/* Built-in tools the server runs (a tools[] entry of another type than
+ * function): code_execution takes no settings. Each type at most once; a
+ * type the server does not run yet is IA_EUNIMPLEMENTED. */
+static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
+    int b = ia_builtin_parse(type);
+    if (b != IA_BUILTIN_CODE_EXECUTION)
+        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
+    const char *key;
+    json_t *val;
+    json_object_foreach(t, key, val) {
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        char q[PATH_MAX_LEN];
+        mkpath(q, "%s.%s", p, key);
+        return unknown_field(err, q);
+    }
+    for (size_t k = 0; k < r->n_builtins; k++)
+        if (r->builtins[k].type == (ia_builtin)b)
+            return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
+    r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
+    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b};
+    return 0;
+}
+
 static int decode_tools(json_t *v, ia_request *r, ia_err *err) {
     if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
     r->tools = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *r->tools);
@@ -515,8 +538,10 @@ static int decode_tools(json_t *v, ia_request *r, ia_err *err) {
         if (!json_is_object(t)) return ia_fail(err, IA_EINVALID, "%s: expected a tool object", p);
         const char *type = json_string_value(json_object_get(t, "type"));
         if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", p);
-        if (strcmp(type, "function") != 0)
-            return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
+        if (strcmp(type, "function") != 0) {
+            if (decode_builtin(t, type, p, r, err) < 0) return -1;
+            continue;
+        }
         const char *name = NULL, *desc = NULL;
         json_t *params = NULL;
         const char *key;

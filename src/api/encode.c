@@ -95,8 +95,34 @@ json_t *ia_api_item_json(const ia_content *c) {
     case IA_CONTENT_AUDIO:
     case IA_CONTENT_VIDEO:
     case IA_CONTENT_DOCUMENT: return ia_api_media_json(c);
+    case IA_CONTENT_TOOL_CALL:
+    case IA_CONTENT_TOOL_RESULT: return ia_api_tool_item_json(c);
     }
     return ia_api_text_content("");
+}
+
+/* A built-in tool's call or result: {type: NAME_call, id, arguments} /
+ * {type: NAME_result, call_id, result, is_error?} (mcp_server: the
+ * mcp_server_tool_* types, with name and server_name). */
+json_t *ia_api_tool_item_json(const ia_content *c) {
+    const char *tool = ia_builtin_name(c->tool);
+    bool call = c->kind == IA_CONTENT_TOOL_CALL;
+    char type[64];
+    snprintf(type, sizeof type, "%s%s_%s", tool ? tool : "tool", c->tool == IA_BUILTIN_MCP_SERVER ? "_tool" : "",
+             call ? "call" : "result");
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, call ? "id" : "call_id", ia_api_jstr(c->id));
+    if (c->name) json_object_set_new(o, "name", ia_api_jstr(c->name));
+    if (c->server_name) json_object_set_new(o, "server_name", ia_api_jstr(c->server_name));
+    if (call) {
+        json_object_set_new(o, "arguments", ia_api_json_value(c->text, true));
+        if (c->search_type) json_object_set_new(o, "search_type", ia_api_jstr(c->search_type));
+    } else {
+        json_object_set_new(o, "result", ia_api_json_value(c->text, false));
+        if (c->is_error) json_object_set_new(o, "is_error", json_true());
+    }
+    return o;
 }
 
 json_t *ia_api_content_list(const ia_turn *t) {

@@ -13,6 +13,17 @@ bool ia_content_is_media(ia_content_kind k) {
     return k == IA_CONTENT_IMAGE || k == IA_CONTENT_AUDIO || k == IA_CONTENT_VIDEO || k == IA_CONTENT_DOCUMENT;
 }
 
+static const char *const BUILTIN[IA_BUILTIN__COUNT] = {NULL, "code_execution", "url_context", "google_search",
+                                                        "google_maps", "mcp_server", "file_search"};
+
+const char *ia_builtin_name(ia_builtin b) { return b > IA_BUILTIN_NONE && b < IA_BUILTIN__COUNT ? BUILTIN[b] : NULL; }
+
+int ia_builtin_parse(const char *s) {
+    for (int b = 1; s && b < IA_BUILTIN__COUNT; b++)
+        if (strcmp(s, BUILTIN[b]) == 0) return b;
+    return -1;
+}
+
 const char *ia_modality_name(int m) {
     static const char *const n[IA_N_MODALITIES] = {"text", "image", "audio", "video", "document"};
     return m >= 0 && m < IA_N_MODALITIES ? n[m] : "text";
@@ -37,6 +48,8 @@ void ia_content_clear(ia_content *c) {
     free(c->resolution);
     free(c->fetched);
     free(c->path);
+    free(c->server_name);
+    free(c->search_type);
     ia_content_parts_free(c);
     memset(c, 0, sizeof *c);
 }
@@ -112,7 +125,31 @@ void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
         d->is_error = c->is_error;
         d->signature = c->signature ? ia_strdup(c->signature) : NULL;
         d->hide_summary = c->hide_summary;
+        d->tool = c->tool;
+        d->server_name = dup_or_null(c->server_name);
+        d->search_type = dup_or_null(c->search_type);
     }
+}
+
+ia_content *ia_turn_add_tool_call(ia_turn *t, ia_builtin tool, const char *id, const char *name,
+                                  const char *arguments_json) {
+    ia_content *c = add_item(t, IA_CONTENT_TOOL_CALL);
+    c->tool = tool;
+    c->id = ia_strdup(id ? id : "");
+    c->name = dup_or_null(name);
+    c->text = ia_strdup(arguments_json ? arguments_json : "{}");
+    return c;
+}
+
+ia_content *ia_turn_add_tool_result(ia_turn *t, ia_builtin tool, const char *call_id, const char *name,
+                                    const char *result_json, bool is_error) {
+    ia_content *c = add_item(t, IA_CONTENT_TOOL_RESULT);
+    c->tool = tool;
+    c->id = ia_strdup(call_id ? call_id : "");
+    c->name = dup_or_null(name);
+    c->text = ia_strdup(result_json ? result_json : "null");
+    c->is_error = is_error;
+    return c;
 }
 
 ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary) {
@@ -218,6 +255,7 @@ void ia_request_free(ia_request *r) {
         free(r->tools[i].parameters);
     }
     free(r->tools);
+    free(r->builtins);
     memset(r, 0, sizeof *r);
 }
 

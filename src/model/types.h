@@ -29,8 +29,27 @@ typedef enum {
     IA_CONTENT_AUDIO,
     IA_CONTENT_VIDEO,
     IA_CONTENT_DOCUMENT,
+    IA_CONTENT_TOOL_CALL,   /* a model turn's call of a built-in tool, run by the server */
+    IA_CONTENT_TOOL_RESULT, /* that call's result, also a model turn's item */
 } ia_content_kind;
 bool ia_content_is_media(ia_content_kind k);
+
+/* The built-in (server-side) tools, by the `type` a request's tools[] names
+ * them with. A TOOL_CALL / TOOL_RESULT item says which in ia_content.tool;
+ * the wire content types are NAME_call / NAME_result (mcp_server:
+ * mcp_server_tool_call / mcp_server_tool_result). */
+typedef enum {
+    IA_BUILTIN_NONE = 0,
+    IA_BUILTIN_CODE_EXECUTION,
+    IA_BUILTIN_URL_CONTEXT,
+    IA_BUILTIN_GOOGLE_SEARCH,
+    IA_BUILTIN_GOOGLE_MAPS,
+    IA_BUILTIN_MCP_SERVER,
+    IA_BUILTIN_FILE_SEARCH,
+    IA_BUILTIN__COUNT,
+} ia_builtin;
+const char *ia_builtin_name(ia_builtin b); /* "code_execution", ...; NULL for NONE */
+int ia_builtin_parse(const char *s);       /* -1 if unknown */
 
 /* A media item made ready for the model (core/media.c; never stored): the
  * bytes of a file (form 0), a rendered page as packed RGB (form 1, w x h),
@@ -69,6 +88,15 @@ typedef struct ia_content {
     ia_media_part *parts;
     size_t n_parts;
     char *path; /* transient: the item's place in the request ("input[1]"), for errors */
+    /* TOOL_CALL / TOOL_RESULT: which built-in tool. A call's id is `id`
+     * and its text the `arguments` object as compact JSON ({"code": ...,
+     * "language": "python"} for code_execution); a result's `id` is the
+     * call_id, its text the wire `result` value as compact JSON (a JSON
+     * string for code_execution), is_error as above. mcp_server: `name` is
+     * the MCP tool's name and server_name the server's. google_search's
+     * call: search_type ("web_search" ...; NULL when absent). */
+    ia_builtin tool;
+    char *server_name, *search_type;
 } ia_content;
 
 typedef struct ia_turn {
@@ -94,6 +122,12 @@ ia_content *ia_turn_add_call(ia_turn *t, const char *id, const char *name, const
 ia_content *ia_turn_add_result(ia_turn *t, const char *call_id, const char *name, const char *result_json,
                                bool is_error);
 ia_content *ia_turn_add_thought(ia_turn *t, const char *reasoning, const char *signature, bool hide_summary);
+/* Appends a built-in tool's call / result item (copying the strings; name
+ * and server_name may be NULL) and returns it. */
+ia_content *ia_turn_add_tool_call(ia_turn *t, ia_builtin tool, const char *id, const char *name,
+                                  const char *arguments_json);
+ia_content *ia_turn_add_tool_result(ia_turn *t, ia_builtin tool, const char *call_id, const char *name,
+                                    const char *result_json, bool is_error);
 /* Appends a new empty turn of the given role and returns it. */
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
 /* Deep copies. */
@@ -185,6 +219,12 @@ typedef enum {
     IA_TOOL_CHOICE_VALIDATED,
 } ia_tool_choice;
 
+/* A built-in tool a request offers (tools[] of a type ia_builtin names),
+ * run by the server within the interaction's run. */
+typedef struct ia_builtin_tool {
+    ia_builtin type;
+} ia_builtin_tool;
+
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
     char *model;  /* served model name; NULL with agent */
@@ -205,6 +245,9 @@ typedef struct ia_request {
     struct ia_tool *tools;
     size_t n_tools;
     ia_tool_choice tool_choice;
+    /* Built-in tools (each type at most once), in the order given. */
+    ia_builtin_tool *builtins;
+    size_t n_builtins;
 } ia_request;
 void ia_request_free(ia_request *r);
 
@@ -250,8 +293,14 @@ typedef enum {
 
 /* A function call's CONTENT_START / CONTENT_DELTA (ckind FUNCTION_CALL)
  * carry {"id","name"} / {"id","name","arguments": JSON text} as text; a
- * thought's deltas (ckind THOUGHT) {"summary": text} or {"signature": sig}:
- * neutral JSON that api/ turns into either dialect's frames. */
+ * thought's deltas (ckind THOUGHT) {"summary": text} or {"signature": sig};
+ * a built-in tool's call or result (ckind TOOL_CALL / TOOL_RESULT) the
+ * whole item on CONTENT_START and again on its one CONTENT_DELTA, as
+ * {"tool": "code_execution", "id": ..., "arguments": {...}} (a call: plus
+ * "name", "server_name", "search_type" when set) or {"tool": ...,
+ * "call_id": ..., "result": <JSON value>, "is_error": bool} (a result:
+ * plus "name", "server_name" when set): neutral JSON that api/ turns into
+ * either dialect's frames. */
 typedef struct ia_event {
     int64_t seq;
     ia_event_kind kind;

@@ -71,6 +71,8 @@ const char *ia_codec_content_kind_name(ia_content_kind k) {
     case IA_CONTENT_AUDIO: return "audio";
     case IA_CONTENT_VIDEO: return "video";
     case IA_CONTENT_DOCUMENT: return "document";
+    case IA_CONTENT_TOOL_CALL: return "tool_call";
+    case IA_CONTENT_TOOL_RESULT: return "tool_result";
     }
     return NULL;
 }
@@ -85,6 +87,8 @@ int ia_codec_content_kind_parse(const char *s) {
     if (strcmp(s, "audio") == 0) return IA_CONTENT_AUDIO;
     if (strcmp(s, "video") == 0) return IA_CONTENT_VIDEO;
     if (strcmp(s, "document") == 0) return IA_CONTENT_DOCUMENT;
+    if (strcmp(s, "tool_call") == 0) return IA_CONTENT_TOOL_CALL;
+    if (strcmp(s, "tool_result") == 0) return IA_CONTENT_TOOL_RESULT;
     return -1;
 }
 
@@ -117,6 +121,41 @@ static int media_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
     c.channels = json_integer_value(json_object_get(item, "channels"));
     t->items = ia_xrealloc(t->items, (t->n + 1) * sizeof *t->items);
     t->items[t->n++] = c;
+    return 0;
+}
+
+/* A built-in tool's call or result: the tool by name, the strings each
+ * only when set (the payload, JSON text, as a string like a function's). */
+static int tool_to_json(const ia_content *c, json_t *item) {
+    bool call = c->kind == IA_CONTENT_TOOL_CALL;
+    const char *keys[] = {"tool", call ? "id" : "call_id", "name", "server_name", "search_type",
+                          call ? "arguments" : "result"};
+    const char *vals[] = {ia_builtin_name(c->tool), c->id ? c->id : "", c->name, c->server_name, c->search_type,
+                          c->text ? c->text : (call ? "{}" : "null")};
+    if (!vals[0]) return -1;
+    for (size_t i = 0; i < 6; i++)
+        if (vals[i] && json_object_set_new(item, keys[i], json_string(vals[i])) != 0) return -1;
+    if (c->is_error && json_object_set_new(item, "is_error", json_true()) != 0) return -1;
+    return 0;
+}
+
+static int tool_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
+    bool call = k == IA_CONTENT_TOOL_CALL;
+    const char *keys[] = {"tool", call ? "id" : "call_id", "name", "server_name", "search_type",
+                          call ? "arguments" : "result"};
+    const char *v[6];
+    for (size_t i = 0; i < 6; i++) {
+        json_t *j = json_object_get(item, keys[i]);
+        if (j && !json_is_string(j)) return -1;
+        v[i] = j ? json_string_value(j) : NULL;
+    }
+    int tool = ia_builtin_parse(v[0]);
+    if (tool < 0 || !v[1] || !v[5]) return -1;
+    ia_content *c = call ? ia_turn_add_tool_call(t, (ia_builtin)tool, v[1], v[2], v[5])
+                         : ia_turn_add_tool_result(t, (ia_builtin)tool, v[1], v[2], v[5],
+                                                   json_is_true(json_object_get(item, "is_error")));
+    c->server_name = v[3] ? ia_strdup(v[3]) : NULL;
+    c->search_type = v[4] ? ia_strdup(v[4]) : NULL;
     return 0;
 }
 
@@ -173,6 +212,10 @@ static json_t *turn_to_json(const ia_turn *t) {
         case IA_CONTENT_VIDEO:
         case IA_CONTENT_DOCUMENT:
             if (media_to_json(c, item) != 0) goto fail;
+            break;
+        case IA_CONTENT_TOOL_CALL:
+        case IA_CONTENT_TOOL_RESULT:
+            if (tool_to_json(c, item) != 0) goto fail;
             break;
         }
     }
@@ -267,6 +310,10 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
         case IA_CONTENT_VIDEO:
         case IA_CONTENT_DOCUMENT:
             if (media_from_json(item, (ia_content_kind)k, t) != 0) return -1;
+            break;
+        case IA_CONTENT_TOOL_CALL:
+        case IA_CONTENT_TOOL_RESULT:
+            if (tool_from_json(item, (ia_content_kind)k, t) != 0) return -1;
             break;
         }
     }
