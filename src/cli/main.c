@@ -36,7 +36,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -68,6 +68,21 @@ static const struct flagdef {
                      "largest media part fetched from a uri (suffixes k, m, g)"},
     [F_FETCH_TIMEOUT] = {"fetch-timeout", "INTERACTD_FETCH_TIMEOUT", "30", "SECONDS",
                          "longest a media part's uri may take to fetch, redirects included"},
+    /* Built-in tools (issue 11): code_execution runs Python 3 under
+     * bubblewrap (no network, read-only system, a private /tmp). */
+    [F_CODE_TIMEOUT] = {"code-timeout", "INTERACTD_CODE_TIMEOUT", "10", "SECONDS",
+                        "code_execution: wall time of one run of the model's Python in its sandbox "
+                        "(bubblewrap: no network, read-only system, private /tmp); CPU time too"},
+    [F_CODE_MEMORY] = {"code-memory", "INTERACTD_CODE_MEMORY", "512m", "BYTES",
+                       "code_execution: address space of one run (suffixes k, m, g)"},
+    [F_CODE_OUTPUT] = {"code-output", "INTERACTD_CODE_OUTPUT", "64k", "BYTES",
+                       "code_execution: stdout (and stderr) kept of one run; past it the run is stopped"},
+    [F_CODE_CHARS] = {"code-max-chars", "INTERACTD_CODE_MAX_CHARS", "10000", "N",
+                      "code_execution: longest code the model may write in one call (its grammar ends the "
+                      "call there)"},
+    [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
+                     "model steps of one interaction at most, each after the built-in tools' results of "
+                     "the one before; past it the interaction ends incomplete"},
     [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
                     "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
     [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",
@@ -473,6 +488,12 @@ static int serve(int argc, char **argv) {
     int fetch_timeout = (int)parse_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
                                        3600);
 
+    int code_timeout = (int)parse_int(F_CODE_TIMEOUT, c.val[F_CODE_TIMEOUT] ? c.val[F_CODE_TIMEOUT] : "10", 1, 3600);
+    int64_t code_memory = (int64_t)parse_bytes(F_CODE_MEMORY, c.val[F_CODE_MEMORY] ? c.val[F_CODE_MEMORY] : "512m");
+    size_t code_output = parse_bytes(F_CODE_OUTPUT, c.val[F_CODE_OUTPUT] ? c.val[F_CODE_OUTPUT] : "64k");
+    int code_chars = (int)parse_int(F_CODE_CHARS, c.val[F_CODE_CHARS] ? c.val[F_CODE_CHARS] : "10000", 16, 1000000);
+    int max_steps = (int)parse_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
+
     /* ---- keys ---- */
     ia_http_keys *keys = ia_http_keys_new();
     ia_err err;
@@ -563,7 +584,10 @@ static int serve(int argc, char **argv) {
     ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention,
                        .sweep_interval_s = sweep, .files = files,
                        .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
-                                 .allow_private = allow_private, .allow_addrs = allow_addrs}};
+                                 .allow_private = allow_private, .allow_addrs = allow_addrs},
+                       .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
+                                   .mem_bytes = code_memory, .max_output = code_output},
+                       .max_steps = max_steps, .code_max_chars = code_chars};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);

@@ -7,7 +7,7 @@
  * status and persists the record with its whole event log in one store
  * transaction. Blocking, background and streaming creates differ only in
  * how the caller waits. A sweeper thread deletes expired interactions. */
-#include "core/core.h"
+#include "core/core_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include "core/media.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
+#include "core/loop.h"
 #include "core/run.h"
 #include "core/thought.h"
 #include "lib/log.h"
@@ -29,38 +30,12 @@
 #define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */
 #define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
 #define WAIT_TICK_MS 250      /* how often a blocking create asks whether its client left */
-/* A running interaction's events reach the store at least this often, so a
- * crash loses few of them and recovery's seq gap covers every id a client
- * may have seen live (store.h, IA_STORE_RECOVER_SEQ_GAP). */
-#define FLUSH_EVERY 32
 #define RETENTION_MAX_S ((int64_t)100 * 366 * 86400)
-_Static_assert(FLUSH_EVERY < IA_STORE_RECOVER_SEQ_GAP, "recovery gap must cover a flush window");
-
-struct ia_core {
-    ia_store *store;
-    ia_engine **engines;
-    size_t n_engines;
-    char *names;
-    int64_t retention_s, sweep_interval_s;
-    struct ia_files *files; /* swept with the interactions; may be NULL */
-    ia_media_opts media;    /* where media bytes come from (media.h) */
-
-    pthread_mutex_t mu; /* guards runs, stopping */
-    pthread_cond_t cv;  /* signalled when a run leaves the table */
-    ia_run *runs;       /* every live run, stored or not */
-    bool stopping;
-
-    uint8_t thought_key[IA_THOUGHT_KEY_LEN]; /* seals reasoning (thought.h) */
-
-    pthread_t sweeper;
-    pthread_mutex_t sweep_mu;
-    pthread_cond_t sweep_cv;
-    bool sweep_stop, sweeper_started;
-};
+_Static_assert(IA_CORE_FLUSH_EVERY < IA_STORE_RECOVER_SEQ_GAP, "recovery gap must cover a flush window");
 
 /* ---- the run table --------------------------------------------------------- */
 
-static void table_add(ia_core *c, ia_run *r) {
+void ia_core_table_add(ia_core *c, ia_run *r) {
     pthread_mutex_lock(&c->mu);
     ia_run_ref(r);
     r->next = c->runs;
@@ -68,7 +43,7 @@ static void table_add(ia_core *c, ia_run *r) {
     pthread_mutex_unlock(&c->mu);
 }
 
-static void table_remove(ia_core *c, ia_run *r) {
+void ia_core_table_remove(ia_core *c, ia_run *r) {
     pthread_mutex_lock(&c->mu);
     for (ia_run **p = &c->runs; *p; p = &(*p)->next) {
         if (*p == r) {
@@ -103,8 +78,8 @@ static ia_run *table_find(ia_core *c, const char *owner, const char *id) {
 /* Sets the terminal status, emits the closing events, persists the record
  * with its events and takes the run out of the table. Idempotent: the first
  * caller (engine's on_done, or a cancel that stopped waiting) wins. */
-static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
-                     int64_t n_prompt, int64_t n_output) {
+void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err, int64_t n_prompt,
+                      int64_t n_output) {
     pthread_mutex_lock(&r->mu);
     if (r->finalized) {
         pthread_mutex_unlock(&r->mu);
@@ -127,8 +102,9 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     it->status = status;
     it->updated = ia_now();
     ia_turn_free(&it->output);
-    if (r->parsed) {
-        ia_turn_copy(&it->output, &r->parsed_out);
+    if (r->parsed) ia_turn_copy(&it->output, &r->parsed_out); /* the steps parsed so far */
+    if (r->step_parsed) {
+        /* the last step's parse is among them */
     } else if (r->hold_text && (r->live_r.len || r->live_text.len)) {
         /* Cut short (cancelled, failed) after streaming live: what the
          * client saw — the thought so far, sealed, and the text so far —
@@ -139,8 +115,9 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
             free(sig);
         }
         if (r->live_text.len) ia_turn_add_text(&it->output, r->live_text.data, r->live_text.len);
-    } else if (r->text.len || ended)
+    } else if (!r->parsed && (r->text.len || ended)) {
         ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
+    }
     it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
@@ -170,30 +147,13 @@ static void finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err,
     /* Out of the table before anyone is told it ended: a client that
      * continues the chain at once must find the stored record, not a live
      * run. (Lock order: r->mu, then c->mu; nothing takes them the other way.) */
-    table_remove(c, r);
+    ia_core_table_remove(c, r);
     r->finalized = true;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
 }
 
-/* ---- engine callbacks (engine thread) ------------------------------------------ */
-
-typedef struct job {
-    ia_core *core;
-    ia_run *run;
-} job;
-
-static void on_start(void *ud, int64_t n_prompt) {
-    ia_run *r = ((job *)ud)->run;
-    pthread_mutex_lock(&r->mu);
-    r->started = true;
-    r->it.usage.input = n_prompt;
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* Writes the events not yet stored, under r->mu. A failure only logs: the
- * events stay pending and go with the final record. */
-static void flush_locked(ia_core *c, ia_run *r) {
+void ia_core_flush_locked(ia_core *c, ia_run *r) {
     if (!r->store || r->n_persisted == r->n_evs) return;
     ia_err err = {0};
     if (ia_store_append_events(c->store, r->it.id, r->evs + r->n_persisted,
@@ -203,108 +163,11 @@ static void flush_locked(ia_core *c, ia_run *r) {
         ia_warn("store: could not flush events of %s: %s", r->it.id, err.msg);
 }
 
-static int on_text(void *ud, const char *text, size_t len) {
-    job *j = ud;
-    ia_run *r = j->run;
-    /* A model can emit a NUL byte (a <0x00> byte token); strings here are
-     * NUL-terminated, so it would silently cut the stored text short of
-     * what was streamed. It carries no meaning in text: drop it. */
-    char *piece = ia_xmalloc(len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (text[i]) piece[n++] = text[i];
-    piece[n] = '\0';
-    pthread_mutex_lock(&r->mu);
-    if (!r->finalized && n && r->hold_text) {
-        /* with tools the text may be call syntax: kept for the parse */
-        ia_buf_append(&r->text, piece, n);
-        r->it.usage.output++;
-    } else if (!r->finalized && n) {
-        if (!r->content_open) {
-            ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, IA_STATUS_IN_PROGRESS, "", NULL);
-            r->content_open = true;
-        }
-        ia_buf_append(&r->text, piece, n);
-        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, 0, IA_STATUS_IN_PROGRESS, piece, NULL);
-        r->it.usage.output++;
-        if (r->n_evs - r->n_persisted >= FLUSH_EVERY) flush_locked(j->core, r);
-    }
-    free(piece);
-    bool stop = r->finalized;
-    pthread_mutex_unlock(&r->mu);
-    return stop;
-}
-
-/* Live parsing of a held run (engine.h, on_parsed): the thought's summary
- * and the answer's text as they become stable; the rest comes in on_done. */
-static void on_parsed(void *ud, ia_parsed_kind kind, const char *delta, size_t len) {
-    job *j = ud;
-    ia_run *r = j->run;
-    pthread_mutex_lock(&r->mu);
-    ia_run_live_locked(r, kind, delta, len, j->core->thought_key);
-    if (r->n_evs - r->n_persisted >= FLUSH_EVERY) flush_locked(j->core, r);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void on_done(void *ud, const ia_engine_result *res) {
-    job *j = ud;
-    ia_core *c = j->core;
-    ia_run *r = j->run;
-    pthread_mutex_lock(&r->mu);
-    bool already = r->finalized;
-    pthread_mutex_unlock(&r->mu);
-    if (already) { /* a cancel or shutdown ended it while the job waited */
-        ia_run_unref(r);
-        free(j);
-        return;
-    }
-    ia_status st = IA_STATUS_COMPLETED;
-    const ia_err *err = NULL;
-    ia_err stopped = {0};
-    /* `completed` means the model ended on its own (or on a stop
-     * sequence); output cut by max_output_tokens or a full context is
-     * `incomplete`, and keeps what was generated, calls never (the engine's
-     * cut parse returns their raw text as text), so requires_action only
-     * ever follows whole calls. */
-    switch (res->finish) {
-    case IA_FINISH_STOP:
-        st = IA_STATUS_COMPLETED;
-        if (res->parsed && r->hold_text && ia_run_emit_parsed(r, res, c->thought_key) > 0) st = IA_STATUS_REQUIRES_ACTION;
-        break;
-    case IA_FINISH_LENGTH:
-        st = IA_STATUS_INCOMPLETE;
-        if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key);
-        break;
-    case IA_FINISH_CANCELLED:
-        pthread_mutex_lock(&c->mu);
-        bool stopping = c->stopping;
-        pthread_mutex_unlock(&c->mu);
-        if (stopping) {
-            st = IA_STATUS_FAILED;
-            ia_fail(&stopped, IA_EINTERNAL,
-                    "the server stopped before this interaction finished");
-            err = &stopped;
-        } else {
-            st = IA_STATUS_CANCELLED;
-        }
-        break;
-    case IA_FINISH_ERROR:
-        st = IA_STATUS_FAILED;
-        err = &res->err;
-        break;
-    }
-    pthread_mutex_lock(&r->mu); /* prompt tokens the engine reused: usage.total_cached_tokens */
-    r->it.usage.cached = res->n_cached;
-    for (int m = 0; m < IA_N_MODALITIES && m < IA_MOD__COUNT; m++) {
-        r->it.usage.input_by[m] = res->n_prompt_by[m];
-        r->it.usage.cached_by[m] = res->n_cached_by[m];
-    }
-    pthread_mutex_unlock(&r->mu);
-    r->done_res = res; /* its output tokens are kept as the record is written */
-    finalize(c, r, st, err, res->n_prompt, res->n_output);
-    r->done_res = NULL; /* res lives on the engine's stack */
-    ia_run_unref(r);
-    free(j);
+bool ia_core_stopping(ia_core *c) {
+    pthread_mutex_lock(&c->mu);
+    bool s = c->stopping;
+    pthread_mutex_unlock(&c->mu);
+    return s;
 }
 
 /* ---- building the conversation --------------------------------------------------- */
@@ -387,21 +250,6 @@ done:
     return rc;
 }
 
-static void engine_params(const ia_gen_config *g, ia_engine_params *p) {
-    memset(p, 0, sizeof *p);
-    p->has_temperature = g->has_temperature;
-    p->temperature = g->temperature;
-    p->has_top_p = g->has_top_p;
-    p->top_p = g->top_p;
-    p->has_top_k = g->has_top_k;
-    p->top_k = g->top_k;
-    p->has_seed = g->has_seed;
-    p->seed = (uint64_t)g->seed;
-    p->max_tokens = g->has_max_output_tokens ? g->max_output_tokens : 0;
-    p->stop = (const char *const *)g->stop;
-    p->n_stop = g->n_stop;
-}
-
 /* Asks the engine to stop r and waits a little for it; if the engine is busy
  * elsewhere (the job still queued), ends the run here — its later on_done
  * finds it finalized and only lets go of it. */
@@ -411,7 +259,7 @@ static void cancel_run(ia_core *c, ia_run *r) {
     if (!r->started && !r->finalized) {
         /* Still queued behind other jobs: nothing to wait for. */
         pthread_mutex_unlock(&r->mu);
-        finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, 0);
+        ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, 0);
         return;
     }
     struct timespec until;
@@ -422,7 +270,7 @@ static void cancel_run(ia_core *c, ia_run *r) {
     bool done = r->finalized;
     int64_t n_out = r->it.usage.output;
     pthread_mutex_unlock(&r->mu);
-    if (!done) finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
+    if (!done) ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
 }
 
 /* ---- the service ----------------------------------------------------------------- */
@@ -438,8 +286,6 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     ia_conv conv = {0};
     ia_outtok_chain oc = {0}; /* the chain's answers, for their own kept tokens */
     ia_run *r = NULL;
-    ia_msgbuf mb = {0};
-    ia_engine_tool *tools = NULL;
     char root[24] = {0}, own[24];
 
     pthread_mutex_lock(&c->mu);
@@ -465,6 +311,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
                                   "(store=false cannot be combined with background=true)");
         goto done;
     }
+    if (ia_loop_check(c, req, err) != 0) goto done;
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
@@ -519,44 +366,11 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         r->n_persisted = r->n_evs;
     }
 
-    ia_prompt_messages(it->system_instruction, &conv, &mb);
-    ia_engine_params params;
-    engine_params(&req->gen, &params);
-    params.grammar = req->grammar; /* structured output; the engine copies it */
-    if (req->n_tools) {
-        tools = ia_xcalloc(req->n_tools, sizeof *tools);
-        for (size_t i = 0; i < req->n_tools; i++)
-            tools[i] = (ia_engine_tool){req->tools[i].name, req->tools[i].description, req->tools[i].parameters};
-        params.tools = tools;
-        params.n_tools = req->n_tools;
-        params.tool_choice = req->tool_choice == IA_TOOL_CHOICE_ANY    ? IA_TOOLS_REQUIRED
-                             : req->tool_choice == IA_TOOL_CHOICE_NONE ? IA_TOOLS_NONE
-                                                                       : IA_TOOLS_AUTO;
-        r->hold_text = req->tool_choice != IA_TOOL_CHOICE_NONE;
-    }
-    /* thinking_level: a budget of reasoning tokens per level (README) */
-    static const int budgets[] = {[IA_THINKING_MINIMAL] = -1, [IA_THINKING_LOW] = 512,
-                                  [IA_THINKING_MEDIUM] = 2048, [IA_THINKING_HIGH] = 8192};
-    params.thinking_budget = budgets[req->gen.has_thinking_level ? req->gen.thinking_level : IA_THINKING_HIGH];
-    if (ia_engine_reasons(eng)) r->hold_text = true; /* the text carries the thinking block */
-    r->hide_summary = req->gen.thinking_summaries_none;
-    job *j = ia_xcalloc(1, sizeof *j);
-    j->core = c;
-    j->run = r;
-    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done,
-                       .on_parsed = on_parsed};
-    table_add(c, r);
-    ia_run_ref(r); /* the job's */
-    size_t n_kept = 0;
-    r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
-    int32_t **kept = ia_outtok_attach(c->store, owner, r->vocab, &oc, &mb, &n_kept);
-    int src = ia_engine_submit(eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err); /* copies the tokens */
-    for (size_t i = 0; i < n_kept; i++) free(kept[i]);
-    free(kept);
-    if (src != 0) {
-        ia_run_unref(r);
-        free(j);
-        table_remove(c, r);
+    /* The run loop takes the conversation and the request's settings. */
+    r->loop = ia_loop_new(c, r, eng, owner, &conv, req, &oc);
+    ia_core_table_add(c, r);
+    if (ia_loop_submit(r->loop, r, err) != 0) {
+        ia_core_table_remove(c, r);
         /* The client is told to retry; the row it never saw goes away. */
         if (r->store) ia_store_delete(c->store, it->id, owner, NULL);
         goto done;
@@ -599,8 +413,6 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     }
     rc = 0;
 done:
-    ia_msgbuf_free(&mb);
-    free(tools);
     ia_conv_free(&conv);
     ia_outtok_chain_free(&oc);
     ia_request_free(req);
@@ -722,6 +534,10 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->retention_s = opts->retention_s > 0 ? opts->retention_s : 55 * 86400;
     if (c->retention_s > RETENTION_MAX_S) c->retention_s = RETENTION_MAX_S; /* no overflow in created + retention */
     c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
+    c->max_steps = opts->max_steps > 0 ? opts->max_steps : 10;
+    c->tools.sandbox = opts->sandbox;
+    c->tools.code_max_chars = opts->code_max_chars;
+    ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_mutex_init(&c->sweep_mu, NULL);
@@ -753,6 +569,9 @@ void ia_core_shutdown(ia_core *c) {
     pthread_mutex_lock(&c->mu);
     c->stopping = true;
     for (ia_run *r = c->runs; r; r = r->next) atomic_store(&r->cancel, true);
+    /* A tool step may submit its next model step: none must be left when
+     * the engines go (they see the cancel within a poll of the sandbox). */
+    while (c->tool_threads) pthread_cond_wait(&c->cv, &c->mu);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -770,6 +589,7 @@ void ia_core_free(ia_core *c) {
     pthread_mutex_lock(&c->mu);
     c->stopping = true;
     for (ia_run *r = c->runs; r; r = r->next) atomic_store(&r->cancel, true);
+    while (c->tool_threads) pthread_cond_wait(&c->cv, &c->mu);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 5;
@@ -781,7 +601,7 @@ void ia_core_free(ia_core *c) {
         pthread_mutex_unlock(&c->mu);
         ia_err stopped;
         ia_fail(&stopped, IA_EINTERNAL, "the server stopped before this interaction finished");
-        finalize(c, r, IA_STATUS_FAILED, &stopped, -1, -1);
+        ia_core_finalize(c, r, IA_STATUS_FAILED, &stopped, -1, -1);
         ia_run_unref(r);
         pthread_mutex_lock(&c->mu);
     }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/media.h"
+#include "tools/sandbox.h"
 #include "model/types.h"
 #include "engine/engine.h"
 #include "lib/err.h"
@@ -38,6 +39,9 @@ typedef struct ia_core_opts {
                                   swept by the same thread (core/files.h) */
     ia_media_opts media;       /* media bytes: fetch limits, private addresses
                                   (core/media.h; its files is set from files) */
+    ia_sandbox_opts sandbox;   /* code_execution's limits (tools/sandbox.h) */
+    int max_steps;             /* model steps of one run at most (tool loops); 0 = 10 */
+    int code_max_chars;        /* code_execution: longest code the model may write; 0 = 10000 */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with

@@ -97,88 +97,130 @@ static char *result_text(const char *json, bool is_error) {
     return out;
 }
 
+/* A message being gathered from a run of same-role turns. */
+typedef struct {
+    ia_role role;
+    ia_buf b;
+    bool first; /* no text or media yet */
+    ia_engine_call *calls;
+    size_t n_calls;
+    const char *reasoning;
+    ia_engine_media *media;
+    size_t n_media;
+} pending;
+
+static void pend_start(pending *p, ia_role role) {
+    memset(p, 0, sizeof *p);
+    p->role = role;
+    p->first = true;
+    ia_buf_init(&p->b, 0);
+}
+
+/* Adds the gathered message to m (when it says anything, or always for a
+ * model turn's only message: a model may have answered nothing) and hands
+ * its arrays over to m. */
+static void pend_flush(ia_msgbuf *m, pending *p, bool only) {
+    char *text = ia_buf_take(&p->b);
+    if (!text) text = ia_strdup("");
+    bool say = !p->first || p->n_calls || (p->role == IA_ROLE_MODEL && (p->reasoning || only));
+    if (say) {
+        ia_engine_msg *e = add_msg(m, p->role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
+        e->calls = p->calls;
+        e->n_calls = p->n_calls;
+        e->media = p->media;
+        e->n_media = p->n_media;
+        if (p->role == IA_ROLE_MODEL) e->reasoning = p->reasoning;
+    } else {
+        free(text);
+    }
+    if (p->media) {
+        m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
+        m->media[m->n_media++] = p->media;
+    }
+    if (p->calls) {
+        m->calls = ia_xrealloc(m->calls, (m->n_calls + 1) * sizeof *m->calls);
+        m->calls[m->n_calls++] = p->calls;
+    }
+    ia_role role = p->role;
+    pend_start(p, role);
+}
+
+/* A function result as a tool message named after the call it answers,
+ * with its images. */
+static void add_result(ia_msgbuf *m, const ia_conv *conv, const ia_content *c) {
+    const char *name = c->name;
+    for (size_t a = 0; !name && a < conv->n; a++) /* named after its call */
+        for (size_t q = 0; q < conv->turns[a].n; q++)
+            if (conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
+                strcmp(conv->turns[a].items[q].id, c->id) == 0)
+                name = conv->turns[a].items[q].name;
+    ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
+    e->call_id = c->id;
+    e->name = name;
+    if (c->n_parts) { /* its images, where result_text marked them */
+        ia_engine_media *rm = ia_xcalloc(c->n_parts, sizeof *rm);
+        for (size_t p = 0; p < c->n_parts; p++) rm[p] = as_engine(&c->parts[p]);
+        e->media = rm;
+        e->n_media = c->n_parts;
+        m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
+        m->media[m->n_media++] = rm;
+    }
+}
+
+/* One item into the message being gathered (p) or, for results, as tool
+ * messages of their own. */
+static void add_item_msg(ia_msgbuf *m, const ia_conv *conv, pending *p, const ia_content *c, bool *flushed) {
+    if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_TOOL_CALL) {
+        /* a built-in tool's call is offered and called as a function of its name */
+        const char *name = c->kind == IA_CONTENT_TOOL_CALL ? ia_builtin_name(c->tool) : c->name;
+        p->calls = ia_xrealloc(p->calls, (p->n_calls + 1) * sizeof *p->calls);
+        p->calls[p->n_calls++] = (ia_engine_call){c->id, name, c->text};
+    } else if (c->kind == IA_CONTENT_THOUGHT) {
+        if (c->text && *c->text) p->reasoning = c->text; /* the turn's (last) reasoning */
+    } else if (c->kind == IA_CONTENT_FUNCTION_RESULT) {
+        add_result(m, conv, c);
+    } else if (c->kind == IA_CONTENT_TOOL_RESULT) {
+        /* within a model turn: the calls so far go first, the result
+         * answers them, what the model wrote after comes in a new message */
+        pend_flush(m, p, false);
+        *flushed = true;
+        ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
+        e->call_id = c->id;
+        e->name = ia_builtin_name(c->tool);
+    } else if (ia_content_is_media(c->kind)) {
+        /* each part where it was sent, marked for the engine */
+        for (size_t k = 0; k < c->n_parts; k++) {
+            if (!p->first) ia_buf_puts(&p->b, "\n\n");
+            ia_buf_puts(&p->b, ia_engine_media_marker());
+            p->first = false;
+            p->media = ia_xrealloc(p->media, (p->n_media + 1) * sizeof *p->media);
+            p->media[p->n_media++] = as_engine(&c->parts[k]);
+        }
+    } else {
+        if (!p->first) ia_buf_puts(&p->b, "\n\n");
+        ia_buf_puts(&p->b, c->text ? c->text : "");
+        p->first = false;
+    }
+}
+
 /* The conversation as engine messages: the system instruction first, then
  * one message per run of same-role turns (chat templates expect roles to
  * alternate; several user turns in a row are one user message), text items
- * joined by blank lines. A model turn's calls go with its message; a user
+ * joined by blank lines. A model turn's calls go with its message (a
+ * built-in tool's results, which the run wrote into the model turn after
+ * its calls, as tool messages between its assistant messages); a user
  * turn's function results become tool messages (named after their call),
  * ahead of its text. */
 void ia_prompt_messages(const char *system, const ia_conv *conv, ia_msgbuf *m) {
     if (system) add_msg(m, IA_MSG_SYSTEM, keep(m, ia_strdup(system)));
     for (size_t i = 0; i < conv->n;) {
-        ia_role role = conv->turns[i].role;
-        ia_buf b;
-        ia_buf_init(&b, 0);
-        bool first = true;
-        size_t n_calls = 0;
-        ia_engine_call *calls = NULL;
-        const char *reasoning = NULL;
-        ia_engine_media *media = NULL;
-        size_t n_media = 0;
-        for (; i < conv->n && conv->turns[i].role == role; i++) {
-            const ia_turn *t = &conv->turns[i];
-            for (size_t k = 0; k < t->n; k++) {
-                const ia_content *c = &t->items[k];
-                if (c->kind == IA_CONTENT_FUNCTION_CALL) {
-                    calls = ia_xrealloc(calls, (n_calls + 1) * sizeof *calls);
-                    calls[n_calls++] = (ia_engine_call){c->id, c->name, c->text};
-                } else if (c->kind == IA_CONTENT_THOUGHT) {
-                    if (c->text && *c->text) reasoning = c->text; /* the turn's (last) reasoning */
-                } else if (c->kind == IA_CONTENT_FUNCTION_RESULT) {
-                    const char *name = c->name;
-                    for (size_t a = 0; !name && a < conv->n; a++) /* named after its call */
-                        for (size_t q = 0; q < conv->turns[a].n; q++)
-                            if (conv->turns[a].items[q].kind == IA_CONTENT_FUNCTION_CALL &&
-                                strcmp(conv->turns[a].items[q].id, c->id) == 0)
-                                name = conv->turns[a].items[q].name;
-                    ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
-                    e->call_id = c->id;
-                    e->name = name;
-                    if (c->n_parts) { /* its images, where result_text marked them */
-                        ia_engine_media *rm = ia_xcalloc(c->n_parts, sizeof *rm);
-                        for (size_t p = 0; p < c->n_parts; p++)
-                            rm[p] = as_engine(&c->parts[p]);
-                        e->media = rm;
-                        e->n_media = c->n_parts;
-                        m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
-                        m->media[m->n_media++] = rm;
-                    }
-                } else if (ia_content_is_media(c->kind)) {
-                    /* each part where it was sent, marked for the engine */
-                    for (size_t p = 0; p < c->n_parts; p++) {
-                        if (!first) ia_buf_puts(&b, "\n\n");
-                        ia_buf_puts(&b, ia_engine_media_marker());
-                        first = false;
-                        media = ia_xrealloc(media, (n_media + 1) * sizeof *media);
-                        media[n_media++] = as_engine(&c->parts[p]);
-                    }
-                } else {
-                    if (!first) ia_buf_puts(&b, "\n\n");
-                    ia_buf_puts(&b, c->text ? c->text : "");
-                    first = false;
-                }
-            }
-        }
-        char *text = ia_buf_take(&b);
-        if (!text) text = ia_strdup("");
-        if (role == IA_ROLE_MODEL || !first || n_calls) {
-            ia_engine_msg *e = add_msg(m, role == IA_ROLE_MODEL ? IA_MSG_ASSISTANT : IA_MSG_USER, keep(m, text));
-            e->calls = calls;
-            e->n_calls = n_calls;
-            e->media = media;
-            e->n_media = n_media;
-            if (role == IA_ROLE_MODEL) e->reasoning = reasoning;
-        } else {
-            free(text);
-        }
-        if (media) {
-            m->media = ia_xrealloc(m->media, (m->n_media + 1) * sizeof *m->media);
-            m->media[m->n_media++] = media;
-        }
-        if (calls) {
-            m->calls = ia_xrealloc(m->calls, (m->n_calls + 1) * sizeof *m->calls);
-            m->calls[m->n_calls++] = calls;
-        }
+        pending p;
+        pend_start(&p, conv->turns[i].role);
+        bool flushed = false;
+        for (; i < conv->n && conv->turns[i].role == p.role; i++)
+            for (size_t k = 0; k < conv->turns[i].n; k++) add_item_msg(m, conv, &p, &conv->turns[i].items[k], &flushed);
+        pend_flush(m, &p, !flushed);
+        ia_buf_free(&p.b);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "core/loop.h"
 #include "core/thought.h"
 #include "lib/log.h"
 
@@ -49,6 +50,7 @@ void ia_run_unref(ia_run *r) {
     ia_buf_free(&r->live_text);
     free(r->live_sig);
     ia_turn_free(&r->parsed_out);
+    ia_loop_free(r->loop);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -203,7 +205,15 @@ static void new_call_id(char out[32]) {
     for (size_t i = 0; i < sizeof b; i++) snprintf(out + 5 + 2 * i, 3, "%02x", b[i]);
 }
 
-/* One thought event (index 0: a thought is always the first output). */
+/* The built-in tool a call names, among those offered; NONE for a client
+ * function. */
+static ia_builtin builtin_named(const ia_builtin_tool *b, size_t n, const char *name) {
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(ia_builtin_name(b[i].type), name) == 0) return b[i].type;
+    return IA_BUILTIN_NONE;
+}
+
+/* One thought event (a thought is always a step's first output). */
 static void emit_thought_locked(ia_run *r, ia_event_kind kind, const char *field, const char *value) {
     char *dt = NULL;
     if (field) {
@@ -211,7 +221,7 @@ static void emit_thought_locked(ia_run *r, ia_event_kind kind, const char *field
         dt = json_dumps(d, JSON_COMPACT);
         json_decref(d);
     }
-    int64_t seq = ia_run_emit_locked(r, kind, 0, IA_STATUS_IN_PROGRESS,
+    int64_t seq = ia_run_emit_locked(r, kind, r->base_index, IA_STATUS_IN_PROGRESS,
                                      kind == IA_EV_CONTENT_START ? "{}" : dt, NULL);
     if (kind != IA_EV_CONTENT_STOP) r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
     free(dt);
@@ -260,7 +270,7 @@ void ia_run_live_locked(ia_run *r, ia_parsed_kind kind, const char *delta, size_
                 r->live_sig = ia_thought_seal(key, r->live_r.data);
                 seal_thought_locked(r, r->live_sig ? r->live_sig : "");
             }
-            r->open_index = r->thought_state == 2 ? 1 : 0;
+            r->open_index = r->base_index + (r->thought_state == 2 ? 1 : 0);
             ia_run_emit_locked(r, IA_EV_CONTENT_START, r->open_index, IA_STATUS_IN_PROGRESS, "", NULL);
             r->content_open = true;
         }
@@ -282,16 +292,17 @@ void ia_run_close_live_locked(ia_run *r) {
  * completed turn), then each call as content.start / one delta with the
  * whole arguments / content.stop. A call's events carry {"id","name",
  * "arguments"} as their text (api/ reads it). Returns the number of calls. */
-size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[IA_THOUGHT_KEY_LEN]) {
+size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[IA_THOUGHT_KEY_LEN],
+                          const ia_builtin_tool *builtins, size_t n_builtins, size_t *n_builtin) {
+    if (n_builtin) *n_builtin = 0;
     pthread_mutex_lock(&r->mu);
     if (r->finalized) {
         pthread_mutex_unlock(&r->mu);
         return 0;
     }
     ia_turn *out = &r->parsed_out;
-    ia_turn_free(out);
     out->role = IA_ROLE_MODEL;
-    int index = 0;
+    int index = r->base_index;
     if (res->reasoning && *res->reasoning) {
         /* the thought first: its summary (the reasoning itself, unless the
          * client asked for none) and the signature that seals it; what
@@ -310,7 +321,7 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         }
         free(sig);
         index++;
-        r->it.usage.thought = res->n_thought;
+        r->it.usage.thought += res->n_thought;
     } else if (r->thought_state == 1) {
         ia_run_close_live_locked(r); /* the final parse found none after all */
         index++;
@@ -329,10 +340,19 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
         index++;
     }
+    size_t n_client = 0;
     for (size_t i = 0; i < res->n_calls; i++, index++) {
         char id[32];
         new_call_id(id);
         const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
+        ia_builtin b = builtin_named(builtins, n_builtins, res->calls[i].name);
+        if (b != IA_BUILTIN_NONE) {
+            ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args};
+            ia_run_emit_item_locked(r, &item);
+            if (n_builtin) (*n_builtin)++;
+            continue;
+        }
+        n_client++;
         ia_turn_add_call(out, id, res->calls[i].name, args);
         json_t *head = json_pack("{s:s, s:s}", "id", id, "name", res->calls[i].name ? res->calls[i].name : "");
         char *h = json_dumps(head, JSON_COMPACT);
@@ -348,7 +368,56 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         free(full);
     }
     r->parsed = true;
+    r->step_parsed = true;
     r->content_open = false;
     pthread_mutex_unlock(&r->mu);
-    return res->n_calls;
+    return n_client;
+}
+
+/* The neutral JSON of a built-in tool's item (types.h, above ia_event). */
+static char *tool_item_json(const ia_content *c) {
+    bool call = c->kind == IA_CONTENT_TOOL_CALL;
+    json_t *o = json_object();
+    json_object_set_new(o, "tool", json_string(ia_builtin_name(c->tool)));
+    json_object_set_new(o, call ? "id" : "call_id", json_string(c->id ? c->id : ""));
+    if (c->name) json_object_set_new(o, "name", json_string(c->name));
+    if (c->server_name) json_object_set_new(o, "server_name", json_string(c->server_name));
+    if (call && c->search_type) json_object_set_new(o, "search_type", json_string(c->search_type));
+    json_t *v = json_loads(c->text ? c->text : "", JSON_DECODE_ANY, NULL);
+    json_object_set_new(o, call ? "arguments" : "result", v ? v : call ? json_object() : json_null());
+    if (!call) json_object_set_new(o, "is_error", json_boolean(c->is_error));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+void ia_run_emit_item_locked(ia_run *r, const ia_content *item) {
+    ia_turn *out = &r->parsed_out;
+    out->role = IA_ROLE_MODEL;
+    ia_turn one = {.role = IA_ROLE_MODEL, .items = (ia_content *)item, .n = 1}, copy;
+    ia_turn_copy(&copy, &one);
+    out->items = ia_xrealloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items[out->n++] = copy.items[0];
+    free(copy.items);
+    int index = (int)out->n - 1;
+    char *j = tool_item_json(item);
+    int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, j, NULL);
+    r->evs[seq - 1].ckind = item->kind;
+    seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, j, NULL);
+    r->evs[seq - 1].ckind = item->kind;
+    ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    free(j);
+    r->parsed = true;
+}
+
+void ia_run_next_step_locked(ia_run *r) {
+    r->base_index = (int)r->parsed_out.n;
+    r->step_parsed = false;
+    r->thought_state = 0;
+    r->content_open = false;
+    ia_buf_free(&r->live_r);
+    ia_buf_free(&r->live_text);
+    ia_buf_free(&r->text);
+    free(r->live_sig);
+    r->live_sig = NULL;
 }

@@ -52,6 +52,14 @@ typedef struct ia_run {
     int thought_state;
     char *live_sig;
     ia_turn parsed_out;
+    /* The run loop (loop.h): several model steps may write the output.
+     * base_index is where the current step's items begin (the outputs
+     * before it are whole in parsed_out); step_parsed: the current step's
+     * parse is in parsed_out (else its live parts are still only in
+     * live_r / live_text). */
+    int base_index;
+    bool step_parsed;
+    struct ia_loop *loop; /* owned: what the next model step needs */
     struct ia_run *next; /* in the core's table */
 } ia_run;
 
@@ -69,13 +77,24 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
  * current state (outputs filled from the text once finalized). */
 void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
 
-/* The parsed output of a turn with tools or reasoning, as items of
+/* The parsed output of a model step with tools or reasoning, appended to
  * parsed_out and as events: the thought first (summary unless
  * hide_summary, then the signature sealing the reasoning under key), its
  * text (one block; also an empty one when nothing else came), then each
  * call (content.start / one delta with the whole arguments / stop, under a
- * fresh "call_" id). Takes r->mu itself. Returns the number of calls. */
-size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32]);
+ * fresh "call_" id): a call of a built-in tool among builtins as a
+ * TOOL_CALL item, any other as a client's FUNCTION_CALL. Takes r->mu
+ * itself. Returns the number of client calls; *n_builtin (may be NULL)
+ * gets the number of built-in ones. */
+size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32],
+                          const ia_builtin_tool *builtins, size_t n_builtins, size_t *n_builtin);
+/* Appends item to parsed_out (copied) and streams it whole: content.start,
+ * one delta, content.stop, at its output index. For a built-in tool's
+ * result (or call). Under r->mu. */
+void ia_run_emit_item_locked(ia_run *r, const ia_content *item);
+/* Between model steps, under r->mu: the next step's items start after the
+ * outputs so far; its live state starts empty. */
+void ia_run_next_step_locked(ia_run *r);
 
 /* Live parsing of a held run (under r->mu): a delta of the reasoning
  * (the thought's summary, unless hide_summary) or of the answer's text

@@ -5,8 +5,12 @@
 // An image of nx by ny tokens takes max(nx, ny) positions, so a position is
 // no longer a token's index: the tests assert that a chain reused through
 // the image (warm, then from disk after a restart) gives the greedy output
-// a server with the prefix cache off gives, token for token. Media made
-// with ffmpeg (Debian). Needs nothing from ../shared.
+// a server with the prefix cache off gives, token for token — the server
+// against itself, so it catches a reuse path that places tokens otherwise
+// than a cold prefill does; that the positions are libmtmd's own is
+// checked against libmtmd's helper in tests/unit/test_mrope.c. Media made
+// with ffmpeg (Debian), seeded: the same pictures every run. Needs nothing
+// from ../shared.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -35,8 +39,8 @@ before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interactd-mrope-'));
   const f = (n) => path.join(tmp, n);
   // wide: 96x32 px = 6x2 tokens at 6 positions; tall: 32x96 = 2x6
-  ffmpeg('-f', 'lavfi', '-i', 'cellauto=size=96x32:rule=30:rate=1', '-frames:v', '1', f('wide.png'));
-  ffmpeg('-f', 'lavfi', '-i', 'cellauto=size=32x96:rule=90:rate=1', '-frames:v', '1', f('tall.png'));
+  ffmpeg('-f', 'lavfi', '-i', 'cellauto=size=96x32:rule=30:rate=1:seed=1', '-frames:v', '1', f('wide.png'));
+  ffmpeg('-f', 'lavfi', '-i', 'cellauto=size=32x96:rule=90:rate=1:seed=1', '-frames:v', '1', f('tall.png'));
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=2:duration=2', '-pix_fmt', 'yuv420p', f('clip.mp4'));
   for (const n of fs.readdirSync(tmp)) media[n] = fs.readFileSync(f(n));
 });

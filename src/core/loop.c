@@ -1,0 +1,414 @@
+/* loop.c: an interaction's run as model steps and tool steps (loop.h).
+ * The engine's callbacks of a model step (engine thread) append to the
+ * run's log; the end of a step decides what comes next; a tool step runs
+ * on a detached thread of its own, counted in the core so that shutdown
+ * waits for it before the engines go. */
+#include "core/loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct ia_loop {
+    ia_core *core;
+    ia_engine *eng;
+    char *owner;
+    ia_conv conv;            /* the chain and this turn's input, media prepared */
+    ia_gen_config gen;       /* the request's generation settings */
+    char *grammar;           /* structured output; NULL = free text */
+    ia_tool *fns;            /* the client's functions */
+    size_t n_fns;
+    ia_tool_choice choice;
+    ia_builtin_tool *builtins;
+    size_t n_builtins;
+    ia_outtok_chain oc;      /* the chain's answers, for their kept tokens */
+    int steps;               /* model steps submitted */
+    /* Summed over the steps (usage); the last step's prompt and output,
+     * for the tokens the tools' results added (total_tool_use_tokens). */
+    int64_t n_prompt, n_output, n_cached, last_prompt, last_output;
+    int64_t by[IA_N_MODALITIES], cached_by[IA_N_MODALITIES];
+};
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+int ia_loop_check(ia_core *c, const ia_request *req, ia_err *err) {
+    for (size_t i = 0; i < req->n_builtins; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "tools (%s)", ia_builtin_name(req->builtins[i].type));
+        if (ia_tools_check(&c->tools, req->builtins[i].type, field, err) != 0) return -1;
+        for (size_t k = 0; k < req->n_tools; k++)
+            if (strcmp(req->tools[k].name, ia_builtin_name(req->builtins[i].type)) == 0)
+                return ia_fail(err, IA_EINVALID,
+                               "tools: a function named '%s' clashes with the built-in tool of that name "
+                               "given beside it; rename the function",
+                               req->tools[k].name);
+    }
+    return 0;
+}
+
+ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, ia_conv *conv, ia_request *req,
+                     ia_outtok_chain *oc) {
+    ia_loop *L = ia_xcalloc(1, sizeof *L);
+    L->core = c;
+    L->eng = eng;
+    L->owner = ia_strdup(owner);
+    L->conv = *conv;
+    memset(conv, 0, sizeof *conv);
+    ia_gen_config_copy(&L->gen, &req->gen);
+    L->grammar = req->grammar;
+    req->grammar = NULL;
+    L->fns = req->tools;
+    L->n_fns = req->n_tools;
+    req->tools = NULL;
+    req->n_tools = 0;
+    L->choice = req->tool_choice;
+    L->builtins = req->builtins;
+    L->n_builtins = req->n_builtins;
+    req->builtins = NULL;
+    req->n_builtins = 0;
+    L->oc = *oc;
+    memset(oc, 0, sizeof *oc);
+    /* With tools the raw text may be call syntax, and a thinking template's
+     * text carries its thinking block: both are parsed, not streamed raw. */
+    r->hold_text = ((L->n_fns || L->n_builtins) && L->choice != IA_TOOL_CHOICE_NONE) || ia_engine_reasons(eng);
+    r->hide_summary = req->gen.thinking_summaries_none;
+    r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
+    return L;
+}
+
+void ia_loop_free(ia_loop *L) {
+    if (!L) return;
+    free(L->owner);
+    ia_conv_free(&L->conv);
+    ia_gen_config_free(&L->gen);
+    free(L->grammar);
+    for (size_t i = 0; i < L->n_fns; i++) {
+        free(L->fns[i].name);
+        free(L->fns[i].description);
+        free(L->fns[i].parameters);
+    }
+    free(L->fns);
+    free(L->builtins);
+    ia_outtok_chain_free(&L->oc);
+    free(L);
+}
+
+/* ---- the engine's callbacks of a model step (engine thread) -------------------------- */
+
+typedef struct job {
+    ia_core *core;
+    ia_run *run;
+} job;
+
+static void on_start(void *ud, int64_t n_prompt) {
+    ia_run *r = ((job *)ud)->run;
+    pthread_mutex_lock(&r->mu);
+    r->started = true;
+    r->it.usage.input = n_prompt;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int on_text(void *ud, const char *text, size_t len) {
+    job *j = ud;
+    ia_run *r = j->run;
+    /* A model can emit a NUL byte (a <0x00> byte token); strings here are
+     * NUL-terminated, so it would silently cut the stored text short of
+     * what was streamed. It carries no meaning in text: drop it. */
+    char *piece = ia_xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i]) piece[n++] = text[i];
+    piece[n] = '\0';
+    pthread_mutex_lock(&r->mu);
+    if (!r->finalized && n && r->hold_text) {
+        /* with tools the text may be call syntax: kept for the parse */
+        ia_buf_append(&r->text, piece, n);
+        r->it.usage.output++;
+    } else if (!r->finalized && n) {
+        if (!r->content_open) {
+            ia_run_emit_locked(r, IA_EV_CONTENT_START, r->base_index, IA_STATUS_IN_PROGRESS, "", NULL);
+            r->content_open = true;
+            r->open_index = r->base_index;
+        }
+        ia_buf_append(&r->text, piece, n);
+        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, piece, NULL);
+        r->it.usage.output++;
+        if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
+    }
+    free(piece);
+    bool stop = r->finalized;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
+/* Live parsing of a held run (engine.h, on_parsed): the thought's summary
+ * and the answer's text as they become stable; the rest comes in on_done. */
+static void on_parsed(void *ud, ia_parsed_kind kind, const char *delta, size_t len) {
+    job *j = ud;
+    ia_run *r = j->run;
+    pthread_mutex_lock(&r->mu);
+    ia_run_live_locked(r, kind, delta, len, j->core->thought_key);
+    if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The step's counts into the run's totals. */
+static void add_usage(ia_loop *L, ia_run *r, const ia_engine_result *res) {
+    if (L->steps > 1) {
+        int64_t added = res->n_prompt - L->last_prompt - L->last_output; /* the tools' results, mostly */
+        pthread_mutex_lock(&r->mu);
+        if (added > 0) r->it.usage.tool_use += added;
+        pthread_mutex_unlock(&r->mu);
+    }
+    L->last_prompt = res->n_prompt;
+    L->last_output = res->n_output;
+    L->n_prompt += res->n_prompt;
+    L->n_output += res->n_output;
+    L->n_cached += res->n_cached;
+    for (int m = 0; m < IA_N_MODALITIES && m < IA_MOD__COUNT; m++) {
+        L->by[m] += res->n_prompt_by[m];
+        L->cached_by[m] += res->n_cached_by[m];
+    }
+    pthread_mutex_lock(&r->mu); /* prompt tokens the engine reused: usage.total_cached_tokens */
+    r->it.usage.cached = L->n_cached;
+    for (int m = 0; m < IA_N_MODALITIES; m++) {
+        r->it.usage.input_by[m] = L->by[m];
+        r->it.usage.cached_by[m] = L->cached_by[m];
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void start_tool_step(ia_core *c, ia_run *r);
+
+static void on_done(void *ud, const ia_engine_result *res) {
+    job *j = ud;
+    ia_core *c = j->core;
+    ia_run *r = j->run;
+    free(j);
+    ia_loop *L = r->loop;
+    pthread_mutex_lock(&r->mu);
+    bool already = r->finalized;
+    pthread_mutex_unlock(&r->mu);
+    if (already) { /* a cancel or shutdown ended it while the job waited */
+        ia_run_unref(r);
+        return;
+    }
+    add_usage(L, r, res);
+    ia_status st = IA_STATUS_COMPLETED;
+    const ia_err *err = NULL;
+    ia_err stopped = {0};
+    size_t n_builtin = 0;
+    /* `completed` means the model ended on its own (or on a stop
+     * sequence); output cut by max_output_tokens or a full context is
+     * `incomplete`, and keeps what was generated, calls never (the engine's
+     * cut parse returns their raw text as text), so requires_action only
+     * ever follows whole calls. */
+    switch (res->finish) {
+    case IA_FINISH_STOP:
+        if (res->parsed && r->hold_text &&
+            ia_run_emit_parsed(r, res, c->thought_key, L->builtins, L->n_builtins, &n_builtin) > 0)
+            st = IA_STATUS_REQUIRES_ACTION;
+        break;
+    case IA_FINISH_LENGTH:
+        st = IA_STATUS_INCOMPLETE;
+        if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key, NULL, 0, NULL);
+        break;
+    case IA_FINISH_CANCELLED:
+        if (ia_core_stopping(c)) {
+            st = IA_STATUS_FAILED;
+            ia_fail(&stopped, IA_EINTERNAL, "the server stopped before this interaction finished");
+            err = &stopped;
+        } else {
+            st = IA_STATUS_CANCELLED;
+        }
+        break;
+    case IA_FINISH_ERROR:
+        st = IA_STATUS_FAILED;
+        err = &res->err;
+        break;
+    }
+    /* Built-in calls (and no client call waiting): their results, then
+     * the model again (the tool step decides, within the run's limits). */
+    if (st == IA_STATUS_COMPLETED && n_builtin) {
+        start_tool_step(c, r); /* takes over the job's reference */
+        return;
+    }
+    r->done_res = res; /* its output tokens are kept as the record is written */
+    ia_core_finalize(c, r, st, err, L->n_prompt, L->n_output);
+    r->done_res = NULL; /* res lives on the engine's stack */
+    ia_run_unref(r);
+}
+
+/* ---- model steps ------------------------------------------------------------ */
+
+static void engine_params(const ia_loop *L, ia_engine_params *p) {
+    const ia_gen_config *g = &L->gen;
+    memset(p, 0, sizeof *p);
+    p->has_temperature = g->has_temperature;
+    p->temperature = g->temperature;
+    p->has_top_p = g->has_top_p;
+    p->top_p = g->top_p;
+    p->has_top_k = g->has_top_k;
+    p->top_k = g->top_k;
+    p->has_seed = g->has_seed;
+    p->seed = (uint64_t)g->seed;
+    /* max_output_tokens bounds the whole run: each step gets what is left */
+    p->max_tokens = g->has_max_output_tokens ? g->max_output_tokens - L->n_output : 0;
+    if (g->has_max_output_tokens && p->max_tokens < 1) p->max_tokens = 1;
+    p->stop = (const char *const *)g->stop;
+    p->n_stop = g->n_stop;
+    p->grammar = L->grammar; /* structured output; the engine copies it */
+    /* thinking_level: a budget of reasoning tokens per level (README) */
+    static const int budgets[] = {[IA_THINKING_MINIMAL] = -1, [IA_THINKING_LOW] = 512,
+                                  [IA_THINKING_MEDIUM] = 2048, [IA_THINKING_HIGH] = 8192};
+    p->thinking_budget = budgets[g->has_thinking_level ? g->thinking_level : IA_THINKING_HIGH];
+}
+
+/* The functions offered: the client's, then each built-in tool's. */
+static ia_engine_tool *offered(const ia_loop *L, size_t *n) {
+    ia_engine_tool *t = ia_xcalloc(L->n_fns + L->n_builtins + 1, sizeof *t);
+    *n = 0;
+    for (size_t i = 0; i < L->n_fns; i++)
+        t[(*n)++] = (ia_engine_tool){L->fns[i].name, L->fns[i].description, L->fns[i].parameters};
+    for (size_t i = 0; i < L->n_builtins; i++) {
+        const ia_tool_offer *o = ia_tools_offer(&L->core->tools, L->builtins[i].type);
+        if (o) t[(*n)++] = (ia_engine_tool){o->name, o->description, o->parameters};
+    }
+    return t;
+}
+
+int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
+    ia_core *c = L->core;
+    /* The conversation so far: the chain and the input, then what the
+     * earlier steps of this run wrote (one model turn). */
+    ia_conv conv = L->conv;
+    ia_turn extra[1];
+    pthread_mutex_lock(&r->mu);
+    ia_turn_copy(&extra[0], &r->parsed_out);
+    ia_run_next_step_locked(r);
+    pthread_mutex_unlock(&r->mu);
+    extra[0].role = IA_ROLE_MODEL;
+    ia_conv all = {.n = conv.n + (extra[0].n ? 1 : 0)};
+    all.turns = ia_xcalloc(all.n ? all.n : 1, sizeof *all.turns);
+    memcpy(all.turns, conv.turns, conv.n * sizeof *conv.turns); /* borrowed, not copied */
+    if (extra[0].n) all.turns[conv.n] = extra[0];
+    ia_msgbuf mb = {0};
+    ia_prompt_messages(r->it.system_instruction, &all, &mb);
+    ia_engine_params params;
+    engine_params(L, &params);
+    size_t n_tools = 0;
+    ia_engine_tool *tools = offered(L, &n_tools);
+    if (n_tools) {
+        params.tools = tools;
+        params.n_tools = n_tools;
+        params.tool_choice = L->choice == IA_TOOL_CHOICE_ANY && L->steps == 0 ? IA_TOOLS_REQUIRED
+                             : L->choice == IA_TOOL_CHOICE_NONE                 ? IA_TOOLS_NONE
+                                                                                : IA_TOOLS_AUTO;
+    }
+    job *j = ia_xcalloc(1, sizeof *j);
+    j->core = c;
+    j->run = r;
+    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done,
+                       .on_parsed = on_parsed};
+    ia_run_ref(r); /* the job's */
+    size_t n_kept = 0;
+    int32_t **kept = ia_outtok_attach(c->store, L->owner, r->vocab, &L->oc, &mb, &n_kept);
+    int rc = ia_engine_submit(L->eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err); /* copies all */
+    for (size_t i = 0; i < n_kept; i++) free(kept[i]);
+    free(kept);
+    free(tools);
+    ia_msgbuf_free(&mb);
+    free(all.turns);
+    ia_turn_free(&extra[0]);
+    if (rc != 0) {
+        ia_run_unref(r);
+        free(j);
+        return -1;
+    }
+    L->steps++;
+    return 0;
+}
+
+/* ---- tool steps (a thread each) ------------------------------------------------ */
+
+/* Runs the built-in calls of the last model step, in order, each result
+ * appended after them; then the next model step. */
+static void *tool_step_main(void *arg) {
+    ia_run *r = arg;
+    ia_loop *L = r->loop;
+    ia_core *c = L->core;
+    pthread_mutex_lock(&r->mu);
+    ia_turn calls;
+    ia_turn one = {.role = IA_ROLE_MODEL, .items = r->parsed_out.items + r->base_index,
+                   .n = r->parsed_out.n - (size_t)r->base_index};
+    ia_turn_copy(&calls, &one);
+    ia_core_flush_locked(c, r); /* the calls reach the store before they run */
+    pthread_mutex_unlock(&r->mu);
+    for (size_t i = 0; i < calls.n && !atomic_load(&r->cancel); i++) {
+        const ia_content *call = &calls.items[i];
+        if (call->kind != IA_CONTENT_TOOL_CALL) continue;
+        char *result = NULL;
+        bool is_error = false;
+        int64_t t0 = ia_mono_ms();
+        ia_tools_run(&c->tools, call->tool, call->text, &r->cancel, &result, &is_error);
+        ia_debug("interaction %s: %s call %s ran in %lld ms%s", r->it.id, ia_builtin_name(call->tool), call->id,
+                 (long long)(ia_mono_ms() - t0), is_error ? " (an error result)" : "");
+        ia_content item = {.kind = IA_CONTENT_TOOL_RESULT, .tool = call->tool, .id = call->id, .text = result,
+                           .is_error = is_error};
+        pthread_mutex_lock(&r->mu);
+        if (!r->finalized) {
+            ia_run_emit_item_locked(r, &item);
+            ia_core_flush_locked(c, r);
+        }
+        pthread_mutex_unlock(&r->mu);
+        free(result);
+    }
+    ia_turn_free(&calls);
+    ia_err err = {0};
+    int64_t max = L->gen.has_max_output_tokens ? L->gen.max_output_tokens : 0;
+    if (ia_core_stopping(c)) {
+        ia_fail(&err, IA_EINTERNAL, "the server stopped before this interaction finished");
+        ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);
+    } else if (atomic_load(&r->cancel)) {
+        ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, L->n_prompt, L->n_output);
+    } else if (L->steps >= c->max_steps || (max && L->n_output >= max)) {
+        /* the run's limits: what it has is the answer, cut short */
+        ia_warn("interaction %s: ended after %d model steps and %lld output tokens, its limit", r->it.id,
+                L->steps, (long long)L->n_output);
+        ia_core_finalize(c, r, IA_STATUS_INCOMPLETE, NULL, L->n_prompt, L->n_output);
+    } else if (ia_loop_submit(L, r, &err) != 0) {
+        ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);
+    }
+    ia_run_unref(r);
+    pthread_mutex_lock(&c->mu);
+    c->tool_threads--;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Hands r (and the reference its model step held) to a tool step. */
+static void start_tool_step(ia_core *c, ia_run *r) {
+    pthread_mutex_lock(&c->mu);
+    c->tool_threads++;
+    pthread_mutex_unlock(&c->mu);
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &a, tool_step_main, r);
+    pthread_attr_destroy(&a);
+    if (rc == 0) return;
+    ia_err err;
+    ia_fail(&err, IA_EINTERNAL, "could not start a thread for the tool calls");
+    ia_core_finalize(c, r, IA_STATUS_FAILED, &err, r->loop->n_prompt, r->loop->n_output);
+    ia_run_unref(r);
+    pthread_mutex_lock(&c->mu);
+    c->tool_threads--;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
