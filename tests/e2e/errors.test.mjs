@@ -288,7 +288,7 @@ describe('errors through the SDK', () => {
     const n = countRequests(fresh);
     await assert.rejects(
       fresh.interactions.create({
-        model: 'demo', input: 'What is the weather in Paris?', tools: [{ type: 'code_execution' }],
+        model: 'demo', input: 'What is the weather in Paris?', tools: [{ type: 'google_maps' }],
       }),
       (e) => { assert.ok(e instanceof E.BadRequestError); assert.match(e.message, /not supported yet/i); return true; });
     assert.equal(n.n, 1);
