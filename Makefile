@@ -64,7 +64,11 @@ CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -MMD -MP -Isrc $(LLAMA_INC) 
 PDF_CFLAGS = $(eval PDF_CFLAGS := $$(shell pkg-config --cflags poppler-glib cairo | sed 's/-I/-isystem /g'))$(PDF_CFLAGS)
 PDF_LIBS = $(eval PDF_LIBS := $$(shell pkg-config --libs poppler-glib cairo))$(PDF_LIBS)
 PDF_USERS := src/core/pdf tests/unit/test_pdf
-SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) -lpthread -lm -lstdc++
+# libxml2's HTML parser (src/tools/html.c: url_context's page text), alike.
+XML_CFLAGS = $(eval XML_CFLAGS := $$(shell pkg-config --cflags libxml-2.0 | sed 's/-I/-isystem /g'))$(XML_CFLAGS)
+XML_LIBS = $(eval XML_LIBS := $$(shell pkg-config --libs libxml-2.0))$(XML_LIBS)
+XML_USERS := src/tools/html
+SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
@@ -113,6 +117,7 @@ llama-key:
 
 $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
+$(XML_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 
 $(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -249,7 +254,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -262,6 +267,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 $(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
+$(XML_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 
 $(FUZZ_OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

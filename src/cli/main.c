@@ -36,7 +36,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -58,7 +58,7 @@ static const struct flagdef {
                   "repeatable; NAME=none for none. Without it, mmproj-STEM.gguf, STEM-mmproj.gguf or "
                   "STEM.mmproj.gguf beside the model (STEM: its file name without .gguf) is used"},
     [F_ALLOW_PRIVATE] = {"allow-private-urls", "INTERACTD_ALLOW_PRIVATE_URLS", "off", NULL,
-                         "let a media part's uri reach loopback, link-local and private addresses (refused "
+                         "let a media part's uri and url_context reach loopback, link-local and private addresses (refused "
                          "by default, also after a redirect)"},
     [F_ALLOW_ADDRS] = {"allow-addresses", "INTERACTD_ALLOW_ADDRESSES", "none", "LIST",
                        "non-public addresses a media part's uri may reach all the same (an operator's own "
@@ -80,6 +80,10 @@ static const struct flagdef {
     [F_CODE_CHARS] = {"code-max-chars", "INTERACTD_CODE_MAX_CHARS", "10000", "N",
                       "code_execution: longest code the model may write in one call (its grammar ends the "
                       "call there)"},
+    [F_URL_MAX_SIZE] = {"url-max-size", "INTERACTD_URL_MAX_SIZE", "10m", "BYTES",
+                        "url_context: largest page fetched (suffixes k, m, g); its time limit and the "
+                        "addresses it may reach are --fetch-timeout, --allow-private-urls and "
+                        "--allow-addresses, as for media"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
@@ -492,6 +496,7 @@ static int serve(int argc, char **argv) {
     int64_t code_memory = (int64_t)parse_bytes(F_CODE_MEMORY, c.val[F_CODE_MEMORY] ? c.val[F_CODE_MEMORY] : "512m");
     size_t code_output = parse_bytes(F_CODE_OUTPUT, c.val[F_CODE_OUTPUT] ? c.val[F_CODE_OUTPUT] : "64k");
     int code_chars = (int)parse_int(F_CODE_CHARS, c.val[F_CODE_CHARS] ? c.val[F_CODE_CHARS] : "10000", 16, 1000000);
+    size_t url_max = parse_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
     int max_steps = (int)parse_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
@@ -587,7 +592,7 @@ static int serve(int argc, char **argv) {
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
-                       .max_steps = max_steps, .code_max_chars = code_chars};
+                       .max_steps = max_steps, .code_max_chars = code_chars, .url_max_bytes = url_max};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);

@@ -537,6 +537,10 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->max_steps = opts->max_steps > 0 ? opts->max_steps : 10;
     c->tools.sandbox = opts->sandbox;
     c->tools.code_max_chars = opts->code_max_chars;
+    c->tools.fetch = (ia_fetch_opts){.max_bytes = opts->url_max_bytes ? opts->url_max_bytes : (size_t)10 << 20,
+                                     .timeout_ms = opts->media.timeout_ms,
+                                     .allow_private = opts->media.allow_private,
+                                     .allow_addrs = opts->media.allow_addrs};
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

@@ -26,6 +26,8 @@ struct ia_loop {
     ia_builtin_tool *builtins;
     size_t n_builtins;
     ia_outtok_chain oc;      /* the chain's answers, for their kept tokens */
+    char **urls;             /* url_context: the URLs the user's text names */
+    size_t n_urls;
     int steps;               /* model steps submitted */
     /* Summed over the steps (usage); the last step's prompt and output,
      * for the tokens the tools' results added (total_tool_use_tokens). */
@@ -72,6 +74,10 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
     req->n_builtins = 0;
     L->oc = *oc;
     memset(oc, 0, sizeof *oc);
+    for (size_t i = 0; i < L->conv.n; i++) /* what url_context may fetch */
+        for (size_t k = 0; L->conv.turns[i].role == IA_ROLE_USER && k < L->conv.turns[i].n; k++)
+            if (L->conv.turns[i].items[k].kind == IA_CONTENT_TEXT)
+                ia_tools_find_urls(L->conv.turns[i].items[k].text, &L->urls, &L->n_urls);
     /* With tools the raw text may be call syntax, and a thinking template's
      * text carries its thinking block: both are parsed, not streamed raw. */
     r->hold_text = ((L->n_fns || L->n_builtins) && L->choice != IA_TOOL_CHOICE_NONE) || ia_engine_reasons(eng);
@@ -94,6 +100,8 @@ void ia_loop_free(ia_loop *L) {
     free(L->fns);
     free(L->builtins);
     ia_outtok_chain_free(&L->oc);
+    for (size_t i = 0; i < L->n_urls; i++) free(L->urls[i]);
+    free(L->urls);
     free(L);
 }
 
@@ -268,15 +276,24 @@ static void engine_params(const ia_loop *L, ia_engine_params *p) {
     p->thinking_budget = budgets[g->has_thinking_level ? g->thinking_level : IA_THINKING_HIGH];
 }
 
-/* The functions offered: the client's, then each built-in tool's. */
-static ia_engine_tool *offered(const ia_loop *L, size_t *n) {
+/* The functions offered: the client's, then each built-in tool's
+ * (url_context only when the prompt names URLs: its schema enumerates
+ * them; *url_params holds that schema until the job is submitted). */
+static ia_engine_tool *offered(const ia_loop *L, size_t *n, char **url_params) {
     ia_engine_tool *t = ia_xcalloc(L->n_fns + L->n_builtins + 1, sizeof *t);
     *n = 0;
+    *url_params = NULL;
     for (size_t i = 0; i < L->n_fns; i++)
         t[(*n)++] = (ia_engine_tool){L->fns[i].name, L->fns[i].description, L->fns[i].parameters};
     for (size_t i = 0; i < L->n_builtins; i++) {
         const ia_tool_offer *o = ia_tools_offer(&L->core->tools, L->builtins[i].type);
-        if (o) t[(*n)++] = (ia_engine_tool){o->name, o->description, o->parameters};
+        if (!o) continue;
+        const char *params = o->parameters;
+        if (L->builtins[i].type == IA_BUILTIN_URL_CONTEXT) {
+            if (!L->n_urls) continue;
+            params = *url_params = ia_tools_url_params((const char *const *)L->urls, L->n_urls);
+        }
+        t[(*n)++] = (ia_engine_tool){o->name, o->description, params};
     }
     return t;
 }
@@ -301,7 +318,8 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     ia_engine_params params;
     engine_params(L, &params);
     size_t n_tools = 0;
-    ia_engine_tool *tools = offered(L, &n_tools);
+    char *url_params = NULL;
+    ia_engine_tool *tools = offered(L, &n_tools, &url_params);
     if (n_tools) {
         params.tools = tools;
         params.n_tools = n_tools;
@@ -321,6 +339,7 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     for (size_t i = 0; i < n_kept; i++) free(kept[i]);
     free(kept);
     free(tools);
+    free(url_params);
     ia_msgbuf_free(&mb);
     free(all.turns);
     ia_turn_free(&extra[0]);
@@ -351,21 +370,24 @@ static void *tool_step_main(void *arg) {
     for (size_t i = 0; i < calls.n && !atomic_load(&r->cancel); i++) {
         const ia_content *call = &calls.items[i];
         if (call->kind != IA_CONTENT_TOOL_CALL) continue;
-        char *result = NULL;
-        bool is_error = false;
+        ia_tool_ctx ctx = {.urls = (const char *const *)L->urls, .n_urls = L->n_urls, .cancel = &r->cancel};
+        ia_tool_out out;
         int64_t t0 = ia_mono_ms();
-        ia_tools_run(&c->tools, call->tool, call->text, &r->cancel, &result, &is_error);
+        ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
         ia_debug("interaction %s: %s call %s ran in %lld ms%s", r->it.id, ia_builtin_name(call->tool), call->id,
-                 (long long)(ia_mono_ms() - t0), is_error ? " (an error result)" : "");
-        ia_content item = {.kind = IA_CONTENT_TOOL_RESULT, .tool = call->tool, .id = call->id, .text = result,
-                           .is_error = is_error};
+                 (long long)(ia_mono_ms() - t0), out.is_error ? " (an error result)" : "");
+        /* what the model reads of it (a page's text) is kept with the
+         * item, so the chain's later turns read the same */
+        ia_content item = {.kind = IA_CONTENT_TOOL_RESULT, .tool = call->tool, .id = call->id,
+                           .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text};
         pthread_mutex_lock(&r->mu);
         if (!r->finalized) {
             ia_run_emit_item_locked(r, &item);
             ia_core_flush_locked(c, r);
         }
         pthread_mutex_unlock(&r->mu);
-        free(result);
+        free(out.result_json);
+        free(out.model_text);
     }
     ia_turn_free(&calls);
     ia_err err = {0};

@@ -184,7 +184,9 @@ static void add_item_msg(ia_msgbuf *m, const ia_conv *conv, pending *p, const ia
          * answers them, what the model wrote after comes in a new message */
         pend_flush(m, p, false);
         *flushed = true;
-        ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, result_text(c->text, c->is_error)));
+        /* what the tool gave the model (a page's text) when it is more than the wire result */
+        char *t = c->fetched ? ia_strdup(c->fetched) : result_text(c->text, c->is_error);
+        ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, t));
         e->call_id = c->id;
         e->name = ia_builtin_name(c->tool);
     } else if (ia_content_is_media(c->kind)) {

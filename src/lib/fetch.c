@@ -537,3 +537,5 @@ void ia_fetched_free(ia_fetched *f) {
     free(f->final_url);
     *f = (ia_fetched){0};
 }
+
+bool ia_fetch_refused(const ia_err *e) { return e && strstr(e->msg, ALLOW_HINT) != NULL; }

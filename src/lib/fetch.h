@@ -99,6 +99,9 @@ int ia_fetch_global_init(ia_err *e);
 int ia_fetch(const char *url, const ia_fetch_opts *o, const char *field, ia_fetched *out,
              ia_err *e);
 void ia_fetched_free(ia_fetched *f);
+/* Whether a failed ia_fetch was refused for a non-public address (rather
+ * than failing on the network or at the remote). */
+bool ia_fetch_refused(const ia_err *e);
 
 /* The checks made before any I/O (scheme, user and password, an IP literal
  * or, through a proxy, localhost as the host), so a request can be refused

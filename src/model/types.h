@@ -94,7 +94,10 @@ typedef struct ia_content {
      * call_id, its text the wire `result` value as compact JSON (a JSON
      * string for code_execution), is_error as above. mcp_server: `name` is
      * the MCP tool's name and server_name the server's. google_search's
-     * call: search_type ("web_search" ...; NULL when absent). */
+     * call: search_type ("web_search" ...; NULL when absent). A result's
+     * `fetched`, when set, is what the model read of it (url_context: each
+     * page's text), stored, never on the wire: a chain's later turns
+     * render the same. */
     ia_builtin tool;
     char *server_name, *search_type;
 } ia_content;

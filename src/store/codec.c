@@ -129,11 +129,11 @@ static int media_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
 static int tool_to_json(const ia_content *c, json_t *item) {
     bool call = c->kind == IA_CONTENT_TOOL_CALL;
     const char *keys[] = {"tool", call ? "id" : "call_id", "name", "server_name", "search_type",
-                          call ? "arguments" : "result"};
+                          call ? "arguments" : "result", "read"};
     const char *vals[] = {ia_builtin_name(c->tool), c->id ? c->id : "", c->name, c->server_name, c->search_type,
-                          c->text ? c->text : (call ? "{}" : "null")};
+                          c->text ? c->text : (call ? "{}" : "null"), c->fetched};
     if (!vals[0]) return -1;
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (vals[i] && json_object_set_new(item, keys[i], json_string(vals[i])) != 0) return -1;
     if (c->is_error && json_object_set_new(item, "is_error", json_true()) != 0) return -1;
     return 0;
@@ -156,6 +156,9 @@ static int tool_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
                                                    json_is_true(json_object_get(item, "is_error")));
     c->server_name = v[3] ? ia_strdup(v[3]) : NULL;
     c->search_type = v[4] ? ia_strdup(v[4]) : NULL;
+    json_t *read = json_object_get(item, "read"); /* what the model read of a result (a page's text) */
+    if (read && !json_is_string(read)) return -1;
+    c->fetched = read ? ia_strdup(json_string_value(read)) : NULL;
     return 0;
 }
 

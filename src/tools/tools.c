@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tools/code_execution.h"
+#include "tools/url_context.h"
 
 void ia_tools_init(ia_tools_cfg *cfg) {
     ia_code_execution_offer(cfg->code_max_chars > 0 ? cfg->code_max_chars : 10000, cfg->code_params,
@@ -20,14 +21,23 @@ void ia_tools_init(ia_tools_cfg *cfg) {
     }
 }
 
+static const ia_tool_offer URL_OFFER = {
+    .name = "url_context",
+    .description = "Fetches web pages whose URLs the user gave and returns their text, so you can read them. "
+                   "Call it with the URLs to read; only those in the user's message can be fetched.",
+    .parameters = NULL, /* per request: ia_tools_url_params */
+};
+
 const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
     switch (b) {
     case IA_BUILTIN_CODE_EXECUTION: return &cfg->code_offer;
+    case IA_BUILTIN_URL_CONTEXT: return &URL_OFFER;
     default: return NULL;
     }
 }
 
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err) {
+    if (b == IA_BUILTIN_URL_CONTEXT) return 0;
     if (b == IA_BUILTIN_CODE_EXECUTION) {
         if (cfg->code_execution) return 0;
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: code_execution cannot run on this server: %s", field,
@@ -37,12 +47,21 @@ int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_
                    ia_builtin_name(b) ? ia_builtin_name(b) : "?");
 }
 
-void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, atomic_bool *cancel,
-                  char **result_json, bool *is_error) {
+void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, const ia_tool_ctx *ctx,
+                  ia_tool_out *out) {
+    memset(out, 0, sizeof *out);
     if (b == IA_BUILTIN_CODE_EXECUTION) {
-        ia_code_execution_run(&cfg->sandbox, args_json, cancel, result_json, is_error);
+        ia_code_execution_run(&cfg->sandbox, args_json, ctx->cancel, &out->result_json, &out->is_error);
         return;
     }
-    *result_json = ia_strdup("\"this tool is not served here\"");
-    *is_error = true;
+    if (b == IA_BUILTIN_URL_CONTEXT) {
+        ia_url_context_run(cfg, args_json, ctx, out);
+        return;
+    }
+    out->result_json = ia_strdup("\"this tool is not served here\"");
+    out->is_error = true;
 }
+
+char *ia_tools_url_params(const char *const *urls, size_t n) { return ia_url_context_params(urls, n); }
+
+void ia_tools_find_urls(const char *text, char ***urls, size_t *n) { ia_url_context_find(text, urls, n); }

@@ -13,6 +13,7 @@
 
 #include "lib/err.h"
 #include "model/types.h"
+#include "lib/fetch.h"
 #include "tools/sandbox.h"
 
 /* The server's settings of its built-in tools (flags of `serve`). */
@@ -22,6 +23,8 @@ typedef struct ia_tool_offer {
 
 typedef struct ia_tools_cfg {
     ia_sandbox_opts sandbox; /* code_execution's limits */
+    ia_fetch_opts fetch;     /* url_context's fetches (size, time, private addresses) */
+    size_t url_max_chars;    /* url_context: text of one page the model reads; 0 = 20000 */
     int code_max_chars;      /* longest code the model may write (its call's grammar ends it); 0 = 10000 */
     bool code_execution;     /* the sandbox ran its probe here */
     char why[600];           /* when it did not: what is missing */
@@ -41,11 +44,32 @@ const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b);
  * naming what to install or configure). field: the request's tools[i]. */
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err);
 
+/* What a call may use beyond its arguments. */
+typedef struct ia_tool_ctx {
+    const char *const *urls; /* url_context: the URLs the prompt names */
+    size_t n_urls;
+    atomic_bool *cancel;     /* polled; may be NULL */
+} ia_tool_ctx;
+
+/* A call's result: the wire `result` value as compact JSON, is_error, and
+ * what the model reads of it when that is more than the wire says (a
+ * page's text; NULL: the result itself). malloc'd strings. */
+typedef struct ia_tool_out {
+    char *result_json;
+    bool is_error;
+    char *model_text;
+} ia_tool_out;
+
 /* Runs one call of b with its arguments (a JSON object as text). Never
  * fails as a call: a tool's failure (bad arguments, a timeout, the code's
- * own error) is a result with *is_error set. *result_json: the wire
- * `result` value as compact JSON (malloc'd). cancel is polled. */
-void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, atomic_bool *cancel,
-                  char **result_json, bool *is_error);
+ * own error) is a result with is_error set. */
+void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, const ia_tool_ctx *ctx,
+                  ia_tool_out *out);
+
+/* url_context's schema for the URLs the prompt names (malloc'd); the
+ * tool is not offered when there are none. */
+char *ia_tools_url_params(const char *const *urls, size_t n);
+/* The URLs of text (url_context.h), appended to *urls / *n. */
+void ia_tools_find_urls(const char *text, char ***urls, size_t *n);
 
 #endif
