@@ -13,7 +13,10 @@
  *   with one text Content). The core numbers content blocks 0, 1, ... and the
  *   stream's `step.*` index must name the step the client rebuilds, so one
  *   item per step keeps the two equal — and it is what later kinds need
- *   anyway (a thought or a function call is its own step type).
+ *   anyway (a thought, a function call, a built-in tool's call or result
+ *   is its own step type). A built-in tool's step.start carries the whole
+ *   step (3.3.0's CodeExecutionCallStep ... require arguments / result) and
+ *   its one step.delta the same fields less the ids, as its *Delta type.
  * - Google's create response leaves the input out of `steps`; its GET puts
  *   it first as a `user_input` step (recorded/07). `fetched` selects that.
  * - Key presence follows the legacy encoder where Google's behaviour is the
