@@ -47,9 +47,12 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   {call_id, name?, result: string | any JSON | [text/image content],
  *   is_error?} and thought {signature, summary?} are served (an image part
  *   of a result is IA_EUNIMPLEMENTED; a missing id / call_id / name /
- *   result / signature IA_EINVALID); another known type is
- *   IA_EUNIMPLEMENTED ("input[1].content[0]: content type 'image' is not
- *   supported yet");
+ *   result / signature IA_EINVALID); so are the built-in tools' items
+ *   (code_execution_call / _result, url_context_*, google_search_*,
+ *   google_maps_*, mcp_server_tool_*, file_search_*: the fields of the SDK
+ *   typings, checked by type and naming the path, "input[1].content[0].
+ *   arguments: expected an object"; `signature` accepted and dropped; see
+ *   api/toolitems.c), in whichever turn they come;
  * - store=false with background=true;
  * - tools: each {type:"function", name (required; letters, digits, _ . : -,
  *   at most 64, unique), description?, parameters? (a JSON Schema, checked as
@@ -99,9 +102,10 @@ int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *
  *   turns. Content is text (image, audio, video, document:
  *   IA_EUNIMPLEMENTED); function_call and thought steps become model turns,
  *   function_result steps user turns (fields as the legacy Content of the
- *   same type); other step types (*_call, *_result of built-in tools) are
- *   IA_EUNIMPLEMENTED ("input[1]: step type 'google_search_call' is not
- *   supported yet"); a legacy turn ({role, content})
+ *   same type); the built-in tools' *_call / *_result steps become model
+ *   turns (fields as the legacy Content of the same type); processing_* and
+ *   retrieval_* steps are IA_EUNIMPLEMENTED ("input[1]: step type
+ *   'processing_call' is not supported yet"); a legacy turn ({role, content})
  *   is IA_EINVALID, naming the steps form; steps and content objects cannot
  *   be mixed in one list.
  * - fields of SDK 3.x: continuation_token is IA_EINVALID (this server never
@@ -153,12 +157,16 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
  *   STATUS         {"interaction_id", "status": ev->status}
  *   CONTENT_START  {"index", "content": {"type":"text","text":""}}; for a
  *                  call (ckind FUNCTION_CALL) {"type":"function_call","id",
- *                  "name","arguments":{}}, for a thought {"type":"thought"}
+ *                  "name","arguments":{}}, for a thought {"type":"thought"};
+ *                  for a built-in tool's call or result (ckind TOOL_CALL /
+ *                  TOOL_RESULT) the whole item as in `outputs`
+ *                  ({"type":"code_execution_call","id","arguments"}, ...)
  *   CONTENT_DELTA  {"index", "delta": {"type":"text","text": ev->text}}; a
  *                  call's one delta {"type":"function_call","id","name",
  *                  "arguments": the whole object}; a thought's
  *                  {"type":"thought_summary","content":{"type":"text",..}}
- *                  and {"type":"thought_signature","signature"}
+ *                  and {"type":"thought_signature","signature"}; a
+ *                  built-in tool's item, whole again
  *   CONTENT_STOP   {"index"}
  *   COMPLETE       {"interaction": snapshot with its final status, usage (and
  *                   error if failed), WITHOUT outputs}
@@ -169,10 +177,13 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
  *   STATUS         interaction.status_update {"interaction_id", "status"}
  *   CONTENT_START  step.start {"index", "step": {"type":"model_output"}} (a
  *                  call: {"type":"function_call","id","name","arguments":{}};
- *                  a thought: {"type":"thought"})
+ *                  a thought: {"type":"thought"}; a built-in tool's call or
+ *                  result: the whole step, as in `steps`)
  *   CONTENT_DELTA  step.delta {"index", "delta": {"text", "type":"text"}} (a
  *                  call: {"arguments": JSON text, "type":"arguments_delta"};
- *                  a thought: thought_summary / thought_signature as legacy)
+ *                  a thought: thought_summary / thought_signature as legacy;
+ *                  a built-in tool's: the step less id / call_id /
+ *                  search_type, SDK 3.3.0's CodeExecutionCallDelta, ...)
  *   CONTENT_STOP   step.stop {"index"}
  *   COMPLETE       interaction.completed {"interaction": final snapshot with
  *                   usage (and errors if failed), WITHOUT steps}

@@ -22,7 +22,7 @@ json_t *ia_api_content_list(const ia_turn *t);
 /* One item as Content ({"type":"function_call","id","name","arguments"},
  * {"type":"function_result","call_id","name","result","is_error"}, text). */
 json_t *ia_api_item_json(const ia_content *c);
-/* A built-in tool's call or result item as its wire content (encode.c). */
+/* A built-in tool's call or result item as its wire content (toolitems.c). */
 json_t *ia_api_tool_item_json(const ia_content *c);
 /* {"type":"function_call","id","name","arguments": the parsed object} */
 json_t *ia_api_call_json(const char *id, const char *name, const char *arguments);
@@ -48,6 +48,37 @@ char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, 
 /* Field paths are short ("input[12].content[3]"); a fixed buffer keeps them
  * simple. */
 #define IA_API_PATH_MAX 160
+
+/* decode.c's helpers for the other decoders (tools.c, toolitems.c,
+ * steps.c). mkpath formats a field path; a pathological key is cut short,
+ * which only shortens the message that names it. unknown_field is the 400
+ * for a field that is not one here (naming where it belongs when it is a
+ * known field misplaced). The getters check a value's type, naming path. */
+__attribute__((format(printf, 2, 3))) void ia_api_mkpath(char p[IA_API_PATH_MAX], const char *fmt, ...);
+int ia_api_unknown_field(ia_err *err, const char *path);
+int ia_api_get_string(json_t *v, const char *path, const char **out, ia_err *err);
+int ia_api_get_bool(json_t *v, const char *path, bool *out, ia_err *err);
+
+/* tools.c: tools[] into r->tools / r->builtins; generation_config.
+ * tool_choice into *out, with *allowed set to allowed_tools.tools when
+ * given; apply_allowed narrows r->tools to those names once the body is
+ * read (a name not among tools is a 400). */
+int ia_api_decode_tools(json_t *v, ia_request *r, ia_err *err);
+int ia_api_decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err);
+int ia_api_apply_allowed(json_t *names, ia_request *r, ia_err *err);
+
+/* toolitems.c: built-in tools' call and result items on the wire, the same
+ * fields in both dialects (a legacy Content, a steps step). tool_item_type
+ * says whether t is one of their wire types ("code_execution_call",
+ * "mcp_server_tool_result", ...); decode_tool_item decodes one at path and
+ * appends it to turn. */
+bool ia_api_tool_item_type(const char *t);
+int ia_api_decode_tool_item(json_t *c, const char *path, ia_turn *turn, ia_err *err);
+/* The wire object of the item a TOOL_CALL / TOOL_RESULT stream event
+ * carries (its neutral JSON, model/types.h): the whole item as
+ * ia_api_tool_item_json writes it, or (delta) the steps dialect's delta of
+ * it, which names no id / call_id (the step.start did). */
+json_t *ia_api_tool_event_json(const ia_event *ev, bool delta);
 
 /* Decodes one Content object at path and appends it to turn. The dialect
  * decides which non-text types are known (and so IA_EUNIMPLEMENTED rather

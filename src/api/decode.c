@@ -23,27 +23,21 @@
 #include <string.h>
 
 #include "lib/util.h"
-#include "schema/schema.h"
 
 #define PATH_MAX_LEN IA_API_PATH_MAX
 #define MAX_STOP_SEQUENCES 16
 
 /* Content types of the Interactions API that later issues serve: naming one
- * is IA_EUNIMPLEMENTED; any other type string is a client error. */
+ * is IA_EUNIMPLEMENTED; any other type string is a client error. Every
+ * legacy type is served today (the built-in tools' items by toolitems.c);
+ * the list stays for the next type the API adds. */
 static const char *const known_content_types[] = {
-    "image", "audio", "video", "document", "thought",
-    "function_call", "function_result",
-    "code_execution_call", "code_execution_result",
-    "url_context_call", "url_context_result",
-    "google_search_call", "google_search_result",
-    "google_maps_call", "google_maps_result",
-    "mcp_server_tool_call", "mcp_server_tool_result",
-    "file_search_call", "file_search_result",
+    "image", "audio", "video", "document", "thought", "function_call", "function_result",
 };
 
 /* Formats a field path; a pathological key is cut short, which only
  * shortens the message that names it. */
-__attribute__((format(printf, 2, 3))) static void mkpath(char p[PATH_MAX_LEN], const char *fmt, ...) {
+void ia_api_mkpath(char p[PATH_MAX_LEN], const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p, PATH_MAX_LEN, fmt, ap);
@@ -104,7 +98,7 @@ static const struct {
     {"generation_config.stop", "generation_config.stop_sequences"},
 };
 
-static int unknown_field(ia_err *err, const char *path) {
+int ia_api_unknown_field(ia_err *err, const char *path) {
     for (size_t i = 0; i < sizeof MISPLACED / sizeof *MISPLACED; i++)
         if (strcmp(path, MISPLACED[i].seen) == 0)
             return ia_fail(err, IA_EINVALID, "%s: not a field here; it belongs in %s", path, MISPLACED[i].where);
@@ -113,13 +107,13 @@ static int unknown_field(ia_err *err, const char *path) {
 
 /* ---- typed getters: each names the path in its error ---------------------- */
 
-static int get_string(json_t *v, const char *path, const char **out, ia_err *err) {
+int ia_api_get_string(json_t *v, const char *path, const char **out, ia_err *err) {
     if (!json_is_string(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string", path);
     *out = json_string_value(v);
     return 0;
 }
 
-static int get_bool(json_t *v, const char *path, bool *out, ia_err *err) {
+int ia_api_get_bool(json_t *v, const char *path, bool *out, ia_err *err) {
     if (!json_is_boolean(v)) return ia_fail(err, IA_EINVALID, "%s: expected a boolean", path);
     *out = json_is_true(v);
     return 0;
@@ -157,12 +151,13 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     json_t *type = json_object_get(c, "type");
     if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", path);
     char p[PATH_MAX_LEN];
-    mkpath(p, "%s.type", path);
+    ia_api_mkpath(p, "%s.type", path);
     const char *t = NULL;
-    if (get_string(type, p, &t, err) < 0) return -1;
+    if (ia_api_get_string(type, p, &t, err) < 0) return -1;
     if (d == IA_DIALECT_LEGACY && (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0))
         return ia_api_decode_function_item(c, path, turn, err);
     if (d == IA_DIALECT_LEGACY && strcmp(t, "thought") == 0) return ia_api_decode_thought(c, path, turn, err);
+    if (d == IA_DIALECT_LEGACY && ia_api_tool_item_type(t)) return ia_api_decode_tool_item(c, path, turn, err);
     if (ia_api_is_media_type(t)) return ia_api_decode_media(c, path, turn, err);
     if (strcmp(t, "text") != 0) {
         if (is_known_content_type(t, d))
@@ -174,10 +169,10 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
     const char *key;
     json_t *v;
     json_object_foreach(c, key, v) {
-        mkpath(p, "%s.%s", path, key);
+        ia_api_mkpath(p, "%s.%s", path, key);
         if (strcmp(key, "type") == 0) continue;
         if (strcmp(key, "text") == 0) {
-            if (get_string(v, p, &text, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &text, err) < 0) return -1;
         } else if (strcmp(key, "annotations") == 0) {
             /* Citations on text the model returned earlier: they describe the
              * output, not the prompt, so a turn replayed from `outputs` keeps
@@ -185,7 +180,7 @@ int ia_api_decode_content(json_t *c, const char *path, ia_turn *turn, ia_dialect
             if (!json_is_array(v) && !json_is_null(v))
                 return ia_fail(err, IA_EINVALID, "%s: expected an array", p);
         } else {
-            return unknown_field(err, p);
+            return ia_api_unknown_field(err, p);
         }
     }
     if (!text) return ia_fail(err, IA_EINVALID, "%s.text: required", path);
@@ -206,7 +201,7 @@ static int check_result(json_t *r, const char *path, ia_err *err) {
         if (!json_is_object(part) || !tn) continue; /* a plain JSON list */
         if (strcmp(tn, "image") == 0) {
             char p[PATH_MAX_LEN];
-            mkpath(p, "%s.result[%zu]", path, i);
+            ia_api_mkpath(p, "%s.result[%zu]", path, i);
             ia_turn scratch = {0};
             int rc = ia_api_decode_media(part, p, &scratch, err);
             ia_turn_free(&scratch);
@@ -228,13 +223,13 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
     const char *key;
     json_t *v;
     json_object_foreach(c, key, v) {
-        mkpath(p, "%s.%s", path, key);
+        ia_api_mkpath(p, "%s.%s", path, key);
         if (strcmp(key, "type") == 0) continue;
         if (json_is_null(v)) continue;
         if (strcmp(key, call ? "id" : "call_id") == 0) {
-            if (get_string(v, p, &id, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &id, err) < 0) return -1;
         } else if (strcmp(key, "name") == 0) {
-            if (get_string(v, p, &name, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &name, err) < 0) return -1;
         } else if (call && strcmp(key, "arguments") == 0) {
             if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected an object", p);
             args = v;
@@ -242,11 +237,11 @@ int ia_api_decode_function_item(json_t *c, const char *path, ia_turn *turn, ia_e
             if (check_result(v, path, err) < 0) return -1;
             result = v;
         } else if (!call && strcmp(key, "is_error") == 0) {
-            if (get_bool(v, p, &is_error, err) < 0) return -1;
+            if (ia_api_get_bool(v, p, &is_error, err) < 0) return -1;
         } else if (strcmp(key, "signature") == 0) {
             if (!json_is_string(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string", p);
         } else {
-            return unknown_field(err, p);
+            return ia_api_unknown_field(err, p);
         }
     }
     if (!id || !*id) return ia_fail(err, IA_EINVALID, "%s.%s: required", path, call ? "id" : "call_id");
@@ -267,16 +262,16 @@ int ia_api_decode_thought(json_t *c, const char *path, ia_turn *turn, ia_err *er
     const char *key;
     json_t *v;
     json_object_foreach(c, key, v) {
-        mkpath(p, "%s.%s", path, key);
+        ia_api_mkpath(p, "%s.%s", path, key);
         if (strcmp(key, "type") == 0 || json_is_null(v)) continue;
         if (strcmp(key, "signature") == 0) {
-            if (get_string(v, p, &sig, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &sig, err) < 0) return -1;
         } else if (strcmp(key, "summary") == 0) {
             /* the summary is what the model wrote; the signature is the
              * authority, so the summary is not read back */
             if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected a list of content", p);
         } else {
-            return unknown_field(err, p);
+            return ia_api_unknown_field(err, p);
         }
     }
     if (!sig || !*sig)
@@ -290,7 +285,7 @@ static int decode_content_list(json_t *arr, const char *path, ia_turn *turn, ia_
     json_t *c;
     char p[PATH_MAX_LEN];
     json_array_foreach(arr, i, c) {
-        mkpath(p, "%s[%zu]", path, i);
+        ia_api_mkpath(p, "%s[%zu]", path, i);
         if (ia_api_decode_content(c, p, turn, IA_DIALECT_LEGACY, err) < 0) return -1;
     }
     return 0;
@@ -306,20 +301,20 @@ static int decode_turn(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v) {
-        mkpath(p, "%s.%s", path, key);
+        ia_api_mkpath(p, "%s.%s", path, key);
         if (strcmp(key, "role") == 0) {
             const char *r = NULL;
-            if (get_string(v, p, &r, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &r, err) < 0) return -1;
             if (strcmp(r, "user") == 0) role = IA_ROLE_USER;
             else if (strcmp(r, "model") == 0) role = IA_ROLE_MODEL;
             else return ia_fail(err, IA_EINVALID, "%s: expected 'user' or 'model', got '%s'", p, r);
         } else if (strcmp(key, "content") == 0) {
             content = v;
         } else {
-            return unknown_field(err, p);
+            return ia_api_unknown_field(err, p);
         }
     }
-    mkpath(p, "%s.content", path);
+    ia_api_mkpath(p, "%s.content", path);
     if (!content || json_is_null(content)) return ia_fail(err, IA_EINVALID, "%s: required", p);
     ia_turn *t = ia_conv_add_turn(conv, role);
     if (json_is_string(content)) {
@@ -363,7 +358,7 @@ int ia_api_decode_input(json_t *in, const ia_api_input_forms *f, ia_conv *conv, 
     json_t *e;
     char p[PATH_MAX_LEN];
     json_array_foreach(in, i, e) {
-        mkpath(p, "input[%zu]", i);
+        ia_api_mkpath(p, "input[%zu]", i);
         if (!json_is_object(e))
             return ia_fail(err, IA_EINVALID, "%s: expected a content object or %s", p, f->item);
         if (f->refuse && f->refuse(e, p, err) < 0) return -1;
@@ -403,16 +398,14 @@ static int decode_stop(json_t *v, ia_gen_config *g, ia_err *err) {
     json_t *s;
     char p[PATH_MAX_LEN];
     json_array_foreach(v, i, s) {
-        mkpath(p, "%s[%zu]", path, i);
+        ia_api_mkpath(p, "%s[%zu]", path, i);
         const char *str = NULL;
-        if (get_string(s, p, &str, err) < 0) return -1;
+        if (ia_api_get_string(s, p, &str, err) < 0) return -1;
         if (json_string_length(s) == 0) return ia_fail(err, IA_EINVALID, "%s: must not be empty", p);
         g->stop[g->n_stop++] = ia_strndup(str, json_string_length(s));
     }
     return 0;
 }
-
-static int decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err);
 
 static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice *choice, json_t **allowed,
                       ia_err *err) {
@@ -421,7 +414,7 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
     json_t *v;
     char p[PATH_MAX_LEN];
     json_object_foreach(o, key, v) {
-        mkpath(p, "generation_config.%s", key);
+        ia_api_mkpath(p, "generation_config.%s", key);
         if (json_is_null(v)) continue; /* null means "not set", as for any optional field */
         if (strcmp(key, "temperature") == 0) {
             if (get_number(v, p, &g->temperature, err) < 0) return -1;
@@ -450,17 +443,17 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
         } else if (strcmp(key, "stop_sequences") == 0) {
             if (decode_stop(v, g, err) < 0) return -1;
         } else if (strcmp(key, "tool_choice") == 0) {
-            if (decode_tool_choice(v, choice, allowed, err) < 0) return -1;
+            if (ia_api_decode_tool_choice(v, choice, allowed, err) < 0) return -1;
         } else if (strcmp(key, "thinking_level") == 0) {
             const char *lv = NULL;
-            if (get_string(v, p, &lv, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &lv, err) < 0) return -1;
             int l = ia_thinking_level_parse(lv);
             if (l < 0) return ia_fail(err, IA_EINVALID, "%s: expected one of 'minimal', 'low', 'medium', 'high'", p);
             g->thinking_level = (ia_thinking_level)l;
             g->has_thinking_level = true;
         } else if (strcmp(key, "thinking_summaries") == 0) {
             const char *ts = NULL;
-            if (get_string(v, p, &ts, err) < 0) return -1;
+            if (ia_api_get_string(v, p, &ts, err) < 0) return -1;
             if (strcmp(ts, "auto") && strcmp(ts, "none"))
                 return ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'none'", p);
             g->thinking_summaries_none = strcmp(ts, "none") == 0;
@@ -472,7 +465,7 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
                                              strcmp(key, "video_config") == 0)) {
             return unimplemented(err, p); /* added in SDK 3.x */
         } else {
-            return unknown_field(err, p);
+            return ia_api_unknown_field(err, p);
         }
     }
     return 0;
@@ -482,160 +475,10 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
 
 static int dup_string(json_t *v, const char *path, char **out, ia_err *err) {
     const char *s = NULL;
-    if (get_string(v, path, &s, err) < 0) return -1;
+    if (ia_api_get_string(v, path, &s, err) < 0) return -1;
     if (json_string_length(v) == 0) return ia_fail(err, IA_EINVALID, "%s: must not be empty", path);
     free(*out);
     *out = ia_strndup(s, json_string_length(v));
-    return 0;
-}
-
-/* Valid function names, as Gemini documents them: letters, digits,
- * underscores, dots, colons and dashes, at most 64, not starting with a
- * digit. */
-static bool valid_function_name(const char *n) {
-    size_t len = strlen(n);
-    if (len == 0 || len > 64 || (n[0] >= '0' && n[0] <= '9')) return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
-              n[i] == '_' || n[i] == '.' || n[i] == ':' || n[i] == '-'))
-            return false;
-    return true;
-}
-
-/* tools: functions are served; the built-in tools (search, code execution,
- * ...) are a later issue's and name themselves. */
-/* Built-in tools the server runs (a tools[] entry of another type than
- * function): code_execution takes no settings. Each type at most once; a
- * type the server does not run yet is IA_EUNIMPLEMENTED. */
-static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
-    int b = ia_builtin_parse(type);
-    if (b != IA_BUILTIN_CODE_EXECUTION)
-        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
-    const char *key;
-    json_t *val;
-    json_object_foreach(t, key, val) {
-        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
-        char q[PATH_MAX_LEN];
-        mkpath(q, "%s.%s", p, key);
-        return unknown_field(err, q);
-    }
-    for (size_t k = 0; k < r->n_builtins; k++)
-        if (r->builtins[k].type == (ia_builtin)b)
-            return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
-    r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
-    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b};
-    return 0;
-}
-
-static int decode_tools(json_t *v, ia_request *r, ia_err *err) {
-    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
-    r->tools = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *r->tools);
-    size_t i;
-    json_t *t;
-    char p[PATH_MAX_LEN];
-    json_array_foreach(v, i, t) {
-        mkpath(p, "tools[%zu]", i);
-        if (!json_is_object(t)) return ia_fail(err, IA_EINVALID, "%s: expected a tool object", p);
-        const char *type = json_string_value(json_object_get(t, "type"));
-        if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", p);
-        if (strcmp(type, "function") != 0) {
-            if (decode_builtin(t, type, p, r, err) < 0) return -1;
-            continue;
-        }
-        const char *name = NULL, *desc = NULL;
-        json_t *params = NULL;
-        const char *key;
-        json_t *val;
-        json_object_foreach(t, key, val) {
-            char q[PATH_MAX_LEN];
-            mkpath(q, "%s.%s", p, key);
-            if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
-            if (strcmp(key, "name") == 0) {
-                if (get_string(val, q, &name, err) < 0) return -1;
-            } else if (strcmp(key, "description") == 0) {
-                if (get_string(val, q, &desc, err) < 0) return -1;
-            } else if (strcmp(key, "parameters") == 0) {
-                params = val;
-            } else {
-                return unknown_field(err, q);
-            }
-        }
-        if (!name) return ia_fail(err, IA_EINVALID, "%s.name: required (a function needs a name)", p);
-        if (!valid_function_name(name))
-            return ia_fail(err, IA_EINVALID, "%s.name: '%s' is not a valid function name (letters, digits, "
-                           "_ . : -, at most 64, not starting with a digit)", p, name);
-        for (size_t k = 0; k < r->n_tools; k++)
-            if (strcmp(r->tools[k].name, name) == 0)
-                return ia_fail(err, IA_EINVALID, "%s.name: function '%s' is declared twice", p, name);
-        char *ptext = NULL;
-        if (params) {
-            char q[PATH_MAX_LEN];
-            mkpath(q, "%s.parameters", p);
-            if (!json_is_object(params))
-                return ia_fail(err, IA_EINVALID, "%s: expected a JSON Schema object", q);
-            json_t *prep = ia_schema_prepare(params, q, err);
-            if (!prep) return -1;
-            char *g = ia_schema_grammar(prep, q, err); /* the converter must take it too */
-            free(g);
-            if (!g) {
-                json_decref(prep);
-                return -1;
-            }
-            ptext = json_dumps(prep, JSON_COMPACT);
-            json_decref(prep);
-        }
-        ia_tool *dst = &r->tools[r->n_tools++];
-        dst->name = ia_strdup(name);
-        dst->description = ia_strdup(desc ? desc : "");
-        dst->parameters = ptext ? ptext : ia_strdup("{\"type\":\"object\",\"properties\":{}}");
-    }
-    return 0;
-}
-
-static int parse_choice(const char *s, const char *path, ia_tool_choice *out, ia_err *err) {
-    if (strcmp(s, "auto") == 0) *out = IA_TOOL_CHOICE_AUTO;
-    else if (strcmp(s, "any") == 0) *out = IA_TOOL_CHOICE_ANY;
-    else if (strcmp(s, "none") == 0) *out = IA_TOOL_CHOICE_NONE;
-    else if (strcmp(s, "validated") == 0) *out = IA_TOOL_CHOICE_VALIDATED;
-    else return ia_fail(err, IA_EINVALID, "%s: expected one of 'auto', 'any', 'none', 'validated'", path);
-    return 0;
-}
-
-/* generation_config.tool_choice: a mode, or {allowed_tools: {mode, tools}};
- * the allowed names are applied once the whole body is read. */
-static int decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err) {
-    const char *path = "generation_config.tool_choice";
-    if (json_is_string(v)) return parse_choice(json_string_value(v), path, out, err);
-    if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string or an object", path);
-    const char *key;
-    json_t *val;
-    json_object_foreach(v, key, val) {
-        if (strcmp(key, "allowed_tools") != 0) {
-            char p[PATH_MAX_LEN];
-            mkpath(p, "%s.%s", path, key);
-            return unknown_field(err, p);
-        }
-        if (!json_is_object(val)) return ia_fail(err, IA_EINVALID, "%s.allowed_tools: expected an object", path);
-        const char *k2;
-        json_t *v2;
-        json_object_foreach(val, k2, v2) {
-            char p[PATH_MAX_LEN];
-            mkpath(p, "%s.allowed_tools.%s", path, k2);
-            if (strcmp(k2, "mode") == 0) {
-                if (!json_is_string(v2)) return ia_fail(err, IA_EINVALID, "%s: expected a string", p);
-                if (parse_choice(json_string_value(v2), p, out, err) < 0) return -1;
-            } else if (strcmp(k2, "tools") == 0) {
-                if (!json_is_array(v2)) return ia_fail(err, IA_EINVALID, "%s: expected an array of names", p);
-                size_t i;
-                json_t *n;
-                json_array_foreach(v2, i, n) if (!json_is_string(n))
-                    return ia_fail(err, IA_EINVALID, "%s[%zu]: expected a function name", p, i);
-                *allowed = v2;
-            } else {
-                return unknown_field(err, p);
-            }
-        }
-    }
     return 0;
 }
 
@@ -660,21 +503,21 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
     }
     if (strcmp(key, "system_instruction") == 0) {
         const char *s = NULL;
-        if (get_string(v, key, &s, err) < 0) return -1;
+        if (ia_api_get_string(v, key, &s, err) < 0) return -1;
         r->system_instruction = ia_strndup(s, json_string_length(v));
         return 0;
     }
     if (strcmp(key, "generation_config") == 0)
         return decode_gen(v, &r->gen, d, &r->tool_choice, &later->allowed_tools, err);
-    if (strcmp(key, "stream") == 0) return get_bool(v, key, &r->stream, err);
-    if (strcmp(key, "background") == 0) return get_bool(v, key, &r->background, err);
-    if (strcmp(key, "store") == 0) return get_bool(v, key, &r->store, err);
+    if (strcmp(key, "stream") == 0) return ia_api_get_bool(v, key, &r->stream, err);
+    if (strcmp(key, "background") == 0) return ia_api_get_bool(v, key, &r->background, err);
+    if (strcmp(key, "store") == 0) return ia_api_get_bool(v, key, &r->store, err);
     if (strcmp(key, "previous_interaction_id") == 0)
         return dup_string(v, key, &r->previous_interaction_id, err);
     if (strcmp(key, "service_tier") == 0) {
         /* One local tier: the value is checked and then has no effect. */
         const char *s = NULL;
-        if (get_string(v, key, &s, err) < 0) return -1;
+        if (ia_api_get_string(v, key, &s, err) < 0) return -1;
         if (d == IA_DIALECT_STEPS) {
             /* SDK 3.x adds 'deferred'. */
             if (strcmp(s, "flex") && strcmp(s, "standard") && strcmp(s, "priority") &&
@@ -688,7 +531,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
                            "service_tier: expected one of 'flex', 'standard', 'priority'");
         return 0;
     }
-    if (strcmp(key, "tools") == 0) return decode_tools(v, r, err);
+    if (strcmp(key, "tools") == 0) return ia_api_decode_tools(v, r, err);
     if (strcmp(key, "response_mime_type") == 0) return ia_api_rformat_check_mime(v, &later->mime, err);
     if (strcmp(key, "response_format") == 0) {
         /* Its shape now; the schema once response_mime_type is known too. */
@@ -712,36 +555,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
             strcmp(key, "labels") == 0 || strcmp(key, "safety_settings") == 0)
             return unimplemented(err, key);
     }
-    return unknown_field(err, key);
-}
-
-/* allowed_tools: only the named functions stay offered; a name that is
- * not among tools is a client mistake. */
-static int apply_allowed(json_t *names, ia_request *r, ia_err *err) {
-    size_t i;
-    json_t *n;
-    json_array_foreach(names, i, n) {
-        bool found = false;
-        for (size_t k = 0; k < r->n_tools && !found; k++) found = strcmp(r->tools[k].name, json_string_value(n)) == 0;
-        if (!found)
-            return ia_fail(err, IA_EINVALID,
-                           "generation_config.tool_choice.allowed_tools.tools[%zu]: '%s' is not among tools", i,
-                           json_string_value(n));
-    }
-    size_t keep = 0;
-    for (size_t k = 0; k < r->n_tools; k++) {
-        bool allowed = false;
-        json_array_foreach(names, i, n) allowed = allowed || strcmp(r->tools[k].name, json_string_value(n)) == 0;
-        if (allowed) {
-            r->tools[keep++] = r->tools[k];
-        } else {
-            free(r->tools[k].name);
-            free(r->tools[k].description);
-            free(r->tools[k].parameters);
-        }
-    }
-    r->n_tools = keep;
-    return 0;
+    return ia_api_unknown_field(err, key);
 }
 
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err) {
@@ -802,7 +616,7 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
     if ((later.response_format || later.mime) &&
         ia_api_decode_rformat(later.response_format, later.mime, out, err) < 0)
         goto done;
-    if (later.allowed_tools && apply_allowed(later.allowed_tools, out, err) < 0) goto done;
+    if (later.allowed_tools && ia_api_apply_allowed(later.allowed_tools, out, err) < 0) goto done;
     rc = 0;
 done:
     json_decref(root);

@@ -101,30 +101,6 @@ json_t *ia_api_item_json(const ia_content *c) {
     return ia_api_text_content("");
 }
 
-/* A built-in tool's call or result: {type: NAME_call, id, arguments} /
- * {type: NAME_result, call_id, result, is_error?} (mcp_server: the
- * mcp_server_tool_* types, with name and server_name). */
-json_t *ia_api_tool_item_json(const ia_content *c) {
-    const char *tool = ia_builtin_name(c->tool);
-    bool call = c->kind == IA_CONTENT_TOOL_CALL;
-    char type[64];
-    snprintf(type, sizeof type, "%s%s_%s", tool ? tool : "tool", c->tool == IA_BUILTIN_MCP_SERVER ? "_tool" : "",
-             call ? "call" : "result");
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(type));
-    json_object_set_new(o, call ? "id" : "call_id", ia_api_jstr(c->id));
-    if (c->name) json_object_set_new(o, "name", ia_api_jstr(c->name));
-    if (c->server_name) json_object_set_new(o, "server_name", ia_api_jstr(c->server_name));
-    if (call) {
-        json_object_set_new(o, "arguments", ia_api_json_value(c->text, true));
-        if (c->search_type) json_object_set_new(o, "search_type", ia_api_jstr(c->search_type));
-    } else {
-        json_object_set_new(o, "result", ia_api_json_value(c->text, false));
-        if (c->is_error) json_object_set_new(o, "is_error", json_true());
-    }
-    return o;
-}
-
 json_t *ia_api_content_list(const ia_turn *t) {
     json_t *a = json_array();
     for (size_t i = 0; i < t->n; i++) json_array_append_new(a, ia_api_item_json(&t->items[i]));
@@ -295,6 +271,46 @@ char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, 
     return frame;
 }
 
+/* content.start's content. An empty block: the guide's reconstruction
+ * reads content.type, then appends each delta to it. A call's block names
+ * the call; its arguments come whole in the one delta. A built-in tool's
+ * call or result is whole here already (the event carries it so) and
+ * again in its one delta, whose type carries the same fields (1.52.0's
+ * ContentDelta.CodeExecutionCall, ...): a client that replaces the block
+ * and one that merges the delta into it end with the same item. */
+static json_t *content_start(const ia_event *ev) {
+    if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
+        return ia_api_tool_event_json(ev, false);
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+        ia_call_event ce;
+        ia_api_call_event_parse(ev->text, &ce);
+        json_t *c = ia_api_call_json(ce.id, ce.name, "{}");
+        ia_api_call_event_free(&ce);
+        return c;
+    }
+    if (ev->ckind != IA_CONTENT_THOUGHT) return ia_api_text_content("");
+    json_t *t = json_object();
+    json_object_set_new(t, "type", json_string("thought"));
+    return t;
+}
+
+static json_t *content_delta(const ia_event *ev) {
+    if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
+        return ia_api_tool_event_json(ev, false);
+    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+        ia_call_event ce;
+        ia_api_call_event_parse(ev->text, &ce);
+        json_t *d = ia_api_call_json(ce.id, ce.name, ce.arguments);
+        ia_api_call_event_free(&ce);
+        return d;
+    }
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("text"));
+    json_object_set_new(d, "text", ia_api_jstr(ev->text));
+    return d;
+}
+
 char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snapshot,
                           const ia_event *ev, ia_dialect d) {
     if (!ev) return NULL;
@@ -318,41 +334,13 @@ char *ia_api_encode_frame(const char *interaction_id, const ia_interaction *snap
         json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
         break;
     case IA_EV_CONTENT_START:
-        /* An empty block: the guide's reconstruction reads content.type,
-         * then appends each delta to it. A call's block names the call;
-         * its arguments come whole in the one delta. */
         json_object_set_new(o, "index", json_integer(ev->index));
-        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-            ia_call_event ce;
-            ia_api_call_event_parse(ev->text, &ce);
-            json_object_set_new(o, "content", ia_api_call_json(ce.id, ce.name, "{}"));
-            ia_api_call_event_free(&ce);
-        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
-            json_t *t = json_object();
-            json_object_set_new(t, "type", json_string("thought"));
-            json_object_set_new(o, "content", t);
-        } else {
-            json_object_set_new(o, "content", ia_api_text_content(""));
-        }
+        json_object_set_new(o, "content", content_start(ev));
         break;
-    case IA_EV_CONTENT_DELTA: {
+    case IA_EV_CONTENT_DELTA:
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_t *delta;
-        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-            ia_call_event ce;
-            ia_api_call_event_parse(ev->text, &ce);
-            delta = ia_api_call_json(ce.id, ce.name, ce.arguments);
-            ia_api_call_event_free(&ce);
-        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
-            delta = ia_api_thought_delta(ev->text);
-        } else {
-            delta = json_object();
-            json_object_set_new(delta, "type", json_string("text"));
-            json_object_set_new(delta, "text", ia_api_jstr(ev->text));
-        }
-        json_object_set_new(o, "delta", delta);
+        json_object_set_new(o, "delta", content_delta(ev));
         break;
-    }
     case IA_EV_CONTENT_STOP:
         json_object_set_new(o, "index", json_integer(ev->index));
         break;

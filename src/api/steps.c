@@ -13,7 +13,10 @@
  *   with one text Content). The core numbers content blocks 0, 1, ... and the
  *   stream's `step.*` index must name the step the client rebuilds, so one
  *   item per step keeps the two equal — and it is what later kinds need
- *   anyway (a thought or a function call is its own step type).
+ *   anyway (a thought, a function call, a built-in tool's call or result
+ *   is its own step type). A built-in tool's step.start carries the whole
+ *   step (3.3.0's CodeExecutionCallStep ... require arguments / result) and
+ *   its one step.delta the same fields less the ids, as its *Delta type.
  * - Google's create response leaves the input out of `steps`; its GET puts
  *   it first as a `user_input` step (recorded/07). `fetched` selects that.
  * - Key presence follows the legacy encoder where Google's behaviour is the
@@ -28,7 +31,6 @@
  *   format or a list: 3.x's Interaction types it as the request's union).
  *   The legacy encoder echoes neither: Google's legacy answers did not
  *   (recorded/06 is a structured-output answer without it). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +40,29 @@
 
 /* ---- encode ------------------------------------------------------------------ */
 
-/* A function call or result as a step: the same fields as the legacy
- * Content (SDK 3.x made them step types). */
-static json_t *function_step(const ia_content *c) {
+/* Whether an item is Content inside a user_input / model_output step (SDK
+ * 3.x narrowed Content to text and media) rather than a step of its own. */
+static bool is_step_content(const ia_content *c) {
+    return c->kind == IA_CONTENT_TEXT || ia_content_is_media(c->kind);
+}
+
+/* A thought, a function's or a built-in tool's call or result as a step:
+ * the same fields as the legacy Content (SDK 3.x made them step types:
+ * ThoughtStep, FunctionCallStep, CodeExecutionCallStep, ...). */
+static json_t *item_step(const ia_content *c) {
     return ia_api_item_json(c);
 }
 
-/* A turn (input and history) as steps: its text in one user_input /
- * model_output step, each call or result a step of its own, in order. */
+/* A turn (input and history) as steps: its text and media in one
+ * user_input / model_output step, each other item a step of its own, in
+ * order. */
 static void append_turn_steps(json_t *steps, const ia_turn *t) {
     json_t *s = NULL;
     for (size_t i = 0; i < t->n; i++) {
         const ia_content *c = &t->items[i];
-        if (c->kind != IA_CONTENT_TEXT) {
+        if (!is_step_content(c)) {
             s = NULL;
-            json_array_append_new(steps, function_step(c));
+            json_array_append_new(steps, item_step(c));
             continue;
         }
         if (!s) {
@@ -61,7 +71,7 @@ static void append_turn_steps(json_t *steps, const ia_turn *t) {
             json_object_set_new(s, "content", json_array());
             json_array_append_new(steps, s);
         }
-        json_array_append_new(json_object_get(s, "content"), ia_api_text_content(c->text));
+        json_array_append_new(json_object_get(s, "content"), ia_api_item_json(c));
     }
     if (t->n == 0) {
         s = json_object();
@@ -79,12 +89,12 @@ static void append_input_steps(json_t *steps, const ia_conv *input) {
 static void append_output_steps(json_t *steps, const ia_turn *out) {
     for (size_t i = 0; i < out->n; i++) {
         const ia_content *c = &out->items[i];
-        if (c->kind != IA_CONTENT_TEXT) {
-            json_array_append_new(steps, function_step(c));
+        if (!is_step_content(c)) {
+            json_array_append_new(steps, item_step(c));
             continue;
         }
         json_t *content = json_array();
-        json_array_append_new(content, ia_api_text_content(c->text));
+        json_array_append_new(content, ia_api_item_json(c));
         json_t *s = json_object();
         json_object_set_new(s, "type", json_string("model_output"));
         json_object_set_new(s, "content", content);
@@ -197,6 +207,49 @@ static const char *event_type(ia_event_kind k) {
     return NULL;
 }
 
+/* step.start's step. Text: only the step's type, as Google sends it
+ * (recorded/09), its content arriving as deltas. A function call: named,
+ * its arguments to come as one arguments_delta. A built-in tool's call or
+ * result: the whole step as the event carries it (3.3.0's
+ * CodeExecutionCallStep, CodeExecutionResultStep, ... require arguments /
+ * result), repeated by its one delta. */
+static json_t *step_start(const ia_event *ev) {
+    if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
+        return ia_api_tool_event_json(ev, false);
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+        ia_call_event ce;
+        ia_api_call_event_parse(ev->text, &ce);
+        json_t *step = ia_api_call_json(ce.id, ce.name, "{}");
+        ia_api_call_event_free(&ce);
+        return step;
+    }
+    json_t *step = json_object();
+    json_object_set_new(step, "type", json_string(ev->ckind == IA_CONTENT_THOUGHT ? "thought" : "model_output"));
+    return step;
+}
+
+/* step.delta's delta: text; a call's arguments whole, as the one
+ * arguments_delta; a thought's summary or signature as in legacy; a
+ * built-in tool's item as its 3.3.0 *Delta type (CodeExecutionCallDelta,
+ * ...: the step's fields less id / call_id). */
+static json_t *step_delta(const ia_event *ev) {
+    if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
+        return ia_api_tool_event_json(ev, true);
+    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
+    json_t *delta = json_object();
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
+        ia_call_event ce;
+        ia_api_call_event_parse(ev->text, &ce);
+        json_object_set_new(delta, "arguments", ia_api_jstr(ce.arguments));
+        json_object_set_new(delta, "type", json_string("arguments_delta"));
+        ia_api_call_event_free(&ce);
+        return delta;
+    }
+    json_object_set_new(delta, "text", ia_api_jstr(ev->text));
+    json_object_set_new(delta, "type", json_string("text"));
+    return delta;
+}
+
 char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snapshot,
                          const ia_event *ev) {
     const char *type = event_type(ev->kind);
@@ -216,44 +269,14 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
         json_object_set_new(o, "interaction_id", ia_api_jstr(interaction_id));
         json_object_set_new(o, "status", json_string(ia_status_name(ev->status)));
         break;
-    case IA_EV_CONTENT_START: {
-        /* Only the step's type, as Google sends it (recorded/09): its content
-         * arrives as deltas. Text is the only kind of block there is yet. */
-        json_t *step;
-        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-            ia_call_event ce;
-            ia_api_call_event_parse(ev->text, &ce);
-            step = ia_api_call_json(ce.id, ce.name, "{}");
-            ia_api_call_event_free(&ce);
-        } else {
-            step = json_object();
-            json_object_set_new(step, "type",
-                                json_string(ev->ckind == IA_CONTENT_THOUGHT ? "thought" : "model_output"));
-        }
+    case IA_EV_CONTENT_START:
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_object_set_new(o, "step", step);
+        json_object_set_new(o, "step", step_start(ev));
         break;
-    }
-    case IA_EV_CONTENT_DELTA: {
-        json_t *delta = json_object();
-        if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-            /* the arguments whole, as the one arguments_delta */
-            ia_call_event ce;
-            ia_api_call_event_parse(ev->text, &ce);
-            json_object_set_new(delta, "arguments", ia_api_jstr(ce.arguments));
-            json_object_set_new(delta, "type", json_string("arguments_delta"));
-            ia_api_call_event_free(&ce);
-        } else if (ev->ckind == IA_CONTENT_THOUGHT) {
-            json_decref(delta);
-            delta = ia_api_thought_delta(ev->text);
-        } else {
-            json_object_set_new(delta, "text", ia_api_jstr(ev->text));
-            json_object_set_new(delta, "type", json_string("text"));
-        }
+    case IA_EV_CONTENT_DELTA:
         json_object_set_new(o, "index", json_integer(ev->index));
-        json_object_set_new(o, "delta", delta);
+        json_object_set_new(o, "delta", step_delta(ev));
         break;
-    }
     case IA_EV_CONTENT_STOP:
         json_object_set_new(o, "index", json_integer(ev->index));
         break;
@@ -266,24 +289,10 @@ char *ia_api_steps_frame(const char *interaction_id, const ia_interaction *snaps
 
 /* ---- decode: input ------------------------------------------------------------- */
 
-/* Formats a field path; a pathological key is cut short, which only
- * shortens the message that names it (vsnprintf: no truncation warning). */
-__attribute__((format(printf, 2, 3))) static void mkpath(char p[IA_API_PATH_MAX], const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p, IA_API_PATH_MAX, fmt, ap);
-    va_end(ap);
-}
-
 /* Step types of SDK 3.x that this server does not take as input yet: naming
- * one is IA_EUNIMPLEMENTED, any other type that is not Content is an error. */
+ * one is IA_EUNIMPLEMENTED, any other type that is not Content is an error.
+ * (The built-in tools' *_call / *_result steps are served: toolitems.c.) */
 static const char *const later_step_types[] = {
-    "code_execution_call", "code_execution_result",
-    "url_context_call", "url_context_result",
-    "google_search_call", "google_search_result",
-    "google_maps_call", "google_maps_result",
-    "mcp_server_tool_call", "mcp_server_tool_result",
-    "file_search_call", "file_search_result",
     "processing_call", "processing_result",
     "retrieval_call", "retrieval_result",
 };
@@ -304,7 +313,7 @@ static bool is_step(json_t *o) {
     const char *t = type_of(o);
     return t && (!strcmp(t, "user_input") || !strcmp(t, "model_output") || !strcmp(t, "function_call") ||
                  !strcmp(t, "thought") ||
-                 !strcmp(t, "function_result") || is_later_step_type(t));
+                 !strcmp(t, "function_result") || ia_api_tool_item_type(t) || is_later_step_type(t));
 }
 
 /* A legacy Turn: {role, content} with no type. SDK 3.x removed it. */
@@ -326,6 +335,9 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     if (is_later_step_type(t))
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: step type '%s' is not supported yet", path, t);
     if (strcmp(t, "thought") == 0) return ia_api_decode_thought(o, path, ia_conv_add_turn(conv, IA_ROLE_MODEL), err);
+    /* The server ran the tool within the model's turn: call and result are
+     * both the model's (model/types.h). */
+    if (ia_api_tool_item_type(t)) return ia_api_decode_tool_item(o, path, ia_conv_add_turn(conv, IA_ROLE_MODEL), err);
     if (strcmp(t, "function_call") == 0 || strcmp(t, "function_result") == 0)
         return ia_api_decode_function_item(o, path,
                                            ia_conv_add_turn(conv, strcmp(t, "function_call") == 0 ? IA_ROLE_MODEL : IA_ROLE_USER), err);
@@ -336,12 +348,12 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     json_t *v;
     json_object_foreach(o, key, v) {
         if (strcmp(key, "type") == 0) continue;
-        mkpath(p, "%s.%s", path, key);
+        ia_api_mkpath(p, "%s.%s", path, key);
         if (strcmp(key, "content") == 0) content = v;
         else return ia_fail(err, IA_EINVALID, "unknown field '%s'", p);
     }
     ia_turn *turn = ia_conv_add_turn(conv, role);
-    mkpath(p, "%s.content", path);
+    ia_api_mkpath(p, "%s.content", path);
     if (!content || json_is_null(content)) return 0; /* optional in the typings */
     if (json_is_string(content)) { /* leniently, as the legacy turn takes it */
         ia_turn_add_text(turn, json_string_value(content), json_string_length(content));
@@ -353,7 +365,7 @@ static int decode_step(json_t *o, const char *path, ia_conv *conv, ia_err *err) 
     json_t *c;
     char cp[IA_API_PATH_MAX];
     json_array_foreach(content, i, c) {
-        mkpath(cp, "%s[%zu]", p, i);
+        ia_api_mkpath(cp, "%s[%zu]", p, i);
         if (ia_api_decode_content(c, cp, turn, IA_DIALECT_STEPS, err) < 0) return -1;
     }
     return 0;

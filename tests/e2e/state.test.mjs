@@ -224,6 +224,34 @@ describe('stateless conversation', () => {
     sameRun(asString, asList, 'string vs list model turn');
   });
 
+  it("guide (tool context circulation): built-in tools' calls and results in a model turn are accepted and kept as sent", T, async () => {
+    const input = [
+      { role: 'user', content: [{ type: 'text', text: 'What is 2**10? Search for Madrid too.' }] },
+      { role: 'model', content: [
+        { type: 'code_execution_call', id: 'c1', arguments: { code: 'print(2**10)', language: 'python' } },
+        { type: 'code_execution_result', call_id: 'c1', result: '1024\n' },
+        { type: 'google_search_call', id: 'g1', arguments: { queries: ['Madrid'] }, search_type: 'web_search' },
+        { type: 'google_search_result', call_id: 'g1', result: [{ search_suggestions: '<div>Madrid</div>' }] },
+        { type: 'mcp_server_tool_call', id: 's1', name: 'now', server_name: 'clock', arguments: { tz: 'UTC' } },
+        { type: 'mcp_server_tool_result', call_id: 's1', name: 'now', server_name: 'clock', result: { time: '12:00' } },
+        { type: 'text', text: '1024; Madrid is the capital of Spain.' },
+      ] },
+      { role: 'user', content: [{ type: 'text', text: 'Thanks.' }] },
+    ];
+    const it_ = await create({ input });
+    assertEnded(assert, it_);
+    const got = await ai.interactions.get(it_.id, { include_input: true });
+    assert.deepEqual(got.input, input);
+    const { BadRequestError } = sdkErrors(ai);
+    const bad = structuredClone(input);
+    bad[1].content[0].arguments = 'print(1)';
+    await assert.rejects(create({ input: bad }), (e) => {
+      assert.ok(e instanceof BadRequestError, `${e.status} ${e.message}`);
+      assert.match(e.message, /input\[1\]\.content\[0\]\.arguments: expected an object/);
+      return true;
+    });
+  });
+
   it('an unknown role in a turn is refused with a 400', T, async () => {
     const { BadRequestError } = sdkErrors(ai);
     await assert.rejects(create({ input: [{ role: 'wizard', content: 'hi' }] }), (e) => {

@@ -162,13 +162,35 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     await assert.rejects(create([{ type: 'user_input', content: [{ type: 'text', text: 'a' }] },
       { type: 'thought', signature: 'c2ln' }]), sdkError('BadRequestError', 400, /signature is not valid/));
     await assert.rejects(create([{ type: 'user_input', content: [{ type: 'text', text: 'a' }] },
-      { type: 'code_execution_call', id: 'c' }]), sdkError('BadRequestError', 400, /input\[1\]: step type 'code_execution_call' is not supported yet/));
+      { type: 'processing_call', id: 'c' }]), sdkError('BadRequestError', 400, /input\[1\]: step type 'processing_call' is not supported yet/));
     await assert.rejects(create('x', CFG, { labels: { team: 'a' } }), sdkError('BadRequestError', 400, /labels: not supported yet/));
     await assert.rejects(create('x', CFG, { safety_settings: [] }), sdkError('BadRequestError', 400, /safety_settings/));
     await assert.rejects(create('x', { transcription_config: {} }),
       sdkError('BadRequestError', 400, /generation_config\.transcription_config: not supported yet/));
     await assert.rejects(create('x', CFG, { tools: [{ type: 'google_search' }] }),
       sdkError('BadRequestError', 400, /tools\[0\]: tool type 'google_search' is not supported yet/));
+  });
+
+  it("built-in tools' call and result steps in a stateless history: accepted, stored, given back as sent", T, async () => {
+    const steps = [
+      { type: 'user_input', content: [{ type: 'text', text: 'Read https://example.com/ and run 1+1.' }] },
+      { type: 'url_context_call', id: 'u1', arguments: { urls: ['https://example.com/'] } },
+      { type: 'url_context_result', call_id: 'u1', result: [{ url: 'https://example.com/', status: 'success' }] },
+      { type: 'code_execution_call', id: 'c1', arguments: { code: 'print(1+1)', language: 'python' } },
+      { type: 'code_execution_result', call_id: 'c1', result: '2\n' },
+      { type: 'file_search_call', id: 'f1' },
+      { type: 'file_search_result', call_id: 'f1', result: [] },
+      { type: 'model_output', content: [{ type: 'text', text: 'It is 2.' }] },
+      { type: 'user_input', content: [{ type: 'text', text: 'Thanks.' }] },
+    ];
+    const c = await create(steps);
+    assertEnded(assert, c);
+    const g = await ai.interactions.get(c.id, { include_input: true });
+    assert.deepEqual(g.input, steps);
+    await assert.rejects(create([steps[0], { type: 'code_execution_result', result: '2' }]),
+      sdkError('BadRequestError', 400, /input\[1\]\.call_id: required/));
+    await assert.rejects(create([steps[0], { ...steps[3], timeout: 5 }]),
+      sdkError('BadRequestError', 400, /unknown field 'input\[1\]\.timeout'/));
   });
 
   it('continuation_token: a clear 400 (this server never issues one), even with automatic continuation', T, async () => {

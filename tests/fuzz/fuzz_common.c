@@ -205,8 +205,11 @@ void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
             }
             FUZZ_CHECK(c->text != NULL);
             FUZZ_CHECK(ia_utf8_valid(c->text, strlen(c->text)));
-            if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_FUNCTION_RESULT)
+            if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_FUNCTION_RESULT ||
+                c->kind == IA_CONTENT_TOOL_CALL || c->kind == IA_CONTENT_TOOL_RESULT)
                 FUZZ_CHECK(fuzz_is_json(c->text));
+            if (c->kind == IA_CONTENT_TOOL_CALL || c->kind == IA_CONTENT_TOOL_RESULT)
+                FUZZ_CHECK(ia_builtin_name(c->tool) != NULL && c->id && c->id[0]);
         }
     check_conv_roundtrip(&r.input);
     check_gen_roundtrip(&r.gen);

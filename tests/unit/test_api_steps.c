@@ -354,3 +354,25 @@ IA_TEST(steps_encode_echoes_generation_config_as_set) {
     free(s);
     ia_interaction_free(&it);
 }
+
+/* Media is Content in 3.x (ImageContent ...), so a user turn's image stays
+ * in its user_input step beside the text, never a step of its own. */
+IA_TEST(steps_encode_media_inside_its_input_step) {
+    ia_request r;
+    ia_err e;
+    IA_CHECK(dec_d("{\"model\":\"demo\",\"input\":[{\"type\":\"text\",\"text\":\"What is this?\"},"
+                   "{\"type\":\"image\",\"data\":\"AAAA\",\"mime_type\":\"image/png\"}]}",
+                   IA_DIALECT_STEPS, &r, &e) == 0);
+    ia_interaction it;
+    fixture(&it, IA_STATUS_COMPLETED);
+    ia_conv_free(&it.input);
+    it.input = r.input;
+    memset(&r.input, 0, sizeof r.input);
+    ia_request_free(&r);
+    char *s = ia_api_encode_fetched(&it, false, IA_DIALECT_STEPS);
+    IA_CHECK_STREQ(s, HEAD("completed", UPD) ",\"steps\":[{\"type\":\"user_input\",\"content\":["
+                      "{\"type\":\"text\",\"text\":\"What is this?\"},{\"type\":\"image\",\"data\":\"AAAA\","
+                      "\"mime_type\":\"image/png\"}]}," OUT_STEP "]," USAGE "}");
+    free(s);
+    ia_interaction_free(&it);
+}

@@ -1,0 +1,196 @@
+/* tools: the request's tools[] (client functions, and the built-in tools
+ * the server runs) and generation_config.tool_choice, from wire JSON into
+ * ia_request. Split from decode.c, which calls in here for those two fields
+ * and, once the whole body is read, for allowed_tools (it names functions
+ * that may come later in the body). Same rules as decode.c: errors start
+ * with the field path, unknown fields are refused. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "lib/util.h"
+#include "schema/schema.h"
+
+/* Valid function names, as Gemini documents them: letters, digits,
+ * underscores, dots, colons and dashes, at most 64, not starting with a
+ * digit. */
+static bool valid_function_name(const char *n) {
+    size_t len = strlen(n);
+    if (len == 0 || len > 64 || (n[0] >= '0' && n[0] <= '9')) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
+              n[i] == '_' || n[i] == '.' || n[i] == ':' || n[i] == '-'))
+            return false;
+    return true;
+}
+
+/* Built-in tools the server runs (a tools[] entry of another type than
+ * function): code_execution takes no settings. Each type at most once; a
+ * type the server does not run yet is IA_EUNIMPLEMENTED. */
+static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
+    int b = ia_builtin_parse(type);
+    if (b != IA_BUILTIN_CODE_EXECUTION)
+        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
+    const char *key;
+    json_t *val;
+    json_object_foreach(t, key, val) {
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.%s", p, key);
+        return ia_api_unknown_field(err, q);
+    }
+    for (size_t k = 0; k < r->n_builtins; k++)
+        if (r->builtins[k].type == (ia_builtin)b)
+            return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
+    r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
+    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b};
+    return 0;
+}
+
+/* A client function: {type: "function", name, description?, parameters?}
+ * at p, appended to r->tools; its schema must be one the grammar converter
+ * takes, since the call is sampled under it. */
+static int decode_function(json_t *t, const char *p, ia_request *r, ia_err *err) {
+    const char *name = NULL, *desc = NULL;
+    json_t *params = NULL;
+    const char *key;
+    json_t *val;
+    json_object_foreach(t, key, val) {
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.%s", p, key);
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        if (strcmp(key, "name") == 0) {
+            if (ia_api_get_string(val, q, &name, err) < 0) return -1;
+        } else if (strcmp(key, "description") == 0) {
+            if (ia_api_get_string(val, q, &desc, err) < 0) return -1;
+        } else if (strcmp(key, "parameters") == 0) {
+            params = val;
+        } else {
+            return ia_api_unknown_field(err, q);
+        }
+    }
+    if (!name) return ia_fail(err, IA_EINVALID, "%s.name: required (a function needs a name)", p);
+    if (!valid_function_name(name))
+        return ia_fail(err, IA_EINVALID, "%s.name: '%s' is not a valid function name (letters, digits, "
+                       "_ . : -, at most 64, not starting with a digit)", p, name);
+    for (size_t k = 0; k < r->n_tools; k++)
+        if (strcmp(r->tools[k].name, name) == 0)
+            return ia_fail(err, IA_EINVALID, "%s.name: function '%s' is declared twice", p, name);
+    char *ptext = NULL;
+    if (params) {
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.parameters", p);
+        if (!json_is_object(params))
+            return ia_fail(err, IA_EINVALID, "%s: expected a JSON Schema object", q);
+        json_t *prep = ia_schema_prepare(params, q, err);
+        if (!prep) return -1;
+        char *g = ia_schema_grammar(prep, q, err); /* the converter must take it too */
+        free(g);
+        if (!g) {
+            json_decref(prep);
+            return -1;
+        }
+        ptext = json_dumps(prep, JSON_COMPACT);
+        json_decref(prep);
+    }
+    ia_tool *dst = &r->tools[r->n_tools++];
+    dst->name = ia_strdup(name);
+    dst->description = ia_strdup(desc ? desc : "");
+    dst->parameters = ptext ? ptext : ia_strdup("{\"type\":\"object\",\"properties\":{}}");
+    return 0;
+}
+
+int ia_api_decode_tools(json_t *v, ia_request *r, ia_err *err) {
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
+    r->tools = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *r->tools);
+    size_t i;
+    json_t *t;
+    char p[IA_API_PATH_MAX];
+    json_array_foreach(v, i, t) {
+        ia_api_mkpath(p, "tools[%zu]", i);
+        if (!json_is_object(t)) return ia_fail(err, IA_EINVALID, "%s: expected a tool object", p);
+        const char *type = json_string_value(json_object_get(t, "type"));
+        if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", p);
+        int rc = strcmp(type, "function") == 0 ? decode_function(t, p, r, err) : decode_builtin(t, type, p, r, err);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_choice(const char *s, const char *path, ia_tool_choice *out, ia_err *err) {
+    if (strcmp(s, "auto") == 0) *out = IA_TOOL_CHOICE_AUTO;
+    else if (strcmp(s, "any") == 0) *out = IA_TOOL_CHOICE_ANY;
+    else if (strcmp(s, "none") == 0) *out = IA_TOOL_CHOICE_NONE;
+    else if (strcmp(s, "validated") == 0) *out = IA_TOOL_CHOICE_VALIDATED;
+    else return ia_fail(err, IA_EINVALID, "%s: expected one of 'auto', 'any', 'none', 'validated'", path);
+    return 0;
+}
+
+/* generation_config.tool_choice: a mode, or {allowed_tools: {mode, tools}};
+ * the allowed names are applied once the whole body is read. */
+int ia_api_decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err) {
+    const char *path = "generation_config.tool_choice";
+    if (json_is_string(v)) return parse_choice(json_string_value(v), path, out, err);
+    if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected a string or an object", path);
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        if (strcmp(key, "allowed_tools") != 0) {
+            char p[IA_API_PATH_MAX];
+            ia_api_mkpath(p, "%s.%s", path, key);
+            return ia_api_unknown_field(err, p);
+        }
+        if (!json_is_object(val)) return ia_fail(err, IA_EINVALID, "%s.allowed_tools: expected an object", path);
+        const char *k2;
+        json_t *v2;
+        json_object_foreach(val, k2, v2) {
+            char p[IA_API_PATH_MAX];
+            ia_api_mkpath(p, "%s.allowed_tools.%s", path, k2);
+            if (strcmp(k2, "mode") == 0) {
+                if (!json_is_string(v2)) return ia_fail(err, IA_EINVALID, "%s: expected a string", p);
+                if (parse_choice(json_string_value(v2), p, out, err) < 0) return -1;
+            } else if (strcmp(k2, "tools") == 0) {
+                if (!json_is_array(v2)) return ia_fail(err, IA_EINVALID, "%s: expected an array of names", p);
+                size_t i;
+                json_t *n;
+                json_array_foreach(v2, i, n) if (!json_is_string(n))
+                    return ia_fail(err, IA_EINVALID, "%s[%zu]: expected a function name", p, i);
+                *allowed = v2;
+            } else {
+                return ia_api_unknown_field(err, p);
+            }
+        }
+    }
+    return 0;
+}
+
+/* allowed_tools: only the named functions stay offered; a name that is
+ * not among tools is a client mistake. */
+int ia_api_apply_allowed(json_t *names, ia_request *r, ia_err *err) {
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n) {
+        bool found = false;
+        for (size_t k = 0; k < r->n_tools && !found; k++) found = strcmp(r->tools[k].name, json_string_value(n)) == 0;
+        if (!found)
+            return ia_fail(err, IA_EINVALID,
+                           "generation_config.tool_choice.allowed_tools.tools[%zu]: '%s' is not among tools", i,
+                           json_string_value(n));
+    }
+    size_t keep = 0;
+    for (size_t k = 0; k < r->n_tools; k++) {
+        bool allowed = false;
+        json_array_foreach(names, i, n) allowed = allowed || strcmp(r->tools[k].name, json_string_value(n)) == 0;
+        if (allowed) {
+            r->tools[keep++] = r->tools[k];
+        } else {
+            free(r->tools[k].name);
+            free(r->tools[k].description);
+            free(r->tools[k].parameters);
+        }
+    }
+    r->n_tools = keep;
+    return 0;
+}
+
