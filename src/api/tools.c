@@ -26,11 +26,11 @@ static bool valid_function_name(const char *n) {
 }
 
 /* Built-in tools the server runs (a tools[] entry of another type than
- * function): code_execution takes no settings. Each type at most once; a
+ * function): code_execution and url_context take no settings. Each type at most once; a
  * type the server does not run yet is IA_EUNIMPLEMENTED. */
 static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
     int b = ia_builtin_parse(type);
-    if (b != IA_BUILTIN_CODE_EXECUTION)
+    if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT)
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
     const char *key;
     json_t *val;
