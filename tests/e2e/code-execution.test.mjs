@@ -103,6 +103,35 @@ describe('code_execution: the run loop', () => {
     assert.match(types, /code_execution_result/);
   });
 
+  it('SDK 3.x (steps): streamed as step.start / step.delta / step.stop, in order, live', T, async () => {
+    const ai3 = new GenAI3({ apiKey: 'e2e-key', httpOptions: { baseUrl: srv.url } });
+    const events = [];
+    for await (const e of await ai3.interactions.create({ model: 'demo', input: 'Compute 2+2.', tools: TOOLS,
+      generation_config: CFG, stream: true })) events.push(e);
+    const starts = events.filter((e) => e.event_type === 'step.start');
+    assert.equal(starts[0].step.type, 'code_execution_call');
+    assert.equal(starts[1].step.type, 'code_execution_result');
+    assert.equal(starts[1].step.call_id, starts[0].step.id);
+    starts.forEach((e, i) => assert.equal(e.index, i));
+    const done = events.find((e) => e.event_type === 'interaction.completed'); // 3.x's name
+    assert.ok(ENDED.includes(done.interaction.status), done.interaction.status);
+  });
+
+  it('a stateless history with a call and its result (sent back by the client) reaches the model', T, async () => {
+    const history = (result) => [
+      { role: 'user', content: 'What is 6*7?' },
+      { role: 'model', content: [{ type: 'code_execution_call', id: 'c1', arguments: { code: 'print(6*7)', language: 'python' } },
+        { type: 'code_execution_result', call_id: 'c1', result }] },
+      { role: 'user', content: 'Thanks. And now?' }];
+    const run = (result) => ai.interactions.create({ model: 'demo', input: history(result), store: false,
+      tools: TOOLS, generation_config: { temperature: 0, max_output_tokens: 8 } });
+    const a = await run('42\n');
+    const b = await run('a much longer output that the model reads as the result of its call\n'.repeat(5));
+    assert.ok(ENDED.includes(a.status), a.status);
+    // the result is in the prompt: a longer one, more input tokens
+    assert.ok(b.usage.total_input_tokens > a.usage.total_input_tokens + 20, JSON.stringify([a.usage, b.usage]));
+  });
+
   it('a client function beside it: the run stops with requires_action when the model calls the function', T, async () => {
     const tools = [...TOOLS, { type: 'function', name: 'get_weather', description: 'weather',
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
