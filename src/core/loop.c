@@ -235,6 +235,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
         break;
     case IA_FINISH_LENGTH:
         st = IA_STATUS_INCOMPLETE;
+        cite_answer(r, res); /* the text cut short is still the answer */
         if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key, NULL, 0, NULL);
         break;
     case IA_FINISH_CANCELLED:
