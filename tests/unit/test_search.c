@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "api/api.h"
 #include "store/store.h"
 #include "tools/cite.h"
 #include "tools/search_int.h"
@@ -251,4 +252,37 @@ IA_TEST(search_store_keeps_annotations_and_grounding) {
     ia_usage w = {.search_calls = 9};
     ia_codec_usage_by_decode("i 1 2 3 4 5 c 0 0 0 0 0", &w);
     IA_CHECK(w.search_calls == 0 && w.input_by[1] == 2);
+}
+
+/* A text item's annotations on the wire, both dialects: on the stored
+ * item, and as the stream's delta before the block's stop. */
+IA_TEST(search_annotations_on_the_wire) {
+    ia_event ev = {.seq = 5, .kind = IA_EV_CONTENT_DELTA, .index = 2, .ckind = IA_CONTENT_TEXT,
+                   .text = "[{\"url\":\"https://b.example/rose\",\"title\":\"Roses\",\"start\":0,\"end\":15}]",
+                   .code = IA_EV_ANNOTATIONS};
+    char *legacy = ia_api_encode_frame("v1_x", NULL, &ev, IA_DIALECT_LEGACY);
+    IA_CHECK_CONTAINS(legacy, "\"delta\":{\"type\":\"text_annotation\",\"annotations\":[{\"type\":\"url_citation\","
+                              "\"url\":\"https://b.example/rose\",\"title\":\"Roses\",\"start_index\":0,"
+                              "\"end_index\":15}]}");
+    char *steps = ia_api_encode_frame("v1_x", NULL, &ev, IA_DIALECT_STEPS);
+    IA_CHECK_CONTAINS(steps, "\"type\":\"text_annotation_delta\",\"annotations\":[{\"type\":\"url_citation\"");
+    free(legacy);
+    free(steps);
+    ia_interaction it = {.status = IA_STATUS_COMPLETED, .model = "demo"};
+    snprintf(it.id, sizeof it.id, "v1_x");
+    it.output.role = IA_ROLE_MODEL;
+    ia_turn_add_text(&it.output, "Roses need sun.", 15);
+    it.output.items[0].annotations = ia_xcalloc(1, sizeof(ia_annotation));
+    it.output.items[0].annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), NULL, 0, 15};
+    it.output.items[0].n_annotations = 1;
+    it.has_usage = true;
+    it.usage.search_calls = 2;
+    for (int d = 0; d < 2; d++) {
+        char *s = ia_api_encode_interaction(&it, false, d ? IA_DIALECT_STEPS : IA_DIALECT_LEGACY);
+        IA_CHECK_CONTAINS(s, "{\"type\":\"text\",\"text\":\"Roses need sun.\",\"annotations\":[{\"type\":"
+                             "\"url_citation\",\"url\":\"https://b.example/rose\",\"start_index\":0,\"end_index\":15}]}");
+        IA_CHECK_CONTAINS(s, "\"grounding_tool_count\":[{\"type\":\"google_search\",\"count\":2}]");
+        free(s);
+    }
+    ia_turn_free(&it.output);
 }
