@@ -37,6 +37,12 @@ void ia_api_call_event_parse(const char *text, ia_call_event *out);
 void ia_api_call_event_free(ia_call_event *e);
 /* The delta of a thought's stream event (thought_summary / thought_signature). */
 json_t *ia_api_thought_delta(const char *text);
+/* A text item's citations as the wire's url_citation annotations; a
+ * citation event's delta (types.h, IA_EV_ANNOTATIONS) of the given type,
+ * and whether an event is one. */
+json_t *ia_api_annotations_json(const ia_annotation *a, size_t n);
+json_t *ia_api_annotation_delta(const char *text, const char *type);
+bool ia_api_is_annotation_event(const ia_event *ev);
 /* The usage object (same in both dialects). */
 json_t *ia_api_usage_json(const ia_usage *u);
 /* {"code": code or "internal", "message": message or fallback} */

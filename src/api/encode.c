@@ -47,6 +47,55 @@ json_t *ia_api_text_content(const char *text) {
 
 /* Stored JSON text back to a value; an unparsable text (never written by
  * us) comes back as the string itself rather than being lost. */
+/* [{type: url_citation, url, title?, start_index, end_index}] (byte
+ * offsets, as the typings say). */
+json_t *ia_api_annotations_json(const ia_annotation *a, size_t n) {
+    json_t *l = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string("url_citation"));
+        json_object_set_new(o, "url", ia_api_jstr(a[i].url));
+        if (a[i].title) json_object_set_new(o, "title", ia_api_jstr(a[i].title));
+        json_object_set_new(o, "start_index", json_integer(a[i].start));
+        json_object_set_new(o, "end_index", json_integer(a[i].end));
+        json_array_append_new(l, o);
+    }
+    return l;
+}
+
+/* A text item with its citations, when it has any. */
+static json_t *text_item_json(const ia_content *c) {
+    json_t *o = ia_api_text_content(c->text);
+    if (c->n_annotations) json_object_set_new(o, "annotations", ia_api_annotations_json(c->annotations, c->n_annotations));
+    return o;
+}
+
+/* An annotation event's delta (types.h, IA_EV_ANNOTATIONS): its neutral
+ * list [{url, title?, start, end}] as a delta of type `type`
+ * (text_annotation in 1.52.0, text_annotation_delta in 3.3.0). */
+json_t *ia_api_annotation_delta(const char *text, const char *type) {
+    json_t *j = json_loads(text ? text : "", 0, NULL);
+    size_t n = json_array_size(j), i;
+    ia_annotation *a = ia_xcalloc(n ? n : 1, sizeof *a);
+    json_t *o;
+    json_array_foreach(j, i, o) {
+        a[i].url = (char *)json_string_value(json_object_get(o, "url"));
+        a[i].title = (char *)json_string_value(json_object_get(o, "title"));
+        a[i].start = json_integer_value(json_object_get(o, "start"));
+        a[i].end = json_integer_value(json_object_get(o, "end"));
+    }
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string(type));
+    json_object_set_new(d, "annotations", ia_api_annotations_json(a, n));
+    free(a); /* the strings are j's */
+    json_decref(j);
+    return d;
+}
+
+bool ia_api_is_annotation_event(const ia_event *ev) {
+    return ev->ckind == IA_CONTENT_TEXT && ev->code && strcmp(ev->code, IA_EV_ANNOTATIONS) == 0;
+}
+
 json_t *ia_api_json_value(const char *text, bool object) {
     json_t *v = json_loads(text ? text : "", JSON_DECODE_ANY, NULL);
     if (v && object && !json_is_object(v)) {
@@ -67,7 +116,7 @@ json_t *ia_api_call_json(const char *id, const char *name, const char *arguments
 
 json_t *ia_api_item_json(const ia_content *c) {
     switch (c->kind) {
-    case IA_CONTENT_TEXT: return ia_api_text_content(c->text);
+    case IA_CONTENT_TEXT: return text_item_json(c);
     case IA_CONTENT_FUNCTION_CALL: return ia_api_call_json(c->id, c->name, c->text);
     case IA_CONTENT_FUNCTION_RESULT: {
         json_t *o = json_object();
@@ -135,6 +184,11 @@ json_t *ia_api_usage_json(const ia_usage *u) {
     json_object_set_new(o, "total_tokens", json_integer(u->input + u->output + u->thought));
     json_object_set_new(o, "input_tokens_by_modality", by_modality(u->input_by, u->input, true));
     if (u->cached) json_object_set_new(o, "cached_tokens_by_modality", by_modality(u->cached_by, u->cached, false));
+    if (u->search_calls) { /* as Google counts grounding: the searches run */
+        json_t *g = json_array();
+        json_array_append_new(g, json_pack("{s:s, s:I}", "type", "google_search", "count", (json_int_t)u->search_calls));
+        json_object_set_new(o, "grounding_tool_count", g);
+    }
     return o;
 }
 
@@ -298,6 +352,7 @@ static json_t *content_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
     if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
+    if (ia_api_is_annotation_event(ev)) return ia_api_annotation_delta(ev->text, "text_annotation");
     if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
         ia_call_event ce;
         ia_api_call_event_parse(ev->text, &ce);

@@ -236,6 +236,7 @@ static json_t *step_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, true);
     if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
+    if (ia_api_is_annotation_event(ev)) return ia_api_annotation_delta(ev->text, "text_annotation_delta");
     json_t *delta = json_object();
     if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
         ia_call_event ce;

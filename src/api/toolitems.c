@@ -144,6 +144,10 @@ static int read_field(const tool_spec *s, bool call, const char *key, json_t *v,
         return check_result(s, v, p, err);
     }
     if (!call && strcmp(key, "is_error") == 0) return ia_api_get_bool(v, p, &f->is_error, err);
+    if (!call && s->tool == IA_BUILTIN_GOOGLE_SEARCH && strcmp(key, "rendered_content") == 0) {
+        const char *html; /* the guide's copy of result[0].search_suggestions: derived, dropped */
+        return ia_api_get_string(v, p, &html, err);
+    }
     return ia_api_unknown_field(err, p);
 }
 
@@ -203,7 +207,14 @@ json_t *ia_api_tool_item_json(const ia_content *c) {
         return o;
     }
     bool absent = s && !s->result_required && (!c->text || strcmp(c->text, "null") == 0);
-    if (!absent) json_object_set_new(o, "result", ia_api_json_value(c->text, false));
+    json_t *res = absent ? NULL : ia_api_json_value(c->text, false);
+    if (res) json_object_set_new(o, "result", res);
+    /* The guide's google_search_result shows the suggestions' HTML as
+     * rendered_content beside result; the typings carry it as
+     * result[0].search_suggestions. Both, from the one stored copy. */
+    json_t *html = c->tool == IA_BUILTIN_GOOGLE_SEARCH
+                       ? json_object_get(json_array_get(res, 0), "search_suggestions") : NULL;
+    if (json_is_string(html)) json_object_set(o, "rendered_content", html);
     if (c->is_error) json_object_set_new(o, "is_error", json_true());
     return o;
 }

@@ -25,26 +25,50 @@ static bool valid_function_name(const char *n) {
     return true;
 }
 
+/* google_search's search_types: a list of the three names, into bits. */
+static int decode_search_types(json_t *v, const char *p, unsigned *out, ia_err *err) {
+    static const char *const names[] = {"web_search", "image_search", "enterprise_web_search"};
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected a list of search types", p);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        unsigned bit = 0;
+        for (unsigned k = 0; k < 3 && json_is_string(e); k++)
+            if (strcmp(json_string_value(e), names[k]) == 0) bit = 1u << k;
+        if (!bit)
+            return ia_fail(err, IA_EINVALID,
+                           "%s[%zu]: expected one of 'web_search', 'image_search', 'enterprise_web_search'", p, i);
+        *out |= bit;
+    }
+    return 0;
+}
+
 /* Built-in tools the server runs (a tools[] entry of another type than
- * function): code_execution and url_context take no settings. Each type at most once; a
- * type the server does not run yet is IA_EUNIMPLEMENTED. */
+ * function): code_execution and url_context take no settings,
+ * google_search its search_types. Each type at most once; a type the
+ * server does not run yet is IA_EUNIMPLEMENTED. */
 static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
     int b = ia_builtin_parse(type);
-    if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT)
+    if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT && b != IA_BUILTIN_GOOGLE_SEARCH)
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
+    unsigned search_types = 0;
     const char *key;
     json_t *val;
     json_object_foreach(t, key, val) {
         if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
         char q[IA_API_PATH_MAX];
         ia_api_mkpath(q, "%s.%s", p, key);
+        if (b == IA_BUILTIN_GOOGLE_SEARCH && strcmp(key, "search_types") == 0) {
+            if (decode_search_types(val, q, &search_types, err) < 0) return -1;
+            continue;
+        }
         return ia_api_unknown_field(err, q);
     }
     for (size_t k = 0; k < r->n_builtins; k++)
         if (r->builtins[k].type == (ia_builtin)b)
             return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
     r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
-    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b};
+    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b, .search_types = search_types};
     return 0;
 }
 

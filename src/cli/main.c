@@ -21,6 +21,7 @@
 #include "http/http.h"
 #include "lib/dirlock.h"
 #include "lib/fetch.h"
+#include "tools/search.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/util.h"
@@ -36,7 +37,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -84,6 +85,18 @@ static const struct flagdef {
                         "url_context: largest page fetched (suffixes k, m, g); its time limit and the "
                         "addresses it may reach are --fetch-timeout, --allow-private-urls and "
                         "--allow-addresses, as for media"},
+    /* google_search's backends (issue 11): what self-hosting users run. */
+    [F_SEARCH_URL] = {"search-url", "INTERACTD_SEARCH_URL", "none", "URL",
+                      "google_search: a SearxNG instance's base URL; its JSON API (URL/search?q=...&format=json, "
+                      "json enabled in its settings.yml) is asked, at its own host:port only (allowed even on a "
+                      "private address), 10 s and 4 MiB at most"},
+    [F_SEARCH_INDEX] = {"search-index", "INTERACTD_SEARCH_INDEX", "none", "DIR",
+                        "google_search: index the text, Markdown and HTML files under DIR (repeatable, or a "
+                        "comma-separated list) with SQLite FTS5 into DATA/search-index.db, at start and then "
+                        "every --search-rescan seconds; a result's url is the file's file:// URL"},
+    [F_SEARCH_RESCAN] = {"search-rescan", "INTERACTD_SEARCH_RESCAN", "30", "SECONDS",
+                         "google_search: how often the --search-index folders are looked at again (files "
+                         "added, changed by mtime or size, removed)"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
@@ -163,8 +176,8 @@ static const struct flagdef {
 typedef struct cfg {
     const char *val[F__COUNT]; /* last value given, flag or env */
     bool from_flag[F__COUNT];
-    const char **models, **templates, **mmprojs; /* repeatable flags */
-    size_t n_models, n_templates, n_mmprojs;
+    const char **models, **templates, **mmprojs, **search_dirs; /* repeatable flags */
+    size_t n_models, n_templates, n_mmprojs, n_search_dirs;
 } cfg;
 
 static void usage(FILE *f) {
@@ -242,11 +255,13 @@ static void parse_args(cfg *c, int argc, char **argv, char **owned) {
         if (f == F_MODEL) push(&c->models, &c->n_models, v);
         else if (f == F_CHAT_TEMPLATE) push(&c->templates, &c->n_templates, v);
         else if (f == F_MMPROJ) push(&c->mmprojs, &c->n_mmprojs, v);
+        else if (f == F_SEARCH_INDEX) push(&c->search_dirs, &c->n_search_dirs, v);
         else c->val[f] = v;
         c->from_flag[f] = true;
     }
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
     if (!c->n_mmprojs && c->val[F_MMPROJ]) push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
+    if (!c->n_search_dirs && c->val[F_SEARCH_INDEX]) push(&c->search_dirs, &c->n_search_dirs, c->val[F_SEARCH_INDEX]);
     const char *em = getenv("INTERACTD_MODELS");
     if (!c->n_models && em && *em) {
         *owned = ia_strdup(em);
@@ -353,6 +368,34 @@ static char *mmproj_beside(const char *model) {
 
 /* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
  * that got none; NAME=none: none. */
+/* google_search's backends from --search-url and --search-index (each
+ * value a folder or a comma-separated list of them); NULL when neither is
+ * given (the tool is then a 400 naming them). Exits on a bad value. */
+static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
+    if (!c->val[F_SEARCH_URL] && !c->n_search_dirs) return NULL;
+    const char **dirs = NULL;
+    size_t n = 0;
+    char **owned = ia_xcalloc(c->n_search_dirs + 1, sizeof *owned);
+    for (size_t i = 0; i < c->n_search_dirs; i++) {
+        owned[i] = ia_strdup(c->search_dirs[i]);
+        for (char *save = NULL, *t = strtok_r(owned[i], ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (*t) push(&dirs, &n, t);
+    }
+    char *path = ia_asprintf("%s/search-index.db", data);
+    ia_search_opts so = {.url = c->val[F_SEARCH_URL], .dirs = dirs, .n_dirs = n, .index_path = path,
+                         .rescan_s = rescan_s};
+    ia_err err = {0};
+    ia_search *s = ia_search_new(&so, &err);
+    if (!s) bad(c->val[F_SEARCH_URL] && !n ? flags[F_SEARCH_URL].name : flags[F_SEARCH_INDEX].name, "%s",
+                err.msg);
+    ia_info("google_search: %s", ia_search_describe(s));
+    for (size_t i = 0; i < c->n_search_dirs; i++) free(owned[i]);
+    free(owned);
+    free(dirs);
+    free(path);
+    return s;
+}
+
 static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
     bool *set = ia_xcalloc(nm ? nm : 1, sizeof *set);
     for (size_t i = 0; i < c->n_mmprojs; i++) {
@@ -497,6 +540,8 @@ static int serve(int argc, char **argv) {
     size_t code_output = parse_bytes(F_CODE_OUTPUT, c.val[F_CODE_OUTPUT] ? c.val[F_CODE_OUTPUT] : "64k");
     int code_chars = (int)parse_int(F_CODE_CHARS, c.val[F_CODE_CHARS] ? c.val[F_CODE_CHARS] : "10000", 16, 1000000);
     size_t url_max = parse_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
+    int search_rescan = (int)parse_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
+                                       86400);
     int max_steps = (int)parse_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
@@ -522,6 +567,7 @@ static int serve(int argc, char **argv) {
     ia_core *core = NULL;
     ia_files *files = NULL;
     ia_http *http = NULL;
+    ia_search *search = NULL;
     char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
@@ -574,6 +620,7 @@ static int serve(int argc, char **argv) {
         }
         ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
     }
+    search = open_search(&c, data, search_rescan); /* its index is built before serving */
     filesdir = ia_asprintf("%s/files", data);
     ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,
                         .ttl_s = files_ttl};
@@ -592,7 +639,8 @@ static int serve(int argc, char **argv) {
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
-                       .max_steps = max_steps, .code_max_chars = code_chars, .url_max_bytes = url_max};
+                       .max_steps = max_steps, .code_max_chars = code_chars, .url_max_bytes = url_max,
+                       .search = search};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -641,6 +689,7 @@ out:
             engines[i] = NULL;
         }
     if (core) ia_core_free(core);
+    ia_search_free(search);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);
@@ -658,6 +707,7 @@ out:
     free(c.models);
     free(c.templates);
     free(c.mmprojs);
+    free(c.search_dirs);
     free(owned_models);
     if (rc == 0) ia_info("stopped");
     return rc;

@@ -541,6 +541,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
                                      .timeout_ms = opts->media.timeout_ms,
                                      .allow_private = opts->media.allow_private,
                                      .allow_addrs = opts->media.allow_addrs};
+    c->tools.search = opts->search;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

@@ -44,6 +44,8 @@ typedef struct ia_core_opts {
     int code_max_chars;        /* code_execution: longest code the model may write; 0 = 10000 */
     size_t url_max_bytes;      /* url_context: largest page fetched; 0 = 10 MiB (time and
                                   addresses as media's) */
+    struct ia_search *search;  /* google_search's backends (tools/search.h); borrowed,
+                                  outlives the core; NULL: not configured */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with

@@ -12,6 +12,7 @@
 #include "core/core_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "tools/cite.h"
 
 struct ia_loop {
     ia_core *core;
@@ -192,6 +193,16 @@ static void add_usage(ia_loop *L, ia_run *r, const ia_engine_result *res) {
 
 static void start_tool_step(ia_core *c, ia_run *r);
 
+/* An answer after google_search results in this run: its citations, for
+ * ia_run_emit_parsed to attach (tools/cite.h finds them). */
+static void cite_answer(ia_run *r, const ia_engine_result *res) {
+    if (!res->parsed || res->n_calls || !res->content || !*res->content) return;
+    pthread_mutex_lock(&r->mu);
+    ia_annotations_free(r->cites, r->n_cites);
+    r->cites = ia_cite_answer(res->content, &r->parsed_out, &r->n_cites);
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void on_done(void *ud, const ia_engine_result *res) {
     job *j = ud;
     ia_core *c = j->core;
@@ -217,12 +228,14 @@ static void on_done(void *ud, const ia_engine_result *res) {
      * ever follows whole calls. */
     switch (res->finish) {
     case IA_FINISH_STOP:
+        cite_answer(r, res);
         if (res->parsed && r->hold_text &&
             ia_run_emit_parsed(r, res, c->thought_key, L->builtins, L->n_builtins, &n_builtin) > 0)
             st = IA_STATUS_REQUIRES_ACTION;
         break;
     case IA_FINISH_LENGTH:
         st = IA_STATUS_INCOMPLETE;
+        cite_answer(r, res); /* the text cut short is still the answer */
         if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key, NULL, 0, NULL);
         break;
     case IA_FINISH_CANCELLED:
@@ -370,7 +383,8 @@ static void *tool_step_main(void *arg) {
     for (size_t i = 0; i < calls.n && !atomic_load(&r->cancel); i++) {
         const ia_content *call = &calls.items[i];
         if (call->kind != IA_CONTENT_TOOL_CALL) continue;
-        ia_tool_ctx ctx = {.urls = (const char *const *)L->urls, .n_urls = L->n_urls, .cancel = &r->cancel};
+        ia_tool_ctx ctx = {.urls = (const char *const *)L->urls, .n_urls = L->n_urls, .cancel = &r->cancel,
+                           .search_images = call->search_type && !strcmp(call->search_type, "image_search")};
         ia_tool_out out;
         int64_t t0 = ia_mono_ms();
         ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
@@ -382,6 +396,7 @@ static void *tool_step_main(void *arg) {
                            .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text};
         pthread_mutex_lock(&r->mu);
         if (!r->finalized) {
+            r->it.usage.search_calls += call->tool == IA_BUILTIN_GOOGLE_SEARCH; /* grounding_tool_count */
             ia_run_emit_item_locked(r, &item);
             ia_core_flush_locked(c, r);
         }

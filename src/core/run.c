@@ -51,6 +51,7 @@ void ia_run_unref(ia_run *r) {
     free(r->live_sig);
     ia_turn_free(&r->parsed_out);
     ia_loop_free(r->loop);
+    ia_annotations_free(r->cites, r->n_cites);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -236,6 +237,38 @@ static void seal_thought_locked(ia_run *r, const char *sig) {
     r->thought_state = 2;
 }
 
+/* google_search's call names the kind of search the request asked for:
+ * web_search unless it named only others. */
+static const char *search_type_of(const ia_builtin_tool *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].type != IA_BUILTIN_GOOGLE_SEARCH) continue;
+        unsigned t = b[i].search_types;
+        return !t || (t & IA_SEARCH_WEB) ? "web_search" : (t & IA_SEARCH_IMAGE) ? "image_search" : "enterprise_web_search";
+    }
+    return NULL;
+}
+
+/* The answer's citations (r->cites, the loop's) onto its text item, and
+ * streamed as one more delta of its block: [{url, title?, start, end}]. */
+static void emit_cites_locked(ia_run *r, ia_content *item, int index) {
+    if (!r->n_cites) return;
+    item->annotations = r->cites;
+    item->n_annotations = r->n_cites;
+    r->cites = NULL;
+    r->n_cites = 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < item->n_annotations; i++) {
+        const ia_annotation *n = &item->annotations[i];
+        json_t *o = json_pack("{s:s, s:I, s:I}", "url", n->url, "start", (json_int_t)n->start, "end", (json_int_t)n->end);
+        if (n->title) json_object_set_new(o, "title", json_string(n->title));
+        json_array_append_new(a, o);
+    }
+    char *j = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, j, IA_EV_ANNOTATIONS);
+    free(j);
+}
+
 /* The part of final beyond what was passed on live (all of it when nothing
  * was); NULL when final no longer starts with it (the partial parses
  * disagreed with the final one: what was sent stands, the store keeps the
@@ -331,12 +364,14 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         ia_turn_add_text(out, text, strlen(text));
         const char *rest = rest_of(&r->live_text, text, "text", r->it.id);
         if (rest && *rest) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, rest, NULL);
+        emit_cites_locked(r, &out->items[out->n - 1], r->open_index);
         ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_index, IA_STATUS_IN_PROGRESS, NULL, NULL);
         index = r->open_index + 1;
     } else if (*text || res->n_calls == 0) {
         ia_turn_add_text(out, text, strlen(text));
         ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
         if (*text) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, text, NULL);
+        emit_cites_locked(r, &out->items[out->n - 1], index);
         ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
         index++;
     }
@@ -347,7 +382,9 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
         ia_builtin b = builtin_named(builtins, n_builtins, res->calls[i].name);
         if (b != IA_BUILTIN_NONE) {
-            ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args};
+            ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args,
+                               .search_type = (char *)(b == IA_BUILTIN_GOOGLE_SEARCH
+                                                           ? search_type_of(builtins, n_builtins) : NULL)};
             ia_run_emit_item_locked(r, &item);
             if (n_builtin) (*n_builtin)++;
             continue;

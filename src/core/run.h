@@ -60,6 +60,10 @@ typedef struct ia_run {
     int base_index;
     bool step_parsed;
     struct ia_loop *loop; /* owned: what the next model step needs */
+    /* The citations the loop found for the coming answer's text (google_search):
+     * ia_run_emit_parsed attaches them to it and streams them before its stop. */
+    ia_annotation *cites;
+    size_t n_cites;
     struct ia_run *next; /* in the core's table */
 } ia_run;
 

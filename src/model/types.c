@@ -50,6 +50,7 @@ void ia_content_clear(ia_content *c) {
     free(c->path);
     free(c->server_name);
     free(c->search_type);
+    ia_annotations_free(c->annotations, c->n_annotations);
     ia_content_parts_free(c);
     memset(c, 0, sizeof *c);
 }
@@ -128,7 +129,28 @@ void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
         d->tool = c->tool;
         d->server_name = dup_or_null(c->server_name);
         d->search_type = dup_or_null(c->search_type);
+        d->annotations = ia_annotations_copy(c->annotations, c->n_annotations);
+        d->n_annotations = d->annotations ? c->n_annotations : 0;
     }
+}
+
+void ia_annotations_free(ia_annotation *a, size_t n) {
+    for (size_t i = 0; a && i < n; i++) {
+        free(a[i].url);
+        free(a[i].title);
+    }
+    free(a);
+}
+
+ia_annotation *ia_annotations_copy(const ia_annotation *a, size_t n) {
+    if (!a || !n) return NULL;
+    ia_annotation *d = ia_xcalloc(n, sizeof *d);
+    for (size_t i = 0; i < n; i++) {
+        d[i] = a[i];
+        d[i].url = ia_strdup(a[i].url ? a[i].url : "");
+        d[i].title = dup_or_null(a[i].title);
+    }
+    return d;
 }
 
 ia_content *ia_turn_add_tool_call(ia_turn *t, ia_builtin tool, const char *id, const char *name,

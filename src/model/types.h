@@ -63,6 +63,16 @@ typedef struct ia_media_part {
     int max_side; /* from `resolution`: the longer side's limit, 0 = none */
 } ia_media_part;
 
+/* A citation on a text item (the wire's `url_citation` annotation): the
+ * byte range [start, end) of the text that the source at url supports.
+ * title may be NULL. */
+typedef struct ia_annotation {
+    char *url, *title;
+    int64_t start, end;
+} ia_annotation;
+void ia_annotations_free(ia_annotation *a, size_t n);
+ia_annotation *ia_annotations_copy(const ia_annotation *a, size_t n);
+
 typedef struct ia_content {
     ia_content_kind kind;
     /* TEXT: the text (valid UTF-8). FUNCTION_CALL: the arguments, a JSON
@@ -100,6 +110,9 @@ typedef struct ia_content {
      * render the same. */
     ia_builtin tool;
     char *server_name, *search_type;
+    /* TEXT: the citations of a model's answer (google_search's sources). */
+    ia_annotation *annotations;
+    size_t n_annotations;
 } ia_content;
 
 typedef struct ia_turn {
@@ -155,6 +168,7 @@ bool ia_status_terminal(ia_status s);
 const char *ia_modality_name(int m); /* "text", "image", ... */
 typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
+    int64_t search_calls; /* google_search calls run (grounding_tool_count) */
     int64_t input_by[IA_N_MODALITIES], cached_by[IA_N_MODALITIES];
 } ia_usage;
 
@@ -226,7 +240,10 @@ typedef enum {
  * run by the server within the interaction's run. */
 typedef struct ia_builtin_tool {
     ia_builtin type;
+    unsigned search_types; /* google_search: IA_SEARCH_* bits as given; 0 = none named */
 } ia_builtin_tool;
+/* google_search's search_types. */
+enum { IA_SEARCH_WEB = 1, IA_SEARCH_IMAGE = 2, IA_SEARCH_ENTERPRISE = 4 };
 
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
@@ -303,7 +320,11 @@ typedef enum {
  * "name", "server_name", "search_type" when set) or {"tool": ...,
  * "call_id": ..., "result": <JSON value>, "is_error": bool} (a result:
  * plus "name", "server_name" when set): neutral JSON that api/ turns into
- * either dialect's frames. */
+ * either dialect's frames. A text block's citations come as one more
+ * CONTENT_DELTA (ckind TEXT) before its CONTENT_STOP, marked by code
+ * IA_EV_ANNOTATIONS, its text the list as [{"url", "title"?, "start",
+ * "end"}]. */
+#define IA_EV_ANNOTATIONS "annotations"
 typedef struct ia_event {
     int64_t seq;
     ia_event_kind kind;

@@ -162,6 +162,41 @@ static int tool_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
     return 0;
 }
 
+/* A text item's citations: [{url, title?, start, end}]. */
+static int annotations_to_json(const ia_content *c, json_t *item) {
+    if (!c->n_annotations) return 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n_annotations; i++) {
+        const ia_annotation *n = &c->annotations[i];
+        json_t *o = json_pack("{s:s, s:I, s:I}", "url", n->url ? n->url : "", "start", (json_int_t)n->start,
+                              "end", (json_int_t)n->end);
+        if (o && n->title) json_object_set_new(o, "title", json_string(n->title));
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return -1;
+        }
+    }
+    return json_object_set_new(item, "annotations", a);
+}
+
+static int annotations_from_json(json_t *a, ia_content *c) {
+    if (!a) return 0;
+    if (!json_is_array(a)) return -1;
+    c->annotations = ia_xcalloc(json_array_size(a) ? json_array_size(a) : 1, sizeof *c->annotations);
+    size_t i;
+    json_t *o;
+    json_array_foreach(a, i, o) {
+        json_t *url = json_object_get(o, "url"), *title = json_object_get(o, "title");
+        if (!json_is_string(url) || (title && !json_is_string(title))) return -1;
+        ia_annotation *n = &c->annotations[c->n_annotations++];
+        n->url = ia_strdup(json_string_value(url));
+        n->title = title ? ia_strdup(json_string_value(title)) : NULL;
+        n->start = json_integer_value(json_object_get(o, "start"));
+        n->end = json_integer_value(json_object_get(o, "end"));
+    }
+    return 0;
+}
+
 /* Builds the JSON object of one turn; NULL when an item cannot be encoded
  * (e.g. text that is not valid UTF-8, which jansson refuses). */
 static json_t *turn_to_json(const ia_turn *t) {
@@ -180,6 +215,7 @@ static json_t *turn_to_json(const ia_turn *t) {
             const char *txt = c->text ? c->text : "";
             json_t *s = json_stringn(txt, strlen(txt));
             if (!s || json_object_set_new(item, "text", s) != 0) goto fail;
+            if (annotations_to_json(c, item) != 0) goto fail;
             break;
         }
         case IA_CONTENT_FUNCTION_CALL:
@@ -286,6 +322,7 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
             json_t *text = json_object_get(item, "text");
             if (!json_is_string(text)) return -1;
             ia_turn_add_text(t, json_string_value(text), json_string_length(text));
+            if (annotations_from_json(json_object_get(item, "annotations"), &t->items[t->n - 1]) != 0) return -1;
             break;
         }
         case IA_CONTENT_FUNCTION_CALL:
@@ -517,7 +554,7 @@ done:
 const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
     bool any = false;
     for (int m = 0; m < IA_N_MODALITIES; m++) any = any || u->input_by[m] || u->cached_by[m];
-    if (!any) return NULL;
+    if (!any && !u->search_calls) return NULL;
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         const int64_t *v = k ? u->cached_by : u->input_by;
@@ -529,14 +566,19 @@ const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
             at += w > 0 ? (size_t)w : 0;
         }
     }
+    /* google_search calls (grounding_tool_count): a later field of the
+     * same column, so no migration and older rows read as none */
+    if (u->search_calls && at < cap) snprintf(buf + at, cap - at, " g %lld", (long long)u->search_calls);
     return buf;
 }
 
 void ia_codec_usage_by_decode(const char *s, ia_usage *u) {
-    long long a[2][IA_N_MODALITIES];
-    if (!s || sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld", &a[0][0], &a[0][1], &a[0][2],
-                     &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4]) != 10)
-        return;
+    long long a[2][IA_N_MODALITIES], g = 0;
+    int n = s ? sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld g %lld", &a[0][0], &a[0][1],
+                       &a[0][2], &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4], &g)
+                 : 0;
+    if (n < 10) return;
+    u->search_calls = n == 11 ? g : 0;
     for (int m = 0; m < IA_N_MODALITIES; m++) {
         u->input_by[m] = a[0][m];
         u->cached_by[m] = a[1][m];

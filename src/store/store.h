@@ -115,8 +115,9 @@ int ia_codec_gen_decode(const char *json, ia_gen_config *out);
 char *ia_codec_rformat_encode(const ia_rformat *f);
 int ia_codec_rformat_decode(const char *json, ia_rformat *out);
 /* Usage by modality as "i t i a v d c t i a v d" (input, then cached, per
- * modality): into buf (cap bytes), NULL when all are zero. Decoding NULL or
- * a malformed text leaves the counts zero. */
+ * modality), then " g N" when N google_search calls ran (grounding): into
+ * buf (cap bytes), NULL when all are zero. Decoding NULL or a malformed
+ * text leaves the counts zero. */
 const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap);
 void ia_codec_usage_by_decode(const char *s, ia_usage *u);
 /* Stable stored names of content kinds ("text", "function_call",

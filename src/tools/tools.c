@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tools/code_execution.h"
+#include "tools/search.h"
 #include "tools/url_context.h"
 
 void ia_tools_init(ia_tools_cfg *cfg) {
@@ -28,16 +29,32 @@ static const ia_tool_offer URL_OFFER = {
     .parameters = NULL, /* per request: ia_tools_url_params */
 };
 
+static const ia_tool_offer SEARCH_OFFER = {
+    .name = "google_search",
+    .description = "Searches the web (or the documents this server indexes) and returns the best results, "
+                   "numbered, each with its title, URL and a snippet. Call it with one to five short queries "
+                   "when the answer needs facts you do not know; cite a result by its number, as [1].",
+    .parameters = IA_SEARCH_PARAMS,
+};
+
 const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
     switch (b) {
     case IA_BUILTIN_CODE_EXECUTION: return &cfg->code_offer;
     case IA_BUILTIN_URL_CONTEXT: return &URL_OFFER;
+    case IA_BUILTIN_GOOGLE_SEARCH: return &SEARCH_OFFER;
     default: return NULL;
     }
 }
 
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err) {
     if (b == IA_BUILTIN_URL_CONTEXT) return 0;
+    if (b == IA_BUILTIN_GOOGLE_SEARCH) {
+        if (cfg->search) return 0;
+        return ia_fail(err, IA_EUNIMPLEMENTED,
+                       "%s: google_search has no search backend on this server: start it with --search-url "
+                       "URL (a SearxNG instance's JSON API) or --search-index DIR (a local full-text index of "
+                       "your documents)", field);
+    }
     if (b == IA_BUILTIN_CODE_EXECUTION) {
         if (cfg->code_execution) return 0;
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: code_execution cannot run on this server: %s", field,
@@ -56,6 +73,11 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
     }
     if (b == IA_BUILTIN_URL_CONTEXT) {
         ia_url_context_run(cfg, args_json, ctx, out);
+        return;
+    }
+    if (b == IA_BUILTIN_GOOGLE_SEARCH) {
+        ia_search_run(cfg->search, args_json, ctx->search_images, &out->result_json, &out->is_error,
+                      &out->model_text);
         return;
     }
     out->result_json = ia_strdup("\"this tool is not served here\"");

@@ -28,6 +28,7 @@ typedef struct ia_tools_cfg {
     int code_max_chars;      /* longest code the model may write (its call's grammar ends it); 0 = 10000 */
     bool code_execution;     /* the sandbox ran its probe here */
     char why[600];           /* when it did not: what is missing */
+    struct ia_search *search; /* google_search's backends (search.h; borrowed); NULL: not configured */
     /* Set by ia_tools_init: what each tool offers the model. */
     char code_params[512];
     ia_tool_offer code_offer;
@@ -49,6 +50,7 @@ typedef struct ia_tool_ctx {
     const char *const *urls; /* url_context: the URLs the prompt names */
     size_t n_urls;
     atomic_bool *cancel;     /* polled; may be NULL */
+    bool search_images;      /* google_search: the call's search_type is image_search */
 } ia_tool_ctx;
 
 /* A call's result: the wire `result` value as compact JSON, is_error, and

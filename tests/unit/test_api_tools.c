@@ -30,7 +30,7 @@
     "{\"type\":\"google_search_call\",\"id\":\"g1\",\"arguments\":{\"queries\":[\"weather\"]},"           \
     "\"search_type\":\"web_search\"},"                                                                     \
     "{\"type\":\"google_search_result\",\"call_id\":\"g1\",\"result\":[{\"search_suggestions\":"          \
-    "\"<div>s</div>\"}]},"                                                                                 \
+    "\"<div>s</div>\"}],\"rendered_content\":\"<div>s</div>\"},"                                      \
     "{\"type\":\"google_maps_call\",\"id\":\"m1\",\"arguments\":{\"queries\":[\"cafe\"]}},"               \
     "{\"type\":\"google_maps_result\",\"call_id\":\"m1\",\"result\":[{\"places\":[{\"name\":\"Cafe\","    \
     "\"place_id\":\"p1\"}]}]},"                                                                            \
