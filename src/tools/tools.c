@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tools/code_execution.h"
+#include "tools/mcp.h"
 #include "tools/url_context.h"
 
 void ia_tools_init(ia_tools_cfg *cfg) {
@@ -37,7 +38,7 @@ const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
 }
 
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err) {
-    if (b == IA_BUILTIN_URL_CONTEXT) return 0;
+    if (b == IA_BUILTIN_URL_CONTEXT || b == IA_BUILTIN_MCP_SERVER) return 0;
     if (b == IA_BUILTIN_CODE_EXECUTION) {
         if (cfg->code_execution) return 0;
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: code_execution cannot run on this server: %s", field,
@@ -56,6 +57,11 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
     }
     if (b == IA_BUILTIN_URL_CONTEXT) {
         ia_url_context_run(cfg, args_json, ctx, out);
+        return;
+    }
+    if (b == IA_BUILTIN_MCP_SERVER && ctx->mcp_server) {
+        ia_mcp_call(&cfg->fetch, ctx->mcp_server, ctx->mcp_tool, args_json, ctx->cancel, &out->result_json,
+                    &out->model_text, &out->is_error);
         return;
     }
     out->result_json = ia_strdup("\"this tool is not served here\"");

@@ -49,6 +49,9 @@ typedef struct ia_tool_ctx {
     const char *const *urls; /* url_context: the URLs the prompt names */
     size_t n_urls;
     atomic_bool *cancel;     /* polled; may be NULL */
+    /* mcp_server: the server the call names (NULL: not offered) and its tool */
+    const ia_builtin_tool *mcp_server;
+    const char *mcp_tool;
 } ia_tool_ctx;
 
 /* A call's result: the wire `result` value as compact JSON, is_error, and
