@@ -90,8 +90,9 @@ static int decode_headers(json_t *v, const char *p, ia_builtin_tool *b, ia_err *
 }
 
 /* allowed_tools: [{mode?, tools?: [names]}]: the tools named by entries
- * whose mode is not "none" are the ones offered (all, when no entry names
- * any); mode is otherwise the request's tool_choice's business. */
+ * whose mode is not "none" are the ones offered (all, when no such entry
+ * names any), less those named by "none" entries; mode is otherwise the
+ * request's tool_choice's business. */
 static int decode_allowed(json_t *v, const char *p, ia_builtin_tool *b, ia_err *err) {
     if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array", p);
     size_t i;
@@ -122,11 +123,13 @@ static int decode_allowed(json_t *v, const char *p, ia_builtin_tool *b, ia_err *
         json_array_foreach(names, k, n) {
             if (!json_is_string(n))
                 return ia_fail(err, IA_EINVALID, "%s.tools[%zu]: expected a tool name (a string)", q, k);
-            if (mode && strcmp(mode, "none") == 0) continue;
-            b->allowed = ia_xrealloc(b->allowed, (b->n_allowed + 1) * sizeof *b->allowed);
-            b->allowed[b->n_allowed++] = ia_strdup(json_string_value(n));
+            bool none = mode && strcmp(mode, "none") == 0;
+            char ***list = none ? &b->denied : &b->allowed;
+            size_t *len = none ? &b->n_denied : &b->n_allowed;
+            *list = ia_xrealloc(*list, (*len + 1) * sizeof **list);
+            (*list)[(*len)++] = ia_strdup(json_string_value(n));
+            if (!none) b->has_allowed = true;
         }
-        if (json_array_size(names)) b->has_allowed = true;
     }
     return 0;
 }

@@ -69,6 +69,8 @@ static bool fn_taken(const ia_request *req, const char *fn) {
 }
 
 static bool allowed(const ia_builtin_tool *b, const char *tool) {
+    for (size_t i = 0; i < b->n_denied; i++)
+        if (strcmp(b->denied[i], tool) == 0) return false;
     for (size_t i = 0; i < b->n_allowed; i++)
         if (strcmp(b->allowed[i], tool) == 0) return true;
     return !b->has_allowed;

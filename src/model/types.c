@@ -271,6 +271,7 @@ void ia_builtin_tool_clear(ia_builtin_tool *b) {
     free(b->url);
     free_strs(b->headers, b->n_headers);
     free_strs(b->allowed, b->n_allowed);
+    free_strs(b->denied, b->n_denied);
     for (size_t i = 0; i < b->n_offers; i++) {
         free(b->offers[i].fn);
         free(b->offers[i].tool);

@@ -235,12 +235,13 @@ typedef struct ia_builtin_tool {
     char *field; /* its place in the request ("tools[2]"), for messages; may be NULL */
     /* mcp_server (NULL / 0 for the other types): the request's settings,
      * headers as "Name: value" lines; allowed: the tool names
-     * allowed_tools lets the model call (has_allowed false: all). */
+     * allowed_tools lets the model call (has_allowed false: all), denied
+     * those its entries of mode "none" take out. */
     char *name, *url;
     char **headers;
     size_t n_headers;
-    char **allowed;
-    size_t n_allowed;
+    char **allowed, **denied;
+    size_t n_allowed, n_denied;
     bool has_allowed;
     /* mcp_server: the tools its server lists, filtered, as offered (core
      * fills them when the interaction is created). */

@@ -178,10 +178,12 @@ int ia_mcp_list(const ia_fetch_opts *fo, const ia_builtin_tool *srv, atomic_bool
 
 /* A failure as the call's result: the reason, as text. */
 static void error_result(const char *why, char **wire_json, char **model_text, bool *is_error) {
-    json_t *w = json_pack("[{s:s, s:s}]", "type", "text", "text", why);
+    /* a message cut to ia_err's size may end inside a character */
+    char *text = ia_utf8_sanitize(why, strlen(why));
+    json_t *w = json_pack("[{s:s, s:s}]", "type", "text", "text", text);
     *wire_json = json_dumps(w, JSON_COMPACT);
     json_decref(w);
-    *model_text = ia_strdup(why);
+    *model_text = text;
     *is_error = true;
 }
 

@@ -99,8 +99,10 @@ static void take_sse(seek *s, const char *body, size_t len) {
 static void error_text(json_t *er, char *why, size_t why_n) {
     json_t *code = json_object_get(er, "code");
     const char *msg = json_string_value(json_object_get(er, "message"));
-    snprintf(why, why_n, "the server answered error %lld: %.300s", (long long)json_integer_value(code),
-             msg ? msg : "(no message)");
+    if (!msg) msg = "(no message)";
+    /* cut on a whole character: the message goes into JSON */
+    size_t n = strlen(msg) > 300 ? ia_utf8_complete_prefix(msg, 300) : strlen(msg);
+    snprintf(why, why_n, "the server answered error %lld: %.*s", (long long)json_integer_value(code), (int)n, msg);
 }
 
 int ia_mcp_parse_response(const char *body, size_t len, bool sse, long id, char **result_json, char *why,

@@ -177,6 +177,7 @@ IA_TEST(mcp_decodes_its_settings) {
     IA_CHECK(b->n_headers == 2 && strcmp(b->headers[0], "Authorization: Bearer k") == 0);
     /* the names of a "none" entry are not offered */
     IA_CHECK(b->has_allowed && b->n_allowed == 2 && strcmp(b->allowed[1], "b") == 0);
+    IA_CHECK(b->n_denied == 1 && strcmp(b->denied[0], "c") == 0);
     /* a private address is the server's rule, checked when listed, not here */
     IA_CHECK(!r.builtins[1].has_allowed && strcmp(r.builtins[1].url, "http://10.0.0.1:8080/") == 0);
     ia_request_free(&r);
