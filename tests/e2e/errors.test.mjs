@@ -208,7 +208,7 @@ describe('errors on the wire', () => {
   });
 
   it('no client mistake is answered with a status the SDK retries', T, async () => {
-    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'url_context' }] }];
+    const bodies = ['{', '', { input: 'x' }, { ...ok, model: 'nope' }, { ...ok, tools: [{ type: 'google_maps' }] }];
     for (const b of bodies) {
       const r = await post(b);
       assert.ok(r.status >= 400 && r.status < 500 && ![408, 409, 429].includes(r.status), `${JSON.stringify(b)} -> ${r.status}`);
