@@ -157,6 +157,17 @@ describe('mcp_server: the run loop against a real MCP server', () => {
     assert.ok(t2.usage.total_input_tokens > alone.usage.total_input_tokens + 40, JSON.stringify([t2.usage, alone.usage]));
   });
 
+  it('a stateless history: the call and result items sent back are accepted and read', T, async () => {
+    const t1 = await ai.interactions.create({ model: 'demo', input: 'Add.', tools: [server('add')], generation_config: CFG, store: false });
+    callAndResult(t1.outputs);
+    const gen = { temperature: 0, max_output_tokens: 10 };
+    const t2 = await ai.interactions.create({ model: 'demo', store: false, generation_config: gen,
+      input: [{ role: 'user', content: 'Add.' }, { role: 'model', content: t1.outputs }, { role: 'user', content: 'And again?' }] });
+    assert.ok(['completed', 'incomplete'].includes(t2.status), t2.status);
+    const alone = await ai.interactions.create({ model: 'demo', input: 'Add. And again?', generation_config: gen, store: false });
+    assert.ok(t2.usage.total_input_tokens > alone.usage.total_input_tokens + 20, JSON.stringify([t2.usage, alone.usage]));
+  });
+
   it('SDK 3.x (steps): the call and its result as steps, then the model\'s', T, async () => {
     const ai3 = client3(srv);
     const it_ = await ai3.interactions.create({ model: 'demo', input: 'Add 2 and 3.', tools: [server('add')], generation_config: CFG });

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/prompt.h"
 #include "lib/util.h"
 #include "tools/mcp.h"
 #include "unit.h"
@@ -207,4 +208,37 @@ IA_TEST(mcp_decode_refusals) {
             "tools[0].allowed_tools[0].tools[0]: expected a tool name");
     refused(ia_failed_, "[{\"type\":\"mcp_server\",\"name\":\"s\",\"url\":\"https://a.example/\",\"extra\":1}]",
             "tools[0].extra");
+}
+
+/* ---- the prompt ------------------------------------------------------------ */
+
+/* The call and its result render as a call of "<server>__<tool>" and a
+ * tool message of that name, as the function was offered; a result sent
+ * back without its names takes its call's. */
+IA_TEST(mcp_prompt_names_call_and_result_as_offered) {
+    ia_conv conv = {0};
+    ia_turn *u = ia_conv_add_turn(&conv, IA_ROLE_USER);
+    ia_turn_add_text(u, "Add 2 and 3.", 12);
+    ia_turn *m = ia_conv_add_turn(&conv, IA_ROLE_MODEL);
+    ia_content *c = ia_turn_add_tool_call(m, IA_BUILTIN_MCP_SERVER, "call_1", "add", "{\"a\":2,\"b\":3}");
+    c->server_name = ia_strdup("calc");
+    c = ia_turn_add_tool_result(m, IA_BUILTIN_MCP_SERVER, "call_1", "add", "[{\"type\":\"text\",\"text\":\"5\"}]",
+                                false);
+    c->server_name = ia_strdup("calc");
+    ia_turn_add_tool_call(m, IA_BUILTIN_MCP_SERVER, "call_2", "add", "{}")->server_name = ia_strdup("calc");
+    ia_turn_add_tool_result(m, IA_BUILTIN_MCP_SERVER, "call_2", NULL, "\"bare\"", true);
+    ia_msgbuf mb = {0};
+    ia_prompt_messages(NULL, &conv, &mb);
+    size_t calls = 0, tools = 0;
+    for (size_t i = 0; i < mb.n; i++) {
+        for (size_t k = 0; k < mb.msgs[i].n_calls; k++, calls++)
+            IA_CHECK_STREQ(mb.msgs[i].calls[k].name, "calc__add");
+        if (mb.msgs[i].role == IA_MSG_TOOL) {
+            tools++;
+            IA_CHECK_STREQ(mb.msgs[i].name, "calc__add");
+        }
+    }
+    IA_CHECK(calls == 2 && tools == 2);
+    ia_msgbuf_free(&mb);
+    ia_conv_free(&conv);
 }
