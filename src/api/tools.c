@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "lib/fetch.h"
 #include "lib/util.h"
 #include "schema/schema.h"
 
@@ -42,6 +43,7 @@ static int decode_search_types(json_t *v, const char *p, unsigned *out, ia_err *
     }
     return 0;
 }
+static int decode_mcp(json_t *t, const char *p, ia_request *r, ia_err *err);
 
 /* Built-in tools the server runs (a tools[] entry of another type than
  * function): code_execution and url_context take no settings,
@@ -49,6 +51,7 @@ static int decode_search_types(json_t *v, const char *p, unsigned *out, ia_err *
  * server does not run yet is IA_EUNIMPLEMENTED. */
 static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
     int b = ia_builtin_parse(type);
+    if (b == IA_BUILTIN_MCP_SERVER) return decode_mcp(t, p, r, err);
     if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT && b != IA_BUILTIN_GOOGLE_SEARCH)
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
     unsigned search_types = 0;
@@ -69,6 +72,140 @@ static int decode_builtin(json_t *t, const char *type, const char *p, ia_request
             return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
     r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
     r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b, .search_types = search_types};
+    return 0;
+}
+
+/* ---- mcp_server ---------------------------------------------------------- */
+
+/* A server's name, as the guide asks: snake_case letters, digits and
+ * underscores ("-" is refused: the offered functions are named
+ * <server>__<tool>, tools/mcp.h), at most 64. */
+static bool valid_server_name(const char *n) {
+    size_t len = strlen(n);
+    if (len == 0 || len > 64) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
+              n[i] == '_'))
+            return false;
+    return true;
+}
+
+/* headers: {name: value}, each sent as "name: value" on every request to
+ * the server. Names are HTTP tokens and values hold no line break, so no
+ * header (or request) can be smuggled in. */
+static int decode_headers(json_t *v, const char *p, ia_builtin_tool *b, ia_err *err) {
+    if (!json_is_object(v)) return ia_fail(err, IA_EINVALID, "%s: expected an object of strings", p);
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        const char *s = json_string_value(val);
+        if (!s) return ia_fail(err, IA_EINVALID, "%s.%s: expected a string", p, key);
+        bool ok = *key != 0;
+        for (const char *k = key; *k && ok; k++)
+            ok = (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
+                 strchr("!#$%&'*+-.^_`|~", *k);
+        if (!ok) return ia_fail(err, IA_EINVALID, "%s: '%s' is not a valid header name", p, key);
+        if (strpbrk(s, "\r\n")) return ia_fail(err, IA_EINVALID, "%s.%s: a header value cannot hold a line break", p, key);
+        b->headers = ia_xrealloc(b->headers, (b->n_headers + 1) * sizeof *b->headers);
+        b->headers[b->n_headers++] = ia_asprintf("%s: %s", key, s);
+    }
+    return 0;
+}
+
+/* allowed_tools: [{mode?, tools?: [names]}]: the tools named by entries
+ * whose mode is not "none" are the ones offered (all, when no such entry
+ * names any), less those named by "none" entries; mode is otherwise the
+ * request's tool_choice's business. */
+static int decode_allowed(json_t *v, const char *p, ia_builtin_tool *b, ia_err *err) {
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array", p);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s[%zu]", p, i);
+        if (!json_is_object(e)) return ia_fail(err, IA_EINVALID, "%s: expected an object", q);
+        const char *key, *mode = NULL;
+        json_t *val, *names = NULL;
+        json_object_foreach(e, key, val) {
+            char f[IA_API_PATH_MAX];
+            ia_api_mkpath(f, "%s.%s", q, key);
+            if (json_is_null(val)) continue;
+            if (strcmp(key, "mode") == 0) {
+                if (ia_api_get_string(val, f, &mode, err) < 0) return -1;
+                if (strcmp(mode, "auto") && strcmp(mode, "any") && strcmp(mode, "none") && strcmp(mode, "validated"))
+                    return ia_fail(err, IA_EINVALID, "%s: expected one of 'auto', 'any', 'none', 'validated'", f);
+            } else if (strcmp(key, "tools") == 0) {
+                if (!json_is_array(val)) return ia_fail(err, IA_EINVALID, "%s: expected an array of tool names", f);
+                names = val;
+            } else {
+                return ia_api_unknown_field(err, f);
+            }
+        }
+        size_t k;
+        json_t *n;
+        json_array_foreach(names, k, n) {
+            if (!json_is_string(n))
+                return ia_fail(err, IA_EINVALID, "%s.tools[%zu]: expected a tool name (a string)", q, k);
+            bool none = mode && strcmp(mode, "none") == 0;
+            char ***list = none ? &b->denied : &b->allowed;
+            size_t *len = none ? &b->n_denied : &b->n_allowed;
+            *list = ia_xrealloc(*list, (*len + 1) * sizeof **list);
+            (*list)[(*len)++] = ia_strdup(json_string_value(n));
+            if (!none) b->has_allowed = true;
+        }
+    }
+    return 0;
+}
+
+/* One mcp_server setting (key at q) into b. */
+static int decode_mcp_field(const char *key, json_t *val, const char *q, ia_builtin_tool *b, ia_err *err) {
+    const char *s;
+    if (strcmp(key, "name") == 0 || strcmp(key, "url") == 0) {
+        if (ia_api_get_string(val, q, &s, err) < 0) return -1;
+        *(key[0] == 'n' ? &b->name : &b->url) = ia_strdup(s);
+        return 0;
+    }
+    if (strcmp(key, "headers") == 0) return decode_headers(val, q, b, err);
+    if (strcmp(key, "allowed_tools") == 0) return decode_allowed(val, q, b, err);
+    return ia_api_unknown_field(err, q);
+}
+
+/* {type: "mcp_server", name, url, headers?, allowed_tools?}: a remote MCP
+ * server (streamable HTTP) whose tools the run offers the model; several
+ * may be given, each under its own name. The URL's address is checked
+ * against the server's rules when its tools are listed (core). */
+static int decode_mcp(json_t *t, const char *p, ia_request *r, ia_err *err) {
+    ia_builtin_tool b = {.type = IA_BUILTIN_MCP_SERVER, .field = ia_strdup(p)};
+    const char *key;
+    json_t *val;
+    int rc = 0;
+    json_object_foreach(t, key, val) {
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.%s", p, key);
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        if ((rc = decode_mcp_field(key, val, q, &b, err)) < 0) break;
+    }
+    ia_fetch_opts syntax = {.allow_private = true, .proxy = ""}; /* the URL's text only */
+    char q[IA_API_PATH_MAX];
+    ia_api_mkpath(q, "%s.url", p);
+    if (rc == 0 && !b.name)
+        rc = ia_fail(err, IA_EINVALID, "%s.name: required (an MCP server needs a name)", p);
+    else if (rc == 0 && !valid_server_name(b.name))
+        rc = ia_fail(err, IA_EINVALID, "%s.name: '%s' is not a valid MCP server name (letters, digits and "
+                     "underscores, at most 64; no '-': use snake_case)", p, b.name);
+    else if (rc == 0 && !b.url)
+        rc = ia_fail(err, IA_EINVALID, "%s.url: required (the server's streamable HTTP endpoint)", p);
+    else if (rc == 0)
+        rc = ia_fetch_check_url(b.url, &syntax, q, err);
+    for (size_t k = 0; rc == 0 && k < r->n_builtins; k++)
+        if (r->builtins[k].type == IA_BUILTIN_MCP_SERVER && strcmp(r->builtins[k].name, b.name) == 0)
+            rc = ia_fail(err, IA_EINVALID, "%s.name: the MCP server '%s' is given twice", p, b.name);
+    if (rc != 0) {
+        ia_builtin_tool_clear(&b);
+        return -1;
+    }
+    r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
+    r->builtins[r->n_builtins++] = b;
     return 0;
 }
 

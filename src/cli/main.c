@@ -59,16 +59,17 @@ static const struct flagdef {
                   "repeatable; NAME=none for none. Without it, mmproj-STEM.gguf, STEM-mmproj.gguf or "
                   "STEM.mmproj.gguf beside the model (STEM: its file name without .gguf) is used"},
     [F_ALLOW_PRIVATE] = {"allow-private-urls", "INTERACTD_ALLOW_PRIVATE_URLS", "off", NULL,
-                         "let a media part's uri and url_context reach loopback, link-local and private addresses (refused "
-                         "by default, also after a redirect)"},
+                         "let a media part's uri, url_context and mcp_server URLs reach loopback, link-local and "
+                         "private addresses (refused by default, also after a redirect)"},
     [F_ALLOW_ADDRS] = {"allow-addresses", "INTERACTD_ALLOW_ADDRESSES", "none", "LIST",
-                       "non-public addresses a media part's uri may reach all the same (an operator's own "
-                       "hosts): comma-separated addresses, address:port or CIDR networks, e.g. "
-                       "10.0.0.5:8080,[fd00::1],10.20.0.0/16; matched on the address connected to"},
+                       "non-public addresses a media part's uri, url_context and mcp_server may reach all "
+                       "the same (an operator's own hosts): comma-separated addresses, address:port or "
+                       "CIDR networks, e.g. 10.0.0.5:8080,[fd00::1],10.20.0.0/16; matched on the address connected to"},
     [F_MAX_MEDIA] = {"max-media-size", "INTERACTD_MAX_MEDIA_SIZE", "20m", "BYTES",
                      "largest media part fetched from a uri (suffixes k, m, g)"},
     [F_FETCH_TIMEOUT] = {"fetch-timeout", "INTERACTD_FETCH_TIMEOUT", "30", "SECONDS",
-                         "longest a media part's uri may take to fetch, redirects included"},
+                         "longest a media part's uri may take to fetch, redirects included; also each request "
+                         "to a url_context page and to an mcp_server (listing its tools, calling one)"},
     /* Built-in tools (issue 11): code_execution runs Python 3 under
      * bubblewrap (no network, read-only system, a private /tmp). */
     [F_CODE_TIMEOUT] = {"code-timeout", "INTERACTD_CODE_TIMEOUT", "10", "SECONDS",
@@ -82,8 +83,9 @@ static const struct flagdef {
                       "code_execution: longest code the model may write in one call (its grammar ends the "
                       "call there)"},
     [F_URL_MAX_SIZE] = {"url-max-size", "INTERACTD_URL_MAX_SIZE", "10m", "BYTES",
-                        "url_context: largest page fetched (suffixes k, m, g); its time limit and the "
-                        "addresses it may reach are --fetch-timeout, --allow-private-urls and "
+                        "url_context: largest page fetched (suffixes k, m, g), and mcp_server: largest "
+                        "answer of an MCP server; their time limit and the "
+                        "addresses they may reach are --fetch-timeout, --allow-private-urls and "
                         "--allow-addresses, as for media"},
     /* google_search's backends (issue 11): what self-hosting users run. */
     [F_SEARCH_URL] = {"search-url", "INTERACTD_SEARCH_URL", "none", "URL",

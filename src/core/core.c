@@ -312,6 +312,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         goto done;
     }
     if (ia_loop_check(c, req, err) != 0) goto done;
+    if (ia_loop_list_mcp(c, req, err) != 0) goto done;
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;

@@ -5,6 +5,7 @@
  * waits for it before the engines go. */
 #include "core/loop.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 #include "core/core_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "schema/schema.h"
 #include "tools/cite.h"
+#include "tools/mcp.h"
 
 struct ia_loop {
     ia_core *core;
@@ -43,12 +46,89 @@ int ia_loop_check(ia_core *c, const ia_request *req, ia_err *err) {
         char field[32];
         snprintf(field, sizeof field, "tools (%s)", ia_builtin_name(req->builtins[i].type));
         if (ia_tools_check(&c->tools, req->builtins[i].type, field, err) != 0) return -1;
-        for (size_t k = 0; k < req->n_tools; k++)
+        for (size_t k = 0; req->builtins[i].type != IA_BUILTIN_MCP_SERVER && k < req->n_tools; k++)
             if (strcmp(req->tools[k].name, ia_builtin_name(req->builtins[i].type)) == 0)
                 return ia_fail(err, IA_EINVALID,
                                "tools: a function named '%s' clashes with the built-in tool of that name "
                                "given beside it; rename the function",
                                req->tools[k].name);
+    }
+    return 0;
+}
+
+/* ---- mcp_server: the servers' tools, listed at create ---------------------- */
+
+/* Whether fn is already a function of the request: a client's or an
+ * offer made so far. */
+static bool fn_taken(const ia_request *req, const char *fn) {
+    for (size_t k = 0; k < req->n_tools; k++)
+        if (strcmp(req->tools[k].name, fn) == 0) return true;
+    for (size_t i = 0; i < req->n_builtins; i++)
+        for (size_t k = 0; k < req->builtins[i].n_offers; k++)
+            if (strcmp(req->builtins[i].offers[k].fn, fn) == 0) return true;
+    return false;
+}
+
+static bool allowed(const ia_builtin_tool *b, const char *tool) {
+    for (size_t i = 0; i < b->n_denied; i++)
+        if (strcmp(b->denied[i], tool) == 0) return false;
+    for (size_t i = 0; i < b->n_allowed; i++)
+        if (strcmp(b->allowed[i], tool) == 0) return true;
+    return !b->has_allowed;
+}
+
+/* A tool's inputSchema as the model's call is sampled under it: checked
+ * and prepared as a client function's is. One the grammar converter
+ * cannot take is offered as any JSON object (the server checks the
+ * arguments itself), so one odd schema does not keep the rest from the
+ * model. */
+static char *offer_schema(const ia_builtin_tool *b, const ia_mcp_tool *t) {
+    json_t *sc = json_loads(t->schema, 0, NULL);
+    ia_err err = {0};
+    json_t *prep = sc ? ia_schema_prepare(sc, "inputSchema", &err) : NULL;
+    char *g = prep ? ia_schema_grammar(prep, "inputSchema", &err) : NULL;
+    char *out = g ? json_dumps(prep, JSON_COMPACT) : NULL;
+    if (!out) {
+        ia_warn("mcp_server '%s': tool '%s': its inputSchema is offered as any object (%s)", b->name, t->name,
+                err.msg[0] ? err.msg : "not a JSON Schema");
+        out = ia_strdup("{\"type\":\"object\"}");
+    }
+    free(g);
+    json_decref(prep);
+    json_decref(sc);
+    return out;
+}
+
+/* The listed tools of b that allowed_tools lets through, as offers. A
+ * name another function of the request has already is skipped (the model
+ * could not say which it calls). */
+static void add_offers(ia_request *req, ia_builtin_tool *b, const ia_mcp_tool *t, size_t n) {
+    b->offers = ia_xcalloc(n ? n : 1, sizeof *b->offers);
+    for (size_t i = 0; i < n; i++) {
+        if (!allowed(b, t[i].name)) continue;
+        char *fn = ia_mcp_fn_name(b->name, t[i].name);
+        if (fn_taken(req, fn)) {
+            ia_warn("mcp_server '%s': tool '%s' not offered: the function %s is already given", b->name, t[i].name, fn);
+            free(fn);
+            continue;
+        }
+        b->offers[b->n_offers++] = (ia_mcp_offer){fn, ia_strdup(t[i].name), ia_strdup(t[i].description),
+                                                   offer_schema(b, &t[i])};
+    }
+}
+
+int ia_loop_list_mcp(ia_core *c, ia_request *req, ia_err *err) {
+    for (size_t i = 0; i < req->n_builtins; i++) {
+        ia_builtin_tool *b = &req->builtins[i];
+        if (b->type != IA_BUILTIN_MCP_SERVER) continue;
+        ia_mcp_tool *t = NULL;
+        size_t n = 0;
+        int64_t t0 = ia_mono_ms();
+        if (ia_mcp_list(&c->tools.fetch, b, NULL, &t, &n, err) != 0) return -1;
+        add_offers(req, b, t, n);
+        ia_debug("mcp_server '%s': %zu tools listed in %lld ms, %zu offered", b->name, n,
+                 (long long)(ia_mono_ms() - t0), b->n_offers);
+        ia_mcp_tools_free(t, n);
     }
     return 0;
 }
@@ -99,6 +179,7 @@ void ia_loop_free(ia_loop *L) {
         free(L->fns[i].parameters);
     }
     free(L->fns);
+    for (size_t i = 0; i < L->n_builtins; i++) ia_builtin_tool_clear(&L->builtins[i]);
     free(L->builtins);
     ia_outtok_chain_free(&L->oc);
     for (size_t i = 0; i < L->n_urls; i++) free(L->urls[i]);
@@ -293,12 +374,18 @@ static void engine_params(const ia_loop *L, ia_engine_params *p) {
  * (url_context only when the prompt names URLs: its schema enumerates
  * them; *url_params holds that schema until the job is submitted). */
 static ia_engine_tool *offered(const ia_loop *L, size_t *n, char **url_params) {
-    ia_engine_tool *t = ia_xcalloc(L->n_fns + L->n_builtins + 1, sizeof *t);
+    size_t cap = L->n_fns + L->n_builtins + 1;
+    for (size_t i = 0; i < L->n_builtins; i++) cap += L->builtins[i].n_offers;
+    ia_engine_tool *t = ia_xcalloc(cap, sizeof *t);
     *n = 0;
     *url_params = NULL;
     for (size_t i = 0; i < L->n_fns; i++)
         t[(*n)++] = (ia_engine_tool){L->fns[i].name, L->fns[i].description, L->fns[i].parameters};
     for (size_t i = 0; i < L->n_builtins; i++) {
+        for (size_t k = 0; k < L->builtins[i].n_offers; k++) { /* mcp_server: each listed tool */
+            const ia_mcp_offer *m = &L->builtins[i].offers[k];
+            t[(*n)++] = (ia_engine_tool){m->fn, m->description, m->parameters};
+        }
         const ia_tool_offer *o = ia_tools_offer(&L->core->tools, L->builtins[i].type);
         if (!o) continue;
         const char *params = o->parameters;
@@ -367,6 +454,14 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
 
 /* ---- tool steps (a thread each) ------------------------------------------------ */
 
+/* The mcp_server tool of the request named name; NULL if none. */
+static const ia_builtin_tool *mcp_named(const ia_loop *L, const char *name) {
+    for (size_t i = 0; name && i < L->n_builtins; i++)
+        if (L->builtins[i].type == IA_BUILTIN_MCP_SERVER && strcmp(L->builtins[i].name, name) == 0)
+            return &L->builtins[i];
+    return NULL;
+}
+
 /* Runs the built-in calls of the last model step, in order, each result
  * appended after them; then the next model step. */
 static void *tool_step_main(void *arg) {
@@ -384,7 +479,8 @@ static void *tool_step_main(void *arg) {
         const ia_content *call = &calls.items[i];
         if (call->kind != IA_CONTENT_TOOL_CALL) continue;
         ia_tool_ctx ctx = {.urls = (const char *const *)L->urls, .n_urls = L->n_urls, .cancel = &r->cancel,
-                           .search_images = call->search_type && !strcmp(call->search_type, "image_search")};
+                           .search_images = call->search_type && !strcmp(call->search_type, "image_search"),
+                           .mcp_server = mcp_named(L, call->server_name), .mcp_tool = call->name};
         ia_tool_out out;
         int64_t t0 = ia_mono_ms();
         ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
@@ -393,7 +489,8 @@ static void *tool_step_main(void *arg) {
         /* what the model reads of it (a page's text) is kept with the
          * item, so the chain's later turns read the same */
         ia_content item = {.kind = IA_CONTENT_TOOL_RESULT, .tool = call->tool, .id = call->id,
-                           .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text};
+                           .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text,
+                           .name = call->name, .server_name = call->server_name};
         pthread_mutex_lock(&r->mu);
         if (!r->finalized) {
             r->it.usage.search_calls += call->tool == IA_BUILTIN_GOOGLE_SEARCH; /* grounding_tool_count */

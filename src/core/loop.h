@@ -31,6 +31,12 @@ ia_loop *ia_loop_new(struct ia_core *c, ia_run *r, ia_engine *eng, const char *o
  * client function's name: 0, or -1 with err (before anything is stored). */
 int ia_loop_check(struct ia_core *c, const ia_request *req, ia_err *err);
 void ia_loop_free(ia_loop *L);
+/* Lists the tools of req's mcp_server tools (tools/mcp.h) into their
+ * offers, filtered by allowed_tools: on the creating thread, before
+ * anything is stored, so a server that cannot be listed (down, slow past
+ * --fetch-timeout, a refused address, a JSON-RPC error) is the create's
+ * error (400 naming tools[i] and why), never a run that hangs. */
+int ia_loop_list_mcp(struct ia_core *c, ia_request *req, ia_err *err);
 
 /* Submits r's next model step (the first one from create, under no lock).
  * 0, or -1 with err (IA_EOVERLOADED when the engine's queue is full);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "tools/mcp.h"
 
 /* The conversation as engine messages, and the memory behind them. */
 
@@ -167,12 +168,25 @@ static void add_result(ia_msgbuf *m, const ia_conv *conv, const ia_content *c) {
     }
 }
 
+/* The function a built-in tool's call or result was offered as: the
+ * tool's name, or an mcp_server tool's "<server>__<tool>" (tools/mcp.h;
+ * a result sent back without its names is named after its call). */
+static const char *tool_fn_name(ia_msgbuf *m, const ia_conv *conv, const ia_content *c) {
+    for (size_t a = 0; c->tool == IA_BUILTIN_MCP_SERVER && !(c->name && c->server_name) && a < conv->n; a++)
+        for (size_t q = 0; q < conv->turns[a].n; q++) /* a result sent back bare: its call's names */
+            if (conv->turns[a].items[q].kind == IA_CONTENT_TOOL_CALL && c->id &&
+                strcmp(conv->turns[a].items[q].id, c->id) == 0)
+                c = &conv->turns[a].items[q];
+    if (c->tool != IA_BUILTIN_MCP_SERVER || !c->name || !c->server_name) return ia_builtin_name(c->tool);
+    return keep(m, ia_mcp_fn_name(c->server_name, c->name));
+}
+
 /* One item into the message being gathered (p) or, for results, as tool
  * messages of their own. */
 static void add_item_msg(ia_msgbuf *m, const ia_conv *conv, pending *p, const ia_content *c, bool *flushed) {
     if (c->kind == IA_CONTENT_FUNCTION_CALL || c->kind == IA_CONTENT_TOOL_CALL) {
         /* a built-in tool's call is offered and called as a function of its name */
-        const char *name = c->kind == IA_CONTENT_TOOL_CALL ? ia_builtin_name(c->tool) : c->name;
+        const char *name = c->kind == IA_CONTENT_TOOL_CALL ? tool_fn_name(m, conv, c) : c->name;
         p->calls = ia_xrealloc(p->calls, (p->n_calls + 1) * sizeof *p->calls);
         p->calls[p->n_calls++] = (ia_engine_call){c->id, name, c->text};
     } else if (c->kind == IA_CONTENT_THOUGHT) {
@@ -188,7 +202,7 @@ static void add_item_msg(ia_msgbuf *m, const ia_conv *conv, pending *p, const ia
         char *t = c->fetched ? ia_strdup(c->fetched) : result_text(c->text, c->is_error);
         ia_engine_msg *e = add_msg(m, IA_MSG_TOOL, keep(m, t));
         e->call_id = c->id;
-        e->name = ia_builtin_name(c->tool);
+        e->name = tool_fn_name(m, conv, c);
     } else if (ia_content_is_media(c->kind)) {
         /* each part where it was sent, marked for the engine */
         for (size_t k = 0; k < c->n_parts; k++) {

@@ -207,10 +207,20 @@ static void new_call_id(char out[32]) {
 }
 
 /* The built-in tool a call names, among those offered; NONE for a client
- * function. */
-static ia_builtin builtin_named(const ia_builtin_tool *b, size_t n, const char *name) {
-    for (size_t i = 0; name && i < n; i++)
-        if (strcmp(ia_builtin_name(b[i].type), name) == 0) return b[i].type;
+ * function. An mcp_server's tool is offered under its own function name
+ * (tools/mcp.h): *mcp is then its offer and *server the server's name. */
+static ia_builtin builtin_named(const ia_builtin_tool *b, size_t n, const char *name, const ia_mcp_offer **mcp,
+                                const char **server) {
+    *mcp = NULL;
+    for (size_t i = 0; name && i < n; i++) {
+        for (size_t k = 0; k < b[i].n_offers; k++)
+            if (strcmp(b[i].offers[k].fn, name) == 0) {
+                *mcp = &b[i].offers[k];
+                *server = b[i].name;
+                return b[i].type;
+            }
+        if (b[i].type != IA_BUILTIN_MCP_SERVER && strcmp(ia_builtin_name(b[i].type), name) == 0) return b[i].type;
+    }
     return IA_BUILTIN_NONE;
 }
 
@@ -380,11 +390,14 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         char id[32];
         new_call_id(id);
         const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
-        ia_builtin b = builtin_named(builtins, n_builtins, res->calls[i].name);
+        const ia_mcp_offer *mcp;
+        const char *server = NULL;
+        ia_builtin b = builtin_named(builtins, n_builtins, res->calls[i].name, &mcp, &server);
         if (b != IA_BUILTIN_NONE) {
             ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args,
                                .search_type = (char *)(b == IA_BUILTIN_GOOGLE_SEARCH
-                                                           ? search_type_of(builtins, n_builtins) : NULL)};
+                                                           ? search_type_of(builtins, n_builtins) : NULL),
+                               .name = mcp ? mcp->tool : NULL, .server_name = (char *)server};
             ia_run_emit_item_locked(r, &item);
             if (n_builtin) (*n_builtin)++;
             continue;

@@ -265,6 +265,10 @@ typedef struct {
     unsigned char *data;
     size_t len, cap;
     bool too_big;
+    /* ia_fetch_ex's request (NULL: a plain GET) and the header it keeps */
+    const ia_fetch_req *rq;
+    char *kept;
+    bool cancelled;
 } xfer;
 
 /* Every socket curl opens, to the origin or a redirect's host, passes
@@ -315,6 +319,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *clientp) {
         x->location = NULL;
     } else if (x->status >= 300 && x->status < 400 && !x->location) {
         x->location = header_value(p, len, "location");
+    } else if (ok_status(x->status) && x->rq && x->rq->keep_header && !x->kept &&
+               (v = header_value(p, len, x->rq->keep_header))) {
+        x->kept = v;
     } else if (ok_status(x->status) && (v = header_value(p, len, "content-length"))) {
         bool over = strtoull(v, NULL, 10) > x->c->max_bytes;
         free(v);
@@ -350,6 +357,43 @@ static size_t on_body(char *p, size_t size, size_t n, void *clientp) {
     memcpy(x->data + x->len, p, add);
     x->len += add;
     return add;
+}
+
+/* The caller's cancel flag, polled by curl (about once a second while
+ * waiting, more often while data flows). */
+static int on_progress(void *clientp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    xfer *x = clientp;
+    (void)dt, (void)dn, (void)ut, (void)un;
+    if (x->rq && x->rq->cancel && atomic_load(x->rq->cancel)) x->cancelled = true;
+    return x->cancelled;
+}
+
+/* The method, body, headers and cancel flag of ia_fetch_ex's request;
+ * *hdrs is the header list to free after the transfer. */
+static int set_request(CURL *h, xfer *x, struct curl_slist **hdrs) {
+    const ia_fetch_req *rq = x->rq;
+    int bad = 0;
+    *hdrs = NULL;
+    if (!rq) return 0;
+    if (rq->method && strcmp(rq->method, "POST") == 0)
+        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len) |
+               curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    else if (rq->method && strcmp(rq->method, "GET") != 0)
+        bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    for (size_t i = 0; i < rq->n_headers; i++) {
+        struct curl_slist *n = curl_slist_append(*hdrs, rq->headers[i]);
+        if (!n) return -1;
+        *hdrs = n;
+    }
+    /* no "Expect: 100-continue" round trip before a larger body */
+    struct curl_slist *n = curl_slist_append(*hdrs, "Expect:");
+    if (!n) return -1;
+    *hdrs = n;
+    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    if (rq->cancel)
+        bad |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) |
+               curl_easy_setopt(h, CURLOPT_XFERINFODATA, x) | curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    return bad ? -1 : 0;
 }
 
 static CURL *easy_new(xfer *x, const cfg *c, char errbuf[CURL_ERROR_SIZE]) {
@@ -390,6 +434,7 @@ static int transfer_error(CURLcode rc, const xfer *x, const hop *h, const cfg *c
     if (x->refused && rc == CURLE_COULDNT_CONNECT)
         return fail_at(e, IA_EINVALID, w, "refused to fetch ", "%s is %s " ALLOW_HINT, x->refused_addr,
                        ia_addr_kind_name(x->refused_kind));
+    if (x->cancelled) return fail_at(e, IA_EINVALID, w, "", "cancelled");
     if (x->too_big)
         return fail_at(e, IA_ETOOLARGE, w, "", "the response is larger than the limit of %zu bytes",
                        c->max_bytes);
@@ -433,6 +478,8 @@ static void take_result(CURL *ch, xfer *x, const hop *h, long status, ia_fetched
     out->content_type = mime_of(ct);
     out->final_url = ia_strdup(h->url);
     out->status = status;
+    out->header = x->kept;
+    x->kept = NULL;
     x->data = NULL;
 }
 
@@ -495,6 +542,10 @@ static int run(CURL *ch, xfer *x, const char *url, const cfg *c, const char *fie
             rc = 0;
             break;
         }
+        if (c->max_redirects == 0) {
+            fail_at(e, IA_EINVALID, &w, "", "redirected to %.*s (no redirect is followed here)", URL_SHOWN, next);
+            break;
+        }
         if (n >= c->max_redirects) {
             fail_at(e, IA_EINVALID, &w, "", "more than %d redirects (the last to %.*s)", c->max_redirects,
                     URL_SHOWN, next);
@@ -513,21 +564,37 @@ static int run(CURL *ch, xfer *x, const char *url, const cfg *c, const char *fie
     return rc;
 }
 
-int ia_fetch(const char *url, const ia_fetch_opts *o, const char *field, ia_fetched *out, ia_err *e) {
+int ia_fetch_ex(const char *url, const ia_fetch_opts *o, const ia_fetch_req *rq, const char *field,
+                ia_fetched *out, ia_err *e) {
     *out = (ia_fetched){0};
     if (!field) field = "url";
     if (!url) return ia_fail(e, IA_EINVALID, "%s: no URL", field);
     if (ia_fetch_global_init(e) != 0) return -1;
     cfg c = cfg_of(o);
-    xfer x = {.c = &c};
+    if (rq && rq->method && strcmp(rq->method, "GET") != 0) c.max_redirects = 0; /* fetch.h: no redirect */
+    xfer x = {.c = &c, .rq = rq};
     char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = NULL;
     CURL *ch = easy_new(&x, &c, errbuf);
-    if (!ch) return ia_fail(e, IA_EINTERNAL, "%s: could not set up a transfer", field);
+    if (ch && set_request(ch, &x, &hdrs) != 0) {
+        curl_easy_cleanup(ch);
+        ch = NULL;
+    }
+    if (!ch) {
+        curl_slist_free_all(hdrs);
+        return ia_fail(e, IA_EINTERNAL, "%s: could not set up a transfer", field);
+    }
     int rc = run(ch, &x, url, &c, field, errbuf, out, e);
     curl_easy_cleanup(ch);
+    curl_slist_free_all(hdrs);
     free(x.data);
     free(x.location);
+    free(x.kept);
     return rc;
+}
+
+int ia_fetch(const char *url, const ia_fetch_opts *o, const char *field, ia_fetched *out, ia_err *e) {
+    return ia_fetch_ex(url, o, NULL, field, out, e);
 }
 
 void ia_fetched_free(ia_fetched *f) {
@@ -535,6 +602,7 @@ void ia_fetched_free(ia_fetched *f) {
     free(f->data);
     free(f->content_type);
     free(f->final_url);
+    free(f->header);
     *f = (ia_fetched){0};
 }
 

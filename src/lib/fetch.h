@@ -51,6 +51,7 @@
 #ifndef IA_LIB_FETCH_H
 #define IA_LIB_FETCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -88,7 +89,23 @@ typedef struct ia_fetched {
     char *content_type;  /* the mime type without parameters, lower case; NULL if none */
     char *final_url;     /* after redirects */
     long status;         /* the final HTTP status (2xx) */
+    char *header;        /* ia_fetch_req.keep_header's value in the answer; NULL if absent */
 } ia_fetched;
+
+/* A request beyond a plain GET (an MCP server's JSON-RPC over POST). The
+ * same address rules, limits and messages as ia_fetch; a request with a
+ * body follows no redirect (a 3xx answer is an error naming it), since
+ * re-sending a body to wherever a Location points is not the client's
+ * call to make. */
+typedef struct ia_fetch_req {
+    const char *method;          /* NULL or "GET"; "POST" (sends body); "DELETE" */
+    const char *body;            /* POST's body, body_len bytes */
+    size_t body_len;
+    const char *const *headers;  /* "Name: value" lines sent with the request */
+    size_t n_headers;
+    const char *keep_header;     /* a 2xx answer's header kept in ia_fetched.header */
+    atomic_bool *cancel;         /* polled while the transfer runs: set, it ends with an error */
+} ia_fetch_req;
 
 /* Sets up libcurl's global state; once per process, thread-safe. 0 / -1. */
 int ia_fetch_global_init(ia_err *e);
@@ -98,6 +115,9 @@ int ia_fetch_global_init(ia_err *e);
  * request ("input[0].uri") and starts every message. 0 / -1. */
 int ia_fetch(const char *url, const ia_fetch_opts *o, const char *field, ia_fetched *out,
              ia_err *e);
+/* ia_fetch with rq (NULL: ia_fetch itself). */
+int ia_fetch_ex(const char *url, const ia_fetch_opts *o, const ia_fetch_req *rq, const char *field,
+                ia_fetched *out, ia_err *e);
 void ia_fetched_free(ia_fetched *f);
 /* Whether a failed ia_fetch was refused for a non-public address (rather
  * than failing on the network or at the remote). */

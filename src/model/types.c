@@ -277,8 +277,31 @@ void ia_request_free(ia_request *r) {
         free(r->tools[i].parameters);
     }
     free(r->tools);
+    for (size_t i = 0; i < r->n_builtins; i++) ia_builtin_tool_clear(&r->builtins[i]);
     free(r->builtins);
     memset(r, 0, sizeof *r);
+}
+
+static void free_strs(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+void ia_builtin_tool_clear(ia_builtin_tool *b) {
+    free(b->field);
+    free(b->name);
+    free(b->url);
+    free_strs(b->headers, b->n_headers);
+    free_strs(b->allowed, b->n_allowed);
+    free_strs(b->denied, b->n_denied);
+    for (size_t i = 0; i < b->n_offers; i++) {
+        free(b->offers[i].fn);
+        free(b->offers[i].tool);
+        free(b->offers[i].description);
+        free(b->offers[i].parameters);
+    }
+    free(b->offers);
+    memset(b, 0, sizeof *b);
 }
 
 void ia_interaction_free(ia_interaction *it) {

@@ -236,12 +236,34 @@ typedef enum {
     IA_TOOL_CHOICE_VALIDATED,
 } ia_tool_choice;
 
+/* mcp_server: one tool its server listed, offered to the model as the
+ * function `fn` ("<server name>__<tool name>", tools/mcp.h). */
+typedef struct ia_mcp_offer {
+    char *fn, *tool, *description, *parameters; /* parameters: a JSON Schema */
+} ia_mcp_offer;
+
 /* A built-in tool a request offers (tools[] of a type ia_builtin names),
  * run by the server within the interaction's run. */
 typedef struct ia_builtin_tool {
     ia_builtin type;
     unsigned search_types; /* google_search: IA_SEARCH_* bits as given; 0 = none named */
+    char *field; /* its place in the request ("tools[2]"), for messages; may be NULL */
+    /* mcp_server (NULL / 0 for the other types): the request's settings,
+     * headers as "Name: value" lines; allowed: the tool names
+     * allowed_tools lets the model call (has_allowed false: all), denied
+     * those its entries of mode "none" take out. */
+    char *name, *url;
+    char **headers;
+    size_t n_headers;
+    char **allowed, **denied;
+    size_t n_allowed, n_denied;
+    bool has_allowed;
+    /* mcp_server: the tools its server lists, filtered, as offered (core
+     * fills them when the interaction is created). */
+    ia_mcp_offer *offers;
+    size_t n_offers;
 } ia_builtin_tool;
+void ia_builtin_tool_clear(ia_builtin_tool *b); /* every member; zeroed */
 /* google_search's search_types. */
 enum { IA_SEARCH_WEB = 1, IA_SEARCH_IMAGE = 2, IA_SEARCH_ENTERPRISE = 4 };
 

@@ -8,6 +8,7 @@
 #include "lib/util.h"
 #include "tools/code_execution.h"
 #include "tools/search.h"
+#include "tools/mcp.h"
 #include "tools/url_context.h"
 
 void ia_tools_init(ia_tools_cfg *cfg) {
@@ -47,7 +48,7 @@ const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
 }
 
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err) {
-    if (b == IA_BUILTIN_URL_CONTEXT) return 0;
+    if (b == IA_BUILTIN_URL_CONTEXT || b == IA_BUILTIN_MCP_SERVER) return 0;
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
         if (cfg->search) return 0;
         return ia_fail(err, IA_EUNIMPLEMENTED,
@@ -78,6 +79,11 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
         ia_search_run(cfg->search, args_json, ctx->search_images, &out->result_json, &out->is_error,
                       &out->model_text);
+        return;
+    }
+    if (b == IA_BUILTIN_MCP_SERVER && ctx->mcp_server) {
+        ia_mcp_call(&cfg->fetch, ctx->mcp_server, ctx->mcp_tool, args_json, ctx->cancel, &out->result_json,
+                    &out->model_text, &out->is_error);
         return;
     }
     out->result_json = ia_strdup("\"this tool is not served here\"");

@@ -51,6 +51,9 @@ typedef struct ia_tool_ctx {
     size_t n_urls;
     atomic_bool *cancel;     /* polled; may be NULL */
     bool search_images;      /* google_search: the call's search_type is image_search */
+    /* mcp_server: the server the call names (NULL: not offered) and its tool */
+    const ia_builtin_tool *mcp_server;
+    const char *mcp_tool;
 } ia_tool_ctx;
 
 /* A call's result: the wire `result` value as compact JSON, is_error, and
