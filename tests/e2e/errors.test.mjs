@@ -176,10 +176,10 @@ describe('errors on the wire', () => {
   });
 
   it('built-in tools are refused with a clear 400 naming the tool type (functions are served)', T, async () => {
-    const r = await post({ ...ok, input: 'Who won the last euro?', tools: [{ type: 'google_search' }] });
+    const r = await post({ ...ok, input: 'Where is the nearest cafe?', tools: [{ type: 'google_maps' }] });
     const m = wireError(r, 400);
     assert.match(m, /not supported yet/i);
-    assert.match(m, /google_search/);
+    assert.match(m, /google_maps/);
   });
 
   it('other later features are refused with a 400 naming them, never silently ignored', T, async () => {

@@ -241,7 +241,10 @@ describe('stateless conversation', () => {
     const it_ = await create({ input });
     assertEnded(assert, it_);
     const got = await ai.interactions.get(it_.id, { include_input: true });
-    assert.deepEqual(got.input, input);
+    // as sent, and google_search_result's rendered_content derived from its search_suggestions (as the guide shows it)
+    const echoed = structuredClone(input);
+    echoed[1].content[3].rendered_content = '<div>Madrid</div>';
+    assert.deepEqual(got.input, echoed);
     const { BadRequestError } = sdkErrors(ai);
     const bad = structuredClone(input);
     bad[1].content[0].arguments = 'print(1)';
