@@ -37,7 +37,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAX_STEPS, F_MAX_RUN_TIME, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -102,6 +102,9 @@ static const struct flagdef {
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
+    [F_MAX_RUN_TIME] = {"max-run-time", "INTERACTD_MAX_RUN_TIME", "600", "SECONDS",
+                        "no model step of an interaction with built-in tools starts this long after the "
+                        "interaction did; past it the interaction ends incomplete"},
     [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
                     "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
     [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",
@@ -544,6 +547,7 @@ static int serve(int argc, char **argv) {
     size_t url_max = parse_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
     int search_rescan = (int)parse_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
                                        86400);
+    int max_run = (int)parse_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
     int max_steps = (int)parse_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
@@ -641,7 +645,7 @@ static int serve(int argc, char **argv) {
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
-                       .max_steps = max_steps, .code_max_chars = code_chars, .url_max_bytes = url_max,
+                       .max_steps = max_steps, .max_run_s = max_run, .code_max_chars = code_chars, .url_max_bytes = url_max,
                        .search = search};
     core = ia_core_new(&co, &err);
     if (!core) {

@@ -536,6 +536,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     if (c->retention_s > RETENTION_MAX_S) c->retention_s = RETENTION_MAX_S; /* no overflow in created + retention */
     c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
     c->max_steps = opts->max_steps > 0 ? opts->max_steps : 10;
+    c->max_run_s = opts->max_run_s > 0 ? opts->max_run_s : 600;
     c->tools.sandbox = opts->sandbox;
     c->tools.code_max_chars = opts->code_max_chars;
     c->tools.fetch = (ia_fetch_opts){.max_bytes = opts->url_max_bytes ? opts->url_max_bytes : (size_t)10 << 20,

@@ -41,6 +41,7 @@ typedef struct ia_core_opts {
                                   (core/media.h; its files is set from files) */
     ia_sandbox_opts sandbox;   /* code_execution's limits (tools/sandbox.h) */
     int max_steps;             /* model steps of one run at most (tool loops); 0 = 10 */
+    int max_run_s;             /* no model step of a run starts past this many seconds; 0 = 600 */
     int code_max_chars;        /* code_execution: longest code the model may write; 0 = 10000 */
     size_t url_max_bytes;      /* url_context: largest page fetched; 0 = 10 MiB (time and
                                   addresses as media's) */

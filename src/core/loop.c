@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core_int.h"
 #include "lib/log.h"
@@ -33,6 +34,8 @@ struct ia_loop {
     char **urls;             /* url_context: the URLs the user's text names */
     size_t n_urls;
     int steps;               /* model steps submitted */
+    bool then_requires_action; /* the last model step also called a client function */
+    int64_t started_ms;      /* the run's start (ia_mono_ms), for --max-run-time */
     /* Summed over the steps (usage); the last step's prompt and output,
      * for the tokens the tools' results added (total_tool_use_tokens). */
     int64_t n_prompt, n_output, n_cached, last_prompt, last_output;
@@ -155,6 +158,7 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
     req->n_builtins = 0;
     L->oc = *oc;
     memset(oc, 0, sizeof *oc);
+    L->started_ms = ia_mono_ms();
     for (size_t i = 0; i < L->conv.n; i++) /* what url_context may fetch */
         for (size_t k = 0; L->conv.turns[i].role == IA_ROLE_USER && k < L->conv.turns[i].n; k++)
             if (L->conv.turns[i].items[k].kind == IA_CONTENT_TEXT)
@@ -198,7 +202,7 @@ static void on_start(void *ud, int64_t n_prompt) {
     ia_run *r = ((job *)ud)->run;
     pthread_mutex_lock(&r->mu);
     r->started = true;
-    r->it.usage.input = n_prompt;
+    r->it.usage.input = r->loop->n_prompt + n_prompt; /* the run's so far: a cancel keeps it */
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -333,9 +337,12 @@ static void on_done(void *ud, const ia_engine_result *res) {
         err = &res->err;
         break;
     }
-    /* Built-in calls (and no client call waiting): their results, then
-     * the model again (the tool step decides, within the run's limits). */
-    if (st == IA_STATUS_COMPLETED && n_builtin) {
+    /* Built-in calls: their results, then the model again (the tool step
+     * decides, within the run's limits) — or, when the step also called a
+     * client function, requires_action once they have run, so the next
+     * turn holds every call's result. */
+    if ((st == IA_STATUS_COMPLETED || st == IA_STATUS_REQUIRES_ACTION) && n_builtin) {
+        L->then_requires_action = st == IA_STATUS_REQUIRES_ACTION;
         start_tool_step(c, r); /* takes over the job's reference */
         return;
     }
@@ -398,6 +405,25 @@ static ia_engine_tool *offered(const ia_loop *L, size_t *n, char **url_params) {
     return t;
 }
 
+/* The first step's full queue is the client's to retry (503); a later
+ * step's is not (a retry would run the tools again): it waits for room,
+ * up to a minute, while the run is not cancelled. */
+static int submit_patiently(ia_loop *L, ia_run *r, const ia_engine_msg *msgs, size_t n, const ia_engine_params *p,
+                            const ia_engine_cb *cb, ia_err *err) {
+    int64_t until = ia_mono_ms() + 60000;
+    for (int wait_ms = 50;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 1000) {
+        int rc = ia_engine_submit(L->eng, msgs, n, p, cb, &r->cancel, err);
+        if (rc == 0 || L->steps == 1 || err->code != IA_EOVERLOADED) return rc;
+        if (atomic_load(&r->cancel) || ia_core_stopping(L->core) || ia_mono_ms() > until) {
+            ia_fail(err, IA_EINTERNAL, "the model's queue stayed full for a minute between the steps of this "
+                                       "interaction");
+            return -1;
+        }
+        struct timespec ts = {.tv_sec = wait_ms / 1000, .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     ia_core *c = L->core;
     /* The conversation so far: the chain and the input, then what the
@@ -435,7 +461,8 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     ia_run_ref(r); /* the job's */
     size_t n_kept = 0;
     int32_t **kept = ia_outtok_attach(c->store, L->owner, r->vocab, &L->oc, &mb, &n_kept);
-    int rc = ia_engine_submit(L->eng, mb.msgs, mb.n, &params, &cb, &r->cancel, err); /* copies all */
+    L->steps++; /* before the engine may end the step (on_done reads it) */
+    int rc = submit_patiently(L, r, mb.msgs, mb.n, &params, &cb, err); /* copies all */
     for (size_t i = 0; i < n_kept; i++) free(kept[i]);
     free(kept);
     free(tools);
@@ -444,11 +471,11 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     free(all.turns);
     ia_turn_free(&extra[0]);
     if (rc != 0) {
+        L->steps--;
         ia_run_unref(r);
         free(j);
         return -1;
     }
-    L->steps++;
     return 0;
 }
 
@@ -509,10 +536,13 @@ static void *tool_step_main(void *arg) {
         ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);
     } else if (atomic_load(&r->cancel)) {
         ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, L->n_prompt, L->n_output);
-    } else if (L->steps >= c->max_steps || (max && L->n_output >= max)) {
+    } else if (L->then_requires_action) {
+        ia_core_finalize(c, r, IA_STATUS_REQUIRES_ACTION, NULL, L->n_prompt, L->n_output);
+    } else if (L->steps >= c->max_steps || (max && L->n_output >= max) ||
+               ia_mono_ms() - L->started_ms >= (int64_t)c->max_run_s * 1000) {
         /* the run's limits: what it has is the answer, cut short */
-        ia_warn("interaction %s: ended after %d model steps and %lld output tokens, its limit", r->it.id,
-                L->steps, (long long)L->n_output);
+        ia_warn("interaction %s: ended after %d model steps, %lld output tokens and %lld s, its limit", r->it.id,
+                L->steps, (long long)L->n_output, (long long)(ia_mono_ms() - L->started_ms) / 1000);
         ia_core_finalize(c, r, IA_STATUS_INCOMPLETE, NULL, L->n_prompt, L->n_output);
     } else if (ia_loop_submit(L, r, &err) != 0) {
         ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);

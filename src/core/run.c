@@ -365,8 +365,14 @@ size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t 
         free(sig);
         index++;
         r->it.usage.thought += res->n_thought;
-    } else if (r->thought_state == 1) {
-        ia_run_close_live_locked(r); /* the final parse found none after all */
+    } else if (r->thought_state > 0) {
+        /* The final parse found no reasoning, but a thought was streamed
+         * (and sealed, if text followed it): it stays an output, as sent,
+         * so every event's index is its item's place in the outputs. */
+        ia_run_close_live_locked(r);
+        char *sig = r->live_sig ? ia_strdup(r->live_sig) : ia_thought_seal(key, r->live_r.data ? r->live_r.data : "");
+        ia_turn_add_thought(out, r->live_r.data ? r->live_r.data : "", sig ? sig : "", r->hide_summary);
+        free(sig);
         index++;
     }
     const char *text = res->content ? res->content : "";
@@ -462,6 +468,7 @@ void ia_run_emit_item_locked(ia_run *r, const ia_content *item) {
 
 void ia_run_next_step_locked(ia_run *r) {
     r->base_index = (int)r->parsed_out.n;
+    r->started = false; /* until the engine takes this step (a cancel before ends it at once) */
     r->step_parsed = false;
     r->thought_state = 0;
     r->content_open = false;

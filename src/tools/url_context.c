@@ -60,7 +60,8 @@ char *ia_url_context_params(const char *const *urls, size_t n) {
 }
 
 /* One URL: its status, and the model's text about it into b. */
-static const char *read_one(const ia_tools_cfg *cfg, const char *url, bool allowed, ia_buf *b) {
+static const char *read_one(const ia_tools_cfg *cfg, const char *url, bool allowed, atomic_bool *cancel,
+                            ia_buf *b) {
     ia_buf_printf(b, "%sURL: %s\n", b->len ? "\n\n" : "", url);
     if (!allowed) {
         ia_buf_puts(b, "Status: unsafe (not a URL the user gave)\n");
@@ -68,7 +69,8 @@ static const char *read_one(const ia_tools_cfg *cfg, const char *url, bool allow
     }
     ia_fetched f = {0};
     ia_err err = {0};
-    if (ia_fetch(url, &cfg->fetch, "url", &f, &err) != 0) {
+    ia_fetch_req rq = {.cancel = cancel}; /* a cancelled run does not wait for a slow page */
+    if (ia_fetch_ex(url, &cfg->fetch, &rq, "url", &f, &err) != 0) {
         bool unsafe = ia_fetch_refused(&err);
         ia_buf_printf(b, "Status: %s (%s)\n", unsafe ? "unsafe" : "error", err.msg);
         return unsafe ? "unsafe" : "error";
@@ -112,7 +114,7 @@ void ia_url_context_run(const ia_tools_cfg *cfg, const char *args_json, const ia
         bool allowed = false;
         for (size_t k = 0; k < ctx->n_urls && !allowed; k++) allowed = strcmp(ctx->urls[k], url) == 0;
         if (ctx->cancel && atomic_load(ctx->cancel)) break;
-        const char *status = read_one(cfg, url, allowed, &b);
+        const char *status = read_one(cfg, url, allowed, ctx->cancel, &b);
         ok += strcmp(status, "success") == 0;
         json_array_append_new(result, json_pack("{s:s, s:s}", "url", url, "status", status));
     }

@@ -137,9 +137,12 @@ describe('code_execution: the run loop', () => {
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
     const it_ = await ai.interactions.create({ model: 'demo', input: 'Weather in Paris, then compute with it.',
       tools, generation_config: CFG });
-    const last = it_.outputs[it_.outputs.length - 1];
-    if (it_.status === 'requires_action') assert.equal(last.type, 'function_call');
+    // requires_action: a function call waits for the client, and every built-in call of the run has its result
+    if (it_.status === 'requires_action') assert.ok(it_.outputs.some((o) => o.type === 'function_call'));
     else assert.ok(ENDED.includes(it_.status), it_.status);
+    const calls = it_.outputs.filter((o) => o.type === 'code_execution_call').map((o) => o.id);
+    const results = it_.outputs.filter((o) => o.type === 'code_execution_result').map((o) => o.call_id);
+    assert.deepEqual(results, calls);
     for (const o of it_.outputs) assert.ok(['code_execution_call', 'code_execution_result', 'function_call', 'text', 'thought'].includes(o.type), o.type);
   });
 
