@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_int.h"
 #include "lib/fetch.h"
@@ -105,6 +106,14 @@ static int decode_headers(json_t *v, const char *p, ia_builtin_tool *b, ia_err *
             ok = (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
                  strchr("!#$%&'*+-.^_`|~", *k);
         if (!ok) return ia_fail(err, IA_EINVALID, "%s: '%s' is not a valid header name", p, key);
+        /* the transport's own headers are the server's to set */
+        static const char *const RESERVED[] = {"host", "content-length", "transfer-encoding", "connection",
+                                               "expect", "mcp-session-id", "mcp-protocol-version", "content-type",
+                                               "accept", "te", "upgrade", "proxy-authorization"};
+        for (size_t i = 0; i < sizeof RESERVED / sizeof *RESERVED; i++)
+            if (strcasecmp(key, RESERVED[i]) == 0)
+                return ia_fail(err, IA_EINVALID, "%s.%s: this header is set by the server's MCP client, not by a "
+                               "request", p, key);
         if (strpbrk(s, "\r\n")) return ia_fail(err, IA_EINVALID, "%s.%s: a header value cannot hold a line break", p, key);
         b->headers = ia_xrealloc(b->headers, (b->n_headers + 1) * sizeof *b->headers);
         b->headers[b->n_headers++] = ia_asprintf("%s: %s", key, s);
@@ -174,7 +183,13 @@ static int decode_mcp_field(const char *key, json_t *val, const char *q, ia_buil
  * server (streamable HTTP) whose tools the run offers the model; several
  * may be given, each under its own name. The URL's address is checked
  * against the server's rules when its tools are listed (core). */
+#define MAX_MCP_SERVERS 8 /* each is listed while the request is decoded: a bound on that wait */
+
 static int decode_mcp(json_t *t, const char *p, ia_request *r, ia_err *err) {
+    size_t have = 0;
+    for (size_t i = 0; i < r->n_builtins; i++) have += r->builtins[i].type == IA_BUILTIN_MCP_SERVER;
+    if (have >= MAX_MCP_SERVERS)
+        return ia_fail(err, IA_EINVALID, "%s: at most %d mcp_server tools a request", p, MAX_MCP_SERVERS);
     ia_builtin_tool b = {.type = IA_BUILTIN_MCP_SERVER, .field = ia_strdup(p)};
     const char *key;
     json_t *val;

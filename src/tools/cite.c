@@ -30,8 +30,14 @@ void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) {
             strncmp(p, "URL: ", 5) == 0) {
             char *url = line_at(&p);
             char *snippet = line_at(&p);
-            s->v = ia_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-            s->v[s->n++] = (ia_cite_source){number, ia_strdup(url + 5), ia_strdup(head + used + 1), snippet};
+            /* only the schemes a search hit has: nothing else may become a link */
+            const char *u = url + 5;
+            if (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7)) {
+                s->v = ia_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+                s->v[s->n++] = (ia_cite_source){number, ia_strdup(u), ia_strdup(head + used + 1), snippet};
+            } else {
+                free(snippet);
+            }
             free(url);
         }
         free(head);

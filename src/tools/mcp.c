@@ -11,7 +11,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define MAX_PAGES 50 /* tools/list pages followed */
+#define MAX_PAGES 20 /* tools/list pages followed */
 
 /* The protocol versions whose transport and tool calls this client
  * speaks; a server that answers another is refused (the spec's rule). */
@@ -25,10 +25,12 @@ typedef struct {
     char *sid;       /* Mcp-Session-Id, when the server gave one */
     char version[32];
     long next_id;
+    int64_t deadline_ms; /* ia_mono_ms() by which the whole exchange ends (listing: every request of it) */
 } sess;
 
 static void sess_init(sess *s, const ia_fetch_opts *fo, const ia_builtin_tool *srv, atomic_bool *cancel) {
-    *s = (sess){.fo = fo, .srv = srv, .cancel = cancel, .next_id = 1};
+    int t = fo && fo->timeout_ms > 0 ? fo->timeout_ms : IA_FETCH_DEFAULT_TIMEOUT_MS;
+    *s = (sess){.fo = fo, .srv = srv, .cancel = cancel, .next_id = 1, .deadline_ms = ia_mono_ms() + t};
     snprintf(s->field, sizeof s->field, "%s (mcp_server '%s')", srv->field ? srv->field : "tools",
              srv->name ? srv->name : "");
 }
@@ -58,7 +60,16 @@ static int exchange(sess *s, const char *method, const char *body, const char *k
     const char **h = headers_of(s, &n, extra);
     ia_fetch_req rq = {.method = method, .body = body, .body_len = body ? strlen(body) : 0,
                        .headers = h, .n_headers = n, .keep_header = keep, .cancel = s->cancel};
-    int rc = ia_fetch_ex(s->srv->url, s->fo, &rq, s->field, f, e);
+    /* one time limit for the whole session (its requests together), so a
+     * slow server cannot stretch it request by request */
+    ia_fetch_opts fo = s->fo ? *s->fo : (ia_fetch_opts){0};
+    int64_t left = s->deadline_ms - ia_mono_ms();
+    if (left < 1) {
+        free(h);
+        return ia_fail(e, IA_EINVALID, "%s: the server took longer than the time limit (--fetch-timeout)", s->field);
+    }
+    fo.timeout_ms = (int)left;
+    int rc = ia_fetch_ex(s->srv->url, &fo, &rq, s->field, f, e);
     free(h);
     return rc;
 }

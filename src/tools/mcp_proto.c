@@ -139,6 +139,18 @@ static char *schema_of(json_t *t) {
     return s;
 }
 
+/* A tool name a model's function may carry: [A-Za-z0-9_.-], 1 to 48
+ * characters (the offered name adds the server's and "__"). */
+static bool tool_name_ok(const char *n) {
+    size_t len = strlen(n);
+    if (!len || len > 48) return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
 int ia_mcp_parse_tools(const char *result_json, ia_mcp_tool **tools, size_t *n, char **next, char *why,
                        size_t why_n) {
     *next = NULL;
@@ -153,11 +165,15 @@ int ia_mcp_parse_tools(const char *result_json, ia_mcp_tool **tools, size_t *n, 
     json_t *t;
     json_array_foreach(list, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
-        if (!name || !*name || *n >= IA_MCP_MAX_TOOLS) continue;
+        /* a name the model can call by (a function's rules: letters,
+         * digits, _ . -, at most 64 with the server's prefix), a bounded
+         * description: a server cannot break the prompt or its grammar */
+        if (!name || !*name || *n >= IA_MCP_MAX_TOOLS || !tool_name_ok(name)) continue;
         const char *desc = json_string_value(json_object_get(t, "description"));
         if (!desc) desc = json_string_value(json_object_get(t, "title"));
+        char *d = ia_utf8_sanitize(desc ? desc : "", desc ? ia_utf8_complete_prefix(desc, strlen(desc) < 2048 ? strlen(desc) : 2048) : 0);
         *tools = ia_xrealloc(*tools, (*n + 1) * sizeof **tools);
-        (*tools)[(*n)++] = (ia_mcp_tool){ia_strdup(name), ia_strdup(desc ? desc : ""), schema_of(t)};
+        (*tools)[(*n)++] = (ia_mcp_tool){ia_strdup(name), d, schema_of(t)};
     }
     const char *cur = json_string_value(json_object_get(r, "nextCursor"));
     if (cur && *cur) *next = ia_strdup(cur);

@@ -173,9 +173,13 @@ static char *suggestions_html(const ia_search *s, json_t *queries) {
 static bool run_query(ia_search *s, const char *q, bool images, json_t *result, ia_buf *text, int *number) {
     ia_search_hits hits = {0};
     ia_err err = {0};
-    ia_buf_printf(text, "%sSearch results for \"%s\":\n", text->len ? "\n" : "", q);
+    /* the query on one line: a model's query cannot forge a numbered source */
+    char *q1 = one_line(q, 300);
+    ia_buf_printf(text, "%sSearch results for \"%s\":\n", text->len ? "\n" : "", q1);
+    free(q1);
     if (ia_search_query(s, q, images, IA_SEARCH_HITS_PER_QUERY, &hits, &err) != 0) {
         ia_buf_printf(text, "The search failed: %s\n", err.msg);
+        ia_search_hits_free(&hits);
         return false;
     }
     if (!hits.n) ia_buf_puts(text, "No results.\n");

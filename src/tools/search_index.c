@@ -14,6 +14,8 @@
  * connection (WAL: a scan never blocks them). A hit's url is the file's
  * `file://` URL (its absolute path, percent-encoded). */
 #include <dirent.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -64,15 +66,25 @@ static bool has_ext(const char *name, const char *const *exts) {
 static const char *const TEXT_EXTS[] = {"txt", "text", "md", "markdown", "rst", NULL};
 static const char *const HTML_EXTS[] = {"html", "htm", "xhtml", NULL};
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+/* The file at path, if it is still the regular file lstat saw (want):
+ * opened without following a link and without blocking (a name swapped
+ * for a link, a FIFO or a device between the walk and the open is
+ * refused), read to at most INDEX_MAX_FILE bytes. */
+static char *slurp(const char *path, const struct stat *want, size_t *len) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != want->st_dev || st.st_ino != want->st_ino) {
+        close(fd);
+        return NULL;
+    }
     ia_buf b;
     ia_buf_init(&b, 0);
     char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ia_buf_append(&b, chunk, n);
-    fclose(f);
+    ssize_t n;
+    while (b.len < (size_t)INDEX_MAX_FILE && (n = read(fd, chunk, sizeof chunk)) > 0) ia_buf_append(&b, chunk, (size_t)n);
+    close(fd);
+    if (b.len > (size_t)INDEX_MAX_FILE) b.len = (size_t)INDEX_MAX_FILE, b.data[b.len] = 0;
     *len = b.len;
     char *s = ia_buf_take(&b);
     return s ? s : ia_strdup("");
@@ -95,9 +107,9 @@ static char *markdown_title(const char *text) {
 }
 
 /* The file's title and text; -1 when it cannot be read. */
-static int read_doc(const char *path, char **title, char **text) {
+static int read_doc(const char *path, const struct stat *st, char **title, char **text) {
     size_t len = 0;
-    char *raw = slurp(path, &len);
+    char *raw = slurp(path, st, &len);
     if (!raw) return -1;
     *title = NULL;
     if (has_ext(path, HTML_EXTS)) {
@@ -157,7 +169,7 @@ static int index_file(idx *x, const char *path, const struct stat *st) {
     int64_t old = 0;
     if (unchanged(x, path, st, &old)) return 0;
     char *title = NULL, *text = NULL;
-    if (read_doc(path, &title, &text) != 0) return 0;
+    if (read_doc(path, st, &title, &text) != 0) return 0;
     int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     if (old) run_stmt(x->sdb, "DELETE FROM docs WHERE rowid = ?", old, 0);
     sqlite3_stmt *q = NULL;
@@ -185,8 +197,13 @@ static int index_file(idx *x, const char *path, const struct stat *st) {
 }
 
 static int walk(idx *x, const char *dir, int depth) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
+    /* never through a link: a folder swapped for one after lstat is refused */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0) close(dfd);
+        return 0;
+    }
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
