@@ -25,6 +25,11 @@ float rng_uniform(float a);
 /* Writes the metadata in g and the tensors td[0..n_t) to out, filling each
  * tensor from the generator as it goes. 0 on success, else 1 (reported). */
 int mkdemo_write(struct gguf_context *g, const tdesc *td, int n_t, const char *out, int64_t *n_params);
+/* A projector GGUF: meta writes its keys, tensors fills at most max_t
+ * descriptors and returns how many; what and layers name it in the log
+ * line. 0 on success, else 1 (mkdemo_mm.c). */
+int mkdemo_projector(const char *out, void (*meta)(struct gguf_context *), int (*tensors)(tdesc *), int max_t,
+                     const char *what, int layers);
 
 /* A SentencePiece vocabulary read from a GGUF (pointers into src), with
  * n_extra control tokens appended (mkdemo_mm.c). */

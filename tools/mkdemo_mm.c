@@ -314,17 +314,24 @@ static int audio_tensors(tdesc *td) {
     return k;
 }
 
-int mkdemo_audio_mmproj(const char *out) {
-    tdesc td[5 + 15 * A_LAYERS + 6];
-    memset(td, 0, sizeof td);
+int mkdemo_projector(const char *out, void (*meta)(struct gguf_context *), int (*tensors)(tdesc *), int max_t,
+                     const char *what, int layers) {
+    tdesc *td = calloc((size_t)max_t, sizeof *td);
+    if (!td) { fputs("mkdemo: out of memory\n", stderr); return 1; }
     struct gguf_context *g = gguf_init_empty();
-    audio_meta(g);
-    int n_t = audio_tensors(td);
+    meta(g);
+    int n_t = tensors(td);
     int64_t n_params = 0;
     int rc = mkdemo_write(g, td, n_t, out, &n_params);
     if (rc == 0)
-        fprintf(stderr, "mkdemo: wrote %s (ultravox audio projector: %.2fM parameters, %d layers)\n", out,
-                (double)n_params / 1e6, A_LAYERS);
+        fprintf(stderr, "mkdemo: wrote %s (%s: %.2fM parameters, %d layers)\n", out, what, (double)n_params / 1e6,
+                layers);
     gguf_free(g);
+    free(td);
     return rc;
+}
+
+int mkdemo_audio_mmproj(const char *out) {
+    return mkdemo_projector(out, audio_meta, audio_tensors, 5 + 15 * A_LAYERS + 6, "ultravox audio projector",
+                            A_LAYERS);
 }

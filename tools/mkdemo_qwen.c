@@ -181,16 +181,6 @@ static int vision_tensors(tdesc *td) {
 }
 
 int mkdemo_qwen2vl_mmproj(const char *out) {
-    tdesc td[2 + 16 * V_LAYERS + 4];
-    memset(td, 0, sizeof td);
-    struct gguf_context *g = gguf_init_empty();
-    vision_meta(g);
-    int n_t = vision_tensors(td);
-    int64_t n_params = 0;
-    int rc = mkdemo_write(g, td, n_t, out, &n_params);
-    if (rc == 0)
-        fprintf(stderr, "mkdemo: wrote %s (qwen2vl vision projector: %.2fM parameters, %d layers)\n", out,
-                (double)n_params / 1e6, V_LAYERS);
-    gguf_free(g);
-    return rc;
+    return mkdemo_projector(out, vision_meta, vision_tensors, 2 + 16 * V_LAYERS + 4, "qwen2vl vision projector",
+                            V_LAYERS);
 }

@@ -361,9 +361,7 @@ int ia_api_apply_allowed(json_t *names, ia_request *r, ia_err *err) {
         if (allowed) {
             r->tools[keep++] = r->tools[k];
         } else {
-            free(r->tools[k].name);
-            free(r->tools[k].description);
-            free(r->tools[k].parameters);
+            ia_tool_clear(&r->tools[k]);
         }
     }
     r->n_tools = keep;

@@ -288,10 +288,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     ia_run *r = NULL;
     char root[24] = {0}, own[24];
 
-    pthread_mutex_lock(&c->mu);
-    bool stopping = c->stopping;
-    pthread_mutex_unlock(&c->mu);
-    if (stopping) { /* first: the engines may already be gone */
+    if (ia_core_stopping(c)) { /* first: the engines may already be gone */
         ia_fail(err, IA_EOVERLOADED, "the server is shutting down; retry shortly");
         if (err) err->retry_after = 1;
         goto done;

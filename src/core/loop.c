@@ -177,11 +177,7 @@ void ia_loop_free(ia_loop *L) {
     ia_conv_free(&L->conv);
     ia_gen_config_free(&L->gen);
     free(L->grammar);
-    for (size_t i = 0; i < L->n_fns; i++) {
-        free(L->fns[i].name);
-        free(L->fns[i].description);
-        free(L->fns[i].parameters);
-    }
+    for (size_t i = 0; i < L->n_fns; i++) ia_tool_clear(&L->fns[i]);
     free(L->fns);
     for (size_t i = 0; i < L->n_builtins; i++) ia_builtin_tool_clear(&L->builtins[i]);
     free(L->builtins);

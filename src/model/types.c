@@ -260,6 +260,13 @@ void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src) {
     dst->schema = src->schema ? ia_strdup(src->schema) : NULL;
 }
 
+void ia_tool_clear(ia_tool *t) {
+    free(t->name);
+    free(t->description);
+    free(t->parameters);
+    memset(t, 0, sizeof *t);
+}
+
 void ia_request_free(ia_request *r) {
     if (!r) return;
     free(r->model);
@@ -271,11 +278,7 @@ void ia_request_free(ia_request *r) {
     free(r->response_format);
     free(r->grammar);
     ia_rformat_free(&r->rformat);
-    for (size_t i = 0; i < r->n_tools; i++) {
-        free(r->tools[i].name);
-        free(r->tools[i].description);
-        free(r->tools[i].parameters);
-    }
+    for (size_t i = 0; i < r->n_tools; i++) ia_tool_clear(&r->tools[i]);
     free(r->tools);
     for (size_t i = 0; i < r->n_builtins; i++) ia_builtin_tool_clear(&r->builtins[i]);
     free(r->builtins);

@@ -225,6 +225,7 @@ void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src);
 typedef struct ia_tool {
     char *name, *description, *parameters;
 } ia_tool;
+void ia_tool_clear(ia_tool *t); /* every member; zeroed */
 
 /* generation_config.tool_choice. `validated` is `auto` here: a call is
  * always grammar-bound to its schema. allowed_tools narrows the functions
