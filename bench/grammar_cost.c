@@ -35,10 +35,6 @@ static void on_start(void *ud, int64_t n_prompt) {
     (void)n_prompt;
     ((run *)ud)->t0 = ia_mono_ms();
 }
-static int on_text(void *ud, const char *t, size_t n) {
-    (void)ud, (void)t, (void)n;
-    return 0;
-}
 static void on_done(void *ud, const ia_engine_result *res) {
     run *r = ud;
     pthread_mutex_lock(&r->mu);
@@ -84,7 +80,7 @@ int main(int argc, char **argv) {
             ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Moderate the following content: 'You won a cruise!'"}};
             ia_engine_params p = {.has_seed = true, .seed = (uint64_t)(i + 1), .max_tokens = max_tokens,
                                   .grammar = mode ? grammar : NULL};
-            ia_engine_cb cb = {.ud = &r, .on_start = on_start, .on_text = on_text, .on_done = on_done};
+            ia_engine_cb cb = {.ud = &r, .on_start = on_start, .on_done = on_done};
             if (ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) != 0) return 1;
             pthread_mutex_lock(&r.mu);
             while (!r.done) pthread_cond_wait(&r.cv, &r.mu);

@@ -85,39 +85,15 @@ void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err
         pthread_mutex_unlock(&r->mu);
         return;
     }
-    /* A completed (or incomplete) turn always carries one text output, even an empty one
-     * (a model may end at once): clients read `outputs[-1].text`, and one
-     * rebuilding it from the stream must find it there too. */
-    bool ended = status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE;
-    if (!r->parsed && !r->content_open && ended && r->text.len == 0) {
-        ia_run_emit_locked(r, IA_EV_CONTENT_START, 0, status, "", NULL);
-        r->content_open = true;
-    }
-    ia_run_close_live_locked(r); /* a thought streamed live, cut short */
-    if (r->content_open) {
-        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_index, status, NULL, NULL);
-        r->content_open = false;
-    }
+    /* what the engine still had open (a cancel or shutdown that did not
+     * wait for it) ends here; an answer always has a text (run.h) */
+    ia_run_step_end_locked(r, c->thought_key, status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE);
+    r->ended = true;
     ia_interaction *it = &r->it;
     it->status = status;
     it->updated = ia_now();
     ia_turn_free(&it->output);
-    if (r->parsed) ia_turn_copy(&it->output, &r->parsed_out); /* the steps parsed so far */
-    if (r->step_parsed) {
-        /* the last step's parse is among them */
-    } else if (r->hold_text && (r->live_r.len || r->live_text.len)) {
-        /* Cut short (cancelled, failed) after streaming live: what the
-         * client saw — the thought so far, sealed, and the text so far —
-         * not the raw text, which holds the thinking block. */
-        if (r->live_r.len) {
-            char *sig = ia_thought_seal(c->thought_key, r->live_r.data);
-            ia_turn_add_thought(&it->output, r->live_r.data, sig ? sig : "", r->hide_summary);
-            free(sig);
-        }
-        if (r->live_text.len) ia_turn_add_text(&it->output, r->live_text.data, r->live_text.len);
-    } else if (!r->parsed && (r->text.len || ended)) {
-        ia_turn_add_text(&it->output, r->text.data ? r->text.data : "", r->text.len);
-    }
+    ia_turn_copy(&it->output, &r->parsed_out);
     it->output.role = IA_ROLE_MODEL;
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;

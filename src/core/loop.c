@@ -15,7 +15,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "schema/schema.h"
-#include "tools/cite.h"
 #include "tools/mcp.h"
 
 struct ia_loop {
@@ -163,9 +162,6 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
         for (size_t k = 0; L->conv.turns[i].role == IA_ROLE_USER && k < L->conv.turns[i].n; k++)
             if (L->conv.turns[i].items[k].kind == IA_CONTENT_TEXT)
                 ia_tools_find_urls(L->conv.turns[i].items[k].text, &L->urls, &L->n_urls);
-    /* With tools the raw text may be call syntax, and a thinking template's
-     * text carries its thinking block: both are parsed, not streamed raw. */
-    r->hold_text = ((L->n_fns || L->n_builtins) && L->choice != IA_TOOL_CHOICE_NONE) || ia_engine_reasons(eng);
     r->hide_summary = req->gen.thinking_summaries_none;
     r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
     return L;
@@ -202,48 +198,23 @@ static void on_start(void *ud, int64_t n_prompt) {
     pthread_mutex_unlock(&r->mu);
 }
 
-static int on_text(void *ud, const char *text, size_t len) {
+/* The engine's item stream (engine.h): appended to the run's log and
+ * outputs (run.h, ia_run_item_locked); the events reach the store every
+ * IA_CORE_FLUSH_EVERY. Returns nonzero once the run has ended (a cancel
+ * that did not wait for the engine): it stops generating. */
+static int on_item(void *ud, const ia_engine_item *item) {
     job *j = ud;
     ia_run *r = j->run;
-    /* A model can emit a NUL byte (a <0x00> byte token); strings here are
-     * NUL-terminated, so it would silently cut the stored text short of
-     * what was streamed. It carries no meaning in text: drop it. */
-    char *piece = ia_xmalloc(len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (text[i]) piece[n++] = text[i];
-    piece[n] = '\0';
+    ia_loop *L = r->loop;
     pthread_mutex_lock(&r->mu);
-    if (!r->finalized && n && r->hold_text) {
-        /* with tools the text may be call syntax: kept for the parse */
-        ia_buf_append(&r->text, piece, n);
-        r->it.usage.output++;
-    } else if (!r->finalized && n) {
-        if (!r->content_open) {
-            ia_run_emit_locked(r, IA_EV_CONTENT_START, r->base_index, IA_STATUS_IN_PROGRESS, "", NULL);
-            r->content_open = true;
-            r->open_index = r->base_index;
-        }
-        ia_buf_append(&r->text, piece, n);
-        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, piece, NULL);
-        r->it.usage.output++;
+    if (!r->ended) {
+        r->it.usage.output = L->n_output + item->n_output; /* the run's so far: a cancel keeps it */
+        ia_run_item_locked(r, item, j->core->thought_key, L->builtins, L->n_builtins);
         if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
     }
-    free(piece);
-    bool stop = r->finalized;
+    int stop = r->ended;
     pthread_mutex_unlock(&r->mu);
     return stop;
-}
-
-/* Live parsing of a held run (engine.h, on_parsed): the thought's summary
- * and the answer's text as they become stable; the rest comes in on_done. */
-static void on_parsed(void *ud, ia_parsed_kind kind, const char *delta, size_t len) {
-    job *j = ud;
-    ia_run *r = j->run;
-    pthread_mutex_lock(&r->mu);
-    ia_run_live_locked(r, kind, delta, len, j->core->thought_key);
-    if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
-    pthread_mutex_unlock(&r->mu);
 }
 
 /* The step's counts into the run's totals. */
@@ -274,16 +245,6 @@ static void add_usage(ia_loop *L, ia_run *r, const ia_engine_result *res) {
 
 static void start_tool_step(ia_core *c, ia_run *r);
 
-/* An answer after google_search results in this run: its citations, for
- * ia_run_emit_parsed to attach (tools/cite.h finds them). */
-static void cite_answer(ia_run *r, const ia_engine_result *res) {
-    if (!res->parsed || res->n_calls || !res->content || !*res->content) return;
-    pthread_mutex_lock(&r->mu);
-    ia_annotations_free(r->cites, r->n_cites);
-    r->cites = ia_cite_answer(res->content, &r->parsed_out, &r->n_cites);
-    pthread_mutex_unlock(&r->mu);
-}
-
 static void on_done(void *ud, const ia_engine_result *res) {
     job *j = ud;
     ia_core *c = j->core;
@@ -291,7 +252,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
     free(j);
     ia_loop *L = r->loop;
     pthread_mutex_lock(&r->mu);
-    bool already = r->finalized;
+    bool already = r->ended;
     pthread_mutex_unlock(&r->mu);
     if (already) { /* a cancel or shutdown ended it while the job waited */
         ia_run_unref(r);
@@ -301,23 +262,21 @@ static void on_done(void *ud, const ia_engine_result *res) {
     ia_status st = IA_STATUS_COMPLETED;
     const ia_err *err = NULL;
     ia_err stopped = {0};
-    size_t n_builtin = 0;
     /* `completed` means the model ended on its own (or on a stop
      * sequence); output cut by max_output_tokens or a full context is
-     * `incomplete`, and keeps what was generated, calls never (the engine's
-     * cut parse returns their raw text as text), so requires_action only
-     * ever follows whole calls. */
+     * `incomplete`, and keeps what was generated, calls never (the engine
+     * passes calls only for a whole output), so requires_action only ever
+     * follows whole calls. */
+    pthread_mutex_lock(&r->mu);
+    size_t n_client = r->step_client, n_builtin = r->step_builtin;
+    if (res->parsed) r->it.usage.thought += res->n_thought;
+    pthread_mutex_unlock(&r->mu);
     switch (res->finish) {
     case IA_FINISH_STOP:
-        cite_answer(r, res);
-        if (res->parsed && r->hold_text &&
-            ia_run_emit_parsed(r, res, c->thought_key, L->builtins, L->n_builtins, &n_builtin) > 0)
-            st = IA_STATUS_REQUIRES_ACTION;
+        if (n_client) st = IA_STATUS_REQUIRES_ACTION;
         break;
     case IA_FINISH_LENGTH:
         st = IA_STATUS_INCOMPLETE;
-        cite_answer(r, res); /* the text cut short is still the answer */
-        if (res->parsed && r->hold_text) ia_run_emit_parsed(r, res, c->thought_key, NULL, 0, NULL);
         break;
     case IA_FINISH_CANCELLED:
         if (ia_core_stopping(c)) {
@@ -452,8 +411,7 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     job *j = ia_xcalloc(1, sizeof *j);
     j->core = c;
     j->run = r;
-    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_text = on_text, .on_done = on_done,
-                       .on_parsed = on_parsed};
+    ia_engine_cb cb = {.ud = j, .on_start = on_start, .on_item = on_item, .on_done = on_done};
     ia_run_ref(r); /* the job's */
     size_t n_kept = 0;
     int32_t **kept = ia_outtok_attach(c->store, L->owner, r->vocab, &L->oc, &mb, &n_kept);
@@ -515,7 +473,7 @@ static void *tool_step_main(void *arg) {
                            .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text,
                            .name = call->name, .server_name = call->server_name};
         pthread_mutex_lock(&r->mu);
-        if (!r->finalized) {
+        if (!r->ended) {
             r->it.usage.search_calls += call->tool == IA_BUILTIN_GOOGLE_SEARCH; /* grounding_tool_count */
             ia_run_emit_item_locked(r, &item);
             ia_core_flush_locked(c, r);

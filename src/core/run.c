@@ -12,6 +12,7 @@
 #include "core/loop.h"
 #include "core/thought.h"
 #include "lib/log.h"
+#include "tools/cite.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,9 +35,8 @@ ia_run *ia_run_new(void) {
     atomic_init(&r->cancel, false);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    ia_buf_init(&r->text, 0);
-    ia_buf_init(&r->live_r, 0);
-    ia_buf_init(&r->live_text, 0);
+    ia_buf_init(&r->open_text, 0);
+    r->open_kind = -1;
     return r;
 }
 
@@ -45,13 +45,9 @@ void ia_run_ref(ia_run *r) { atomic_fetch_add(&r->refs, 1); }
 void ia_run_unref(ia_run *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
     ia_interaction_free(&r->it);
-    ia_buf_free(&r->text);
-    ia_buf_free(&r->live_r);
-    ia_buf_free(&r->live_text);
-    free(r->live_sig);
+    ia_buf_free(&r->open_text);
     ia_turn_free(&r->parsed_out);
     ia_loop_free(r->loop);
-    ia_annotations_free(r->cites, r->n_cites);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -224,27 +220,18 @@ static ia_builtin builtin_named(const ia_builtin_tool *b, size_t n, const char *
     return IA_BUILTIN_NONE;
 }
 
-/* One thought event (a thought is always a step's first output). */
-static void emit_thought_locked(ia_run *r, ia_event_kind kind, const char *field, const char *value) {
+/* One thought event at index. */
+static void emit_thought_locked(ia_run *r, ia_event_kind kind, int index, const char *field, const char *value) {
     char *dt = NULL;
     if (field) {
         json_t *d = json_pack("{s:s}", field, value);
         dt = json_dumps(d, JSON_COMPACT);
         json_decref(d);
     }
-    int64_t seq = ia_run_emit_locked(r, kind, r->base_index, IA_STATUS_IN_PROGRESS,
+    int64_t seq = ia_run_emit_locked(r, kind, index, IA_STATUS_IN_PROGRESS,
                                      kind == IA_EV_CONTENT_START ? "{}" : dt, NULL);
     if (kind != IA_EV_CONTENT_STOP) r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
     free(dt);
-}
-
-/* Signature and stop of the thought (its start first if not yet sent);
- * sig: the seal of the whole reasoning. */
-static void seal_thought_locked(ia_run *r, const char *sig) {
-    if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
-    emit_thought_locked(r, IA_EV_CONTENT_DELTA, "signature", sig);
-    emit_thought_locked(r, IA_EV_CONTENT_STOP, NULL, NULL);
-    r->thought_state = 2;
 }
 
 /* google_search's call names the kind of search the request asked for:
@@ -258,14 +245,12 @@ static const char *search_type_of(const ia_builtin_tool *b, size_t n) {
     return NULL;
 }
 
-/* The answer's citations (r->cites, the loop's) onto its text item, and
- * streamed as one more delta of its block: [{url, title?, start, end}]. */
+/* The text's citations from the google_search results among the outputs
+ * so far (tools/cite.h), onto its item and streamed as one more delta of
+ * its block: [{url, title?, start, end}]. */
 static void emit_cites_locked(ia_run *r, ia_content *item, int index) {
-    if (!r->n_cites) return;
-    item->annotations = r->cites;
-    item->n_annotations = r->n_cites;
-    r->cites = NULL;
-    r->n_cites = 0;
+    item->annotations = ia_cite_answer(item->text, &r->parsed_out, &item->n_annotations);
+    if (!item->n_annotations) return;
     json_t *a = json_array();
     for (size_t i = 0; i < item->n_annotations; i++) {
         const ia_annotation *n = &item->annotations[i];
@@ -279,155 +264,124 @@ static void emit_cites_locked(ia_run *r, ia_content *item, int index) {
     free(j);
 }
 
-/* The part of final beyond what was passed on live (all of it when nothing
- * was); NULL when final no longer starts with it (the partial parses
- * disagreed with the final one: what was sent stands, the store keeps the
- * final text). */
-static const char *rest_of(const ia_buf *sent, const char *final, const char *what, const char *id) {
-    if (!sent->len) return final;
-    if (strlen(final) >= sent->len && memcmp(final, sent->data, sent->len) == 0) return final + sent->len;
-    ia_warn("interaction %s: the %s streamed live differs from the final parse's", id, what);
-    return NULL;
+/* A client function's call: content.start with its id and name, one delta
+ * with the whole call, content.stop. */
+static void emit_call_locked(ia_run *r, int index, const char *id, const char *name, const char *args) {
+    json_t *head = json_pack("{s:s, s:s}", "id", id, "name", name ? name : "");
+    char *h = json_dumps(head, JSON_COMPACT);
+    json_object_set_new(head, "arguments", json_string(args));
+    char *full = json_dumps(head, JSON_COMPACT);
+    json_decref(head);
+    int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, h, NULL);
+    r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+    seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, full, NULL);
+    r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+    ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    free(h);
+    free(full);
 }
 
-void ia_run_live_locked(ia_run *r, ia_parsed_kind kind, const char *delta, size_t len,
-                        const uint8_t key[IA_THOUGHT_KEY_LEN]) {
-    if (r->finalized || !r->hold_text || !len) return;
-    char *piece = ia_xmalloc(len + 1); /* a NUL byte would cut the text short (see on_text) */
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (delta[i]) piece[n++] = delta[i];
-    piece[n] = '\0';
-    if (n && kind == IA_PARSED_REASONING && r->thought_state < 2 && !r->content_open) {
-        ia_buf_append(&r->live_r, piece, n);
-        if (!r->hide_summary) {
-            if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
-            r->thought_state = 1;
-            emit_thought_locked(r, IA_EV_CONTENT_DELTA, "summary", piece);
-        }
-    } else if (n && kind == IA_PARSED_CONTENT) {
-        if (!r->content_open) {
-            /* the reasoning is whole once text follows it: seal it now,
-             * so the thought precedes the text as at the end */
-            if (r->live_r.len && r->thought_state < 2) {
-                r->live_sig = ia_thought_seal(key, r->live_r.data);
-                seal_thought_locked(r, r->live_sig ? r->live_sig : "");
-            }
-            r->open_index = r->base_index + (r->thought_state == 2 ? 1 : 0);
-            ia_run_emit_locked(r, IA_EV_CONTENT_START, r->open_index, IA_STATUS_IN_PROGRESS, "", NULL);
-            r->content_open = true;
-        }
-        ia_buf_append(&r->live_text, piece, n);
-        ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, piece, NULL);
+/* A call item of the engine: a built-in tool's among builtins as a
+ * TOOL_CALL output, any other as a client's FUNCTION_CALL, under a fresh
+ * "call_" id (the model's own ids are not unique across turns). */
+static void add_call_locked(ia_run *r, int index, const ia_engine_call *call, const ia_builtin_tool *builtins,
+                            size_t n_builtins) {
+    char id[32];
+    new_call_id(id);
+    const char *args = call->arguments ? call->arguments : "{}";
+    const ia_mcp_offer *mcp;
+    const char *server = NULL;
+    ia_builtin b = builtin_named(builtins, n_builtins, call->name, &mcp, &server);
+    if (b != IA_BUILTIN_NONE) {
+        ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args,
+                           .search_type = (char *)(b == IA_BUILTIN_GOOGLE_SEARCH ? search_type_of(builtins, n_builtins)
+                                                                                 : NULL),
+                           .name = mcp ? mcp->tool : NULL, .server_name = (char *)server};
+        ia_run_emit_item_locked(r, &item);
+        r->step_builtin++;
+        return;
     }
-    free(piece);
+    ia_turn_add_call(&r->parsed_out, id, call->name, args);
+    emit_call_locked(r, index, id, call->name, args);
+    r->step_client++;
 }
 
-void ia_run_close_live_locked(ia_run *r) {
-    if (r->thought_state == 1) {
-        emit_thought_locked(r, IA_EV_CONTENT_STOP, NULL, NULL);
-        r->thought_state = 2;
-    }
+/* Opens a thought or text block at the next output index. A thought whose
+ * summary is hidden sends its content.start only as it ends. */
+static void open_item_locked(ia_run *r, ia_item_kind kind) {
+    r->open_kind = (int)kind;
+    r->open_index = (int)r->parsed_out.n;
+    r->open_sent = kind == IA_ITEM_TEXT || !r->hide_summary;
+    ia_buf_free(&r->open_text);
+    ia_buf_init(&r->open_text, 0);
+    if (!r->open_sent) return;
+    if (kind == IA_ITEM_THOUGHT) emit_thought_locked(r, IA_EV_CONTENT_START, r->open_index, NULL, NULL);
+    else ia_run_emit_locked(r, IA_EV_CONTENT_START, r->open_index, IA_STATUS_IN_PROGRESS, "", NULL);
 }
 
-/* The parsed output of a turn with tools, as items and as events: its text
- * (one block; also an empty one when nothing else came, as for any
- * completed turn), then each call as content.start / one delta with the
- * whole arguments / content.stop. A call's events carry {"id","name",
- * "arguments"} as their text (api/ reads it). Returns the number of calls. */
-size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[IA_THOUGHT_KEY_LEN],
-                          const ia_builtin_tool *builtins, size_t n_builtins, size_t *n_builtin) {
-    if (n_builtin) *n_builtin = 0;
-    pthread_mutex_lock(&r->mu);
-    if (r->finalized) {
-        pthread_mutex_unlock(&r->mu);
-        return 0;
-    }
-    ia_turn *out = &r->parsed_out;
-    out->role = IA_ROLE_MODEL;
-    int index = r->base_index;
-    if (res->reasoning && *res->reasoning) {
-        /* the thought first: its summary (the reasoning itself, unless the
-         * client asked for none) and the signature that seals it; what
-         * live parsing sent already is not sent again */
-        bool same = r->live_sig && strcmp(r->live_r.data, res->reasoning) == 0;
-        if (r->live_sig && !same)
-            ia_warn("interaction %s: the reasoning sealed live differs from the final parse's", r->it.id);
-        char *sig = same ? ia_strdup(r->live_sig) : ia_thought_seal(key, res->reasoning);
-        ia_turn_add_thought(out, res->reasoning, sig ? sig : "", r->hide_summary);
-        if (r->thought_state < 2) {
-            const char *rest = rest_of(&r->live_r, res->reasoning, "reasoning", r->it.id);
-            if (r->thought_state == 0) emit_thought_locked(r, IA_EV_CONTENT_START, NULL, NULL);
-            r->thought_state = 1;
-            if (!r->hide_summary && rest && *rest) emit_thought_locked(r, IA_EV_CONTENT_DELTA, "summary", rest);
-            seal_thought_locked(r, sig ? sig : "");
-        }
+/* Ends the open block: a thought sealed (a cut one, of a run cancelled or
+ * failed while it thought, closes without a signature on the stream, as
+ * it is not the whole reasoning; the stored item is sealed all the same,
+ * so it can be sent back), a text with its citations. */
+static void end_open_locked(ia_run *r, const uint8_t key[IA_THOUGHT_KEY_LEN], bool cut) {
+    if (r->open_kind < 0) return;
+    const char *t = r->open_text.data ? r->open_text.data : "";
+    int index = r->open_index;
+    if (r->open_kind == IA_ITEM_THOUGHT) {
+        /* the reasoning whole: its signature seals it (thought.h) */
+        char *sig = ia_thought_seal(key, t);
+        if (!r->open_sent) emit_thought_locked(r, IA_EV_CONTENT_START, index, NULL, NULL);
+        if (!cut) emit_thought_locked(r, IA_EV_CONTENT_DELTA, index, "signature", sig ? sig : "");
+        emit_thought_locked(r, IA_EV_CONTENT_STOP, index, NULL, NULL);
+        ia_turn_add_thought(&r->parsed_out, t, sig ? sig : "", r->hide_summary);
         free(sig);
-        index++;
-        r->it.usage.thought += res->n_thought;
-    } else if (r->thought_state > 0) {
-        /* The final parse found no reasoning, but a thought was streamed
-         * (and sealed, if text followed it): it stays an output, as sent,
-         * so every event's index is its item's place in the outputs. */
-        ia_run_close_live_locked(r);
-        char *sig = r->live_sig ? ia_strdup(r->live_sig) : ia_thought_seal(key, r->live_r.data ? r->live_r.data : "");
-        ia_turn_add_thought(out, r->live_r.data ? r->live_r.data : "", sig ? sig : "", r->hide_summary);
-        free(sig);
-        index++;
-    }
-    const char *text = res->content ? res->content : "";
-    if (r->content_open) { /* the text streamed live: its rest, and its stop */
-        ia_turn_add_text(out, text, strlen(text));
-        const char *rest = rest_of(&r->live_text, text, "text", r->it.id);
-        if (rest && *rest) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, rest, NULL);
-        emit_cites_locked(r, &out->items[out->n - 1], r->open_index);
-        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_index, IA_STATUS_IN_PROGRESS, NULL, NULL);
-        index = r->open_index + 1;
-    } else if (*text || res->n_calls == 0) {
-        ia_turn_add_text(out, text, strlen(text));
-        ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
-        if (*text) ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, text, NULL);
-        emit_cites_locked(r, &out->items[out->n - 1], index);
+    } else {
+        ia_turn_add_text(&r->parsed_out, t, r->open_text.len);
+        emit_cites_locked(r, &r->parsed_out.items[r->parsed_out.n - 1], index);
         ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
-        index++;
+        r->step_text = true;
     }
-    size_t n_client = 0;
-    for (size_t i = 0; i < res->n_calls; i++, index++) {
-        char id[32];
-        new_call_id(id);
-        const char *args = res->calls[i].arguments ? res->calls[i].arguments : "{}";
-        const ia_mcp_offer *mcp;
-        const char *server = NULL;
-        ia_builtin b = builtin_named(builtins, n_builtins, res->calls[i].name, &mcp, &server);
-        if (b != IA_BUILTIN_NONE) {
-            ia_content item = {.kind = IA_CONTENT_TOOL_CALL, .tool = b, .id = id, .text = (char *)args,
-                               .search_type = (char *)(b == IA_BUILTIN_GOOGLE_SEARCH
-                                                           ? search_type_of(builtins, n_builtins) : NULL),
-                               .name = mcp ? mcp->tool : NULL, .server_name = (char *)server};
-            ia_run_emit_item_locked(r, &item);
-            if (n_builtin) (*n_builtin)++;
-            continue;
+    r->open_kind = -1;
+    ia_buf_free(&r->open_text);
+    ia_buf_init(&r->open_text, 0);
+}
+
+void ia_run_item_locked(ia_run *r, const ia_engine_item *it, const uint8_t key[IA_THOUGHT_KEY_LEN],
+                        const ia_builtin_tool *builtins, size_t n_builtins) {
+    if (r->ended) return;
+    if (it->kind == IA_ITEM_CALL) {
+        end_open_locked(r, key, false);
+        add_call_locked(r, (int)r->parsed_out.n, it->call, builtins, n_builtins);
+        return;
+    }
+    if (it->len) {
+        if (r->open_kind != (int)it->kind) {
+            end_open_locked(r, key, false);
+            open_item_locked(r, it->kind);
         }
-        n_client++;
-        ia_turn_add_call(out, id, res->calls[i].name, args);
-        json_t *head = json_pack("{s:s, s:s}", "id", id, "name", res->calls[i].name ? res->calls[i].name : "");
-        char *h = json_dumps(head, JSON_COMPACT);
-        json_object_set_new(head, "arguments", json_string(args));
-        char *full = json_dumps(head, JSON_COMPACT);
-        json_decref(head);
-        int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, h, NULL);
-        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
-        seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, full, NULL);
-        r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
-        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
-        free(h);
-        free(full);
+        ia_buf_append(&r->open_text, it->delta, it->len);
+        if (it->kind == IA_ITEM_TEXT)
+            ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, r->open_index, IA_STATUS_IN_PROGRESS, r->open_text.data +
+                               r->open_text.len - it->len, NULL);
+        else if (r->open_sent)
+            emit_thought_locked(r, IA_EV_CONTENT_DELTA, r->open_index, "summary",
+                                r->open_text.data + r->open_text.len - it->len);
     }
-    r->parsed = true;
-    r->step_parsed = true;
-    r->content_open = false;
-    pthread_mutex_unlock(&r->mu);
-    return n_client;
+    if (it->end && r->open_kind == (int)it->kind) end_open_locked(r, key, it->cut);
+}
+
+void ia_run_step_end_locked(ia_run *r, const uint8_t key[IA_THOUGHT_KEY_LEN], bool answered) {
+    end_open_locked(r, key, !answered);
+    if (!answered || r->step_text || r->step_client || r->step_builtin) return;
+    /* A completed (or incomplete) turn always carries one text output,
+     * even an empty one (a model may end at once): clients read
+     * `outputs[-1].text`, and one rebuilding it from the stream must find
+     * it there too. */
+    int index = (int)r->parsed_out.n;
+    ia_turn_add_text(&r->parsed_out, "", 0);
+    ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, "", NULL);
+    ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    r->step_text = true;
 }
 
 /* The neutral JSON of a built-in tool's item (types.h, above ia_event). */
@@ -463,18 +417,14 @@ void ia_run_emit_item_locked(ia_run *r, const ia_content *item) {
     r->evs[seq - 1].ckind = item->kind;
     ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
     free(j);
-    r->parsed = true;
 }
 
 void ia_run_next_step_locked(ia_run *r) {
     r->base_index = (int)r->parsed_out.n;
     r->started = false; /* until the engine takes this step (a cancel before ends it at once) */
-    r->step_parsed = false;
-    r->thought_state = 0;
-    r->content_open = false;
-    ia_buf_free(&r->live_r);
-    ia_buf_free(&r->live_text);
-    ia_buf_free(&r->text);
-    free(r->live_sig);
-    r->live_sig = NULL;
+    r->open_kind = -1;
+    r->step_text = false;
+    r->step_client = r->step_builtin = 0;
+    ia_buf_free(&r->open_text);
+    ia_buf_init(&r->open_text, 0);
 }

@@ -25,45 +25,35 @@ typedef struct ia_run {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     ia_interaction it;  /* status, usage, output are final once finalized */
-    ia_buf text;        /* the output text generated so far */
     ia_event *evs;      /* evs[i].seq == i + 1 */
     size_t n_evs, cap_evs;
     size_t n_persisted; /* events already in the store */
     bool store;         /* persisted (store=true) and visible to GET */
-    bool content_open;  /* a content.start was sent without its stop */
     bool started;       /* the engine took the job (on_start came) */
     bool finalized;     /* terminal status reached; no more events */
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
-    bool hold_text;     /* with tools or reasoning: the raw text is not streamed; the
-                           parsed text comes live (on_parsed) or at the end */
-    bool parsed;        /* parsed_out holds the output (text items and calls) */
+    bool ended;         /* terminal status set: nothing more is appended */
     bool hide_summary;  /* thinking_summaries "none" */
     const ia_engine_result *done_res; /* during on_done: the engine's result (finalize keeps its tokens) */
     const char *vocab;  /* the engine's vocabulary id (borrowed), for kept tokens */
-    int open_index;     /* the index content_open refers to */
-    /* Live parsing (held runs, the engine's on_parsed): the reasoning and
-     * the text passed on so far, the thought's state (0: no event yet, 1:
-     * its content.start sent, 2: sealed — signature and stop sent), and
-     * the signature it was sealed with (stored with the thought when the
-     * final reasoning is the same). */
-    ia_buf live_r, live_text;
-    int thought_state;
-    char *live_sig;
+    /* The outputs so far: every item of the steps before, and those of
+     * the current model step that have ended. base_index is where the
+     * current step's items begin. */
     ia_turn parsed_out;
-    /* The run loop (loop.h): several model steps may write the output.
-     * base_index is where the current step's items begin (the outputs
-     * before it are whole in parsed_out); step_parsed: the current step's
-     * parse is in parsed_out (else its live parts are still only in
-     * live_r / live_text). */
     int base_index;
-    bool step_parsed;
+    /* The current step's open thought or text block (the engine's item
+     * stream, loop.c): its kind (ia_item_kind; -1 when none), its output
+     * index, what it holds so far, and whether its content.start was sent
+     * (a thought with a hidden summary sends it only as it ends); what the
+     * step has written (a text, client calls, built-in calls). */
+    int open_kind, open_index;
+    ia_buf open_text;
+    bool open_sent;
+    bool step_text;
+    size_t step_client, step_builtin;
     struct ia_loop *loop; /* owned: what the next model step needs */
-    /* The citations the loop found for the coming answer's text (google_search):
-     * ia_run_emit_parsed attaches them to it and streams them before its stop. */
-    ia_annotation *cites;
-    size_t n_cites;
     struct ia_run *next; /* in the core's table */
 } ia_run;
 
@@ -81,17 +71,24 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
  * current state (outputs filled from the text once finalized). */
 void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out);
 
-/* The parsed output of a model step with tools or reasoning, appended to
- * parsed_out and as events: the thought first (summary unless
- * hide_summary, then the signature sealing the reasoning under key), its
- * text (one block; also an empty one when nothing else came), then each
- * call (content.start / one delta with the whole arguments / stop, under a
- * fresh "call_" id): a call of a built-in tool among builtins as a
- * TOOL_CALL item, any other as a client's FUNCTION_CALL. Takes r->mu
- * itself. Returns the number of client calls; *n_builtin (may be NULL)
- * gets the number of built-in ones. */
-size_t ia_run_emit_parsed(ia_run *r, const ia_engine_result *res, const uint8_t key[32],
-                          const ia_builtin_tool *builtins, size_t n_builtins, size_t *n_builtin);
+/* One piece of a model step's item stream (engine.h, on_item), under
+ * r->mu, as events and outputs: a thought's or text's delta opens its
+ * block at the next output index if needed (a thought's content.start and
+ * summary deltas unless hide_summary) and streams it; its end closes the
+ * block — a thought sealed under key (a signature delta), a text with its
+ * citations from the google_search results so far (an annotations delta)
+ * — and appends the item to parsed_out. A call: a built-in tool's among
+ * builtins as a TOOL_CALL output, any other as a client's FUNCTION_CALL
+ * (content.start / one delta with the whole arguments / stop), under a
+ * fresh "call_" id; counted in step_builtin / step_client. Nothing once
+ * the run has ended. */
+void ia_run_item_locked(ia_run *r, const ia_engine_item *item, const uint8_t key[32],
+                        const ia_builtin_tool *builtins, size_t n_builtins);
+/* The end of the run (ia_core_finalize): a block still open (a run that
+ * ends while the engine still generates: cancel, shutdown) ended as a cut
+ * one unless answered; and when the last step answered (completed or
+ * incomplete) but wrote no text and no call, one empty text output. */
+void ia_run_step_end_locked(ia_run *r, const uint8_t key[32], bool answered);
 /* Appends item to parsed_out (copied) and streams it whole: content.start,
  * one delta, content.stop, at its output index. For a built-in tool's
  * result (or call). Under r->mu. */
@@ -99,17 +96,6 @@ void ia_run_emit_item_locked(ia_run *r, const ia_content *item);
 /* Between model steps, under r->mu: the next step's items start after the
  * outputs so far; its live state starts empty. */
 void ia_run_next_step_locked(ia_run *r);
-
-/* Live parsing of a held run (under r->mu): a delta of the reasoning
- * (the thought's summary, unless hide_summary) or of the answer's text
- * (its first delta seals the thought: the reasoning is whole by then), as
- * the same events ia_run_emit_parsed would send at the end; that then
- * sends only the rest. */
-void ia_run_live_locked(ia_run *r, ia_parsed_kind kind, const char *delta, size_t len,
-                        const uint8_t key[32]);
-/* Closes a thought or text block left open by live parsing (a run that
- * ends cancelled or failed), under r->mu. */
-void ia_run_close_live_locked(ia_run *r);
 
 /* Subscriptions over a live run, or over events loaded from the store. */
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);

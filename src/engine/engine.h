@@ -160,8 +160,7 @@ typedef struct ia_engine_params {
      * llama.cpp cannot parse finishes the job IA_FINISH_ERROR (IA_EINVALID). */
     const char *grammar;
     /* Functions, rendered through the template's tool section; the output
-     * is then parsed (ia_engine_result.parsed). With tools, on_text still
-     * sees the raw text, call syntax included. */
+     * is then parsed (ia_engine_result.parsed) into items. */
     const ia_engine_tool *tools;
     size_t n_tools;
     ia_engine_tool_choice tool_choice;
@@ -175,7 +174,7 @@ typedef struct ia_engine_params {
 typedef enum {
     IA_FINISH_STOP = 0,   /* end-of-generation token or a stop sequence */
     IA_FINISH_LENGTH,     /* max_tokens reached, or the context is full */
-    IA_FINISH_CANCELLED,  /* the cancel flag was set, or on_text asked to stop */
+    IA_FINISH_CANCELLED,  /* the cancel flag was set, or on_item asked to stop */
     IA_FINISH_ERROR,      /* err says why (e.g. input longer than the context) */
 } ia_finish;
 
@@ -192,7 +191,8 @@ typedef struct ia_engine_result {
     /* The output as the chat library parsed it (for a job with tools, and
      * every job on a template that reasons, unless it ended in an error;
      * strings valid during on_done): the answer's text, its reasoning, its
-     * calls in order (id "" unless the model wrote one). */
+     * calls in order (id "" unless the model wrote one) — exactly what the
+     * item stream carried. */
     bool parsed;
     const char *content;
     const char *reasoning;
@@ -207,38 +207,55 @@ typedef struct ia_engine_result {
     int64_t n_prompt_by[IA_MOD__COUNT], n_cached_by[IA_MOD__COUNT];
 } ia_engine_result;
 
-/* What an on_parsed delta extends. */
-typedef enum { IA_PARSED_REASONING = 0, IA_PARSED_CONTENT } ia_parsed_kind;
+/* The engine's output, one typed item stream (on_item). A job's items are,
+ * in order: its thought (a template that reasons), its text, its calls —
+ * each optional. index is the item's place among the job's items (0, 1,
+ * ...). A thought or text item grows by deltas (valid, complete UTF-8, no
+ * NUL byte, never inside a stop sequence) and ends once (end set, with or
+ * without a last delta); a call comes whole in one item (end set). Every
+ * item that begins ends before on_done, however the job ends; the deltas of
+ * an item add up exactly to the result's field (reasoning, content) and
+ * the call items are the result's calls, in order. A cancelled or failed
+ * job is not parsed at the end: its open item ends where it was (cut).
+ *
+ * An unparsed job (no tools, no reasoning) has one text item, growing
+ * piece by piece as sampled. A parsed one's thought and text grow as the
+ * chat library's partial parse of the text so far reads them: re-parsed
+ * when the text has grown by a few dozen bytes (at least 32 and 1/64 of
+ * it, at most 256: a bound on the quadratic cost of re-parsing a long
+ * reasoning), never retracted (a parse that would shrink or change what
+ * was passed on holds that field back), the rest from the final parse at
+ * the end; the text begins only once the reasoning is closed (its first
+ * delta ends the thought), and holds back what could start a call. Where
+ * a partial parse read the text otherwise than the final one, what was
+ * passed on stands and the result's field is rewritten to it. Calls come
+ * only at the end, and only for a job that finished STOP (a cut output's
+ * call syntax stays in its text). */
+typedef enum { IA_ITEM_THOUGHT = 0, IA_ITEM_TEXT, IA_ITEM_CALL } ia_item_kind;
+
+typedef struct ia_engine_item {
+    ia_item_kind kind;
+    int index;
+    const char *delta; /* THOUGHT, TEXT: what the item grows by (len bytes; may be empty) */
+    size_t len;
+    bool end;          /* the item is whole: nothing more comes for it */
+    bool cut;          /* with end: the job was cancelled or failed, so the item
+                          holds what it had, not what the model would have ended it with */
+    const ia_engine_call *call; /* CALL: the call (id "" unless the model wrote one) */
+    int64_t n_output;  /* the job's generated tokens so far */
+} ia_engine_item;
 
 typedef struct ia_engine_cb {
     void *ud;
     /* Prompt rendered and tokenized; generation begins. May be NULL. */
     void (*on_start)(void *ud, int64_t n_prompt);
-    /* A piece of output: valid, complete UTF-8, never inside a stop sequence
-     * (text that could start a stop sequence is held back until resolved).
-     * Return nonzero to stop generating (finish = CANCELLED). */
-    int (*on_text)(void *ud, const char *text, size_t len);
+    /* The next piece of the item stream (above). May be NULL. Return
+     * nonzero to stop generating (finish = CANCELLED; the open items still
+     * end). Called between on_start and on_done. */
+    int (*on_item)(void *ud, const ia_engine_item *item);
     /* Called exactly once per accepted job, last; after it the engine keeps
      * no reference to ud, msgs or params. */
     void (*on_done)(void *ud, const ia_engine_result *res);
-    /* Live parsing (may be NULL): for a job whose output is parsed
-     * (ia_engine_result.parsed), the newly stable part of its reasoning or
-     * of its answer's text, as the chat library's partial parse of the
-     * text so far reads it. The text is re-parsed when it has grown by a
-     * few dozen bytes (at least 32, and at least 1/64 of it, at most 256:
-     * a bound on the quadratic cost of re-parsing a long reasoning), not at
-     * every piece. Never retracted: a parse that would shrink or change
-     * what was passed on holds that field back, so each kind's deltas
-     * concatenate to a prefix of the final parse's field (normally all of
-     * it but the last few bytes; the caller takes the rest from
-     * on_done's result). Answer text comes only once the reasoning is
-     * closed (the parse reports text after it), so the first CONTENT delta
-     * means the reasoning passed on is whole. For a job that may call, the
-     * partial parse holds back text that could start a call, so its text
-     * too only grows into the final text. Calls only ever come in on_done's
-     * result. Called
-     * between on_start and on_done, after the on_text of the same piece. */
-    void (*on_parsed)(void *ud, ia_parsed_kind kind, const char *delta, size_t len);
 } ia_engine_cb;
 
 /* Process-wide set-up: loads ggml's loadable backends (CPU variants, GPU)

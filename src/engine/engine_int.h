@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/kvcache.h"
 #include "engine/media.h"
+#include "engine/items.h"
 #include "engine/outfilter.h"
 #include "engine/pace.h"
 #include "lib/util.h"
@@ -81,10 +82,8 @@ typedef struct slot {
     int64_t n_inside;         /* tokens sampled inside the thinking block */
     bool parse;               /* the output is parsed at the end (tools, reasoning) */
     ia_buf whole;             /* parse: the text passed on so far, kept whole */
-    /* Live parsing (cb.on_parsed): what was passed on of each field, and
-     * whole.len at the last partial parse. */
-    ia_buf live_r, live_c;
-    size_t parsed_at;
+    size_t parsed_at;         /* parse: whole.len at the last partial parse */
+    ia_items items;           /* the job's item stream (items.h) */
     ia_outfilter of;
     ia_engine_result res;
     int64_t max_tokens, t_start, t_first;

@@ -124,8 +124,7 @@ static void move_out(worker *w, slot *s, worker *to) {
     s->cst = NULL;
     s->parse = s->gen = s->has_tail = false;
     memset(&s->whole, 0, sizeof s->whole);
-    memset(&s->live_r, 0, sizeof s->live_r);
-    memset(&s->live_c, 0, sizeof s->live_c);
+    memset(&s->items, 0, sizeof s->items);
     memset(&s->of, 0, sizeof s->of);
     s->i_logits = -1;
     s->last_used = ++w->tick;

@@ -18,7 +18,8 @@
  * the family's call grammar from the chat shim, or the schema's grammar,
  * ahead of the draw) and in a parse of the job's whole text at its end into
  * text, reasoning and calls (ia_engine_result.parsed), with partial parses
- * of the text so far as it grows for live reasoning and text (on_parsed);
+ * of the text so far as it grows for live reasoning and text — all passed
+ * on as one typed item stream (items.h);
  * they touch neither
  * the batch nor prefix reuse, since a sampler only sees generated tokens. A
  * job that ends (end-of-generation, stop sequence, max tokens, cancel) frees
@@ -136,59 +137,56 @@ static struct llama_sampler *job_sampler(ia_engine *e, const job *j, const ia_ch
 /* Passes on what a partial parse adds to a field beyond what was already
  * passed on (*sent); nothing when the parse no longer starts with it (the
  * field would shrink or change: it is held until a later parse agrees). */
-static void live_field(slot *s, ia_parsed_kind kind, ia_buf *sent, const char *now) {
+static int live_field(slot *s, ia_item_kind kind, const ia_buf *sent, const char *now) {
     size_t n = strlen(now);
-    if (n <= sent->len || (sent->len && memcmp(now, sent->data, sent->len) != 0)) return;
-    const char *add = now + sent->len;
-    size_t len = n - sent->len;
-    ia_buf_append(sent, add, len);
-    s->j->cb.on_parsed(s->j->cb.ud, kind, add, len);
+    if (n <= sent->len || (sent->len && memcmp(now, sent->data, sent->len) != 0)) return 0;
+    return ia_items_delta(&s->items, &s->j->cb, kind, now + sent->len, n - sent->len);
 }
 
 /* Re-parses the text so far as partial and passes on the newly stable
- * reasoning and text (engine.h, on_parsed). Only once the text has grown
- * by max(32, len/64) bytes (at most 256) since the last parse: a parse
- * costs the whole text, so one per piece would be quadratic over a long
- * reasoning for little gain in latency. */
-static void live_parse(slot *s) {
+ * reasoning and text (engine.h, the item stream). Only once the text has
+ * grown by max(32, len/64) bytes (at most 256) since the last parse: a
+ * parse costs the whole text, so one per piece would be quadratic over a
+ * long reasoning for little gain in latency. */
+static int live_parse(slot *s) {
     size_t len = s->whole.len, step = len / 64;
     if (step < 32) step = 32;
     if (step > 256) step = 256;
-    if (len < s->parsed_at + step) return;
+    if (len < s->parsed_at + step) return 0;
     s->parsed_at = len;
     ia_chat_parsed p = {0};
-    if (ia_chat_parse(s->cst, s->whole.data, true, &p, NULL) != 0) return; /* the final parse decides */
-    if (p.reasoning) live_field(s, IA_PARSED_REASONING, &s->live_r, p.reasoning);
+    if (ia_chat_parse(s->cst, s->whole.data, true, &p, NULL) != 0) return 0; /* the final parse decides */
+    int stop = 0;
+    if (p.reasoning) stop = live_field(s, IA_ITEM_THOUGHT, &s->items.sent_r, p.reasoning);
     /* text only after the reasoning, once closed (the parse reports text
      * only past the end of the thinking block) and all passed on: the
-     * first text delta tells the caller the reasoning it has is whole.
-     * With tools too: the partial parse holds back what could start a
-     * call, so its text only grows into the final text (test_tools.c
-     * checks every family's call syntax cut at each byte). */
-    bool whole_r = !p.reasoning || strlen(p.reasoning) == s->live_r.len;
-    if (whole_r && p.content && *p.content)
-        live_field(s, IA_PARSED_CONTENT, &s->live_c, p.content);
+     * text's first delta ends the thought. With tools too: the partial
+     * parse holds back what could start a call, so its text only grows
+     * into the final text (test_tools.c checks every family's call syntax
+     * cut at each byte). */
+    bool whole_r = !p.reasoning || strlen(p.reasoning) == s->items.sent_r.len;
+    if (!stop && whole_r && p.content && *p.content)
+        stop = live_field(s, IA_ITEM_TEXT, &s->items.sent_c, p.content);
     ia_chat_parsed_free(&p);
+    return stop;
 }
 
-/* The output filter's sink: a job whose output is parsed also keeps the
- * text whole, and parses it as it grows when asked to (on_parsed). */
+/* The output filter's sink: an unparsed job's pieces are its text item's
+ * deltas; a parsed job keeps the text whole and parses it as it grows. */
 static int tee_text(void *ud, const char *text, size_t len) {
     slot *s = ud;
-    if (s->parse) {
-        /* The parse reads a C string: a NUL byte the model emitted (a
-         * <0x00> byte token) would cut off everything after it. Core drops
-         * NULs from text too, so both see the same text. */
-        for (size_t i = 0; i < len;) {
-            size_t k = i;
-            while (k < len && text[k]) k++;
-            if (k > i) ia_buf_append(&s->whole, text + i, k - i);
-            i = k + 1;
-        }
+    s->items.n_output = s->res.n_output;
+    if (!s->parse) return ia_items_delta(&s->items, &s->j->cb, IA_ITEM_TEXT, text, len);
+    /* The parse reads a C string: a NUL byte the model emitted (a <0x00>
+     * byte token) would cut off everything after it. The item stream drops
+     * NULs too, so both read the same text. */
+    for (size_t i = 0; i < len;) {
+        size_t k = i;
+        while (k < len && text[k]) k++;
+        if (k > i) ia_buf_append(&s->whole, text + i, k - i);
+        i = k + 1;
     }
-    int stop = s->j->cb.on_text(s->j->cb.ud, text, len);
-    if (!stop && s->parse && s->j->cb.on_parsed) live_parse(s);
-    return stop;
+    return live_parse(s);
 }
 
 /* Splits a finished job's text into answer, reasoning and calls (res points
@@ -274,11 +272,15 @@ static void finish(worker *w, slot *s, ia_finish f) {
     job *j = s->j;
     s->res.finish = f;
     ia_chat_parsed parsed = {0};
-    if (s->parse && s->cst && f != IA_FINISH_ERROR) parse_output(e, s, &parsed);
+    /* a cancelled or failed job ends as it was; one that ended on its own
+     * (or on a limit) has its last deltas and the calls from the final
+     * parse: all before on_done */
+    if (s->parse && s->cst && (f == IA_FINISH_STOP || f == IA_FINISH_LENGTH)) parse_output(e, s, &parsed);
+    s->items.n_output = s->res.n_output;
+    if (s->res.parsed) ia_items_final(&s->items, &j->cb, &s->res, s->res.finish == IA_FINISH_STOP);
+    else ia_items_end_open(&s->items, &j->cb, s->res.finish == IA_FINISH_CANCELLED || s->res.finish == IA_FINISH_ERROR);
     ia_outfilter_free(&s->of);
     ia_buf_free(&s->whole);
-    ia_buf_free(&s->live_r);
-    ia_buf_free(&s->live_c);
     ia_chat_state_free(s->cst);
     s->cst = NULL;
     s->parse = false;
@@ -312,6 +314,7 @@ static void finish(worker *w, slot *s, ia_finish f) {
     job_done(w, j, &res, s->t_start);
     free(out);
     ia_chat_parsed_free(&parsed);
+    ia_items_free(&s->items); /* res's reasoning and content pointed into it */
 }
 
 /* Ends a running slot's job from layout.c: flushed first when it was
@@ -451,8 +454,7 @@ static void admit(worker *w, job *j) {
     j->cst = NULL;
     s->parse = s->cst && (j->tools || e->reasons); /* split into text, reasoning, calls */
     ia_buf_init(&s->whole, 0);
-    ia_buf_init(&s->live_r, 0);
-    ia_buf_init(&s->live_c, 0);
+    ia_items_init(&s->items);
     s->parsed_at = 0;
     ia_outfilter_init(&s->of, j->params.stop, j->params.n_stop, tee_text, s);
     if (j->cb.on_start) j->cb.on_start(j->cb.ud, n);

@@ -40,9 +40,10 @@ void bs_open(bsink *s) {
     pthread_mutex_unlock(&s->mu);
 }
 
-int bs_text(void *ud, const char *t, size_t len) {
+int bs_item(void *ud, const ia_engine_item *it) {
     bsink *s = ud;
-    ia_buf_append(&s->text, t, len);
+    if (it->kind != IA_ITEM_TEXT || !it->len) return 0;
+    ia_buf_append(&s->text, it->delta, it->len);
     /* Set on the first text, so a cancelled job is surely generating. */
     if (s->cancel_on_start) atomic_store(s->cancel_on_start, true);
     return 0;
@@ -65,7 +66,7 @@ void bs_wait(bsink *s) {
 
 int bs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, bsink *s,
                      atomic_bool *cancel) {
-    ia_engine_cb cb = {s, bs_start, bs_text, bs_done, NULL};
+    ia_engine_cb cb = {s, bs_start, bs_item, bs_done};
     ia_err err = {0};
     int rc = ia_engine_submit(e, m, n, p, &cb, cancel, &err);
     if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);

@@ -27,7 +27,8 @@ void bs_free(bsink *s);
 void bs_start(void *ud, int64_t n);
 void bs_wait_started(bsink *s);
 void bs_open(bsink *s);
-int bs_text(void *ud, const char *t, size_t len);
+/* on_item: the text item's deltas into text. */
+int bs_item(void *ud, const ia_engine_item *it);
 void bs_done(void *ud, const ia_engine_result *res);
 void bs_wait(bsink *s);
 int bs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, bsink *s,

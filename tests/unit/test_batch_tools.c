@@ -30,9 +30,13 @@ typedef struct {
     ia_engine_result res;
     char *content, *reasoning, *call_name, *call_args;
     size_t n_calls;
-    ia_buf live_r, live_c; /* on_parsed's deltas, joined */
+    ia_buf live_r, live_c; /* the thought's and the text's deltas, joined */
     int n_live_r, n_live_c;
-    bool late;             /* a delta after on_done */
+    int n_items, n_call_items;
+    int open;              /* the open item's index, or -1 */
+    int last_kind;         /* the last item's kind (items come thought, text, calls) */
+    bool late;             /* an item after on_done */
+    bool bad;              /* an item out of order, or after its end */
 } xsink;
 
 static void xs_init(xsink *s) {
@@ -42,6 +46,8 @@ static void xs_init(xsink *s) {
     ia_buf_init(&s->text, 0);
     ia_buf_init(&s->live_r, 0);
     ia_buf_init(&s->live_c, 0);
+    s->open = -1;
+    s->last_kind = -1;
 }
 
 static void xs_free(xsink *s) {
@@ -56,19 +62,34 @@ static void xs_free(xsink *s) {
     pthread_cond_destroy(&s->cv);
 }
 
-static int xs_text(void *ud, const char *t, size_t len) {
-    xsink *s = ud;
-    ia_buf_append(&s->text, t, len);
-    return 0;
-}
-
-static void xs_parsed(void *ud, ia_parsed_kind kind, const char *d, size_t len) {
+/* The item stream (engine.h): every piece joined into text (thoughts,
+ * text and calls, for the determinism checks), each kind's deltas apart,
+ * and its order checked: indexes dense from 0, kinds in output order, no
+ * delta after an item's end. */
+static int xs_item(void *ud, const ia_engine_item *it) {
     xsink *s = ud;
     pthread_mutex_lock(&s->mu);
     if (s->done) s->late = true;
-    ia_buf_append(kind == IA_PARSED_REASONING ? &s->live_r : &s->live_c, d, len);
-    *(kind == IA_PARSED_REASONING ? &s->n_live_r : &s->n_live_c) += 1;
+    if (it->index != s->open) { /* a new item */
+        if (s->open >= 0 || it->index != s->n_items || (int)it->kind < s->last_kind ||
+            (it->kind != IA_ITEM_CALL && (int)it->kind == s->last_kind))
+            s->bad = true;
+        s->n_items++;
+        s->open = it->index;
+        s->last_kind = (int)it->kind;
+    }
+    if (it->kind == IA_ITEM_CALL) {
+        s->n_call_items++;
+        if (!it->end || !it->call) s->bad = true;
+        else ia_buf_printf(&s->text, "%s(%s)", it->call->name, it->call->arguments);
+    } else if (it->len) {
+        ia_buf_append(&s->text, it->delta, it->len);
+        ia_buf_append(it->kind == IA_ITEM_THOUGHT ? &s->live_r : &s->live_c, it->delta, it->len);
+        *(it->kind == IA_ITEM_THOUGHT ? &s->n_live_r : &s->n_live_c) += 1;
+    }
+    if (it->end) s->open = -1;
     pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 /* The parsed strings live only during on_done: copied here. */
@@ -76,6 +97,7 @@ static void xs_done(void *ud, const ia_engine_result *r) {
     xsink *s = ud;
     pthread_mutex_lock(&s->mu);
     s->res = *r;
+    if (s->open >= 0) s->bad = true; /* every item ends before on_done */
     if (r->parsed) {
         s->content = ia_strdup(r->content ? r->content : "");
         s->reasoning = ia_strdup(r->reasoning ? r->reasoning : "");
@@ -99,7 +121,7 @@ static void xs_wait(xsink *s) {
 }
 
 static int xs_submit(ia_engine *e, const ia_engine_msg *m, size_t n, const ia_engine_params *p, xsink *s) {
-    ia_engine_cb cb = {.ud = s, .on_text = xs_text, .on_done = xs_done, .on_parsed = xs_parsed};
+    ia_engine_cb cb = {.ud = s, .on_item = xs_item, .on_done = xs_done};
     ia_err err = {0};
     int rc = ia_engine_submit(e, m, n, p, &cb, NULL, &err);
     if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);
@@ -292,16 +314,18 @@ IA_TEST(batch_thinking_budgets_side_by_side) {
     IA_CHECK(ok);
 }
 
-/* Whether the joined deltas b are a prefix of final. */
-static bool prefix_of(const ia_buf *b, const char *final) {
-    return final && strlen(final) >= b->len && (!b->len || memcmp(final, b->data, b->len) == 0);
+/* Whether the joined deltas b are exactly final. */
+static bool same(const ia_buf *b, const char *final) {
+    return final && strlen(final) == b->len && (!b->len || memcmp(final, b->data, b->len) == 0);
 }
 
-/* on_parsed: a thinking job's reasoning and text come in several deltas
- * that join to a prefix of the final parse's (here all of it but a tail);
- * the text only once the reasoning is closed; a job that may call gets
- * both too (the partial parse holds back what could start a call), its
- * text a prefix of its final text; a job that is not parsed gets none. */
+/* The item stream of parsed jobs: a thinking job's thought and text come
+ * in several deltas (most before the end, from the partial parses) that
+ * add up exactly to the final parse's reasoning and text; the text only
+ * once the thought has ended; a job that may call gets both too (the
+ * partial parse holds back what could start a call), then its calls; a
+ * job that is not parsed gets one text item and no thought. Each stream
+ * in order, every item ended before on_done. */
 IA_TEST(engine_live_parse_deltas) {
     char tmpl[1024];
     snprintf(tmpl, sizeof tmpl, "%s/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja",
@@ -323,11 +347,11 @@ IA_TEST(engine_live_parse_deltas) {
     }
     for (int k = 0; k < 3; k++) xs_wait(&s[k]);
     bool ok = s[0].res.parsed && s[0].n_live_r >= 2 && s[0].n_live_c >= 2 && s[0].live_c.len &&
-              prefix_of(&s[0].live_r, s[0].reasoning) && s[0].live_r.len * 2 > strlen(s[0].reasoning) &&
-              prefix_of(&s[0].live_c, s[0].content) && !s[0].late &&
-              s[1].res.parsed && s[1].n_live_r >= 2 && prefix_of(&s[1].live_r, s[1].reasoning) &&
-              s[1].n_live_c >= 1 && prefix_of(&s[1].live_c, s[1].content) && !s[1].late &&
-              !s[2].res.parsed && s[2].n_live_r == 0 && s[2].n_live_c == 0;
+              same(&s[0].live_r, s[0].reasoning) && same(&s[0].live_c, s[0].content) && s[0].n_call_items == 0 &&
+              s[1].res.parsed && s[1].n_live_r >= 2 && same(&s[1].live_r, s[1].reasoning) &&
+              same(&s[1].live_c, s[1].content) && s[1].n_call_items == (int)s[1].n_calls &&
+              !s[2].res.parsed && s[2].n_live_r == 0 && s[2].n_live_c >= 1 && s[2].n_items == 1;
+    for (int k = 0; k < 3; k++) ok = ok && !s[k].late && !s[k].bad;
     if (!ok)
         fprintf(stderr, "  thinking: %d/%d deltas (%zu/%zu of %zu/%zu bytes); with tools: %d/%d; plain: %d/%d\n",
                 s[0].n_live_r, s[0].n_live_c, s[0].live_r.len, s[0].live_c.len,

@@ -19,8 +19,8 @@ typedef struct {
     pthread_cond_t cv;
     bool done, started;
     int n_text_calls;
-    int stop_after_calls;   /* on_text returns 1 on this call (0 = never) */
-    int sleep_ms;           /* on_text sleeps this long per call */
+    int stop_after_calls;   /* on_item returns 1 on this text delta (0 = never) */
+    int sleep_ms;           /* on_item sleeps this long per text delta */
     atomic_bool *cancel_on_start;
     ia_buf text;
     ia_engine_result res;
@@ -49,9 +49,10 @@ static void on_start(void *ud, int64_t n_prompt) {
     pthread_mutex_unlock(&s->mu);
 }
 
-static int on_text(void *ud, const char *text, size_t len) {
+static int on_item(void *ud, const ia_engine_item *it) {
     sink *s = ud;
-    ia_buf_append(&s->text, text, len);
+    if (it->kind != IA_ITEM_TEXT || !it->len) return 0;
+    ia_buf_append(&s->text, it->delta, it->len);
     s->n_text_calls++;
     if (s->sleep_ms) usleep((useconds_t)s->sleep_ms * 1000);
     return s->stop_after_calls && s->n_text_calls >= s->stop_after_calls;
@@ -75,7 +76,7 @@ static void sink_wait(sink *s, bool for_start) {
 static int submit(ia_engine *e, const char *user, const ia_engine_params *p, sink *s,
                   atomic_bool *cancel, ia_err *err) {
     ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = "You are a demo."}, {.role = IA_MSG_USER, .text = user}};
-    ia_engine_cb cb = {s, on_start, on_text, on_done, NULL};
+    ia_engine_cb cb = {s, on_start, on_item, on_done};
     return ia_engine_submit(e, m, 2, p, &cb, cancel, err);
 }
 
@@ -274,7 +275,7 @@ IA_TEST(engine_cancel) {
     a.cancel_on_start = &cancel;
     int rc = submit(e, "Go on forever", &p, &a, &cancel, NULL);
     sink_wait(&a, false);
-    /* on_text asking to stop does the same, with no call after it. */
+    /* on_item asking to stop does the same, with no call after it. */
     sink b;
     sink_init(&b);
     b.stop_after_calls = 2;
@@ -363,7 +364,7 @@ IA_TEST(engine_stories260k_english) {
     ia_engine_params p = greedy(60);
     sink s;
     sink_init(&s);
-    ia_engine_cb cb = {&s, on_start, on_text, on_done, NULL};
+    ia_engine_cb cb = {&s, on_start, on_item, on_done};
     int rc = ia_engine_submit(e, m, 1, &p, &cb, NULL, &err);
     if (rc == 0) sink_wait(&s, false);
     ia_engine_free(e);

@@ -490,8 +490,8 @@ typedef struct {
 } ssink;
 
 static void ss_start(void *ud, int64_t n) { (void)ud; (void)n; }
-static int ss_text(void *ud, const char *t, size_t len) {
-    (void)t; (void)len;
+static int ss_item(void *ud, const ia_engine_item *it) {
+    (void)it;
     atomic_fetch_add(&((ssink *)ud)->texts, 1);
     return 0;
 }
@@ -526,7 +526,7 @@ IA_TEST(engine_stress_exactly_once) {
             snprintf(user, sizeof user, "question %d", i);
             ia_engine_msg m[] = {{.role = IA_MSG_SYSTEM, .text = sys[i % 3]}, {.role = IA_MSG_USER, .text = user}};
             ia_engine_params p = {.has_temperature = true, .temperature = 0.0, .max_tokens = 20 + (int)(rand_r(&seed) % 300)};
-            ia_engine_cb cb = {&s[i], ss_start, ss_text, ss_done, NULL};
+            ia_engine_cb cb = {&s[i], ss_start, ss_item, ss_done};
             ia_err err = {0};
             accepted[i] = ia_engine_submit(e, m, 2, &p, &cb, &s[i].cancel, &err) == 0;
             if (rand_r(&seed) % 4 == 0) atomic_store(&s[(int)(rand_r(&seed) % (unsigned)(i + 1))].cancel, true);

@@ -62,7 +62,7 @@ static ia_engine *load_mm(const char *model, const char *mmproj, int parallel, i
 /* A job's sink with its output tokens kept (res.out_tokens lives only
  * during on_done). */
 typedef struct {
-    bsink b; /* first: bs_start / bs_text take the sink as a bsink */
+    bsink b; /* first: bs_start / bs_item take the sink as a bsink */
     int32_t toks[64];
     int n_toks;
 } msink;
@@ -94,7 +94,7 @@ static int submit(ia_engine *e, const char *before, const char *after, const ia_
     memset(s, 0, sizeof *s);
     bs_init(&s->b);
     s->b.gated = gated;
-    ia_engine_cb cb = {s, bs_start, bs_text, ms_done, NULL};
+    ia_engine_cb cb = {s, bs_start, bs_item, ms_done};
     ia_err err = {0};
     int rc = ia_engine_submit(e, &m, 1, &p, &cb, NULL, &err);
     if (rc != 0) fprintf(stderr, "  submit: %s\n", err.msg);
@@ -348,7 +348,7 @@ IA_TEST(media_markers_and_parts_disagree) {
     for (int i = 0; i < 2; i++) {
         memset(&s[i], 0, sizeof s[i]);
         bs_init(&s[i].b);
-        ia_engine_cb cb = {&s[i], bs_start, bs_text, ms_done, NULL};
+        ia_engine_cb cb = {&s[i], bs_start, bs_item, ms_done};
         IA_CHECK(told(ia_engine_submit(e, jobs[i], 1, &p, &cb, NULL, NULL) == 0));
         bs_wait(&s[i].b);
     }

@@ -158,7 +158,7 @@ static void submit(ia_engine *e, const prompt *p, int max_tokens, tsink *t) {
     ia_engine_params ep = {.has_temperature = true, .temperature = 0.0, .max_tokens = max_tokens};
     memset(t, 0, sizeof *t);
     bs_init(&t->b);
-    ia_engine_cb cb = {t, bs_start, bs_text, ts_done, NULL};
+    ia_engine_cb cb = {t, bs_start, bs_item, ts_done};
     ia_err err = {0};
     if (ia_engine_submit(e, &m, 1, &ep, &cb, NULL, &err) != 0) {
         fprintf(stderr, "  submit: %s\n", err.msg);

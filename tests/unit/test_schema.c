@@ -28,8 +28,8 @@ typedef struct {
     ia_engine_result res;
 } sink;
 
-static int s_text(void *ud, const char *t, size_t n) {
-    ia_buf_append(&((sink *)ud)->text, t, n);
+static int s_item(void *ud, const ia_engine_item *it) {
+    if (it->kind == IA_ITEM_TEXT) ia_buf_append(&((sink *)ud)->text, it->delta, it->len);
     return 0;
 }
 
@@ -52,7 +52,7 @@ static char *sample(ia_engine *e, const char *grammar, uint64_t seed, int64_t ma
     ia_buf_init(&s.text, 0);
     ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Answer in JSON."}};
     ia_engine_params p = {.has_seed = true, .seed = seed, .max_tokens = max_tokens, .grammar = grammar};
-    ia_engine_cb cb = {.ud = &s, .on_text = s_text, .on_done = s_done};
+    ia_engine_cb cb = {.ud = &s, .on_item = s_item, .on_done = s_done};
     ia_err err = {0};
     char *out = NULL;
     if (ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) == 0) {

@@ -271,11 +271,6 @@ typedef struct {
     char *args[4];
 } tsink;
 
-static int t_text(void *ud, const char *t, size_t n) {
-    (void)ud, (void)t, (void)n;
-    return 0;
-}
-
 static void t_done(void *ud, const ia_engine_result *r) {
     tsink *s = ud;
     pthread_mutex_lock(&s->mu);
@@ -314,7 +309,7 @@ IA_TEST(tools_demo_model_forced_call_is_valid) {
         ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "What is the weather like in Paris?"}};
         ia_engine_params p = {.has_seed = true, .seed = seed, .max_tokens = 1500, .tools = ENGINE_TOOLS, .n_tools = 1,
                               .tool_choice = IA_TOOLS_REQUIRED};
-        ia_engine_cb cb = {.ud = &s, .on_text = t_text, .on_done = t_done};
+        ia_engine_cb cb = {.ud = &s, .on_done = t_done};
         IA_CHECK(ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) == 0);
         pthread_mutex_lock(&s.mu);
         while (!s.done) pthread_cond_wait(&s.cv, &s.mu);
@@ -406,7 +401,7 @@ static void think_once(ia_engine *e, int budget, int64_t max_tokens, rsink *s) {
     pthread_cond_init(&s->cv, NULL);
     ia_engine_msg m[] = {{.role = IA_MSG_USER, .text = "Why is the sky blue?"}};
     ia_engine_params p = {.has_seed = true, .seed = 3, .max_tokens = max_tokens, .thinking_budget = budget};
-    ia_engine_cb cb = {.ud = s, .on_text = t_text, .on_done = r_done};
+    ia_engine_cb cb = {.ud = s, .on_done = r_done};
     ia_err err = {0};
     if (ia_engine_submit(e, m, 1, &p, &cb, NULL, &err) != 0) return;
     pthread_mutex_lock(&s->mu);
