@@ -38,7 +38,10 @@
  *      "schema":"<JSON text>"?}
  *
  * A shape it does not know (a newer build's) reads as none: the field is
- * only echoed, so a GET answers without it rather than failing. */
+ * only echoed, so a GET answers without it rather than failing.
+ *
+ * The events table's texts (a content event's part) have their own neutral
+ * JSON, documented in codec_events.c. */
 #include "store/store.h"
 #include "store/store_int.h"
 
