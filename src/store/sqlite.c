@@ -582,7 +582,9 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
 /* A run's outputs reach its row only with its final record, its events as
  * it goes: the items of id's event log (ia_events_fold) become the row's
  * output, so a recovered interaction keeps what it produced. A log that
- * describes no item leaves the row's output as it was. Under s->mu, inside
+ * describes no item leaves the row's output as it was. A tool result comes
+ * back without what the model read of it (`fetched` is in no event): a
+ * chain continued from it renders the result itself. Under s->mu, inside
  * the recovery's transaction. */
 static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
     ia_event *evs = NULL;

@@ -66,7 +66,8 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
  * error message and error code "internal", updated = now, its output the
  * items its stored event log describes (ia_events_fold: every block whose
  * stop was stored, and the text of an unfinished last text block; a log
- * with no item leaves the output as it was), and three events: IA_EV_ERROR
+ * with no item leaves the output as it was; a tool result without its
+ * `fetched`, which no event holds), and three events: IA_EV_ERROR
  * (text = message, code = "internal"), IA_EV_STATUS (failed) and
  * IA_EV_COMPLETE, so a resumed stream ends as a live failure does. Their seqs start at the last
  * stored seq + IA_STORE_RECOVER_SEQ_GAP + 1: a running interaction flushes
