@@ -166,7 +166,9 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
  *                  "arguments": the whole object}; a thought's
  *                  {"type":"thought_summary","content":{"type":"text",..}}
  *                  and {"type":"thought_signature","signature"}; a
- *                  built-in tool's item, whole again
+ *                  built-in tool's item, whole again; a text's citations
+ *                  {"type":"text_annotation","annotations":[url_citation]}
+ *                  (all but plain text from ev->part, model/types.h)
  *   CONTENT_STOP   {"index"}
  *   COMPLETE       {"interaction": snapshot with its final status, usage (and
  *                   error if failed), WITHOUT outputs}

@@ -28,21 +28,16 @@ json_t *ia_api_tool_item_json(const ia_content *c);
 json_t *ia_api_call_json(const char *id, const char *name, const char *arguments);
 /* Stored JSON text as a value (object: only an object, else {}). */
 json_t *ia_api_json_value(const char *text, bool object);
-/* The text of a function call's stream events: {"id","name","arguments"
- * (JSON text)}, parsed; every field malloc'd ("" / "{}" when missing). */
-typedef struct {
-    char *id, *name, *arguments;
-} ia_call_event;
-void ia_api_call_event_parse(const char *text, ia_call_event *out);
-void ia_api_call_event_free(ia_call_event *e);
-/* The delta of a thought's stream event (thought_summary / thought_signature). */
-json_t *ia_api_thought_delta(const char *text);
+/* A function call event's Content, from its part (types.h): named, with
+ * the arguments when `arguments` (else {}). */
+json_t *ia_api_call_event_json(const ia_event *ev, bool arguments);
+/* The delta of a thought's stream event (thought_summary /
+ * thought_signature), from its part (NULL: an empty summary). */
+json_t *ia_api_thought_delta(const ia_content *part);
 /* A text item's citations as the wire's url_citation annotations; a
- * citation event's delta (types.h, IA_EV_ANNOTATIONS) of the given type,
- * and whether an event is one. */
+ * citations event's delta (ia_event_is_annotations) of the given type. */
 json_t *ia_api_annotations_json(const ia_annotation *a, size_t n);
-json_t *ia_api_annotation_delta(const char *text, const char *type);
-bool ia_api_is_annotation_event(const ia_event *ev);
+json_t *ia_api_annotation_delta(const ia_content *part, const char *type);
 /* The usage object (same in both dialects). */
 json_t *ia_api_usage_json(const ia_usage *u);
 /* {"code": code or "internal", "message": message or fallback} */
@@ -81,7 +76,7 @@ int ia_api_apply_allowed(json_t *names, ia_request *r, ia_err *err);
 bool ia_api_tool_item_type(const char *t);
 int ia_api_decode_tool_item(json_t *c, const char *path, ia_turn *turn, ia_err *err);
 /* The wire object of the item a TOOL_CALL / TOOL_RESULT stream event
- * carries (its neutral JSON, model/types.h): the whole item as
+ * carries (its part, model/types.h): the whole item as
  * ia_api_tool_item_json writes it, or (delta) the steps dialect's delta of
  * it, which names no id / call_id (the step.start did). */
 json_t *ia_api_tool_event_json(const ia_event *ev, bool delta);

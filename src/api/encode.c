@@ -45,8 +45,6 @@ json_t *ia_api_text_content(const char *text) {
     return c;
 }
 
-/* Stored JSON text back to a value; an unparsable text (never written by
- * us) comes back as the string itself rather than being lost. */
 /* [{type: url_citation, url, title?, start_index, end_index}] (byte
  * offsets, as the typings say). */
 json_t *ia_api_annotations_json(const ia_annotation *a, size_t n) {
@@ -70,30 +68,14 @@ static json_t *text_item_json(const ia_content *c) {
     return o;
 }
 
-/* An annotation event's delta (types.h, IA_EV_ANNOTATIONS): its neutral
- * list [{url, title?, start, end}] as a delta of type `type`
- * (text_annotation in 1.52.0, text_annotation_delta in 3.3.0). */
-json_t *ia_api_annotation_delta(const char *text, const char *type) {
-    json_t *j = json_loads(text ? text : "", 0, NULL);
-    size_t n = json_array_size(j), i;
-    ia_annotation *a = ia_xcalloc(n ? n : 1, sizeof *a);
-    json_t *o;
-    json_array_foreach(j, i, o) {
-        a[i].url = (char *)json_string_value(json_object_get(o, "url"));
-        a[i].title = (char *)json_string_value(json_object_get(o, "title"));
-        a[i].start = json_integer_value(json_object_get(o, "start"));
-        a[i].end = json_integer_value(json_object_get(o, "end"));
-    }
+/* A citations event's delta (types.h): its part's annotations as a delta
+ * of type `type` (text_annotation in 1.52.0, text_annotation_delta in
+ * 3.3.0). */
+json_t *ia_api_annotation_delta(const ia_content *part, const char *type) {
     json_t *d = json_object();
     json_object_set_new(d, "type", json_string(type));
-    json_object_set_new(d, "annotations", ia_api_annotations_json(a, n));
-    free(a); /* the strings are j's */
-    json_decref(j);
+    json_object_set_new(d, "annotations", ia_api_annotations_json(part->annotations, part->n_annotations));
     return d;
-}
-
-bool ia_api_is_annotation_event(const ia_event *ev) {
-    return ev->ckind == IA_CONTENT_TEXT && ev->code && strcmp(ev->code, IA_EV_ANNOTATIONS) == 0;
 }
 
 json_t *ia_api_json_value(const char *text, bool object) {
@@ -254,41 +236,27 @@ char *ia_api_encode_fetched(const ia_interaction *it, bool include_input, ia_dia
 
 /* ---- SSE ---------------------------------------------------------------------- */
 
-/* A function call's stream events carry {"id","name","arguments"} as their
- * text (see core.c), so the stored event log alone rebuilds the frames. */
-void ia_api_call_event_parse(const char *text, ia_call_event *out) {
-    memset(out, 0, sizeof *out);
-    json_t *j = json_loads(text ? text : "", 0, NULL);
-    out->id = ia_strdup(json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id")) : "");
-    out->name = ia_strdup(json_string_value(json_object_get(j, "name")) ? json_string_value(json_object_get(j, "name")) : "");
-    json_t *a = json_object_get(j, "arguments");
-    out->arguments = ia_strdup(json_string_value(a) ? json_string_value(a) : "{}");
-    json_decref(j);
-}
-
-/* A thought's deltas carry {"summary": text} or {"signature": sig} (core.c):
- * thought_summary {content: {type: text, text}} / thought_signature
- * {signature}, the same in both dialects. */
-json_t *ia_api_thought_delta(const char *text) {
-    json_t *j = json_loads(text ? text : "", 0, NULL);
+/* A thought's delta (its part has the summary piece as text, or the
+ * signature): thought_summary {content: {type: text, text}} /
+ * thought_signature {signature}, the same in both dialects. */
+json_t *ia_api_thought_delta(const ia_content *part) {
     json_t *d = json_object();
-    const char *sig = json_string_value(json_object_get(j, "signature"));
-    if (sig) {
+    if (part && part->signature) {
         json_object_set_new(d, "type", json_string("thought_signature"));
-        json_object_set_new(d, "signature", ia_api_jstr(sig));
+        json_object_set_new(d, "signature", ia_api_jstr(part->signature));
     } else {
         json_object_set_new(d, "type", json_string("thought_summary"));
-        json_object_set_new(d, "content",
-                            ia_api_text_content(json_string_value(json_object_get(j, "summary"))));
+        json_object_set_new(d, "content", ia_api_text_content(part ? part->text : NULL));
     }
-    json_decref(j);
     return d;
 }
 
-void ia_api_call_event_free(ia_call_event *e) {
-    free(e->id);
-    free(e->name);
-    free(e->arguments);
+/* A function call event's Content (function_call): named by its part, with
+ * the arguments when `arguments` (the delta: the whole object; the start:
+ * {}). A missing part frames as an unnamed call. */
+json_t *ia_api_call_event_json(const ia_event *ev, bool arguments) {
+    const ia_content *p = ev->part;
+    return ia_api_call_json(p ? p->id : NULL, p ? p->name : NULL, arguments && p ? p->text : NULL);
 }
 
 static const char *legacy_event_type(ia_event_kind k) {
@@ -335,13 +303,7 @@ char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, 
 static json_t *content_start(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
-    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-        ia_call_event ce;
-        ia_api_call_event_parse(ev->text, &ce);
-        json_t *c = ia_api_call_json(ce.id, ce.name, "{}");
-        ia_api_call_event_free(&ce);
-        return c;
-    }
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) return ia_api_call_event_json(ev, false);
     if (ev->ckind != IA_CONTENT_THOUGHT) return ia_api_text_content("");
     json_t *t = json_object();
     json_object_set_new(t, "type", json_string("thought"));
@@ -351,15 +313,9 @@ static json_t *content_start(const ia_event *ev) {
 static json_t *content_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
-    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
-    if (ia_api_is_annotation_event(ev)) return ia_api_annotation_delta(ev->text, "text_annotation");
-    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-        ia_call_event ce;
-        ia_api_call_event_parse(ev->text, &ce);
-        json_t *d = ia_api_call_json(ce.id, ce.name, ce.arguments);
-        ia_api_call_event_free(&ce);
-        return d;
-    }
+    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->part);
+    if (ia_event_is_annotations(ev)) return ia_api_annotation_delta(ev->part, "text_annotation");
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) return ia_api_call_event_json(ev, true);
     json_t *d = json_object();
     json_object_set_new(d, "type", json_string("text"));
     json_object_set_new(d, "text", ia_api_jstr(ev->text));

@@ -216,13 +216,7 @@ static const char *event_type(ia_event_kind k) {
 static json_t *step_start(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
-    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-        ia_call_event ce;
-        ia_api_call_event_parse(ev->text, &ce);
-        json_t *step = ia_api_call_json(ce.id, ce.name, "{}");
-        ia_api_call_event_free(&ce);
-        return step;
-    }
+    if (ev->ckind == IA_CONTENT_FUNCTION_CALL) return ia_api_call_event_json(ev, false);
     json_t *step = json_object();
     json_object_set_new(step, "type", json_string(ev->ckind == IA_CONTENT_THOUGHT ? "thought" : "model_output"));
     return step;
@@ -235,15 +229,13 @@ static json_t *step_start(const ia_event *ev) {
 static json_t *step_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, true);
-    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->text);
-    if (ia_api_is_annotation_event(ev)) return ia_api_annotation_delta(ev->text, "text_annotation_delta");
+    if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->part);
+    if (ia_event_is_annotations(ev)) return ia_api_annotation_delta(ev->part, "text_annotation_delta");
     json_t *delta = json_object();
     if (ev->ckind == IA_CONTENT_FUNCTION_CALL) {
-        ia_call_event ce;
-        ia_api_call_event_parse(ev->text, &ce);
-        json_object_set_new(delta, "arguments", ia_api_jstr(ce.arguments));
+        const char *args = ev->part && ev->part->text ? ev->part->text : "{}";
+        json_object_set_new(delta, "arguments", ia_api_jstr(args));
         json_object_set_new(delta, "type", json_string("arguments_delta"));
-        ia_api_call_event_free(&ce);
         return delta;
     }
     json_object_set_new(delta, "text", ia_api_jstr(ev->text));

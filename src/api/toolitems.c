@@ -219,36 +219,19 @@ json_t *ia_api_tool_item_json(const ia_content *c) {
     return o;
 }
 
-/* The item an event carries, from its neutral JSON ({"tool", "id" |
- * "call_id", "arguments" | "result", "is_error", "name", "server_name",
- * "search_type"}); what is missing stays empty, so a damaged event still
- * frames (as a "tool_call" with no tool when even that is missing). */
-static void event_item(const ia_event *ev, ia_content *c) {
-    memset(c, 0, sizeof *c);
-    bool call = ev->ckind == IA_CONTENT_TOOL_CALL;
-    c->kind = call ? IA_CONTENT_TOOL_CALL : IA_CONTENT_TOOL_RESULT;
-    json_t *j = json_loads(ev->text ? ev->text : "", 0, NULL);
-    int b = ia_builtin_parse(json_string_value(json_object_get(j, "tool")));
-    c->tool = b < 0 ? IA_BUILTIN_NONE : (ia_builtin)b;
-    const char *id = json_string_value(json_object_get(j, call ? "id" : "call_id"));
-    c->id = ia_strdup(id ? id : "");
-    const char *keys[] = {"name", "server_name", "search_type"};
-    char **dst[] = {&c->name, &c->server_name, &c->search_type};
-    for (size_t i = 0; i < 3; i++) {
-        const char *v = json_string_value(json_object_get(j, keys[i]));
-        *dst[i] = v ? ia_strdup(v) : NULL;
-    }
-    json_t *payload = json_object_get(j, call ? "arguments" : "result");
-    c->text = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : ia_strdup(call ? "{}" : "null");
-    c->is_error = json_is_true(json_object_get(j, "is_error"));
-    json_decref(j);
-}
-
+/* The item a tool event carries (its part) as the old neutral JSON's
+ * readers saw it: a payload that is missing or not JSON is {} (a call's
+ * arguments) / null (a result), as the store keeps it (store/codec.c), so a
+ * live frame and its replay agree; a missing part frames as a "tool_call"
+ * with no tool. */
 json_t *ia_api_tool_event_json(const ia_event *ev, bool delta) {
-    ia_content c;
-    event_item(ev, &c);
-    json_t *o = ia_api_tool_item_json(&c);
-    ia_content_clear(&c);
+    bool call = ev->ckind == IA_CONTENT_TOOL_CALL;
+    ia_content c = ev->part ? *ev->part : (ia_content){0};
+    c.kind = call ? IA_CONTENT_TOOL_CALL : IA_CONTENT_TOOL_RESULT;
+    json_t *v = json_loads(c.text ? c.text : "", JSON_DECODE_ANY, NULL);
+    if (!v) c.text = call ? "{}" : "null";
+    json_decref(v);
+    json_t *o = ia_api_tool_item_json(&c); /* c is a shallow view: nothing to free */
     if (delta) {
         /* 3.3.0's *Delta types (CodeExecutionCallDelta, ...) have neither:
          * the step.start named the call, and the index names the step. */

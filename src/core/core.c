@@ -24,7 +24,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#include <jansson.h>
 #include <stdio.h>
 
 #define CHAIN_MAX 100000      /* a longer chain is a loop, not a conversation */

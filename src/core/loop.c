@@ -5,7 +5,6 @@
  * waits for it before the engines go. */
 #include "core/loop.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +84,13 @@ static bool allowed(const ia_builtin_tool *b, const char *tool) {
  * arguments itself), so one odd schema does not keep the rest from the
  * model. */
 static char *offer_schema(const ia_builtin_tool *b, const ia_mcp_tool *t) {
-    json_t *sc = json_loads(t->schema, 0, NULL);
     ia_err err = {0};
-    json_t *prep = sc ? ia_schema_prepare(sc, "inputSchema", &err) : NULL;
-    char *g = prep ? ia_schema_grammar(prep, "inputSchema", &err) : NULL;
-    char *out = g ? json_dumps(prep, JSON_COMPACT) : NULL;
+    char *out = ia_schema_offer(t->schema, "inputSchema", &err);
     if (!out) {
         ia_warn("mcp_server '%s': tool '%s': its inputSchema is offered as any object (%s)", b->name, t->name,
                 err.msg[0] ? err.msg : "not a JSON Schema");
         out = ia_strdup("{\"type\":\"object\"}");
     }
-    free(g);
-    json_decref(prep);
-    json_decref(sc);
     return out;
 }
 

@@ -6,7 +6,6 @@
  * same events, so a client cannot tell a replay from a live stream. */
 #include "core/run.h"
 
-#include <jansson.h>
 #include <stdio.h>
 
 #include "core/loop.h"
@@ -73,6 +72,13 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
     return e->seq;
 }
 
+int64_t ia_run_emit_part_locked(ia_run *r, ia_event_kind kind, int index, ia_content *part) {
+    int64_t seq = ia_run_emit_locked(r, kind, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    r->evs[seq - 1].ckind = part->kind;
+    r->evs[seq - 1].part = part;
+    return seq;
+}
+
 void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out) {
     ia_interaction_copy(out, &r->it);
     if (kind == IA_EV_START) {
@@ -81,12 +87,6 @@ void ia_run_snapshot_locked(ia_run *r, ia_event_kind kind, ia_interaction *out) 
         ia_turn_free(&out->output);
         out->output.role = IA_ROLE_MODEL;
     }
-}
-
-static void event_copy(ia_event *dst, const ia_event *src) {
-    *dst = *src;
-    dst->text = ia_strdup(src->text);
-    dst->code = ia_strdup(src->code);
 }
 
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner) {
@@ -135,7 +135,7 @@ int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
     if (!s->run) {
         if (s->pos >= s->n) return -1;
         const ia_event *src = &s->evs[s->pos++];
-        event_copy(ev, src);
+        ia_event_copy(ev, src);
         if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE) {
             ia_interaction_copy(snap, &s->stored);
             if (src->kind == IA_EV_START) {
@@ -158,7 +158,7 @@ int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
     int rc;
     if ((size_t)s->next_seq <= r->n_evs) {
         const ia_event *src = &r->evs[s->next_seq - 1];
-        event_copy(ev, src);
+        ia_event_copy(ev, src);
         if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE)
             ia_run_snapshot_locked(r, src->kind, snap);
         else
@@ -220,18 +220,24 @@ static ia_builtin builtin_named(const ia_builtin_tool *b, size_t n, const char *
     return IA_BUILTIN_NONE;
 }
 
-/* One thought event at index. */
+/* A fresh part of the given kind (a content event's payload, types.h). */
+static ia_content *new_part(ia_content_kind kind) {
+    ia_content *p = ia_xcalloc(1, sizeof *p);
+    p->kind = kind;
+    return p;
+}
+
+/* One thought event at index: its start, a delta whose field ("summary"
+ * or "signature") is value, or its stop. */
 static void emit_thought_locked(ia_run *r, ia_event_kind kind, int index, const char *field, const char *value) {
-    char *dt = NULL;
-    if (field) {
-        json_t *d = json_pack("{s:s}", field, value);
-        dt = json_dumps(d, JSON_COMPACT);
-        json_decref(d);
+    if (kind == IA_EV_CONTENT_STOP) {
+        ia_run_emit_locked(r, kind, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        return;
     }
-    int64_t seq = ia_run_emit_locked(r, kind, index, IA_STATUS_IN_PROGRESS,
-                                     kind == IA_EV_CONTENT_START ? "{}" : dt, NULL);
-    if (kind != IA_EV_CONTENT_STOP) r->evs[seq - 1].ckind = IA_CONTENT_THOUGHT;
-    free(dt);
+    ia_content *p = new_part(IA_CONTENT_THOUGHT);
+    if (field && strcmp(field, "signature") == 0) p->signature = ia_strdup(value ? value : "");
+    else if (field) p->text = ia_strdup(value ? value : "");
+    ia_run_emit_part_locked(r, kind, index, p);
 }
 
 /* google_search's call names the kind of search the request asked for:
@@ -247,38 +253,27 @@ static const char *search_type_of(const ia_builtin_tool *b, size_t n) {
 
 /* The text's citations from the google_search results among the outputs
  * so far (tools/cite.h), onto its item and streamed as one more delta of
- * its block: [{url, title?, start, end}]. */
+ * its block (a part with a copy of them). */
 static void emit_cites_locked(ia_run *r, ia_content *item, int index) {
     item->annotations = ia_cite_answer(item->text, &r->parsed_out, &item->n_annotations);
     if (!item->n_annotations) return;
-    json_t *a = json_array();
-    for (size_t i = 0; i < item->n_annotations; i++) {
-        const ia_annotation *n = &item->annotations[i];
-        json_t *o = json_pack("{s:s, s:I, s:I}", "url", n->url, "start", (json_int_t)n->start, "end", (json_int_t)n->end);
-        if (n->title) json_object_set_new(o, "title", json_string(n->title));
-        json_array_append_new(a, o);
-    }
-    char *j = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, j, IA_EV_ANNOTATIONS);
-    free(j);
+    ia_content *p = new_part(IA_CONTENT_TEXT);
+    p->annotations = ia_annotations_copy(item->annotations, item->n_annotations);
+    p->n_annotations = item->n_annotations;
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_DELTA, index, p);
 }
 
 /* A client function's call: content.start with its id and name, one delta
  * with the whole call, content.stop. */
 static void emit_call_locked(ia_run *r, int index, const char *id, const char *name, const char *args) {
-    json_t *head = json_pack("{s:s, s:s}", "id", id, "name", name ? name : "");
-    char *h = json_dumps(head, JSON_COMPACT);
-    json_object_set_new(head, "arguments", json_string(args));
-    char *full = json_dumps(head, JSON_COMPACT);
-    json_decref(head);
-    int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, h, NULL);
-    r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
-    seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, full, NULL);
-    r->evs[seq - 1].ckind = IA_CONTENT_FUNCTION_CALL;
+    ia_content *p = new_part(IA_CONTENT_FUNCTION_CALL);
+    p->id = ia_strdup(id);
+    p->name = ia_strdup(name ? name : "");
+    ia_content *d = ia_content_dup(p);
+    d->text = ia_strdup(args);
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_START, index, p);
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_DELTA, index, d);
     ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
-    free(h);
-    free(full);
 }
 
 /* A call item of the engine: a built-in tool's among builtins as a
@@ -384,21 +379,15 @@ void ia_run_step_end_locked(ia_run *r, const uint8_t key[IA_THOUGHT_KEY_LEN], bo
     r->step_text = true;
 }
 
-/* The neutral JSON of a built-in tool's item (types.h, above ia_event). */
-static char *tool_item_json(const ia_content *c) {
-    bool call = c->kind == IA_CONTENT_TOOL_CALL;
-    json_t *o = json_object();
-    json_object_set_new(o, "tool", json_string(ia_builtin_name(c->tool)));
-    json_object_set_new(o, call ? "id" : "call_id", json_string(c->id ? c->id : ""));
-    if (c->name) json_object_set_new(o, "name", json_string(c->name));
-    if (c->server_name) json_object_set_new(o, "server_name", json_string(c->server_name));
-    if (call && c->search_type) json_object_set_new(o, "search_type", json_string(c->search_type));
-    json_t *v = json_loads(c->text ? c->text : "", JSON_DECODE_ANY, NULL);
-    json_object_set_new(o, call ? "arguments" : "result", v ? v : call ? json_object() : json_null());
-    if (!call) json_object_set_new(o, "is_error", json_boolean(c->is_error));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return s;
+/* A built-in tool's item as its events' part: the whole item, less what
+ * the model read of it (`fetched`, never on the wire). */
+static ia_content *tool_part(const ia_content *item) {
+    ia_content *p = ia_content_dup(item);
+    free(p->fetched);
+    p->fetched = NULL;
+    free(p->path);
+    p->path = NULL;
+    return p;
 }
 
 void ia_run_emit_item_locked(ia_run *r, const ia_content *item) {
@@ -410,13 +399,9 @@ void ia_run_emit_item_locked(ia_run *r, const ia_content *item) {
     out->items[out->n++] = copy.items[0];
     free(copy.items);
     int index = (int)out->n - 1;
-    char *j = tool_item_json(item);
-    int64_t seq = ia_run_emit_locked(r, IA_EV_CONTENT_START, index, IA_STATUS_IN_PROGRESS, j, NULL);
-    r->evs[seq - 1].ckind = item->kind;
-    seq = ia_run_emit_locked(r, IA_EV_CONTENT_DELTA, index, IA_STATUS_IN_PROGRESS, j, NULL);
-    r->evs[seq - 1].ckind = item->kind;
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_START, index, tool_part(item));
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_DELTA, index, tool_part(item));
     ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
-    free(j);
 }
 
 void ia_run_next_step_locked(ia_run *r) {

@@ -66,6 +66,11 @@ void ia_run_unref(ia_run *r);
 int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status status,
                            const char *text, const char *code);
 
+/* Appends a content event whose payload is part (taken: malloc'd, owned by
+ * the event from here; its kind is the event's ckind), in progress, under
+ * r->mu. Returns its seq. */
+int64_t ia_run_emit_part_locked(ia_run *r, ia_event_kind kind, int index, ia_content *part);
+
 /* A snapshot of the interaction as the event `kind` describes it, under
  * r->mu: START → in_progress with no outputs and no usage; otherwise the
  * current state (outputs filled from the text once finalized). */

@@ -107,30 +107,43 @@ ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role) {
     return t;
 }
 
+void ia_content_copy(ia_content *dst, const ia_content *c) {
+    memset(dst, 0, sizeof *dst);
+    dst->kind = c->kind;
+    dst->text = dup_or_null(c->text);
+    dst->uri = dup_or_null(c->uri);
+    dst->mime_type = dup_or_null(c->mime_type);
+    dst->resolution = dup_or_null(c->resolution);
+    dst->fetched = dup_or_null(c->fetched);
+    dst->path = dup_or_null(c->path);
+    dst->sample_rate = c->sample_rate;
+    dst->channels = c->channels;
+    dst->id = dup_or_null(c->id);
+    dst->name = dup_or_null(c->name);
+    dst->is_error = c->is_error;
+    dst->signature = dup_or_null(c->signature);
+    dst->hide_summary = c->hide_summary;
+    dst->tool = c->tool;
+    dst->server_name = dup_or_null(c->server_name);
+    dst->search_type = dup_or_null(c->search_type);
+    dst->annotations = ia_annotations_copy(c->annotations, c->n_annotations);
+    dst->n_annotations = dst->annotations ? c->n_annotations : 0;
+}
+
+ia_content *ia_content_dup(const ia_content *src) {
+    ia_content *c = ia_xmalloc(sizeof *c);
+    ia_content_copy(c, src);
+    return c;
+}
+
 void ia_turn_copy(ia_turn *dst, const ia_turn *src) {
     memset(dst, 0, sizeof *dst);
     dst->role = src->role;
     for (size_t i = 0; i < src->n; i++) {
         const ia_content *c = &src->items[i];
         ia_content *d = add_item(dst, c->kind);
-        d->text = c->text ? ia_strdup(c->text) : ia_content_is_media(c->kind) ? NULL : ia_strdup("");
-        d->uri = dup_or_null(c->uri);
-        d->mime_type = dup_or_null(c->mime_type);
-        d->resolution = dup_or_null(c->resolution);
-        d->fetched = dup_or_null(c->fetched);
-        d->path = dup_or_null(c->path);
-        d->sample_rate = c->sample_rate;
-        d->channels = c->channels;
-        d->id = c->id ? ia_strdup(c->id) : NULL;
-        d->name = c->name ? ia_strdup(c->name) : NULL;
-        d->is_error = c->is_error;
-        d->signature = c->signature ? ia_strdup(c->signature) : NULL;
-        d->hide_summary = c->hide_summary;
-        d->tool = c->tool;
-        d->server_name = dup_or_null(c->server_name);
-        d->search_type = dup_or_null(c->search_type);
-        d->annotations = ia_annotations_copy(c->annotations, c->n_annotations);
-        d->n_annotations = d->annotations ? c->n_annotations : 0;
+        ia_content_copy(d, c);
+        if (!d->text && !ia_content_is_media(c->kind)) d->text = ia_strdup("");
     }
 }
 
@@ -325,6 +338,8 @@ void ia_event_free(ia_event *e) {
     if (!e) return;
     free(e->text);
     free(e->code);
+    if (e->part) ia_content_clear(e->part);
+    free(e->part);
     memset(e, 0, sizeof *e);
 }
 
@@ -332,6 +347,18 @@ void ia_events_free(ia_event *evs, size_t n) {
     if (!evs) return;
     for (size_t i = 0; i < n; i++) ia_event_free(&evs[i]);
     free(evs);
+}
+
+void ia_event_copy(ia_event *dst, const ia_event *src) {
+    *dst = *src;
+    dst->text = dup_or_null(src->text);
+    dst->code = dup_or_null(src->code);
+    dst->part = src->part ? ia_content_dup(src->part) : NULL;
+}
+
+bool ia_event_is_annotations(const ia_event *ev) {
+    return ev->kind == IA_EV_CONTENT_DELTA && ev->part && ev->part->kind == IA_CONTENT_TEXT &&
+           ev->part->n_annotations > 0;
 }
 
 void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {

@@ -3,8 +3,8 @@
  *
  * These are dialect-free: the legacy (`outputs`, `content.*`) and the steps
  * (`steps`, `step.*`) wire formats are both encoded from these structs by
- * src/api/, and the store persists them through the neutral codec in
- * the codec declared in store/store.h. Every pointer member is malloc'd and owned by the struct that
+ * src/api/, and the store persists them through its neutral codec
+ * (store/codec.c, declared in store/store.h). Every pointer member is malloc'd and owned by the struct that
  * holds it; the *_free functions release members (not the struct itself) and
  * leave it zeroed, so freeing twice is harmless. */
 #ifndef IA_MODEL_TYPES_H
@@ -146,7 +146,11 @@ ia_content *ia_turn_add_tool_result(ia_turn *t, ia_builtin tool, const char *cal
                                     const char *result_json, bool is_error);
 /* Appends a new empty turn of the given role and returns it. */
 ia_turn *ia_conv_add_turn(ia_conv *c, ia_role role);
-/* Deep copies. */
+/* Deep copies. ia_content_copy is exact (a NULL member stays NULL; the
+ * transient parts are not copied); ia_turn_copy gives a non-media item
+ * without text "". */
+void ia_content_copy(ia_content *dst, const ia_content *src);
+ia_content *ia_content_dup(const ia_content *src); /* malloc'd copy */
 void ia_turn_copy(ia_turn *dst, const ia_turn *src);
 void ia_conv_append_copy(ia_conv *dst, const ia_conv *src);
 
@@ -327,27 +331,28 @@ void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src);
 typedef enum {
     IA_EV_START = 0,     /* interaction.start / interaction.created */
     IA_EV_STATUS,        /* interaction.status_update: status */
-    IA_EV_CONTENT_START, /* index, ckind */
-    IA_EV_CONTENT_DELTA, /* index, ckind, text */
+    IA_EV_CONTENT_START, /* index, ckind, part */
+    IA_EV_CONTENT_DELTA, /* index, ckind, text or part */
     IA_EV_CONTENT_STOP,  /* index */
     IA_EV_COMPLETE,      /* interaction.complete / interaction.completed */
     IA_EV_ERROR,         /* text = message, code = wire code */
 } ia_event_kind;
 
-/* A function call's CONTENT_START / CONTENT_DELTA (ckind FUNCTION_CALL)
- * carry {"id","name"} / {"id","name","arguments": JSON text} as text; a
- * thought's deltas (ckind THOUGHT) {"summary": text} or {"signature": sig};
- * a built-in tool's call or result (ckind TOOL_CALL / TOOL_RESULT) the
- * whole item on CONTENT_START and again on its one CONTENT_DELTA, as
- * {"tool": "code_execution", "id": ..., "arguments": {...}} (a call: plus
- * "name", "server_name", "search_type" when set) or {"tool": ...,
- * "call_id": ..., "result": <JSON value>, "is_error": bool} (a result:
- * plus "name", "server_name" when set): neutral JSON that api/ turns into
- * either dialect's frames. A text block's citations come as one more
- * CONTENT_DELTA (ckind TEXT) before its CONTENT_STOP, marked by code
- * IA_EV_ANNOTATIONS, its text the list as [{"url", "title"?, "start",
- * "end"}]. */
-#define IA_EV_ANNOTATIONS "annotations"
+/* A content event's typed payload is `part` (owned; NULL when none), an
+ * ia_content whose kind is the event's ckind:
+ * - a text block: START and plain DELTAs carry no part (a delta's piece is
+ *   `text`); its citations come as one more DELTA before its STOP whose
+ *   part (kind TEXT) holds only the annotations (ia_event_is_annotations);
+ * - a thought (ckind THOUGHT): START's part is empty; each DELTA's part has
+ *   either `text` (a piece of the summary) or `signature` set;
+ * - a client's function call (ckind FUNCTION_CALL): START's part has id and
+ *   name, its one DELTA's also `text` = the whole arguments (JSON text);
+ * - a built-in tool's call or result (ckind TOOL_CALL / TOOL_RESULT): START
+ *   and its one DELTA each carry the whole item, less `fetched` (what the
+ *   model read is never on the wire; the interaction's output keeps it).
+ * STOPs carry none; ERROR has text = message, code = wire code. api/ turns
+ * parts into either dialect's frames; the store keeps them in its events
+ * table as the neutral JSON its codec documents (store/codec.c). */
 typedef struct ia_event {
     int64_t seq;
     ia_event_kind kind;
@@ -356,9 +361,23 @@ typedef struct ia_event {
     ia_content_kind ckind;
     char *text;
     char *code;
+    ia_content *part;
 } ia_event;
 void ia_event_free(ia_event *e);
 void ia_events_free(ia_event *evs, size_t n); /* frees members and the array */
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ia_event_copy(ia_event *dst, const ia_event *src);
+/* Whether ev is a text block's citations (a DELTA whose part has annotations). */
+bool ia_event_is_annotations(const ia_event *ev);
+/* The output items an event log describes (model/events.c), appended to
+ * out (role model): each CONTENT_START..CONTENT_STOP group becomes one item
+ * (blocks do not interleave and their indexes ascend, so the order of the
+ * log is the order of the outputs): a text's deltas concatenate and its
+ * citations attach, a thought's summary pieces concatenate into its text
+ * and its signature is set, a call's or a tool item's part is the item. A
+ * block left open by the end of the log (a crash) is kept only when it is
+ * a text with some text. For crash recovery: the store keeps the log. */
+void ia_events_fold(const ia_event *evs, size_t n, ia_turn *out);
 
 /* A Files API file (core/files.c; stored by store/files.c). Dialect-free:
  * api/files.c writes it as the API's camelCase `File`. An upload in

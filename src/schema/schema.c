@@ -702,3 +702,20 @@ json_t *ia_schema_prepare(json_t *schema, const char *path, ia_err *err) {
     }
     return copy;
 }
+
+char *ia_schema_offer(const char *schema_json, const char *path, ia_err *err) {
+    json_error_t jerr;
+    json_t *sc = json_loads(schema_json ? schema_json : "", 0, &jerr);
+    if (!sc) {
+        ia_fail(err, IA_EINVALID, "%s: not a JSON Schema (%s)", path, jerr.text);
+        return NULL;
+    }
+    json_t *prep = ia_schema_prepare(sc, path, err);
+    char *g = prep ? ia_schema_grammar(prep, path, err) : NULL;
+    char *out = g ? json_dumps(prep, JSON_COMPACT) : NULL;
+    if (g && !out) ia_fail(err, IA_EINTERNAL, "out of memory");
+    free(g);
+    json_decref(prep);
+    json_decref(sc);
+    return out;
+}

@@ -44,6 +44,12 @@ json_t *ia_schema_prepare(json_t *schema, const char *path, ia_err *err);
  * the engine's C++ shim (src/engine/chat.cpp) over libllama-common. */
 char *ia_schema_grammar(json_t *prepared, const char *path, ia_err *err);
 
+/* A schema given as JSON text (an MCP tool's inputSchema) as it is offered
+ * to the model: prepared, and its grammar checked by the converter; the
+ * prepared schema as compact JSON (malloc'd), or NULL with err (not JSON:
+ * IA_EINVALID naming path; refused: as prepare / grammar say). */
+char *ia_schema_offer(const char *schema_json, const char *path, ia_err *err);
+
 /* Validates instance against a prepared schema. Returns true, or false with
  * a message naming the failing location in why (NUL-terminated, cut to n). */
 bool ia_schema_validate(json_t *prepared, json_t *instance, char *why, size_t n);

@@ -38,8 +38,12 @@
  *      "schema":"<JSON text>"?}
  *
  * A shape it does not know (a newer build's) reads as none: the field is
- * only echoed, so a GET answers without it rather than failing. */
+ * only echoed, so a GET answers without it rather than failing.
+ *
+ * The events table's texts (a content event's part) have their own neutral
+ * JSON, documented in codec_events.c. */
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -162,24 +166,30 @@ static int tool_from_json(json_t *item, ia_content_kind k, ia_turn *t) {
     return 0;
 }
 
-/* A text item's citations: [{url, title?, start, end}]. */
-static int annotations_to_json(const ia_content *c, json_t *item) {
-    if (!c->n_annotations) return 0;
-    json_t *a = json_array();
-    for (size_t i = 0; i < c->n_annotations; i++) {
-        const ia_annotation *n = &c->annotations[i];
-        json_t *o = json_pack("{s:s, s:I, s:I}", "url", n->url ? n->url : "", "start", (json_int_t)n->start,
-                              "end", (json_int_t)n->end);
-        if (o && n->title) json_object_set_new(o, "title", json_string(n->title));
-        if (!o || json_array_append_new(a, o) != 0) {
-            json_decref(a);
-            return -1;
+/* Citations: [{url, start, end, title?}] (on a text item, and as a text
+ * block's citations event, codec_events.c). NULL when one cannot be
+ * encoded. */
+json_t *ia_codec_annotations_json(const ia_annotation *a, size_t n) {
+    json_t *l = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s, s:I, s:I}", "url", a[i].url ? a[i].url : "", "start", (json_int_t)a[i].start,
+                              "end", (json_int_t)a[i].end);
+        if (o && a[i].title) json_object_set_new(o, "title", json_string(a[i].title));
+        if (!o || json_array_append_new(l, o) != 0) {
+            json_decref(l);
+            return NULL;
         }
     }
-    return json_object_set_new(item, "annotations", a);
+    return l;
 }
 
-static int annotations_from_json(json_t *a, ia_content *c) {
+static int annotations_to_json(const ia_content *c, json_t *item) {
+    if (!c->n_annotations) return 0;
+    json_t *a = ia_codec_annotations_json(c->annotations, c->n_annotations);
+    return a ? json_object_set_new(item, "annotations", a) : -1;
+}
+
+int ia_codec_annotations_from_json(json_t *a, ia_content *c) {
     if (!a) return 0;
     if (!json_is_array(a)) return -1;
     c->annotations = ia_xcalloc(json_array_size(a) ? json_array_size(a) : 1, sizeof *c->annotations);
@@ -322,7 +332,8 @@ static int turn_from_json(json_t *obj, ia_turn *t) {
             json_t *text = json_object_get(item, "text");
             if (!json_is_string(text)) return -1;
             ia_turn_add_text(t, json_string_value(text), json_string_length(text));
-            if (annotations_from_json(json_object_get(item, "annotations"), &t->items[t->n - 1]) != 0) return -1;
+            if (ia_codec_annotations_from_json(json_object_get(item, "annotations"), &t->items[t->n - 1]) != 0)
+                return -1;
             break;
         }
         case IA_CONTENT_FUNCTION_CALL:

@@ -47,6 +47,7 @@ enum {
     ST_EV_LIST,
     ST_IN_PROGRESS,
     ST_FAIL_ROW,
+    ST_SET_OUTPUT,
     ST_SWEEP,
     ST_META_GET,
     ST_META_PUT,
@@ -86,6 +87,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_FAIL_ROW] = "UPDATE interactions SET status = 'failed', error = ?2, updated = ?3, "
                     "error_code = 'internal' "
                     "WHERE id = ?1",
+    [ST_SET_OUTPUT] = "UPDATE interactions SET output = ?2 WHERE id = ?1",
     [ST_SWEEP] = "DELETE FROM interactions WHERE expires > 0 AND expires <= ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_TOK_PUT] = "INSERT OR REPLACE INTO output_tokens (owner, vocab, hash, id, tokens) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -261,9 +263,12 @@ static int append_locked(ia_store *s, const char *id, const ia_event *evs, size_
         sqlite3_bind_int(st, 4, e->index);
         bind_text(st, 5, ia_status_name(e->status));
         bind_text(st, 6, ia_codec_content_kind_name(e->ckind));
-        bind_text(st, 7, e->text);
-        bind_text(st, 8, e->code);
-        if (step_done(s, st, err, "append event") != 0) return -1;
+        char *part = ia_codec_event_encode(e);
+        bind_text(st, 7, part ? part : e->text);
+        bind_text(st, 8, ia_codec_event_code(e));
+        int rc = step_done(s, st, err, "append event");
+        free(part);
+        if (rc != 0) return -1;
     }
     return 0;
 }
@@ -510,14 +515,33 @@ int ia_store_last_seq(ia_store *s, const char *id, int64_t *out, ia_err *err) {
     return rc;
 }
 
-int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
-                    ia_err *err) {
+/* One row of ST_EV_LIST into e (zeroed by the caller); -1 when a stored
+ * name is unknown. */
+static int row_to_event(sqlite3_stmt *st, ia_event *e) {
+    e->seq = sqlite3_column_int64(st, 0);
+    int kind = event_kind_parse((const char *)sqlite3_column_text(st, 1));
+    e->index = sqlite3_column_int(st, 2);
+    const char *status = (const char *)sqlite3_column_text(st, 3);
+    int sv = status ? ia_status_parse(status) : 0;
+    const char *ckind = (const char *)sqlite3_column_text(st, 4);
+    int cv = ckind ? ia_codec_content_kind_parse(ckind) : 0;
+    if (kind < 0 || sv < 0 || cv < 0) return -1;
+    e->kind = (ia_event_kind)kind;
+    e->status = (ia_status)sv;
+    e->ckind = (ia_content_kind)cv;
+    ia_codec_event_decode(e, (const char *)sqlite3_column_text(st, 5), (const char *)sqlite3_column_text(st, 6));
+    return 0;
+}
+
+/* The events of id past after_seq, decoded (ia_store_events' contract),
+ * under s->mu. */
+static int events_locked(ia_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
+                         ia_err *err) {
     *out = NULL;
     *n = 0;
     ia_event *evs = NULL;
     size_t len = 0, cap = 0;
     int ret = 0;
-    pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, ST_EV_LIST);
     bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, after_seq);
@@ -529,27 +553,13 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
         }
         ia_event *e = &evs[len++];
         memset(e, 0, sizeof *e);
-        e->seq = sqlite3_column_int64(st, 0);
-        int kind = event_kind_parse((const char *)sqlite3_column_text(st, 1));
-        e->index = sqlite3_column_int(st, 2);
-        const char *status = (const char *)sqlite3_column_text(st, 3);
-        int sv = status ? ia_status_parse(status) : 0;
-        const char *ckind = (const char *)sqlite3_column_text(st, 4);
-        int cv = ckind ? ia_codec_content_kind_parse(ckind) : 0;
-        e->text = col_dup(st, 5);
-        e->code = col_dup(st, 6);
-        if (kind < 0 || sv < 0 || cv < 0) {
-            ret = ia_fail(err, IA_EINTERNAL, "store: event %lld of %s is unreadable",
-                          (long long)e->seq, id);
+        if (row_to_event(st, e) != 0) {
+            ret = ia_fail(err, IA_EINTERNAL, "store: event %lld of %s is unreadable", (long long)e->seq, id);
             break;
         }
-        e->kind = (ia_event_kind)kind;
-        e->status = (ia_status)sv;
-        e->ckind = (ia_content_kind)cv;
     }
     if (ret == 0 && rc != SQLITE_DONE) ret = db_fail(s, err, "events");
     done(st);
-    pthread_mutex_unlock(&s->mu);
     if (ret != 0) {
         ia_events_free(evs, len);
         return -1;
@@ -559,7 +569,48 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
     return 0;
 }
 
+int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
+                    ia_err *err) {
+    pthread_mutex_lock(&s->mu);
+    int rc = events_locked(s, id, after_seq, out, n, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 /* ---- recovery and retention ---------------------------------------------- */
+
+/* A run's outputs reach its row only with its final record, its events as
+ * it goes: the items of id's event log (ia_events_fold) become the row's
+ * output, so a recovered interaction keeps what it produced. A log that
+ * describes no item leaves the row's output as it was. A tool result comes
+ * back without what the model read of it (`fetched` is in no event): a
+ * chain continued from it renders the result itself. Under s->mu, inside
+ * the recovery's transaction. */
+static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
+    ia_event *evs = NULL;
+    size_t n = 0;
+    if (events_locked(s, id, 0, &evs, &n, err) != 0) return -1;
+    ia_turn out = {0};
+    ia_events_fold(evs, n, &out);
+    ia_events_free(evs, n);
+    /* a text cut mid-character by the crash must not stop the start-up */
+    for (size_t i = 0; i < out.n; i++) {
+        char *t = out.items[i].text;
+        if (t && !ia_utf8_valid(t, strlen(t))) {
+            out.items[i].text = ia_utf8_sanitize(t, strlen(t));
+            free(t);
+        }
+    }
+    char *json = out.n ? ia_codec_turn_encode(&out) : NULL;
+    ia_turn_free(&out);
+    if (!json) return 0; /* nothing (encodable) to keep: the row's output stands */
+    sqlite3_stmt *st = stmt(s, ST_SET_OUTPUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, json);
+    int rc = step_done(s, st, err, "recover outputs");
+    free(json);
+    return rc;
+}
 
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err) {
     if (!message) message = "interrupted by a server restart";
@@ -590,6 +641,7 @@ int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err)
         bind_text(st, 2, message);
         sqlite3_bind_int64(st, 3, now);
         if (step_done(s, st, err, "recover") != 0) goto fail;
+        if (recover_outputs_locked(s, ids[i], err) != 0) goto fail;
         /* The events land past whatever the run had flushed plus
          * IA_STORE_RECOVER_SEQ_GAP: a live client may have seen events that
          * never reached the store, and their ids must not name these. So a

@@ -63,9 +63,13 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
                     ia_err *err);
 
 /* After a restart: every row still in_progress gets status failed, the given
- * error message and error code "internal", updated = now, and three events: IA_EV_ERROR (text =
- * message, code = "internal"), IA_EV_STATUS (failed) and IA_EV_COMPLETE, so a
- * resumed stream ends as a live failure does. Their seqs start at the last
+ * error message and error code "internal", updated = now, its output the
+ * items its stored event log describes (ia_events_fold: every block whose
+ * stop was stored, and the text of an unfinished last text block; a log
+ * with no item leaves the output as it was; a tool result without its
+ * `fetched`, which no event holds), and three events: IA_EV_ERROR
+ * (text = message, code = "internal"), IA_EV_STATUS (failed) and
+ * IA_EV_COMPLETE, so a resumed stream ends as a live failure does. Their seqs start at the last
  * stored seq + IA_STORE_RECOVER_SEQ_GAP + 1: a running interaction flushes
  * its events to the store at least every IA_STORE_RECOVER_SEQ_GAP events, so
  * no event id a client saw live is ever reused. One transaction. Returns how
@@ -120,6 +124,17 @@ int ia_codec_rformat_decode(const char *json, ia_rformat *out);
  * text leaves the counts zero. */
 const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap);
 void ia_codec_usage_by_decode(const char *s, ia_usage *u);
+/* A content event's part (model/types.h) as the events table keeps it
+ * (store/codec_events.c documents the neutral JSON): encode gives the text
+ * column's malloc'd JSON, NULL when e carries no part (its own text is
+ * stored then); event_code the code column (a text block's citations
+ * event is marked "annotations"). decode fills e's text and code, or its
+ * part when e's kind, ckind and code say the text holds one (e->kind and
+ * e->ckind set first); it never fails: a damaged text gives a part with
+ * what could be read. */
+char *ia_codec_event_encode(const ia_event *e);
+const char *ia_codec_event_code(const ia_event *e);
+void ia_codec_event_decode(ia_event *e, const char *text, const char *code);
 /* Stable stored names of content kinds ("text", "function_call",
  * "function_result", "thought"); NULL / -1 when unknown. generation_config
  * also keeps thinking_level and thinking_summaries. */

@@ -198,6 +198,9 @@ describe('code_execution: limits and ends during a tool step', () => {
     const s2 = await s.restart();
     const got = await s2.client().interactions.get(id);
     assert.equal(got.status, 'failed');
+    // The call is flushed before its tool runs: recovery keeps it as an
+    // output (the kill may land before that flush, leaving none).
+    if (got.outputs.length) assert.equal(got.outputs[0].type, 'code_execution_call');
     await s2.stop();
   });
 });

@@ -1,10 +1,12 @@
-/* Fuzz target: the store codec's decoders (src/store/codec.c): the stored
- * conversation, turn, generation_config and response_format texts are read back from the
+/* Fuzz target: the store codec's decoders (src/store/codec.c, and the
+ * events' parts of codec_events.c): the stored conversation, turn,
+ * generation_config, response_format and event texts are read back from the
  * SQLite file on every GET, chain rebuild and replay, so a damaged or
  * foreign database file is outside bytes too.
  *
  * Input: the first byte picks conv / turn / generation_config /
- * response_format; the rest is the stored text. Checks: what decodes encodes again, and that text decodes
+ * response_format / event (whose second byte picks its kind, ckind and
+ * code); the rest is the stored text. Checks: what decodes encodes again, and that text decodes
  * and encodes to the same text (the codec's form is a fixpoint: a row
  * rewritten by the store reads the same); a failed decode leaves *out
  * empty. */
@@ -89,10 +91,35 @@ static void rformat(const char *s) {
     ia_rformat_free(&f);
 }
 
+/* An event's text column: decoding never fails, and a part's neutral
+ * JSON is a fixpoint (what a part encodes to decodes to the same part). */
+static void event(uint8_t sel, const char *s) {
+    ia_event e = {.kind = sel & 1 ? IA_EV_CONTENT_DELTA : IA_EV_CONTENT_START,
+                  .ckind = (ia_content_kind)((sel >> 1) % 10)};
+    const char *code = sel & 0x80 ? "annotations" : NULL;
+    ia_codec_event_decode(&e, s, code);
+    char *a = ia_codec_event_encode(&e);
+    ia_event back = {.kind = e.kind, .ckind = e.ckind};
+    ia_codec_event_decode(&back, a ? a : e.text, ia_codec_event_code(&e));
+    char *b = ia_codec_event_encode(&back);
+    FUZZ_CHECK((!a && !b) || (a && b && strcmp(a, b) == 0));
+    free(a);
+    free(b);
+    ia_event_free(&back);
+    ia_event_free(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
+    if (data[0] % 5 == 4) {
+        if (size < 2) return 0;
+        char *s = fuzz_cstr(data + 2, size - 2);
+        event(data[1], s);
+        free(s);
+        return 0;
+    }
     char *s = fuzz_cstr(data + 1, size - 1);
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: conv(s); break;
     case 1: turn(s); break;
     case 2: gen(s); break;

@@ -268,13 +268,19 @@ IA_TEST(api_tools_unserved_step_types_still_name_themselves) {
 
 /* ---- SSE frames ----------------------------------------------------------------- */
 
+/* The frame of an event read back from the store with this neutral JSON
+ * in its text column (store/codec_events.c): rows of earlier builds frame
+ * as they always did. */
 static char *frame(ia_event_kind k, int64_t seq, ia_content_kind ck, const char *text, ia_dialect d) {
-    ia_event ev = {.seq = seq, .kind = k, .index = 1, .ckind = ck, .text = (char *)text};
-    return ia_api_encode_frame(ID, NULL, &ev, d);
+    ia_event ev = {.seq = seq, .kind = k, .index = 1, .ckind = ck};
+    ia_codec_event_decode(&ev, text, NULL);
+    char *f = ia_api_encode_frame(ID, NULL, &ev, d);
+    ia_event_free(&ev);
+    return f;
 }
 
 #define EVT(n, type) ",\"event_id\":\"evt_" TAG "_" #n "\",\"event_type\":\"" type "\"}\n\n"
-/* The events' neutral JSON (model/types.h). */
+/* The events' neutral JSON (store/codec_events.c). */
 #define EV_CALL "{\"tool\":\"code_execution\",\"id\":\"c1\",\"arguments\":{\"code\":\"print(1)\"}}"
 #define EV_RESULT "{\"tool\":\"code_execution\",\"call_id\":\"c1\",\"result\":\"1\\n\",\"is_error\":false}"
 #define EV_SEARCH "{\"tool\":\"google_search\",\"id\":\"g1\",\"arguments\":{\"queries\":[\"q\"]}," \

@@ -244,6 +244,19 @@ IA_TEST(core_recovers_after_crash_and_sweeps) {
     it.background = true;
     ia_turn_add_text(ia_conv_add_turn(&it.input, IA_ROLE_USER), "hi", 2);
     IA_CHECK(ia_store_put(s, &it, &err) == 0);
+    /* what it had flushed: a text block and a built-in tool's call */
+    ia_content call = {.kind = IA_CONTENT_TOOL_CALL, .tool = IA_BUILTIN_CODE_EXECUTION, .id = "c1",
+                       .text = "{\"code\":\"print(2)\"}"};
+    ia_event flushed[] = {
+        {.seq = 1, .kind = IA_EV_START},
+        {.seq = 2, .kind = IA_EV_CONTENT_START, .text = ""},
+        {.seq = 3, .kind = IA_EV_CONTENT_DELTA, .text = "partial answer"},
+        {.seq = 4, .kind = IA_EV_CONTENT_STOP},
+        {.seq = 5, .kind = IA_EV_CONTENT_START, .index = 1, .ckind = call.kind, .part = &call},
+        {.seq = 6, .kind = IA_EV_CONTENT_DELTA, .index = 1, .ckind = call.kind, .part = &call},
+        {.seq = 7, .kind = IA_EV_CONTENT_STOP, .index = 1},
+    };
+    IA_CHECK(ia_store_append_events(s, it.id, flushed, sizeof flushed / sizeof *flushed, &err) == 0);
     ia_store_close(s);
 
     fixture f;
@@ -262,7 +275,11 @@ IA_TEST(core_recovers_after_crash_and_sweeps) {
     IA_CHECK(ia_core_get(f.core, "", it.id, &got, &err) == 0);
     IA_CHECK(got.status == IA_STATUS_FAILED);
     IA_CHECK(got.error && strstr(got.error, "stopped"));
+    /* the outputs its stored events describe are kept */
+    bool kept = got.output.n == 2 && !strcmp(got.output.items[0].text, "partial answer") &&
+                got.output.items[1].kind == IA_CONTENT_TOOL_CALL && !strcmp(got.output.items[1].id, "c1");
     ia_interaction_free(&got);
+    IA_CHECK(kept);
     /* A resumed stream of it ends with error, status, and nothing more. */
     ia_sub *sub = NULL;
     IA_CHECK(ia_core_subscribe(f.core, "", it.id, 0, &sub, &err) == 0);

@@ -457,3 +457,20 @@ IA_TEST(schema_grammar_check_names_rule_and_reason) {
     free(why);
     free(rule);
 }
+
+/* An MCP tool's inputSchema as offered (core/loop.c): prepared and its
+ * grammar checked; text that is not JSON, or a schema the converter would
+ * ignore parts of, is refused with a message naming the path. */
+IA_TEST(schema_offer_prepares_or_refuses) {
+    ia_err e = {0};
+    char *ok = ia_schema_offer("{\"type\":\"object\",\"properties\":{\"m\":{\"type\":\"string\",\"format\":\"email\"}}}",
+                               "inputSchema", &e);
+    IA_CHECK(ok && strstr(ok, "\"type\":\"object\"") && !strstr(ok, "\"format\":\"email\""));
+    free(ok);
+    IA_CHECK(ia_schema_offer("{\"type\":", "inputSchema", &e) == NULL && e.code == IA_EINVALID);
+    IA_CHECK(strncmp(e.msg, "inputSchema: not a JSON Schema", 30) == 0);
+    ia_err_clear(&e);
+    IA_CHECK(ia_schema_offer("{\"type\":\"string\",\"contentEncoding\":\"base64\"}", "inputSchema", &e) == NULL);
+    IA_CHECK(e.code == IA_EINVALID && strstr(e.msg, "inputSchema"));
+    IA_CHECK(ia_schema_offer(NULL, "inputSchema", &e) == NULL);
+}

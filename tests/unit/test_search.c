@@ -257,9 +257,9 @@ IA_TEST(search_store_keeps_annotations_and_grounding) {
 /* A text item's annotations on the wire, both dialects: on the stored
  * item, and as the stream's delta before the block's stop. */
 IA_TEST(search_annotations_on_the_wire) {
-    ia_event ev = {.seq = 5, .kind = IA_EV_CONTENT_DELTA, .index = 2, .ckind = IA_CONTENT_TEXT,
-                   .text = "[{\"url\":\"https://b.example/rose\",\"title\":\"Roses\",\"start\":0,\"end\":15}]",
-                   .code = IA_EV_ANNOTATIONS};
+    ia_annotation a = {.url = "https://b.example/rose", .title = "Roses", .start = 0, .end = 15};
+    ia_content part = {.kind = IA_CONTENT_TEXT, .annotations = &a, .n_annotations = 1};
+    ia_event ev = {.seq = 5, .kind = IA_EV_CONTENT_DELTA, .index = 2, .ckind = IA_CONTENT_TEXT, .part = &part};
     char *legacy = ia_api_encode_frame("v1_x", NULL, &ev, IA_DIALECT_LEGACY);
     IA_CHECK_CONTAINS(legacy, "\"delta\":{\"type\":\"text_annotation\",\"annotations\":[{\"type\":\"url_citation\","
                               "\"url\":\"https://b.example/rose\",\"title\":\"Roses\",\"start_index\":0,"
