@@ -214,11 +214,11 @@ static int on_text(void *ud, const char *text, size_t len) {
         if (text[i]) piece[n++] = text[i];
     piece[n] = '\0';
     pthread_mutex_lock(&r->mu);
-    if (!r->finalized && n && r->hold_text) {
+    if (!r->ended && n && r->hold_text) {
         /* with tools the text may be call syntax: kept for the parse */
         ia_buf_append(&r->text, piece, n);
         r->it.usage.output++;
-    } else if (!r->finalized && n) {
+    } else if (!r->ended && n) {
         if (!r->content_open) {
             ia_run_emit_locked(r, IA_EV_CONTENT_START, r->base_index, IA_STATUS_IN_PROGRESS, "", NULL);
             r->content_open = true;
@@ -230,7 +230,7 @@ static int on_text(void *ud, const char *text, size_t len) {
         if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
     }
     free(piece);
-    bool stop = r->finalized;
+    bool stop = r->ended;
     pthread_mutex_unlock(&r->mu);
     return stop;
 }
@@ -291,7 +291,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
     free(j);
     ia_loop *L = r->loop;
     pthread_mutex_lock(&r->mu);
-    bool already = r->finalized;
+    bool already = r->ended;
     pthread_mutex_unlock(&r->mu);
     if (already) { /* a cancel or shutdown ended it while the job waited */
         ia_run_unref(r);
@@ -342,7 +342,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
         start_tool_step(c, r); /* takes over the job's reference */
         return;
     }
-    r->done_res = res; /* its output tokens are kept as the record is written */
+    r->done_res = res; /* finalize copies its output tokens, for the writer */
     ia_core_finalize(c, r, st, err, L->n_prompt, L->n_output);
     r->done_res = NULL; /* res lives on the engine's stack */
     ia_run_unref(r);
@@ -496,7 +496,7 @@ static void *tool_step_main(void *arg) {
     ia_turn one = {.role = IA_ROLE_MODEL, .items = r->parsed_out.items + r->base_index,
                    .n = r->parsed_out.n - (size_t)r->base_index};
     ia_turn_copy(&calls, &one);
-    ia_core_flush_locked(c, r); /* the calls reach the store before they run */
+    ia_core_flush_locked(c, r); /* the calls go to the store (the writer's) as they run */
     pthread_mutex_unlock(&r->mu);
     for (size_t i = 0; i < calls.n && !atomic_load(&r->cancel); i++) {
         const ia_content *call = &calls.items[i];
@@ -515,7 +515,7 @@ static void *tool_step_main(void *arg) {
                            .text = out.result_json, .is_error = out.is_error, .fetched = out.model_text,
                            .name = call->name, .server_name = call->server_name};
         pthread_mutex_lock(&r->mu);
-        if (!r->finalized) {
+        if (!r->ended) {
             r->it.usage.search_calls += call->tool == IA_BUILTIN_GOOGLE_SEARCH; /* grounding_tool_count */
             ia_run_emit_item_locked(r, &item);
             ia_core_flush_locked(c, r);
