@@ -4,9 +4,11 @@
  * place: the in_progress row written before generation starts (so a crash
  * leaves a row that recovery turns into `failed`), the events appended as
  * the engine produces text, and one finalization that sets the terminal
- * status and persists the record with its whole event log in one store
- * transaction. Blocking, background and streaming creates differ only in
- * how the caller waits. A sweeper thread deletes expired interactions. */
+ * status; the core's writer thread (writer.c) persists the events as they
+ * come and the record with the rest of its log in one store transaction,
+ * off the engine thread. Blocking, background and streaming creates differ
+ * only in how the caller waits. A sweeper thread deletes expired
+ * interactions. */
 #include "core/core_int.h"
 
 #include <errno.h>
@@ -30,7 +32,8 @@
 #define CANCEL_GRACE_MS 2000  /* how long cancel waits for the engine to stop */
 #define WAIT_TICK_MS 250      /* how often a blocking create asks whether its client left */
 #define RETENTION_MAX_S ((int64_t)100 * 366 * 86400)
-_Static_assert(IA_CORE_FLUSH_EVERY < IA_STORE_RECOVER_SEQ_GAP, "recovery gap must cover a flush window");
+_Static_assert(IA_CORE_FLUSH_EVERY < IA_RUN_AHEAD && IA_RUN_AHEAD < IA_STORE_RECOVER_SEQ_GAP,
+               "recovery gap must cover what readers may see ahead of the store");
 
 /* ---- the run table --------------------------------------------------------- */
 
@@ -74,20 +77,21 @@ static ia_run *table_find(ia_core *c, const char *owner, const char *id) {
 
 /* ---- finalization ------------------------------------------------------------ */
 
-/* Sets the terminal status, emits the closing events, persists the record
- * with its events and takes the run out of the table. Idempotent: the first
- * caller (engine's on_done, or a cancel that stopped waiting) wins. */
+/* Sets the terminal status, emits the closing events and hands the run to
+ * the writer, which persists it and only then finalizes it (core_int.h).
+ * Idempotent: the first caller (engine's on_done, a tool step, or a cancel
+ * that stopped waiting) wins. */
 void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err, int64_t n_prompt,
                       int64_t n_output) {
     pthread_mutex_lock(&r->mu);
-    if (r->finalized) {
+    if (r->ended) {
         pthread_mutex_unlock(&r->mu);
         return;
     }
     /* what the engine still had open (a cancel or shutdown that did not
      * wait for it) ends here; an answer always has a text (run.h) */
     ia_run_step_end_locked(r, c->thought_key, status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE);
-    r->ended = true;
+    r->ended = true; /* nothing more is appended; what follows is hidden until finalized (run.h) */
     ia_interaction *it = &r->it;
     it->status = status;
     it->updated = ia_now();
@@ -110,32 +114,31 @@ void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err
     ia_run_emit_locked(r, IA_EV_STATUS, 0, status, NULL, NULL);
     ia_run_emit_locked(r, IA_EV_COMPLETE, 0, status, NULL, NULL);
     if (r->store) {
-        ia_err serr = {0};
-        if (ia_store_finish(c->store, it, r->evs + r->n_persisted, r->n_evs - r->n_persisted,
-                            &serr) == 0)
-            r->n_persisted = r->n_evs;
-        else
-            ia_error("store: could not persist interaction %s: %s", it->id, serr.msg);
-        /* before anyone is told it ended: a next turn sent at once finds them */
-        if (status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE) ia_outtok_keep_locked(c->store, r, r->done_res);
+        /* copied now: the engine's result dies when on_done returns */
+        if (status == IA_STATUS_COMPLETED || status == IA_STATUS_INCOMPLETE)
+            r->kept = ia_outtok_take_locked(r, r->done_res);
+        ia_writer_push(c->writer, r); /* it writes, takes r out of the table, finalizes */
+    } else {
+        /* Nothing to write: out of the table, then told (lock order: r->mu,
+         * then c->mu). */
+        ia_core_table_remove(c, r);
+        r->finalized = true;
     }
-    /* Out of the table before anyone is told it ended: a client that
-     * continues the chain at once must find the stored record, not a live
-     * run. (Lock order: r->mu, then c->mu; nothing takes them the other way.) */
-    ia_core_table_remove(c, r);
-    r->finalized = true;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
 }
 
 void ia_core_flush_locked(ia_core *c, ia_run *r) {
-    if (!r->store || r->n_persisted == r->n_evs) return;
-    ia_err err = {0};
-    if (ia_store_append_events(c->store, r->it.id, r->evs + r->n_persisted,
-                               r->n_evs - r->n_persisted, &err) == 0)
-        r->n_persisted = r->n_evs;
-    else
-        ia_warn("store: could not flush events of %s: %s", r->it.id, err.msg);
+    if (!r->store || r->ended || r->n_persisted == r->n_evs) return;
+    ia_writer_push(c->writer, r);
+}
+
+/* Until the writer has persisted r (or r was unstored) and it is out of the
+ * table: what a caller about to answer for an ended run waits for. */
+static void wait_finalized(ia_run *r) {
+    pthread_mutex_lock(&r->mu);
+    while (!r->finalized) pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
 }
 
 bool ia_core_stopping(ia_core *c) {
@@ -227,25 +230,29 @@ done:
 
 /* Asks the engine to stop r and waits a little for it; if the engine is busy
  * elsewhere (the job still queued), ends the run here — its later on_done
- * finds it finalized and only lets go of it. */
+ * finds it ended and only lets go of it. Returns once r is finalized (its
+ * record written), so the caller may answer with it, or delete it without
+ * the writer writing it again after. */
 static void cancel_run(ia_core *c, ia_run *r) {
     atomic_store(&r->cancel, true);
     pthread_mutex_lock(&r->mu);
-    if (!r->started && !r->finalized) {
+    if (!r->started && !r->ended) {
         /* Still queued behind other jobs: nothing to wait for. */
         pthread_mutex_unlock(&r->mu);
         ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, 0);
+        wait_finalized(r);
         return;
     }
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += CANCEL_GRACE_MS / 1000;
-    while (!r->finalized)
+    while (!r->ended)
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
-    bool done = r->finalized;
+    bool done = r->ended;
     int64_t n_out = r->it.usage.output;
     pthread_mutex_unlock(&r->mu);
     if (!done) ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, -1, n_out);
+    wait_finalized(r);
 }
 
 /* ---- the service ----------------------------------------------------------------- */
@@ -535,6 +542,11 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
         return NULL;
     }
     if (n > 0) ia_warn("recovery: %d interaction(s) left in progress by a previous run marked failed", n);
+    c->writer = ia_writer_new(c, err);
+    if (!c->writer) {
+        ia_core_free(c);
+        return NULL;
+    }
     if (pthread_create(&c->sweeper, NULL, sweeper_main, c) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not start the retention sweeper");
         ia_core_free(c);
@@ -564,7 +576,9 @@ void ia_core_free(ia_core *c) {
         pthread_join(c->sweeper, NULL);
     }
     /* Every run still going ends as failed ("server stopped"): on_done sees
-     * `stopping`; one stuck behind a busy engine is ended here. */
+     * `stopping`; one stuck behind a busy engine is ended here. Each is
+     * persisted by the writer before it leaves the table, so none is left
+     * in_progress in the store; then the writer, its queue drained, stops. */
     pthread_mutex_lock(&c->mu);
     c->stopping = true;
     for (ia_run *r = c->runs; r; r = r->next) atomic_store(&r->cancel, true);
@@ -581,10 +595,12 @@ void ia_core_free(ia_core *c) {
         ia_err stopped;
         ia_fail(&stopped, IA_EINTERNAL, "the server stopped before this interaction finished");
         ia_core_finalize(c, r, IA_STATUS_FAILED, &stopped, -1, -1);
+        wait_finalized(r); /* written and out of the table */
         ia_run_unref(r);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
+    ia_writer_free(c->writer);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->sweep_mu);

@@ -1,7 +1,11 @@
-/* core_int: what the service (core.c) and its run loop (loop.c) share,
- * internal to src/core/: the core's state, the run table, event flushing
- * and the one finalization of a run. Lock order: a run's mu, then the
- * core's mu; nothing takes them the other way. */
+/* core_int: what the service (core.c), its run loop (loop.c) and its store
+ * writer (writer.c) share, internal to src/core/: the core's state, the run
+ * table, event flushing and the one finalization of a run.
+ *
+ * Lock order: a run's mu, then the core's mu or the writer's queue lock
+ * (each taken last, never both at once); nothing takes them the other way.
+ * The store is never called under a run's mu on an engine thread: every
+ * write of a run's events and record is the writer's (writer.h). */
 #ifndef IA_CORE_CORE_INT_H
 #define IA_CORE_CORE_INT_H
 
@@ -11,11 +15,13 @@
 #include "core/media.h"
 #include "core/run.h"
 #include "core/thought.h"
+#include "core/writer.h"
 #include "tools/tools.h"
 
-/* A running interaction's events reach the store at least this often, so a
- * crash loses few of them and recovery's seq gap covers every id a client
- * may have seen live (store.h, IA_STORE_RECOVER_SEQ_GAP). */
+/* A running interaction's events are handed to the writer at least this
+ * often, so a crash loses few of them; recovery's seq gap covers every id a
+ * client may have seen live (store.h, IA_STORE_RECOVER_SEQ_GAP), since
+ * readers stay within IA_RUN_AHEAD of the store (run.h). */
 #define IA_CORE_FLUSH_EVERY 32
 
 struct ia_core {
@@ -38,6 +44,8 @@ struct ia_core {
 
     uint8_t thought_key[IA_THOUGHT_KEY_LEN]; /* seals reasoning (thought.h) */
 
+    ia_writer *writer; /* writes the runs' events and records (writer.h) */
+
     pthread_t sweeper;
     pthread_mutex_t sweep_mu;
     pthread_cond_t sweep_cv;
@@ -47,11 +55,17 @@ struct ia_core {
 void ia_core_table_add(ia_core *c, ia_run *r);
 void ia_core_table_remove(ia_core *c, ia_run *r);
 bool ia_core_stopping(ia_core *c);
-/* Writes the events not yet stored, under r->mu (a failure only logs). */
+/* Under r->mu: hands the events not yet stored to the writer (cheap: it
+ * only queues the run; the writer writes them and logs a failure). No-op
+ * for an unstored or ended run. */
 void ia_core_flush_locked(ia_core *c, ia_run *r);
-/* Sets the terminal status, emits the closing events, persists the record
- * with its events and takes the run out of the table. Idempotent: the
- * first caller wins. n_prompt / n_output: the run's totals (-1: keep). */
+/* Ends the run: sets the terminal status, emits the closing events, copies
+ * the answer's kept tokens (from r->done_res) and marks it ended; then a
+ * stored run is queued for the writer, which persists the record with its
+ * events, takes it out of the table and finalizes it (writer.h); an
+ * unstored one is taken out and finalized here. Never waits for the store,
+ * so an engine thread may call it. Idempotent: the first caller wins.
+ * n_prompt / n_output: the run's totals (-1: keep). */
 void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err, int64_t n_prompt,
                       int64_t n_output);
 

@@ -294,7 +294,7 @@ static void on_done(void *ud, const ia_engine_result *res) {
         start_tool_step(c, r); /* takes over the job's reference */
         return;
     }
-    r->done_res = res; /* its output tokens are kept as the record is written */
+    r->done_res = res; /* finalize copies its output tokens, for the writer */
     ia_core_finalize(c, r, st, err, L->n_prompt, L->n_output);
     r->done_res = NULL; /* res lives on the engine's stack */
     ia_run_unref(r);
@@ -447,7 +447,7 @@ static void *tool_step_main(void *arg) {
     ia_turn one = {.role = IA_ROLE_MODEL, .items = r->parsed_out.items + r->base_index,
                    .n = r->parsed_out.n - (size_t)r->base_index};
     ia_turn_copy(&calls, &one);
-    ia_core_flush_locked(c, r); /* the calls reach the store before they run */
+    ia_core_flush_locked(c, r); /* the calls go to the store (the writer's) as they run */
     pthread_mutex_unlock(&r->mu);
     for (size_t i = 0; i < calls.n && !atomic_load(&r->cancel); i++) {
         const ia_content *call = &calls.items[i];

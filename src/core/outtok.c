@@ -13,22 +13,36 @@
  * again by its text when a later turn (chained or resent) carries it, so
  * that turn's prompt holds them rather than a new tokenization of the text
  * (src/engine/splice.c): its KV cache is then reused whole. */
-void ia_outtok_keep_locked(ia_store *st, ia_run *r, const ia_engine_result *res) {
-    if (!r->store || !r->vocab || !res || !res->n_out_tokens) return;
+ia_outtok_kept *ia_outtok_take_locked(const ia_run *r, const ia_engine_result *res) {
+    if (!r->store || !r->vocab || !res || res->n_out_tokens <= 0) return NULL;
     const ia_turn *o = &r->it.output;
     const char *text = o->n == 1 && o->items[0].kind == IA_CONTENT_TEXT && o->items[0].text && *o->items[0].text
                            ? o->items[0].text
                            : NULL;
-    if (!text) return;
-    char hash[65];
-    ia_sha256_hex(text, strlen(text), hash);
-    ia_err err = {0};
-    if (ia_store_tokens_put(st, r->it.owner, r->vocab, hash, r->it.id, res->out_tokens,
-                            (size_t)res->n_out_tokens, &err) != 0)
-        ia_warn("store: could not keep the tokens of %s: %s", r->it.id, err.msg);
+    if (!text) return NULL;
+    ia_outtok_kept *k = ia_xcalloc(1, sizeof *k);
+    k->vocab = ia_strdup(r->vocab);
+    ia_sha256_hex(text, strlen(text), k->hash);
+    k->n = (size_t)res->n_out_tokens;
+    k->toks = ia_xmalloc(k->n * sizeof *k->toks);
+    memcpy(k->toks, res->out_tokens, k->n * sizeof *k->toks);
+    return k;
 }
 
-/* The tokens kept for each earlier answer of plain text in mb (ia_outtok_keep_locked),
+void ia_outtok_put(ia_store *st, const ia_interaction *it, const ia_outtok_kept *k) {
+    ia_err err = {0};
+    if (ia_store_tokens_put(st, it->owner, k->vocab, k->hash, it->id, k->toks, k->n, &err) != 0)
+        ia_warn("store: could not keep the tokens of %s: %s", it->id, err.msg);
+}
+
+void ia_outtok_kept_free(ia_outtok_kept *k) {
+    if (!k) return;
+    free(k->vocab);
+    free(k->toks);
+    free(k);
+}
+
+/* The tokens kept for each earlier answer of plain text in mb (ia_outtok_put),
  * attached to its message; returns the arrays to free once submitted. */
 void ia_outtok_chain_add(ia_outtok_chain *oc, const char *id, const ia_turn *o) {
     if (o->n != 1 || o->items[0].kind != IA_CONTENT_TEXT || !o->items[0].text || !*o->items[0].text) return;

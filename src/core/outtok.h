@@ -14,10 +14,24 @@
 #include "core/run.h"
 #include "store/store.h"
 
-/* Under r->mu, as the finished record is written (so a next turn sent at
- * once finds them): keeps res's output tokens when r is stored and its
- * output is one text item. */
-void ia_outtok_keep_locked(ia_store *st, ia_run *r, const ia_engine_result *res);
+/* An answer's tokens as the store keeps them (ia_outtok_put), copied from
+ * the engine's result: that result lives only during on_done, and the
+ * store writer (writer.h) writes them later, off the engine thread. */
+typedef struct ia_outtok_kept {
+    char *vocab;     /* the engine's vocabulary id (copied: the engine may be gone by the write) */
+    char hash[65];   /* SHA-256 of the answer's text, hex */
+    int32_t *toks;
+    size_t n;
+} ia_outtok_kept;
+/* Under r->mu, once the run's output is final: a copy of res's output
+ * tokens when r is stored and its output is one text item; NULL when
+ * nothing is kept. */
+ia_outtok_kept *ia_outtok_take_locked(const ia_run *r, const ia_engine_result *res);
+/* Writes them for interaction it (a failure only logs). The writer calls it
+ * as the finished record is written, before anyone is told the run ended,
+ * so a next turn sent at once finds them. */
+void ia_outtok_put(ia_store *st, const ia_interaction *it, const ia_outtok_kept *k);
+void ia_outtok_kept_free(ia_outtok_kept *k); /* NULL is a no-op */
 /* The answers of a chain (previous_interaction_id), oldest first: their
  * interaction ids and texts, so each gets its own tokens even when another
  * answer has the same text. */

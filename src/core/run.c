@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/loop.h"
+#include "core/outtok.h"
 #include "core/thought.h"
 #include "lib/log.h"
 #include "tools/cite.h"
@@ -47,6 +48,7 @@ void ia_run_unref(ia_run *r) {
     ia_buf_free(&r->open_text);
     ia_turn_free(&r->parsed_out);
     ia_loop_free(r->loop);
+    ia_outtok_kept_free(r->kept);
     ia_events_free(r->evs, r->n_evs);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -68,6 +70,7 @@ int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status s
     e->ckind = IA_CONTENT_TEXT;
     e->text = ia_strdup(text);
     e->code = ia_strdup(code);
+    if (!r->ended) r->n_live = r->n_evs; /* the closing events wait for the record (run.h) */
     pthread_cond_broadcast(&r->cv);
     return e->seq;
 }
@@ -129,6 +132,16 @@ static void deadline_in(struct timespec *ts, int ms) {
     }
 }
 
+/* How many of r's events a live reader may have (the visibility rule of
+ * run.h): all once finalized; before, those appended while it was live,
+ * and for a stored run no more than IA_RUN_AHEAD past the store. */
+static size_t visible_locked(const ia_run *r) {
+    if (r->finalized) return r->n_evs;
+    size_t n = r->n_live;
+    if (r->store && n > r->n_persisted + IA_RUN_AHEAD) n = r->n_persisted + IA_RUN_AHEAD;
+    return n;
+}
+
 int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
     memset(ev, 0, sizeof *ev);
     memset(snap, 0, sizeof *snap);
@@ -152,11 +165,11 @@ int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
     pthread_mutex_lock(&r->mu);
     struct timespec until;
     deadline_in(&until, timeout_ms < 0 ? 0 : timeout_ms);
-    while ((size_t)s->next_seq > r->n_evs && !r->finalized) {
+    while ((size_t)s->next_seq > visible_locked(r) && !r->finalized) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
     }
     int rc;
-    if ((size_t)s->next_seq <= r->n_evs) {
+    if ((size_t)s->next_seq <= visible_locked(r)) {
         const ia_event *src = &r->evs[s->next_seq - 1];
         ia_event_copy(ev, src);
         if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE)
@@ -178,7 +191,7 @@ void ia_sub_close(ia_sub *s) {
         ia_run *r = s->run;
         if (s->owner) {
             pthread_mutex_lock(&r->mu);
-            bool early = !r->finalized && r->cancel_on_close;
+            bool early = !r->ended && r->cancel_on_close;
             pthread_mutex_unlock(&r->mu);
             /* The client of a plain streaming create left: nobody will read
              * the rest, so stop generating (a background run goes on). */

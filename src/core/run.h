@@ -4,8 +4,22 @@
  * A run holds the interaction as it is being built and the whole log of its
  * events in memory (seq 1..n, dense). Every consumer reads that one log: the
  * blocking create waits for `finalized`, a streaming client or a resumed one
- * reads events by seq, the store gets the log when the run ends. The engine
- * thread appends; HTTP threads read; one mutex + condvar per run.
+ * reads events by seq, the core's store writer (writer.h) copies the events
+ * not yet stored. The engine thread appends; HTTP threads read; one mutex +
+ * condvar per run.
+ *
+ * The end of a run has two moments. `ended`: the terminal status is set and
+ * the closing events are appended (ia_core_finalize); nothing is appended
+ * after. `finalized`: the record is in the store (a stored run: written by
+ * the writer) and the run is out of the core's table; only now may anyone
+ * be told it ended. Visibility rule: a live subscriber hands out only the
+ * events appended before the run ended (n_live) until it is finalized, so
+ * a client that reads the terminal event and at once continues the chain
+ * (previous_interaction_id) or GETs it finds the stored record. And, for a
+ * stored run, at most IA_RUN_AHEAD events past those in the store
+ * (n_persisted): recovery numbers its events past a gap of
+ * IA_STORE_RECOVER_SEQ_GAP after the last stored one, so no id a client
+ * saw live is ever reused, however far the writer lags.
  *
  * Lifetime: reference counted (atomic). The core's table holds one reference
  * while the run is live, the engine job holds one until its on_done, and each
@@ -27,16 +41,18 @@ typedef struct ia_run {
     ia_interaction it;  /* status, usage, output are final once finalized */
     ia_event *evs;      /* evs[i].seq == i + 1 */
     size_t n_evs, cap_evs;
-    size_t n_persisted; /* events already in the store */
+    size_t n_persisted; /* events already in the store (advanced by the writer) */
+    size_t n_live;      /* events appended before the run ended (visibility rule above) */
     bool store;         /* persisted (store=true) and visible to GET */
     bool started;       /* the engine took the job (on_start came) */
-    bool finalized;     /* terminal status reached; no more events */
+    bool ended;         /* terminal status set, closing events appended: no more events */
+    bool finalized;     /* ended, stored, out of the table: readers may be told (see above) */
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
-    bool ended;         /* terminal status set: nothing more is appended */
     bool hide_summary;  /* thinking_summaries "none" */
-    const ia_engine_result *done_res; /* during on_done: the engine's result (finalize keeps its tokens) */
+    const ia_engine_result *done_res; /* during on_done: the engine's result (finalize copies its tokens) */
+    struct ia_outtok_kept *kept; /* the answer's tokens, for the writer (outtok.h); owned */
     const char *vocab;  /* the engine's vocabulary id (borrowed), for kept tokens */
     /* The outputs so far: every item of the steps before, and those of
      * the current model step that have ended. base_index is where the
@@ -55,14 +71,22 @@ typedef struct ia_run {
     size_t step_client, step_builtin;
     struct ia_loop *loop; /* owned: what the next model step needs */
     struct ia_run *next; /* in the core's table */
+    struct ia_run *wnext; /* in the writer's queue; wnext and wqueued are guarded by its lock */
+    bool wqueued;
 } ia_run;
+
+/* How far a live stored run's readers may get ahead of the store (the
+ * visibility rule above); well within recovery's seq gap. */
+#define IA_RUN_AHEAD 500
 
 ia_run *ia_run_new(void);
 void ia_run_ref(ia_run *r);
 void ia_run_unref(ia_run *r);
 
 /* Appends an event under r->mu (the caller holds it) and wakes readers.
- * text and code are copied. Returns the event's seq. */
+ * text and code are copied. Returns the event's seq. Once r has ended only
+ * ia_core_finalize appends (its closing events), and those stay hidden
+ * until r is finalized. */
 int64_t ia_run_emit_locked(ia_run *r, ia_event_kind kind, int index, ia_status status,
                            const char *text, const char *code);
 

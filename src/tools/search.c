@@ -105,12 +105,13 @@ void ia_search_free(ia_search *s) {
 
 const char *ia_search_describe(const ia_search *s) { return s && s->describe ? s->describe : "none"; }
 
-int ia_search_query(ia_search *s, const char *q, bool images, size_t max, ia_search_hits *out, ia_err *err) {
+int ia_search_query(ia_search *s, const char *q, bool images, size_t max, atomic_bool *cancel, ia_search_hits *out,
+                    ia_err *err) {
     int ok = 0;
     ia_err last = {0};
     for (size_t i = 0; i < s->n; i++) {
         ia_err e = {0};
-        if (s->b[i].query(s->b[i].self, q, images, max, out, &e) == 0) ok++;
+        if (s->b[i].query(s->b[i].self, q, images, max, cancel, out, &e) == 0) ok++;
         else last = e;
     }
     if (ok || !s->n) return 0;
@@ -170,14 +171,15 @@ static char *suggestions_html(const ia_search *s, json_t *queries) {
 }
 
 /* One query: its hits into the result and the model's numbered list. */
-static bool run_query(ia_search *s, const char *q, bool images, json_t *result, ia_buf *text, int *number) {
+static bool run_query(ia_search *s, const char *q, bool images, atomic_bool *cancel, json_t *result, ia_buf *text,
+                      int *number) {
     ia_search_hits hits = {0};
     ia_err err = {0};
     /* the query on one line: a model's query cannot forge a numbered source */
     char *q1 = one_line(q, 300);
     ia_buf_printf(text, "%sSearch results for \"%s\":\n", text->len ? "\n" : "", q1);
     free(q1);
-    if (ia_search_query(s, q, images, IA_SEARCH_HITS_PER_QUERY, &hits, &err) != 0) {
+    if (ia_search_query(s, q, images, IA_SEARCH_HITS_PER_QUERY, cancel, &hits, &err) != 0) {
         ia_buf_printf(text, "The search failed: %s\n", err.msg);
         ia_search_hits_free(&hits);
         return false;
@@ -195,8 +197,8 @@ static bool run_query(ia_search *s, const char *q, bool images, json_t *result, 
     return true;
 }
 
-void ia_search_run(ia_search *s, const char *args_json, bool images, char **result_json, bool *is_error,
-                   char **model_text) {
+void ia_search_run(ia_search *s, const char *args_json, bool images, atomic_bool *cancel, char **result_json,
+                   bool *is_error, char **model_text) {
     json_t *args = json_loads(args_json ? args_json : "", 0, NULL);
     json_t *queries = json_object_get(args, "queries");
     json_t *result = json_array();
@@ -211,8 +213,9 @@ void ia_search_run(ia_search *s, const char *args_json, bool images, char **resu
     json_array_foreach(queries, i, q) {
         const char *qs = json_string_value(q);
         if (!qs || !*qs || asked >= IA_SEARCH_MAX_QUERIES) continue;
+        if (cancel && atomic_load(cancel)) break; /* the run is over: nobody reads the rest */
         asked++;
-        answered += s && run_query(s, qs, images, result, &text, &number);
+        answered += s && run_query(s, qs, images, cancel, result, &text, &number);
     }
     if (!asked) ia_buf_puts(&text, "No query was given to search for.");
     *is_error = answered == 0;

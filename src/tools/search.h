@@ -13,6 +13,7 @@
 #ifndef IA_TOOLS_SEARCH_H
 #define IA_TOOLS_SEARCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,11 +35,14 @@ void ia_search_hits_free(ia_search_hits *h);
 #define IA_SEARCH_SNIPPET_MAX 400
 
 /* One backend. query appends the query's best hits (at most max) to out:
- * 0, or -1 + err when it could not answer (a message for the model). */
+ * 0, or -1 + err when it could not answer (a message for the model).
+ * cancel (may be NULL): the run's flag; a backend that waits on the
+ * network polls it and gives up once it is set. */
 typedef struct ia_search_backend {
     const char *kind; /* "searxng", "index" */
     void *self;
-    int (*query)(void *self, const char *q, bool images, size_t max, ia_search_hits *out, ia_err *err);
+    int (*query)(void *self, const char *q, bool images, size_t max, atomic_bool *cancel, ia_search_hits *out,
+                 ia_err *err);
     void (*destroy)(void *self);
 } ia_search_backend;
 
@@ -62,17 +66,20 @@ void ia_search_free(ia_search *s);
 /* "SearxNG at URL", "an index of N files in DIR, ..." (for the log). */
 const char *ia_search_describe(const ia_search *s);
 /* Every backend's best hits for q (at most max each), in s's order; -1
- * + err when none could answer. */
-int ia_search_query(ia_search *s, const char *q, bool images, size_t max, ia_search_hits *out, ia_err *err);
+ * + err when none could answer. cancel: as for a backend's query. */
+int ia_search_query(ia_search *s, const char *q, bool images, size_t max, atomic_bool *cancel, ia_search_hits *out,
+                    ia_err *err);
 
 /* The tool: the call's JSON Schema ({queries: 1..IA_SEARCH_MAX_QUERIES
  * strings}) and one call's run — each query's best hits as the wire's
  * result (search_suggestions first, then {url, title} per source), and
- * the numbered list the model reads ("[n] title / URL: ... / snippet"). */
+ * the numbered list the model reads ("[n] title / URL: ... / snippet").
+ * cancel (may be NULL): the run's flag; once set, the request under way
+ * ends within curl's poll (about a second) and no further query is asked. */
 #define IA_SEARCH_MAX_QUERIES 5
 #define IA_SEARCH_HITS_PER_QUERY 5
 extern const char IA_SEARCH_PARAMS[];
-void ia_search_run(ia_search *s, const char *args_json, bool images, char **result_json, bool *is_error,
-                   char **model_text);
+void ia_search_run(ia_search *s, const char *args_json, bool images, atomic_bool *cancel, char **result_json,
+                   bool *is_error, char **model_text);
 
 #endif

@@ -304,7 +304,9 @@ static char *file_url(const char *path) {
     return ia_buf_take(&b);
 }
 
-static int index_query(void *self, const char *q, bool images, size_t max, ia_search_hits *out, ia_err *err) {
+static int index_query(void *self, const char *q, bool images, size_t max, atomic_bool *cancel, ia_search_hits *out,
+                       ia_err *err) {
+    (void)cancel; /* a local index answers in milliseconds */
     (void)images; /* documents have no images to find */
     idx *x = self;
     char *match = ia_index_match(q);

@@ -69,12 +69,14 @@ int ia_searx_parse(const char *body, size_t len, size_t max, ia_search_hits *out
     return 0;
 }
 
-static int searx_query(void *self, const char *q, bool images, size_t max, ia_search_hits *out, ia_err *err) {
+static int searx_query(void *self, const char *q, bool images, size_t max, atomic_bool *cancel, ia_search_hits *out,
+                       ia_err *err) {
     searx *s = self;
     char *url = ia_searx_url(s->base, q, images);
     ia_fetched f = {0};
     ia_err e = {0};
-    int rc = ia_fetch(url, &s->fetch, "SearxNG", &f, &e);
+    ia_fetch_req rq = {.cancel = cancel}; /* a cancelled run does not wait for a slow instance */
+    int rc = ia_fetch_ex(url, &s->fetch, &rq, "SearxNG", &f, &e);
     free(url);
     if (rc != 0) {
         /* SearxNG answers 403 when its settings.yml leaves json out of search.formats */

@@ -77,7 +77,7 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
         return;
     }
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
-        ia_search_run(cfg->search, args_json, ctx->search_images, &out->result_json, &out->is_error,
+        ia_search_run(cfg->search, args_json, ctx->search_images, ctx->cancel, &out->result_json, &out->is_error,
                       &out->model_text);
         return;
     }

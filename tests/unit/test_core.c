@@ -359,9 +359,16 @@ IA_TEST(core_shutdown_refuses_new_creates) {
     ia_core_shutdown(f.core);
     ia_engine_free(f.eng);
     f.eng = NULL;
+    /* The running background interaction ended failed, with a message, as
+     * the engine let go of it; the writer persists it a moment later (until
+     * then a GET sees it in progress). */
     ia_interaction got = {0};
-    IA_CHECK(ia_core_get(f.core, "", it.id, &got, &err) == 0);
-    /* The running background interaction ended failed, with a message. */
+    for (int i = 0; i < 100; i++) {
+        IA_CHECK(ia_core_get(f.core, "", it.id, &got, &err) == 0);
+        if (got.status != IA_STATUS_IN_PROGRESS) break;
+        ia_interaction_free(&got);
+        usleep(50 * 1000);
+    }
     IA_CHECK(got.status == IA_STATUS_FAILED && got.error && strstr(got.error, "stopped"));
     ia_interaction_free(&got);
     req_text(&r, "late", 2);
@@ -370,4 +377,104 @@ IA_TEST(core_shutdown_refuses_new_creates) {
     ia_interaction_free(&it);
     ia_core_free(f.core);
     ia_store_close(f.store);
+}
+
+/* ---- who writes a run to the store ------------------------------------------
+ * The unit test binary is linked with --wrap for the store's three run
+ * writes (Makefile, UNIT_WRAP): while `watching`, each call is counted, and
+ * counted again when it is not made on the core's writer thread. The
+ * create's own first append (the start events, seq 1, before generation)
+ * is the create's and is left out. */
+#include <stdatomic.h>
+
+#include "core/writer.h"
+
+int __real_ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n, ia_err *err);
+int __real_ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n, ia_err *err);
+int __real_ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                               const int32_t *toks, size_t n, ia_err *err);
+int __wrap_ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n, ia_err *err);
+int __wrap_ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n, ia_err *err);
+int __wrap_ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                               const int32_t *toks, size_t n, ia_err *err);
+
+static atomic_bool watching;
+static atomic_int n_finish, n_append, n_tokens, n_elsewhere;
+
+static void count_write(atomic_int *n) {
+    if (!atomic_load(&watching)) return;
+    atomic_fetch_add(n, 1);
+    if (!ia_writer_on_thread()) atomic_fetch_add(&n_elsewhere, 1);
+}
+
+int __wrap_ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n, ia_err *err) {
+    count_write(&n_finish);
+    return __real_ia_store_finish(s, it, evs, n, err);
+}
+
+int __wrap_ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n, ia_err *err) {
+    if (!(n && evs[0].seq == 1)) count_write(&n_append);
+    return __real_ia_store_append_events(s, id, evs, n, err);
+}
+
+int __wrap_ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+                               const int32_t *toks, size_t n, ia_err *err) {
+    count_write(&n_tokens);
+    return __real_ia_store_tokens_put(s, owner, vocab, hash, id, toks, n, err);
+}
+
+IA_TEST(core_runs_are_written_by_the_writer_thread) {
+    fixture f;
+    IA_CHECK(fx_open(&f, "writer", 0, 0) == 0);
+    ia_err err = {0};
+    ia_request r;
+    ia_interaction it = {0}, got = {0};
+    atomic_store(&n_finish, 0);
+    atomic_store(&n_append, 0);
+    atomic_store(&n_tokens, 0);
+    atomic_store(&n_elsewhere, 0);
+    atomic_store(&watching, true);
+    /* 80 tokens: flushed in the middle (every 32 events), then finished,
+     * an answer of plain text whose tokens are kept. */
+    req_text(&r, "Go on and on.", 80);
+    r.stream = true;
+    ia_sub *sub = NULL;
+    IA_CHECK(ia_core_create(f.core, "", &r, &it, &sub, &err) == 0 && sub);
+    char id[IA_ID_MAX];
+    snprintf(id, sizeof id, "%s", ia_sub_id(sub));
+    ia_event ev;
+    ia_interaction snap;
+    int64_t last = 0;
+    int rc;
+    while ((rc = ia_sub_next(sub, 5000, &ev, &snap)) == 1) {
+        IA_CHECK(ev.seq == last + 1);
+        last = ev.seq;
+        bool complete = ev.kind == IA_EV_COMPLETE;
+        ia_event_free(&ev);
+        ia_interaction_free(&snap);
+        if (!complete) continue;
+        /* Told it ended: the record is stored and no longer a live run, so
+         * a next turn sent at once continues from it. */
+        IA_CHECK(ia_store_get(f.store, id, "", ia_now(), &got, &err) == 0);
+        IA_CHECK(got.status == IA_STATUS_INCOMPLETE && got.output.n == 1);
+        ia_interaction_free(&got);
+        ia_event *stored = NULL;
+        size_t n_stored = 0;
+        IA_CHECK(ia_store_events(f.store, id, 0, &stored, &n_stored, &err) == 0);
+        ia_events_free(stored, n_stored);
+        IA_CHECK((int64_t)n_stored == last);
+        req_text(&r, "And then?", 2);
+        r.previous_interaction_id = ia_strdup(id);
+        IA_CHECK(ia_core_create(f.core, "", &r, &got, NULL, &err) == 0);
+        ia_interaction_free(&got);
+    }
+    IA_CHECK(rc == -1 && last > 40); /* more events than one flush's worth */
+    ia_sub_close(sub);
+    atomic_store(&watching, false);
+    /* Both runs finished and one answer's tokens kept, the long one's
+     * events flushed while it ran: every write on the writer's thread. */
+    IA_CHECK(atomic_load(&n_finish) == 2 && atomic_load(&n_tokens) >= 1 && atomic_load(&n_append) >= 1);
+    IA_CHECK(atomic_load(&n_elsewhere) == 0);
+    ia_interaction_free(&it);
+    fx_close(&f);
 }

@@ -2,12 +2,19 @@
  * FTS5 index over a folder (indexing, bm25 hits, rescans that see files
  * added, changed and removed), SearxNG's JSON read into hits, the tool's
  * result and model text, the citation matcher, and the store's copy of
- * annotations and grounding counts. SearxNG over HTTP is tested end to
- * end (tests/e2e/search.test.mjs). */
+ * annotations and grounding counts, and a cancel that ends a request to a
+ * SearxNG that never answers (a loopback stand-in). SearxNG's answers
+ * over HTTP are tested end to end (tests/e2e/search.test.mjs). */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,7 +65,7 @@ IA_TEST(search_index_finds_ranks_and_rescans) {
     ia_err err = {0};
     IA_CHECK(ia_index_open(dirs, 1, db, 3600, &b, &err) == 0);
     ia_search_hits h = {0};
-    IA_CHECK(b.query(b.self, "azalea soil", false, 5, &h, &err) == 0);
+    IA_CHECK(b.query(b.self, "azalea soil", false, 5, NULL, &h, &err) == 0);
     /* the page about azaleas first (bm25, the title weighted), the rose after */
     IA_CHECK(h.n == 2);
     IA_CHECK(h.n == 2 && strncmp(h.v[0].url, "file:///", 8) == 0 && has_url_ending(&h, "/azalea.md"));
@@ -67,23 +74,23 @@ IA_TEST(search_index_finds_ranks_and_rescans) {
     IA_CHECK(h.n && strstr(h.v[0].snippet, "Azaleas") != NULL);
     ia_search_hits_free(&h);
     /* HTML read as text: its title, not its script */
-    IA_CHECK(b.query(b.self, "tulips autumn", false, 5, &h, &err) == 0);
+    IA_CHECK(b.query(b.self, "tulips autumn", false, 5, NULL, &h, &err) == 0);
     IA_CHECK(h.n == 1 && has_url_ending(&h, "/sub/page.html"));
     IA_CHECK_STREQ(h.n ? h.v[0].title : "", "Tulip page");
     ia_search_hits_free(&h);
     /* FTS5 syntax in a query is only words */
-    IA_CHECK(b.query(b.self, "\"azalea* OR NEAR( -) :title", false, 5, &h, &err) == 0);
+    IA_CHECK(b.query(b.self, "\"azalea* OR NEAR( -) :title", false, 5, NULL, &h, &err) == 0);
     ia_search_hits_free(&h);
-    IA_CHECK(b.query(b.self, "!!! ???", false, 5, &h, &err) == 0 && h.n == 0);
+    IA_CHECK(b.query(b.self, "!!! ???", false, 5, NULL, &h, &err) == 0 && h.n == 0);
     /* a file added, one changed, one removed: the rescan sees all three */
     write_file(dir, "new.txt", "Magnolias flower early.\n");
     write_file(dir, "rose.txt", "Roses and magnolias, side by side, in a longer text than before.\n");
     char *gone = ia_asprintf("%s/azalea.md", dir);
     unlink(gone);
     IA_CHECK(ia_index_rescan(b.self) == 2);
-    IA_CHECK(b.query(b.self, "magnolias", false, 5, &h, &err) == 0 && h.n == 2);
+    IA_CHECK(b.query(b.self, "magnolias", false, 5, NULL, &h, &err) == 0 && h.n == 2);
     ia_search_hits_free(&h);
-    IA_CHECK(b.query(b.self, "acidic", false, 5, &h, &err) == 0 && h.n == 0);
+    IA_CHECK(b.query(b.self, "acidic", false, 5, NULL, &h, &err) == 0 && h.n == 0);
     ia_search_hits_free(&h);
     IA_CHECK(ia_index_rescan(b.self) == 0); /* nothing changed */
     b.destroy(b.self);
@@ -133,6 +140,98 @@ IA_TEST(search_searx_json_to_hits) {
     IA_CHECK(ia_searx_open("ftp://s.example/", 0, 0, &b, &err) == -1 && strstr(err.msg, "--search-url") != NULL);
 }
 
+/* A SearxNG that never answers: it reads each request and holds the
+ * connection open until the client leaves (or 15 s pass). */
+typedef struct mute_srv {
+    int fd, port;
+    atomic_bool stop;
+    atomic_int requests;
+    pthread_t t;
+} mute_srv;
+
+static void hold_until_closed(int c) {
+    char buf[4096];
+    for (int waited = 0; waited < 15000; waited += 100) {
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        if (poll(&p, 1, 100) == 1 && read(c, buf, sizeof buf) <= 0) return; /* the client left */
+    }
+}
+
+static void *mute_main(void *arg) {
+    mute_srv *m = arg;
+    while (!atomic_load(&m->stop)) {
+        struct pollfd p = {.fd = m->fd, .events = POLLIN};
+        if (poll(&p, 1, 100) != 1) continue;
+        int c = accept(m->fd, NULL, NULL);
+        if (c < 0) continue;
+        atomic_fetch_add(&m->requests, 1);
+        hold_until_closed(c);
+        close(c);
+    }
+    return NULL;
+}
+
+static int mute_start(mute_srv *m) {
+    memset(m, 0, sizeof *m);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    m->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(m->fd, 8) != 0 ||
+        getsockname(m->fd, (struct sockaddr *)&a, &len) != 0)
+        return -1;
+    m->port = ntohs(a.sin_port);
+    return pthread_create(&m->t, NULL, mute_main, m) == 0 ? 0 : -1;
+}
+
+static void mute_stop(mute_srv *m) {
+    atomic_store(&m->stop, true);
+    pthread_join(m->t, NULL);
+    close(m->fd);
+}
+
+typedef struct later {
+    atomic_bool *flag;
+    int ms;
+} later;
+
+static void *set_later(void *arg) {
+    later *l = arg;
+    usleep((useconds_t)l->ms * 1000);
+    atomic_store(l->flag, true);
+    return NULL;
+}
+
+IA_TEST(search_searx_cancel_ends_a_slow_request) {
+    mute_srv m;
+    IA_CHECK(mute_start(&m) == 0);
+    char *url = ia_asprintf("http://127.0.0.1:%d", m.port);
+    /* 10 s per request: two queries would hold the run 20 s without the cancel */
+    ia_search_opts o = {.url = url, .timeout_ms = 10000};
+    ia_err err = {0};
+    ia_search *s = ia_search_new(&o, &err);
+    IA_CHECK(s != NULL);
+    atomic_bool cancel = false;
+    later l = {&cancel, 300};
+    pthread_t t;
+    IA_CHECK(pthread_create(&t, NULL, set_later, &l) == 0);
+    char *result = NULL, *text = NULL;
+    bool is_error = false;
+    int64_t t0 = ia_mono_ms();
+    ia_search_run(s, "{\"queries\":[\"azaleas\",\"tulips\"]}", false, &cancel, &result, &is_error, &text);
+    int64_t took = ia_mono_ms() - t0;
+    pthread_join(t, NULL);
+    /* curl polls the flag about once a second; the second query is not asked */
+    IA_CHECK(took < 3000);
+    IA_CHECK(is_error);
+    IA_CHECK_CONTAINS(text, "cancelled");
+    IA_CHECK(atomic_load(&m.requests) == 1);
+    free(result);
+    free(text);
+    ia_search_free(s);
+    mute_stop(&m);
+    free(url);
+}
+
 IA_TEST(search_run_result_and_model_text) {
     char *dir = fresh_dir("run");
     write_file(dir, "a.txt", "Azaleas bloom in spring <b>& summer</b>.\n");
@@ -144,7 +243,7 @@ IA_TEST(search_run_result_and_model_text) {
     IA_CHECK(s != NULL);
     char *result = NULL, *text = NULL;
     bool is_error = true;
-    ia_search_run(s, "{\"queries\":[\"azaleas <spring>\",\"nothing matches this\"]}", false, &result, &is_error,
+    ia_search_run(s, "{\"queries\":[\"azaleas <spring>\",\"nothing matches this\"]}", false, NULL, &result, &is_error,
                   &text);
     IA_CHECK(!is_error);
     json_t *r = json_loads(result ? result : "", 0, NULL);
@@ -165,7 +264,7 @@ IA_TEST(search_run_result_and_model_text) {
     free(result);
     free(text);
     /* no query: an error result */
-    ia_search_run(s, "{\"queries\":[]}", false, &result, &is_error, &text);
+    ia_search_run(s, "{\"queries\":[]}", false, NULL, &result, &is_error, &text);
     IA_CHECK(is_error);
     IA_CHECK_CONTAINS(text, "No query");
     free(result);
