@@ -43,11 +43,7 @@ void ia_writer_push(ia_writer *w, ia_run *r) {
  * copies are written. */
 static ia_event *events_copy(const ia_event *evs, size_t n) {
     ia_event *out = ia_xcalloc(n ? n : 1, sizeof *out);
-    for (size_t i = 0; i < n; i++) {
-        out[i] = evs[i];
-        out[i].text = ia_strdup(evs[i].text);
-        out[i].code = ia_strdup(evs[i].code);
-    }
+    for (size_t i = 0; i < n; i++) ia_event_copy(&out[i], &evs[i]); /* their parts too */
     return out;
 }
 
