@@ -72,7 +72,7 @@ XML_USERS := src/tools/html
 # alike.
 SPEECH_CFLAGS = $(eval SPEECH_CFLAGS := $$(shell pkg-config --cflags espeak-ng soxr | sed 's/-I/-isystem /g'))$(SPEECH_CFLAGS)
 SPEECH_LIBS = $(eval SPEECH_LIBS := $$(shell pkg-config --libs espeak-ng soxr))$(SPEECH_LIBS)
-SPEECH_USERS := src/speech/espeak src/speech/resample
+SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
 SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
@@ -146,6 +146,10 @@ $(BUILD)/bare_decode: $(OBJ)/bench/bare_decode.o
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# The speech engine's real-time factor (bench/speech/run.sh).
+$(BUILD)/speech_rtf: $(OBJ)/bench/speech/speech_rtf.o $(LIB_O)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo model: random weights from a fixed seed, written at build time.
