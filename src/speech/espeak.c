@@ -139,8 +139,8 @@ int ia_speech_language(const char *tag, const char *path, char out[32], ia_err *
         if (known_locked(norm)) snprintf(out, 32, "%s", norm);
         else if (known_locked(primary)) snprintf(out, 32, "%s", primary);
         else rc = ia_fail(err, IA_EINVALID, "%s: language '%s' is not supported by this server's speech engine "
-                                            "(espeak-ng speaks %zu languages, such as 'en-US', 'pt-BR', 'es', "
-                                            "'fr', 'de', 'hi', 'ja', 'cmn')", path, tag, n_langs);
+                                            "(espeak-ng; such as 'en-US', 'pt-BR', 'es', 'fr', 'de', 'hi', 'ja', "
+                                            "'cmn')", path, tag);
     }
     pthread_mutex_unlock(&lock);
     return rc;
