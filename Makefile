@@ -68,7 +68,12 @@ PDF_USERS := src/core/pdf tests/unit/test_pdf
 XML_CFLAGS = $(eval XML_CFLAGS := $$(shell pkg-config --cflags libxml-2.0 | sed 's/-I/-isystem /g'))$(XML_CFLAGS)
 XML_LIBS = $(eval XML_LIBS := $$(shell pkg-config --libs libxml-2.0))$(XML_LIBS)
 XML_USERS := src/tools/html
-SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) -lpthread -lm -lstdc++
+# espeak-ng (speech synthesis) and libsoxr (its resampler) for src/speech/,
+# alike.
+SPEECH_CFLAGS = $(eval SPEECH_CFLAGS := $$(shell pkg-config --cflags espeak-ng soxr | sed 's/-I/-isystem /g'))$(SPEECH_CFLAGS)
+SPEECH_LIBS = $(eval SPEECH_LIBS := $$(shell pkg-config --libs espeak-ng soxr))$(SPEECH_LIBS)
+SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
+SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
@@ -118,6 +123,7 @@ llama-key:
 $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
+$(SPEECH_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
 
 $(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -143,6 +149,10 @@ $(BUILD)/bare_decode: $(OBJ)/bench/bare_decode.o
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# The speech engine's real-time factor (bench/speech/run.sh).
+$(BUILD)/speech_rtf: $(OBJ)/bench/speech/speech_rtf.o $(LIB_O)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo model: random weights from a fixed seed, written at build time.
@@ -257,7 +267,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -271,6 +281,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 $(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
+$(SPEECH_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
 
 $(FUZZ_OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -64,8 +64,22 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   generation_config.thinking_level ('minimal'|'low'|'medium'|'high') and
  *   thinking_summaries ('auto'|'none') go to out->gen.
  * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
- *   this server": response_modalities other than "text", agent_config,
- *   webhook_config, generation_config.speech_config / image_config.
+ *   this server": agent_config, webhook_config, generation_config.
+ *   image_config.
+ * - response_modalities: 'text', 'image', 'audio', 'video', 'document' in
+ *   any case (the guide writes ["AUDIO"]), repeats folded, into
+ *   out->modalities; once the body is read, one this server does not serve
+ *   (ia_api_serve_outputs) is IA_EUNIMPLEMENTED ("response_modalities[0]:
+ *   'audio' output is not supported yet").
+ * - generation_config.speech_config (api/speech.c), in both dialects: one
+ *   {voice?, language?, speaker?} or a list of at most 2 (one per speaker,
+ *   each then naming a distinct speaker); voice one of the 30 prebuilt
+ *   names (any case), language a BCP-47 tag the speech engine speaks
+ *   (src/speech/), else IA_EINVALID naming the entry's field
+ *   ("generation_config.speech_config[1].voice: unknown voice 'X' (one of
+ *   Zephyr, ...)"); into out->gen.speech. Then, without audio served,
+ *   IA_EUNIMPLEMENTED; with it, speech_config without 'audio' among the
+ *   modalities is IA_EINVALID.
  * - structured output (rformat.c), in both dialects: response_format is a
  *   JSON Schema object, one typed format ({type:'text', mime_type?,
  *   schema?}) or a non-empty list of them. A keyword the grammar would
@@ -92,6 +106,13 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  * ignored (one local tier) and is not echoed. input normalizes to turns: a
  * string, one Content or a list of Content become one user turn. */
 int ia_api_decode_create(const char *body, size_t len, ia_request *out, ia_err *err);
+
+/* The outputs this process serves (IA_MOD_BIT_*; text always): a modality
+ * asked beyond them is refused by the decoder, as above. Text alone until
+ * the speech engine is hooked into runs; the server sets it once at start,
+ * before it serves (an atomic, read per request). */
+void ia_api_serve_outputs(unsigned modality_bits);
+unsigned ia_api_served_outputs(void);
 
 /* The same for a given dialect (ia_api_decode_create is the legacy one).
  * The steps dialect differs in:

@@ -105,11 +105,24 @@ json_t *ia_api_media_json(const ia_content *c);
  * schema) and out->rformat (the field as given) are set when it asks for
  * JSON or was given. rf may be NULL (response_mime_type alone). */
 int ia_api_rformat_check_shape(json_t *v, ia_err *err);
-/* response_mime_type (*out: its value) and response_modalities, checked
- * during the walk. */
+/* response_mime_type (*out: its value) and response_modalities (into
+ * *bits, IA_MOD_BIT_*), checked during the walk; check_outputs, once the
+ * body is read, refuses an output this server does not serve
+ * (ia_api_serve_outputs) with IA_EUNIMPLEMENTED naming the field — a
+ * modality in `modalities` (the field as given, may be NULL), or
+ * speech_config without audio — and speech_config without 'audio' among
+ * the modalities asked (IA_EINVALID). */
 int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err);
-int ia_api_decode_modalities(json_t *v, ia_err *err);
+int ia_api_decode_modalities(json_t *v, unsigned *bits, ia_err *err);
+int ia_api_check_outputs(const ia_request *r, json_t *modalities, ia_err *err);
 int ia_api_decode_rformat(json_t *rf, const char *mime, ia_request *out, ia_err *err);
+
+/* speech.c: generation_config.speech_config (one object or a list) into
+ * *out, every entry checked (api/speech.c says what); on failure *out may
+ * hold part of it (ia_speech_cfg_free). speech_json: the field as given,
+ * for the steps dialect's echo. */
+int ia_api_decode_speech(json_t *v, ia_speech_cfg *out, ia_err *err);
+json_t *ia_api_speech_json(const ia_speech_cfg *c);
 
 /* steps.c: the steps dialect. */
 char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);

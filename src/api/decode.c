@@ -458,8 +458,9 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
                 return ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'none'", p);
             g->thinking_summaries_none = strcmp(ts, "none") == 0;
             g->has_thinking_summaries = true;
-        } else if (strcmp(key, "speech_config") == 0 ||
-                   strcmp(key, "image_config") == 0) {
+        } else if (strcmp(key, "speech_config") == 0) {
+            if (ia_api_decode_speech(v, &g->speech, err) < 0) return -1;
+        } else if (strcmp(key, "image_config") == 0) {
             return unimplemented(err, p);
         } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||
                                              strcmp(key, "video_config") == 0)) {
@@ -487,6 +488,7 @@ typedef struct {
     json_t *response_format;
     const char *mime;
     json_t *allowed_tools; /* generation_config.tool_choice.allowed_tools.tools */
+    json_t *modalities;    /* response_modalities, checked against what is served */
 } later_fields;
 
 static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
@@ -539,7 +541,10 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         later->response_format = v;
         return 0;
     }
-    if (strcmp(key, "response_modalities") == 0) return ia_api_decode_modalities(v, err);
+    if (strcmp(key, "response_modalities") == 0) {
+        later->modalities = v;
+        return ia_api_decode_modalities(v, &r->modalities, err);
+    }
     if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
@@ -617,6 +622,7 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         ia_api_decode_rformat(later.response_format, later.mime, out, err) < 0)
         goto done;
     if (later.allowed_tools && ia_api_apply_allowed(later.allowed_tools, out, err) < 0) goto done;
+    if (ia_api_check_outputs(out, later.modalities, err) < 0) goto done;
     rc = 0;
 done:
     json_decref(root);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/util.h"
 #include "schema/schema.h"
@@ -274,21 +275,52 @@ int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err) {
     return 0;
 }
 
-int ia_api_decode_modalities(json_t *v, ia_err *err) {
+/* Which outputs this process serves: text until a speech engine is hooked
+ * into runs (issue 13) — then the server adds audio at start-up. */
+static _Atomic unsigned served = IA_MOD_BIT_TEXT;
+
+void ia_api_serve_outputs(unsigned bits) { served = bits | IA_MOD_BIT_TEXT; }
+
+unsigned ia_api_served_outputs(void) { return served; }
+
+/* Either case: the guide writes ["AUDIO"], the SDKs' typings 'audio'. A
+ * modality given twice is the same ask (folded). */
+int ia_api_decode_modalities(json_t *v, unsigned *bits, ia_err *err) {
     const char *path = "response_modalities";
     if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected an array of strings", path);
     size_t i;
     json_t *m;
     json_array_foreach(v, i, m) {
         if (!json_is_string(m)) return ia_fail(err, IA_EINVALID, "%s[%zu]: expected a string", path, i);
-        const char *s = json_string_value(m);
-        if (strcmp(s, "text") == 0) continue;
-        if (strcmp(s, "image") == 0 || strcmp(s, "audio") == 0 || strcmp(s, "video") == 0 ||
-            strcmp(s, "document") == 0)
-            return ia_fail(err, IA_EUNIMPLEMENTED, "%s[%zu]: '%s' output is not supported yet", path, i, s);
-        return ia_fail(err, IA_EINVALID,
-                       "%s[%zu]: expected one of 'text', 'image', 'audio', 'video', 'document'", path, i);
+        int k = 0;
+        while (k < IA_N_MODALITIES && strcasecmp(json_string_value(m), ia_modality_name(k)) != 0) k++;
+        if (k == IA_N_MODALITIES)
+            return ia_fail(err, IA_EINVALID,
+                           "%s[%zu]: expected one of 'text', 'image', 'audio', 'video', 'document' (in any case)",
+                           path, i);
+        *bits |= 1u << k;
     }
+    return 0;
+}
+
+int ia_api_check_outputs(const ia_request *r, json_t *modalities, ia_err *err) {
+    unsigned on = served;
+    size_t i;
+    json_t *m;
+    json_array_foreach(modalities, i, m) {
+        for (int k = 0; k < IA_N_MODALITIES; k++)
+            if (strcasecmp(json_string_value(m), ia_modality_name(k)) == 0 && !(on & (1u << k)))
+                return ia_fail(err, IA_EUNIMPLEMENTED, "response_modalities[%zu]: '%s' output is not supported yet",
+                               i, ia_modality_name(k));
+    }
+    if (!r->gen.speech.n) return 0;
+    if (!(on & IA_MOD_BIT_AUDIO))
+        return ia_fail(err, IA_EUNIMPLEMENTED,
+                       "generation_config.speech_config: speech output is not supported yet by this server");
+    if (!(r->modalities & IA_MOD_BIT_AUDIO))
+        return ia_fail(err, IA_EINVALID,
+                       "generation_config.speech_config: speech settings, but response_modalities does not ask "
+                       "for 'audio'; add it (response_modalities: ['AUDIO']) or leave speech_config out");
     return 0;
 }
 

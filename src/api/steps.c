@@ -121,6 +121,7 @@ static json_t *gen_json(const ia_gen_config *g) {
     if (g->has_thinking_summaries) {
         json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     }
+    if (g->speech.n) json_object_set_new(o, "speech_config", ia_api_speech_json(&g->speech));
     return o;
 }
 

@@ -238,10 +238,34 @@ bool ia_status_terminal(ia_status s) {
     return s != IA_STATUS_IN_PROGRESS;
 }
 
+void ia_speech_cfg_free(ia_speech_cfg *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].voice);
+        free(c->v[i].language);
+        free(c->v[i].speaker);
+    }
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+void ia_speech_cfg_copy(ia_speech_cfg *dst, const ia_speech_cfg *src) {
+    *dst = *src;
+    dst->v = NULL;
+    if (!src->n) return;
+    dst->v = ia_xcalloc(src->n, sizeof *dst->v);
+    for (size_t i = 0; i < src->n; i++) {
+        dst->v[i].voice = dup_or_null(src->v[i].voice);
+        dst->v[i].language = dup_or_null(src->v[i].language);
+        dst->v[i].speaker = dup_or_null(src->v[i].speaker);
+    }
+}
+
 void ia_gen_config_free(ia_gen_config *g) {
     if (!g) return;
     for (size_t i = 0; i < g->n_stop; i++) free(g->stop[i]);
     free(g->stop);
+    ia_speech_cfg_free(&g->speech);
     memset(g, 0, sizeof *g);
 }
 
@@ -249,6 +273,7 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
     *dst = *src;
     dst->stop = NULL;
     dst->n_stop = 0;
+    ia_speech_cfg_copy(&dst->speech, &src->speech);
     if (!src->n_stop) return;
     dst->stop = ia_xcalloc(src->n_stop, sizeof *dst->stop);
     for (size_t i = 0; i < src->n_stop; i++) dst->stop[i] = ia_strdup(src->stop[i]);
@@ -257,7 +282,8 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
 
 bool ia_gen_config_is_set(const ia_gen_config *g) {
     return g->has_temperature || g->has_top_p || g->has_top_k || g->has_seed ||
-           g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries;
+           g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries ||
+           g->speech.n > 0;
 }
 
 void ia_rformat_free(ia_rformat *f) {

@@ -170,6 +170,8 @@ bool ia_status_terminal(ia_status s);
  * ia_modality order). */
 #define IA_N_MODALITIES 5
 const char *ia_modality_name(int m); /* "text", "image", ... */
+enum { IA_MOD_BIT_TEXT = 1u << 0, IA_MOD_BIT_IMAGE = 1u << 1, IA_MOD_BIT_AUDIO = 1u << 2,
+       IA_MOD_BIT_VIDEO = 1u << 3, IA_MOD_BIT_DOCUMENT = 1u << 4 };
 typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
     int64_t search_calls; /* google_search calls run (grounding_tool_count) */
@@ -186,6 +188,28 @@ typedef enum {
 const char *ia_thinking_level_name(ia_thinking_level l);
 int ia_thinking_level_parse(const char *s); /* -1 if unknown */
 
+/* generation_config.speech_config: the voices of speech output, as the
+ * client gave them — the guide's single object {voice, language} or the
+ * SDKs' list [{voice, language, speaker}] (one entry per speaker the
+ * prompt names; at most IA_SPEECH_MAX_SPEAKERS, Gemini's limit). The
+ * decoder (api/speech.c) has checked every entry: a known prebuilt voice
+ * name (any case), a language the speech engine speaks, distinct speakers
+ * (every entry names one when there are several). Each string is kept as
+ * given (the steps dialect echoes it); NULL = not set (the engine's
+ * default voice / language). */
+#define IA_SPEECH_MAX_SPEAKERS 2
+typedef struct ia_speech_entry {
+    char *voice, *language, *speaker;
+} ia_speech_entry;
+typedef struct ia_speech_cfg {
+    ia_speech_entry *v;
+    size_t n;    /* 0 = no speech_config */
+    bool listed; /* given as a list (else one object), for the echo */
+} ia_speech_cfg;
+void ia_speech_cfg_free(ia_speech_cfg *c);
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ia_speech_cfg_copy(ia_speech_cfg *dst, const ia_speech_cfg *src);
+
 /* generation_config as decoded; has_* tells what the client set. */
 typedef struct ia_gen_config {
     bool has_temperature, has_top_p, has_top_k, has_seed, has_max_output_tokens;
@@ -198,6 +222,7 @@ typedef struct ia_gen_config {
     bool has_thinking_level, has_thinking_summaries;
     ia_thinking_level thinking_level;
     bool thinking_summaries_none; /* thinking_summaries: "none" (else "auto") */
+    ia_speech_cfg speech;         /* speech_config; speech.n == 0: not set */
 } ia_gen_config;
 void ia_gen_config_free(ia_gen_config *g);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
@@ -279,6 +304,10 @@ typedef struct ia_request {
     ia_conv input; /* the new input, normalized to turns */
     char *system_instruction;
     ia_gen_config gen;
+    /* response_modalities: bit (1u << m) for each modality m asked
+     * (ia_modality_name's order: text, image, audio, video, document), in
+     * any case, repeats folded; 0 = not given (text). */
+    unsigned modalities;
     bool stream, background, store;
     char *previous_interaction_id;
     /* Structured output: the request's response_format as checked and

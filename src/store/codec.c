@@ -26,8 +26,10 @@
  * the same way, as neutral JSON of the fields the client set:
  *
  *     {"temperature":0.7,"top_p":..,"top_k":..,"seed":..,
- *      "max_output_tokens":..,"stop_sequences":["..."]}
+ *      "max_output_tokens":..,"stop_sequences":["..."],
+ *      "speech_config":{"voice"?,"language"?,"speaker"?} | [{...}, ...]}
  *
+ * (speech_config in the shape the client gave it: one object or a list.)
  * A key it does not know is ignored (a newer build's field).
  *
  * A request's response_format (the interactions.response_format column),
@@ -422,6 +424,48 @@ done:
 
 /* ---- generation_config ----------------------------------------------------- */
 
+static json_t *speech_to_json(const ia_speech_cfg *c) {
+    json_t *list = json_array();
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *o = json_object();
+        if (c->v[i].voice) json_object_set_new(o, "voice", json_string(c->v[i].voice));
+        if (c->v[i].language) json_object_set_new(o, "language", json_string(c->v[i].language));
+        if (c->v[i].speaker) json_object_set_new(o, "speaker", json_string(c->v[i].speaker));
+        if (!c->listed) {
+            json_decref(list);
+            return o;
+        }
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
+/* One entry's optional string: absent (or null) is NULL; any other
+ * non-string is malformed. */
+static int speech_string(json_t *o, const char *key, char **out) {
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_string(v)) return -1;
+    *out = ia_strdup(json_string_value(v));
+    return 0;
+}
+
+static int speech_from_json(json_t *v, ia_speech_cfg *c) {
+    c->listed = json_is_array(v);
+    size_t n = c->listed ? json_array_size(v) : 1;
+    if ((!c->listed && !json_is_object(v)) || n == 0) return -1;
+    c->v = ia_xcalloc(n, sizeof *c->v);
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = c->listed ? json_array_get(v, i) : v;
+        if (!json_is_object(o) || speech_string(o, "voice", &c->v[i].voice) != 0 ||
+            speech_string(o, "language", &c->v[i].language) != 0 ||
+            speech_string(o, "speaker", &c->v[i].speaker) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 char *ia_codec_gen_encode(const ia_gen_config *g) {
     if (!g || !ia_gen_config_is_set(g)) return NULL;
     json_t *o = json_object();
@@ -448,6 +492,7 @@ char *ia_codec_gen_encode(const ia_gen_config *g) {
         json_object_set_new(o, "thinking_level", json_string(ia_thinking_level_name(g->thinking_level)));
     if (g->has_thinking_summaries)
         json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
+    if (g->speech.n) json_object_set_new(o, "speech_config", speech_to_json(&g->speech));
     return dump_and_release(o);
 }
 
@@ -508,6 +553,7 @@ int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
         out->thinking_summaries_none = strcmp(json_string_value(v), "none") == 0;
         out->has_thinking_summaries = true;
     }
+    if ((v = json_object_get(j, "speech_config")) && speech_from_json(v, &out->speech) != 0) goto done;
     rc = 0;
 done:
     json_decref(j);

@@ -169,6 +169,9 @@ void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
     ia_request r;
     ia_err err;
     memset(&err, 0, sizeof err);
+    /* As a server with speech would: requests with speech_config then
+     * decode whole, through the codec and the echo below. */
+    ia_api_serve_outputs(IA_MOD_BIT_AUDIO);
     fuzz_stderr_begin();
     int rc = ia_api_decode_create_dialect((const char *)body, len, d, &r, &err);
     bool warned = fuzz_stderr_end_warned();
