@@ -110,11 +110,15 @@ json_t *ia_api_media_json(const ia_content *c);
  * schema) and out->rformat (the field as given) are set when it asks for
  * JSON or was given. rf may be NULL (response_mime_type alone). */
 int ia_api_rformat_check_shape(json_t *v, ia_err *err);
-/* response_mime_type (*out: its value) and response_modalities, checked
- * during the walk. */
+/* response_mime_type (*out: its value) and response_modalities (its
+ * outputs OR'ed into *outputs, IA_OUT_*), checked during the walk. */
 int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err);
-int ia_api_decode_modalities(json_t *v, ia_err *err);
+int ia_api_decode_modalities(json_t *v, unsigned *outputs, ia_err *err);
+/* An image response format also sets out->rformat.image and IA_OUT_IMAGE
+ * in out->outputs. */
 int ia_api_decode_rformat(json_t *rf, const char *mime, ia_request *out, ia_err *err);
+/* generation_config.image_config into *out (aspect_ratio, image_size). */
+int ia_api_decode_image_config(json_t *v, ia_image_cfg *out, ia_err *err);
 
 /* steps.c: the steps dialect. */
 char *ia_api_steps_interaction(const ia_interaction *it, bool include_input, bool fetched);

@@ -458,8 +458,9 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
                 return ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'none'", p);
             g->thinking_summaries_none = strcmp(ts, "none") == 0;
             g->has_thinking_summaries = true;
-        } else if (strcmp(key, "speech_config") == 0 ||
-                   strcmp(key, "image_config") == 0) {
+        } else if (strcmp(key, "image_config") == 0) {
+            if (ia_api_decode_image_config(v, &g->image, err) < 0) return -1;
+        } else if (strcmp(key, "speech_config") == 0) {
             return unimplemented(err, p);
         } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||
                                              strcmp(key, "video_config") == 0)) {
@@ -539,7 +540,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         later->response_format = v;
         return 0;
     }
-    if (strcmp(key, "response_modalities") == 0) return ia_api_decode_modalities(v, err);
+    if (strcmp(key, "response_modalities") == 0) return ia_api_decode_modalities(v, &r->outputs, err);
     if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
         return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
