@@ -164,9 +164,7 @@ int ia_up_parse_job(const ia_upstream *u, const char *body, size_t len, const ch
     for (int i = 0; json_is_string(st) && i < (int)(sizeof JOB_STATUS / sizeof *JOB_STATUS); i++)
         if (strcmp(json_string_value(st), JOB_STATUS[i]) == 0) s = i;
     if (s < 0) {
-        char what[96];
-        snprintf(what, sizeof what, "a job status that is not queued, generating, completed, failed or cancelled");
-        bad(u, err, what);
+        bad(u, err, "a job status that is not queued, generating, completed, failed or cancelled");
         goto done;
     }
     job->status = (ia_sdjob_status)s;
