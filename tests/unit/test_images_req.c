@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/core.h"
 #include "lib/util.h"
 #include "store/store.h"
 #include "unit.h"
@@ -210,4 +211,57 @@ IA_TEST(images_settings_stored_and_echoed) {
     free(json);
     ia_rformat_free(&it.rformat);
     ia_rformat_free(&f);
+}
+
+/* ---- core's create -------------------------------------------------------------------- */
+
+static void image_request(ia_request *r, const char *model) {
+    memset(r, 0, sizeof *r);
+    r->model = ia_strdup(model);
+    r->store = true;
+    r->outputs = IA_OUT_IMAGE;
+    ia_turn *t = ia_conv_add_turn(&r->input, IA_ROLE_USER);
+    ia_turn_add_text(t, "a city", 6);
+}
+
+/* Until the run loop calls an engine: a model without an upstream gets
+ * the 400 naming --upstream, one with an upstream 400 unimplemented, and
+ * an upstream's name is no text model. */
+IA_TEST(images_core_create_answers_image_requests) {
+    ia_engine_global_init(NULL, false);
+    char path[512];
+    snprintf(path, sizeof path, "%s/images-core.db", ia_test_tmpdir());
+    ia_err err = {0};
+    ia_store *store = ia_store_open(path, &err);
+    ia_engine_opts eo = {.name = "demo", .path = ia_test_demo_model(), .threads = 1, .n_ctx = 512, .parallel = 1};
+    ia_engine *eng = store ? ia_engine_load(&eo, &err) : NULL;
+    ia_upstreams ups = {0};
+    IA_CHECK(eng && ia_upstreams_add(&ups, "img=http://127.0.0.1:9", &err) == 0);
+    ia_core_opts co = {.store = store, .engines = &eng, .n_engines = 1, .upstreams = &ups};
+    ia_core *core = ia_core_new(&co, &err);
+    IA_CHECK(core != NULL);
+    ia_request r;
+    ia_interaction out = {0};
+    image_request(&r, "demo");
+    int rc1 = ia_core_create(core, "", &r, &out, NULL, &err);
+    ia_errcode c1 = err.code;
+    bool named = strstr(err.msg, "start the server with --upstream demo=URL") != NULL;
+    ia_request_free(&r);
+    image_request(&r, "img");
+    int rc2 = ia_core_create(core, "", &r, &out, NULL, &err);
+    ia_errcode c2 = err.code;
+    ia_request_free(&r);
+    image_request(&r, "img");
+    r.outputs = 0;
+    int rc3 = ia_core_create(core, "", &r, &out, NULL, &err);
+    ia_errcode c3 = err.code;
+    ia_request_free(&r);
+    ia_core_shutdown(core);
+    ia_core_free(core);
+    ia_engine_free(eng);
+    ia_store_close(store);
+    ia_upstreams_free(&ups);
+    IA_CHECK(rc1 == -1 && c1 == IA_EINVALID && named);
+    IA_CHECK(rc2 == -1 && c2 == IA_EUNIMPLEMENTED);
+    IA_CHECK(rc3 == -1 && c3 == IA_ENOTFOUND);
 }
