@@ -132,7 +132,7 @@ int ia_up_openai(const ia_upstream *u, const ia_image_req *req, int64_t deadline
     char what[48];
     snprintf(what, sizeof what, "POST %s", c.path);
     if (a.status < 200 || a.status > 299) rc = ia_up_status_error(u, &a, what, edit, err);
-    else rc = ia_up_parse_openai(u, a.body, a.len, IA_IMAGES_MAX_N, out, err);
+    else rc = ia_up_parse_openai(u, a.body, a.len, (size_t)(req->n > 0 ? req->n : 1), out, err);
     ia_up_answer_free(&a);
     return rc;
 }
@@ -197,6 +197,7 @@ static int fetch_url(const ia_upstream *u, ia_up_image *im, int64_t deadline, at
 /* The raw images as checked outputs. */
 static int finish(const ia_upstream *u, ia_up_images *raw, int64_t deadline, atomic_bool *cancel,
                   ia_image_out **out, size_t *n, ia_err *err) {
+    if (raw->n == 0) return ia_fail(err, IA_EUPSTREAM, "upstream '%s' answered no image", u->name);
     ia_image_out *v = ia_xcalloc(raw->n, sizeof *v);
     size_t k = 0;
     for (; k < raw->n; k++) {

@@ -105,9 +105,10 @@ void ia_image_cfg_merge(const ia_image_cfg *gen, const ia_image_cfg *format, ia_
  * allowed values. 0 / -1. */
 int ia_image_dims(const ia_image_cfg *c, int *width, int *height, ia_err *err);
 
-/* Draws req->n images (see above). On success *out holds *n >= 1 images
- * (free with ia_image_outs_free); on failure *out is NULL and *n 0. cancel
- * may be NULL. 0 / -1. */
+/* Draws req->n images (see above). On success *out holds 1 to req->n
+ * images (an engine may give fewer; more are dropped; free with
+ * ia_image_outs_free); on failure *out is NULL and *n 0. cancel may be
+ * NULL. 0 / -1. */
 int ia_images_generate(const ia_upstream *u, const ia_image_req *req, atomic_bool *cancel, ia_image_out **out,
                        size_t *n, ia_err *err);
 

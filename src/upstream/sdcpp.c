@@ -70,9 +70,9 @@ static int ended(const ia_upstream *u, const ia_sdjob *j, ia_err *err) {
                    j->error ? j->error : "");
 }
 
-/* One poll of job id into *j (freed first). */
-static int poll_job(const ia_upstream *u, const char *id, int64_t deadline, atomic_bool *cancel, ia_sdjob *j,
-                    ia_err *err) {
+/* One poll of job id into *j (freed first), keeping at most max images. */
+static int poll_job(const ia_upstream *u, const char *id, size_t max, int64_t deadline, atomic_bool *cancel,
+                    ia_sdjob *j, ia_err *err) {
     char path[128];
     snprintf(path, sizeof path, "/sdcpp/v1/jobs/%s", id);
     ia_up_call c = {.method = "GET", .path = path, .deadline = deadline, .cancel = cancel};
@@ -86,15 +86,15 @@ static int poll_job(const ia_upstream *u, const char *id, int64_t deadline, atom
         rc = ia_up_status_error(u, &a, "GET /sdcpp/v1/jobs/{id}", false, err);
     else {
         ia_sdjob_free(j);
-        rc = ia_up_parse_job(u, a.body, a.len, id, IA_IMAGES_MAX_N, j, err);
+        rc = ia_up_parse_job(u, a.body, a.len, id, max, j, err);
     }
     ia_up_answer_free(&a);
     return rc;
 }
 
 /* Polls until the job ends; the images into out. */
-static int follow(const ia_upstream *u, ia_sdjob *j, int64_t deadline, atomic_bool *cancel, ia_up_images *out,
-                  ia_err *err) {
+static int follow(const ia_upstream *u, ia_sdjob *j, size_t max, int64_t deadline, atomic_bool *cancel,
+                  ia_up_images *out, ia_err *err) {
     int interval = u->poll_ms > 0 ? u->poll_ms : 250;
     char id[sizeof j->id];
     memcpy(id, j->id, sizeof id);
@@ -105,7 +105,7 @@ static int follow(const ia_upstream *u, ia_sdjob *j, int64_t deadline, atomic_bo
             return 0;
         }
         if (j->status == IA_SDJOB_FAILED || j->status == IA_SDJOB_CANCELLED) return ended(u, j, err);
-        if (wait_ms(u, interval, deadline, cancel, err) != 0 || poll_job(u, id, deadline, cancel, j, err) != 0) {
+        if (wait_ms(u, interval, deadline, cancel, err) != 0 || poll_job(u, id, max, deadline, cancel, j, err) != 0) {
             cancel_job(u, id);
             return -1;
         }
@@ -124,10 +124,11 @@ int ia_up_sdcpp(const ia_upstream *u, const ia_image_req *req, int64_t deadline,
     free(body);
     if (rc != 0) return -1;
     ia_sdjob j = {0};
+    size_t max = (size_t)(req->n > 0 ? req->n : 1); /* no more images than asked for */
     if (a.status < 200 || a.status > 299) rc = ia_up_status_error(u, &a, "POST /sdcpp/v1/img_gen", false, err);
-    else rc = ia_up_parse_job(u, a.body, a.len, NULL, IA_IMAGES_MAX_N, &j, err);
+    else rc = ia_up_parse_job(u, a.body, a.len, NULL, max, &j, err);
     ia_up_answer_free(&a);
-    if (rc == 0) rc = follow(u, &j, deadline, cancel, out, err);
+    if (rc == 0) rc = follow(u, &j, max, deadline, cancel, out, err);
     ia_sdjob_free(&j);
     return rc;
 }
