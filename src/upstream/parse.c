@@ -53,10 +53,11 @@ static int decode_b64(const ia_upstream *u, json_t *v, const char *where, ia_up_
         n -= (size_t)(comma + 1 - s);
         s = comma + 1;
     }
-    if (n == 0) return ia_fail(err, IA_EUPSTREAM, "upstream '%s' answered %s: empty", u->name, where);
     if (ia_b64_decode(s, n, &im->data, &im->len, &bad_at) != 0)
         return ia_fail(err, IA_EUPSTREAM, "upstream '%s' answered %s: not valid base64 (at byte %zu)", u->name,
                        where, bad_at);
+    if (im->len == 0) /* "", or only the blanks base64 skips */
+        return ia_fail(err, IA_EUPSTREAM, "upstream '%s' answered %s: empty", u->name, where);
     return 0;
 }
 
