@@ -629,7 +629,9 @@ int ia_fetch_ex(const char *url, const ia_fetch_opts *o, const ia_fetch_req *rq,
         ch = NULL;
     }
     if (!ch) {
+        curl_mime_free(x.mime);
         curl_slist_free_all(hdrs);
+        if (rq && rq->fail) *rq->fail = IA_FETCH_FAIL_OTHER;
         return ia_fail(e, IA_EINTERNAL, "%s: could not set up a transfer", field);
     }
     int rc = run(ch, &x, url, &c, field, errbuf, out, e);
