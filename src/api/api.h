@@ -63,14 +63,20 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   (the names must be among tools; the others are dropped from out->tools).
  *   generation_config.thinking_level ('minimal'|'low'|'medium'|'high') and
  *   thinking_summaries ('auto'|'none') go to out->gen.
+ * - response_modalities: 'text' and 'image' in any case (the guide writes
+ *   ["IMAGE"]) into out->modalities (IA_OUT_*); an image output is core's to
+ *   route or refuse (src/upstream/: an upstream engine by model name);
+ *   generation_config.image_config {aspect_ratio?, image_size? ('512',
+ *   '1K', '2K', '4K'; '2k' read as '2K')} into out->gen.image, an unknown
+ *   value IA_EINVALID listing the allowed ones.
  * - features of later issues, IA_EUNIMPLEMENTED "<path>: not supported yet by
- *   this server": agent_config, webhook_config, generation_config.
- *   image_config.
+ *   this server": agent_config, webhook_config, .
  * - response_modalities: 'text', 'image', 'audio', 'video', 'document' in
  *   any case (the guide writes ["AUDIO"]), repeats folded, into
- *   out->modalities; once the body is read, one this server does not serve
- *   (ia_api_serve_outputs) is IA_EUNIMPLEMENTED ("response_modalities[0]:
- *   'audio' output is not supported yet").
+ *   out->modalities (IA_MOD_BIT_*); once the body is read, one this server
+ *   does not serve (ia_api_serve_outputs) is IA_EUNIMPLEMENTED
+ *   ("response_modalities[0]: 'audio' output is not supported yet"); an
+ *   image output is core's to route to an upstream (src/upstream/).
  * - generation_config.speech_config (api/speech.c), in both dialects: one
  *   {voice?, language?, speaker?} or a list of at most 2 (one per speaker,
  *   each then naming a distinct speaker); voice one of the 30 prebuilt
@@ -92,10 +98,12 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   two places must agree. A list takes one format per output type
  *   ("response_format[1]: a second 'text' format ..."); an unknown type is
  *   IA_EINVALID ("response_format[0].type: unknown format type 'pdf' ...");
- *   image {aspect_ratio, image_size, mime_type, delivery}, audio
+ *   an image format {aspect_ratio, image_size, mime_type (image/png,
+ *   image/jpeg or image/webp), delivery ('inline')} is kept in
+ *   out->rformat.image and asks for an image output (IA_MOD_BIT_IMAGE); audio
  *   {sample_rate, bit_rate, mime_type, delivery} and video {aspect_ratio,
  *   resolution, duration, gcs_uri, delivery} formats have their
- *   fields checked, then are IA_EUNIMPLEMENTED ("response_format[1]: image
+ *   fields checked, then are IA_EUNIMPLEMENTED ("response_format[1]: audio
  *   output is not served by this server yet ..."). On success
  *   out->response_format holds the normalized schema, out->grammar its GBNF
  *   grammar, out->rformat the field as given.

@@ -115,7 +115,11 @@ int ia_api_rformat_check_shape(json_t *v, ia_err *err);
 int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err);
 int ia_api_decode_modalities(json_t *v, unsigned *bits, ia_err *err);
 int ia_api_check_outputs(const ia_request *r, json_t *modalities, ia_err *err);
+/* An image response format also sets out->rformat.image and IA_MOD_BIT_IMAGE
+ * in out->modalities. */
 int ia_api_decode_rformat(json_t *rf, const char *mime, ia_request *out, ia_err *err);
+/* generation_config.image_config into *out (aspect_ratio, image_size). */
+int ia_api_decode_image_config(json_t *v, ia_image_cfg *out, ia_err *err);
 
 /* speech.c: generation_config.speech_config (one object or a list) into
  * *out, every entry checked (api/speech.c says what); on failure *out may

@@ -461,7 +461,7 @@ static int decode_gen(json_t *o, ia_gen_config *g, ia_dialect d, ia_tool_choice 
         } else if (strcmp(key, "speech_config") == 0) {
             if (ia_api_decode_speech(v, &g->speech, err) < 0) return -1;
         } else if (strcmp(key, "image_config") == 0) {
-            return unimplemented(err, p);
+            if (ia_api_decode_image_config(v, &g->image, err) < 0) return -1;
         } else if (d == IA_DIALECT_STEPS && (strcmp(key, "transcription_config") == 0 ||
                                              strcmp(key, "video_config") == 0)) {
             return unimplemented(err, p); /* added in SDK 3.x */

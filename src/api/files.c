@@ -258,6 +258,7 @@ static const char *rpc_status(ia_errcode c) {
     case IA_ERATELIMIT: return "RESOURCE_EXHAUSTED";
     case IA_ECANCELLED: return "CANCELLED";
     case IA_ECONFLICT: return "ABORTED";
+    case IA_EDEADLINE: return "DEADLINE_EXCEEDED";
     default: return "INTERNAL";
     }
 }

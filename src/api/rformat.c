@@ -12,11 +12,15 @@
  * format with text/plain (or no mime type) and no schema is plain text. The
  * image, audio and video formats carry output settings: their fields are
  * checked as strictly as any other field (a typo is named now, not when that
- * output arrives), then the format is refused as an output this server does
- * not serve yet — never as an unknown type. The order of the answers is
- * fixed: each entry's own fields and a repeated output type first (list
- * order), then a text format at odds with itself or response_mime_type,
- * then an output that is not served. */
+ * output arrives). An image format's settings are kept (ia_rformat.image)
+ * and ask for an image output (ia_request.modalities), which core routes to an
+ * upstream engine (src/upstream/) or refuses naming --upstream; audio and
+ * video formats are refused as outputs this server does not serve yet —
+ * never as an unknown type. generation_config.image_config (both dialects;
+ * deprecated in SDK 3.x for the image format) is read here too. The order
+ * of the answers is fixed: each entry's own fields and a repeated output
+ * type first (list order), then a text format at odds with itself or
+ * response_mime_type, then an output that is not served. */
 #include "api/api.h"
 #include "api/api_int.h"
 
@@ -47,7 +51,9 @@ __attribute__((format(printf, 2, 3))) static void mkpath(char p[PATH_LEN], const
 
 /* ---- the output formats' settings (SDK 3.3.0's typings) ------------------ */
 
-typedef enum { V_ENUM, V_MIME, V_POSINT, V_STRING } value_kind;
+/* V_ENUM_CI: an enum read in any case and kept in the list's spelling (the
+ * guide writes image_size "2k", the typings "2K"). */
+typedef enum { V_ENUM, V_ENUM_CI, V_MIME, V_POSINT, V_STRING } value_kind;
 
 typedef struct field_rule {
     const char *name;
@@ -63,10 +69,16 @@ static const char *const VIDEO_RATIOS[] = {"16:9", "9:16", NULL};
 static const char *const VIDEO_RESOLUTIONS[] = {"360p", "720p", "1080p", "4k", NULL};
 
 static const field_rule IMAGE_FIELDS[] = {
-    {"aspect_ratio", V_ENUM, IMAGE_RATIOS}, {"image_size", V_ENUM, IMAGE_SIZES},
+    {"aspect_ratio", V_ENUM, IMAGE_RATIOS}, {"image_size", V_ENUM_CI, IMAGE_SIZES},
     {"mime_type", V_MIME, NULL},            {"delivery", V_ENUM, DELIVERY},
     {NULL, V_STRING, NULL},
 };
+/* generation_config.image_config: SDK 3.3.0's ImageConfig has these two. */
+static const field_rule IMAGE_CONFIG_FIELDS[] = {
+    {"aspect_ratio", V_ENUM, IMAGE_RATIOS}, {"image_size", V_ENUM_CI, IMAGE_SIZES}, {NULL, V_STRING, NULL},
+};
+/* What an upstream engine is asked for and passed through (upstream/images.h). */
+static const char *const IMAGE_MIMES[] = {"image/png", "image/jpeg", "image/webp", NULL};
 static const field_rule AUDIO_FIELDS[] = {
     {"sample_rate", V_POSINT, NULL}, {"bit_rate", V_POSINT, NULL},
     {"mime_type", V_MIME, NULL},     {"delivery", V_ENUM, DELIVERY},
@@ -155,9 +167,9 @@ static int check_setting(const struct output_kind *k, const field_rule *f, json_
                            k->type, k->mime_example, s);
         return 0;
     }
-    if (f->kind == V_ENUM) {
+    if (f->kind == V_ENUM || f->kind == V_ENUM_CI) {
         for (size_t i = 0; f->values[i]; i++)
-            if (strcmp(s, f->values[i]) == 0) return 0;
+            if ((f->kind == V_ENUM ? strcmp : strcasecmp)(s, f->values[i]) == 0) return 0;
         char vals[256];
         list_values(f->values, vals, sizeof vals);
         return ia_fail(err, IA_EINVALID, "%s: expected one of %s, got '%s'", p, vals, s);
@@ -165,20 +177,65 @@ static int check_setting(const struct output_kind *k, const field_rule *f, json_
     return *s ? 0 : ia_fail(err, IA_EINVALID, "%s: must not be empty", p);
 }
 
-/* An image / audio / video format's fields: each known one checked, any
- * other refused. The settings are not kept: the format is refused next. */
-static int check_output_entry(const struct output_kind *k, json_t *o, const char *path, ia_err *err) {
+/* The value of a checked enum field in its list's spelling ("2k" -> "2K"). */
+static const char *canonical(const field_rule *f, const char *s) {
+    for (size_t i = 0; f->values && f->values[i]; i++)
+        if (strcasecmp(s, f->values[i]) == 0) return f->values[i];
+    return s;
+}
+
+/* A checked image setting kept in img. mime_type must be one an engine is
+ * asked for and passed through; delivery 'uri' would need a place to
+ * keep images at a URL, which this server does not have. */
+static int keep_image_setting(const field_rule *f, json_t *v, const char *p, ia_image_cfg *img, ia_err *err) {
+    const char *s = json_string_value(v);
+    if (!s) return 0; /* a number: no image field is one */
+    if (strcmp(f->name, "mime_type") == 0) {
+        const char *m = canonical(&(field_rule){"", V_ENUM_CI, IMAGE_MIMES}, s);
+        if (m == s)
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "%s: '%s' is not produced here (image/png, image/jpeg or image/webp)", p, s);
+        snprintf(img->mime_type, sizeof img->mime_type, "%s", m);
+    } else if (strcmp(f->name, "delivery") == 0) {
+        if (strcmp(s, "inline") != 0)
+            return ia_fail(err, IA_EUNIMPLEMENTED,
+                           "%s: '%s' delivery is not served (images come inline, as base64 data)", p, s);
+        snprintf(img->delivery, sizeof img->delivery, "%s", s);
+    } else if (strcmp(f->name, "aspect_ratio") == 0) {
+        snprintf(img->aspect_ratio, sizeof img->aspect_ratio, "%s", s);
+    } else if (strcmp(f->name, "image_size") == 0) {
+        snprintf(img->image_size, sizeof img->image_size, "%s", canonical(f, s));
+    }
+    return 0;
+}
+
+/* An image / audio / video format's fields (or image_config's, with
+ * fields given): each known one checked, any other refused. An image's
+ * settings are kept in *img (NULL: audio and video, refused next). */
+static int check_fields(const struct output_kind *k, const field_rule *fields, json_t *o, const char *path,
+                        ia_image_cfg *img, ia_err *err) {
     const char *key;
     json_t *v;
+    if (img) img->set = true;
     json_object_foreach(o, key, v) {
         if (strcmp(key, "type") == 0 || json_is_null(v)) continue;
-        const field_rule *f = find_field(k->fields, key);
-        if (!f) return unknown_key(path, key, k->fields, err);
+        const field_rule *f = find_field(fields, key);
+        if (!f) return unknown_key(path, key, fields, err);
         char p[PATH_LEN];
         mkpath(p, "%s.%s", path, key);
         if (check_setting(k, f, v, p, err) < 0) return -1;
+        if (img && keep_image_setting(f, v, p, img, err) < 0) return -1;
     }
     return 0;
+}
+
+int ia_api_decode_image_config(json_t *v, ia_image_cfg *out, ia_err *err) {
+    const char *path = "generation_config.image_config";
+    if (!json_is_object(v))
+        return ia_fail(err, IA_EINVALID, "%s: expected an object ({aspect_ratio?, image_size?})", path);
+    /* "type" is no field of image_config: named as unknown, not skipped */
+    if (json_object_get(v, "type")) return ia_fail(err, IA_EINVALID, "unknown field '%s.type'", path);
+    return check_fields(output_kind("image"), IMAGE_CONFIG_FIELDS, v, path, out, err);
 }
 
 /* ---- the text format ------------------------------------------------------ */
@@ -188,9 +245,15 @@ typedef struct entry {
     const char *type;
     const char *mime; /* text: mime_type as given; NULL = absent */
     json_t *schema;   /* text: the schema as given; NULL = none */
+    ia_image_cfg image; /* image: its settings */
 } entry;
 
 static bool is_format_type(const char *t);
+
+static int check_output_entry(const struct output_kind *k, json_t *o, entry *e, ia_err *err) {
+    bool image = strcmp(k->type, "image") == 0;
+    return check_fields(k, k->fields, o, e->path, image ? &e->image : NULL, err);
+}
 
 /* A text format's schema that is itself a typed format (the format wrapped
  * twice): named as misplaced, where the schema check would call its type
@@ -259,7 +322,7 @@ static int check_entry(json_t *o, entry *e, ia_err *err) {
                        "%s.type: unknown format type '%s' (expected 'text', 'image', 'audio' or 'video')",
                        e->path, e->type);
     if (strcmp(e->type, "text") == 0) return check_text_entry(o, e, err);
-    return check_output_entry(output_kind(e->type), o, e->path, err);
+    return check_output_entry(output_kind(e->type), o, e, err);
 }
 
 /* ---- response_mime_type, response_modalities --------------------------------- */
@@ -275,11 +338,14 @@ int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err) {
     return 0;
 }
 
-/* Which outputs this process serves: text until a speech engine is hooked
- * into runs (issue 13) — then the server adds audio at start-up. */
-static _Atomic unsigned served = IA_MOD_BIT_TEXT;
+/* Which outputs this process serves: text, and images, which core routes
+ * to an upstream engine by model name (a model without one is core's 400
+ * naming --upstream); audio once a speech engine is hooked into runs
+ * (issue 13) — then the server adds it at start-up. */
+#define IA_SERVED_ALWAYS (IA_MOD_BIT_TEXT | IA_MOD_BIT_IMAGE)
+static _Atomic unsigned served = IA_SERVED_ALWAYS;
 
-void ia_api_serve_outputs(unsigned bits) { served = bits | IA_MOD_BIT_TEXT; }
+void ia_api_serve_outputs(unsigned bits) { served = bits | IA_SERVED_ALWAYS; }
 
 unsigned ia_api_served_outputs(void) { return served; }
 
@@ -421,6 +487,20 @@ static int apply_text(const entry *e, const char *mime, bool listed, ia_request 
     return 0;
 }
 
+/* The image format: its settings for the echo and the engine, an image
+ * output asked for, and for a list the entries' order (rformat.list). */
+static void keep_image(const entry *es, size_t n, const entry *img, bool listed, ia_request *r) {
+    r->rformat.image = img->image;
+    r->modalities |= IA_MOD_BIT_IMAGE;
+    if (!listed) {
+        r->rformat.shape = IA_RFORMAT_IMAGE;
+        return;
+    }
+    r->rformat.shape = IA_RFORMAT_TEXT_LIST;
+    for (size_t i = 0, k = 0; i < n && k + 1 < sizeof r->rformat.list; i++)
+        r->rformat.list[k++] = es[i].type[0]; /* 't' or 'i': the only two kept */
+}
+
 static int decode_typed(json_t *rf, const char *mime, ia_request *r, ia_err *err) {
     entry es[MAX_ENTRIES];
     size_t n = 0;
@@ -430,10 +510,12 @@ static int decode_typed(json_t *rf, const char *mime, ia_request *r, ia_err *err
         if (strcmp(es[i].type, "text") == 0) text = &es[i];
     if (text && apply_text(text, mime, json_is_array(rf), r, err) < 0) return -1;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(es[i].type, "text") != 0)
+        if (strcmp(es[i].type, "text") != 0 && strcmp(es[i].type, "image") != 0)
             return ia_fail(err, IA_EUNIMPLEMENTED,
                            "%s: %s output is not served by this server yet (it generates text only); "
                            "leave the %s format out", es[i].path, es[i].type, es[i].type);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(es[i].type, "image") == 0) keep_image(es, n, &es[i], json_is_array(rf), r);
     return 0;
 }
 

@@ -102,6 +102,16 @@ static void append_output_steps(json_t *steps, const ia_turn *out) {
     }
 }
 
+/* Image settings as given ({} when none was): image_config's, or an
+ * image format's fields beside its type. */
+static json_t *image_json(json_t *o, const ia_image_cfg *c) {
+    if (c->aspect_ratio[0]) json_object_set_new(o, "aspect_ratio", json_string(c->aspect_ratio));
+    if (c->image_size[0]) json_object_set_new(o, "image_size", json_string(c->image_size));
+    if (c->mime_type[0]) json_object_set_new(o, "mime_type", json_string(c->mime_type));
+    if (c->delivery[0]) json_object_set_new(o, "delivery", json_string(c->delivery));
+    return o;
+}
+
 /* generation_config as the client set it: SDK 3.x's Interaction echoes it. */
 static json_t *gen_json(const ia_gen_config *g) {
     json_t *o = json_object();
@@ -122,23 +132,35 @@ static json_t *gen_json(const ia_gen_config *g) {
         json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     }
     if (g->speech.n) json_object_set_new(o, "speech_config", ia_api_speech_json(&g->speech));
+    if (g->image.set) json_object_set_new(o, "image_config", image_json(json_object(), &g->image));
+    return o;
+}
+
+static json_t *image_format_json(const ia_rformat *f) {
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("image"));
+    return image_json(o, &f->image);
+}
+
+static json_t *text_format_json(const ia_rformat *f) {
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("text"));
+    if (f->mime_type) json_object_set_new(o, "mime_type", ia_api_jstr(f->mime_type));
+    if (f->schema) json_object_set_new(o, "schema", ia_api_json_value(f->schema, true));
     return o;
 }
 
 /* response_format in the shape the client gave it: a bare schema as
- * itself, a typed text format as {type, mime_type?, schema?} with the
- * fields it set, alone or in a list. NULL when none was given. */
+ * itself, a typed text or image format with the fields it set, alone or
+ * in a list (its entries in the order given). NULL when none was given. */
 static json_t *rformat_json(const ia_rformat *f) {
     if (f->shape == IA_RFORMAT_NONE) return NULL;
-    json_t *schema = f->schema ? ia_api_json_value(f->schema, true) : NULL;
-    if (f->shape == IA_RFORMAT_SCHEMA) return schema ? schema : json_object();
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("text"));
-    if (f->mime_type) json_object_set_new(o, "mime_type", ia_api_jstr(f->mime_type));
-    if (schema) json_object_set_new(o, "schema", schema);
-    if (f->shape != IA_RFORMAT_TEXT_LIST) return o;
+    if (f->shape == IA_RFORMAT_SCHEMA) return f->schema ? ia_api_json_value(f->schema, true) : json_object();
+    if (f->shape == IA_RFORMAT_TEXT) return text_format_json(f);
+    if (f->shape == IA_RFORMAT_IMAGE) return image_format_json(f);
     json_t *list = json_array();
-    json_array_append_new(list, o);
+    for (const char *t = f->list[0] ? f->list : "t"; *t; t++)
+        json_array_append_new(list, *t == 'i' ? image_format_json(f) : text_format_json(f));
     return list;
 }
 

@@ -22,6 +22,7 @@
 #include "lib/dirlock.h"
 #include "lib/fetch.h"
 #include "tools/search.h"
+#include "upstream/upstream.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/util.h"
@@ -37,7 +38,7 @@ static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.ggu
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAX_STEPS, F_MAX_RUN_TIME, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_UPSTREAM, F_MAX_STEPS, F_MAX_RUN_TIME, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 static const struct flagdef {
@@ -99,6 +100,19 @@ static const struct flagdef {
     [F_SEARCH_RESCAN] = {"search-rescan", "INTERACTD_SEARCH_RESCAN", "30", "SECONDS",
                          "google_search: how often the --search-index folders are looked at again (files "
                          "added, changed by mtime or size, removed)"},
+    /* Engines outside the process by model name (issue 13: image output;
+     * issue 14 adds chat). The operator's own URL: loopback and private
+     * addresses are allowed for it (src/upstream/upstream.h). */
+    [F_UPSTREAM] = {"upstream", "INTERACTD_UPSTREAMS", "none",
+                    "NAME=URL[,key=KEY][,api=openai|sdcpp][,model=REMOTE][,timeout=SECONDS]",
+                    "serve image output for model NAME from an engine at URL (repeatable; env: specs "
+                    "separated by blanks): api=openai (default) speaks OpenAI's images API "
+                    "(URL/v1/images/generations, /edits: stable-diffusion.cpp's sd-server, LocalAI), "
+                    "api=sdcpp sd-server's async jobs (URL/sdcpp/v1/img_gen); key= a bearer token "
+                    "(key=env:VAR reads it from VAR); model= the engine's name for it (default NAME); "
+                    "timeout= seconds one image may take (default 300). The URL may be loopback or "
+                    "private (it is the operator's); no redirect of the engine is followed. Not yet "
+                    "called by the run loop: image output answers 400 until it is"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
@@ -181,8 +195,8 @@ static const struct flagdef {
 typedef struct cfg {
     const char *val[F__COUNT]; /* last value given, flag or env */
     bool from_flag[F__COUNT];
-    const char **models, **templates, **mmprojs, **search_dirs; /* repeatable flags */
-    size_t n_models, n_templates, n_mmprojs, n_search_dirs;
+    const char **models, **templates, **mmprojs, **search_dirs, **upstreams; /* repeatable flags */
+    size_t n_models, n_templates, n_mmprojs, n_search_dirs, n_upstreams;
 } cfg;
 
 static void usage(FILE *f) {
@@ -195,7 +209,7 @@ static void usage(FILE *f) {
             "serve flags (each also read from its environment variable; a flag wins):\n",
             IA_VERSION);
     for (int i = 0; i < F__COUNT; i++) {
-        char lhs[64];
+        char lhs[128];
         snprintf(lhs, sizeof lhs, "--%s%s%s", flags[i].name, flags[i].arg ? " " : "",
                  flags[i].arg ? flags[i].arg : "");
         fprintf(f, "  %-28s %s\n  %-28s env %s, default %s\n", lhs, flags[i].help, "", flags[i].env,
@@ -229,9 +243,9 @@ static void push(const char ***arr, size_t *n, const char *v) {
 
 /* Env first, then flags over it. Strings point into argv/environ or into
  * `owned` (the split INTERACTD_MODELS list). */
-static void parse_args(cfg *c, int argc, char **argv, char **owned) {
+static void parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up) {
     for (int i = 0; i < F__COUNT; i++) {
-        if (i == F_MODEL) continue;
+        if (i == F_MODEL || i == F_UPSTREAM) continue;
         const char *e = getenv(flags[i].env);
         if (e && *e) c->val[i] = e;
     }
@@ -261,12 +275,20 @@ static void parse_args(cfg *c, int argc, char **argv, char **owned) {
         else if (f == F_CHAT_TEMPLATE) push(&c->templates, &c->n_templates, v);
         else if (f == F_MMPROJ) push(&c->mmprojs, &c->n_mmprojs, v);
         else if (f == F_SEARCH_INDEX) push(&c->search_dirs, &c->n_search_dirs, v);
+        else if (f == F_UPSTREAM) push(&c->upstreams, &c->n_upstreams, v);
         else c->val[f] = v;
         c->from_flag[f] = true;
     }
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
     if (!c->n_mmprojs && c->val[F_MMPROJ]) push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
     if (!c->n_search_dirs && c->val[F_SEARCH_INDEX]) push(&c->search_dirs, &c->n_search_dirs, c->val[F_SEARCH_INDEX]);
+    /* a spec holds commas: the environment's are separated by blanks */
+    const char *eu = getenv(flags[F_UPSTREAM].env);
+    if (!c->n_upstreams && eu && *eu) {
+        *owned_up = ia_strdup(eu);
+        for (char *save = NULL, *t = strtok_r(*owned_up, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+            push(&c->upstreams, &c->n_upstreams, t);
+    }
     const char *em = getenv("INTERACTD_MODELS");
     if (!c->n_models && em && *em) {
         *owned = ia_strdup(em);
@@ -401,6 +423,21 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
     return s;
 }
 
+/* The --upstream registry; exits naming the flag on a bad spec. Image URLs
+ * an engine points at on another origin follow the client URLs' rules. */
+static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts *client_rules) {
+    for (size_t i = 0; i < c->n_upstreams; i++) {
+        ia_err err = {0};
+        if (ia_upstreams_add(reg, c->upstreams[i], &err) != 0) bad(flags[F_UPSTREAM].name, "%s", err.msg);
+    }
+    ia_upstreams_set_fetch(reg, client_rules);
+    for (size_t i = 0; i < reg->n; i++) {
+        char *d = ia_upstream_describe(&reg->v[i]);
+        ia_info("%s", d);
+        free(d);
+    }
+}
+
 static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
     bool *set = ia_xcalloc(nm ? nm : 1, sizeof *set);
     for (size_t i = 0; i < c->n_mmprojs; i++) {
@@ -434,8 +471,8 @@ static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
 static int serve(int argc, char **argv) {
     cfg c;
     memset(&c, 0, sizeof c);
-    char *owned_models = NULL;
-    parse_args(&c, argc, argv, &owned_models);
+    char *owned_models = NULL, *owned_upstreams = NULL;
+    parse_args(&c, argc, argv, &owned_models, &owned_upstreams);
 
     /* ---- values ---- */
     const char *host = c.val[F_HOST] ? c.val[F_HOST] : "127.0.0.1";
@@ -539,6 +576,8 @@ static int serve(int argc, char **argv) {
     int64_t max_media = (int64_t)parse_bytes(F_MAX_MEDIA, c.val[F_MAX_MEDIA] ? c.val[F_MAX_MEDIA] : "20m");
     int fetch_timeout = (int)parse_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
                                        3600);
+    ia_upstreams upstreams = {0};
+    open_upstreams(&c, &upstreams, &(ia_fetch_opts){.allow_private = allow_private, .allow_addrs = allow_addrs});
 
     int code_timeout = (int)parse_int(F_CODE_TIMEOUT, c.val[F_CODE_TIMEOUT] ? c.val[F_CODE_TIMEOUT] : "10", 1, 3600);
     int64_t code_memory = (int64_t)parse_bytes(F_CODE_MEMORY, c.val[F_CODE_MEMORY] ? c.val[F_CODE_MEMORY] : "512m");
@@ -646,7 +685,7 @@ static int serve(int argc, char **argv) {
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
                        .max_steps = max_steps, .max_run_s = max_run, .code_max_chars = code_chars, .url_max_bytes = url_max,
-                       .search = search};
+                       .search = search, .upstreams = &upstreams};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -696,6 +735,7 @@ out:
         }
     if (core) ia_core_free(core);
     ia_search_free(search);
+    ia_upstreams_free(&upstreams);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);
@@ -714,7 +754,9 @@ out:
     free(c.templates);
     free(c.mmprojs);
     free(c.search_dirs);
+    free(c.upstreams);
     free(owned_models);
+    free(owned_upstreams);
     if (rc == 0) ia_info("stopped");
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "core/thought.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "upstream/upstream.h"
 
 #include <stdio.h>
 
@@ -280,6 +281,15 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
         goto done;
     }
+    /* Image output (issue 13) comes from an upstream engine by model name,
+     * which the run loop does not call yet: before the engine lookup, as
+     * such a model has no engine here. */
+    if (ia_upstream_check_outputs(c->upstreams, req, err) != 0) goto done;
+    if (req->modalities & IA_MOD_BIT_IMAGE) {
+        ia_fail(err, IA_EUNIMPLEMENTED, "response_modalities: image output through upstream '%s' is not "
+                                        "served yet (the run loop does not call image engines yet)", req->model);
+        goto done;
+    }
     if (!eng) {
         ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s",
                 req->model ? req->model : "", c->names);
@@ -523,6 +533,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
                                      .allow_private = opts->media.allow_private,
                                      .allow_addrs = opts->media.allow_addrs};
     c->tools.search = opts->search;
+    c->upstreams = opts->upstreams;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

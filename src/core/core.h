@@ -47,6 +47,9 @@ typedef struct ia_core_opts {
                                   addresses as media's) */
     struct ia_search *search;  /* google_search's backends (tools/search.h); borrowed,
                                   outlives the core; NULL: not configured */
+    const struct ia_upstreams *upstreams; /* --upstream engines by model name
+                                  (upstream/upstream.h); borrowed, outlives the
+                                  core; NULL: none */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with
@@ -79,7 +82,9 @@ ia_engine *ia_core_engine(const ia_core *c, size_t i);
  * - req->background: out is the in_progress interaction, generation goes on.
  * - otherwise blocks until generation ends; out is the final interaction.
  * Errors: IA_ENOTFOUND (unknown model, unknown previous interaction),
- * IA_EINVALID (previous still in progress, prompt too long),
+ * IA_EINVALID (previous still in progress, prompt too long, image output
+ * for a model no --upstream serves), IA_EUNIMPLEMENTED (image output
+ * through an upstream: not called by the run loop yet),
  * IA_EOVERLOADED (engine queue full; err->retry_after set). */
 int ia_core_create(ia_core *c, const char *owner, ia_request *req, ia_interaction *out,
                    ia_sub **sub, ia_err *err);

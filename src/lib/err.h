@@ -27,7 +27,11 @@
     X(IA_ERATELIMIT,         429, "resource_exhausted")          \
     X(IA_EINTERNAL,          500, "internal")                    \
     X(IA_ECANCELLED,         499, "cancelled")                   \
-    X(IA_ECONFLICT,          409, "aborted")
+    X(IA_ECONFLICT,          409, "aborted")                     \
+    /* an upstream engine (src/upstream/) answered badly or failed */ \
+    X(IA_EUPSTREAM,          502, "bad_gateway")                 \
+    /* an upstream engine did not answer in time */              \
+    X(IA_EDEADLINE,          504, "deadline_exceeded")
 
 typedef enum {
 #define IA_X(name, status, code) name,

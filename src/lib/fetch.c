@@ -269,7 +269,18 @@ typedef struct {
     const ia_fetch_req *rq;
     char *kept;
     bool cancelled;
+    curl_mime *mime; /* rq's parts, freed with the transfer */
 } xfer;
+
+/* The caller asked for every answer, not only 2xx ones. */
+static bool any_status(const xfer *x) { return x->rq && x->rq->any_status; }
+
+/* An answer whose body and kept header are wanted. */
+static bool wanted(const xfer *x) { return (x->status >= 200 && x->status < 300) || any_status(x); }
+
+static void set_fail(const xfer *x, ia_fetch_fail f) {
+    if (x->rq && x->rq->fail && *x->rq->fail == IA_FETCH_FAIL_NONE) *x->rq->fail = f;
+}
 
 /* Every socket curl opens, to the origin or a redirect's host, passes
  * here with the address it is about to connect to. */
@@ -317,12 +328,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *clientp) {
         x->status = code ? strtol(code + 1, NULL, 10) : 0;
         free(x->location);
         x->location = NULL;
-    } else if (x->status >= 300 && x->status < 400 && !x->location) {
-        x->location = header_value(p, len, "location");
-    } else if (ok_status(x->status) && x->rq && x->rq->keep_header && !x->kept &&
+    } else if (x->status >= 300 && x->status < 400 && !x->location &&
+               (v = header_value(p, len, "location"))) {
+        x->location = v;
+    } else if (wanted(x) && x->rq && x->rq->keep_header && !x->kept &&
                (v = header_value(p, len, x->rq->keep_header))) {
         x->kept = v;
-    } else if (ok_status(x->status) && (v = header_value(p, len, "content-length"))) {
+    } else if (wanted(x) && (v = header_value(p, len, "content-length"))) {
         bool over = strtoull(v, NULL, 10) > x->c->max_bytes;
         free(v);
         if (over) {
@@ -339,7 +351,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *clientp) {
 static size_t on_body(char *p, size_t size, size_t n, void *clientp) {
     xfer *x = clientp;
     size_t add = size * n, max = x->c->max_bytes;
-    if (!ok_status(x->status)) {
+    if (!wanted(x) || (x->location && x->status >= 300 && x->status < 400)) {
         x->skipped = true;
         return 0;
     }
@@ -368,6 +380,23 @@ static int on_progress(void *clientp, curl_off_t dt, curl_off_t dn, curl_off_t u
     return x->cancelled;
 }
 
+/* A multipart/form-data body from rq's parts (x->mime, freed with the
+ * transfer). */
+static int set_parts(CURL *h, xfer *x) {
+    const ia_fetch_req *rq = x->rq;
+    if (!(x->mime = curl_mime_init(h))) return -1;
+    int bad = 0;
+    for (size_t i = 0; i < rq->n_parts; i++) {
+        const ia_fetch_part *p = &rq->parts[i];
+        curl_mimepart *m = curl_mime_addpart(x->mime);
+        if (!m) return -1;
+        bad |= curl_mime_name(m, p->name) | curl_mime_data(m, p->data ? p->data : "", p->len);
+        if (p->filename) bad |= curl_mime_filename(m, p->filename);
+        if (p->type) bad |= curl_mime_type(m, p->type);
+    }
+    return bad || curl_easy_setopt(h, CURLOPT_MIMEPOST, x->mime) ? -1 : 0;
+}
+
 /* The method, body, headers and cancel flag of ia_fetch_ex's request;
  * *hdrs is the header list to free after the transfer. */
 static int set_request(CURL *h, xfer *x, struct curl_slist **hdrs) {
@@ -375,7 +404,9 @@ static int set_request(CURL *h, xfer *x, struct curl_slist **hdrs) {
     int bad = 0;
     *hdrs = NULL;
     if (!rq) return 0;
-    if (rq->method && strcmp(rq->method, "POST") == 0)
+    if (rq->method && strcmp(rq->method, "POST") == 0 && rq->n_parts) {
+        if (set_parts(h, x) != 0) return -1;
+    } else if (rq->method && strcmp(rq->method, "POST") == 0)
         bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len) |
                curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
     else if (rq->method && strcmp(rq->method, "GET") != 0)
@@ -429,6 +460,12 @@ static CURL *easy_new(xfer *x, const cfg *c, char errbuf[CURL_ERROR_SIZE]) {
 static int transfer_error(CURLcode rc, const xfer *x, const hop *h, const cfg *c, const where *w,
                           const char *errbuf, ia_err *e) {
     const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    set_fail(x, x->refused && rc == CURLE_COULDNT_CONNECT ? IA_FETCH_FAIL_REFUSED
+                : x->cancelled                            ? IA_FETCH_FAIL_CANCELLED
+                : x->too_big                              ? IA_FETCH_FAIL_TOO_BIG
+                : rc == CURLE_OPERATION_TIMEDOUT          ? IA_FETCH_FAIL_TIMEOUT
+                : rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ? IA_FETCH_FAIL_CONNECT
+                                                          : IA_FETCH_FAIL_OTHER);
     /* A refused address ends as "could not connect" once no other
      * address of the host was allowed and answered. */
     if (x->refused && rc == CURLE_COULDNT_CONNECT)
@@ -501,7 +538,10 @@ static char *resolve(const hop *h, const char *loc) {
 static int one_hop(CURL *ch, xfer *x, const hop *h, const cfg *c, const where *w, int64_t deadline,
                    char *errbuf, ia_fetched *out, char **next, ia_err *e) {
     int64_t left = deadline - ia_mono_ms();
-    if (left <= 0) return fail_at(e, IA_EINVALID, w, "", "timed out (%ld ms in all)", c->timeout_ms);
+    if (left <= 0) {
+        set_fail(x, IA_FETCH_FAIL_TIMEOUT);
+        return fail_at(e, IA_EINVALID, w, "", "timed out (%ld ms in all)", c->timeout_ms);
+    }
     x->direct = h->proxy == NULL;
     x->refused = x->too_big = x->skipped = false;
     x->status = 0;
@@ -522,7 +562,10 @@ static int one_hop(CURL *ch, xfer *x, const hop *h, const cfg *c, const where *w
         *next = resolve(h, x->location);
         return 0;
     }
-    if (!ok_status(status)) return fail_at(e, IA_EINVALID, w, "", "the server answered HTTP %ld", status);
+    if (!ok_status(status) && !any_status(x)) {
+        set_fail(x, IA_FETCH_FAIL_STATUS);
+        return fail_at(e, IA_EINVALID, w, "", "the server answered HTTP %ld", status);
+    }
     take_result(ch, x, h, status, out);
     return 0;
 }
@@ -542,6 +585,7 @@ static int run(CURL *ch, xfer *x, const char *url, const cfg *c, const char *fie
             rc = 0;
             break;
         }
+        if (c->max_redirects == 0 || n >= c->max_redirects) set_fail(x, IA_FETCH_FAIL_REDIRECT);
         if (c->max_redirects == 0) {
             fail_at(e, IA_EINVALID, &w, "", "redirected to %.*s (no redirect is followed here)", URL_SHOWN, next);
             break;
@@ -567,8 +611,12 @@ static int run(CURL *ch, xfer *x, const char *url, const cfg *c, const char *fie
 int ia_fetch_ex(const char *url, const ia_fetch_opts *o, const ia_fetch_req *rq, const char *field,
                 ia_fetched *out, ia_err *e) {
     *out = (ia_fetched){0};
+    if (rq && rq->fail) *rq->fail = IA_FETCH_FAIL_NONE;
     if (!field) field = "url";
-    if (!url) return ia_fail(e, IA_EINVALID, "%s: no URL", field);
+    if (!url) {
+        if (rq && rq->fail) *rq->fail = IA_FETCH_FAIL_REFUSED;
+        return ia_fail(e, IA_EINVALID, "%s: no URL", field);
+    }
     if (ia_fetch_global_init(e) != 0) return -1;
     cfg c = cfg_of(o);
     if (rq && rq->method && strcmp(rq->method, "GET") != 0) c.max_redirects = 0; /* fetch.h: no redirect */
@@ -581,11 +629,16 @@ int ia_fetch_ex(const char *url, const ia_fetch_opts *o, const ia_fetch_req *rq,
         ch = NULL;
     }
     if (!ch) {
+        curl_mime_free(x.mime);
         curl_slist_free_all(hdrs);
+        if (rq && rq->fail) *rq->fail = IA_FETCH_FAIL_OTHER;
         return ia_fail(e, IA_EINTERNAL, "%s: could not set up a transfer", field);
     }
     int rc = run(ch, &x, url, &c, field, errbuf, out, e);
+    /* what is left: the checks on a hop's URL (and running out of memory) */
+    if (rc != 0) set_fail(&x, e && e->code == IA_EINTERNAL ? IA_FETCH_FAIL_OTHER : IA_FETCH_FAIL_REFUSED);
     curl_easy_cleanup(ch);
+    curl_mime_free(x.mime);
     curl_slist_free_all(hdrs);
     free(x.data);
     free(x.location);

@@ -88,9 +88,33 @@ typedef struct ia_fetched {
     size_t len;
     char *content_type;  /* the mime type without parameters, lower case; NULL if none */
     char *final_url;     /* after redirects */
-    long status;         /* the final HTTP status (2xx) */
+    long status;         /* the final HTTP status (2xx, or any with any_status) */
     char *header;        /* ia_fetch_req.keep_header's value in the answer; NULL if absent */
 } ia_fetched;
+
+/* Why an ia_fetch_ex failed, for a caller that maps failures to its own
+ * errors (an upstream engine's timeout is a 504, not the 400 of a client's
+ * URL). */
+typedef enum {
+    IA_FETCH_FAIL_NONE = 0,
+    IA_FETCH_FAIL_REFUSED,   /* the URL or an address refused by the rules above */
+    IA_FETCH_FAIL_TIMEOUT,   /* the whole fetch or a connection took too long */
+    IA_FETCH_FAIL_CONNECT,   /* the name did not resolve, or no connection was made */
+    IA_FETCH_FAIL_TOO_BIG,   /* the answer passed max_bytes */
+    IA_FETCH_FAIL_CANCELLED, /* the cancel flag was set */
+    IA_FETCH_FAIL_STATUS,    /* an answer outside 2xx (without any_status) */
+    IA_FETCH_FAIL_REDIRECT,  /* a redirect not followed (a body's, or too many) */
+    IA_FETCH_FAIL_OTHER,     /* a broken answer, TLS, out of memory, ... */
+} ia_fetch_fail;
+
+/* One part of a multipart/form-data body (curl's MIME API builds it). */
+typedef struct ia_fetch_part {
+    const char *name;     /* the form field's name ("prompt", "image[]") */
+    const char *data;     /* len bytes */
+    size_t len;
+    const char *filename; /* a file part's name; NULL for a plain field */
+    const char *type;     /* a file part's Content-Type; NULL: curl's guess */
+} ia_fetch_part;
 
 /* A request beyond a plain GET (an MCP server's JSON-RPC over POST). The
  * same address rules, limits and messages as ia_fetch; a request with a
@@ -98,13 +122,21 @@ typedef struct ia_fetched {
  * re-sending a body to wherever a Location points is not the client's
  * call to make. */
 typedef struct ia_fetch_req {
-    const char *method;          /* NULL or "GET"; "POST" (sends body); "DELETE" */
+    const char *method;          /* NULL or "GET"; "POST" (sends body or parts); "DELETE" */
     const char *body;            /* POST's body, body_len bytes */
     size_t body_len;
+    const ia_fetch_part *parts;  /* POST: a multipart/form-data body instead of body */
+    size_t n_parts;
     const char *const *headers;  /* "Name: value" lines sent with the request */
     size_t n_headers;
     const char *keep_header;     /* a 2xx answer's header kept in ia_fetched.header */
     atomic_bool *cancel;         /* polled while the transfer runs: set, it ends with an error */
+    /* Every final answer is returned, whatever its status (ia_fetched.status),
+     * with its body under the same cap, and keep_header kept from it: for a
+     * caller that reads an API's error bodies. A redirect is still a
+     * redirect (followed or refused as above). */
+    bool any_status;
+    ia_fetch_fail *fail;         /* not NULL: set to why the fetch failed (NONE on success) */
 } ia_fetch_req;
 
 /* Sets up libcurl's global state; once per process, thread-safe. 0 / -1. */

@@ -283,7 +283,7 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src) {
 bool ia_gen_config_is_set(const ia_gen_config *g) {
     return g->has_temperature || g->has_top_p || g->has_top_k || g->has_seed ||
            g->has_max_output_tokens || g->n_stop > 0 || g->has_thinking_level || g->has_thinking_summaries ||
-           g->speech.n > 0;
+           g->speech.n > 0 || g->image.set;
 }
 
 void ia_rformat_free(ia_rformat *f) {
@@ -297,6 +297,8 @@ void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src) {
     dst->shape = src->shape;
     dst->mime_type = src->mime_type ? ia_strdup(src->mime_type) : NULL;
     dst->schema = src->schema ? ia_strdup(src->schema) : NULL;
+    dst->image = src->image;
+    memcpy(dst->list, src->list, sizeof dst->list);
 }
 
 void ia_tool_clear(ia_tool *t) {

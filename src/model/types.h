@@ -209,6 +209,19 @@ typedef struct ia_speech_cfg {
 void ia_speech_cfg_free(ia_speech_cfg *c);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
 void ia_speech_cfg_copy(ia_speech_cfg *dst, const ia_speech_cfg *src);
+/* Image output settings, as the client gave them (canonical spellings;
+ * "" = not given): generation_config.image_config, or an image response
+ * format (SDK 3.x), which also carries mime_type and delivery. Plain
+ * arrays, so a struct copy is a deep copy. upstream/images.h turns them
+ * into a width and a height. */
+typedef struct ia_image_cfg {
+    bool set;             /* given at all ({} counts) */
+    char aspect_ratio[8]; /* "1:1", "16:9", ... */
+    char image_size[8];   /* "512", "1K", "2K", "4K" ("2k" is read as "2K") */
+    char mime_type[16];   /* a format's: "image/png", "image/jpeg", "image/webp" */
+    char delivery[8];     /* a format's: "inline" */
+} ia_image_cfg;
+
 
 /* generation_config as decoded; has_* tells what the client set. */
 typedef struct ia_gen_config {
@@ -223,6 +236,7 @@ typedef struct ia_gen_config {
     ia_thinking_level thinking_level;
     bool thinking_summaries_none; /* thinking_summaries: "none" (else "auto") */
     ia_speech_cfg speech;         /* speech_config; speech.n == 0: not set */
+    ia_image_cfg image;           /* image_config (image.set: given) */
 } ia_gen_config;
 void ia_gen_config_free(ia_gen_config *g);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
@@ -230,21 +244,26 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
 /* true when the client set any field. */
 bool ia_gen_config_is_set(const ia_gen_config *g);
 
-/* response_format as the client wrote it, kept only for the steps dialect's
+/* response_format as the client wrote it, kept for the steps dialect's
  * echo (the engine needs nothing but ia_request.grammar): which of the
- * wire's shapes it came in, and the text format's fields as given. The
- * image / audio / video formats never get here: they are refused until
+ * wire's shapes it came in, and the text and image formats' fields as
+ * given. The audio / video formats never get here: they are refused until
  * that output exists. */
 typedef enum {
     IA_RFORMAT_NONE = 0,
     IA_RFORMAT_SCHEMA,    /* a bare JSON Schema (the guide's form) */
     IA_RFORMAT_TEXT,      /* one typed text format {type: "text", ...} */
-    IA_RFORMAT_TEXT_LIST, /* a list of typed formats: that text format */
+    IA_RFORMAT_TEXT_LIST, /* a list of typed formats (the text one, the image one) */
+    IA_RFORMAT_IMAGE,     /* one typed image format {type: "image", ...} */
 } ia_rformat_shape;
 typedef struct ia_rformat {
     ia_rformat_shape shape;
     char *mime_type; /* the text format's mime_type as given; NULL = absent */
     char *schema;    /* the JSON Schema as given (compact JSON); NULL = none */
+    ia_image_cfg image; /* the image format's settings (image.set: one was given) */
+    /* TEXT_LIST: the entries' types in list order, 't' text, 'i' image
+     * ("ti", "i", ...); "" (rows from before images) is "t". */
+    char list[4];
 } ia_rformat;
 void ia_rformat_free(ia_rformat *f);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */

@@ -27,7 +27,8 @@
  *
  *     {"temperature":0.7,"top_p":..,"top_k":..,"seed":..,
  *      "max_output_tokens":..,"stop_sequences":["..."],
- *      "speech_config":{"voice"?,"language"?,"speaker"?} | [{...}, ...]}
+ *      "speech_config":{"voice"?,"language"?,"speaker"?} | [{...}, ...],
+ *      "image_config":{"aspect_ratio":"16:9"?,"image_size":"2K"?}}
  *
  * (speech_config in the shape the client gave it: one object or a list.)
  * A key it does not know is ignored (a newer build's field).
@@ -36,8 +37,12 @@
  * kept for the steps dialect's echo, names the shape the client used and
  * the text format's fields as given:
  *
- *     {"shape":"schema"|"text"|"text_list","mime_type":"..."?,
- *      "schema":"<JSON text>"?}
+ *     {"shape":"schema"|"text"|"text_list"|"image","mime_type":"..."?,
+ *      "schema":"<JSON text>"?,"image":{<image settings>}?,"list":"ti"?}
+ *
+ * (image: the image format's settings, as image_config's plus mime_type
+ * and delivery; list: a list's entry types in order, 't' text, 'i' image,
+ * absent for a list of the text format alone.)
  *
  * A shape it does not know (a newer build's) reads as none: the field is
  * only echoed, so a GET answers without it rather than failing.
@@ -422,6 +427,36 @@ done:
     return rc;
 }
 
+/* ---- image settings (image_config, the image format) ------------------------- */
+
+static json_t *image_cfg_json(const ia_image_cfg *c) {
+    json_t *o = json_object();
+    if (c->aspect_ratio[0]) json_object_set_new(o, "aspect_ratio", json_string(c->aspect_ratio));
+    if (c->image_size[0]) json_object_set_new(o, "image_size", json_string(c->image_size));
+    if (c->mime_type[0]) json_object_set_new(o, "mime_type", json_string(c->mime_type));
+    if (c->delivery[0]) json_object_set_new(o, "delivery", json_string(c->delivery));
+    return o;
+}
+
+/* One setting into its fixed array; a value that does not fit (no build
+ * wrote one) is malformed. */
+static int image_field(json_t *o, const char *key, char *out, size_t cap) {
+    json_t *v = json_object_get(o, key);
+    if (!v) return 0;
+    if (!json_is_string(v) || json_string_length(v) >= cap) return -1;
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+static int image_cfg_parse(json_t *o, ia_image_cfg *c) {
+    if (!json_is_object(o)) return -1;
+    c->set = true;
+    return image_field(o, "aspect_ratio", c->aspect_ratio, sizeof c->aspect_ratio) |
+           image_field(o, "image_size", c->image_size, sizeof c->image_size) |
+           image_field(o, "mime_type", c->mime_type, sizeof c->mime_type) |
+           image_field(o, "delivery", c->delivery, sizeof c->delivery);
+}
+
 /* ---- generation_config ----------------------------------------------------- */
 
 static json_t *speech_to_json(const ia_speech_cfg *c) {
@@ -493,6 +528,7 @@ char *ia_codec_gen_encode(const ia_gen_config *g) {
     if (g->has_thinking_summaries)
         json_object_set_new(o, "thinking_summaries", json_string(g->thinking_summaries_none ? "none" : "auto"));
     if (g->speech.n) json_object_set_new(o, "speech_config", speech_to_json(&g->speech));
+    if (g->image.set) json_object_set_new(o, "image_config", image_cfg_json(&g->image));
     return dump_and_release(o);
 }
 
@@ -554,6 +590,7 @@ int ia_codec_gen_decode(const char *text, ia_gen_config *out) {
         out->has_thinking_summaries = true;
     }
     if ((v = json_object_get(j, "speech_config")) && speech_from_json(v, &out->speech) != 0) goto done;
+    if ((v = json_object_get(j, "image_config")) && image_cfg_parse(v, &out->image) != 0) goto done;
     rc = 0;
 done:
     json_decref(j);
@@ -568,6 +605,7 @@ static const char *const rformat_shapes[] = {
     [IA_RFORMAT_SCHEMA] = "schema",
     [IA_RFORMAT_TEXT] = "text",
     [IA_RFORMAT_TEXT_LIST] = "text_list",
+    [IA_RFORMAT_IMAGE] = "image",
 };
 #define N_RFORMAT_SHAPES ((int)(sizeof rformat_shapes / sizeof rformat_shapes[0]))
 
@@ -578,6 +616,8 @@ char *ia_codec_rformat_encode(const ia_rformat *f) {
     json_object_set_new(o, "shape", json_string(rformat_shapes[f->shape]));
     if (f->mime_type) json_object_set_new(o, "mime_type", json_string(f->mime_type));
     if (f->schema) json_object_set_new(o, "schema", json_string(f->schema));
+    if (f->image.set) json_object_set_new(o, "image", image_cfg_json(&f->image));
+    if (f->list[0]) json_object_set_new(o, "list", json_string(f->list));
     return dump_and_release(o);
 }
 
@@ -600,6 +640,9 @@ int ia_codec_rformat_decode(const char *text, ia_rformat *out) {
     out->mime_type = mime ? strdup(json_string_value(mime)) : NULL;
     out->schema = schema ? strdup(json_string_value(schema)) : NULL;
     if ((mime && !out->mime_type) || (schema && !out->schema)) rc = -1;
+    json_t *image = json_object_get(j, "image");
+    if (image && image_cfg_parse(image, &out->image) != 0) rc = -1;
+    if (image_field(j, "list", out->list, sizeof out->list) != 0) rc = -1;
 done:
     json_decref(j);
     if (rc != 0) ia_rformat_free(out);

@@ -3,6 +3,8 @@
  * the same things about what they return). */
 #include "fuzz.h"
 
+#include <ctype.h>
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,22 +102,41 @@ static void check_rformat_roundtrip(const ia_rformat *f) {
     ia_rformat_free(&back);
 }
 
+/* A string field of an image format in its canonical spelling (image_size
+ * read in any case, "2k" -> "2K"; a MIME type in lower case). */
+static void canonical_case(json_t *entry, const char *key, int (*conv)(int)) {
+    json_t *v = json_object_get(entry, key);
+    if (!json_is_string(v)) return;
+    char *s = ia_strdup(json_string_value(v));
+    for (char *p = s; *p; p++) *p = (char)conv((unsigned char)*p);
+    json_object_set_new(entry, key, json_string(s));
+    free(s);
+}
+
 /* What the steps dialect must echo for the request's response_format: the
- * field as sent, less the JSON nulls in a typed format's entry (a null is
- * "not set"); NULL when nothing is to be echoed. */
+ * field as sent, less the JSON nulls in a typed format's entries (a null
+ * is "not set"), an image format's settings in their canonical spelling;
+ * NULL when nothing is to be echoed. */
 static json_t *expected_rformat_echo(const char *body, size_t len) {
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
     json_t *rf = json_object_get(root, "response_format");
     json_t *want = rf && !json_is_null(rf) ? json_deep_copy(rf) : NULL;
     json_decref(root);
-    json_t *entry = json_is_array(want) ? json_array_get(want, 0) : want;
-    json_t *type = json_object_get(entry, "type");
-    if (json_is_string(type) && strcmp(json_string_value(type), "text") == 0) {
+    size_t n = json_is_array(want) ? json_array_size(want) : 1;
+    for (size_t i = 0; want && i < n; i++) {
+        json_t *entry = json_is_array(want) ? json_array_get(want, i) : want;
+        json_t *type = json_object_get(entry, "type");
+        bool image = json_is_string(type) && strcmp(json_string_value(type), "image") == 0;
+        if (!json_is_string(type) || (strcmp(json_string_value(type), "text") != 0 && !image)) continue;
         const char *key;
         json_t *v;
         void *tmp;
         json_object_foreach_safe(entry, tmp, key, v) {
             if (json_is_null(v)) json_object_del(entry, key);
+        }
+        if (image) {
+            canonical_case(entry, "image_size", toupper);
+            canonical_case(entry, "mime_type", tolower);
         }
     }
     return want;
