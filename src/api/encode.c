@@ -303,6 +303,7 @@ char *ia_api_sse_frame(const char *type, json_t *o, const char *interaction_id, 
 static json_t *content_start(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
+    if (ia_content_is_media(ev->ckind) && ev->part) return ia_api_media_json(ev->part); /* its format, no data */
     if (ev->ckind == IA_CONTENT_FUNCTION_CALL) return ia_api_call_event_json(ev, false);
     if (ev->ckind != IA_CONTENT_THOUGHT) return ia_api_text_content("");
     json_t *t = json_object();
@@ -313,6 +314,7 @@ static json_t *content_start(const ia_event *ev) {
 static json_t *content_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, false);
+    if (ia_content_is_media(ev->ckind) && ev->part) return ia_api_media_json(ev->part); /* a piece of the data */
     if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->part);
     if (ia_event_is_annotations(ev)) return ia_api_annotation_delta(ev->part, "text_annotation");
     if (ev->ckind == IA_CONTENT_FUNCTION_CALL) return ia_api_call_event_json(ev, true);

@@ -338,12 +338,12 @@ int ia_api_rformat_check_mime(json_t *v, const char **out, ia_err *err) {
     return 0;
 }
 
-/* Which outputs this process serves: text, and images, which core routes
- * to an upstream engine by model name (a model without one is core's 400
- * naming --upstream); audio once a speech engine is hooked into runs
- * (issue 13) — then the server adds it at start-up. */
+/* Which outputs this process serves: text; images, which core routes to
+ * an upstream engine by model name (a model without one is core's 400
+ * naming --upstream); audio, from the embedded speech engine (src/speech/).
+ * Tests turn audio off to see the refusal a server without it gives. */
 #define IA_SERVED_ALWAYS (IA_MOD_BIT_TEXT | IA_MOD_BIT_IMAGE)
-static _Atomic unsigned served = IA_SERVED_ALWAYS;
+static _Atomic unsigned served = IA_SERVED_ALWAYS | IA_MOD_BIT_AUDIO;
 
 void ia_api_serve_outputs(unsigned bits) { served = bits | IA_SERVED_ALWAYS; }
 

@@ -252,6 +252,7 @@ static json_t *step_start(const ia_event *ev) {
 static json_t *step_delta(const ia_event *ev) {
     if (ev->ckind == IA_CONTENT_TOOL_CALL || ev->ckind == IA_CONTENT_TOOL_RESULT)
         return ia_api_tool_event_json(ev, true);
+    if (ia_content_is_media(ev->ckind) && ev->part) return ia_api_media_json(ev->part); /* a piece of the data */
     if (ev->ckind == IA_CONTENT_THOUGHT) return ia_api_thought_delta(ev->part);
     if (ia_event_is_annotations(ev)) return ia_api_annotation_delta(ev->part, "text_annotation_delta");
     json_t *delta = json_object();

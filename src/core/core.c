@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/files.h"
+#include "speech/speech.h"
 #include "core/media.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
@@ -281,18 +282,25 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
         goto done;
     }
-    /* Image output (issue 13) comes from an upstream engine by model name,
-     * which the run loop does not call yet: before the engine lookup, as
-     * such a model has no engine here. */
+    /* Image output comes from an upstream engine by model name (a model
+     * without one is a 400 naming --upstream); speech from the embedded
+     * engine, by its model names or after a text model's answer. A model
+     * that only draws or speaks has no engine here: its run is the media
+     * step alone (loop.c). */
     if (ia_upstream_check_outputs(c->upstreams, req, err) != 0) goto done;
-    if (req->modalities & IA_MOD_BIT_IMAGE) {
-        ia_fail(err, IA_EUNIMPLEMENTED, "response_modalities: image output through upstream '%s' is not "
-                                        "served yet (the run loop does not call image engines yet)", req->model);
+    bool media_only = !eng && req->model && (((req->modalities & IA_MOD_BIT_IMAGE) &&
+                                              ia_upstream_for(c->upstreams, req->model)) ||
+                                             ia_speech_model(req->model));
+    if (!eng && !media_only) {
+        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s",
+                req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names());
         goto done;
     }
-    if (!eng) {
-        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s",
-                req->model ? req->model : "", c->names);
+    if (media_only && ia_speech_model(req->model)) req->modalities |= IA_MOD_BIT_AUDIO;
+    if (media_only && (req->n_tools || req->n_builtins || req->previous_interaction_id)) {
+        ia_fail(err, IA_EINVALID, "%s: model '%s' only %s its input; it takes no tools and no earlier turns",
+                req->previous_interaction_id ? "previous_interaction_id" : "tools", req->model,
+                ia_speech_model(req->model) ? "speaks" : "draws");
         goto done;
     }
     if (!req->store && req->background) {
@@ -306,10 +314,10 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
     if (ia_thought_open_all(c->thought_key, &req->input, err) != 0) goto done;
-    if (ia_media_fetch(&c->media, eng, owner, &req->input, err) != 0) goto done;
+    if (eng && ia_media_fetch(&c->media, eng, owner, &req->input, err) != 0) goto done;
     ia_conv_append_copy(&conv, &req->input);
     if (ia_prompt_check_results(&conv, err) != 0) goto done;
-    if (ia_media_prepare(&c->media, eng, owner, &conv, err) != 0) goto done;
+    if (eng && ia_media_prepare(&c->media, eng, owner, &conv, err) != 0) goto done;
 
     if (ia_id_new(own) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not draw a random id");

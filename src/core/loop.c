@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "core/core_int.h"
+#include "core/outputs.h"
+#include "lib/b64.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "schema/schema.h"
@@ -32,6 +34,11 @@ struct ia_loop {
     char **urls;             /* url_context: the URLs the user's text names */
     size_t n_urls;
     int steps;               /* model steps submitted */
+    /* Media outputs (outputs.h): the modalities asked for (IA_MOD_BIT_*);
+     * with no engine, the model speaks (a speech model's name) or draws
+     * (up: the upstream serving it) the input, and nothing else runs. */
+    unsigned modalities;
+    const ia_upstream *up;
     bool then_requires_action; /* the last model step also called a client function */
     int64_t started_ms;      /* the run's start (ia_mono_ms), for --max-run-time */
     /* Summed over the steps (usage); the last step's prompt and output,
@@ -156,7 +163,9 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
             if (L->conv.turns[i].items[k].kind == IA_CONTENT_TEXT)
                 ia_tools_find_urls(L->conv.turns[i].items[k].text, &L->urls, &L->n_urls);
     r->hide_summary = req->gen.thinking_summaries_none;
-    r->vocab = ia_engine_vocab_id(eng); /* the engine outlives its runs */
+    r->vocab = eng ? ia_engine_vocab_id(eng) : NULL; /* the engine outlives its runs */
+    L->modalities = req->modalities;
+    L->up = !eng && (req->modalities & IA_MOD_BIT_IMAGE) ? ia_upstream_for(c->upstreams, r->it.model) : NULL;
     return L;
 }
 
@@ -237,6 +246,7 @@ static void add_usage(ia_loop *L, ia_run *r, const ia_engine_result *res) {
 }
 
 static void start_tool_step(ia_core *c, ia_run *r);
+static void start_media_step(ia_core *c, ia_run *r);
 
 static void on_done(void *ud, const ia_engine_result *res) {
     job *j = ud;
@@ -292,6 +302,10 @@ static void on_done(void *ud, const ia_engine_result *res) {
     if ((st == IA_STATUS_COMPLETED || st == IA_STATUS_REQUIRES_ACTION) && n_builtin) {
         L->then_requires_action = st == IA_STATUS_REQUIRES_ACTION;
         start_tool_step(c, r); /* takes over the job's reference */
+        return;
+    }
+    if (st == IA_STATUS_COMPLETED && (L->modalities & IA_MOD_BIT_AUDIO)) {
+        start_media_step(c, r); /* the answer spoken; takes over the job's reference */
         return;
     }
     r->done_res = res; /* finalize copies its output tokens, for the writer */
@@ -374,6 +388,11 @@ static int submit_patiently(ia_loop *L, ia_run *r, const ia_engine_msg *msgs, si
 
 int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     ia_core *c = L->core;
+    if (!L->eng) { /* a model that only speaks or draws */
+        ia_run_ref(r);
+        start_media_step(c, r);
+        return 0;
+    }
     /* The conversation so far: the chain and the input, then what the
      * earlier steps of this run wrote (one model turn). */
     ia_conv conv = L->conv;
@@ -502,8 +521,83 @@ static void *tool_step_main(void *arg) {
     return NULL;
 }
 
-/* Hands r (and the reference its model step held) to a tool step. */
-static void start_tool_step(ia_core *c, ia_run *r) {
+/* ---- the media step (a thread) ------------------------------------------------- */
+
+/* Image output: what to draw (the input's text), its size, and an input
+ * image to edit when there is one with inline data. */
+static int draw(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
+    ia_image_cfg cfg;
+    ia_image_cfg_merge(&L->gen.image, &r->it.rformat.image, &cfg);
+    ia_image_req q = {.n = 1, .has_seed = L->gen.has_seed, .seed = L->gen.seed,
+                      .mime_type = cfg.mime_type[0] ? cfg.mime_type : NULL};
+    if (ia_image_dims(&cfg, &q.width, &q.height, err) != 0) return -1;
+    char *prompt = ia_outputs_input_text(&r->it.input);
+    uint8_t *init = NULL;
+    int rc = -1;
+    if (!*prompt) {
+        ia_fail(err, IA_EINVALID, "input: say what to draw: an image model needs text in the input");
+        goto done;
+    }
+    q.prompt = prompt;
+    for (size_t i = 0; !init && i < r->it.input.n; i++)
+        for (size_t k = 0; !init && k < r->it.input.turns[i].n; k++) {
+            const ia_content *m = &r->it.input.turns[i].items[k];
+            const char *b64 = m->kind != IA_CONTENT_IMAGE ? NULL : m->text ? m->text : m->fetched;
+            if (!b64) continue;
+            if (ia_b64_decode(b64, strlen(b64), &init, &q.init_len, NULL) != 0) init = NULL;
+            q.init_mime = m->mime_type;
+        }
+    q.init = init;
+    rc = ia_outputs_images(c, r, L->up, &q, err);
+done:
+    free(init);
+    free(prompt);
+    return rc;
+}
+
+/* Speech output: a speech model says the input; a text model its answer
+ * (the run's last text output). */
+static int speak(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
+    char *text = NULL;
+    if (!L->eng) {
+        text = ia_outputs_input_text(&r->it.input);
+    } else {
+        pthread_mutex_lock(&r->mu);
+        for (size_t i = r->parsed_out.n; !text && i-- > 0;)
+            if (r->parsed_out.items[i].kind == IA_CONTENT_TEXT) text = ia_strdup(r->parsed_out.items[i].text);
+        pthread_mutex_unlock(&r->mu);
+    }
+    int rc = text && *text ? ia_outputs_speech(c, r, text, &L->gen.speech, err) : 0;
+    free(text);
+    return rc;
+}
+
+static void *media_step_main(void *arg) {
+    ia_run *r = arg;
+    ia_loop *L = r->loop;
+    ia_core *c = L->core;
+    ia_err err = {0};
+    int rc = L->up ? draw(c, r, L, &err) : speak(c, r, L, &err);
+    if (ia_core_stopping(c)) {
+        ia_fail(&err, IA_EINTERNAL, "the server stopped before this interaction finished");
+        ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);
+    } else if (atomic_load(&r->cancel)) {
+        ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, L->n_prompt, L->n_output);
+    } else {
+        ia_core_finalize(c, r, rc == 0 ? IA_STATUS_COMPLETED : IA_STATUS_FAILED, rc == 0 ? NULL : &err, L->n_prompt,
+                         L->n_output);
+    }
+    ia_run_unref(r);
+    pthread_mutex_lock(&c->mu);
+    c->tool_threads--;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Hands r (and a reference on it) to a thread of its own running fn,
+ * counted in the core so that shutdown waits for it. */
+static void spawn_step(ia_core *c, ia_run *r, void *(*fn)(void *), const char *what) {
     pthread_mutex_lock(&c->mu);
     c->tool_threads++;
     pthread_mutex_unlock(&c->mu);
@@ -511,11 +605,11 @@ static void start_tool_step(ia_core *c, ia_run *r) {
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &a, tool_step_main, r);
+    int rc = pthread_create(&t, &a, fn, r);
     pthread_attr_destroy(&a);
     if (rc == 0) return;
     ia_err err;
-    ia_fail(&err, IA_EINTERNAL, "could not start a thread for the tool calls");
+    ia_fail(&err, IA_EINTERNAL, "could not start a thread for %s", what);
     ia_core_finalize(c, r, IA_STATUS_FAILED, &err, r->loop->n_prompt, r->loop->n_output);
     ia_run_unref(r);
     pthread_mutex_lock(&c->mu);
@@ -523,3 +617,8 @@ static void start_tool_step(ia_core *c, ia_run *r) {
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
+
+static void start_media_step(ia_core *c, ia_run *r) { spawn_step(c, r, media_step_main, "the media outputs"); }
+
+/* Hands r (and the reference its model step held) to a tool step. */
+static void start_tool_step(ia_core *c, ia_run *r) { spawn_step(c, r, tool_step_main, "the tool calls"); }

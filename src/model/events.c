@@ -58,6 +58,10 @@ static void block_delta(block *b, const ia_event *ev) {
             b->summary = true;
         }
         break;
+    case IA_CONTENT_IMAGE:
+    case IA_CONTENT_AUDIO: /* an output's data in pieces whose base64 texts join */
+        if (p && p->text) ia_buf_puts(&b->text, p->text);
+        break;
     default:
         if (p) take_item(b, p);
         break;
@@ -67,7 +71,8 @@ static void block_delta(block *b, const ia_event *ev) {
 /* The block as an item appended to out; its text and defaults set. */
 static void block_emit(block *b, ia_turn *out) {
     ia_content *c = &b->item;
-    if (c->kind == IA_CONTENT_TEXT || c->kind == IA_CONTENT_THOUGHT) {
+    if (c->kind == IA_CONTENT_TEXT || c->kind == IA_CONTENT_THOUGHT || c->kind == IA_CONTENT_IMAGE ||
+        c->kind == IA_CONTENT_AUDIO) {
         free(c->text);
         c->text = ia_strndup(b->text.data ? b->text.data : "", b->text.len);
     }

@@ -96,6 +96,16 @@ const ia_speech_voice *ia_speech_voice_find(const char *name);
 /* "Zephyr, Puck, ..." for an error message. */
 const char *ia_speech_voice_names(void);
 
+/* ---- model names (voices.c; pure) ------------------------------------------ */
+
+/* Whether a request's model names the embedded speech engine: Gemini's
+ * TTS model names (gemini-2.5-flash-preview-tts, gemini-2.5-pro-preview-tts,
+ * gemini-3.1-flash-tts-preview), so the guide's requests run unchanged, and
+ * "espeak". Such a model speaks its input. */
+bool ia_speech_model(const char *name);
+/* Those names, "a, b, c", for error messages. */
+const char *ia_speech_model_names(void);
+
 /* ---- languages (espeak.c) ------------------------------------------------- */
 
 /* Whether espeak-ng speaks the BCP-47 tag; on 0, out holds espeak-ng's

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #define F true
@@ -79,4 +80,19 @@ const char *ia_speech_voice_names(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, build_names);
     return names;
+}
+
+/* ---- model names ---------------------------------------------------------- */
+
+static const char *const MODELS[] = {"gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts",
+                                     "gemini-3.1-flash-tts-preview", "espeak"};
+
+bool ia_speech_model(const char *name) {
+    for (size_t i = 0; name && i < sizeof MODELS / sizeof *MODELS; i++)
+        if (strcmp(name, MODELS[i]) == 0) return true;
+    return false;
+}
+
+const char *ia_speech_model_names(void) {
+    return "gemini-2.5-flash-preview-tts, gemini-2.5-pro-preview-tts, gemini-3.1-flash-tts-preview, espeak";
 }

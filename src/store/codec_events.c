@@ -19,6 +19,9 @@
  *                              "is_error":true|false}
  *   a text's citations        DELTA (ckind text) with code "annotations":
  *                             [{"url":"...","start":N,"end":N,"title":"..."?}]
+ *   an image or audio output  START: {"mime_type":"...","sample_rate":N?,
+ *   (ckind image, audio)       "channels":N?}; DELTA: the same and "data"
+ *                             (base64 of a piece: the pieces' texts join)
  *
  * Every other event keeps its text and code as they are (a text delta's
  * piece, an error's message and wire code; a text block's START stores "").
@@ -88,6 +91,15 @@ static json_t *tool_json(const ia_content *p) {
     return o;
 }
 
+static json_t *media_json(const ia_content *p) {
+    json_t *o = json_object();
+    set_str(o, "mime_type", p->mime_type);
+    if (p->sample_rate) json_object_set_new(o, "sample_rate", json_integer(p->sample_rate));
+    if (p->channels) json_object_set_new(o, "channels", json_integer(p->channels));
+    set_str(o, "data", p->text);
+    return o;
+}
+
 char *ia_codec_event_encode(const ia_event *e) {
     const ia_content *p = e->part;
     if (!p || (e->kind != IA_EV_CONTENT_START && e->kind != IA_EV_CONTENT_DELTA)) return NULL;
@@ -98,6 +110,8 @@ char *ia_codec_event_encode(const ia_event *e) {
     case IA_CONTENT_TOOL_CALL:
     case IA_CONTENT_TOOL_RESULT: j = tool_json(p); break;
     case IA_CONTENT_TEXT: j = p->n_annotations ? ia_codec_annotations_json(p->annotations, p->n_annotations) : NULL; break;
+    case IA_CONTENT_IMAGE:
+    case IA_CONTENT_AUDIO: j = media_json(p); break;
     default: break;
     }
     if (!j) return NULL;
@@ -147,6 +161,13 @@ static void tool_part(json_t *j, ia_content *p) {
     p->is_error = json_is_true(json_object_get(j, "is_error"));
 }
 
+static void media_part(json_t *j, ia_content *p) {
+    p->mime_type = get_dup(j, "mime_type");
+    p->sample_rate = json_integer_value(json_object_get(j, "sample_rate"));
+    p->channels = json_integer_value(json_object_get(j, "channels"));
+    p->text = get_dup(j, "data");
+}
+
 /* Whether e's text column holds a part, by its kind, ckind and code. */
 static bool has_part(const ia_event *e, const char *code) {
     if (e->kind != IA_EV_CONTENT_START && e->kind != IA_EV_CONTENT_DELTA) return false;
@@ -154,7 +175,9 @@ static bool has_part(const ia_event *e, const char *code) {
     case IA_CONTENT_THOUGHT:
     case IA_CONTENT_FUNCTION_CALL:
     case IA_CONTENT_TOOL_CALL:
-    case IA_CONTENT_TOOL_RESULT: return true;
+    case IA_CONTENT_TOOL_RESULT:
+    case IA_CONTENT_IMAGE:
+    case IA_CONTENT_AUDIO: return true;
     case IA_CONTENT_TEXT: return e->kind == IA_EV_CONTENT_DELTA && code && strcmp(code, ANNOTATIONS_CODE) == 0;
     default: return false;
     }
@@ -179,6 +202,8 @@ void ia_codec_event_decode(ia_event *e, const char *text, const char *code) {
         /* a damaged list keeps the citations read before the damage */
         (void)ia_codec_annotations_from_json(j, p);
         break;
+    case IA_CONTENT_IMAGE:
+    case IA_CONTENT_AUDIO: media_part(j, p); break;
     default: tool_part(j, p); break;
     }
     json_decref(j);

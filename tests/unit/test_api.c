@@ -432,10 +432,10 @@ IA_TEST(api_decode_unimplemented_fields_name_themselves) {
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[]}"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/csv\"}",
                         IA_EUNIMPLEMENTED, "response_mime_type: 'text/csv' is not supported (text/plain or application/json)"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"text\",\"audio\"]}",
-                        IA_EUNIMPLEMENTED, "response_modalities[1]: 'audio' output is not supported yet"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"AUDIO\"]}",
-                        IA_EUNIMPLEMENTED, "response_modalities[0]: 'audio' output is not supported yet"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"text\",\"video\"]}",
+                        IA_EUNIMPLEMENTED, "response_modalities[1]: 'video' output is not supported yet"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"DOCUMENT\"]}",
+                        IA_EUNIMPLEMENTED, "response_modalities[0]: 'document' output is not supported yet"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"smell\"]}", IA_EINVALID,
                         "response_modalities[0]: expected one of 'text', 'image', 'audio', 'video', 'document' "
                         "(in any case)"));

@@ -126,7 +126,7 @@ IA_TEST(api_speech_config_decodes_both_shapes) {
     /* video is not served (images are core's to route: test_images_req.c) */
     IA_CHECK(fails(REQ(",\"response_modalities\":[\"AUDIO\",\"VIDEO\"]"), IA_EUNIMPLEMENTED,
                    "response_modalities[1]: 'video' output is not supported yet"));
-    ia_api_serve_outputs(0);
+    ia_api_serve_outputs(IA_MOD_BIT_AUDIO); /* the server's default */
 }
 
 IA_TEST(api_speech_config_errors_name_the_field) {
@@ -178,7 +178,7 @@ IA_TEST(api_speech_config_errors_name_the_field) {
     IA_CHECK(fails(REQ(AUDIO SPEECH("{\"multi_speaker_voice_config\":{}}")), IA_EINVALID,
                    "generation_config.speech_config.multi_speaker_voice_config: not a field here; for several "
                    "speakers, speech_config is a list of {voice, speaker}"));
-    ia_api_serve_outputs(0);
+    ia_api_serve_outputs(IA_MOD_BIT_AUDIO); /* the server's default */
 }
 
 /* ---- echo and store ---------------------------------------------------------------- */

@@ -1,0 +1,141 @@
+/* outputs.c: speech and image outputs as content blocks of a run (outputs.h). */
+#include "core/outputs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "lib/b64.h"
+#include "lib/util.h"
+#include "speech/speech.h"
+
+char *ia_outputs_input_text(const ia_conv *input) {
+    ia_buf b;
+    ia_buf_init(&b, 0);
+    for (size_t i = 0; i < input->n; i++) {
+        const ia_turn *t = &input->turns[i];
+        for (size_t k = 0; t->role == IA_ROLE_USER && k < t->n; k++) {
+            if (t->items[k].kind != IA_CONTENT_TEXT || !t->items[k].text || !*t->items[k].text) continue;
+            if (b.len) ia_buf_puts(&b, "\n");
+            ia_buf_puts(&b, t->items[k].text);
+        }
+    }
+    char *s = ia_buf_take(&b);
+    return s ? s : ia_strdup("");
+}
+
+/* A media part: kind, format, and (for a delta) data. */
+static ia_content *media_part(ia_content_kind kind, const char *mime, int64_t rate, int64_t channels, char *data) {
+    ia_content *p = ia_xcalloc(1, sizeof *p);
+    p->kind = kind;
+    p->mime_type = ia_strdup(mime);
+    p->sample_rate = rate;
+    p->channels = channels;
+    p->text = data;
+    return p;
+}
+
+/* The block's start at the next output index; returns the index. */
+static int open_block(ia_run *r, ia_content_kind kind, const char *mime, int64_t rate, int64_t channels) {
+    int index = (int)r->parsed_out.n;
+    ia_run_emit_part_locked(r, IA_EV_CONTENT_START, index, media_part(kind, mime, rate, channels, NULL));
+    return index;
+}
+
+/* The whole item into the outputs, and the block's stop. */
+static void close_block(ia_core *c, ia_run *r, int index, ia_content_kind kind, const char *mime, int64_t rate,
+                        int64_t channels, char *data) {
+    ia_content *item = media_part(kind, mime, rate, channels, data);
+    ia_turn *out = &r->parsed_out;
+    out->items = ia_xrealloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items[out->n++] = *item; /* taken over */
+    free(item);
+    ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    ia_core_flush_locked(c, r);
+}
+
+/* ---- speech ------------------------------------------------------------------ */
+
+typedef struct speech_sink {
+    ia_core *c;
+    ia_run *r;
+    int index;
+    int16_t *all; /* every sample so far: the item's data */
+    size_t n_all, cap_all;
+    size_t sent;  /* samples of all already sent as deltas */
+} speech_sink;
+
+/* Sends what is not yet sent in whole 3-sample groups (6 bytes: a base64
+ * text without padding, so the deltas' texts concatenate), all of it when
+ * last. */
+static int send_pending(speech_sink *s, bool last) {
+    size_t n = s->n_all - s->sent;
+    if (!last) n -= n % 3;
+    if (!n) return 0;
+    char *b64 = ia_speech_pcm_b64(s->all + s->sent, n);
+    s->sent += n;
+    pthread_mutex_lock(&s->r->mu);
+    bool ended = s->r->ended;
+    if (!ended) {
+        ia_run_emit_part_locked(s->r, IA_EV_CONTENT_DELTA, s->index,
+                                media_part(IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS, b64));
+        if (s->r->n_evs - s->r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(s->c, s->r);
+    } else {
+        free(b64);
+    }
+    pthread_mutex_unlock(&s->r->mu);
+    return ended ? 1 : 0;
+}
+
+static int on_pcm(void *ud, const int16_t *pcm, size_t n) {
+    speech_sink *s = ud;
+    if (s->n_all + n > s->cap_all) {
+        s->cap_all = (s->n_all + n) * 2;
+        s->all = ia_xrealloc(s->all, s->cap_all * sizeof *s->all);
+    }
+    memcpy(s->all + s->n_all, pcm, n * sizeof *pcm);
+    s->n_all += n;
+    return send_pending(s, false);
+}
+
+int ia_outputs_speech(ia_core *c, ia_run *r, const char *text, const ia_speech_cfg *cfg, ia_err *err) {
+    speech_sink s = {.c = c, .r = r, .index = -1};
+    pthread_mutex_lock(&r->mu);
+    if (r->ended) {
+        pthread_mutex_unlock(&r->mu);
+        return ia_fail(err, IA_ECANCELLED, "cancelled");
+    }
+    s.index = open_block(r, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS);
+    pthread_mutex_unlock(&r->mu);
+    ia_speech_req q = {.text = text, .len = strlen(text), .cfg = cfg && cfg->n ? cfg : NULL};
+    int rc = ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
+    if (rc == 0) rc = send_pending(&s, true) ? ia_fail(err, IA_ECANCELLED, "cancelled") : 0;
+    pthread_mutex_lock(&r->mu);
+    if (!r->ended) {
+        /* also when cut short: what was streamed stays the output */
+        char *data = ia_speech_pcm_b64(s.all, s.sent);
+        close_block(c, r, s.index, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS, data);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(s.all);
+    return rc;
+}
+
+/* ---- images ------------------------------------------------------------------ */
+
+int ia_outputs_images(ia_core *c, ia_run *r, const ia_upstream *u, const ia_image_req *q, ia_err *err) {
+    ia_image_out *imgs = NULL;
+    size_t n = 0;
+    if (ia_images_generate(u, q, &r->cancel, &imgs, &n, err) != 0) return -1;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < n && !r->ended; i++) {
+        int index = open_block(r, IA_CONTENT_IMAGE, imgs[i].mime_type, 0, 0);
+        char *b64 = ia_b64_encode(imgs[i].data, imgs[i].len);
+        ia_run_emit_part_locked(r, IA_EV_CONTENT_DELTA, index,
+                                media_part(IA_CONTENT_IMAGE, imgs[i].mime_type, 0, 0, ia_strdup(b64)));
+        close_block(c, r, index, IA_CONTENT_IMAGE, imgs[i].mime_type, 0, 0, b64);
+    }
+    pthread_mutex_unlock(&r->mu);
+    ia_image_outs_free(imgs, n);
+    return 0;
+}

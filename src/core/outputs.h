@@ -1,0 +1,38 @@
+/* outputs: a run's media outputs — speech and images — made after its
+ * answer (or instead of one, for a model that only speaks or draws).
+ * Internal to src/core/; called from the run loop's output step, a thread
+ * of its own (loop.c), never the engine's.
+ *
+ * Each output is a content block of the run's log in output order, as a
+ * client reads it live in either dialect: content.start with the item's
+ * type and format (mime_type, and for audio sample_rate and channels),
+ * then its data in deltas, then content.stop; the item joins the run's
+ * outputs whole (data: base64 of all of it). Speech comes as it is made,
+ * a sentence at a time, in deltas of whole 3-sample groups, so that each
+ * delta's base64 decodes alone and the deltas' texts concatenated are the
+ * item's data. An image comes whole in one delta (an engine gives it
+ * whole). The events reach the store through the writer as the model's
+ * do. */
+#ifndef IA_CORE_OUTPUTS_H
+#define IA_CORE_OUTPUTS_H
+
+#include "core/run.h"
+#include "upstream/images.h"
+
+struct ia_core;
+
+/* The text of conv's user turns' text items, joined by line breaks:
+ * what a speech or image model is asked to say or draw (malloc'd; "" when
+ * there is none). */
+char *ia_outputs_input_text(const ia_conv *input);
+
+/* Speaks text with cfg's voices (src/speech/) as one audio output of r.
+ * Text with nothing to say makes no output. 0, or -1 with err
+ * (IA_ECANCELLED when r's cancel flag stopped it). */
+int ia_outputs_speech(struct ia_core *c, ia_run *r, const char *text, const ia_speech_cfg *cfg, ia_err *err);
+
+/* Draws q through upstream u (src/upstream/images.h) as image outputs of
+ * r, in the order the engine gave them. 0, or -1 with err. */
+int ia_outputs_images(struct ia_core *c, ia_run *r, const ia_upstream *u, const ia_image_req *q, ia_err *err);
+
+#endif
