@@ -512,8 +512,9 @@ static int decode_typed(json_t *rf, const char *mime, ia_request *r, ia_err *err
     for (size_t i = 0; i < n; i++)
         if (strcmp(es[i].type, "text") != 0 && strcmp(es[i].type, "image") != 0)
             return ia_fail(err, IA_EUNIMPLEMENTED,
-                           "%s: %s output is not served by this server yet (it generates text only); "
-                           "leave the %s format out", es[i].path, es[i].type, es[i].type);
+                           "%s: the %s format is not supported yet by this server; leave it out%s",
+                           es[i].path, es[i].type,
+                           strcmp(es[i].type, "audio") == 0 ? " (speech comes with response_modalities: ['AUDIO'])" : "");
     for (size_t i = 0; i < n; i++)
         if (strcmp(es[i].type, "image") == 0) keep_image(es, n, &es[i], json_is_array(rf), r);
     return 0;

@@ -297,6 +297,13 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         goto done;
     }
     if (media_only && ia_speech_model(req->model)) req->modalities |= IA_MOD_BIT_AUDIO;
+    if ((req->modalities & IA_MOD_BIT_IMAGE) && (eng || (req->modalities & IA_MOD_BIT_AUDIO))) {
+        ia_fail(err, IA_EINVALID, "response_modalities: model '%s' %s; ask it for %s", req->model,
+                eng ? "is a local text model, and image output comes from an --upstream of another name"
+                    : "draws images and does not speak",
+                eng ? "text (or audio)" : "'IMAGE' alone");
+        goto done;
+    }
     if (media_only && (req->n_tools || req->n_builtins || req->previous_interaction_id)) {
         ia_fail(err, IA_EINVALID, "%s: model '%s' only %s its input; it takes no tools and no earlier turns",
                 req->previous_interaction_id ? "previous_interaction_id" : "tools", req->model,

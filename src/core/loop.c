@@ -389,6 +389,9 @@ static int submit_patiently(ia_loop *L, ia_run *r, const ia_engine_msg *msgs, si
 int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     ia_core *c = L->core;
     if (!L->eng) { /* a model that only speaks or draws */
+        pthread_mutex_lock(&r->mu);
+        r->started = true; /* a cancel waits for the media step to stop (it polls the flag) */
+        pthread_mutex_unlock(&r->mu);
         ia_run_ref(r);
         start_media_step(c, r);
         return 0;
@@ -542,8 +545,13 @@ static int draw(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
     for (size_t i = 0; !init && i < r->it.input.n; i++)
         for (size_t k = 0; !init && k < r->it.input.turns[i].n; k++) {
             const ia_content *m = &r->it.input.turns[i].items[k];
-            const char *b64 = m->kind != IA_CONTENT_IMAGE ? NULL : m->text ? m->text : m->fetched;
-            if (!b64) continue;
+            if (m->kind != IA_CONTENT_IMAGE) continue;
+            const char *b64 = m->text ? m->text : m->fetched;
+            if (!b64) {
+                ia_fail(err, IA_EINVALID, "input: an image to edit comes as inline data (base64) for an image "
+                                          "model; fetch it and send its bytes");
+                goto done;
+            }
             if (ia_b64_decode(b64, strlen(b64), &init, &q.init_len, NULL) != 0) init = NULL;
             q.init_mime = m->mime_type;
         }
@@ -562,8 +570,8 @@ static int speak(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
     if (!L->eng) {
         text = ia_outputs_input_text(&r->it.input);
     } else {
-        pthread_mutex_lock(&r->mu);
-        for (size_t i = r->parsed_out.n; !text && i-- > 0;)
+        pthread_mutex_lock(&r->mu); /* the last model step's text: its answer */
+        for (size_t i = r->parsed_out.n; !text && i-- > (size_t)r->base_index;)
             if (r->parsed_out.items[i].kind == IA_CONTENT_TEXT) text = ia_strdup(r->parsed_out.items[i].text);
         pthread_mutex_unlock(&r->mu);
     }

@@ -342,7 +342,10 @@ int ia_media_prepare(const ia_media_opts *o, ia_engine *eng, const char *owner, 
     for (size_t t = 0; t < conv->n; t++)
         for (size_t k = 0; k < conv->turns[t].n; k++) {
             ia_content *c = &conv->turns[t].items[k];
-            if (ia_content_is_media(c->kind) && prepare_one(o, eng, owner, c, err) < 0) return -1;
+            /* a model's own speech or image (an earlier turn's output) is
+             * not read back: it says what its text or the prompt said */
+            bool own = conv->turns[t].role == IA_ROLE_MODEL;
+            if (ia_content_is_media(c->kind) && !own && prepare_one(o, eng, owner, c, err) < 0) return -1;
             if (c->kind == IA_CONTENT_FUNCTION_RESULT && c->text && c->text[0] == '[' &&
                 strstr(c->text, "\"image\"") && result_parts(o, eng, owner, c, err) < 0)
                 return -1;

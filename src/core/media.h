@@ -36,9 +36,10 @@ typedef struct ia_media_opts {
  * naming it and what the model takes); then a Files URI must name an
  * ACTIVE file of owner, an http(s) uri is fetched into item->fetched. */
 int ia_media_fetch(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_conv *input, ia_err *err);
-/* Every media item of conv made ready (item->parts) and checked against
- * the model: the bytes of those with a path (the new input) are decoded
- * as the engine will. */
+/* Every media item of conv's user turns made ready (item->parts) and
+ * checked against the model: the bytes of those with a path (the new
+ * input) are decoded as the engine will. A model turn's media (its own
+ * speech or images) are left out of the prompt. */
 int ia_media_prepare(const ia_media_opts *o, ia_engine *eng, const char *owner, ia_conv *conv, ia_err *err);
 
 #endif

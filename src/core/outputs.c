@@ -39,6 +39,7 @@ static ia_content *media_part(ia_content_kind kind, const char *mime, int64_t ra
 static int open_block(ia_run *r, ia_content_kind kind, const char *mime, int64_t rate, int64_t channels) {
     int index = (int)r->parsed_out.n;
     ia_run_emit_part_locked(r, IA_EV_CONTENT_START, index, media_part(kind, mime, rate, channels, NULL));
+    r->open_media = index;
     return index;
 }
 
@@ -51,6 +52,8 @@ static void close_block(ia_core *c, ia_run *r, int index, ia_content_kind kind, 
     out->items[out->n++] = *item; /* taken over */
     free(item);
     ia_run_emit_locked(r, IA_EV_CONTENT_STOP, index, IA_STATUS_IN_PROGRESS, NULL, NULL);
+    r->open_media = -1;
+    r->step_text = true; /* the step has an output: no empty text after it */
     ia_core_flush_locked(c, r);
 }
 
@@ -89,6 +92,13 @@ static int send_pending(speech_sink *s, bool last) {
 
 static int on_pcm(void *ud, const int16_t *pcm, size_t n) {
     speech_sink *s = ud;
+    if (s->index < 0) { /* the block opens with the first audio: nothing to say, no output */
+        pthread_mutex_lock(&s->r->mu);
+        bool ended = s->r->ended;
+        if (!ended) s->index = open_block(s->r, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS);
+        pthread_mutex_unlock(&s->r->mu);
+        if (ended) return 1;
+    }
     if (s->n_all + n > s->cap_all) {
         s->cap_all = (s->n_all + n) * 2;
         s->all = ia_xrealloc(s->all, s->cap_all * sizeof *s->all);
@@ -100,18 +110,11 @@ static int on_pcm(void *ud, const int16_t *pcm, size_t n) {
 
 int ia_outputs_speech(ia_core *c, ia_run *r, const char *text, const ia_speech_cfg *cfg, ia_err *err) {
     speech_sink s = {.c = c, .r = r, .index = -1};
-    pthread_mutex_lock(&r->mu);
-    if (r->ended) {
-        pthread_mutex_unlock(&r->mu);
-        return ia_fail(err, IA_ECANCELLED, "cancelled");
-    }
-    s.index = open_block(r, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS);
-    pthread_mutex_unlock(&r->mu);
     ia_speech_req q = {.text = text, .len = strlen(text), .cfg = cfg && cfg->n ? cfg : NULL};
     int rc = ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
-    if (rc == 0) rc = send_pending(&s, true) ? ia_fail(err, IA_ECANCELLED, "cancelled") : 0;
+    if (rc == 0 && s.index >= 0) rc = send_pending(&s, true) ? ia_fail(err, IA_ECANCELLED, "cancelled") : 0;
     pthread_mutex_lock(&r->mu);
-    if (!r->ended) {
+    if (!r->ended && s.index >= 0) {
         /* also when cut short: what was streamed stays the output */
         char *data = ia_speech_pcm_b64(s.all, s.sent);
         close_block(c, r, s.index, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS, data);

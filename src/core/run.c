@@ -37,6 +37,7 @@ ia_run *ia_run_new(void) {
     pthread_cond_init(&r->cv, NULL);
     ia_buf_init(&r->open_text, 0);
     r->open_kind = -1;
+    r->open_media = -1;
     return r;
 }
 
@@ -380,6 +381,10 @@ void ia_run_item_locked(ia_run *r, const ia_engine_item *it, const uint8_t key[I
 
 void ia_run_step_end_locked(ia_run *r, const uint8_t key[IA_THOUGHT_KEY_LEN], bool answered) {
     end_open_locked(r, key, !answered);
+    if (r->open_media >= 0) { /* cut while streamed (outputs.c did not close it) */
+        ia_run_emit_locked(r, IA_EV_CONTENT_STOP, r->open_media, IA_STATUS_IN_PROGRESS, NULL, NULL);
+        r->open_media = -1;
+    }
     if (!answered || r->step_text || r->step_client || r->step_builtin) return;
     /* A completed (or incomplete) turn always carries one text output,
      * even an empty one (a model may end at once): clients read

@@ -67,7 +67,8 @@ typedef struct ia_run {
     int open_kind, open_index;
     ia_buf open_text;
     bool open_sent;
-    bool step_text;
+    int open_media;     /* a media output's block being streamed (outputs.c), or -1 */
+    bool step_text;     /* also set by a media output: no empty text then */
     size_t step_client, step_builtin;
     struct ia_loop *loop; /* owned: what the next model step needs */
     struct ia_run *next; /* in the core's table */
@@ -115,8 +116,9 @@ void ia_run_item_locked(ia_run *r, const ia_engine_item *item, const uint8_t key
                         const ia_builtin_tool *builtins, size_t n_builtins);
 /* The end of the run (ia_core_finalize): a block still open (a run that
  * ends while the engine still generates: cancel, shutdown) ended as a cut
- * one unless answered; and when the last step answered (completed or
- * incomplete) but wrote no text and no call, one empty text output. */
+ * one unless answered, a media block still open stopped; and when the
+ * last step answered (completed or incomplete) but wrote no text, media
+ * and no call, one empty text output. */
 void ia_run_step_end_locked(ia_run *r, const uint8_t key[32], bool answered);
 /* Appends item to parsed_out (copied) and streams it whole: content.start,
  * one delta, content.stop, at its output index. For a built-in tool's

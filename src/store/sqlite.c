@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 /* ---- schema -------------------------------------------------------------- */
@@ -589,7 +590,14 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
 static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
     ia_event *evs = NULL;
     size_t n = 0;
-    if (events_locked(s, id, 0, &evs, &n, err) != 0) return -1;
+    ia_err rerr = {0};
+    if (events_locked(s, id, 0, &evs, &n, &rerr) != 0) {
+        /* a row this build cannot read (a newer one's kind) must not stop
+         * the start-up: the record stays as it is, failed */
+        ia_warn("recovery: the events of %s could not be read (%s); its outputs are left as stored", id, rerr.msg);
+        (void)err;
+        return 0;
+    }
     ia_turn out = {0};
     ia_events_fold(evs, n, &out);
     ia_events_free(evs, n);

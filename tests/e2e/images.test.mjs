@@ -57,6 +57,7 @@ describe('image output', () => {
     const n = seen.length;
     const it_ = await ai.interactions.create(REQ);
     assert.equal(it_.status, 'completed');
+    assert.deepEqual(it_.outputs.map((o) => o.type), ['image']);
     const imgs = it_.outputs.filter((o) => o.type === 'image');
     assert.equal(imgs.length, 1);
     assert.equal(imgs[0].mime_type, 'image/png');

@@ -69,6 +69,7 @@ describe('speech output', () => {
     const it_ = await ai.interactions.create(GUIDE);
     assertEnded(assert, it_);
     assert.equal(it_.status, 'completed');
+    assert.deepEqual(it_.outputs.map((o) => o.type), ['audio'], 'the audio alone (outputs[-1] is it)');
     const a = audioOf(it_.outputs);
     assert.equal(a.mime_type, MIME);
     const pcm = Buffer.from(a.data, 'base64');
@@ -131,6 +132,10 @@ describe('speech output', () => {
     const again = await ai.interactions.create({ model: 'demo', input: 'Tell me something.', response_modalities: ['text', 'audio'],
       generation_config: { temperature: 0, max_output_tokens: 24, speech_config: { voice: 'Charon' } } });
     assert.equal(again.outputs.find((o) => o.type === 'text')?.text, it_.outputs.find((o) => o.type === 'text')?.text);
+    // the chain goes on: the model's own speech is not read back as its input
+    const next = await ai.interactions.create({ model: 'demo', input: 'And then?', previous_interaction_id: it_.id,
+      generation_config: { temperature: 0, max_output_tokens: 8 } });
+    assert.ok(['completed', 'incomplete'].includes(next.status), JSON.stringify(next));
   });
 
   it('SDK 3.x (steps): the audio in a model_output step; streamed as step deltas of type audio', T, async () => {

@@ -130,13 +130,13 @@ describe('typed response_format in the legacy dialect and from other clients', (
 
 describe('response_format 400s name the entry (SDK 3.3.0: BadRequestError, not retried)', () => {
   const cases = [
-    ['an image format beside text',
-      [TEXT_JSON, { type: 'image', aspect_ratio: '16:9', image_size: '1K', mime_type: 'image/jpeg' }], 'unimplemented',
-      "response_format[1]: image output is not served by this server yet (it generates text only); leave the image format out"],
+    ['an image format beside text, for a model no image engine serves',
+      [TEXT_JSON, { type: 'image', aspect_ratio: '16:9', image_size: '1K', mime_type: 'image/jpeg' }], 'invalid_request',
+      `model: image output from '${MODEL}' needs an image engine, and none is configured for it; start the server with --upstream ${MODEL}=URL`],
     ['an audio format', { type: 'audio', sample_rate: 24000, mime_type: 'audio/wav' }, 'unimplemented',
-      'response_format: audio output is not served by this server yet (it generates text only); leave the audio format out'],
+      "response_format: the audio format is not supported yet by this server; leave it out (speech comes with response_modalities: ['AUDIO'])"],
     ['a video format', [{ type: 'video', aspect_ratio: '9:16', resolution: '720p' }], 'unimplemented',
-      'response_format[0]: video output is not served by this server yet (it generates text only); leave the video format out'],
+      'response_format[0]: the video format is not supported yet by this server; leave it out'],
     ['a bad image setting', [{ type: 'image', image_size: '8K' }], 'invalid_request',
       "response_format[0].image_size: expected one of '512', '1K', '2K', '4K', got '8K'"],
     // SDK 3.3.0's VideoResponseFormat has no mime_type (Image- and Audio- do)

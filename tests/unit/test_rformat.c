@@ -166,12 +166,11 @@ IA_TEST(rformat_shapes_and_types_refused) {
 IA_TEST(rformat_outputs_are_checked_then_not_served) {
     IA_CHECK(fails(BODY("{\"type\":\"audio\",\"sample_rate\":24000,\"mime_type\":\"audio/wav\",\"delivery\":"
                         "\"inline\"}"), IA_EUNIMPLEMENTED,
-                   "response_format: audio output is not served by this server yet (it generates text only); "
-                   "leave the audio format out"));
+                   "response_format: the audio format is not supported yet by this server; leave it out "
+                   "(speech comes with response_modalities: ['AUDIO'])"));
     IA_CHECK(fails(BODY("[{\"type\":\"video\",\"aspect_ratio\":\"9:16\",\"resolution\":\"720p\",\"duration\":"
                         "\"8s\"}]"), IA_EUNIMPLEMENTED,
-                   "response_format[0]: video output is not served by this server yet (it generates text only); "
-                   "leave the video format out"));
+                   "response_format[0]: the video format is not supported yet by this server; leave it out"));
     /* their settings are checked first, as strictly as any field */
     IA_CHECK(fails(BODY("[{\"type\":\"image\",\"aspect_ratio\":\"7:5\"}]"), IA_EINVALID,
                    "response_format[0].aspect_ratio: expected one of '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', "
@@ -204,8 +203,8 @@ IA_TEST(rformat_outputs_are_checked_then_not_served) {
                    "format per output type"));
     /* Python's json writes 24000.0 for a float: an integer all the same */
     IA_CHECK(fails(BODY("[{\"type\":\"audio\",\"sample_rate\":24000.0}]"), IA_EUNIMPLEMENTED,
-                   "response_format[0]: audio output is not served by this server yet (it generates text only); "
-                   "leave the audio format out"));
+                   "response_format[0]: the audio format is not supported yet by this server; leave it out "
+                   "(speech comes with response_modalities: ['AUDIO'])"));
 }
 
 /* ---- the echo ------------------------------------------------------------------ */
