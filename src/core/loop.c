@@ -458,6 +458,15 @@ static const ia_builtin_tool *mcp_named(const ia_loop *L, const char *name) {
     return NULL;
 }
 
+/* A step thread's end: its reference on r let go, and shutdown told. */
+static void step_thread_done(ia_core *c, ia_run *r) {
+    ia_run_unref(r);
+    pthread_mutex_lock(&c->mu);
+    c->tool_threads--;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
 /* Runs the built-in calls of the last model step, in order, each result
  * appended after them; then the next model step. */
 static void *tool_step_main(void *arg) {
@@ -516,11 +525,7 @@ static void *tool_step_main(void *arg) {
     } else if (ia_loop_submit(L, r, &err) != 0) {
         ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);
     }
-    ia_run_unref(r);
-    pthread_mutex_lock(&c->mu);
-    c->tool_threads--;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    step_thread_done(c, r);
     return NULL;
 }
 
@@ -595,11 +600,7 @@ static void *media_step_main(void *arg) {
         ia_core_finalize(c, r, rc == 0 ? IA_STATUS_COMPLETED : IA_STATUS_FAILED, rc == 0 ? NULL : &err, L->n_prompt,
                          L->n_output);
     }
-    ia_run_unref(r);
-    pthread_mutex_lock(&c->mu);
-    c->tool_threads--;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    step_thread_done(c, r);
     return NULL;
 }
 
@@ -619,11 +620,7 @@ static void spawn_step(ia_core *c, ia_run *r, void *(*fn)(void *), const char *w
     ia_err err;
     ia_fail(&err, IA_EINTERNAL, "could not start a thread for %s", what);
     ia_core_finalize(c, r, IA_STATUS_FAILED, &err, r->loop->n_prompt, r->loop->n_output);
-    ia_run_unref(r);
-    pthread_mutex_lock(&c->mu);
-    c->tool_threads--;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    step_thread_done(c, r);
 }
 
 static void start_media_step(ia_core *c, ia_run *r) { spawn_step(c, r, media_step_main, "the media outputs"); }
