@@ -79,11 +79,13 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   image output is core's to route to an upstream (src/upstream/).
  * - generation_config.speech_config (api/speech.c), in both dialects: one
  *   {voice?, language?, speaker?} or a list of at most 2 (one per speaker,
- *   each then naming a distinct speaker); voice one of the 30 prebuilt
- *   names (any case), language a BCP-47 tag the speech engine speaks
- *   (src/speech/), else IA_EINVALID naming the entry's field
- *   ("generation_config.speech_config[1].voice: unknown voice 'X' (one of
- *   Zephyr, ...)"); into out->gen.speech. Then, without audio served,
+ *   each then naming a distinct speaker); voice any name (printable, at
+ *   most 128 bytes: which names exist is the engine's, checked by core
+ *   once the model is known — the 30 prebuilt names for the embedded
+ *   engine, an upstream's own), language a BCP-47 tag the speech engine
+ *   speaks (src/speech/), else IA_EINVALID naming the entry's field
+ *   ("generation_config.speech_config[1].language: ..."); into
+ *   out->gen.speech. Then, without audio served,
  *   IA_EUNIMPLEMENTED; with it, speech_config without 'audio' among the
  *   modalities is IA_EINVALID.
  * - structured output (rformat.c), in both dialects: response_format is a

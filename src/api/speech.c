@@ -6,8 +6,10 @@
  *     several speakers ([{voice: "Zephyr", speaker: "Alice", language},
  *     {voice: "Puck", speaker: "Bob", ...}]).
  * Both dialects take both. Everything is checked here, so that a request
- * the core accepts can be spoken: the voice is one of the 30 prebuilt names
- * (any case), the language a BCP-47 tag the speech engine speaks, at most
+ * the core accepts can be spoken: the voice is a name (which
+ * names exist is the engine's: core checks the embedded engine's 30
+ * prebuilt names once the model is known, an upstream has its own), the
+ * language a BCP-47 tag the speech engine speaks, at most
  * IA_SPEECH_MAX_SPEAKERS entries (Gemini's limit), each named by a distinct
  * speaker when there are several, a speaker name usable as a transcript
  * label. generateContent's spellings (voice_config, prebuiltVoiceConfig,
@@ -26,6 +28,7 @@
 
 #define FIELD "generation_config.speech_config"
 #define SPEAKER_MAX 64
+#define VOICE_MAX 128
 
 /* generateContent's names for what an entry holds, pointed at the
  * Interactions API's. */
@@ -64,8 +67,9 @@ static int nonempty_string(json_t *v, const char *path, const char **out, ia_err
 static int decode_voice(json_t *v, const char *path, ia_speech_entry *e, ia_err *err) {
     const char *s;
     if (nonempty_string(v, path, &s, err) < 0) return -1;
-    if (!ia_speech_voice_find(s))
-        return ia_fail(err, IA_EINVALID, "%s: unknown voice '%s' (one of %s)", path, s, ia_speech_voice_names());
+    if (json_string_length(v) > VOICE_MAX) return ia_fail(err, IA_EINVALID, "%s: at most %d bytes", path, VOICE_MAX);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) return ia_fail(err, IA_EINVALID, "%s: a voice name has no control character", path);
     e->voice = ia_strdup(s);
     return 0;
 }

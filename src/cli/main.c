@@ -100,19 +100,18 @@ static const struct flagdef {
     [F_SEARCH_RESCAN] = {"search-rescan", "INTERACTD_SEARCH_RESCAN", "30", "SECONDS",
                          "google_search: how often the --search-index folders are looked at again (files "
                          "added, changed by mtime or size, removed)"},
-    /* Engines outside the process by model name (issue 13: image output;
+    /* Engines outside the process by model name (issue 13: images, speech;
      * issue 14 adds chat). The operator's own URL: loopback and private
      * addresses are allowed for it (src/upstream/upstream.h). */
     [F_UPSTREAM] = {"upstream", "INTERACTD_UPSTREAMS", "none",
-                    "NAME=URL[,key=KEY][,api=openai|sdcpp][,model=REMOTE][,timeout=SECONDS]",
-                    "serve image output for model NAME from an engine at URL (repeatable; env: specs "
-                    "separated by blanks): api=openai (default) speaks OpenAI's images API "
-                    "(URL/v1/images/generations, /edits: stable-diffusion.cpp's sd-server, LocalAI), "
-                    "api=sdcpp sd-server's async jobs (URL/sdcpp/v1/img_gen); key= a bearer token "
-                    "(key=env:VAR reads it from VAR); model= the engine's name for it (default NAME); "
-                    "timeout= seconds one image may take (default 300). The URL may be loopback or "
-                    "private (it is the operator's); no redirect of the engine is followed. Not yet "
-                    "called by the run loop: image output answers 400 until it is"},
+                    "NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=V][,timeout=SECONDS]",
+                    "serve image or speech output for model NAME from an engine at URL (repeatable; env: "
+                    "specs separated by blanks): api=openai (default) OpenAI's images API (sd-server, "
+                    "LocalAI), api=sdcpp sd-server's async jobs, api=speech OpenAI's /v1/audio/speech "
+                    "(Kokoro, Piper; 24 kHz PCM streamed; voice= the default voice, else 'alloy'); key= a "
+                    "bearer token (key=env:VAR reads it from VAR); model= the engine's name for it "
+                    "(default NAME); timeout= seconds one request may take (default 300). The URL may be "
+                    "loopback or private (it is the operator's); no redirect of the engine is followed"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},

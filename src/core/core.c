@@ -288,15 +288,19 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
      * that only draws or speaks has no engine here: its run is the media
      * step alone (loop.c). */
     if (ia_upstream_check_outputs(c->upstreams, req, err) != 0) goto done;
+    const ia_upstream *speech_up = !eng ? ia_upstream_speech_for(c->upstreams, req->model) : NULL;
+    bool speaks = speech_up || (req->model && ia_speech_model(req->model));
     bool media_only = !eng && req->model && (((req->modalities & IA_MOD_BIT_IMAGE) &&
-                                              ia_upstream_for(c->upstreams, req->model)) ||
-                                             ia_speech_model(req->model));
+                                              ia_upstream_for(c->upstreams, req->model)) || speaks);
     if (!eng && !media_only) {
         ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s",
                 req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names());
         goto done;
     }
-    if (media_only && ia_speech_model(req->model)) req->modalities |= IA_MOD_BIT_AUDIO;
+    if (media_only && speaks) req->modalities |= IA_MOD_BIT_AUDIO;
+    /* the embedded engine's voices and languages (an upstream's are its own) */
+    if ((req->modalities & IA_MOD_BIT_AUDIO) && !speech_up && ia_speech_check(&req->gen.speech, err) != 0)
+        goto done;
     if ((req->modalities & IA_MOD_BIT_IMAGE) && (eng || (req->modalities & IA_MOD_BIT_AUDIO))) {
         ia_fail(err, IA_EINVALID, "response_modalities: model '%s' %s; ask it for %s", req->model,
                 eng ? "is a local text model, and image output comes from an --upstream of another name"
@@ -307,7 +311,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     if (media_only && (req->n_tools || req->n_builtins || req->previous_interaction_id)) {
         ia_fail(err, IA_EINVALID, "%s: model '%s' only %s its input; it takes no tools and no earlier turns",
                 req->previous_interaction_id ? "previous_interaction_id" : "tools", req->model,
-                ia_speech_model(req->model) ? "speaks" : "draws");
+                speaks ? "speaks" : "draws");
         goto done;
     }
     if (!req->store && req->background) {

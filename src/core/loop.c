@@ -35,8 +35,9 @@ struct ia_loop {
     size_t n_urls;
     int steps;               /* model steps submitted */
     /* Media outputs (outputs.h): the modalities asked for (IA_MOD_BIT_*);
-     * with no engine, the model speaks (a speech model's name) or draws
-     * (up: the upstream serving it) the input, and nothing else runs. */
+     * with no engine, the model speaks (a speech model's name, or up: an
+     * api=speech upstream) or draws (up: the image upstream serving it)
+     * the input, and nothing else runs. */
     unsigned modalities;
     const ia_upstream *up;
     bool then_requires_action; /* the last model step also called a client function */
@@ -165,7 +166,8 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
     r->hide_summary = req->gen.thinking_summaries_none;
     r->vocab = eng ? ia_engine_vocab_id(eng) : NULL; /* the engine outlives its runs */
     L->modalities = req->modalities;
-    L->up = !eng && (req->modalities & IA_MOD_BIT_IMAGE) ? ia_upstream_for(c->upstreams, r->it.model) : NULL;
+    const ia_upstream *up = !eng ? ia_upstream_for(c->upstreams, r->it.model) : NULL;
+    L->up = up && (up->kind == IA_UPSTREAM_SPEECH || (req->modalities & IA_MOD_BIT_IMAGE)) ? up : NULL;
     return L;
 }
 
@@ -580,7 +582,8 @@ static int speak(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
             if (r->parsed_out.items[i].kind == IA_CONTENT_TEXT) text = ia_strdup(r->parsed_out.items[i].text);
         pthread_mutex_unlock(&r->mu);
     }
-    int rc = text && *text ? ia_outputs_speech(c, r, text, &L->gen.speech, err) : 0;
+    const ia_upstream *up = L->up && L->up->kind == IA_UPSTREAM_SPEECH ? L->up : NULL;
+    int rc = text && *text ? ia_outputs_speech(c, r, up, text, &L->gen.speech, err) : 0;
     free(text);
     return rc;
 }
@@ -590,7 +593,7 @@ static void *media_step_main(void *arg) {
     ia_loop *L = r->loop;
     ia_core *c = L->core;
     ia_err err = {0};
-    int rc = L->up ? draw(c, r, L, &err) : speak(c, r, L, &err);
+    int rc = L->up && L->up->kind == IA_UPSTREAM_IMAGES ? draw(c, r, L, &err) : speak(c, r, L, &err);
     if (ia_core_stopping(c)) {
         ia_fail(&err, IA_EINTERNAL, "the server stopped before this interaction finished");
         ia_core_finalize(c, r, IA_STATUS_FAILED, &err, L->n_prompt, L->n_output);

@@ -8,6 +8,7 @@
 #include "lib/b64.h"
 #include "lib/util.h"
 #include "speech/speech.h"
+#include "upstream/speech.h"
 
 char *ia_outputs_input_text(const ia_conv *input) {
     ia_buf b;
@@ -108,10 +109,12 @@ static int on_pcm(void *ud, const int16_t *pcm, size_t n) {
     return send_pending(s, false);
 }
 
-int ia_outputs_speech(ia_core *c, ia_run *r, const char *text, const ia_speech_cfg *cfg, ia_err *err) {
+int ia_outputs_speech(ia_core *c, ia_run *r, const ia_upstream *up, const char *text, const ia_speech_cfg *cfg,
+                      ia_err *err) {
     speech_sink s = {.c = c, .r = r, .index = -1};
     ia_speech_req q = {.text = text, .len = strlen(text), .cfg = cfg && cfg->n ? cfg : NULL};
-    int rc = ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
+    int rc = up ? ia_upstream_speak(up, text, q.cfg, on_pcm, &s, &r->cancel, err)
+                : ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
     if (rc == 0 && s.index >= 0) rc = send_pending(&s, true) ? ia_fail(err, IA_ECANCELLED, "cancelled") : 0;
     pthread_mutex_lock(&r->mu);
     if (!r->ended && s.index >= 0) {

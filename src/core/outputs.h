@@ -26,10 +26,13 @@ struct ia_core;
  * there is none). */
 char *ia_outputs_input_text(const ia_conv *input);
 
-/* Speaks text with cfg's voices (src/speech/) as one audio output of r.
- * Text with nothing to say makes no output. 0, or -1 with err
- * (IA_ECANCELLED when r's cancel flag stopped it). */
-int ia_outputs_speech(struct ia_core *c, ia_run *r, const char *text, const ia_speech_cfg *cfg, ia_err *err);
+/* Speaks text with cfg's voices as one audio output of r: through up (an
+ * api=speech upstream, src/upstream/speech.h) when not NULL, else the
+ * embedded engine (src/speech/). Either way the audio streams as deltas
+ * while it is made. Text with nothing to say makes no output. 0, or -1
+ * with err (IA_ECANCELLED when r's cancel flag stopped it). */
+int ia_outputs_speech(struct ia_core *c, ia_run *r, const ia_upstream *up, const char *text,
+                      const ia_speech_cfg *cfg, ia_err *err);
 
 /* Draws q through upstream u (src/upstream/images.h) as image outputs of
  * r, in the order the engine gave them. 0, or -1 with err. */

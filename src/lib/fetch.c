@@ -275,6 +275,9 @@ typedef struct {
 /* The caller asked for every answer, not only 2xx ones. */
 static bool any_status(const xfer *x) { return x->rq && x->rq->any_status; }
 
+/* A 2xx answer's body goes to the caller's sink, not into memory. */
+static bool sunk(const xfer *x) { return x->rq && x->rq->sink && x->status >= 200 && x->status < 300; }
+
 /* An answer whose body and kept header are wanted. */
 static bool wanted(const xfer *x) { return (x->status >= 200 && x->status < 300) || any_status(x); }
 
@@ -334,7 +337,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *clientp) {
     } else if (wanted(x) && x->rq && x->rq->keep_header && !x->kept &&
                (v = header_value(p, len, x->rq->keep_header))) {
         x->kept = v;
-    } else if (wanted(x) && (v = header_value(p, len, "content-length"))) {
+    } else if (wanted(x) && !sunk(x) && (v = header_value(p, len, "content-length"))) {
         bool over = strtoull(v, NULL, 10) > x->c->max_bytes;
         free(v);
         if (over) {
@@ -354,6 +357,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *clientp) {
     if (!wanted(x) || (x->location && x->status >= 300 && x->status < 400)) {
         x->skipped = true;
         return 0;
+    }
+    if (sunk(x)) {
+        if (add && x->rq->sink(x->rq->sink_ud, (const unsigned char *)p, add) != 0) {
+            x->cancelled = true;
+            return 0; /* CURLE_WRITE_ERROR */
+        }
+        return add;
     }
     if (add > max - x->len) {
         x->too_big = true;

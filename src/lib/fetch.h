@@ -137,6 +137,14 @@ typedef struct ia_fetch_req {
      * redirect (followed or refused as above). */
     bool any_status;
     ia_fetch_fail *fail;         /* not NULL: set to why the fetch failed (NONE on success) */
+    /* Not NULL: a 2xx answer's body is handed to sink as it arrives, in
+     * the pieces curl reads (any size > 0), instead of being held:
+     * ia_fetched.data is then empty, and max_bytes does not bound it (the
+     * timeout does). Non-zero from sink ends the transfer as cancelled
+     * (IA_FETCH_FAIL_CANCELLED). Other answers' bodies are held as
+     * above (any_status). */
+    int (*sink)(void *ud, const unsigned char *p, size_t n);
+    void *sink_ud;
 } ia_fetch_req;
 
 /* Sets up libcurl's global state; once per process, thread-safe. 0 / -1. */

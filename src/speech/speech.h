@@ -148,6 +148,13 @@ typedef int (*ia_speech_pcm_fn)(void *ud, const int16_t *pcm, size_t n);
  * before any audio. Text with nothing to say gives no chunk and 0. */
 int ia_speech_synth(const ia_speech_req *req, ia_speech_pcm_fn on_pcm, void *ud, atomic_bool *cancel,
                     ia_err *err);
+/* The check ia_speech_synth makes of cfg (NULL: the defaults) before any
+ * audio: each voice one of the 30 (IA_EINVALID "FIELD.voice: unknown voice
+ * 'X' (one of ...)"), each language one espeak-ng speaks, at most
+ * IA_SPEECH_MAX_SPEAKERS entries. Core calls it on a create whose speech
+ * is this engine's (the API accepts any voice name: an upstream engine
+ * has its own). Takes the lock. 0 / -1. */
+int ia_speech_check(const ia_speech_cfg *cfg, ia_err *err);
 /* The same, collected: *pcm malloc'd (NULL when *n == 0). */
 int ia_speech_synth_all(const ia_speech_req *req, atomic_bool *cancel, int16_t **pcm, size_t *n, ia_err *err);
 

@@ -49,6 +49,11 @@ static int make_plan(const ia_speech_cfg *cfg, plan *p, ia_err *err) {
     return 0;
 }
 
+int ia_speech_check(const ia_speech_cfg *cfg, ia_err *err) {
+    plan p;
+    return make_plan(cfg && cfg->n ? cfg : NULL, &p, err);
+}
+
 /* ---- one request ------------------------------------------------------------ */
 
 typedef struct job {

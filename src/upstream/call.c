@@ -72,19 +72,22 @@ int ia_up_send(const ia_upstream *u, const ia_up_call *c, ia_up_answer *a, ia_er
     char *auth = u->key ? ia_asprintf("Authorization: Bearer %s", u->key) : NULL;
     const char *hdrs[3];
     size_t nh = 0;
-    hdrs[nh++] = "Accept: application/json";
+    char *accept = ia_asprintf("Accept: %s", c->accept ? c->accept : "application/json");
+    hdrs[nh++] = accept;
     if (c->json) hdrs[nh++] = "Content-Type: application/json";
     if (auth) hdrs[nh++] = auth;
     ia_fetch_fail f = IA_FETCH_FAIL_NONE;
     ia_fetch_req rq = {.method = c->method, .body = c->json, .body_len = c->json ? strlen(c->json) : 0,
                        .parts = c->parts, .n_parts = c->n_parts, .headers = hdrs, .n_headers = nh,
-                       .keep_header = "retry-after", .cancel = c->cancel, .any_status = true, .fail = &f};
+                       .keep_header = "retry-after", .cancel = c->cancel, .any_status = true, .fail = &f,
+                       .sink = c->sink, .sink_ud = c->sink_ud};
     ia_fetch_opts o = engine_opts(u, left);
     char *url = ia_asprintf("%s%s", u->url, c->path);
     ia_fetched got;
     ia_err fe = {0};
     int rc = ia_fetch_ex(url, &o, &rq, "upstream", &got, &fe);
     free(url);
+    free(accept);
     if (auth) {
         explicit_bzero(auth, strlen(auth));
         free(auth);

@@ -37,6 +37,11 @@ typedef struct ia_up_call {
     size_t n_parts;
     int64_t deadline;
     atomic_bool *cancel;
+    const char *accept; /* the Accept header's value; NULL: application/json */
+    /* Not NULL: a 2xx answer's body goes here as it arrives (lib/fetch.h's
+     * sink; non-zero stops it: IA_ECANCELLED), and a->body is empty. */
+    int (*sink)(void *ud, const unsigned char *p, size_t n);
+    void *sink_ud;
 } ia_up_call;
 int ia_up_send(const ia_upstream *u, const ia_up_call *c, ia_up_answer *a, ia_err *err);
 

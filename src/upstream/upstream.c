@@ -20,10 +20,13 @@ void ia_upstream_clear(ia_upstream *u) {
     if (u->key) explicit_bzero(u->key, strlen(u->key));
     free(u->key);
     free(u->remote_model);
+    free(u->voice);
     memset(u, 0, sizeof *u);
 }
 
-const char *ia_upstream_api_name(ia_upstream_api a) { return a == IA_UPSTREAM_SDCPP ? "sdcpp" : "openai"; }
+const char *ia_upstream_api_name(ia_upstream_api a) {
+    return a == IA_UPSTREAM_SDCPP ? "sdcpp" : a == IA_UPSTREAM_SPEECH_API ? "speech" : "openai";
+}
 
 /* A model name: printable, no blank, no ',' or '=' (the spec's separators). */
 static int check_name(const char *s, size_t n, ia_err *err) {
@@ -85,15 +88,15 @@ static int set_timeout(ia_upstream *u, const char *v, size_t n, ia_err *err) {
 /* One key=value option. seen: a bit per option already given (each is
  * given once at most). */
 static int set_option(ia_upstream *u, const char *opt, size_t n, unsigned *seen, ia_err *err) {
-    static const char *const names[] = {"key", "api", "model", "timeout"};
+    static const char *const names[] = {"key", "api", "model", "timeout", "voice"};
     const char *eq = memchr(opt, '=', n);
     size_t kn = eq ? (size_t)(eq - opt) : n;
     int which = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strlen(names[i]) == kn && strncmp(opt, names[i], kn) == 0) which = i;
     if (which < 0)
         return ia_fail(err, IA_EINVALID, "upstream '%s': unknown option '%.*s' (expected key=, api=, model=, "
-                                         "timeout=)", u->name, (int)(kn < 40 ? kn : 40), opt);
+                                         "voice=, timeout=)", u->name, (int)(kn < 40 ? kn : 40), opt);
     if (!eq || eq + 1 == opt + n)
         return ia_fail(err, IA_EINVALID, "upstream '%s': %s= needs a value", u->name, names[which]);
     if (*seen & (1u << which))
@@ -106,12 +109,16 @@ static int set_option(ia_upstream *u, const char *opt, size_t n, unsigned *seen,
     case 1:
         if (vn == 6 && strncmp(v, "openai", 6) == 0) u->api = IA_UPSTREAM_OPENAI;
         else if (vn == 5 && strncmp(v, "sdcpp", 5) == 0) u->api = IA_UPSTREAM_SDCPP;
+        else if (vn == 6 && strncmp(v, "speech", 6) == 0) u->api = IA_UPSTREAM_SPEECH_API;
         else
             return ia_fail(err, IA_EINVALID, "upstream '%s': api=%.*s: expected openai (OpenAI's images API: "
-                                             "sd-server, LocalAI) or sdcpp (sd-server's async jobs)",
+                                             "sd-server, LocalAI), sdcpp (sd-server's async jobs) or speech "
+                                             "(OpenAI's /v1/audio/speech: Kokoro, Piper)",
                            u->name, (int)(vn < 40 ? vn : 40), v);
+        u->kind = u->api == IA_UPSTREAM_SPEECH_API ? IA_UPSTREAM_SPEECH : IA_UPSTREAM_IMAGES;
         return 0;
     case 2: u->remote_model = ia_strndup(v, vn); return 0;
+    case 4: u->voice = ia_strndup(v, vn); return 0;
     default: return set_timeout(u, v, vn, err);
     }
 }
@@ -121,8 +128,8 @@ int ia_upstream_parse(const char *spec, ia_upstream *out, ia_err *err) {
     const char *eq = spec ? strchr(spec, '=') : NULL;
     const char *comma = spec ? strchr(spec, ',') : NULL;
     if (!eq || (comma && comma < eq))
-        return ia_fail(err, IA_EINVALID, "expected NAME=URL[,key=KEY][,api=openai|sdcpp][,model=REMOTE]"
-                                         "[,timeout=SECONDS]");
+        return ia_fail(err, IA_EINVALID, "expected NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE]"
+                                         "[,voice=VOICE][,timeout=SECONDS]");
     if (check_name(spec, (size_t)(eq - spec), err) != 0) return -1;
     out->name = ia_strndup(spec, (size_t)(eq - spec));
     out->kind = IA_UPSTREAM_IMAGES;
@@ -142,6 +149,10 @@ int ia_upstream_parse(const char *spec, ia_upstream *out, ia_err *err) {
         }
         if (set_option(out, p, n, &seen, err) != 0) goto bad;
         p += n;
+    }
+    if (out->voice && out->kind != IA_UPSTREAM_SPEECH) {
+        ia_fail(err, IA_EINVALID, "upstream '%s': voice= is for a speech engine (api=speech)", out->name);
+        goto bad;
     }
     return 0;
 bad:
@@ -180,10 +191,17 @@ const ia_upstream *ia_upstream_for(const ia_upstreams *r, const char *model) {
     return NULL;
 }
 
+const ia_upstream *ia_upstream_speech_for(const ia_upstreams *r, const char *model) {
+    const ia_upstream *u = ia_upstream_for(r, model);
+    return u && u->kind == IA_UPSTREAM_SPEECH ? u : NULL;
+}
+
 char *ia_upstream_describe(const ia_upstream *u) {
-    return ia_asprintf("upstream %s: %s (images, api %s%s%s, timeout %d s, %s)", u->name, u->url,
-                       ia_upstream_api_name(u->api), u->remote_model ? ", model " : "",
-                       u->remote_model ? u->remote_model : "", u->timeout_s, u->key ? "key set" : "no key");
+    return ia_asprintf("upstream %s: %s (%s, api %s%s%s%s%s, timeout %d s, %s)", u->name, u->url,
+                       u->kind == IA_UPSTREAM_SPEECH ? "speech" : "images", ia_upstream_api_name(u->api),
+                       u->remote_model ? ", model " : "", u->remote_model ? u->remote_model : "",
+                       u->voice ? ", voice " : "", u->voice ? u->voice : "", u->timeout_s,
+                       u->key ? "key set" : "no key");
 }
 
 int ia_upstream_check_outputs(const ia_upstreams *r, const ia_request *req, ia_err *err) {
@@ -191,6 +209,9 @@ int ia_upstream_check_outputs(const ia_upstreams *r, const ia_request *req, ia_e
     const char *model = req->model ? req->model : "";
     const ia_upstream *u = ia_upstream_for(r, model);
     if (u && u->kind == IA_UPSTREAM_IMAGES) return 0;
+    if (u)
+        return ia_fail(err, IA_EINVALID, "response_modalities: model '%s' is a speech engine (--upstream "
+                                         "...,api=speech) and does not draw; ask it for 'AUDIO'", model);
     return ia_fail(err, IA_EINVALID,
                    "model: image output from '%s' needs an image engine, and none is configured for it; "
                    "start the server with --upstream %s=URL (an OpenAI-style images API such as "

@@ -1,9 +1,10 @@
 /* upstream: engines outside this process that serve a model name, as the
  * operator names them at start-up:
  *
- *     --upstream NAME=URL[,key=KEY][,api=openai|sdcpp][,model=REMOTE][,timeout=SECONDS]
+ *     --upstream NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=V][,timeout=SECONDS]
  *
- * (repeatable). Today an upstream serves image output (images.h): NAME is
+ * (repeatable). An upstream serves image output (images.h), or with
+ * api=speech speech output (speech.h; voice= its default voice): NAME is
  * the model name requests use, URL the engine's base URL, key a bearer
  * token (key=env:VAR reads it from the environment, so it is not in the
  * process's command line), api its protocol (openai: OpenAI's images API,
@@ -40,15 +41,18 @@
 /* One answer of an engine, at most: a 4K PNG is tens of MiB as base64. */
 #define IA_UPSTREAM_DEFAULT_MAX_BYTES ((size_t)64 << 20)
 
-typedef enum { IA_UPSTREAM_OPENAI = 0, IA_UPSTREAM_SDCPP } ia_upstream_api;
+/* SPEECH: OpenAI's /v1/audio/speech (Kokoro-FastAPI, Piper's OpenAI
+ * servers, LocalAI): the upstream speaks (speech.h), kind IA_UPSTREAM_SPEECH. */
+typedef enum { IA_UPSTREAM_OPENAI = 0, IA_UPSTREAM_SDCPP, IA_UPSTREAM_SPEECH_API } ia_upstream_api;
 /* What an upstream serves; issue 14 adds IA_UPSTREAM_CHAT. */
-typedef enum { IA_UPSTREAM_IMAGES = 0 } ia_upstream_kind;
+typedef enum { IA_UPSTREAM_IMAGES = 0, IA_UPSTREAM_SPEECH } ia_upstream_kind;
 
 typedef struct ia_upstream {
     char *name;         /* the model name requests use */
     char *url;          /* base URL, http(s), without a trailing '/' */
     char *key;          /* bearer token; NULL: none sent */
     char *remote_model; /* model=; NULL: name */
+    char *voice;        /* voice= (api=speech only): the voice when a request names none; NULL: "alloy" */
     ia_upstream_api api;
     ia_upstream_kind kind;
     int timeout_s;      /* one request (sdcpp: one job), at most */
@@ -76,16 +80,19 @@ void ia_upstreams_free(ia_upstreams *r);
 
 /* The upstream serving model, or NULL (r may be NULL). */
 const ia_upstream *ia_upstream_for(const ia_upstreams *r, const char *model);
-const char *ia_upstream_api_name(ia_upstream_api a); /* "openai", "sdcpp" */
+/* The same, only when it is an api=speech one. */
+const ia_upstream *ia_upstream_speech_for(const ia_upstreams *r, const char *model);
+const char *ia_upstream_api_name(ia_upstream_api a); /* "openai", "sdcpp", "speech" */
 /* One line for the start-up log: name, URL, api, remote model, timeout,
  * whether a key is set (not the key). malloc'd. */
 char *ia_upstream_describe(const ia_upstream *u);
 
 /* The check core makes on a create before anything else about its model:
  * a request for image output (req->modalities & IA_MOD_BIT_IMAGE) needs an
- * upstream serving req->model, else IA_EINVALID (400) naming the flag that
- * configures one ("--upstream NAME=URL"). 0 when the outputs can be
- * served so: text only, or an image upstream for the model. */
+ * image upstream serving req->model, else IA_EINVALID (400) naming the
+ * flag that configures one ("--upstream NAME=URL"; a speech upstream's
+ * name: ask it for 'AUDIO'). 0 when the outputs can be served so: no
+ * image, or an image upstream for the model. */
 int ia_upstream_check_outputs(const ia_upstreams *r, const ia_request *req, ia_err *err);
 
 #endif
