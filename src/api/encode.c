@@ -166,6 +166,12 @@ json_t *ia_api_usage_json(const ia_usage *u) {
     json_object_set_new(o, "total_tokens", json_integer(u->input + u->output + u->thought));
     json_object_set_new(o, "input_tokens_by_modality", by_modality(u->input_by, u->input, true));
     if (u->cached) json_object_set_new(o, "cached_tokens_by_modality", by_modality(u->cached_by, u->cached, false));
+    if (u->output_audio) { /* speech among the output: the rest is text */
+        int64_t out_by[IA_N_MODALITIES] = {0};
+        out_by[0] = u->output > u->output_audio ? u->output - u->output_audio : 0;
+        out_by[2] = u->output_audio; /* ia_modality_name(2) is "audio" */
+        json_object_set_new(o, "output_tokens_by_modality", by_modality(out_by, u->output, false));
+    }
     if (u->search_calls) { /* as Google counts grounding: the searches run */
         json_t *g = json_array();
         json_array_append_new(g, json_pack("{s:s, s:I}", "type", "google_search", "count", (json_int_t)u->search_calls));

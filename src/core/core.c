@@ -103,6 +103,7 @@ void ia_core_finalize(ia_core *c, ia_run *r, ia_status status, const ia_err *err
     it->has_usage = true;
     if (n_prompt >= 0) it->usage.input = n_prompt;
     if (n_output >= 0) it->usage.output = n_output - it->usage.thought; /* thoughts are counted apart */
+    if (n_output >= 0) it->usage.output += it->usage.output_audio; /* speech made after the text (outputs.c) */
     if (status == IA_STATUS_FAILED) {
         const char *msg = err && err->msg[0] ? err->msg : "generation failed";
         free(it->error);

@@ -121,6 +121,8 @@ int ia_outputs_speech(ia_core *c, ia_run *r, const ia_upstream *up, const char *
         /* also when cut short: what was streamed stays the output */
         char *data = ia_speech_pcm_b64(s.all, s.sent);
         close_block(c, r, s.index, IA_CONTENT_AUDIO, IA_SPEECH_MIME, IA_SPEECH_RATE, IA_SPEECH_CHANNELS, data);
+        /* usage: 25 tokens a second of audio, rounded up, as Gemini counts them */
+        r->it.usage.output_audio += ((int64_t)s.sent * 25 + IA_SPEECH_RATE - 1) / IA_SPEECH_RATE;
     }
     pthread_mutex_unlock(&r->mu);
     free(s.all);

@@ -175,6 +175,7 @@ enum { IA_MOD_BIT_TEXT = 1u << 0, IA_MOD_BIT_IMAGE = 1u << 1, IA_MOD_BIT_AUDIO =
 typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
     int64_t search_calls; /* google_search calls run (grounding_tool_count) */
+    int64_t output_audio; /* of output: speech, 25 tokens a second of audio (as Gemini counts it) */
     int64_t input_by[IA_N_MODALITIES], cached_by[IA_N_MODALITIES];
 } ia_usage;
 

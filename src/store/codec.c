@@ -654,7 +654,7 @@ done:
 const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
     bool any = false;
     for (int m = 0; m < IA_N_MODALITIES; m++) any = any || u->input_by[m] || u->cached_by[m];
-    if (!any && !u->search_calls) return NULL;
+    if (!any && !u->search_calls && !u->output_audio) return NULL;
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         const int64_t *v = k ? u->cached_by : u->input_by;
@@ -666,19 +666,24 @@ const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
             at += w > 0 ? (size_t)w : 0;
         }
     }
-    /* google_search calls (grounding_tool_count): a later field of the
-     * same column, so no migration and older rows read as none */
-    if (u->search_calls && at < cap) snprintf(buf + at, cap - at, " g %lld", (long long)u->search_calls);
+    /* google_search calls (grounding_tool_count), then speech's output
+     * tokens: later fields of the same column, so no migration and older
+     * rows read as none */
+    if ((u->search_calls || u->output_audio) && at < cap)
+        at += (size_t)snprintf(buf + at, cap - at, " g %lld", (long long)u->search_calls);
+    if (u->output_audio && at < cap) snprintf(buf + at, cap - at, " a %lld", (long long)u->output_audio);
     return buf;
 }
 
 void ia_codec_usage_by_decode(const char *s, ia_usage *u) {
-    long long a[2][IA_N_MODALITIES], g = 0;
-    int n = s ? sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld g %lld", &a[0][0], &a[0][1],
-                       &a[0][2], &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4], &g)
+    long long a[2][IA_N_MODALITIES], g = 0, au = 0;
+    int n = s ? sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld g %lld a %lld", &a[0][0],
+                       &a[0][1], &a[0][2], &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4], &g,
+                       &au)
                  : 0;
     if (n < 10) return;
-    u->search_calls = n == 11 ? g : 0;
+    u->search_calls = n >= 11 ? g : 0;
+    u->output_audio = n == 12 ? au : 0;
     for (int m = 0; m < IA_N_MODALITIES; m++) {
         u->input_by[m] = a[0][m];
         u->cached_by[m] = a[1][m];

@@ -79,9 +79,14 @@ describe('speech output', () => {
     assert.equal(s.channels, 1);
     assert.ok(s.seconds > 1 && s.seconds < 15, `${s.seconds} s`);
     assert.ok(s.rms > 0.01, `not silent: RMS ${s.rms}`);
-    // kept: a GET serves the same audio
+    // usage: 25 tokens a second of audio, as Gemini counts speech
+    const audioTokens = Math.ceil((pcm.length / 2) * 25 / 24000);
+    assert.deepEqual(it_.usage.output_tokens_by_modality, [{ modality: 'audio', tokens: audioTokens }]);
+    assert.equal(it_.usage.total_output_tokens, audioTokens);
+    // kept: a GET serves the same audio and usage
     const got = await ai.interactions.get(it_.id);
     assert.equal(audioOf(got.outputs).data, a.data);
+    assert.deepEqual(got.usage.output_tokens_by_modality, it_.usage.output_tokens_by_modality);
   });
 
   it('a longer text gives a longer audio; another voice another audio', T, async () => {
@@ -128,6 +133,10 @@ describe('speech output', () => {
     if (it_.status === 'completed') {
       assert.deepEqual(types.slice(-2), ['text', 'audio']);
       assert.equal(audioOf(it_.outputs).mime_type, MIME);
+      // the answer's tokens as text, its speech as audio, both in the output total
+      const by = Object.fromEntries(it_.usage.output_tokens_by_modality.map((e) => [e.modality, e.tokens]));
+      assert.ok(by.audio > 0 && by.text > 0, JSON.stringify(it_.usage));
+      assert.equal(by.text + by.audio, it_.usage.total_output_tokens);
     }
     const again = await ai.interactions.create({ model: 'demo', input: 'Tell me something.', response_modalities: ['text', 'audio'],
       generation_config: { temperature: 0, max_output_tokens: 24, speech_config: { voice: 'Charon' } } });

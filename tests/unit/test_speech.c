@@ -21,6 +21,7 @@
 
 #include "lib/b64.h"
 #include "speech/speech.h"
+#include "store/store.h"
 #include "speech/speech_int.h"
 #include "unit.h"
 
@@ -617,4 +618,20 @@ IA_TEST(speech_errors_name_the_field) {
     int16_t *pcm = say("Olá! Como vai você?", &pt, &n);
     IA_CHECK(pcm && rms(pcm, n) > 1000);
     free(pcm);
+}
+
+/* Speech's output tokens ride on the usage column after the grounding
+ * count; rows written before it read as none, and grounding alone still
+ * reads back. */
+IA_TEST(speech_usage_audio_tokens_round_trip) {
+    char buf[512];
+    ia_usage u = {.output_audio = 75, .input_by = {4}}, v = {0};
+    ia_codec_usage_by_decode(ia_codec_usage_by_encode(&u, buf, sizeof buf), &v);
+    IA_CHECK(v.output_audio == 75 && v.search_calls == 0 && v.input_by[0] == 4);
+    ia_usage g = {.search_calls = 2}, h = {0};
+    ia_codec_usage_by_decode(ia_codec_usage_by_encode(&g, buf, sizeof buf), &h);
+    IA_CHECK(h.search_calls == 2 && h.output_audio == 0);
+    ia_usage old = {.output_audio = 9};
+    ia_codec_usage_by_decode("i 1 0 0 0 0 c 0 0 0 0 0 g 1", &old);
+    IA_CHECK(old.output_audio == 0 && old.search_calls == 1);
 }
