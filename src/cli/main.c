@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/flags.h"
 #include "core/core.h"
 #include "core/files.h"
 #include "engine/engine.h"
@@ -28,300 +29,11 @@
 #include "lib/util.h"
 #include "store/store.h"
 
-#define IA_VERSION "0.1.0"
 
 /* The demo model, looked for relative to the executable (no path of the
  * build tree is compiled in): beside it in the build tree (build/demo.gguf;
  * build/asan/demo.gguf links to it), ../share/interactd/ in an install. */
 static const char *const demo_rel[] = {"demo.gguf", "../share/interactd/demo.gguf"};
-
-/* Every flag of `serve`: name, environment variable, default, help. The
- * table is the help text too, so the two cannot drift apart. */
-enum {
-    F_HOST, F_PORT, F_DATA, F_MODEL, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_UPSTREAM, F_MAX_STEPS, F_MAX_RUN_TIME, F_API_KEYS, F_THREADS, F_CTX_SIZE,
-    F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
-};
-static const struct flagdef {
-    const char *name, *env, *def, *arg, *help;
-} flags[F__COUNT] = {
-    [F_HOST] = {"host", "INTERACTD_HOST", "127.0.0.1", "ADDR",
-                "address to listen on (without API keys: loopback only)"},
-    [F_PORT] = {"port", "INTERACTD_PORT", "8080", "N", "port to listen on; 0 picks a free one"},
-    [F_DATA] = {"data", "INTERACTD_DATA", "./data", "DIR",
-                "data directory (created); the store is DIR/interactd.db"},
-    [F_MODEL] = {"model", "INTERACTD_MODELS", "demo (random weights)", "NAME=PATH",
-                 "serve a GGUF model under NAME; repeatable (env: comma-separated list)"},
-    [F_CHAT_TEMPLATE] = {"chat-template", "INTERACTD_CHAT_TEMPLATE", "the model's own", "[NAME=]FILE",
-                         "Jinja chat template file overriding a model's (all models without NAME); repeatable"},
-    /* Media input (issue 16): a model's projector, and where a media
-     * part's `uri` may point. */
-    [F_MMPROJ] = {"mmproj", "INTERACTD_MMPROJ", "beside the model", "[NAME=]FILE",
-                  "multimodal projector (GGUF) for image / audio / video input: all models without NAME; "
-                  "repeatable; NAME=none for none. Without it, mmproj-STEM.gguf, STEM-mmproj.gguf or "
-                  "STEM.mmproj.gguf beside the model (STEM: its file name without .gguf) is used"},
-    [F_ALLOW_PRIVATE] = {"allow-private-urls", "INTERACTD_ALLOW_PRIVATE_URLS", "off", NULL,
-                         "let a media part's uri, url_context and mcp_server URLs reach loopback, link-local and "
-                         "private addresses (refused by default, also after a redirect)"},
-    [F_ALLOW_ADDRS] = {"allow-addresses", "INTERACTD_ALLOW_ADDRESSES", "none", "LIST",
-                       "non-public addresses a media part's uri, url_context and mcp_server may reach all "
-                       "the same (an operator's own hosts): comma-separated addresses, address:port or "
-                       "CIDR networks, e.g. 10.0.0.5:8080,[fd00::1],10.20.0.0/16; matched on the address connected to"},
-    [F_MAX_MEDIA] = {"max-media-size", "INTERACTD_MAX_MEDIA_SIZE", "20m", "BYTES",
-                     "largest media part fetched from a uri (suffixes k, m, g)"},
-    [F_FETCH_TIMEOUT] = {"fetch-timeout", "INTERACTD_FETCH_TIMEOUT", "30", "SECONDS",
-                         "longest a media part's uri may take to fetch, redirects included; also each request "
-                         "to a url_context page and to an mcp_server (listing its tools, calling one)"},
-    /* Built-in tools (issue 11): code_execution runs Python 3 under
-     * bubblewrap (no network, read-only system, a private /tmp). */
-    [F_CODE_TIMEOUT] = {"code-timeout", "INTERACTD_CODE_TIMEOUT", "10", "SECONDS",
-                        "code_execution: wall time of one run of the model's Python in its sandbox "
-                        "(bubblewrap: no network, read-only system, private /tmp); CPU time too"},
-    [F_CODE_MEMORY] = {"code-memory", "INTERACTD_CODE_MEMORY", "512m", "BYTES",
-                       "code_execution: address space of one run (suffixes k, m, g)"},
-    [F_CODE_OUTPUT] = {"code-output", "INTERACTD_CODE_OUTPUT", "64k", "BYTES",
-                       "code_execution: stdout (and stderr) kept of one run; past it the run is stopped"},
-    [F_CODE_CHARS] = {"code-max-chars", "INTERACTD_CODE_MAX_CHARS", "10000", "N",
-                      "code_execution: longest code the model may write in one call (its grammar ends the "
-                      "call there)"},
-    [F_URL_MAX_SIZE] = {"url-max-size", "INTERACTD_URL_MAX_SIZE", "10m", "BYTES",
-                        "url_context: largest page fetched (suffixes k, m, g), and mcp_server: largest "
-                        "answer of an MCP server; their time limit and the "
-                        "addresses they may reach are --fetch-timeout, --allow-private-urls and "
-                        "--allow-addresses, as for media"},
-    /* google_search's backends (issue 11): what self-hosting users run. */
-    [F_SEARCH_URL] = {"search-url", "INTERACTD_SEARCH_URL", "none", "URL",
-                      "google_search: a SearxNG instance's base URL; its JSON API (URL/search?q=...&format=json, "
-                      "json enabled in its settings.yml) is asked, at its own host:port only (allowed even on a "
-                      "private address), 10 s and 4 MiB at most"},
-    [F_SEARCH_INDEX] = {"search-index", "INTERACTD_SEARCH_INDEX", "none", "DIR",
-                        "google_search: index the text, Markdown and HTML files under DIR (repeatable, or a "
-                        "comma-separated list) with SQLite FTS5 into DATA/search-index.db, at start and then "
-                        "every --search-rescan seconds; a result's url is the file's file:// URL"},
-    [F_SEARCH_RESCAN] = {"search-rescan", "INTERACTD_SEARCH_RESCAN", "30", "SECONDS",
-                         "google_search: how often the --search-index folders are looked at again (files "
-                         "added, changed by mtime or size, removed)"},
-    /* Engines outside the process by model name (issue 13: images, speech;
-     * issue 14 adds chat). The operator's own URL: loopback and private
-     * addresses are allowed for it (src/upstream/upstream.h). */
-    [F_UPSTREAM] = {"upstream", "INTERACTD_UPSTREAMS", "none",
-                    "NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=V][,timeout=SECONDS]",
-                    "serve image or speech output for model NAME from an engine at URL (repeatable; env: "
-                    "specs separated by blanks): api=openai (default) OpenAI's images API (sd-server, "
-                    "LocalAI), api=sdcpp sd-server's async jobs, api=speech OpenAI's /v1/audio/speech "
-                    "(Kokoro, Piper; 24 kHz PCM streamed; voice= the default voice, else 'alloy'); key= a "
-                    "bearer token (key=env:VAR reads it from VAR); model= the engine's name for it "
-                    "(default NAME); timeout= seconds one request may take (default 300). The URL may be "
-                    "loopback or private (it is the operator's); no redirect of the engine is followed"},
-    [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
-                     "model steps of one interaction at most, each after the built-in tools' results of "
-                     "the one before; past it the interaction ends incomplete"},
-    [F_MAX_RUN_TIME] = {"max-run-time", "INTERACTD_MAX_RUN_TIME", "600", "SECONDS",
-                        "no model step of an interaction with built-in tools starts this long after the "
-                        "interaction did; past it the interaction ends incomplete"},
-    [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
-                    "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
-    [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",
-                   "CPU threads per context; 0 = automatic (see --contexts)"},
-    [F_CTX_SIZE] = {"ctx-size", "INTERACTD_CTX_SIZE", "0", "N",
-                    "context size in tokens; 0 = min(model's, 8192)"},
-    [F_MAX_QUEUE] = {"max-queue", "INTERACTD_MAX_QUEUE", "64", "N",
-                     "requests waiting per model before 503 + Retry-After"},
-    [F_MAX_TOKENS] = {"max-tokens", "INTERACTD_MAX_TOKENS", "2048", "N",
-                      "max_output_tokens when a request sets none"},
-    [F_PARALLEL] = {"parallel", "INTERACTD_PARALLEL", "4", "N",
-                     "requests generated at once per model, batched together; more wait in the queue"},
-    [F_CONTEXTS] = {"contexts", "INTERACTD_CONTEXTS", "0", "N",
-                    "llama.cpp contexts per model sharing its weights, the parallel requests split among "
-                    "them; 0 = automatic (one 1-thread context per core on up to 4 cores, else one context "
-                    "of all cores; with --threads: cores / threads)"},
-    [F_LAYOUT] = {"layout", "INTERACTD_LAYOUT", "follow", "follow|fixed",
-                  "with several contexts: follow = few requests run split across them, many run as one "
-                  "batch in one context with every thread, moved with their KV as the load changes; "
-                  "fixed = each request stays in the context it started in"},
-    [F_PREFILL_CHUNK] = {"prefill-chunk", "INTERACTD_PREFILL_CHUNK", "0", "N",
-                         "prompt tokens per decode step of a context: a long prompt delays the other "
-                         "streams' next token by one chunk at most; 0 = 256 / contexts (at least 128)"},
-    [F_PREFIX_CACHE] = {"prefix-cache", "INTERACTD_PREFIX_CACHE", "on", "on|off",
-                         "reuse the computed prompt of earlier turns (kept in memory, then in DIR/kvcache)"},
-    [F_CACHE_RAM] = {"cache-ram", "INTERACTD_CACHE_RAM", "auto", "BYTES|auto|0",
-                     "RAM per model for kept turns beyond the context; auto = 1/8 of free memory, at most 2g"},
-    [F_MAX_BODY] = {"max-body", "INTERACTD_MAX_BODY", "10m", "BYTES",
-                    "request body limit (suffixes k, m, g); over it: 413"},
-    /* The Files API (issue 16): Google's own limits by default. An upload
-     * streams to DATA/files/, so these bound disk, not memory. */
-    [F_MAX_FILE_SIZE] = {"max-file-size", "INTERACTD_MAX_FILE_SIZE", "2g", "BYTES",
-                         "Files API: largest file (suffixes k, m, g); over it: 413. Uploads stream to "
-                         "DIR/files and are not bound by --max-body"},
-    [F_FILES_QUOTA] = {"files-quota", "INTERACTD_FILES_QUOTA", "20g", "BYTES",
-                       "Files API: bytes of files (and uploads in progress) one API key may hold; over it: 413"},
-    [F_FILES_TTL] = {"files-ttl", "INTERACTD_FILES_TTL", "48h", "DURATION",
-                     "Files API: files expire this long after their upload started (expirationTime), then "
-                     "are deleted with their bytes (s, m, h, d, w)"},
-    /* Connection limits (issue 9). Each connection is a thread (a stream
-     * or a waiting create holds one), ~65 KB resident when held
-     * (bench/RESULTS.md: 4,000 held streams in 282 MB); 1,024 is nginx's usual worker_connections and
-     * libmicrohttpd's own default. A quarter of it per address: one client
-     * (or one attacker) never takes the whole server, while a busy client
-     * still gets far more than --parallel + --max-queue can use at once.
-     * Behind a reverse proxy every client has the proxy's address: raise
-     * it or set 0. 30 s of inactivity: below nginx's 60 s header/body
-     * timeouts, above the 4 s for which Node's fetch keeps an idle
-     * connection (a server closing first would race its reuse). */
-    [F_MAX_CONNS] = {"max-connections", "INTERACTD_MAX_CONNECTIONS", "1024", "N",
-                     "connections served at once (streams, waiting creates, idle keep-alive); beyond: "
-                     "503 + Connection: close for up to N/16 more, then closed at accept"},
-    [F_MAX_CONNS_IP] = {"max-connections-per-ip", "INTERACTD_MAX_CONNECTIONS_PER_IP", "256", "N",
-                        "connections at once from one client address; beyond: closed at accept; 0 = no limit"},
-    [F_READ_TIMEOUT] = {"read-timeout", "INTERACTD_READ_TIMEOUT", "30", "SECONDS",
-                        "a connection silent this long while sending headers or a body, or idle between "
-                        "requests, is closed (not a stream, nor a create waiting for its answer); 0 = none"},
-    [F_RETENTION] = {"retention", "INTERACTD_RETENTION", "55d", "DURATION",
-                     "stored interactions expire after this (s, m, h, d, w)"},
-    /* Issue 17: SDK 2.x / 3.x name themselves and get steps whatever this
-     * says; it decides for the clients that say nothing (curl, the guide's
-     * examples) and for SDK 1.x, which parses only legacy. */
-    [F_DEFAULT_DIALECT] = {"default-dialect", "INTERACTD_DEFAULT_DIALECT", "legacy", "legacy|steps",
-                           "wire dialect on /v1beta for a client that names none (no Api-Revision header, no "
-                           "google-genai-sdk/2 or later in x-goog-api-client): legacy (outputs, content.*) or "
-                           "steps (steps, step.*)"},
-    [F_BACKENDS] = {"backends", "INTERACTD_BACKENDS", "beside libggml", "DIR",
-                    "folder of llama.cpp's loadable backends (libggml-cpu-*.so variants, libggml-cuda.so) "
-                    "when they are not beside the libggml the server loaded"},
-    [F_LOG_FORMAT] = {"log-format", "INTERACTD_LOG_FORMAT", "text", "text|json", "log line format"},
-    [F_VERBOSE] = {"verbose", "INTERACTD_VERBOSE", "off", NULL, "debug logs, and llama.cpp's own"},
-};
-
-typedef struct cfg {
-    const char *val[F__COUNT]; /* last value given, flag or env */
-    bool from_flag[F__COUNT];
-    const char **models, **templates, **mmprojs, **search_dirs, **upstreams; /* repeatable flags */
-    size_t n_models, n_templates, n_mmprojs, n_search_dirs, n_upstreams;
-} cfg;
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "interactd %s: a server for the Gemini Interactions API, with llama.cpp in process\n\n"
-            "usage:\n"
-            "  interactd serve [flags]   serve the API (flags below)\n"
-            "  interactd version         print the version\n"
-            "  interactd --help          this text\n\n"
-            "serve flags (each also read from its environment variable; a flag wins):\n",
-            IA_VERSION);
-    for (int i = 0; i < F__COUNT; i++) {
-        char lhs[128];
-        snprintf(lhs, sizeof lhs, "--%s%s%s", flags[i].name, flags[i].arg ? " " : "",
-                 flags[i].arg ? flags[i].arg : "");
-        fprintf(f, "  %-28s %s\n  %-28s env %s, default %s\n", lhs, flags[i].help, "", flags[i].env,
-                flags[i].def);
-    }
-    fprintf(f, "  %-28s API keys, comma-separated, added to those of --api-keys\n"
-               "  %-28s env INTERACTD_API_KEYS, default none\n\n"
-               "With no --model the build's demo model is served as \"demo\": its weights are\n"
-               "random, so its text is noise. Serve a real GGUF with\n"
-               "  make run MODEL=path/to/model.gguf   or   interactd serve --model NAME=PATH\n",
-            "(environment only)", "");
-}
-
-static _Noreturn void bad(const char *flag, const char *fmt, const char *v) {
-    fprintf(stderr, "interactd: --%s: ", flag);
-    fprintf(stderr, fmt, v ? v : "");
-    fprintf(stderr, "\n(see interactd serve --help)\n");
-    exit(2);
-}
-
-static int find_flag(const char *name, size_t n) {
-    for (int i = 0; i < F__COUNT; i++)
-        if (strlen(flags[i].name) == n && !strncmp(flags[i].name, name, n)) return i;
-    return -1;
-}
-
-static void push(const char ***arr, size_t *n, const char *v) {
-    *arr = ia_xrealloc(*arr, (*n + 1) * sizeof **arr);
-    (*arr)[(*n)++] = v;
-}
-
-/* Env first, then flags over it. Strings point into argv/environ or into
- * `owned` (the split INTERACTD_MODELS list). */
-static void parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up) {
-    for (int i = 0; i < F__COUNT; i++) {
-        if (i == F_MODEL || i == F_UPSTREAM) continue;
-        const char *e = getenv(flags[i].env);
-        if (e && *e) c->val[i] = e;
-    }
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (strncmp(a, "--", 2) != 0) bad("", "unexpected argument %s", a);
-        const char *name = a + 2, *eq = strchr(name, '=');
-        int f = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
-        if (f < 0) {
-            fprintf(stderr, "interactd: unknown flag %s (see interactd serve --help)\n", a);
-            exit(2);
-        }
-        const char *v;
-        if (!flags[f].arg) { /* a switch: --verbose, --allow-private-urls[=false] */
-            v = eq ? eq + 1 : "true";
-        } else if (eq) {
-            v = eq + 1;
-        } else {
-            if (i + 1 >= argc) bad(flags[f].name, "needs a value%s", "");
-            v = argv[++i];
-        }
-        if (f == F_MODEL) push(&c->models, &c->n_models, v);
-        else if (f == F_CHAT_TEMPLATE) push(&c->templates, &c->n_templates, v);
-        else if (f == F_MMPROJ) push(&c->mmprojs, &c->n_mmprojs, v);
-        else if (f == F_SEARCH_INDEX) push(&c->search_dirs, &c->n_search_dirs, v);
-        else if (f == F_UPSTREAM) push(&c->upstreams, &c->n_upstreams, v);
-        else c->val[f] = v;
-        c->from_flag[f] = true;
-    }
-    if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
-    if (!c->n_mmprojs && c->val[F_MMPROJ]) push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
-    if (!c->n_search_dirs && c->val[F_SEARCH_INDEX]) push(&c->search_dirs, &c->n_search_dirs, c->val[F_SEARCH_INDEX]);
-    /* a spec holds commas: the environment's are separated by blanks */
-    const char *eu = getenv(flags[F_UPSTREAM].env);
-    if (!c->n_upstreams && eu && *eu) {
-        *owned_up = ia_strdup(eu);
-        for (char *save = NULL, *t = strtok_r(*owned_up, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-            push(&c->upstreams, &c->n_upstreams, t);
-    }
-    const char *em = getenv("INTERACTD_MODELS");
-    if (!c->n_models && em && *em) {
-        *owned = ia_strdup(em);
-        for (char *save = NULL, *t = strtok_r(*owned, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            if (*t) push(&c->models, &c->n_models, t);
-    }
-}
-
-static long long parse_int(int f, const char *v, long long lo, long long hi) {
-    if (!v || !*v) bad(flags[f].name, "needs a number%s", "");
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < lo || n > hi) bad(flags[f].name, "invalid value '%s'", v);
-    return n;
-}
-
-static size_t parse_bytes(int f, const char *v) {
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || v[0] == '-') bad(flags[f].name, "invalid size '%s'", v);
-    unsigned long long mul = 1;
-    if (*end == 'k' || *end == 'K') mul = 1ull << 10, end++;
-    else if (*end == 'm' || *end == 'M') mul = 1ull << 20, end++;
-    else if (*end == 'g' || *end == 'G') mul = 1ull << 30, end++;
-    if ((*end == 'b' || *end == 'B') && mul > 1) end++; /* "10mb" */
-    if (*end || n == 0 || n > (1ull << 40) / mul) bad(flags[f].name, "invalid size '%s'", v);
-    return (size_t)(n * mul);
-}
-
-static bool parse_flag_bool(const char *v) {
-    return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
-}
 
 /* mkdir -p */
 static int mkdirs(const char *dir) {
@@ -405,14 +117,14 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
     for (size_t i = 0; i < c->n_search_dirs; i++) {
         owned[i] = ia_strdup(c->search_dirs[i]);
         for (char *save = NULL, *t = strtok_r(owned[i], ",", &save); t; t = strtok_r(NULL, ",", &save))
-            if (*t) push(&dirs, &n, t);
+            if (*t) cli_push(&dirs, &n, t);
     }
     char *path = ia_asprintf("%s/search-index.db", data);
     ia_search_opts so = {.url = c->val[F_SEARCH_URL], .dirs = dirs, .n_dirs = n, .index_path = path,
                          .rescan_s = rescan_s};
     ia_err err = {0};
     ia_search *s = ia_search_new(&so, &err);
-    if (!s) bad(c->val[F_SEARCH_URL] && !n ? flags[F_SEARCH_URL].name : flags[F_SEARCH_INDEX].name, "%s",
+    if (!s) cli_bad(c->val[F_SEARCH_URL] && !n ? cli_flags[F_SEARCH_URL].name : cli_flags[F_SEARCH_INDEX].name, "%s",
                 err.msg);
     ia_info("google_search: %s", ia_search_describe(s));
     for (size_t i = 0; i < c->n_search_dirs; i++) free(owned[i]);
@@ -427,7 +139,7 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
 static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts *client_rules) {
     for (size_t i = 0; i < c->n_upstreams; i++) {
         ia_err err = {0};
-        if (ia_upstreams_add(reg, c->upstreams[i], &err) != 0) bad(flags[F_UPSTREAM].name, "%s", err.msg);
+        if (ia_upstreams_add(reg, c->upstreams[i], &err) != 0) cli_bad(cli_flags[F_UPSTREAM].name, "%s", err.msg);
     }
     ia_upstreams_set_fetch(reg, client_rules);
     for (size_t i = 0; i < reg->n; i++) {
@@ -454,10 +166,10 @@ static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
         if (eq && !named) {
             char who[128];
             snprintf(who, sizeof who, "%.*s", (int)(eq - v), v);
-            bad(flags[F_MMPROJ].name, "no model is served as '%s'", who);
+            cli_bad(cli_flags[F_MMPROJ].name, "no model is served as '%s'", who);
         }
         if (strcmp(file, "none") && access(file, R_OK) < 0)
-            bad(flags[F_MMPROJ].name, "cannot read projector file '%s'", file);
+            cli_bad(cli_flags[F_MMPROJ].name, "cannot read projector file '%s'", file);
         if (!named)
             for (size_t j = 0; j < nm; j++)
                 if (!set[j] && !ms[j].mmproj && strcmp(file, "none")) ms[j].mmproj = ia_strdup(file);
@@ -471,52 +183,52 @@ static int serve(int argc, char **argv) {
     cfg c;
     memset(&c, 0, sizeof c);
     char *owned_models = NULL, *owned_upstreams = NULL;
-    parse_args(&c, argc, argv, &owned_models, &owned_upstreams);
+    cli_parse_args(&c, argc, argv, &owned_models, &owned_upstreams);
 
     /* ---- values ---- */
     const char *host = c.val[F_HOST] ? c.val[F_HOST] : "127.0.0.1";
-    int port = (int)parse_int(F_PORT, c.val[F_PORT] ? c.val[F_PORT] : "8080", 0, 65535);
+    int port = (int)cli_int(F_PORT, c.val[F_PORT] ? c.val[F_PORT] : "8080", 0, 65535);
     const char *data = c.val[F_DATA] ? c.val[F_DATA] : "./data";
-    int threads = (int)parse_int(F_THREADS, c.val[F_THREADS] ? c.val[F_THREADS] : "0", 0, 1024);
-    int ctx = (int)parse_int(F_CTX_SIZE, c.val[F_CTX_SIZE] ? c.val[F_CTX_SIZE] : "0", 0, 1 << 24);
-    int max_queue = (int)parse_int(F_MAX_QUEUE, c.val[F_MAX_QUEUE] ? c.val[F_MAX_QUEUE] : "64", 1, 1 << 20);
-    int max_tokens = (int)parse_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
-    int parallel = (int)parse_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
-    int contexts = (int)parse_int(F_CONTEXTS, c.val[F_CONTEXTS] ? c.val[F_CONTEXTS] : "0", 0, 256);
-    int chunk = (int)parse_int(F_PREFILL_CHUNK, c.val[F_PREFILL_CHUNK] ? c.val[F_PREFILL_CHUNK] : "0", 0, 65536);
+    int threads = (int)cli_int(F_THREADS, c.val[F_THREADS] ? c.val[F_THREADS] : "0", 0, 1024);
+    int ctx = (int)cli_int(F_CTX_SIZE, c.val[F_CTX_SIZE] ? c.val[F_CTX_SIZE] : "0", 0, 1 << 24);
+    int max_queue = (int)cli_int(F_MAX_QUEUE, c.val[F_MAX_QUEUE] ? c.val[F_MAX_QUEUE] : "64", 1, 1 << 20);
+    int max_tokens = (int)cli_int(F_MAX_TOKENS, c.val[F_MAX_TOKENS] ? c.val[F_MAX_TOKENS] : "2048", 1, 1 << 24);
+    int parallel = (int)cli_int(F_PARALLEL, c.val[F_PARALLEL] ? c.val[F_PARALLEL] : "4", 1, 256);
+    int contexts = (int)cli_int(F_CONTEXTS, c.val[F_CONTEXTS] ? c.val[F_CONTEXTS] : "0", 0, 256);
+    int chunk = (int)cli_int(F_PREFILL_CHUNK, c.val[F_PREFILL_CHUNK] ? c.val[F_PREFILL_CHUNK] : "0", 0, 65536);
     const char *lay = c.val[F_LAYOUT] ? c.val[F_LAYOUT] : "follow";
     if (strcmp(lay, "follow") && strcmp(lay, "fixed"))
-        bad(flags[F_LAYOUT].name, "expected follow or fixed, not '%s'", lay);
+        cli_bad(cli_flags[F_LAYOUT].name, "expected follow or fixed, not '%s'", lay);
     const char *pc = c.val[F_PREFIX_CACHE] ? c.val[F_PREFIX_CACHE] : "on";
-    bool prefix_cache = parse_flag_bool(pc);
+    bool prefix_cache = cli_bool(pc);
     if (!prefix_cache && strcmp(pc, "0") && strcasecmp(pc, "false") && strcasecmp(pc, "off") && strcasecmp(pc, "no"))
-        bad(flags[F_PREFIX_CACHE].name, "expected on or off, not '%s'", pc);
+        cli_bad(cli_flags[F_PREFIX_CACHE].name, "expected on or off, not '%s'", pc);
     const char *cr = c.val[F_CACHE_RAM] ? c.val[F_CACHE_RAM] : "auto";
-    int64_t cache_ram = !strcmp(cr, "auto") ? 0 : !strcmp(cr, "0") ? -1 : (int64_t)parse_bytes(F_CACHE_RAM, cr);
-    size_t max_body = parse_bytes(F_MAX_BODY, c.val[F_MAX_BODY] ? c.val[F_MAX_BODY] : "10m");
-    unsigned max_conns = (unsigned)parse_int(F_MAX_CONNS, c.val[F_MAX_CONNS] ? c.val[F_MAX_CONNS] : "1024", 1, 1 << 20);
+    int64_t cache_ram = !strcmp(cr, "auto") ? 0 : !strcmp(cr, "0") ? -1 : (int64_t)cli_bytes(F_CACHE_RAM, cr);
+    size_t max_body = cli_bytes(F_MAX_BODY, c.val[F_MAX_BODY] ? c.val[F_MAX_BODY] : "10m");
+    unsigned max_conns = (unsigned)cli_int(F_MAX_CONNS, c.val[F_MAX_CONNS] ? c.val[F_MAX_CONNS] : "1024", 1, 1 << 20);
     unsigned max_conns_ip =
-        (unsigned)parse_int(F_MAX_CONNS_IP, c.val[F_MAX_CONNS_IP] ? c.val[F_MAX_CONNS_IP] : "256", 0, 1 << 20);
+        (unsigned)cli_int(F_MAX_CONNS_IP, c.val[F_MAX_CONNS_IP] ? c.val[F_MAX_CONNS_IP] : "256", 0, 1 << 20);
     unsigned read_timeout =
-        (unsigned)parse_int(F_READ_TIMEOUT, c.val[F_READ_TIMEOUT] ? c.val[F_READ_TIMEOUT] : "30", 0, 86400);
+        (unsigned)cli_int(F_READ_TIMEOUT, c.val[F_READ_TIMEOUT] ? c.val[F_READ_TIMEOUT] : "30", 0, 86400);
     const char *ret_s = c.val[F_RETENTION] ? c.val[F_RETENTION] : "55d";
     int64_t retention = ia_parse_duration(ret_s);
-    if (retention <= 0) bad(flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
-    int64_t max_file = (int64_t)parse_bytes(F_MAX_FILE_SIZE, c.val[F_MAX_FILE_SIZE] ? c.val[F_MAX_FILE_SIZE] : "2g");
-    int64_t files_quota = (int64_t)parse_bytes(F_FILES_QUOTA, c.val[F_FILES_QUOTA] ? c.val[F_FILES_QUOTA] : "20g");
+    if (retention <= 0) cli_bad(cli_flags[F_RETENTION].name, "invalid duration '%s' (e.g. 55d, 12h, 30m)", ret_s);
+    int64_t max_file = (int64_t)cli_bytes(F_MAX_FILE_SIZE, c.val[F_MAX_FILE_SIZE] ? c.val[F_MAX_FILE_SIZE] : "2g");
+    int64_t files_quota = (int64_t)cli_bytes(F_FILES_QUOTA, c.val[F_FILES_QUOTA] ? c.val[F_FILES_QUOTA] : "20g");
     const char *fttl_s = c.val[F_FILES_TTL] ? c.val[F_FILES_TTL] : "48h";
     int64_t files_ttl = ia_parse_duration(fttl_s);
-    if (files_ttl <= 0) bad(flags[F_FILES_TTL].name, "invalid duration '%s' (e.g. 48h, 2d, 30m)", fttl_s);
+    if (files_ttl <= 0) cli_bad(cli_flags[F_FILES_TTL].name, "invalid duration '%s' (e.g. 48h, 2d, 30m)", fttl_s);
     const char *dd = c.val[F_DEFAULT_DIALECT] ? c.val[F_DEFAULT_DIALECT] : "legacy";
     if (strcmp(dd, "legacy") && strcmp(dd, "steps"))
-        bad(flags[F_DEFAULT_DIALECT].name, "expected legacy or steps, not '%s'", dd);
+        cli_bad(cli_flags[F_DEFAULT_DIALECT].name, "expected legacy or steps, not '%s'", dd);
     ia_dialect default_dialect = !strcmp(dd, "steps") ? IA_DIALECT_STEPS : IA_DIALECT_LEGACY;
     const char *lf = c.val[F_LOG_FORMAT] ? c.val[F_LOG_FORMAT] : "text";
-    if (strcmp(lf, "text") && strcmp(lf, "json")) bad(flags[F_LOG_FORMAT].name, "expected text or json, not '%s'", lf);
-    bool verbose = parse_flag_bool(c.val[F_VERBOSE]);
+    if (strcmp(lf, "text") && strcmp(lf, "json")) cli_bad(cli_flags[F_LOG_FORMAT].name, "expected text or json, not '%s'", lf);
+    bool verbose = cli_bool(c.val[F_VERBOSE]);
     if (c.val[F_VERBOSE] && !verbose && strcmp(c.val[F_VERBOSE], "0") && strcasecmp(c.val[F_VERBOSE], "false") &&
         strcasecmp(c.val[F_VERBOSE], "off") && strcasecmp(c.val[F_VERBOSE], "no"))
-        bad(flags[F_VERBOSE].name, "expected true or false, not '%s'", c.val[F_VERBOSE]);
+        cli_bad(cli_flags[F_VERBOSE].name, "expected true or false, not '%s'", c.val[F_VERBOSE]);
     ia_log_set_format(!strcmp(lf, "json") ? IA_LOG_JSON : IA_LOG_TEXT);
     ia_log_set_level(verbose ? IA_LOG_DEBUG : IA_LOG_INFO);
 
@@ -541,9 +253,9 @@ static int serve(int argc, char **argv) {
             ms[i].path = ia_strdup(v);
         }
         if (!*ms[i].name || !*ms[i].path || strchr(ms[i].name, ','))
-            bad(flags[F_MODEL].name, "expected NAME=PATH, not '%s'", v);
+            cli_bad(cli_flags[F_MODEL].name, "expected NAME=PATH, not '%s'", v);
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(ms[j].name, ms[i].name)) bad(flags[F_MODEL].name, "model name '%s' given twice", ms[i].name);
+            if (!strcmp(ms[j].name, ms[i].name)) cli_bad(cli_flags[F_MODEL].name, "model name '%s' given twice", ms[i].name);
     }
     for (size_t i = 0; i < c.n_templates; i++) {
         const char *v = c.templates[i], *eq = strchr(v, '=');
@@ -557,43 +269,43 @@ static int serve(int argc, char **argv) {
                     named = true;
                 }
         }
-        if (access(file, R_OK) < 0) bad(flags[F_CHAT_TEMPLATE].name, "cannot read template file '%s'", file);
+        if (access(file, R_OK) < 0) cli_bad(cli_flags[F_CHAT_TEMPLATE].name, "cannot read template file '%s'", file);
         if (!named)
             for (size_t j = 0; j < nm; j++)
                 if (!ms[j].tmpl) ms[j].tmpl = file;
     }
 
     assign_mmprojs(&c, ms, nm);
-    bool allow_private = parse_flag_bool(c.val[F_ALLOW_PRIVATE]);
+    bool allow_private = cli_bool(c.val[F_ALLOW_PRIVATE]);
     const char *allow_addrs = c.val[F_ALLOW_ADDRS];
     {
         ia_err aerr;
         if (allow_addrs && ia_addr_list_check(allow_addrs, "--allow-addresses", &aerr) < 0)
-            bad(flags[F_ALLOW_ADDRS].name, "%s", aerr.msg + (strncmp(aerr.msg, "--allow-addresses: ", 19) ? 0 : 19));
-        if (ia_fetch_global_init(&aerr) < 0) bad(flags[F_ALLOW_ADDRS].name, "%s", aerr.msg);
+            cli_bad(cli_flags[F_ALLOW_ADDRS].name, "%s", aerr.msg + (strncmp(aerr.msg, "--allow-addresses: ", 19) ? 0 : 19));
+        if (ia_fetch_global_init(&aerr) < 0) cli_bad(cli_flags[F_ALLOW_ADDRS].name, "%s", aerr.msg);
     }
-    int64_t max_media = (int64_t)parse_bytes(F_MAX_MEDIA, c.val[F_MAX_MEDIA] ? c.val[F_MAX_MEDIA] : "20m");
-    int fetch_timeout = (int)parse_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
+    int64_t max_media = (int64_t)cli_bytes(F_MAX_MEDIA, c.val[F_MAX_MEDIA] ? c.val[F_MAX_MEDIA] : "20m");
+    int fetch_timeout = (int)cli_int(F_FETCH_TIMEOUT, c.val[F_FETCH_TIMEOUT] ? c.val[F_FETCH_TIMEOUT] : "30", 1,
                                        3600);
     ia_upstreams upstreams = {0};
     open_upstreams(&c, &upstreams, &(ia_fetch_opts){.allow_private = allow_private, .allow_addrs = allow_addrs});
 
-    int code_timeout = (int)parse_int(F_CODE_TIMEOUT, c.val[F_CODE_TIMEOUT] ? c.val[F_CODE_TIMEOUT] : "10", 1, 3600);
-    int64_t code_memory = (int64_t)parse_bytes(F_CODE_MEMORY, c.val[F_CODE_MEMORY] ? c.val[F_CODE_MEMORY] : "512m");
-    size_t code_output = parse_bytes(F_CODE_OUTPUT, c.val[F_CODE_OUTPUT] ? c.val[F_CODE_OUTPUT] : "64k");
-    int code_chars = (int)parse_int(F_CODE_CHARS, c.val[F_CODE_CHARS] ? c.val[F_CODE_CHARS] : "10000", 16, 1000000);
-    size_t url_max = parse_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
-    int search_rescan = (int)parse_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
+    int code_timeout = (int)cli_int(F_CODE_TIMEOUT, c.val[F_CODE_TIMEOUT] ? c.val[F_CODE_TIMEOUT] : "10", 1, 3600);
+    int64_t code_memory = (int64_t)cli_bytes(F_CODE_MEMORY, c.val[F_CODE_MEMORY] ? c.val[F_CODE_MEMORY] : "512m");
+    size_t code_output = cli_bytes(F_CODE_OUTPUT, c.val[F_CODE_OUTPUT] ? c.val[F_CODE_OUTPUT] : "64k");
+    int code_chars = (int)cli_int(F_CODE_CHARS, c.val[F_CODE_CHARS] ? c.val[F_CODE_CHARS] : "10000", 16, 1000000);
+    size_t url_max = cli_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
+    int search_rescan = (int)cli_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
                                        86400);
-    int max_run = (int)parse_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
-    int max_steps = (int)parse_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
+    int max_run = (int)cli_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
+    int max_steps = (int)cli_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
     ia_http_keys *keys = ia_http_keys_new();
     ia_err err;
     ia_err_clear(&err);
     if (c.val[F_API_KEYS] && ia_http_keys_load_file(keys, c.val[F_API_KEYS], &err) < 0)
-        bad(flags[F_API_KEYS].name, "%s", err.msg);
+        cli_bad(cli_flags[F_API_KEYS].name, "%s", err.msg);
     ia_http_keys_add_list(keys, getenv("INTERACTD_API_KEYS"));
 
     /* Signals are taken by sigwait below; blocking them before any thread
@@ -762,7 +474,7 @@ out:
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
+        cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
