@@ -13,6 +13,7 @@
 #include "lib/fetch.h"
 #include "lib/util.h"
 #include "schema/schema.h"
+#include "tools/computer_use.h"
 
 /* Valid function names, as Gemini documents them: letters, digits,
  * underscores, dots, colons and dashes, at most 64, not starting with a
@@ -252,7 +253,9 @@ static int decode_function(json_t *t, const char *p, ia_request *r, ia_err *err)
                        "_ . : -, at most 64, not starting with a digit)", p, name);
     for (size_t k = 0; k < r->n_tools; k++)
         if (strcmp(r->tools[k].name, name) == 0)
-            return ia_fail(err, IA_EINVALID, "%s.name: function '%s' is declared twice", p, name);
+            return ia_fail(err, IA_EINVALID, "%s.name: function '%s' is declared twice%s", p, name,
+                           ia_cu_find(name) >= 0 ? " (computer_use offers it: exclude it with "
+                                                   "excludedPredefinedFunctions to declare your own)" : "");
     char *ptext = NULL;
     if (params) {
         char q[IA_API_PATH_MAX];
@@ -277,9 +280,94 @@ static int decode_function(json_t *t, const char *p, ia_request *r, ia_err *err)
     return 0;
 }
 
+/* ---- computer_use ---------------------------------------------------------- */
+
+/* excludedPredefinedFunctions (SDK 1.x, camelCase) or
+ * excluded_predefined_functions (3.3.0): names of predefined functions,
+ * as bits of *out. */
+static int decode_excluded(json_t *v, const char *p, unsigned *out, ia_err *err) {
+    if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "%s: expected a list of function names", p);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        int k = json_is_string(e) ? ia_cu_find(json_string_value(e)) : -1;
+        if (k < 0)
+            return ia_fail(err, IA_EINVALID, "%s[%zu]: not a predefined function of computer_use (open_web_browser, "
+                           "wait_5_seconds, go_back, go_forward, search, navigate, click_at, hover_at, "
+                           "type_text_at, key_combination, scroll_document, scroll_at, drag_and_drop)", p, i);
+        *out |= 1u << k;
+    }
+    return 0;
+}
+
+/* The settings of a computer_use tool into *excluded; 0 or -1. */
+static int decode_cu_settings(json_t *t, const char *p, unsigned *excluded, ia_err *err) {
+    const char *key;
+    json_t *val;
+    json_object_foreach(t, key, val) {
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.%s", p, key);
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        if (strcmp(key, "environment") == 0) {
+            const char *env = NULL;
+            if (ia_api_get_string(val, q, &env, err) < 0) return -1;
+            if (!ia_cu_environment_ok(env))
+                return ia_fail(err, IA_EINVALID, "%s: expected 'browser', the environment this server offers", q);
+        } else if (strcmp(key, "excludedPredefinedFunctions") == 0 || strcmp(key, "excluded_predefined_functions") == 0) {
+            if (decode_excluded(val, q, excluded, err) < 0) return -1;
+        } else if (strcmp(key, "disabled_safety_policies") == 0) {
+            /* Nothing to disable: this server runs no safety classifier on
+             * the model's actions (the client confirms what it runs). */
+            if (!json_is_array(val)) return ia_fail(err, IA_EINVALID, "%s: expected a list of policy names", q);
+        } else if (strcmp(key, "enable_prompt_injection_detection") == 0) {
+            if (!json_is_boolean(val)) return ia_fail(err, IA_EINVALID, "%s: expected a boolean", q);
+            if (json_is_true(val))
+                return ia_fail(err, IA_EUNIMPLEMENTED, "%s: prompt injection detection on screenshots is not "
+                               "available on this server; leave it unset or false", q);
+        } else {
+            return ia_api_unknown_field(err, q);
+        }
+    }
+    return 0;
+}
+
+/* computer_use: its predefined browser actions, less the excluded ones,
+ * join the request's functions (tools/computer_use.h): the model calls
+ * them like any function and the client runs them. */
+static int decode_computer_use(json_t *t, const char *p, ia_request *r, bool *seen, ia_err *err) {
+    if (*seen) return ia_fail(err, IA_EINVALID, "%s: the tool 'computer_use' is given twice", p);
+    *seen = true;
+    unsigned excluded = 0;
+    if (decode_cu_settings(t, p, &excluded, err) < 0) return -1;
+    size_t n;
+    const ia_cu_function *f = ia_cu_functions(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (excluded & (1u << i)) continue;
+        for (size_t k = 0; k < r->n_tools; k++)
+            if (strcmp(r->tools[k].name, f[i].name) == 0)
+                return ia_fail(err, IA_EINVALID, "%s: the function '%s' is declared and is also one of computer_use's "
+                               "predefined functions: exclude it with excludedPredefinedFunctions to declare your own",
+                               p, f[i].name);
+        json_t *schema = json_loads(f[i].parameters, 0, NULL);
+        json_t *prep = schema ? ia_schema_prepare(schema, p, err) : NULL;
+        json_decref(schema);
+        if (!prep) return -1;
+        ia_tool *dst = &r->tools[r->n_tools++];
+        dst->name = ia_strdup(f[i].name);
+        dst->description = ia_strdup(f[i].description);
+        dst->parameters = json_dumps(prep, JSON_COMPACT);
+        json_decref(prep);
+    }
+    return 0;
+}
+
 int ia_api_decode_tools(json_t *v, ia_request *r, ia_err *err) {
     if (!json_is_array(v)) return ia_fail(err, IA_EINVALID, "tools: expected an array");
-    r->tools = ia_xcalloc(json_array_size(v) ? json_array_size(v) : 1, sizeof *r->tools);
+    size_t n_cu;
+    ia_cu_functions(&n_cu);
+    /* room for every entry, computer_use's functions included */
+    r->tools = ia_xcalloc(json_array_size(v) + n_cu, sizeof *r->tools);
+    bool cu_seen = false;
     size_t i;
     json_t *t;
     char p[IA_API_PATH_MAX];
@@ -288,7 +376,9 @@ int ia_api_decode_tools(json_t *v, ia_request *r, ia_err *err) {
         if (!json_is_object(t)) return ia_fail(err, IA_EINVALID, "%s: expected a tool object", p);
         const char *type = json_string_value(json_object_get(t, "type"));
         if (!type) return ia_fail(err, IA_EINVALID, "%s.type: required", p);
-        int rc = strcmp(type, "function") == 0 ? decode_function(t, p, r, err) : decode_builtin(t, type, p, r, err);
+        int rc = strcmp(type, "function") == 0       ? decode_function(t, p, r, err)
+                 : strcmp(type, "computer_use") == 0 ? decode_computer_use(t, p, r, &cu_seen, err)
+                                                     : decode_builtin(t, type, p, r, err);
         if (rc < 0) return -1;
     }
     return 0;
