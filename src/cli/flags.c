@@ -184,7 +184,7 @@ void cli_usage(FILE *f) {
             "  interactd models          list the models folder\n"
             "  interactd version         print the version\n"
             "  interactd --help          this text\n\n"
-            "serve flags (each also read from its environment variable; a flag wins):\n",
+            "serve flags (each also read from its environment variable and the --config file; flag > env > file):\n",
             IA_VERSION);
     for (int i = 0; i < F__COUNT; i++) {
         char lhs[128];

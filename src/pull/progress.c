@@ -14,6 +14,7 @@ void ia_progress_init(ia_progress *p, FILE *out, const char *name) {
     p->start_ms = ia_mono_ms();
     p->first_done = -1;
     p->last_step = -1;
+    p->last_done = -1;
 }
 
 const char *ia_progress_bytes(int64_t n, char *buf, size_t cap) {
@@ -35,9 +36,11 @@ static void eta_str(double s, char *buf, size_t cap) {
 void ia_progress_update(void *vp, int64_t done, int64_t total) {
     ia_progress *p = vp;
     int64_t now = ia_mono_ms();
-    if (p->first_done < 0) p->first_done = done, p->start_ms = now;
+    if (p->first_done < 0) p->first_done = done; /* bytes resumed (and the first chunk) are not this run's rate */
+    if (done == p->last_done) return;              /* curl reports the same figure many times */
+    p->last_done = done;
     double secs = (double)(now - p->start_ms) / 1000.0;
-    double rate = secs > 0.2 ? (double)(done - p->first_done) / secs : 0;
+    double rate = secs > 0.01 ? (double)(done - p->first_done) / secs : 0;
     double eta = rate > 0 && total > 0 ? (double)(total - done) / rate : -1;
     char d[32], t[32], r[32], e[16];
     ia_progress_bytes(done, d, sizeof d);

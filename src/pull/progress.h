@@ -16,6 +16,7 @@ typedef struct ia_progress {
     bool tty;
     const char *name;
     int64_t start_ms, last_ms, first_done; /* first_done: -1 before the first report */
+    int64_t last_done;                     /* the last figure shown, -1: none */
     int last_step;                         /* the last tenth (or 10 s) reported */
 } ia_progress;
 
