@@ -268,6 +268,7 @@ static int get_part(const char *url, const char *token, const char *part, int64_
     bool wrote = fclose(g.f) == 0;
     if (g.restarted) *resumed = 0;
     if (g.bad_range) return ia_fail(err, IA_EUPSTREAM, "%s: a range answer that does not continue the file (%s)", url, g.crange);
+    if (code == 416 && g.offset > 0) return -2; /* the .part is past the file's end: not ours */
     if (code != 200 && code != 206 && code != 0) return status_fail(code, url, err);
     if (rc != CURLE_OK || !wrote) {
         int64_t have = file_size(part);
@@ -282,6 +283,11 @@ int ia_dl_file(const char *url, const char *token, const char *dest, const char 
     *resumed = 0;
     char *part = ia_asprintf("%s.part", dest);
     int r = get_part(url, token, part, size, cb, ud, resumed, err);
+    if (r == -2) { /* once, from the start */
+        unlink(part);
+        r = get_part(url, token, part, size, cb, ud, resumed, err);
+        if (r == -2) r = ia_fail(err, IA_EUPSTREAM, "%s answered 416 to a request from byte 0", url);
+    }
     int64_t have = file_size(part);
     if (r == 0 && size >= 0 && have != size)
         r = ia_fail(err, IA_EUPSTREAM, "download ended at %lld of %lld bytes; run the same pull again to resume",
