@@ -45,6 +45,7 @@ before(async () => {
       'tiny-Q4_K_M.gguf': { bytes: demo },
     } },
     'test-org/cut-GGUF': { files: { 'cut-Q4_K_M.gguf': { bytes: demo, cutAt: 300_000 } } },
+    'test-org/junk-GGUF': { files: { 'junk-Q4_K_M.gguf': { bytes: q8 } } },
     'test-org/bad-GGUF': { files: { 'bad-Q4_K_M.gguf': { bytes: q8, corrupt: true } } },
     'test-org/vision-GGUF': { files: {
       'vision-Q4_K_M.gguf': { bytes: Buffer.from(rand(40_000, 'model')) },
@@ -107,6 +108,20 @@ describe('interactd pull', () => {
     assert.match(r.err, /SHA-256 is [0-9a-f]{64}, not the [0-9a-f]{64} the hub gives: refused and removed/);
     assert.ok(!fs.existsSync(path.join(dir, 'bad-Q4_K_M.gguf')));
     assert.ok(!fs.existsSync(path.join(dir, 'bad-Q4_K_M.gguf.part')));
+  });
+
+  it('a stale .part with wrong bytes is resumed, refused by its hash and removed; a longer one is started over', T, async () => {
+    const part = path.join(dir, 'junk-Q4_K_M.gguf.part');
+    fs.writeFileSync(part, Buffer.alloc(1000, 0x41));
+    const a = await pull('test-org/junk-GGUF:Q4_K_M');
+    assert.notEqual(a.code, 0);
+    assert.match(a.err, /SHA-256 is .* refused and removed/);
+    assert.ok(!fs.existsSync(part));
+    fs.writeFileSync(part, Buffer.alloc(q8.length + 10, 0x41));
+    const b = await pull('test-org/junk-GGUF:Q4_K_M');
+    assert.equal(b.code, 0, b.err);
+    assert.doesNotMatch(b.out, /resumed/);
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'junk-Q4_K_M.gguf')), q8);
   });
 
   it('fetches the projector beside the model; interactd models lists both', T, async () => {
