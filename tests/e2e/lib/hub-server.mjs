@@ -2,8 +2,9 @@
 // headers `interactd pull` uses, as the hub does:
 //   GET  /api/models/OWNER/NAME/tree/main[?recursive=true] -> a JSON array of
 //        {type:"file", oid, size, path, lfs:{oid: SHA-256, size, pointerSize}}
-//   HEAD|GET /OWNER/NAME/resolve/main/FILE -> 302 to a CDN URL (here /cdn/...
-//        on the same server), with x-linked-etag: "SHA-256", x-linked-size
+//   HEAD|GET /OWNER/NAME/resolve/main/FILE -> 302 to a CDN URL on another host
+//        name, as the hub's (here http://localhost:PORT/cdn/..., the same
+//        server under another name: a client must not send it the token), with x-linked-etag: "SHA-256", x-linked-size
 //        and x-repo-commit, as the hub sends for LFS files
 //   GET  /cdn/SHA?... -> the bytes; Range: bytes=N- answered 206 with
 //        Content-Range: bytes N-M/TOTAL (Accept-Ranges: bytes)
@@ -52,7 +53,7 @@ export async function startHub(repos, { token } = {}) {
       }
       const sum = sha256(f.bytes);
       res.writeHead(302, {
-        location: `/cdn/${sum}?name=${encodeURIComponent(m[2])}&repo=${encodeURIComponent(m[1])}`,
+        location: `http://localhost:${server.address().port}/cdn/${sum}?name=${encodeURIComponent(m[2])}&repo=${encodeURIComponent(m[1])}`,
         'x-linked-etag': `"${sum}"`, 'x-linked-size': String(f.bytes.length),
         'x-repo-commit': 'c0ffee'.padEnd(40, '0'), etag: `"${sha1(f.bytes)}"`,
       });
