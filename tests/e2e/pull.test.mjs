@@ -5,14 +5,16 @@
 // listed SHA-256, HF_TOKEN sent as a bearer token, progress lines when the
 // output is no terminal, a download cut midway resumed with Range by the
 // next pull, a corrupt download refused and removed, the projector fetched
-// beside the model (its SHA-256 from x-linked-etag), `interactd models`
-// listing the folder, and `serve --model NAME` serving a pulled model.
+// beside the model (its SHA-256 from x-linked-etag), the environment's
+// proxy used for the hub and the CDN, `interactd models` listing the
+// folder, and `serve --model NAME` serving a pulled model.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { BIN, DEMO_MODEL, startServer, stopAll, T } from './lib/server.mjs';
 import { startHub } from './lib/hub-server.mjs';
@@ -26,7 +28,9 @@ let dir;
 
 function run(args, env = {}) {
   return new Promise((resolve) => {
-    const p = spawn(BIN, args, { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // the loopback hub directly, whatever proxy the machine's environment names
+    const direct = { no_proxy: '127.0.0.1,localhost', NO_PROXY: '127.0.0.1,localhost' };
+    const p = spawn(BIN, args, { env: { ...process.env, ...direct, HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
@@ -152,6 +156,30 @@ describe('interactd pull', () => {
     const b = await pull('not-a-repo');
     assert.equal(b.code, 2);
     assert.match(b.err, /expected OWNER\/NAME\[:QUANT\]/);
+  });
+
+  it('goes through the proxy the environment names (http_proxy), the CDN too', T, async () => {
+    const seen = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const u = new URL(req.url); // a proxy gets the absolute URL
+      const up = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const env = { http_proxy: `http://127.0.0.1:${proxy.address().port}`, no_proxy: '', NO_PROXY: '' };
+      const r = await run(['pull', '--models-dir', path.join(dir, 'via-proxy'), 'test-org/tiny-GGUF:Q8_0'], env);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(fs.readFileSync(path.join(dir, 'via-proxy', 'tiny-Q8_0.gguf')), q8);
+      assert.ok(seen.some((l) => l.startsWith(`GET ${hub.url}/api/models/test-org/tiny-GGUF/tree/main`)), seen.join('\n'));
+      assert.ok(seen.some((l) => l.startsWith(`HEAD ${hub.url}/test-org/tiny-GGUF/resolve/main/tiny-Q8_0.gguf`)), seen.join('\n'));
+      assert.ok(seen.some((l) => /^GET http:\/\/localhost:\d+\/cdn\//.test(l)), seen.join('\n'));
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('serve --model NAME serves a pulled model by its name or a unique prefix', T, async () => {
