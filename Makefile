@@ -85,7 +85,7 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e check clean bench install install-check llama llama-key FORCE
+.PHONY: all deps run test unit e2e check service-check clean bench install install-check llama llama-key FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
@@ -241,7 +241,12 @@ unit: all
 e2e: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-check: unit e2e fuzz-smoke $(if $(filter 1,$(SAN)),,install-check)
+check: unit e2e fuzz-smoke service-check $(if $(filter 1,$(SAN)),,install-check)
+
+# docs/interactd.service through systemd-analyze verify, docs/interactd.toml
+# through --print-config (tests/service-check.sh).
+service-check: all
+	@tests/service-check.sh $(BUILD)/interactd
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -267,7 +272,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

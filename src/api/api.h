@@ -288,4 +288,21 @@ int ia_api_file_ref(const char *uri, char id[IA_FILE_ID_MAX]);
 int ia_api_files_refs(const char *body, size_t len, int (*cb)(const char *path, const char *id, void *ud),
                       void *ud);
 
+/* ---- Models (models.c) -------------------------------------------------------
+ * models.list / models.get: Google's Model resource for each served model
+ * (local GGUF engines and --upstream engines). */
+typedef struct ia_api_model {
+    const char *name;         /* as requests name it; the wire says "models/NAME" */
+    const char *display_name; /* NULL: name */
+    const char *description;  /* NULL: none */
+    const char *version;      /* NULL: "local" */
+    int64_t input_limit, output_limit; /* tokens; 0: not said */
+} ia_api_model;
+char *ia_api_model_encode(const ia_api_model *m);
+/* {"models": [...], "nextPageToken"}: the token (of index next) when next > 0. */
+char *ia_api_models_encode_list(const ia_api_model *v, size_t n, size_t next);
+void ia_api_models_page_token(size_t next, char out[40]);
+/* The index a token of ours stands for (> 0), or -1. */
+long ia_api_models_parse_page_token(const char *s);
+
 #endif

@@ -8,18 +8,30 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/config.h"
 #include "lib/util.h"
 
 /* Every flag of `serve`: name, environment variable, default, help. The
  * table is the help text too, so the two cannot drift apart. */
 const cli_flagdef cli_flags[F__COUNT] = {
+    /* Issue 15: a file of settings under the environment and the flags. */
+    [F_CONFIG] = {"config", "INTERACTD_CONFIG", "none", "FILE",
+                  "settings file: KEY = VALUE lines, KEY a flag's name (port = 8080) or its environment "
+                  "variable (INTERACTD_PORT=8080), # comments, TOML's [sections] ignored, values optionally "
+                  "quoted; a flag beats the environment, which beats the file"},
     [F_HOST] = {"host", "INTERACTD_HOST", "127.0.0.1", "ADDR",
                 "address to listen on (without API keys: loopback only)"},
     [F_PORT] = {"port", "INTERACTD_PORT", "8080", "N", "port to listen on; 0 picks a free one"},
     [F_DATA] = {"data", "INTERACTD_DATA", "./data", "DIR",
                 "data directory (created); the store is DIR/interactd.db"},
     [F_MODEL] = {"model", "INTERACTD_MODELS", "demo (random weights)", "NAME=PATH",
-                 "serve a GGUF model under NAME; repeatable (env: comma-separated list)"},
+                 "serve a GGUF model under NAME; repeatable (env: comma-separated list). PATH alone: "
+                 "served as its file name without .gguf; a NAME with no '/' that is no file: the model of "
+                 "the models folder whose name is NAME, else the only one whose name starts with it "
+                 "(interactd models lists them)"},
+    [F_MODELS_DIR] = {"models-dir", "INTERACTD_MODELS_DIR", "$XDG_DATA_HOME/interactd/models", "DIR",
+                      "the models folder that interactd pull fills and --model NAME reads (without "
+                      "XDG_DATA_HOME: ~/.local/share/interactd/models)"},
     [F_CHAT_TEMPLATE] = {"chat-template", "INTERACTD_CHAT_TEMPLATE", "the model's own", "[NAME=]FILE",
                          "Jinja chat template file overriding a model's (all models without NAME); repeatable"},
     /* Media input (issue 16): a model's projector, and where a media
@@ -167,9 +179,12 @@ void cli_usage(FILE *f) {
             "interactd %s: a server for the Gemini Interactions API, with llama.cpp in process\n\n"
             "usage:\n"
             "  interactd serve [flags]   serve the API (flags below)\n"
+            "  interactd serve --print-config [flags]   print each setting's value and its source, then exit\n"
+            "  interactd pull OWNER/REPO[:QUANT]   download a GGUF from Hugging Face into the models folder\n"
+            "  interactd models          list the models folder\n"
             "  interactd version         print the version\n"
             "  interactd --help          this text\n\n"
-            "serve flags (each also read from its environment variable; a flag wins):\n",
+            "serve flags (each also read from its environment variable and the --config file; flag > env > file):\n",
             IA_VERSION);
     for (int i = 0; i < F__COUNT; i++) {
         char lhs[128];
@@ -204,19 +219,48 @@ void cli_push(const char ***arr, size_t *n, const char *v) {
     (*arr)[(*n)++] = v;
 }
 
-/* Env first, then flags over it. Strings point into argv/environ or into
- * `owned` (the split INTERACTD_MODELS list). */
-void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up) {
+int cli_flag_lookup(const char *name) {
     for (int i = 0; i < F__COUNT; i++) {
-        if (i == F_MODEL || i == F_UPSTREAM) continue;
+        if (!strcmp(cli_flags[i].env, name)) return i;
+        const char *a = cli_flags[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '-' && *b == '_'))) a++, b++;
+        if (!*a && !*b) return i;
+    }
+    return -1;
+}
+
+/* --config FILE / --config=FILE in argv, else INTERACTD_CONFIG */
+static void find_config(cfg *c, int argc, char **argv) {
+    const char *e = getenv(cli_flags[F_CONFIG].env);
+    if (e && *e) c->config_path = e, c->source[F_CONFIG] = "env";
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--config=", 9)) c->config_path = argv[i] + 9;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc) c->config_path = argv[++i];
+        else continue;
+        c->source[F_CONFIG] = "flag";
+    }
+    c->val[F_CONFIG] = c->config_path;
+}
+
+/* Env first, then flags over it, then the config file under both.
+ * Strings point into argv/environ, `owned` (the split INTERACTD_MODELS
+ * list) or the file's settings (c->file_kv). */
+void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up) {
+    find_config(c, argc, argv);
+    for (int i = 0; i < F__COUNT; i++) {
+        if (i == F_MODEL || i == F_UPSTREAM || i == F_CONFIG) continue;
         const char *e = getenv(cli_flags[i].env);
-        if (e && *e) c->val[i] = e;
+        if (e && *e) c->val[i] = e, c->source[i] = "env";
     }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             cli_usage(stdout);
             exit(0);
+        }
+        if (!strcmp(a, "--print-config")) {
+            c->print_config = true;
+            continue;
         }
         if (strncmp(a, "--", 2) != 0) cli_bad("", "unexpected argument %s", a);
         const char *name = a + 2, *eq = strchr(name, '=');
@@ -241,6 +285,7 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
         else if (f == F_UPSTREAM) cli_push(&c->upstreams, &c->n_upstreams, v);
         else c->val[f] = v;
         c->from_flag[f] = true;
+        c->source[f] = "flag";
     }
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) cli_push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
     if (!c->n_mmprojs && c->val[F_MMPROJ]) cli_push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
@@ -251,13 +296,28 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
         *owned_up = ia_strdup(eu);
         for (char *save = NULL, *t = strtok_r(*owned_up, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
             cli_push(&c->upstreams, &c->n_upstreams, t);
+        c->source[F_UPSTREAM] = "env";
     }
     const char *em = getenv("INTERACTD_MODELS");
     if (!c->n_models && em && *em) {
         *owned = ia_strdup(em);
         for (char *save = NULL, *t = strtok_r(*owned, ",", &save); t; t = strtok_r(NULL, ",", &save))
             if (*t) cli_push(&c->models, &c->n_models, t);
+        c->source[F_MODEL] = "env";
     }
+    if (c->config_path) cli_config_apply(c);
+}
+
+void cli_cfg_free(cfg *c) {
+    free(c->models);
+    free(c->templates);
+    free(c->mmprojs);
+    free(c->search_dirs);
+    free(c->upstreams);
+    cli_config_free(c->file_kv, c->n_file_kv);
+    c->models = c->templates = c->mmprojs = c->search_dirs = c->upstreams = NULL;
+    c->file_kv = NULL;
+    c->n_file_kv = 0;
 }
 
 long long cli_int(int f, const char *v, long long lo, long long hi) {

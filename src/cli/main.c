@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "cli/flags.h"
+#include "cli/pull.h"
 #include "core/core.h"
 #include "core/files.h"
 #include "engine/engine.h"
@@ -27,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/util.h"
+#include "pull/models.h"
 #include "store/store.h"
 
 
@@ -149,6 +152,23 @@ static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts 
     }
 }
 
+/* A model given as a bare NAME (no '/', no such file): the models
+ * folder's file for it (pull/models.h), served under the NAME given. */
+static void resolve_in_models_dir(const cfg *c, model_spec *m, const char *v) {
+    if (strchr(m->path, '/') || access(m->path, F_OK) == 0) return;
+    char *dir = ia_models_dir(c->val[F_MODELS_DIR]);
+    ia_err err = {0};
+    char *path = ia_models_resolve(dir, m->path, &err);
+    free(dir);
+    if (!path) cli_bad(cli_flags[F_MODEL].name, "%s", err.msg);
+    if (!strchr(v, '=')) { /* served under the NAME typed, not the file's stem */
+        free(m->name);
+        m->name = ia_strdup(v);
+    }
+    free(m->path);
+    m->path = path;
+}
+
 static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
     bool *set = ia_xcalloc(nm ? nm : 1, sizeof *set);
     for (size_t i = 0; i < c->n_mmprojs; i++) {
@@ -184,6 +204,13 @@ static int serve(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     char *owned_models = NULL, *owned_upstreams = NULL;
     cli_parse_args(&c, argc, argv, &owned_models, &owned_upstreams);
+    if (c.print_config) {
+        cli_print_config(&c, stdout);
+        cli_cfg_free(&c);
+        free(owned_models);
+        free(owned_upstreams);
+        return 0;
+    }
 
     /* ---- values ---- */
     const char *host = c.val[F_HOST] ? c.val[F_HOST] : "127.0.0.1";
@@ -254,6 +281,7 @@ static int serve(int argc, char **argv) {
         }
         if (!*ms[i].name || !*ms[i].path || strchr(ms[i].name, ','))
             cli_bad(cli_flags[F_MODEL].name, "expected NAME=PATH, not '%s'", v);
+        resolve_in_models_dir(&c, &ms[i], v);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(ms[j].name, ms[i].name)) cli_bad(cli_flags[F_MODEL].name, "model name '%s' given twice", ms[i].name);
     }
@@ -461,11 +489,7 @@ out:
     free(dbpath);
     free(filesdir);
     ia_http_keys_free(keys);
-    free(c.models);
-    free(c.templates);
-    free(c.mmprojs);
-    free(c.search_dirs);
-    free(c.upstreams);
+    cli_cfg_free(&c);
     free(owned_models);
     free(owned_upstreams);
     if (rc == 0) ia_info("stopped");
@@ -492,6 +516,8 @@ int main(int argc, char **argv) {
         if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
         return serve(argc - 2, argv + 2);
     }
+    if (!strcmp(argv[1], "pull")) return cli_pull(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "models")) return cli_models(argc - 2, argv + 2);
     fprintf(stderr, "interactd: unknown command '%s' (see interactd --help)\n", argv[1]);
     return 2;
 }

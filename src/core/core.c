@@ -502,6 +502,8 @@ size_t ia_core_n_engines(const ia_core *c) { return c->n_engines; }
 
 ia_engine *ia_core_engine(const ia_core *c, size_t i) { return i < c->n_engines ? c->engines[i] : NULL; }
 
+const struct ia_upstreams *ia_core_upstreams(const ia_core *c) { return c->upstreams; }
+
 /* ---- retention --------------------------------------------------------------------- */
 
 static void *sweeper_main(void *arg) {

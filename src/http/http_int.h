@@ -29,10 +29,14 @@ typedef enum {
     IA_RT_FILES,    /* GET /{v}/files */
     IA_RT_FILE,     /* GET | DELETE /{v}/files/{id} */
     IA_RT_FILES_REGISTER, /* POST /{v}/files:register (GCS files: not served) */
+    IA_RT_MODELS,   /* GET /{v}/models (models.c) */
+    IA_RT_MODEL,    /* GET /{v}/models/{name} */
 } ia_http_route_kind;
 
 /* The Files API's routes answer errors in Google's classic shape. */
 #define IA_HTTP_FILES_ROUTE(k) ((k) >= IA_RT_UPLOAD && (k) <= IA_RT_FILES_REGISTER)
+/* ... and so do the models' (Google's models.list / models.get). */
+#define IA_HTTP_CLASSIC_ROUTE(k) (IA_HTTP_FILES_ROUTE(k) || (k) == IA_RT_MODELS || (k) == IA_RT_MODEL)
 
 typedef struct ia_http_route {
     ia_http_route_kind kind;
@@ -40,7 +44,7 @@ typedef struct ia_http_route {
     char version[8];    /* "v1beta" or "v1", as the path said */
     bool id_too_long;   /* the {id} is not one of ours (too long, malformed): 404 */
     bool bad_revision;  /* /v1beta with an Api-Revision that is not a date: 400 */
-    char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM, CANCEL and FILE */
+    char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM, CANCEL and FILE; {name} for MODEL */
 } ia_http_route;
 
 /* The oldest Api-Revision that selects the steps dialect. */
@@ -243,6 +247,8 @@ bool ia_http_files_streams(const ia_http_req *r);
 int ia_http_files_piece(ia_http_req *r, const char *data, size_t n, ia_err *e);
 /* The whole request is in: answer it. */
 enum MHD_Result ia_http_files_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
+/* ---- models (models.c): GET /{v}/models[/{name}] -------------------------- */
+enum MHD_Result ia_http_models_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
 /* The request ends (completed or abandoned): a writer still open records the
  * bytes that arrived, so the upload resumes from there. */
 void ia_http_files_done(ia_http_req *r);

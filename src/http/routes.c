@@ -72,6 +72,24 @@ static void files_id(const char *seg, ia_http_route *out) {
     memcpy(out->id, tmp, (size_t)k + 1);
 }
 
+/* {name} of /models/{name}: percent-decoded; one that cannot be a served
+ * name (empty, too long, a '/') is a 404 too. */
+static void model_name(const char *seg, ia_http_route *out) {
+    out->kind = IA_RT_MODEL;
+    char tmp[IA_ID_MAX];
+    if (strlen(seg) >= sizeof tmp) {
+        out->id_too_long = true;
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s", seg);
+    long n = ia_http_pct_decode(tmp);
+    if (n <= 0 || strchr(tmp, '/')) {
+        out->id_too_long = true;
+        return;
+    }
+    memcpy(out->id, tmp, (size_t)n + 1);
+}
+
 void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out) {
     memset(out, 0, sizeof *out);
     const char *p = raw_path ? raw_path : "";
@@ -110,6 +128,14 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
     }
     if (!strncmp(p, "/files/", 7)) {
         files_id(p + 7, out);
+        return;
+    }
+    if (!strcmp(p, "/models")) {
+        out->kind = IA_RT_MODELS;
+        return;
+    }
+    if (!strncmp(p, "/models/", 8)) {
+        model_name(p + 8, out);
         return;
     }
     if (!eat(&p, "/interactions")) return;
@@ -164,6 +190,8 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_FILES: return "GET";
     case IA_RT_FILE: return "GET, DELETE";
     case IA_RT_FILES_REGISTER: return "POST";
+    case IA_RT_MODELS: return "GET";
+    case IA_RT_MODEL: return "GET";
     default: return "";
     }
 }
@@ -176,7 +204,9 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_CANCEL:
     case IA_RT_UPLOAD:
     case IA_RT_FILES_REGISTER: return !strcmp(m, "POST");
-    case IA_RT_FILES: return !strcmp(m, "GET");
+    case IA_RT_FILES:
+    case IA_RT_MODELS:
+    case IA_RT_MODEL: return !strcmp(m, "GET");
     case IA_RT_ITEM:
     case IA_RT_FILE: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
     default: return false;

@@ -128,7 +128,7 @@ static enum MHD_Result send_err_hdrs(req *r, struct MHD_Connection *c, const ia_
                                      const char *allow, const char *const *more) {
     /* The Files API answers in Google's classic error shape, the
      * Interactions API in its own. */
-    char *body = IA_HTTP_FILES_ROUTE(r->rt.kind) ? ia_api_files_encode_error(e) : ia_api_encode_error(e);
+    char *body = IA_HTTP_CLASSIC_ROUTE(r->rt.kind) ? ia_api_files_encode_error(e) : ia_api_encode_error(e);
     if (!body) {
         /* Last resort (api/ could not encode): the same shape, by hand. */
         json_t *o = json_pack("{s:{s:s,s:s}}", "error", "message", e->msg, "code",
@@ -438,7 +438,7 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
     } else if (rt->kind != IA_RT_HEALTHZ /* open; /metrics is not (do_metrics) */ &&
                authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
-    } else if (rt->bad_revision && !IA_HTTP_FILES_ROUTE(rt->kind)) {
+    } else if (rt->bad_revision && !IA_HTTP_CLASSIC_ROUTE(rt->kind)) {
         /* A revision that is not a date cannot be compared: answered in the
          * dialect the rest of the rule gave, never guessed from it. */
         ia_http_revision_refusal(revision, e);
@@ -475,6 +475,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
     /* Both dialects are served: the handlers pass rt->dialect to api/, which
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
+    if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {
     case IA_RT_CREATE: return do_create(h, r, c, r->owner, rt->dialect);
