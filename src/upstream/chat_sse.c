@@ -172,7 +172,7 @@ static int read_chunk(ia_upchat_answer *a, json_t *j, bool whole, const char *wh
 }
 
 static int parse_and_read(ia_upchat_answer *a, const char *s, size_t n, bool whole, const char *who, ia_err *err) {
-    json_t *j = json_loadb(s, n, 0, NULL);
+    json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, NULL); /* a NUL is valid JSON: dropped (add_text) */
     if (!j) return bad(err, who, whole ? "the answer is not JSON" : "an event's data is not JSON");
     int rc = read_chunk(a, j, whole, who, err);
     json_decref(j);
