@@ -258,6 +258,40 @@ describe('upstream chat engine: requests and answers', () => {
   });
 });
 
+describe('upstream chat engine: input it takes', () => {
+  it("a text document goes as its text in the user's message", T, async () => {
+    const n = seen.length;
+    const doc = 'The meeting moved to Thursday at noon.';
+    const it_ = await ai.interactions.create({ model: 'up', input: [{ type: 'text', text: 'Summarize:' },
+      { type: 'document', data: Buffer.from(doc).toString('base64'), mime_type: 'text/plain' }] });
+    assert.equal(it_.status, 'completed', JSON.stringify(it_));
+    const m = sent(n).messages;
+    assert.equal(m.length, 1);
+    assert.match(m[0].content, /Summarize:/);
+    assert.match(m[0].content, /The meeting moved to Thursday at noon\./);
+    assert.doesNotMatch(m[0].content, /__ia_media_/);
+  });
+
+  it('an image is refused with a clear 400 (unimplemented) before anything is sent upstream', T, async () => {
+    const n = seen.length;
+    // a 1x1 PNG
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { model: 'up',
+      input: [{ type: 'text', text: 'What is it?' }, { type: 'image', data: png, mime_type: 'image/png' }] } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(JSON.parse(r.text).error.code, 'unimplemented');
+    assert.match(JSON.parse(r.text).error.message, /model up is an upstream chat engine.*image input is not forwarded/);
+    assert.equal(seen.length, n);
+  });
+
+  it('image output from a chat upstream is a 400 saying it answers in text', T, async () => {
+    const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k',
+      body: { model: 'up', input: 'Draw a cat', response_modalities: ['IMAGE'] } });
+    assert.equal(r.status, 400, r.text);
+    assert.match(JSON.parse(r.text).error.message, /'up' is an upstream chat engine .* answers in text/);
+  });
+});
+
 describe('upstream chat engine: failures', () => {
   async function failed(model, input, code, re) {
     const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { model, input } });
