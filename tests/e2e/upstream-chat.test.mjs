@@ -34,6 +34,11 @@ function script(body) {
   const last = body.messages[body.messages.length - 1];
   const said = lastUser(body);
   if (last.role === 'tool') return [...['It is ', 'sunny.'].map((t) => chunk({ content: t })), chunk({}, 'stop')];
+  if (body.tools && /search:/.test(said)) { // the server's built-in google_search, offered as a function
+    assert.ok(body.tools.some((t) => t.function.name === 'google_search'));
+    return [chunk({ tool_calls: [{ index: 0, id: 'call_s', type: 'function',
+      function: { name: 'google_search', arguments: '{"queries":["azalea care"]}' } }] }), chunk({}, 'tool_calls')];
+  }
   if (body.tools && /parallel/.test(said)) {
     return [
       chunk({ role: 'assistant', content: null }),
@@ -62,12 +67,18 @@ function script(body) {
 }
 
 async function answer(req, res, body) {
-  const said = lastUser(body);
+  if (req.url.startsWith('/search?')) { // a SearxNG for the built-in google_search
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ query: 'q', results: [{ url: 'https://garden.example/azalea', title: 'Azalea care',
+      content: 'Azaleas bloom in spring and like acidic soil.', engine: 'duckduckgo' }] }));
+    return;
+  }
   const fail = (status, code, message, type) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code, message, type } }));
   };
   if (req.url !== '/v1/chat/completions') return fail(404, 404, 'File Not Found', 'not_found_error');
+  const said = lastUser(body);
   if (/fail500/.test(said)) return fail(500, 500, 'CUDA error: out of memory', 'server_error');
   if (/refuse400/.test(said)) return fail(400, 400, 'the request exceeds the available context size', 'invalid_request_error');
   if (/busy429/.test(said)) return fail(429, 429, 'too many requests', 'rate_limit_error');
@@ -121,6 +132,7 @@ before(async () => {
     '--upstream', `up=${url},api=chat,model=remote-7b,key=sk-chat`,
     '--upstream', `down=http://127.0.0.1:${nobody},api=chat`,
     '--upstream', `slow=${url},api=chat,timeout=2`,
+    '--search-url', url,
   ] });
   ai = srv.client();
 }, { timeout: 60_000 });
@@ -181,8 +193,10 @@ describe('upstream chat engine: requests and answers', () => {
     assert.match(it_.outputs[0].signature, /^v1\./);
     assert.equal(it_.usage.total_thought_tokens, 3); // its reasoning deltas (llama-server reports no count)
     const events = await collect(await ai.interactions.create({ model: 'up', input: 'think again', stream: true }));
-    const kinds = events.filter((e) => e.event_type === 'content.delta').map((e) => e.delta.type);
-    assert.ok(kinds.indexOf('text') > kinds.lastIndexOf('thought_summary') || !kinds.includes('thought_summary'), kinds.join());
+    const d = events.filter((e) => e.event_type === 'content.delta').map((e) => e.delta);
+    // one thought_summary delta per reasoning_content chunk, its signature, then the text's deltas
+    assert.deepEqual(d.map((x) => x.type), ['thought_summary', 'thought_summary', 'thought_summary', 'thought_signature', 'text', 'text']);
+    assert.deepEqual(d.slice(0, 3).map((x) => x.content.text), ['Let me ', 'think ', 'about it.']);
     assert.equal(deltaText(events), 'Forty-two.');
   });
 
@@ -239,6 +253,22 @@ describe('upstream chat engine: requests and answers', () => {
     const it_ = await ai.interactions.create({ model: 'up', input: 'cut short' });
     assert.equal(it_.status, 'incomplete');
     assert.equal(textOf(it_), 'Once upon');
+  });
+
+  it("the server's built-in tools run for an upstream model: google_search, then the model again", T, async () => {
+    const n = seen.length;
+    const it_ = await ai.interactions.create({ model: 'up', input: 'search: how to grow azaleas',
+      tools: [{ type: 'google_search' }] });
+    assert.equal(it_.status, 'completed', JSON.stringify(it_));
+    assert.deepEqual(it_.outputs.map((o) => o.type), ['google_search_call', 'google_search_result', 'text']);
+    assert.deepEqual(it_.outputs[0].arguments.queries, ['azalea care']);
+    const steps = seen.slice(n).filter((r) => r.url === '/v1/chat/completions');
+    assert.equal(steps.length, 2);
+    const m = steps[1].body.messages;
+    assert.deepEqual(m.map((x) => x.role), ['user', 'assistant', 'tool']);
+    assert.equal(m[1].tool_calls[0].function.name, 'google_search');
+    assert.equal(m[2].tool_call_id, m[1].tool_calls[0].id);
+    assert.match(m[2].content, /Azaleas bloom in spring/);
   });
 
   it('a chain mixes the local demo model and the upstream model', T, async () => {
