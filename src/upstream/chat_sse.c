@@ -2,8 +2,8 @@
  * (chat_int.h). The SSE framing (lines ending LF, CRLF or CR; `data:`
  * fields joined by LF; an event ends at a blank line; comments and other
  * fields ignored) is undone here, and each event's chunk read into the
- * answer: choices[0].delta.{reasoning_content, content, tool_calls[]},
- * choices[0].finish_reason, usage, error. Outside bytes: every field is
+ * answer: choices[0].delta.{reasoning_content (or reasoning), content,
+ * tool_calls[]}, choices[0].finish_reason, usage, error. Outside bytes: every field is
  * type-checked, sizes are bounded. */
 #include <jansson.h>
 #include <stdio.h>
@@ -149,6 +149,11 @@ static int read_chunk(ia_upchat_answer *a, json_t *j, bool whole, const char *wh
         set_error(a, e);
         return 0;
     }
+    json_t *ob = json_object_get(j, "object"); /* older vLLM: {"object": "error", "message": ...} */
+    if (json_is_string(ob) && strcmp(json_string_value(ob), "error") == 0) {
+        set_error(a, j);
+        return 0;
+    }
     read_usage(a, json_object_get(j, "usage"));
     json_t *ch = json_object_get(j, "choices");
     if (ch && !json_is_array(ch)) return bad(err, who, "choices is not an array");
@@ -160,7 +165,9 @@ static int read_chunk(ia_upchat_answer *a, json_t *j, bool whole, const char *wh
     json_t *d = json_object_get(c0, whole ? "message" : "delta");
     if (!d || json_is_null(d)) return 0;
     if (!json_is_object(d)) return bad(err, who, "a choice's delta is not an object");
-    int rc = add_text(a, true, json_object_get(d, "reasoning_content"), who, err);
+    /* llama-server, SGLang and older vLLM say reasoning_content; Ollama and newer vLLM reasoning */
+    json_t *r = json_object_get(d, "reasoning_content");
+    int rc = add_text(a, true, r && !json_is_null(r) ? r : json_object_get(d, "reasoning"), who, err);
     if (rc == 0) rc = add_text(a, false, json_object_get(d, "content"), who, err);
     json_t *tcs = json_object_get(d, "tool_calls");
     if (rc >= 0 && tcs && !json_is_null(tcs)) {

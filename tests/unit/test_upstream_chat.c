@@ -249,6 +249,14 @@ IA_TEST(upchat_sse_error_chunk_and_end_without_blank_line) {
     IA_CHECK_STREQ(a.finish, "length");
     IA_CHECK(!a.done);
     ia_upchat_answer_free(&a);
+    /* older vLLM's error event; Ollama's `reasoning` */
+    IA_CHECK(parse_all("data: {\"object\":\"error\",\"message\":\"bad schema\",\"code\":400}\n\n", &a, &err) == 0);
+    IA_CHECK_STREQ(a.error, "bad schema");
+    ia_upchat_answer_free(&a);
+    IA_CHECK(parse_all("data: {\"choices\":[{\"delta\":{\"reasoning\":\"hm\"}}]}\n\ndata: [DONE]\n\n", &a, &err) == 0);
+    IA_CHECK_STREQ(a.reasoning.data, "hm");
+    IA_CHECK(a.done && a.n_reasoning_deltas == 1);
+    ia_upchat_answer_free(&a);
     /* a NUL in a delta is dropped */
     IA_CHECK(parse_all("data: {\"choices\":[{\"delta\":{\"content\":\"a\\u0000b\"}}]}\n\n", &a, &err) == 0);
     IA_CHECK(a.content.len == 2 && memcmp(a.content.data, "ab", 2) == 0);
