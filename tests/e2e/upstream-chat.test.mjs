@@ -378,3 +378,15 @@ describe('upstream chat engine: cancel', () => {
     assert.match(textOf(got), /^t0 t1 /);
   });
 });
+
+describe('upstream chat engine: /metrics', () => {
+  it('the upstream model has its series: jobs done, none running, no layout', T, async () => {
+    const r = await srv.raw('GET', '/metrics', { key: 'k' });
+    assert.equal(r.status, 200, r.text);
+    const val = (name, model) => Number(r.text.match(new RegExp(`^${name}\\{model="${model}"\\} (\\d+)$`, 'm'))?.[1]);
+    assert.ok(val('interactd_jobs_done_total', 'up') >= 10, r.text);
+    assert.equal(val('interactd_jobs_running', 'up'), 0);
+    assert.equal(val('interactd_n_ctx', 'up'), 0);
+    assert.ok(val('interactd_jobs_done_total', 'demo') >= 1);
+  });
+});
