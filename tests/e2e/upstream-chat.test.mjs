@@ -104,11 +104,12 @@ async function answer(req, res, body) {
     res.end();
     return;
   }
+  res.write(':\n\n'); // llama-server's keep-alive ping (--sse-ping-interval), a comment
   for (const c of script(body)) {
     send(c);
     await sleep(15);
   }
-  send({ ...chunk({}), choices: [], usage: USAGE });
+  send({ ...chunk({}), choices: [], usage: USAGE, timings: { prompt_n: 12, predicted_n: 6 } });
   res.write('data: [DONE]\n\n');
   res.end();
 }
