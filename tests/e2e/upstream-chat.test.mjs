@@ -350,6 +350,20 @@ describe('upstream chat engine: failures', () => {
     await failed('up', 'busy429', 429, /upstream 'up' is busy/);
   });
 
+  it('a streamed run whose upstream fails mid-stream: the text so far, then the failure', T, async () => {
+    const events = await collect(await ai.interactions.create({ model: 'up', input: 'midway', stream: true }));
+    assert.equal(deltaText(events), 'Hal');
+    const err = events.find((e) => e.event_type === 'error');
+    assert.equal(err.error.code, 'bad_gateway');
+    assert.equal(err.error.message, "upstream 'up' failed while answering: decode failed");
+    const end = events[events.length - 1];
+    assert.equal(end.event_type, 'interaction.complete');
+    assert.equal(end.interaction.status, 'failed');
+    const got = await ai.interactions.get(end.interaction.id);
+    assert.equal(got.status, 'failed');
+    assert.equal(textOf(got), 'Hal');
+  });
+
   it('an error chunk mid-stream fails the interaction with its message', T, async () => {
     await failed('up', 'midway', 502, /upstream 'up' failed while answering: decode failed/);
   });
