@@ -64,6 +64,7 @@ static int on_delta(void *ud, bool reasoning, const char *p, size_t n) {
         if (j->text_index >= 0) {
             j->ans.reasoning.len -= n; /* not passed on: not the result's either */
             j->ans.reasoning.data[j->ans.reasoning.len] = '\0';
+            j->ans.n_reasoning_deltas--;
             return 0;
         }
         if (j->thought_index < 0) j->thought_index = j->next_index++;
