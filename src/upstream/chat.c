@@ -28,6 +28,8 @@ typedef struct job {
     bool started;
     int next_index, thought_index, text_index; /* -1: not open */
     bool thought_done, stop;
+    char **fns;       /* the functions offered (a call must name one) */
+    size_t n_fns;
     bool feed_failed; /* the answer broke the protocol: feed_err says how */
     ia_err feed_err;
 } job;
@@ -100,13 +102,24 @@ static int sink(void *ud, const unsigned char *p, size_t n) {
 
 /* ---- the end of a job ------------------------------------------------------------ */
 
-/* The answer's calls, checked: a name, and arguments that are a JSON object. */
+static bool offered(const job *j, const char *name) {
+    for (size_t i = 0; i < j->n_fns; i++)
+        if (strcmp(j->fns[i], name) == 0) return true;
+    return false;
+}
+
+/* The answer's calls, checked: a function offered, and arguments that are
+ * a JSON object (a local engine's grammar ensures both; an upstream's
+ * model may write anything). */
 static int check_calls(job *j, ia_err *err) {
     for (size_t i = 0; i < j->ans.n_calls; i++) {
         ia_upchat_call *c = &j->ans.calls[i];
         if (!c->name)
             return ia_fail(err, IA_EUPSTREAM, "upstream '%s': the model's call #%zu has no function name",
                            j->be->u->name, i);
+        if (!offered(j, c->name))
+            return ia_fail(err, IA_EUPSTREAM, "upstream '%s': the model called '%.100s', a function it was not "
+                           "offered", j->be->u->name, c->name);
         if (c->args.len == 0) ia_buf_puts(&c->args, "{}");
         json_t *a = json_loadb(c->args.data, c->args.len, 0, NULL);
         bool ok = json_is_object(a);
@@ -183,6 +196,14 @@ static void conclude(job *j, int rc, const ia_up_answer *ans, ia_err *err) {
     finish(j, strcmp(a->finish, "length") == 0 ? IA_FINISH_LENGTH : IA_FINISH_STOP, NULL);
 }
 
+static void job_free(job *j) {
+    ia_upchat_answer_free(&j->ans);
+    for (size_t i = 0; i < j->n_fns; i++) free(j->fns[i]);
+    free(j->fns);
+    free(j->body);
+    free(j);
+}
+
 static void *job_main(void *arg) {
     job *j = arg;
     backend *be = j->be;
@@ -207,9 +228,7 @@ static void *job_main(void *arg) {
     be->tokens += n_out;
     pthread_cond_broadcast(&be->cv);
     pthread_mutex_unlock(&be->mu);
-    ia_upchat_answer_free(&j->ans);
-    free(j->body);
-    free(j);
+    job_free(j);
     return NULL;
 }
 
@@ -223,6 +242,9 @@ static int submit(void *impl, const ia_engine_msg *msgs, size_t n, const ia_engi
     j->be = be;
     j->body = ia_upchat_body(be->u, msgs, n, p ? p : &none); /* copies all the job needs */
     j->cb = *cb;
+    j->n_fns = p ? p->n_tools : 0;
+    j->fns = ia_xcalloc(j->n_fns ? j->n_fns : 1, sizeof *j->fns);
+    for (size_t i = 0; i < j->n_fns; i++) j->fns[i] = ia_strdup(p->tools[i].name ? p->tools[i].name : "");
     atomic_init(&j->own_cancel, false);
     j->cancel = cancel ? cancel : &j->own_cancel;
     j->thought_index = j->text_index = -1;
@@ -232,9 +254,7 @@ static int submit(void *impl, const ia_engine_msg *msgs, size_t n, const ia_engi
     pthread_mutex_lock(&be->mu);
     if (be->stopping) {
         pthread_mutex_unlock(&be->mu);
-        ia_upchat_answer_free(&j->ans);
-        free(j->body);
-        free(j);
+        job_free(j);
         ia_fail(err, IA_EOVERLOADED, "the server is shutting down; retry shortly");
         if (err) err->retry_after = 1;
         return -1;
@@ -254,9 +274,7 @@ static int submit(void *impl, const ia_engine_msg *msgs, size_t n, const ia_engi
     }
     pthread_mutex_unlock(&be->mu);
     if (rc == 0) return 0;
-    ia_upchat_answer_free(&j->ans);
-    free(j->body);
-    free(j);
+    job_free(j);
     return ia_fail(err, IA_EINTERNAL, "could not start a thread for upstream '%s'", be->u->name);
 }
 

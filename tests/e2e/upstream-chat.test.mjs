@@ -39,6 +39,10 @@ function script(body) {
     return [chunk({ tool_calls: [{ index: 0, id: 'call_s', type: 'function',
       function: { name: 'google_search', arguments: '{"queries":["azalea care"]}' } }] }), chunk({}, 'tool_calls')];
   }
+  if (body.tools && /rogue/.test(said)) { // a call of a function nobody offered
+    return [chunk({ tool_calls: [{ index: 0, id: 'call_r', type: 'function',
+      function: { name: 'launch_rockets', arguments: '{}' } }] }), chunk({}, 'tool_calls')];
+  }
   if (body.tools && /parallel/.test(said)) {
     return [
       chunk({ role: 'assistant', content: null }),
@@ -366,6 +370,12 @@ describe('upstream chat engine: failures', () => {
 
   it('an error chunk mid-stream fails the interaction with its message', T, async () => {
     await failed('up', 'midway', 502, /upstream 'up' failed while answering: decode failed/);
+  });
+
+  it('a call of a function that was not offered fails the run (502) naming it', T, async () => {
+    const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { model: 'up', input: 'go rogue', tools: [tool] } });
+    assert.equal(r.status, 502, r.text);
+    assert.match(JSON.parse(r.text).error.message, /upstream 'up': the model called 'launch_rockets', a function it was not offered/);
   });
 
   it('an engine that cannot be reached is a 503 naming it', T, async () => {
