@@ -82,14 +82,17 @@ const cli_flagdef cli_flags[F__COUNT] = {
                          "google_search: how often the --search-index folders are looked at again (files "
                          "added, changed by mtime or size, removed)"},
     /* Engines outside the process by model name (issue 13: images, speech;
-     * issue 14 adds chat). The operator's own URL: loopback and private
+     * issue 14: chat). The operator's own URL: loopback and private
      * addresses are allowed for it (src/upstream/upstream.h). */
     [F_UPSTREAM] = {"upstream", "INTERACTD_UPSTREAMS", "none",
-                    "NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=V][,timeout=SECONDS]",
-                    "serve image or speech output for model NAME from an engine at URL (repeatable; env: "
-                    "specs separated by blanks): api=openai (default) OpenAI's images API (sd-server, "
-                    "LocalAI), api=sdcpp sd-server's async jobs, api=speech OpenAI's /v1/audio/speech "
-                    "(Kokoro, Piper; 24 kHz PCM streamed; voice= the default voice, else 'alloy'); key= a "
+                    "NAME=URL[,key=KEY][,api=openai|sdcpp|speech|chat][,model=REMOTE][,voice=V][,timeout=SECONDS]",
+                    "serve model NAME from an engine at URL (repeatable; env: specs separated by blanks): "
+                    "api=openai (default) image output through OpenAI's images API (sd-server, LocalAI), "
+                    "api=sdcpp sd-server's async jobs, api=speech OpenAI's /v1/audio/speech (Kokoro, "
+                    "Piper; 24 kHz PCM streamed; voice= the default voice, else 'alloy'), api=chat a text "
+                    "model behind OpenAI's /v1/chat/completions (llama-server, vLLM, Ollama, SGLang; "
+                    "streamed; tools, structured output, reasoning; text input only; timeout= bounds each "
+                    "model step's answer); key= a "
                     "bearer token (key=env:VAR reads it from VAR); model= the engine's name for it "
                     "(default NAME); timeout= seconds one request may take (default 300). The URL may be "
                     "loopback or private (it is the operator's); no redirect of the engine is followed"},

@@ -25,6 +25,7 @@
 #include "lib/dirlock.h"
 #include "lib/fetch.h"
 #include "tools/search.h"
+#include "upstream/chat.h"
 #include "upstream/upstream.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -167,6 +168,21 @@ static void resolve_in_models_dir(const cfg *c, model_spec *m, const char *v) {
     }
     free(m->path);
     m->path = path;
+}
+
+/* The chat upstreams (each served as an engine); one named as a local
+ * model is refused. */
+static size_t count_chat_upstreams(const ia_upstreams *reg, const model_spec *ms, size_t nm) {
+    size_t n = 0;
+    for (size_t i = 0; i < reg->n; i++) {
+        if (reg->v[i].kind != IA_UPSTREAM_CHAT) continue;
+        for (size_t j = 0; j < nm; j++)
+            if (strcmp(ms[j].name, reg->v[i].name) == 0)
+                cli_bad(cli_flags[F_UPSTREAM].name, "upstream '%s' has the name of a local model (--model); "
+                        "give one of them another name", reg->v[i].name);
+        n++;
+    }
+    return n;
 }
 
 static void assign_mmprojs(const cfg *c, model_spec *ms, size_t nm) {
@@ -347,7 +363,9 @@ static int serve(int argc, char **argv) {
 
     int rc = 1;
     ia_store *store = NULL;
-    ia_engine **engines = ia_xcalloc(nm, sizeof *engines);
+    /* engines: the local models, then one per chat upstream (upstream/chat.h) */
+    size_t ne = nm + count_chat_upstreams(&upstreams, ms, nm);
+    ia_engine **engines = ia_xcalloc(ne ? ne : 1, sizeof *engines);
     ia_core *core = NULL;
     ia_files *files = NULL;
     ia_http *http = NULL;
@@ -404,6 +422,8 @@ static int serve(int argc, char **argv) {
         }
         ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
     }
+    for (size_t i = 0, k = nm; i < upstreams.n; i++)
+        if (upstreams.v[i].kind == IA_UPSTREAM_CHAT) engines[k++] = ia_upstream_chat_engine(&upstreams.v[i]);
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
     filesdir = ia_asprintf("%s/files", data);
     ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,
@@ -417,7 +437,7 @@ static int serve(int argc, char **argv) {
      * most hourly), so a short --files-ttl or --retention is kept. */
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
     int64_t sweep = shortest / 4 < 3600 ? (shortest / 4 > 0 ? shortest / 4 : 1) : 3600;
-    ia_core_opts co = {.store = store, .engines = engines, .n_engines = nm, .retention_s = retention,
+    ia_core_opts co = {.store = store, .engines = engines, .n_engines = ne, .retention_s = retention,
                        .sweep_interval_s = sweep, .files = files,
                        .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
@@ -467,7 +487,7 @@ out:
      * find the core, and the core last. */
     if (core) ia_core_shutdown(core);
     ia_http_stop(http);
-    for (size_t i = 0; i < nm; i++)
+    for (size_t i = 0; i < ne; i++)
         if (engines[i]) {
             ia_engine_free(engines[i]);
             engines[i] = NULL;

@@ -25,6 +25,7 @@ struct ia_loop {
     ia_conv conv;            /* the chain and this turn's input, media prepared */
     ia_gen_config gen;       /* the request's generation settings */
     char *grammar;           /* structured output; NULL = free text */
+    char *schema;            /* the schema it was built from (a remote engine sends it) */
     ia_tool *fns;            /* the client's functions */
     size_t n_fns;
     ia_tool_choice choice;
@@ -146,6 +147,7 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
     memset(conv, 0, sizeof *conv);
     ia_gen_config_copy(&L->gen, &req->gen);
     L->grammar = req->grammar;
+    L->schema = req->grammar && req->response_format ? ia_strdup(req->response_format) : NULL;
     req->grammar = NULL;
     L->fns = req->tools;
     L->n_fns = req->n_tools;
@@ -177,6 +179,7 @@ void ia_loop_free(ia_loop *L) {
     ia_conv_free(&L->conv);
     ia_gen_config_free(&L->gen);
     free(L->grammar);
+    free(L->schema);
     for (size_t i = 0; i < L->n_fns; i++) ia_tool_clear(&L->fns[i]);
     free(L->fns);
     for (size_t i = 0; i < L->n_builtins; i++) ia_builtin_tool_clear(&L->builtins[i]);
@@ -335,6 +338,7 @@ static void engine_params(const ia_loop *L, ia_engine_params *p) {
     p->stop = (const char *const *)g->stop;
     p->n_stop = g->n_stop;
     p->grammar = L->grammar; /* structured output; the engine copies it */
+    p->json_schema = L->schema;
     /* thinking_level: a budget of reasoning tokens per level (README) */
     static const int budgets[] = {[IA_THINKING_MINIMAL] = -1, [IA_THINKING_LOW] = 512,
                                   [IA_THINKING_MEDIUM] = 2048, [IA_THINKING_HIGH] = 8192};

@@ -159,6 +159,10 @@ typedef struct ia_engine_params {
      * built by src/schema/ from a JSON Schema; NULL = free text. A grammar
      * llama.cpp cannot parse finishes the job IA_FINISH_ERROR (IA_EINVALID). */
     const char *grammar;
+    /* The JSON Schema (compact JSON) that grammar was built from: what a
+     * remote engine (ia_engine_backend) sends in its grammar's place, and
+     * the local engine ignores. NULL with grammar NULL. */
+    const char *json_schema;
     /* Functions, rendered through the template's tool section; the output
      * is then parsed (ia_engine_result.parsed) into items. */
     const ia_engine_tool *tools;
@@ -330,5 +334,29 @@ typedef struct ia_engine_stats {
     int64_t saved, restored, evicted_to_disk;
 } ia_engine_stats;
 void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st);
+
+/* A model served outside this process (an upstream chat engine, issue 14)
+ * behind the same ia_engine, so that core runs it as it runs a local one:
+ * submit keeps this file's contract (msgs and params copied, on_start /
+ * on_item / on_done from a thread of the backend's, the item stream in the
+ * same order: thought, text, calls; on_done exactly once; *cancel polled
+ * while the job runs); free ends the running jobs (their *cancel set) and
+ * waits for their on_done. Such an engine takes text (and documents as
+ * their text, IA_EMEDIA_TEXT) only, has no vocabulary of its own
+ * (vocab_id "remote:NAME", no out_tokens) and reports no layout (n_ctx,
+ * parallel, contexts, threads: 0; stats: running and jobs_done only). */
+typedef struct ia_engine_backend {
+    void *impl;
+    const char *kind; /* for ia_engine_template_kind ("upstream") */
+    int (*submit)(void *impl, const ia_engine_msg *msgs, size_t n_msgs, const ia_engine_params *params,
+                  const ia_engine_cb *cb, atomic_bool *cancel, ia_err *err);
+    void (*get_stats)(void *impl, ia_engine_stats *st); /* may be NULL */
+    void (*free)(void *impl);
+} ia_engine_backend;
+/* An engine named name over be (copied; be->impl is the engine's to free). */
+ia_engine *ia_engine_remote(const char *name, const ia_engine_backend *be);
+/* Whether e is one (ia_engine_remote). */
+bool ia_engine_is_remote(const ia_engine *e);
+
 
 #endif

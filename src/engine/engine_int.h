@@ -123,6 +123,10 @@ struct worker {
 
 struct ia_engine {
     char *name;
+    /* A remote engine (ia_engine_remote): only name, vocab_id and be are
+     * set; every public function hands over to be first (remote.c). */
+    bool remote;
+    ia_engine_backend be;
     struct llama_model *model;
     void (*tp_free)(struct ggml_threadpool *);
     const struct llama_vocab *vocab;
@@ -255,5 +259,12 @@ long *ia_splice_locate(ia_engine *e, const ia_chat_msg *msgs, size_t n, const ia
 /* A worker's thread (sched.c); arg is the worker. */
 void *ia_engine_main(void *arg);
 void ia_engine_job_free(job *j);
+
+/* remote.c: a remote engine's (ia_engine_remote) answers to the public
+ * functions that are not a one-liner in llama.c. */
+bool ia_remote_takes(ia_modality m);
+int ia_remote_media_check(const ia_engine *e, const ia_engine_media *m, const char *field, ia_err *err);
+void ia_remote_stats(ia_engine *e, ia_engine_stats *st);
+void ia_remote_free(ia_engine *e);
 
 #endif

@@ -403,9 +403,12 @@ const char *ia_engine_media_marker(void) {
     return media_marker;
 }
 
-bool ia_engine_takes(const ia_engine *e, ia_modality m) { return ia_mm_takes(e->mm, m); }
+bool ia_engine_takes(const ia_engine *e, ia_modality m) {
+    return e->remote ? ia_remote_takes(m) : ia_mm_takes(e->mm, m);
+}
 
 const char *ia_engine_modalities(const ia_engine *e) {
+    if (e->remote) return "text";
     bool i = ia_mm_takes(e->mm, IA_MOD_IMAGE), a = ia_mm_takes(e->mm, IA_MOD_AUDIO),
          v = ia_mm_takes(e->mm, IA_MOD_VIDEO);
     static const char *const names[8] = {"text", "text, image", "text, audio", "text, image, audio",
@@ -415,6 +418,7 @@ const char *ia_engine_modalities(const ia_engine *e) {
 }
 
 int ia_engine_media_check(ia_engine *e, const ia_engine_media *m, const char *field, ia_err *err) {
+    if (e->remote) return ia_remote_media_check(e, m, field, err);
     if (m->form != IA_EMEDIA_TEXT && !ia_mm_takes(e->mm, m->modality)) {
         static const char *const mn[IA_MOD__COUNT] = {"text", "image", "audio", "video", "document"};
         return ia_fail(err, IA_EINVALID, "%s: model %s does not take %s input (it takes %s%s)", field, e->name,
@@ -426,18 +430,19 @@ int ia_engine_media_check(ia_engine *e, const ia_engine_media *m, const char *fi
 const char *ia_engine_vocab_id(const ia_engine *e) { return e->vocab_id; }
 
 const char *ia_engine_template_kind(const ia_engine *e) {
+    if (e->remote) return e->be.kind;
     return ia_chat_is_plain(e->chat) ? "plain" : "jinja";
 }
 
-int ia_engine_n_ctx(const ia_engine *e) { return e->n_ctx; }
+int ia_engine_n_ctx(const ia_engine *e) { return e->remote ? 0 : e->n_ctx; }
 
-int ia_engine_parallel(const ia_engine *e) { return e->n_slots; }
+int ia_engine_parallel(const ia_engine *e) { return e->remote ? 0 : e->n_slots; }
 
-int ia_engine_contexts(const ia_engine *e) { return e->n_workers; }
+int ia_engine_contexts(const ia_engine *e) { return e->remote ? 0 : e->n_workers; }
 
-int ia_engine_threads(const ia_engine *e) { return e->threads; }
+int ia_engine_threads(const ia_engine *e) { return e->remote ? 0 : e->threads; }
 
-bool ia_engine_reasons(const ia_engine *e) { return e->reasons; }
+bool ia_engine_reasons(const ia_engine *e) { return !e->remote && e->reasons; }
 
 /* ---- the queue ------------------------------------------------------------ */
 
@@ -459,6 +464,7 @@ void ia_engine_job_free(job *j) {
 int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
                      const ia_engine_params *params, const ia_engine_cb *cb,
                      atomic_bool *cancel, ia_err *err) {
+    if (e->remote) return e->be.submit(e->be.impl, msgs, n_msgs, params, cb, cancel, err);
     job *j = ia_xcalloc(1, sizeof *j);
     j->msgs = ia_jobmsg_copy(msgs, n_msgs);
     j->n_msgs = n_msgs;
@@ -503,6 +509,10 @@ int ia_engine_submit(ia_engine *e, const ia_engine_msg *msgs, size_t n_msgs,
 }
 
 void ia_engine_get_stats(ia_engine *e, ia_engine_stats *st) {
+    if (e->remote) {
+        ia_remote_stats(e, st);
+        return;
+    }
     pthread_mutex_lock(&e->mu);
     st->jobs_done = e->jobs_done;
     st->tokens_generated = e->tokens_generated;
@@ -546,6 +556,10 @@ static void cancel_all(job *pending) {
 
 void ia_engine_free(ia_engine *e) {
     if (!e) return;
+    if (e->remote) {
+        ia_remote_free(e);
+        return;
+    }
     pthread_mutex_lock(&e->mu);
     atomic_store(&e->stop, true);
     pthread_cond_broadcast(&e->cv);

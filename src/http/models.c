@@ -1,7 +1,8 @@
 /* models: GET /{v}/models and /{v}/models/{name} — the served models as
  * Google's models.list / models.get answer them (api/models.c): each local
  * engine (its context as both token limits, what it takes as input in its
- * description), then each --upstream engine, in the order configured;
+ * description; a chat upstream is one of them), then each image or speech
+ * --upstream engine, in the order configured;
  * pageSize (default 50, at most 1000, as Google's) and pageToken. Errors in
  * Google's classic shape; an unknown name is a 404. */
 #include <stdio.h>
@@ -28,13 +29,17 @@ static void list_build(ia_core *core, model_list *l) {
     l->n = 0;
     for (size_t i = 0; i < ne; i++) {
         ia_engine *e = ia_core_engine(core, i);
-        char *d = ia_asprintf("GGUF model run in process by llama.cpp; input: %s", ia_engine_modalities(e));
+        const ia_upstream *u = up && ia_engine_is_remote(e) ? ia_upstream_for(up, ia_engine_name(e)) : NULL;
+        char *d = u ? ia_asprintf("chat model of an upstream engine (api=chat, its model %s); input: %s",
+                                  u->remote_model ? u->remote_model : u->name, ia_engine_modalities(e))
+                    : ia_asprintf("GGUF model run in process by llama.cpp; input: %s", ia_engine_modalities(e));
         l->owned[l->n] = d;
         l->v[l->n++] = (ia_api_model){.name = ia_engine_name(e), .description = d,
                                       .input_limit = ia_engine_n_ctx(e), .output_limit = ia_engine_n_ctx(e)};
     }
     for (size_t i = 0; i < nu; i++) {
         const ia_upstream *u = &up->v[i];
+        if (u->kind == IA_UPSTREAM_CHAT) continue; /* an engine, listed above */
         char *d = ia_asprintf("%s output from an upstream engine (api=%s, its model %s)",
                               u->kind == IA_UPSTREAM_SPEECH ? "speech" : "image", ia_upstream_api_name(u->api),
                               u->remote_model ? u->remote_model : u->name);

@@ -25,7 +25,7 @@ void ia_upstream_clear(ia_upstream *u) {
 }
 
 const char *ia_upstream_api_name(ia_upstream_api a) {
-    return a == IA_UPSTREAM_SDCPP ? "sdcpp" : a == IA_UPSTREAM_SPEECH_API ? "speech" : "openai";
+    return a == IA_UPSTREAM_SDCPP ? "sdcpp" : a == IA_UPSTREAM_SPEECH_API ? "speech" : a == IA_UPSTREAM_CHAT_API ? "chat" : "openai";
 }
 
 /* A model name: printable, no blank, no ',' or '=' (the spec's separators). */
@@ -110,12 +110,16 @@ static int set_option(ia_upstream *u, const char *opt, size_t n, unsigned *seen,
         if (vn == 6 && strncmp(v, "openai", 6) == 0) u->api = IA_UPSTREAM_OPENAI;
         else if (vn == 5 && strncmp(v, "sdcpp", 5) == 0) u->api = IA_UPSTREAM_SDCPP;
         else if (vn == 6 && strncmp(v, "speech", 6) == 0) u->api = IA_UPSTREAM_SPEECH_API;
+        else if (vn == 4 && strncmp(v, "chat", 4) == 0) u->api = IA_UPSTREAM_CHAT_API;
         else
             return ia_fail(err, IA_EINVALID, "upstream '%s': api=%.*s: expected openai (OpenAI's images API: "
-                                             "sd-server, LocalAI), sdcpp (sd-server's async jobs) or speech "
-                                             "(OpenAI's /v1/audio/speech: Kokoro, Piper)",
+                                             "sd-server, LocalAI), sdcpp (sd-server's async jobs), speech "
+                                             "(OpenAI's /v1/audio/speech: Kokoro, Piper) or chat (OpenAI's "
+                                             "/v1/chat/completions: llama-server, vLLM, Ollama, SGLang)",
                            u->name, (int)(vn < 40 ? vn : 40), v);
-        u->kind = u->api == IA_UPSTREAM_SPEECH_API ? IA_UPSTREAM_SPEECH : IA_UPSTREAM_IMAGES;
+        u->kind = u->api == IA_UPSTREAM_SPEECH_API ? IA_UPSTREAM_SPEECH
+                  : u->api == IA_UPSTREAM_CHAT_API ? IA_UPSTREAM_CHAT
+                                                   : IA_UPSTREAM_IMAGES;
         return 0;
     case 2: u->remote_model = ia_strndup(v, vn); return 0;
     case 4: u->voice = ia_strndup(v, vn); return 0;
@@ -128,7 +132,7 @@ int ia_upstream_parse(const char *spec, ia_upstream *out, ia_err *err) {
     const char *eq = spec ? strchr(spec, '=') : NULL;
     const char *comma = spec ? strchr(spec, ',') : NULL;
     if (!eq || (comma && comma < eq))
-        return ia_fail(err, IA_EINVALID, "expected NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE]"
+        return ia_fail(err, IA_EINVALID, "expected NAME=URL[,key=KEY][,api=openai|sdcpp|speech|chat][,model=REMOTE]"
                                          "[,voice=VOICE][,timeout=SECONDS]");
     if (check_name(spec, (size_t)(eq - spec), err) != 0) return -1;
     out->name = ia_strndup(spec, (size_t)(eq - spec));
@@ -198,7 +202,7 @@ const ia_upstream *ia_upstream_speech_for(const ia_upstreams *r, const char *mod
 
 char *ia_upstream_describe(const ia_upstream *u) {
     return ia_asprintf("upstream %s: %s (%s, api %s%s%s%s%s, timeout %d s, %s)", u->name, u->url,
-                       u->kind == IA_UPSTREAM_SPEECH ? "speech" : "images", ia_upstream_api_name(u->api),
+                       u->kind == IA_UPSTREAM_SPEECH ? "speech" : u->kind == IA_UPSTREAM_CHAT ? "chat" : "images", ia_upstream_api_name(u->api),
                        u->remote_model ? ", model " : "", u->remote_model ? u->remote_model : "",
                        u->voice ? ", voice " : "", u->voice ? u->voice : "", u->timeout_s,
                        u->key ? "key set" : "no key");
@@ -209,6 +213,9 @@ int ia_upstream_check_outputs(const ia_upstreams *r, const ia_request *req, ia_e
     const char *model = req->model ? req->model : "";
     const ia_upstream *u = ia_upstream_for(r, model);
     if (u && u->kind == IA_UPSTREAM_IMAGES) return 0;
+    if (u && u->kind == IA_UPSTREAM_CHAT)
+        return ia_fail(err, IA_EINVALID, "response_modalities: model '%s' is an upstream chat engine (--upstream "
+                                         "...,api=chat) and answers in text; ask it for 'TEXT'", model);
     if (u)
         return ia_fail(err, IA_EINVALID, "response_modalities: model '%s' is a speech engine (--upstream "
                                          "...,api=speech) and does not draw; ask it for 'AUDIO'", model);

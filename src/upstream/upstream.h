@@ -1,7 +1,7 @@
 /* upstream: engines outside this process that serve a model name, as the
  * operator names them at start-up:
  *
- *     --upstream NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=V][,timeout=SECONDS]
+ *     --upstream NAME=URL[,key=KEY][,api=openai|sdcpp|speech|chat][,model=REMOTE][,voice=V][,timeout=SECONDS]
  *
  * (repeatable). An upstream serves image output (images.h), or with
  * api=speech speech output (speech.h; voice= its default voice): NAME is
@@ -11,8 +11,9 @@
  * which stable-diffusion.cpp's sd-server and LocalAI speak — the default;
  * sdcpp: sd-server's native async jobs), model the name the engine knows
  * (default NAME), timeout the longest one image request may take (default
- * 300 s; sdcpp: the whole job). Issue 14's chat upstreams are another kind
- * of the same registry (ia_upstream_kind), parsed by the same function.
+ * 300 s; sdcpp: the whole job; chat: one model step's whole answer). With
+ * api=chat the upstream is a text model (chat.h): core runs it as an
+ * engine (main.c makes one per chat upstream), under NAME.
  *
  * Addresses: the URL is the operator's, given at start-up, so loopback and
  * private addresses are allowed for it (an engine usually runs beside the
@@ -43,9 +44,11 @@
 
 /* SPEECH: OpenAI's /v1/audio/speech (Kokoro-FastAPI, Piper's OpenAI
  * servers, LocalAI): the upstream speaks (speech.h), kind IA_UPSTREAM_SPEECH. */
-typedef enum { IA_UPSTREAM_OPENAI = 0, IA_UPSTREAM_SDCPP, IA_UPSTREAM_SPEECH_API } ia_upstream_api;
-/* What an upstream serves; issue 14 adds IA_UPSTREAM_CHAT. */
-typedef enum { IA_UPSTREAM_IMAGES = 0, IA_UPSTREAM_SPEECH } ia_upstream_kind;
+/* CHAT_API: OpenAI's /v1/chat/completions (llama-server, vLLM, Ollama,
+ * SGLang): the upstream is a text model (chat.h), kind IA_UPSTREAM_CHAT. */
+typedef enum { IA_UPSTREAM_OPENAI = 0, IA_UPSTREAM_SDCPP, IA_UPSTREAM_SPEECH_API, IA_UPSTREAM_CHAT_API } ia_upstream_api;
+/* What an upstream serves. */
+typedef enum { IA_UPSTREAM_IMAGES = 0, IA_UPSTREAM_SPEECH, IA_UPSTREAM_CHAT } ia_upstream_kind;
 
 typedef struct ia_upstream {
     char *name;         /* the model name requests use */
@@ -82,7 +85,7 @@ void ia_upstreams_free(ia_upstreams *r);
 const ia_upstream *ia_upstream_for(const ia_upstreams *r, const char *model);
 /* The same, only when it is an api=speech one. */
 const ia_upstream *ia_upstream_speech_for(const ia_upstreams *r, const char *model);
-const char *ia_upstream_api_name(ia_upstream_api a); /* "openai", "sdcpp", "speech" */
+const char *ia_upstream_api_name(ia_upstream_api a); /* "openai", "sdcpp", "speech", "chat" */
 /* One line for the start-up log: name, URL, api, remote model, timeout,
  * whether a key is set (not the key). malloc'd. */
 char *ia_upstream_describe(const ia_upstream *u);

@@ -17,7 +17,8 @@ before(async () => {
   srv = await startServer({
     apiKeys: [KEY],
     models: { demo: DEMO_MODEL, second: DEMO_MODEL },
-    args: ['--ctx-size', '512', '--upstream', 'painter=http://127.0.0.1:9/v1,key=sk-test,model=sdxl'],
+    args: ['--ctx-size', '512', '--upstream', 'painter=http://127.0.0.1:9/v1,key=sk-test,model=sdxl',
+      '--upstream', 'remote=http://127.0.0.1:9/v1,api=chat,key=sk-chat,model=llama'],
   });
   ai = srv.client(KEY);
 }, { timeout: 90_000 });
@@ -28,17 +29,19 @@ describe('models.list and models.get', () => {
     const pager = await ai.models.list();
     const all = [];
     for await (const m of pager) all.push(m);
-    assert.deepEqual(all.map((m) => m.name), ['models/demo', 'models/second', 'models/painter']);
+    assert.deepEqual(all.map((m) => m.name), ['models/demo', 'models/second', 'models/remote', 'models/painter']);
     const d = all[0];
     assert.equal(d.displayName, 'demo');
     assert.equal(d.inputTokenLimit, 512);
     assert.equal(d.outputTokenLimit, 512);
     assert.deepEqual(d.supportedActions, ['createInteraction']);
     assert.match(d.description, /llama\.cpp; input: text/);
-    const p = all[2];
+    // a chat upstream is served as an engine: listed once, as a chat model
+    assert.match(all[2].description, /chat model of an upstream engine \(api=chat, its model llama\); input: text/);
+    const p = all[3];
     assert.equal(p.inputTokenLimit, undefined);
     assert.match(p.description, /image output from an upstream engine \(api=openai, its model sdxl\)/);
-    assert.doesNotMatch(JSON.stringify(all), /sk-test/);
+    assert.doesNotMatch(JSON.stringify(all), /sk-test|sk-chat/);
   });
 
   it('pages with pageSize and pageToken to the last page, which has no token', T, async () => {
@@ -47,12 +50,12 @@ describe('models.list and models.get', () => {
     assert.equal(r1.json.models.length, 2);
     assert.equal(typeof r1.json.nextPageToken, 'string');
     const r2 = await srv.raw('GET', `/v1beta/models?pageSize=2&pageToken=${r1.json.nextPageToken}`, { headers: { 'x-goog-api-key': KEY } });
-    assert.deepEqual(r2.json.models.map((m) => m.name), ['models/painter']);
+    assert.deepEqual(r2.json.models.map((m) => m.name), ['models/remote', 'models/painter']);
     assert.equal(r2.json.nextPageToken, undefined);
     const pager = await ai.models.list({ config: { pageSize: 1 } });
     const names = [];
     for await (const m of pager) names.push(m.name);
-    assert.equal(names.length, 3);
+    assert.equal(names.length, 4);
     const bad = await srv.raw('GET', '/v1beta/models?pageToken=xyz', { headers: { 'x-goog-api-key': KEY } });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /pageToken/);

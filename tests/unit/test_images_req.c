@@ -81,7 +81,7 @@ IA_TEST(images_upstream_specs) {
     static const struct {
         const char *spec, *msg;
     } bad[] = {
-        {"sd", "expected NAME=URL[,key=KEY][,api=openai|sdcpp|speech][,model=REMOTE][,voice=VOICE][,timeout=SECONDS]"},
+        {"sd", "expected NAME=URL[,key=KEY][,api=openai|sdcpp|speech|chat][,model=REMOTE][,voice=VOICE][,timeout=SECONDS]"},
         {"a,b=http://x", "expected NAME=URL"},
         {"=http://x", "the model NAME is empty"},
         {"x=file:///etc/passwd", "upstream 'x': URL: file:///etc/passwd: only http and https URLs are fetched"},

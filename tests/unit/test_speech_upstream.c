@@ -307,7 +307,7 @@ IA_TEST(speech_upstream_errors_named) {
     /* the spec */
     IA_CHECK(ia_upstream_parse("sd=http://127.0.0.1:1,voice=x", &u, &e) == -1 &&
              strcmp(e.msg, "upstream 'sd': voice= is for a speech engine (api=speech)") == 0);
-    IA_CHECK(ia_upstream_parse("sd=http://127.0.0.1:1,api=tts", &u, &e) == -1 && strstr(e.msg, "or speech") != NULL);
+    IA_CHECK(ia_upstream_parse("sd=http://127.0.0.1:1,api=tts", &u, &e) == -1 && strstr(e.msg, "speech (OpenAI's /v1/audio/speech") != NULL);
 }
 
 IA_TEST(speech_upstream_timeout_and_cancel) {
