@@ -173,15 +173,18 @@ static size_t cite_markers(const char *text, size_t start, size_t end, const ia_
     return found;
 }
 
-/* The places whose names text[start..end) holds, in any case (a name of
- * three bytes or more). Returns how many. */
+/* The places whose names text[start..end) holds as words (not inside a
+ * longer one), in any case (a name of three bytes or more). Returns how
+ * many. */
 static size_t cite_names(const char *text, size_t start, size_t end, const ia_cite_sources *s, cites *c) {
     size_t found = 0;
     for (size_t i = 0; i < s->n; i++) {
         size_t k = strlen(s->v[i].title);
         if (!s->v[i].place_id || k < 3 || k > end - start) continue;
         for (size_t at = start; at + k <= end; at++)
-            if (strncasecmp(text + at, s->v[i].title, k) == 0) {
+            if (strncasecmp(text + at, s->v[i].title, k) == 0 &&
+                (at == start || !word_byte((unsigned char)text[at - 1])) &&
+                (at + k == end || !word_byte((unsigned char)text[at + k]))) {
                 add_cite(c, &s->v[i], start, end);
                 found++;
                 break;

@@ -3,7 +3,7 @@
  * in its text: each sentence (byte offsets, end exclusive) cites
  *  - the sources its markers name ("[2]", "[1, 3]": the numbers of the
  *    list the model read, search.h), or, without markers,
- *  - the places (google_maps) whose names it holds (any case), or
+ *  - the places (google_maps) whose names it holds as words (any case), or
  *  - the source whose title and snippet share the most words with it,
  *    when they share at least CITE_MIN_WORDS words and a third of the
  *    sentence's words (so that noise cites nothing).

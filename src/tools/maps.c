@@ -86,10 +86,10 @@ static int nominatim(ia_maps *m, const char *q, const ia_maps_where *where, doub
 }
 
 /* POST /api/interpreter with data=QUERY (a form, as Overpass reads it). */
-static int overpass(ia_maps *m, const char *tag, const ia_maps_where *where, atomic_bool *cancel, ia_places *out,
+static int overpass(ia_maps *m, const char *q, const ia_maps_where *where, atomic_bool *cancel, ia_places *out,
                     ia_err *err) {
     int timeout_s = m->overpass.fetch.timeout_ms / 1000 > 1 ? m->overpass.fetch.timeout_ms / 1000 : 1;
-    char *ql = ia_overpass_ql(tag, where, NEAR_RADIUS_M, 20, timeout_s);
+    char *ql = ia_overpass_ql(ia_maps_category(q), q, where, NEAR_RADIUS_M, 20, timeout_s);
     ia_buf body;
     ia_buf_init(&body, 0);
     ia_buf_puts(&body, "data=");
@@ -124,14 +124,15 @@ static int overpass(ia_maps *m, const char *tag, const ia_maps_where *where, ato
     return rc;
 }
 
-/* One query's places: near the user, Overpass for a category it knows,
- * then Nominatim within a box around them, then anywhere. */
+/* One query's places: near the user, Overpass first (places of the kind
+ * the query names, "cafes", else places named like it), then Nominatim
+ * within a box around them, then anywhere. */
 static int places_for(ia_maps *m, const char *q, const ia_maps_where *where, atomic_bool *cancel, ia_places *out,
                       ia_err *err) {
     ia_err e = {0};
-    const char *tag = where->known && m->overpass.base ? ia_maps_category(q) : NULL;
-    if (tag && overpass(m, tag, where, cancel, out, &e) == 0 && out->n) return 0;
-    if (tag) ia_debug("google_maps: Overpass for '%s': %s", tag, e.msg[0] ? e.msg : "no places");
+    bool near = where->known && m->overpass.base;
+    if (near && overpass(m, q, where, cancel, out, &e) == 0 && out->n) return 0;
+    if (near) ia_debug("google_maps: Overpass: %s", e.msg[0] ? e.msg : "no places near the user");
     if (where->known) {
         if (nominatim(m, q, where, VIEWBOX_RADIUS_M, cancel, out, err) != 0) return -1;
         if (out->n) return 0;

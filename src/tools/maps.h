@@ -1,8 +1,10 @@
 /* maps: google_maps on OpenStreetMap — the places a query names, from a
- * Nominatim instance (its /search API, jsonv2) and, for "near me"
- * category queries when the request gives the user's latitude/longitude,
- * an Overpass API instance (POST /api/interpreter, an Overpass QL
- * `around` query); and the tool itself (what it offers the model, one
+ * Nominatim instance (its /search API, jsonv2) and, when the request gives
+ * the user's latitude/longitude, an Overpass API instance first (POST
+ * /api/interpreter, an Overpass QL `around` query: places of the kind the
+ * query names, "cafes", else places named like it; the nearest first),
+ * Nominatim then within a box around the user, then anywhere; and the
+ * tool itself (what it offers the model, one
  * call's run). Both are the operator's own instances (`--maps-url`,
  * `--overpass-url`), self-hosted or public: exactly their host:port is
  * reached (allowed even on a private address), no redirect followed,

@@ -39,10 +39,13 @@ char *ia_nominatim_url(const char *base, const char *q, size_t limit, const ia_m
 /* The OSM tag a category query asks for ("cafes near me" →
  * "amenity=cafe"), or NULL when q names no category this table knows. */
 const char *ia_maps_category(const char *q);
-/* The Overpass QL query for places tagged tag within radius_m of where:
- * "[out:json][timeout:T];nwr[KEY=VALUE](around:R,LAT,LON);out center N;".
- * malloc'd. */
-char *ia_overpass_ql(const char *tag, const ia_maps_where *where, double radius_m, size_t max, int timeout_s);
+/* The Overpass QL query for places within radius_m of where, tagged tag
+ * or (tag NULL) named like name (case-insensitive):
+ * "[out:json][timeout:T];nwr[KEY=VALUE](around:R,LAT,LON);out center N;"
+ * or ...nwr["name"~"WORDS",i](around:...)...; the words' regex and
+ * quoting characters made '.'. malloc'd. */
+char *ia_overpass_ql(const char *tag, const char *name, const ia_maps_where *where, double radius_m, size_t max,
+                     int timeout_s);
 /* The great-circle distance in metres. */
 double ia_maps_distance_m(double lat1, double lon1, double lat2, double lon2);
 

@@ -285,12 +285,33 @@ const char *ia_maps_category(const char *q) {
     return NULL;
 }
 
-char *ia_overpass_ql(const char *tag, const ia_maps_where *where, double radius_m, size_t max, int timeout_s) {
-    const char *eq = strchr(tag, '=');
-    int kn = eq ? (int)(eq - tag) : (int)strlen(tag);
-    /* the table's tags only: letters, '_' and ':' need no quoting in QL */
-    return ia_asprintf("[out:json][timeout:%d];nwr[%.*s=%s](around:%.0f,%.6f,%.6f);out center %zu;", timeout_s, kn,
-                       tag, eq ? eq + 1 : "yes", radius_m, where->lat, where->lon, max);
+/* A user's words as a case-insensitive regular expression inside a QL
+ * string: every character that means something to the regex or to QL's
+ * quoting (and any control character) becomes '.', which matches it too,
+ * so nothing the model writes can end the string or the query. */
+static char *name_pattern(const char *q) {
+    char *p = one_line(q, 100);
+    for (char *c = p; *c; c++)
+        if (strchr("\\\"'.^$|?*+()[]{}", *c)) *c = '.';
+    return p;
+}
+
+char *ia_overpass_ql(const char *tag, const char *name, const ia_maps_where *where, double radius_m, size_t max,
+                     int timeout_s) {
+    char *filter;
+    if (tag) {
+        const char *eq = strchr(tag, '=');
+        /* the table's tags only: letters, '_' and ':' need no quoting in QL */
+        filter = ia_asprintf("[%.*s=%s]", eq ? (int)(eq - tag) : (int)strlen(tag), tag, eq ? eq + 1 : "yes");
+    } else {
+        char *pat = name_pattern(name ? name : "");
+        filter = ia_asprintf("[\"name\"~\"%s\",i]", pat);
+        free(pat);
+    }
+    char *ql = ia_asprintf("[out:json][timeout:%d];nwr%s(around:%.0f,%.6f,%.6f);out center %zu;", timeout_s, filter,
+                           radius_m, where->lat, where->lon, max);
+    free(filter);
+    return ql;
 }
 
 double ia_maps_distance_m(double lat1, double lon1, double lat2, double lon2) {
