@@ -175,9 +175,10 @@ char *ia_nominatim_url(const char *base, const char *q, size_t limit, const ia_m
         /* viewbox=<x1>,<y1>,<x2>,<y2>: longitudes and latitudes of two corners */
         double dlat = radius_m / EARTH_RADIUS_M * 180 / M_PI;
         double c = cos(where->lat * M_PI / 180);
-        double dlon = c > 0.01 ? dlat / c : 180;
+        double dlon = c > 0.01 ? dlat / c : 360; /* near a pole: every longitude */
         double lat1 = fmax(where->lat - dlat, -90), lat2 = fmin(where->lat + dlat, 90);
-        double lon1 = fmax(where->lon - dlon, -180), lon2 = fmin(where->lon + dlon, 180);
+        double lon1 = dlon >= 180 ? -180 : fmax(where->lon - dlon, -180);
+        double lon2 = dlon >= 180 ? 180 : fmin(where->lon + dlon, 180);
         ia_buf_puts(&b, "&viewbox=");
         put_coord(&b, lon1);
         ia_buf_puts(&b, ",");
