@@ -75,8 +75,9 @@ const cli_flagdef cli_flags[F__COUNT] = {
                     "(URL/search?q=...&format=jsonv2) is asked, at its own host:port only (allowed even on a "
                     "private address), 10 s and 4 MiB at most"},
     [F_OVERPASS_URL] = {"overpass-url", "INTERACTD_OVERPASS_URL", "none", "URL",
-                        "google_maps: an Overpass API instance's base URL (POST URL/api/interpreter), asked for "
-                        "places of a kind ('cafes') near the request's latitude/longitude; same limits"},
+                        "google_maps: an Overpass API instance's base URL (POST URL/api/interpreter), asked first "
+                        "when the request gives latitude/longitude: places within 3 km of a kind the query names "
+                        "('cafes'), else named like it; same limits"},
     /* Engines outside the process by model name (issue 13: images, speech;
      * issue 14 adds chat). The operator's own URL: loopback and private
      * addresses are allowed for it (src/upstream/upstream.h). */

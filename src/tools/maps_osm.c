@@ -56,13 +56,20 @@ static bool osm_type_ok(const char *t) {
     return t && (!strcmp(t, "node") || !strcmp(t, "way") || !strcmp(t, "relation"));
 }
 
+/* "TYPE/ID" at s: the type and a number in digits only (no sign, no
+ * blank: %llu alone would take "-5"). */
+static bool type_and_id(const char *s, char type[16], unsigned long long *id) {
+    int used = 0;
+    const char *slash = strchr(s, '/');
+    if (!slash || !isdigit((unsigned char)slash[1]) || sscanf(s, "%15[a-z]/%llu%n", type, id, &used) != 2)
+        return false;
+    return !s[used] && osm_type_ok(type) && *id > 0;
+}
+
 char *ia_maps_place_url(const char *place_id) {
     char type[16];
     unsigned long long id;
-    int used = 0;
-    if (!place_id || sscanf(place_id, "osm:%15[a-z]/%llu%n", type, &id, &used) != 2 || place_id[used] ||
-        !osm_type_ok(type))
-        return NULL;
+    if (!place_id || strncmp(place_id, "osm:", 4) || !type_and_id(place_id + 4, type, &id)) return NULL;
     return ia_asprintf("https://www.openstreetmap.org/%s/%llu", type, id);
 }
 
@@ -70,11 +77,7 @@ char *ia_maps_place_id(const char *url) {
     static const char P[] = "https://www.openstreetmap.org/";
     char type[16];
     unsigned long long id;
-    int used = 0;
-    if (!url || strncmp(url, P, sizeof P - 1) ||
-        sscanf(url + sizeof P - 1, "%15[a-z]/%llu%n", type, &id, &used) != 2 || url[sizeof P - 1 + used] ||
-        !osm_type_ok(type))
-        return NULL;
+    if (!url || strncmp(url, P, sizeof P - 1) || !type_and_id(url + sizeof P - 1, type, &id)) return NULL;
     return ia_asprintf("osm:%s/%llu", type, id);
 }
 

@@ -141,6 +141,8 @@ IA_TEST(maps_place_ids_and_distance) {
     free(u);
     free(id);
     IA_CHECK(ia_maps_place_url("osm:area/9") == NULL && ia_maps_place_url("osm:node/9x") == NULL);
+    IA_CHECK(ia_maps_place_url("osm:node/-5") == NULL && ia_maps_place_url("osm:node/ 5") == NULL);
+    IA_CHECK(ia_maps_place_url("osm:node/0") == NULL);
     IA_CHECK(ia_maps_place_id("https://www.openstreetmap.org/node/1/history") == NULL);
     IA_CHECK(ia_maps_place_id("https://evil.example/node/1") == NULL);
     /* Stephansplatz to Café Central: about 640 m */
