@@ -75,6 +75,7 @@ before(async () => {
       if (req.method === 'GET' && u.pathname === '/search') {
         received.push({ api: 'nominatim', ua: req.headers['user-agent'], ...Object.fromEntries(u.searchParams) });
         if (mode === 'down') { res.writeHead(503); res.end('<html>Service Unavailable</html>'); return; }
+        if (mode === 'redirect') { res.writeHead(302, { location: 'http://127.0.0.1:9/search' }); res.end(); return; }
         if (u.searchParams.get('format') !== 'jsonv2') return json(400, { error: { code: 400, message: 'Parameter \'format\' must be one of: xml, json, jsonv2, geojson, geocodejson' } });
         // bounded to a viewbox far from the places: none, as Nominatim answers
         if (u.searchParams.get('bounded') === '1' && mode === 'far') return json(200, []);
@@ -240,15 +241,17 @@ describe('google_maps: Nominatim and Overpass', () => {
     }
   });
 
-  it('Nominatim down: an error result, the run goes on', T, async () => {
-    mode = 'down';
-    const it_ = await ai.interactions.create({ model: 'demo', input: 'Where is the opera?', tools: TOOLS,
-      generation_config: CFG, store: false });
-    mode = 'ok';
-    const { result } = checkMaps(it_.outputs);
-    assert.equal(result.is_error, true);
-    for (const r of result.result) assert.deepEqual(r, { places: [] });
-    assert.ok(ENDED.includes(it_.status), it_.status);
+  it('Nominatim failing or redirecting elsewhere: an error result, the run goes on', T, async () => {
+    for (const m of ['down', 'redirect']) {
+      mode = m;
+      const it_ = await ai.interactions.create({ model: 'demo', input: 'Where is the opera?', tools: TOOLS,
+        generation_config: CFG, store: false });
+      mode = 'ok';
+      const { result } = checkMaps(it_.outputs);
+      assert.equal(result.is_error, true, m);
+      for (const r of result.result) assert.deepEqual(r, { places: [] });
+      assert.ok(ENDED.includes(it_.status), it_.status);
+    }
   });
 
   it('streams the call, then its result, then the answer, in order (legacy)', T, async () => {
