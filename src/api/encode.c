@@ -46,14 +46,22 @@ json_t *ia_api_text_content(const char *text) {
 }
 
 /* [{type: url_citation, url, title?, start_index, end_index}] (byte
- * offsets, as the typings say). */
+ * offsets, as the typings say); a place's: {type: place_citation, name,
+ * place_id, url, start_index, end_index}. */
 json_t *ia_api_annotations_json(const ia_annotation *a, size_t n) {
     json_t *l = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "type", json_string("url_citation"));
-        json_object_set_new(o, "url", ia_api_jstr(a[i].url));
-        if (a[i].title) json_object_set_new(o, "title", ia_api_jstr(a[i].title));
+        if (a[i].place_id) {
+            json_object_set_new(o, "type", json_string("place_citation"));
+            json_object_set_new(o, "name", ia_api_jstr(a[i].title ? a[i].title : ""));
+            json_object_set_new(o, "place_id", ia_api_jstr(a[i].place_id));
+            json_object_set_new(o, "url", ia_api_jstr(a[i].url));
+        } else {
+            json_object_set_new(o, "type", json_string("url_citation"));
+            json_object_set_new(o, "url", ia_api_jstr(a[i].url));
+            if (a[i].title) json_object_set_new(o, "title", ia_api_jstr(a[i].title));
+        }
         json_object_set_new(o, "start_index", json_integer(a[i].start));
         json_object_set_new(o, "end_index", json_integer(a[i].end));
         json_array_append_new(l, o);
@@ -172,9 +180,12 @@ json_t *ia_api_usage_json(const ia_usage *u) {
         out_by[2] = u->output_audio; /* ia_modality_name(2) is "audio" */
         json_object_set_new(o, "output_tokens_by_modality", by_modality(out_by, u->output, false));
     }
-    if (u->search_calls) { /* as Google counts grounding: the searches run */
+    if (u->search_calls || u->maps_calls) { /* as Google counts grounding: the calls run, per tool */
         json_t *g = json_array();
-        json_array_append_new(g, json_pack("{s:s, s:I}", "type", "google_search", "count", (json_int_t)u->search_calls));
+        if (u->search_calls)
+            json_array_append_new(g, json_pack("{s:s, s:I}", "type", "google_search", "count", (json_int_t)u->search_calls));
+        if (u->maps_calls)
+            json_array_append_new(g, json_pack("{s:s, s:I}", "type", "google_maps", "count", (json_int_t)u->maps_calls));
         json_object_set_new(o, "grounding_tool_count", g);
     }
     return o;

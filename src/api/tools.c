@@ -47,16 +47,51 @@ static int decode_search_types(json_t *v, const char *p, unsigned *out, ia_err *
 }
 static int decode_mcp(json_t *t, const char *p, ia_request *r, ia_err *err);
 
+/* google_maps' settings: latitude and longitude (both or neither, in
+ * range) into b; enable_widget true is refused — the widget's context
+ * token is Google's Maps JavaScript widget, which has no counterpart on
+ * OpenStreetMap. */
+static int decode_maps_field(const char *key, json_t *val, const char *q, ia_builtin_tool *b, bool *has_lat,
+                             bool *has_lon, ia_err *err) {
+    if (strcmp(key, "enable_widget") == 0) {
+        if (!json_is_boolean(val)) return ia_fail(err, IA_EINVALID, "%s: expected a boolean", q);
+        if (json_is_true(val))
+            return ia_fail(err, IA_EUNIMPLEMENTED, "%s: the Google Maps widget is not available on this server "
+                           "(its places come from OpenStreetMap, with no widget context token); leave it unset or "
+                           "false", q);
+        return 0;
+    }
+    bool lat = strcmp(key, "latitude") == 0;
+    if (!lat && strcmp(key, "longitude") != 0) return ia_api_unknown_field(err, q);
+    double lim = lat ? 90 : 180;
+    if (!json_is_number(val) || json_number_value(val) < -lim || json_number_value(val) > lim)
+        return ia_fail(err, IA_EINVALID, "%s: expected a number from %g to %g (degrees)", q, -lim, lim);
+    *(lat ? &b->latitude : &b->longitude) = json_number_value(val);
+    *(lat ? has_lat : has_lon) = true;
+    return 0;
+}
+
+static int decode_maps_location(bool has_lat, bool has_lon, const char *p, ia_builtin_tool *b, ia_err *err) {
+    if (has_lat != has_lon)
+        return ia_fail(err, IA_EINVALID, "%s.%s: required with %s (the user's location is both or neither)", p,
+                       has_lat ? "longitude" : "latitude", has_lat ? "latitude" : "longitude");
+    b->has_location = has_lat;
+    return 0;
+}
+
 /* Built-in tools the server runs (a tools[] entry of another type than
  * function): code_execution and url_context take no settings,
- * google_search its search_types. Each type at most once; a type the
+ * google_search its search_types, google_maps the user's location. Each type at most once; a type the
  * server does not run yet is IA_EUNIMPLEMENTED. */
 static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
     int b = ia_builtin_parse(type);
     if (b == IA_BUILTIN_MCP_SERVER) return decode_mcp(t, p, r, err);
-    if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT && b != IA_BUILTIN_GOOGLE_SEARCH)
+    if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT && b != IA_BUILTIN_GOOGLE_SEARCH &&
+        b != IA_BUILTIN_GOOGLE_MAPS)
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);
     unsigned search_types = 0;
+    ia_builtin_tool maps = {0};
+    bool has_lat = false, has_lon = false;
     const char *key;
     json_t *val;
     json_object_foreach(t, key, val) {
@@ -67,13 +102,20 @@ static int decode_builtin(json_t *t, const char *type, const char *p, ia_request
             if (decode_search_types(val, q, &search_types, err) < 0) return -1;
             continue;
         }
+        if (b == IA_BUILTIN_GOOGLE_MAPS) {
+            if (decode_maps_field(key, val, q, &maps, &has_lat, &has_lon, err) < 0) return -1;
+            continue;
+        }
         return ia_api_unknown_field(err, q);
     }
+    if (b == IA_BUILTIN_GOOGLE_MAPS && decode_maps_location(has_lat, has_lon, p, &maps, err) < 0) return -1;
     for (size_t k = 0; k < r->n_builtins; k++)
         if (r->builtins[k].type == (ia_builtin)b)
             return ia_fail(err, IA_EINVALID, "%s: the tool '%s' is given twice", p, type);
     r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
-    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b, .search_types = search_types};
+    r->builtins[r->n_builtins++] = (ia_builtin_tool){.type = (ia_builtin)b, .search_types = search_types,
+                                                     .has_location = maps.has_location, .latitude = maps.latitude,
+                                                     .longitude = maps.longitude};
     return 0;
 }
 

@@ -81,6 +81,15 @@ const cli_flagdef cli_flags[F__COUNT] = {
     [F_SEARCH_RESCAN] = {"search-rescan", "INTERACTD_SEARCH_RESCAN", "30", "SECONDS",
                          "google_search: how often the --search-index folders are looked at again (files "
                          "added, changed by mtime or size, removed)"},
+    /* google_maps' backends (issue 12): OpenStreetMap's APIs, self-hostable. */
+    [F_MAPS_URL] = {"maps-url", "INTERACTD_MAPS_URL", "none", "URL",
+                    "google_maps: an OpenStreetMap Nominatim instance's base URL; its search API "
+                    "(URL/search?q=...&format=jsonv2) is asked, at its own host:port only (allowed even on a "
+                    "private address), 10 s and 4 MiB at most"},
+    [F_OVERPASS_URL] = {"overpass-url", "INTERACTD_OVERPASS_URL", "none", "URL",
+                        "google_maps: an Overpass API instance's base URL (POST URL/api/interpreter), asked first "
+                        "when the request gives latitude/longitude: places within 3 km of a kind the query names "
+                        "('cafes'), else named like it; same limits"},
     /* Engines outside the process by model name (issue 13: images, speech;
      * issue 14: chat). The operator's own URL: loopback and private
      * addresses are allowed for it (src/upstream/upstream.h). */

@@ -24,6 +24,7 @@
 #include "http/http.h"
 #include "lib/dirlock.h"
 #include "lib/fetch.h"
+#include "tools/maps.h"
 #include "tools/search.h"
 #include "upstream/chat.h"
 #include "upstream/upstream.h"
@@ -106,6 +107,21 @@ static char *mmproj_beside(const char *model) {
         free(p);
     }
     return NULL;
+}
+
+/* google_maps' backends from --maps-url and --overpass-url; NULL when
+ * neither is given (the tool is then a 400 naming them). Exits on a bad
+ * value. */
+static ia_maps *open_maps(const cfg *c) {
+    if (!c->val[F_MAPS_URL] && !c->val[F_OVERPASS_URL]) return NULL;
+    ia_maps_opts o = {.url = c->val[F_MAPS_URL], .overpass_url = c->val[F_OVERPASS_URL]};
+    ia_err err = {0};
+    ia_maps *m = ia_maps_new(&o, &err);
+    if (!m) cli_bad(strstr(err.msg, "--overpass-url:") == err.msg ? cli_flags[F_OVERPASS_URL].name
+                                                                  : cli_flags[F_MAPS_URL].name, "%s",
+                    strstr(err.msg, ": ") ? strstr(err.msg, ": ") + 2 : err.msg);
+    ia_info("google_maps: %s", ia_maps_describe(m));
+    return m;
 }
 
 /* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
@@ -370,6 +386,7 @@ static int serve(int argc, char **argv) {
     ia_files *files = NULL;
     ia_http *http = NULL;
     ia_search *search = NULL;
+    ia_maps *maps = NULL;
     char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
@@ -425,6 +442,7 @@ static int serve(int argc, char **argv) {
     for (size_t i = 0, k = nm; i < upstreams.n; i++)
         if (upstreams.v[i].kind == IA_UPSTREAM_CHAT) engines[k++] = ia_upstream_chat_engine(&upstreams.v[i]);
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
+    maps = open_maps(&c);
     filesdir = ia_asprintf("%s/files", data);
     ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,
                         .ttl_s = files_ttl};
@@ -444,7 +462,7 @@ static int serve(int argc, char **argv) {
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
                        .max_steps = max_steps, .max_run_s = max_run, .code_max_chars = code_chars, .url_max_bytes = url_max,
-                       .search = search, .upstreams = &upstreams};
+                       .search = search, .maps = maps, .upstreams = &upstreams};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -494,6 +512,7 @@ out:
         }
     if (core) ia_core_free(core);
     ia_search_free(search);
+    ia_maps_free(maps);
     ia_upstreams_free(&upstreams);
     ia_files_free(files);
     ia_store_close(store);

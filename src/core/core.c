@@ -555,6 +555,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
                                      .allow_private = opts->media.allow_private,
                                      .allow_addrs = opts->media.allow_addrs};
     c->tools.search = opts->search;
+    c->tools.maps = opts->maps;
     c->upstreams = opts->upstreams;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);

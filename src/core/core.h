@@ -47,6 +47,7 @@ typedef struct ia_core_opts {
                                   addresses as media's) */
     struct ia_search *search;  /* google_search's backends (tools/search.h); borrowed,
                                   outlives the core; NULL: not configured */
+    struct ia_maps *maps;      /* google_maps' backends (tools/maps.h); borrowed, as search */
     const struct ia_upstreams *upstreams; /* --upstream engines by model name
                                   (upstream/upstream.h); borrowed, outlives the
                                   core; NULL: none */

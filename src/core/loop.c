@@ -464,6 +464,13 @@ static const ia_builtin_tool *mcp_named(const ia_loop *L, const char *name) {
     return NULL;
 }
 
+/* The request's google_maps tool (its latitude and longitude); NULL if none. */
+static const ia_builtin_tool *maps_tool(const ia_loop *L) {
+    for (size_t i = 0; i < L->n_builtins; i++)
+        if (L->builtins[i].type == IA_BUILTIN_GOOGLE_MAPS) return &L->builtins[i];
+    return NULL;
+}
+
 /* A step thread's end: its reference on r let go, and shutdown told. */
 static void step_thread_done(ia_core *c, ia_run *r) {
     ia_run_unref(r);
@@ -491,7 +498,8 @@ static void *tool_step_main(void *arg) {
         if (call->kind != IA_CONTENT_TOOL_CALL) continue;
         ia_tool_ctx ctx = {.urls = (const char *const *)L->urls, .n_urls = L->n_urls, .cancel = &r->cancel,
                            .search_images = call->search_type && !strcmp(call->search_type, "image_search"),
-                           .mcp_server = mcp_named(L, call->server_name), .mcp_tool = call->name};
+                           .mcp_server = mcp_named(L, call->server_name), .mcp_tool = call->name,
+                           .maps_at = maps_tool(L)};
         ia_tool_out out;
         int64_t t0 = ia_mono_ms();
         ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
@@ -505,6 +513,7 @@ static void *tool_step_main(void *arg) {
         pthread_mutex_lock(&r->mu);
         if (!r->ended) {
             r->it.usage.search_calls += call->tool == IA_BUILTIN_GOOGLE_SEARCH; /* grounding_tool_count */
+            r->it.usage.maps_calls += call->tool == IA_BUILTIN_GOOGLE_MAPS;
             ia_run_emit_item_locked(r, &item);
             ia_core_flush_locked(c, r);
         }

@@ -151,6 +151,7 @@ void ia_annotations_free(ia_annotation *a, size_t n) {
     for (size_t i = 0; a && i < n; i++) {
         free(a[i].url);
         free(a[i].title);
+        free(a[i].place_id);
     }
     free(a);
 }
@@ -162,6 +163,7 @@ ia_annotation *ia_annotations_copy(const ia_annotation *a, size_t n) {
         d[i] = a[i];
         d[i].url = ia_strdup(a[i].url ? a[i].url : "");
         d[i].title = dup_or_null(a[i].title);
+        d[i].place_id = dup_or_null(a[i].place_id);
     }
     return d;
 }

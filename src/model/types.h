@@ -65,10 +65,12 @@ typedef struct ia_media_part {
 
 /* A citation on a text item (the wire's `url_citation` annotation): the
  * byte range [start, end) of the text that the source at url supports.
- * title may be NULL. */
+ * title may be NULL. With place_id, a `place_citation` (google_maps):
+ * the place named title, its id and page url. */
 typedef struct ia_annotation {
     char *url, *title;
     int64_t start, end;
+    char *place_id;
 } ia_annotation;
 void ia_annotations_free(ia_annotation *a, size_t n);
 ia_annotation *ia_annotations_copy(const ia_annotation *a, size_t n);
@@ -175,6 +177,7 @@ enum { IA_MOD_BIT_TEXT = 1u << 0, IA_MOD_BIT_IMAGE = 1u << 1, IA_MOD_BIT_AUDIO =
 typedef struct ia_usage {
     int64_t input, output, thought, cached, tool_use;
     int64_t search_calls; /* google_search calls run (grounding_tool_count) */
+    int64_t maps_calls;   /* google_maps calls run (grounding_tool_count) */
     int64_t output_audio; /* of output: speech, 25 tokens a second of audio (as Gemini counts it) */
     int64_t input_by[IA_N_MODALITIES], cached_by[IA_N_MODALITIES];
 } ia_usage;
@@ -297,6 +300,9 @@ typedef struct ia_mcp_offer {
 typedef struct ia_builtin_tool {
     ia_builtin type;
     unsigned search_types; /* google_search: IA_SEARCH_* bits as given; 0 = none named */
+    /* google_maps: the user's latitude and longitude, when given (both) */
+    bool has_location;
+    double latitude, longitude;
     char *field; /* its place in the request ("tools[2]"), for messages; may be NULL */
     /* mcp_server (NULL / 0 for the other types): the request's settings,
      * headers as "Name: value" lines; allowed: the tool names

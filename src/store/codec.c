@@ -182,6 +182,7 @@ json_t *ia_codec_annotations_json(const ia_annotation *a, size_t n) {
         json_t *o = json_pack("{s:s, s:I, s:I}", "url", a[i].url ? a[i].url : "", "start", (json_int_t)a[i].start,
                               "end", (json_int_t)a[i].end);
         if (o && a[i].title) json_object_set_new(o, "title", json_string(a[i].title));
+        if (o && a[i].place_id) json_object_set_new(o, "place_id", json_string(a[i].place_id));
         if (!o || json_array_append_new(l, o) != 0) {
             json_decref(l);
             return NULL;
@@ -204,10 +205,12 @@ int ia_codec_annotations_from_json(json_t *a, ia_content *c) {
     json_t *o;
     json_array_foreach(a, i, o) {
         json_t *url = json_object_get(o, "url"), *title = json_object_get(o, "title");
-        if (!json_is_string(url) || (title && !json_is_string(title))) return -1;
+        json_t *place = json_object_get(o, "place_id");
+        if (!json_is_string(url) || (title && !json_is_string(title)) || (place && !json_is_string(place))) return -1;
         ia_annotation *n = &c->annotations[c->n_annotations++];
         n->url = ia_strdup(json_string_value(url));
         n->title = title ? ia_strdup(json_string_value(title)) : NULL;
+        n->place_id = place ? ia_strdup(json_string_value(place)) : NULL;
         n->start = json_integer_value(json_object_get(o, "start"));
         n->end = json_integer_value(json_object_get(o, "end"));
     }
@@ -654,7 +657,7 @@ done:
 const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
     bool any = false;
     for (int m = 0; m < IA_N_MODALITIES; m++) any = any || u->input_by[m] || u->cached_by[m];
-    if (!any && !u->search_calls && !u->output_audio) return NULL;
+    if (!any && !u->search_calls && !u->output_audio && !u->maps_calls) return NULL;
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         const int64_t *v = k ? u->cached_by : u->input_by;
@@ -669,21 +672,25 @@ const char *ia_codec_usage_by_encode(const ia_usage *u, char *buf, size_t cap) {
     /* google_search calls (grounding_tool_count), then speech's output
      * tokens: later fields of the same column, so no migration and older
      * rows read as none */
-    if ((u->search_calls || u->output_audio) && at < cap)
+    /* google_maps calls after those (" m N"; its fields before it written) */
+    if ((u->search_calls || u->output_audio || u->maps_calls) && at < cap)
         at += (size_t)snprintf(buf + at, cap - at, " g %lld", (long long)u->search_calls);
-    if (u->output_audio && at < cap) snprintf(buf + at, cap - at, " a %lld", (long long)u->output_audio);
+    if ((u->output_audio || u->maps_calls) && at < cap)
+        at += (size_t)snprintf(buf + at, cap - at, " a %lld", (long long)u->output_audio);
+    if (u->maps_calls && at < cap) snprintf(buf + at, cap - at, " m %lld", (long long)u->maps_calls);
     return buf;
 }
 
 void ia_codec_usage_by_decode(const char *s, ia_usage *u) {
-    long long a[2][IA_N_MODALITIES], g = 0, au = 0;
-    int n = s ? sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld g %lld a %lld", &a[0][0],
+    long long a[2][IA_N_MODALITIES], g = 0, au = 0, mp = 0;
+    int n = s ? sscanf(s, "i %lld %lld %lld %lld %lld c %lld %lld %lld %lld %lld g %lld a %lld m %lld", &a[0][0],
                        &a[0][1], &a[0][2], &a[0][3], &a[0][4], &a[1][0], &a[1][1], &a[1][2], &a[1][3], &a[1][4], &g,
-                       &au)
+                       &au, &mp)
                  : 0;
     if (n < 10) return;
     u->search_calls = n >= 11 ? g : 0;
-    u->output_audio = n == 12 ? au : 0;
+    u->output_audio = n >= 12 ? au : 0;
+    u->maps_calls = n == 13 ? mp : 0;
     for (int m = 0; m < IA_N_MODALITIES; m++) {
         u->input_by[m] = a[0][m];
         u->cached_by[m] = a[1][m];

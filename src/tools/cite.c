@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/util.h"
+#include "tools/maps.h"
 
 #define CITE_MIN_WORDS 2
 #define MAX_WORDS 256
@@ -34,7 +36,7 @@ void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) {
             const char *u = url + 5;
             if (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7)) {
                 s->v = ia_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-                s->v[s->n++] = (ia_cite_source){number, ia_strdup(u), ia_strdup(head + used + 1), snippet};
+                s->v[s->n++] = (ia_cite_source){number, ia_strdup(u), ia_strdup(head + used + 1), snippet, NULL};
             } else {
                 free(snippet);
             }
@@ -44,8 +46,26 @@ void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) {
     }
 }
 
+void ia_cite_places_read(const char *model_text, ia_cite_sources *s) {
+    size_t from = s->n;
+    ia_cite_sources_read(model_text, s);
+    for (size_t i = from; i < s->n; i++) s->v[i].place_id = ia_maps_place_id(s->v[i].url);
+    size_t k = from; /* a block whose URL is no place's cites nothing */
+    for (size_t i = from; i < s->n; i++) {
+        if (s->v[i].place_id) {
+            s->v[k++] = s->v[i];
+        } else {
+            free(s->v[i].url);
+            free(s->v[i].title);
+            free(s->v[i].snippet);
+        }
+    }
+    s->n = k;
+}
+
 void ia_cite_sources_free(ia_cite_sources *s) {
     for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].place_id);
         free(s->v[i].url);
         free(s->v[i].title);
         free(s->v[i].snippet);
@@ -120,7 +140,7 @@ static void add_cite(cites *c, const ia_cite_source *src, size_t start, size_t e
         if (c->v[i].start == (int64_t)start && strcmp(c->v[i].url, src->url) == 0) return;
     c->v = ia_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
     c->v[c->n++] = (ia_annotation){ia_strdup(src->url), *src->title ? ia_strdup(src->title) : NULL,
-                                   (int64_t)start, (int64_t)end};
+                                   (int64_t)start, (int64_t)end, src->place_id ? ia_strdup(src->place_id) : NULL};
 }
 
 static const ia_cite_source *numbered(const ia_cite_sources *s, long n) {
@@ -149,6 +169,26 @@ static size_t cite_markers(const char *text, size_t start, size_t end, const ia_
             while (p < text + end && (*p == ',' || *p == ' ')) p++;
             if (*p == ']') break;
         }
+    }
+    return found;
+}
+
+/* The places whose names text[start..end) holds as words (not inside a
+ * longer one), in any case (a name of three bytes or more). Returns how
+ * many. */
+static size_t cite_names(const char *text, size_t start, size_t end, const ia_cite_sources *s, cites *c) {
+    size_t found = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k = strlen(s->v[i].title);
+        if (!s->v[i].place_id || k < 3 || k > end - start) continue;
+        for (size_t at = start; at + k <= end; at++)
+            if (strncasecmp(text + at, s->v[i].title, k) == 0 &&
+                (at == start || !word_byte((unsigned char)text[at - 1])) &&
+                (at + k == end || !word_byte((unsigned char)text[at + k]))) {
+                add_cite(c, &s->v[i], start, end);
+                found++;
+                break;
+            }
     }
     return found;
 }
@@ -190,7 +230,7 @@ ia_annotation *ia_cite(const char *text, const ia_cite_sources *s, size_t *n) {
         while (i < len && isspace((unsigned char)text[i])) i++;
         if (i >= len) break;
         size_t end = sentence_end(text, i, len);
-        if (!cite_markers(text, i, end, s, &c)) cite_by_words(text, i, end, s, &c);
+        if (!cite_markers(text, i, end, s, &c) && !cite_names(text, i, end, s, &c)) cite_by_words(text, i, end, s, &c);
         i = end;
     }
     *n = c.n;
@@ -201,8 +241,9 @@ ia_annotation *ia_cite_answer(const char *text, const ia_turn *outputs, size_t *
     ia_cite_sources s = {0};
     for (size_t i = 0; i < outputs->n; i++) {
         const ia_content *c = &outputs->items[i];
-        if (c->kind == IA_CONTENT_TOOL_RESULT && c->tool == IA_BUILTIN_GOOGLE_SEARCH && c->fetched)
-            ia_cite_sources_read(c->fetched, &s);
+        if (c->kind != IA_CONTENT_TOOL_RESULT || !c->fetched) continue;
+        if (c->tool == IA_BUILTIN_GOOGLE_SEARCH) ia_cite_sources_read(c->fetched, &s);
+        if (c->tool == IA_BUILTIN_GOOGLE_MAPS) ia_cite_places_read(c->fetched, &s);
     }
     ia_annotation *a = s.n ? ia_cite(text, &s, n) : NULL;
     if (!s.n) *n = 0;

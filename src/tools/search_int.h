@@ -17,6 +17,16 @@ int ia_searx_parse(const char *body, size_t len, size_t max, ia_search_hits *out
  * (+ "&categories=images"). malloc'd. */
 char *ia_searx_url(const char *base, const char *q, bool images);
 
+/* Shared with the maps backends (maps_osm.c): an operator's instance at
+ * url may be reached at exactly its host:port — *allow its addresses with
+ * the port, for fetch.h's allow_addrs (NULL when the host does not resolve
+ * now: then only a public address is reached). -1 + err naming flag when
+ * url is not an http(s) URL. */
+int ia_backend_allow(const char *url, const char *flag, char **allow, ia_err *err);
+/* s percent-encoded (all but RFC 3986's unreserved characters). */
+struct ia_buf;
+void ia_backend_escape(struct ia_buf *b, const char *s);
+
 /* The local index (search_index.c) over dirs, kept in the SQLite file
  * path; indexed before it returns, then every rescan_s seconds. */
 int ia_index_open(const char *const *dirs, size_t n_dirs, const char *path, int rescan_s,

@@ -25,7 +25,7 @@ typedef struct searx {
     ia_fetch_opts fetch;
 } searx;
 
-static void escaped(ia_buf *b, const char *s) {
+void ia_backend_escape(ia_buf *b, const char *s) {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
@@ -41,7 +41,7 @@ char *ia_searx_url(const char *base, const char *q, bool images) {
     ia_buf b;
     ia_buf_init(&b, 0);
     ia_buf_printf(&b, "%s/search?q=", base);
-    escaped(&b, q);
+    ia_backend_escape(&b, q);
     ia_buf_puts(&b, "&format=json");
     if (images) ia_buf_puts(&b, "&categories=images");
     return ia_buf_take(&b);
@@ -113,14 +113,14 @@ static char *instance_addresses(const char *host, const char *port) {
 }
 
 /* The URL's host and port (the scheme's when none is written). */
-static int split_url(const char *url, char **host, char **port, ia_err *err) {
+static int split_url(const char *url, const char *flag, char **host, char **port, ia_err *err) {
     CURLU *u = curl_url();
     char *h = NULL, *p = NULL;
     int rc = 0;
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
-        rc = ia_fail(err, IA_EINVALID, "--search-url: '%s' is not a URL", url);
+        rc = ia_fail(err, IA_EINVALID, "%s: '%s' is not a URL", flag, url);
     if (rc == 0) {
         /* the brackets of an IPv6 host are the URL's, not the address's */
         size_t n = strlen(h);
@@ -133,27 +133,37 @@ static int split_url(const char *url, char **host, char **port, ia_err *err) {
     return rc;
 }
 
-int ia_searx_open(const char *url, int timeout_ms, size_t max_bytes, ia_search_backend *out, ia_err *err) {
+int ia_backend_allow(const char *url, const char *flag, char **allow, ia_err *err) {
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return ia_fail(err, IA_EINVALID, "--search-url: '%s' is not an http(s) URL", url);
+        return ia_fail(err, IA_EINVALID, "%s: '%s' is not an http(s) URL", flag, url);
     if (ia_fetch_global_init(err) != 0) return -1;
     char *host = NULL, *port = NULL;
-    if (split_url(url, &host, &port, err) != 0) return -1;
+    if (split_url(url, flag, &host, &port, err) != 0) return -1;
+    *allow = instance_addresses(host, port);
+    if (!*allow || !**allow) {
+        ia_warn("%s: %s does not resolve now; only a public address will be reached", flag, host);
+        free(*allow);
+        *allow = NULL;
+    }
+    free(host);
+    free(port);
+    return 0;
+}
+
+int ia_searx_open(const char *url, int timeout_ms, size_t max_bytes, ia_search_backend *out, ia_err *err) {
+    char *allow = NULL;
+    if (ia_backend_allow(url, "--search-url", &allow, err) != 0) return -1;
     searx *s = ia_xcalloc(1, sizeof *s);
     size_t n = strlen(url);
     while (n > 0 && url[n - 1] == '/') n--;
     s->base = ia_strndup(url, n);
-    s->allow = instance_addresses(host, port);
-    if (!s->allow || !*s->allow)
-        ia_warn("--search-url: %s does not resolve now; only a public address will be reached", host);
+    s->allow = allow;
     s->fetch = (ia_fetch_opts){.max_bytes = max_bytes ? max_bytes : (size_t)4 << 20,
                                .timeout_ms = timeout_ms ? timeout_ms : 10000,
                                .connect_timeout_ms = 5000,
                                .max_redirects = -1,
-                               .allow_addrs = s->allow && *s->allow ? s->allow : NULL,
+                               .allow_addrs = s->allow,
                                .user_agent = "interactd google_search (SearxNG JSON API)"};
-    free(host);
-    free(port);
     *out = (ia_search_backend){.kind = "searxng", .self = s, .query = searx_query, .destroy = searx_destroy};
     return 0;
 }

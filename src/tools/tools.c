@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tools/code_execution.h"
+#include "tools/maps.h"
 #include "tools/search.h"
 #include "tools/mcp.h"
 #include "tools/url_context.h"
@@ -38,11 +39,21 @@ static const ia_tool_offer SEARCH_OFFER = {
     .parameters = IA_SEARCH_PARAMS,
 };
 
+static const ia_tool_offer MAPS_OFFER = {
+    .name = "google_maps",
+    .description = "Looks up places on the map (OpenStreetMap): each query's places, numbered, with their name, "
+                   "category, address, coordinates and distance from the user when known. Call it with one to "
+                   "five short queries (a place's name, an address, or a kind of place such as 'cafes'); name "
+                   "the places you mention, or cite one by its number, as [1].",
+    .parameters = IA_MAPS_PARAMS,
+};
+
 const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
     switch (b) {
     case IA_BUILTIN_CODE_EXECUTION: return &cfg->code_offer;
     case IA_BUILTIN_URL_CONTEXT: return &URL_OFFER;
     case IA_BUILTIN_GOOGLE_SEARCH: return &SEARCH_OFFER;
+    case IA_BUILTIN_GOOGLE_MAPS: return &MAPS_OFFER;
     default: return NULL;
     }
 }
@@ -55,6 +66,13 @@ int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_
                        "%s: google_search has no search backend on this server: start it with --search-url "
                        "URL (a SearxNG instance's JSON API) or --search-index DIR (a local full-text index of "
                        "your documents)", field);
+    }
+    if (b == IA_BUILTIN_GOOGLE_MAPS) {
+        if (cfg->maps) return 0;
+        return ia_fail(err, IA_EUNIMPLEMENTED,
+                       "%s: google_maps has no maps backend on this server: start it with --maps-url URL (an "
+                       "OpenStreetMap Nominatim instance) and optionally --overpass-url URL (an Overpass API "
+                       "instance, for places near the user)", field);
     }
     if (b == IA_BUILTIN_CODE_EXECUTION) {
         if (cfg->code_execution) return 0;
@@ -79,6 +97,12 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
         ia_search_run(cfg->search, args_json, ctx->search_images, ctx->cancel, &out->result_json, &out->is_error,
                       &out->model_text);
+        return;
+    }
+    if (b == IA_BUILTIN_GOOGLE_MAPS) {
+        const ia_builtin_tool *t = ctx->maps_at;
+        ia_maps_where where = {t && t->has_location, t ? t->latitude : 0, t ? t->longitude : 0};
+        ia_maps_run(cfg->maps, args_json, &where, ctx->cancel, &out->result_json, &out->is_error, &out->model_text);
         return;
     }
     if (b == IA_BUILTIN_MCP_SERVER && ctx->mcp_server) {

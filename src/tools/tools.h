@@ -29,6 +29,7 @@ typedef struct ia_tools_cfg {
     bool code_execution;     /* the sandbox ran its probe here */
     char why[600];           /* when it did not: what is missing */
     struct ia_search *search; /* google_search's backends (search.h; borrowed); NULL: not configured */
+    struct ia_maps *maps;     /* google_maps' backends (maps.h; borrowed); NULL: not configured */
     /* Set by ia_tools_init: what each tool offers the model. */
     char code_params[512];
     ia_tool_offer code_offer;
@@ -54,6 +55,7 @@ typedef struct ia_tool_ctx {
     /* mcp_server: the server the call names (NULL: not offered) and its tool */
     const ia_builtin_tool *mcp_server;
     const char *mcp_tool;
+    const ia_builtin_tool *maps_at; /* google_maps: the request's tool (its latitude, longitude); may be NULL */
 } ia_tool_ctx;
 
 /* A call's result: the wire `result` value as compact JSON, is_error, and

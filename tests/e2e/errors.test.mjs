@@ -176,10 +176,11 @@ describe('errors on the wire', () => {
   });
 
   it('built-in tools are refused with a clear 400 naming the tool type (functions are served)', T, async () => {
+    // google_maps without a backend configured: the 400 names the flags that give it one
     const r = await post({ ...ok, input: 'Where is the nearest cafe?', tools: [{ type: 'google_maps' }] });
     const m = wireError(r, 400);
-    assert.match(m, /not supported yet/i);
     assert.match(m, /google_maps/);
+    assert.match(m, /--maps-url/);
   });
 
   it('other later features are refused with a 400 naming them, never silently ignored', T, async () => {
@@ -283,15 +284,15 @@ describe('errors through the SDK', () => {
     assert.equal(n.n, 3);
   });
 
-  it('built-in tools: BadRequestError "not supported yet", one request', T, async () => {
+  it('built-in tools: BadRequestError naming what is missing, one request', T, async () => {
     const fresh = srv.client();
     const n = countRequests(fresh);
     await assert.rejects(
       fresh.interactions.create({
-        // code_execution is decoded since 16c0546 (issue 11 serves it); google_maps is not served
+        // google_maps is served (issue 12) once --maps-url names a backend; this server has none
         model: 'demo', input: 'Find a cafe near the Louvre.', tools: [{ type: 'google_maps' }],
       }),
-      (e) => { assert.ok(e instanceof E.BadRequestError); assert.match(e.message, /not supported yet/i); return true; });
+      (e) => { assert.ok(e instanceof E.BadRequestError); assert.match(e.message, /--maps-url/); return true; });
     assert.equal(n.n, 1);
   });
 

@@ -427,8 +427,8 @@ IA_TEST(api_decode_content_types) {
 }
 
 IA_TEST(api_decode_unimplemented_fields_name_themselves) {
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"google_maps\"}]}",
-                        IA_EUNIMPLEMENTED, "tools[0]: tool type 'google_maps' is not supported yet by this server"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}",
+                        IA_EUNIMPLEMENTED, "tools[0]: tool type 'file_search' is not supported yet by this server"));
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[]}"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/csv\"}",
                         IA_EUNIMPLEMENTED, "response_mime_type: 'text/csv' is not supported (text/plain or application/json)"));
