@@ -65,6 +65,8 @@ int ia_api_get_bool(json_t *v, const char *path, bool *out, ia_err *err);
  * given; apply_allowed narrows r->tools to those names once the body is
  * read (a name not among tools is a 400). */
 int ia_api_decode_tools(json_t *v, ia_request *r, ia_err *err);
+/* agent_config (api/agent.c). */
+int ia_api_decode_agent_config(json_t *v, ia_request *r, ia_err *err);
 int ia_api_decode_tool_choice(json_t *v, ia_tool_choice *out, json_t **allowed, ia_err *err);
 int ia_api_apply_allowed(json_t *names, ia_request *r, ia_err *err);
 

@@ -489,6 +489,7 @@ typedef struct {
     const char *mime;
     json_t *allowed_tools; /* generation_config.tool_choice.allowed_tools.tools */
     json_t *modalities;    /* response_modalities, checked against what is served */
+    bool generation_config; /* given (an agent takes agent_config instead) */
 } later_fields;
 
 static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
@@ -509,7 +510,7 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         r->system_instruction = ia_strndup(s, json_string_length(v));
         return 0;
     }
-    if (strcmp(key, "generation_config") == 0)
+    if (strcmp(key, "generation_config") == 0 && (later->generation_config = true))
         return decode_gen(v, &r->gen, d, &r->tool_choice, &later->allowed_tools, err);
     if (strcmp(key, "stream") == 0) return ia_api_get_bool(v, key, &r->stream, err);
     if (strcmp(key, "background") == 0) return ia_api_get_bool(v, key, &r->background, err);
@@ -545,8 +546,8 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         later->modalities = v;
         return ia_api_decode_modalities(v, &r->modalities, err);
     }
-    if (strcmp(key, "agent_config") == 0 || strcmp(key, "webhook_config") == 0)
-        return unimplemented(err, key);
+    if (strcmp(key, "agent_config") == 0) return ia_api_decode_agent_config(v, r, err);
+    if (strcmp(key, "webhook_config") == 0) return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
         /* SDK 3.x's own fields. A continuation token can only be one this
          * server issued, and it issues none: every run decodes to its end
@@ -604,8 +605,8 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         ia_fail(err, IA_EINVALID, "model: required (provide a 'model' or an 'agent' parameter)");
         goto done;
     }
-    if (out->agent) {
-        ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
+    if (out->agent && later.generation_config) {
+        ia_fail(err, IA_EINVALID, "generation_config: an agent takes agent_config, not generation_config");
         goto done;
     }
     if (!has_input) {

@@ -207,8 +207,10 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
     json_object_set_new(o, "created", json_string(ts));
     ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
     json_object_set_new(o, "updated", json_string(ts));
-    if (it->model) json_object_set_new(o, "model", ia_api_jstr(it->model));
-    json_object_set_new(o, "role", json_string("model"));
+    /* an agent's interaction names its agent, as the real API does */
+    bool agent = ia_agent_name_known(it->model);
+    if (it->model) json_object_set_new(o, agent ? "agent" : "model", ia_api_jstr(it->model));
+    json_object_set_new(o, "role", json_string(agent ? "agent" : "model"));
     if (mode == SNAP_FULL && st != IA_STATUS_IN_PROGRESS)
         json_object_set_new(o, "outputs", ia_api_content_list(&it->output));
     if (mode != SNAP_START && it->has_usage) json_object_set_new(o, "usage", ia_api_usage_json(&it->usage));

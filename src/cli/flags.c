@@ -111,6 +111,14 @@ const cli_flagdef cli_flags[F__COUNT] = {
     [F_MAX_RUN_TIME] = {"max-run-time", "INTERACTD_MAX_RUN_TIME", "600", "SECONDS",
                         "no model step of an interaction with built-in tools starts this long after the "
                         "interaction did; past it the interaction ends incomplete"},
+    /* Agents (issue 12): Deep Research on a local model (core/agent.h). */
+    [F_AGENT_MODEL] = {"agent-model", "INTERACTD_AGENT_MODEL", "none", "NAME",
+                       "the served model the Deep Research agents (deep-research-pro-preview-12-2025, ...) run on, "
+                       "with google_search (needs --search-url or --search-index) and url_context; without it an "
+                       "agent request is a 400 naming this flag"},
+    [F_AGENT_MAX_STEPS] = {"agent-max-steps", "INTERACTD_AGENT_MAX_STEPS", "30", "N",
+                           "model steps of one agent run at most (each after the tools' results of the one before); "
+                           "past it the report so far ends incomplete; --max-run-time bounds it too"},
     [F_API_KEYS] = {"api-keys", "INTERACTD_API_KEYS_FILE", "none", "FILE",
                     "API keys, one a line (# comments); INTERACTD_API_KEYS adds comma-separated keys"},
     [F_THREADS] = {"threads", "INTERACTD_THREADS", "0", "N",

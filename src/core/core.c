@@ -9,6 +9,7 @@
  * off the engine thread. Blocking, background and streaming creates differ
  * only in how the caller waits. A sweeper thread deletes expired
  * interactions. */
+#include "core/agent.h"
 #include "core/core_int.h"
 
 #include <errno.h>
@@ -278,11 +279,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         if (err) err->retry_after = 1;
         goto done;
     }
+    if (req->agent && ia_agent_setup(c, req, err) != 0) goto done;
     ia_engine *eng = req->model ? engine_for(c, req->model) : NULL;
-    if (req->agent) {
-        ia_fail(err, IA_EUNIMPLEMENTED, "agent: agents are not served yet");
-        goto done;
-    }
     /* Image output comes from an upstream engine by model name (a model
      * without one is a 400 naming --upstream); speech from the embedded
      * engine, by its model names or after a text model's answer. A model
@@ -341,8 +339,9 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     ia_interaction *it = &r->it;
     ia_id_format(root, own, it->id);
     it->owner = ia_strdup(owner);
-    it->model = req->model;
-    req->model = NULL;
+    it->model = req->agent ? req->agent : req->model; /* an agent's record names the agent */
+    if (req->agent) req->agent = NULL;
+    else req->model = NULL;
     it->previous_id = req->previous_interaction_id;
     req->previous_interaction_id = NULL;
     it->system_instruction = req->system_instruction;
@@ -548,6 +547,8 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
     c->max_steps = opts->max_steps > 0 ? opts->max_steps : 10;
     c->max_run_s = opts->max_run_s > 0 ? opts->max_run_s : 600;
+    c->agent_model = opts->agent_model ? ia_strdup(opts->agent_model) : NULL;
+    c->agent_max_steps = opts->agent_max_steps > 0 ? opts->agent_max_steps : 30;
     c->tools.sandbox = opts->sandbox;
     c->tools.code_max_chars = opts->code_max_chars;
     c->tools.fetch = (ia_fetch_opts){.max_bytes = opts->url_max_bytes ? opts->url_max_bytes : (size_t)10 << 20,
@@ -563,6 +564,12 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     pthread_mutex_init(&c->sweep_mu, NULL);
     pthread_cond_init(&c->sweep_cv, NULL);
 
+    if (c->agent_model && !engine_for(c, c->agent_model)) {
+        ia_fail(err, IA_EINVALID, "--agent-model: '%s' is not a served model (served: %s)", c->agent_model,
+                c->names);
+        ia_core_free(c);
+        return NULL;
+    }
     if (ia_thought_key(c->store, c->thought_key, err) != 0) {
         ia_core_free(c);
         return NULL;
@@ -641,5 +648,6 @@ void ia_core_free(ia_core *c) {
     pthread_cond_destroy(&c->sweep_cv);
     free(c->engines);
     free(c->names);
+    free(c->agent_model);
     free(c);
 }

@@ -42,6 +42,8 @@ typedef struct ia_core_opts {
     ia_sandbox_opts sandbox;   /* code_execution's limits (tools/sandbox.h) */
     int max_steps;             /* model steps of one run at most (tool loops); 0 = 10 */
     int max_run_s;             /* no model step of a run starts past this many seconds; 0 = 600 */
+    const char *agent_model;   /* the served model Deep Research runs on (core/agent.h); NULL: none */
+    int agent_max_steps;       /* model steps of an agent's run at most; 0 = 30 */
     int code_max_chars;        /* code_execution: longest code the model may write; 0 = 10000 */
     size_t url_max_bytes;      /* url_context: largest page fetched; 0 = 10 MiB (time and
                                   addresses as media's) */

@@ -34,6 +34,8 @@ struct ia_core {
     ia_media_opts media;    /* where media bytes come from (media.h) */
     ia_tools_cfg tools;     /* the built-in tools (tools/tools.h) */
     int max_steps;          /* model steps of one run, at most */
+    char *agent_model;      /* --agent-model: the served model agents run on; NULL: none */
+    int agent_max_steps;    /* an agent's run: model steps at most */
     int max_run_s;          /* a run's steps start within this many seconds of its start */
     const struct ia_upstreams *upstreams; /* --upstream engines; may be NULL */
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/agent.h"
+
 #include "core/core_int.h"
 #include "core/outputs.h"
 #include "lib/b64.h"
@@ -17,6 +19,10 @@
 #include "lib/util.h"
 #include "schema/schema.h"
 #include "tools/mcp.h"
+
+/* url_context's URLs of one run at most (the prompt's and the searches'):
+ * its call's schema enumerates them. */
+#define IA_LOOP_MAX_URLS 64
 
 struct ia_loop {
     ia_core *core;
@@ -416,7 +422,9 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     memcpy(all.turns, conv.turns, conv.n * sizeof *conv.turns); /* borrowed, not copied */
     if (extra[0].n) all.turns[conv.n] = extra[0];
     ia_msgbuf mb = {0};
-    ia_prompt_messages(r->it.system_instruction, &all, &mb);
+    /* an agent's steps get its research instruction first (agent.h) */
+    char *agent_sys = ia_agent_name_known(r->it.model) ? ia_agent_system(r->it.system_instruction) : NULL;
+    ia_prompt_messages(agent_sys ? agent_sys : r->it.system_instruction, &all, &mb);
     ia_engine_params params;
     engine_params(L, &params);
     size_t n_tools = 0;
@@ -443,6 +451,7 @@ int ia_loop_submit(ia_loop *L, ia_run *r, ia_err *err) {
     free(tools);
     free(url_params);
     ia_msgbuf_free(&mb);
+    free(agent_sys);
     free(all.turns);
     ia_turn_free(&extra[0]);
     if (rc != 0) {
@@ -478,6 +487,22 @@ static void step_thread_done(ia_core *c, ia_run *r) {
     c->tool_threads--;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
+}
+
+/* A search's result URLs join those url_context may read in this run's
+ * later steps (the step thread alone touches L->urls); urls is freed. */
+static void add_urls(ia_loop *L, char **urls, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        bool have = false;
+        for (size_t k = 0; k < L->n_urls && !have; k++) have = strcmp(L->urls[k], urls[i]) == 0;
+        if (have || L->n_urls >= IA_LOOP_MAX_URLS) {
+            free(urls[i]);
+            continue;
+        }
+        L->urls = ia_xrealloc(L->urls, (L->n_urls + 1) * sizeof *L->urls);
+        L->urls[L->n_urls++] = urls[i];
+    }
+    free(urls);
 }
 
 /* Runs the built-in calls of the last model step, in order, each result
@@ -520,6 +545,7 @@ static void *tool_step_main(void *arg) {
         pthread_mutex_unlock(&r->mu);
         free(out.result_json);
         free(out.model_text);
+        add_urls(L, out.urls, out.n_urls);
     }
     ia_turn_free(&calls);
     ia_err err = {0};
@@ -531,7 +557,8 @@ static void *tool_step_main(void *arg) {
         ia_core_finalize(c, r, IA_STATUS_CANCELLED, NULL, L->n_prompt, L->n_output);
     } else if (L->then_requires_action) {
         ia_core_finalize(c, r, IA_STATUS_REQUIRES_ACTION, NULL, L->n_prompt, L->n_output);
-    } else if (L->steps >= c->max_steps || (max && L->n_output >= max) ||
+    } else if (L->steps >= (ia_agent_name_known(r->it.model) ? c->agent_max_steps : c->max_steps) ||
+               (max && L->n_output >= max) ||
                ia_mono_ms() - L->started_ms >= (int64_t)c->max_run_s * 1000) {
         /* the run's limits: what it has is the answer, cut short */
         ia_warn("interaction %s: ended after %d model steps, %lld output tokens and %lld s, its limit", r->it.id,

@@ -18,6 +18,19 @@ static const char *const BUILTIN[IA_BUILTIN__COUNT] = {NULL, "code_execution", "
 
 const char *ia_builtin_name(ia_builtin b) { return b > IA_BUILTIN_NONE && b < IA_BUILTIN__COUNT ? BUILTIN[b] : NULL; }
 
+static const char *const AGENTS[] = {"deep-research-pro-preview-12-2025", "deep-research-preview-04-2026",
+                                     "deep-research-max-preview-04-2026"};
+
+bool ia_agent_name_known(const char *name) {
+    for (size_t i = 0; name && i < sizeof AGENTS / sizeof *AGENTS; i++)
+        if (strcmp(name, AGENTS[i]) == 0) return true;
+    return false;
+}
+
+const char *ia_agent_names(void) {
+    return "deep-research-pro-preview-12-2025, deep-research-preview-04-2026, deep-research-max-preview-04-2026";
+}
+
 int ia_builtin_parse(const char *s) {
     for (int b = 1; s && b < IA_BUILTIN__COUNT; b++)
         if (strcmp(s, BUILTIN[b]) == 0) return b;

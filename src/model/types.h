@@ -50,6 +50,12 @@ typedef enum {
 } ia_builtin;
 const char *ia_builtin_name(ia_builtin b); /* "code_execution", ...; NULL for NONE */
 int ia_builtin_parse(const char *s);       /* -1 if unknown */
+/* Whether name is one of the agents the API names (the Deep Research
+ * ones, core/agent.h): an interaction whose `model` holds one is an
+ * agent's, and the wire says `agent` and role "agent" for it. */
+bool ia_agent_name_known(const char *name);
+/* The agents' names, comma-separated (static storage). */
+const char *ia_agent_names(void);
 
 /* A media item made ready for the model (core/media.c; never stored): the
  * bytes of a file (form 0), a rendered page as packed RGB (form 1, w x h),
@@ -326,7 +332,9 @@ enum { IA_SEARCH_WEB = 1, IA_SEARCH_IMAGE = 2, IA_SEARCH_ENTERPRISE = 4 };
 /* A decoded create request (POST /interactions). */
 typedef struct ia_request {
     char *model;  /* served model name; NULL with agent */
-    char *agent;  /* agents are not served yet: decoding refuses them */
+    char *agent;  /* an agent's name (core/agent.h); NULL with model. The
+                   * record keeps it in ia_interaction.model */
+    bool agent_summaries_none; /* agent_config.thinking_summaries: "none" */
     ia_conv input; /* the new input, normalized to turns */
     char *system_instruction;
     ia_gen_config gen;

@@ -1,6 +1,7 @@
 /* tools.c: the registry of built-in tools (tools.h). */
 #include "tools/tools.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +84,20 @@ int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_
                    ia_builtin_name(b) ? ia_builtin_name(b) : "?");
 }
 
+/* The {url, title} entries of a google_search result, into out->urls. */
+static void result_urls(ia_tool_out *out) {
+    json_t *res = json_loads(out->result_json ? out->result_json : "", 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(res, i, e) {
+        const char *u = json_string_value(json_object_get(e, "url"));
+        if (!u || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))) continue; /* file:// of the index */
+        out->urls = ia_xrealloc(out->urls, (out->n_urls + 1) * sizeof *out->urls);
+        out->urls[out->n_urls++] = ia_strdup(u);
+    }
+    json_decref(res);
+}
+
 void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, const ia_tool_ctx *ctx,
                   ia_tool_out *out) {
     memset(out, 0, sizeof *out);
@@ -97,6 +112,7 @@ void ia_tools_run(const ia_tools_cfg *cfg, ia_builtin b, const char *args_json, 
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
         ia_search_run(cfg->search, args_json, ctx->search_images, ctx->cancel, &out->result_json, &out->is_error,
                       &out->model_text);
+        result_urls(out);
         return;
     }
     if (b == IA_BUILTIN_GOOGLE_MAPS) {

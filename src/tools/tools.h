@@ -65,6 +65,10 @@ typedef struct ia_tool_out {
     char *result_json;
     bool is_error;
     char *model_text;
+    /* google_search: the results' URLs, which url_context may then read
+     * in the same run (malloc'd, each and the array); NULL / 0 otherwise */
+    char **urls;
+    size_t n_urls;
 } ia_tool_out;
 
 /* Runs one call of b with its arguments (a JSON object as text). Never
