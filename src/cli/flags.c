@@ -167,6 +167,7 @@ void cli_usage(FILE *f) {
             "interactd %s: a server for the Gemini Interactions API, with llama.cpp in process\n\n"
             "usage:\n"
             "  interactd serve [flags]   serve the API (flags below)\n"
+            "  interactd chat MODEL      a terminal chat with a running server (chat --help)\n"
             "  interactd version         print the version\n"
             "  interactd --help          this text\n\n"
             "serve flags (each also read from its environment variable; a flag wins):\n",

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/chat.h"
 #include "cli/flags.h"
 #include "core/core.h"
 #include "core/files.h"
@@ -492,6 +493,7 @@ int main(int argc, char **argv) {
         if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
         return serve(argc - 2, argv + 2);
     }
+    if (!strcmp(argv[1], "chat")) return cli_chat(argc - 2, argv + 2);
     fprintf(stderr, "interactd: unknown command '%s' (see interactd --help)\n", argv[1]);
     return 2;
 }
