@@ -1,0 +1,211 @@
+// The web console (web/, served at /) in Debian's Chromium, driven by
+// playwright-core, against a live server with an API key on the demo model:
+// the static files and their headers (content types, ETag / 304, CSP, no
+// key needed), the key entered once, a message whose answer is seen growing
+// while it streams and equals the stored output, a second message that
+// continues the chain (the server's stored interaction carries
+// previous_interaction_id), a reload that reopens the conversation from the
+// server, a background run cancelled from the page (the server's status is
+// cancelled), the markdown renderer's escaping, and the phone layout.
+// Screenshots go to build/artifacts/console-*.png. Skipped, saying so, when
+// /usr/bin/chromium is absent (scripts/deps.sh installs it).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, stopAll, longPrompt, textOf, pollUntil, REPO_ROOT } from './lib/server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const HAVE = fs.existsSync(CHROMIUM);
+const SKIP = HAVE ? false : `${CHROMIUM} is absent (apt-get install chromium; scripts/deps.sh does)`;
+const ART = path.join(REPO_ROOT, 'build/artifacts');
+const KEY = 'console-key';
+const T = { timeout: 120_000 };
+
+let srv, browser, page, LONG;
+const pageErrors = [];
+const turns = [];
+
+async function shot(name) {
+  fs.mkdirSync(ART, { recursive: true });
+  await page.screenshot({ path: path.join(ART, `console-${name}.png`), fullPage: true });
+}
+
+const api = (id) => srv.raw('GET', `/v1beta/interactions/${id}`, { key: KEY }).then((r) => r.json);
+
+/** Sends text from the page; resolves the new model turn's {id, status, raw}. */
+async function send(text, { enter = false } = {}) {
+  const before = await page.locator('.turn.model').count();
+  await page.fill('#prompt', text);
+  if (enter) await page.press('#prompt', 'Enter');
+  else await page.click('#send');
+  const turn = page.locator('.turn.model').nth(before);
+  await turn.waitFor();
+  await page.waitForFunction((i) => {
+    const t = document.querySelectorAll('.turn.model')[i];
+    return t && t.dataset.status && !document.querySelector('#send').disabled;
+  }, before, { timeout: 90_000 });
+  return turn.evaluate((t) => ({ id: t.dataset.id, status: t.dataset.status,
+    raw: [...t.querySelectorAll('.md')].map((m) => m.raw).join('') }));
+}
+
+/** Opens the settings fold (a <details>) as a user would. */
+async function settings() {
+  if ((await page.getAttribute('.settings', 'open')) === null) await page.click('.settings summary');
+}
+
+before(async () => {
+  if (!HAVE) return;
+  srv = await startServer({ apiKeys: [KEY] });
+  LONG = await longPrompt(srv.client(KEY));
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+}, { timeout: 180_000 });
+
+after(async () => {
+  if (browser) await browser.close();
+  await stopAll();
+});
+
+describe('web console', { skip: SKIP }, () => {
+  it('is served at / and /console/ without a key, with types, ETag (304) and a CSP', T, async () => {
+    const page0 = await srv.raw('GET', '/');
+    assert.equal(page0.status, 200);
+    assert.match(page0.headers.get('content-type'), /^text\/html; charset=utf-8/);
+    assert.match(page0.headers.get('content-security-policy'), /script-src 'self'/);
+    assert.match(page0.text, /<script type="module" src="\/console\/app.js">/);
+    const js = await srv.raw('GET', '/console/app.js');
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /^text\/javascript/);
+    const etag = js.headers.get('etag');
+    assert.match(etag, /^"[0-9a-f]{16}"$/);
+    assert.equal(js.headers.get('cache-control'), 'no-cache');
+    const again = await srv.raw('GET', '/console/app.js', { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal((await srv.raw('GET', '/console/style.css')).headers.get('content-type'), 'text/css; charset=utf-8');
+    assert.equal((await srv.raw('GET', '/console/nope.js')).status, 404);
+    assert.equal((await srv.raw('POST', '/')).status, 405);
+    // the API itself still wants the key
+    assert.equal((await srv.raw('GET', '/v1beta/interactions/v1_x')).status, 401);
+  });
+
+  it('takes the key once, streams an answer that grows, and shows what the server stored', T, async () => {
+    await page.goto(`${srv.url}/`);
+    await page.fill('#api-key', KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForFunction(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'demo'));
+    await settings();
+    await page.fill('#max-tokens', '120');
+    await page.fill('#temperature', '0');
+    // Watch the streamed text's length as it changes.
+    await page.evaluate(() => {
+      window.__lengths = [];
+      new MutationObserver(() => {
+        const m = document.querySelector('.turn.model:last-child .md');
+        if (m && m.raw !== undefined) window.__lengths.push(m.raw.length);
+      }).observe(document.querySelector('#log'), { subtree: true, childList: true, characterData: true });
+    });
+    // The demo model writes 120 tokens in well under a second, which can reach
+    // the page as one read; a slow link (Chromium's own throttling) makes the
+    // frames arrive over a few seconds, so the page must render them as they come.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 0, downloadThroughput: 6000, uploadThroughput: -1 });
+    const t = await send(LONG);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    assert.ok(['completed', 'incomplete'].includes(t.status), t.status);
+    const lengths = await page.evaluate(() => window.__lengths);
+    const distinct = [...new Set(lengths)].filter((n) => n > 0);
+    assert.ok(distinct.length >= 3, `the text grew while it streamed: ${JSON.stringify(distinct.slice(0, 20))}`);
+    const stored = await api(t.id);
+    assert.equal(stored.status, t.status);
+    assert.equal(t.raw, textOf(stored), 'the page shows the stored answer');
+    assert.equal(await page.getAttribute('#log', 'aria-live'), 'polite');
+    turns.push(t);
+    await shot('chat');
+  });
+
+  it('continues the chain: the second request carries previous_interaction_id (Enter sends)', T, async () => {
+    const t = await send('And then?', { enter: true });
+    const stored = await api(t.id);
+    assert.equal(stored.previous_interaction_id, turns[0].id);
+    turns.push(t);
+  });
+
+  it('reopens the conversation after a reload, read back from the server', T, async () => {
+    await page.reload();
+    await page.waitForSelector('#convs button.conv');
+    assert.equal(await page.locator('#convs button.conv').count(), 1);
+    assert.equal(await page.inputValue('#api-key'), KEY, 'the key was kept');
+    assert.equal(await page.locator('.turn').count(), 0);
+    await page.click('#convs button.conv');
+    await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 2);
+    const ids = await page.$$eval('.turn.model', (ts) => ts.map((t) => t.dataset.id));
+    assert.deepEqual(ids, turns.map((t) => t.id));
+    const users = await page.$$eval('.turn.user .body', (ts) => ts.map((t) => t.textContent));
+    assert.deepEqual(users, [LONG, 'And then?']);
+    await shot('reopened');
+    // the next message goes on from the reopened chain
+    const t = await send('One more.');
+    assert.equal((await api(t.id)).previous_interaction_id, turns[1].id);
+  });
+
+  it('runs in the background, polled, and the Cancel button cancels it on the server', T, async () => {
+    await page.click('#new-chat');
+    await settings();
+    await page.check('#background');
+    await page.fill('#max-tokens', '4000');
+    await page.fill('#temperature', '0'); // greedy: LONG is known to run long so
+    await page.fill('#prompt', LONG);
+    await page.click('#send');
+    await page.waitForFunction(() => {
+      const t = document.querySelector('.turn.model:last-child');
+      return t && t.dataset.id && !document.querySelector('#cancel').disabled;
+    });
+    // Cancelled at once: the demo model ends even a long answer in a second or two.
+    await page.click('#cancel');
+    const id = await page.getAttribute('.turn.model:last-child', 'data-id');
+    await page.waitForFunction(() => document.querySelector('.turn.model:last-child').dataset.status === 'cancelled',
+      null, { timeout: 60_000 }).catch(async (e) => {
+      throw new Error(`${e.message}; page says: ${await page.textContent('#run-state')}; server: ${JSON.stringify(await api(id))}`);
+    });
+    const it2 = await pollUntil(() => api(id), (x) => x.status !== 'in_progress', { what: 'the cancel' });
+    assert.equal(it2.status, 'cancelled');
+    assert.ok(it2.usage.total_output_tokens < 4000, 'stopped before its limit');
+    await shot('background-cancelled');
+    assert.match(await page.textContent('#run-state'), /cancelled/);
+    await page.uncheck('#background');
+  });
+
+  it('renders markdown from escaped text only', T, async () => {
+    const html = await page.evaluate(async () => {
+      const { renderMarkdown } = await import('/console/md.js');
+      return renderMarkdown('<img src=x onerror=alert(1)> **bold** `<b>` [x](javascript:alert(1))\n```\n<script>\n```');
+    });
+    assert.ok(!/<img|<script|<b>|href="javascript/.test(html), html);
+    assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
+    assert.match(html, /<strong>bold<\/strong>/);
+    assert.match(html, /<code>&lt;b&gt;<\/code>/);
+    assert.match(html, /<pre><code>&lt;script&gt;<\/code><\/pre>/);
+  });
+
+  it('fits a phone: the conversation list folds behind a button', T, async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    assert.ok(await page.isVisible('#toggle-side'));
+    assert.ok(!(await page.isVisible('#side')));
+    await page.click('#toggle-side');
+    assert.ok(await page.isVisible('#side'));
+    assert.equal(await page.getAttribute('#toggle-side', 'aria-expanded'), 'true');
+    await shot('phone');
+    const scrollW = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scrollW <= 375, `no sideways scrolling (${scrollW}px)`);
+  });
+
+  it('raised no script error on the page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
