@@ -15,9 +15,12 @@ char *ia_chatwire_request(const ia_chat_req *r) {
     if (r->system && *r->system) json_object_set_new(o, "system_instruction", json_string(r->system));
     if (r->previous_id && *r->previous_id)
         json_object_set_new(o, "previous_interaction_id", json_string(r->previous_id));
+    json_t *gc = json_object();
     if (r->max_output_tokens > 0)
-        json_object_set_new(o, "generation_config",
-                            json_pack("{s:I}", "max_output_tokens", (json_int_t)r->max_output_tokens));
+        json_object_set_new(gc, "max_output_tokens", json_integer((json_int_t)r->max_output_tokens));
+    if (r->temperature >= 0) json_object_set_new(gc, "temperature", json_real(r->temperature));
+    if (json_object_size(gc)) json_object_set(o, "generation_config", gc);
+    json_decref(gc);
     if (r->stream) json_object_set_new(o, "stream", json_true());
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);

@@ -19,6 +19,7 @@ typedef struct ia_chat_req {
     const char *system;      /* system_instruction, or NULL */
     const char *previous_id; /* previous_interaction_id, or NULL */
     long max_output_tokens;  /* 0: the server's default */
+    double temperature;      /* < 0: the server's default */
     bool stream;
 } ia_chat_req;
 

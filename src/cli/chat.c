@@ -36,6 +36,7 @@ typedef struct chat {
     const char *key;
     char *model, *system, *prev;
     long max_tokens;
+    double temperature; /* < 0: not sent */
     bool color;
 } chat;
 
@@ -56,10 +57,12 @@ static const char *plain(const chat *c) { return c->color ? "\033[0m" : ""; }
 
 static void usage(FILE *f) {
     fprintf(f, "usage: interactd chat MODEL [--url URL] [--api-key KEY] [--system TEXT] [--max-output-tokens N]\n"
+               "                           [--temperature T]\n"
                "  --url URL              the server (default http://127.0.0.1:8080; env INTERACTD_URL)\n"
                "  --api-key KEY          sent as x-goog-api-key (env INTERACTD_API_KEY)\n"
                "  --system TEXT          a system instruction (also /system TEXT)\n"
                "  --max-output-tokens N  cap each answer (default: the server's)\n"
+               "  --temperature T        sampling temperature, 0 = greedy (default: the server's)\n"
                "In the chat: /new  /system [TEXT]  /model NAME  /quit  /help\n"
                "  a line ending in \\ continues; \"\"\" on its own line opens and closes a block.\n"
                "  Ctrl-C stops an answer; at the prompt, twice in a row leaves (as does Ctrl-D).\n");
@@ -173,7 +176,7 @@ static void turn_free(turn *t) {
  * when it completed. */
 static void ask(chat *c, const char *text) {
     ia_chat_req rq = {.model = c->model, .input = text, .system = c->system, .previous_id = c->prev,
-                      .max_output_tokens = c->max_tokens, .stream = true};
+                      .max_output_tokens = c->max_tokens, .temperature = c->temperature, .stream = true};
     char *body = ia_chatwire_request(&rq);
     turn t = {.c = c};
     t.curl = curl_easy_init();
@@ -332,6 +335,14 @@ static int parse_args(chat *c, int argc, char **argv) {
                 return -1;
             }
             i++;
+        } else if (!strcmp(a, "--temperature") && v) {
+            char *end;
+            c->temperature = strtod(v, &end);
+            if (*end || end == v || c->temperature < 0 || c->temperature > 2) {
+                fprintf(stderr, "interactd chat: --temperature: '%s' is not a number from 0 to 2\n", v);
+                return -1;
+            }
+            i++;
         } else if (a[0] == '-') {
             fprintf(stderr, "interactd chat: unknown flag or missing value: %s (see interactd chat --help)\n", a);
             return -1;
@@ -352,7 +363,7 @@ static int parse_args(chat *c, int argc, char **argv) {
 }
 
 int cli_chat(int argc, char **argv) {
-    chat c = {0};
+    chat c = {.temperature = -1};
     if (parse_args(&c, argc, argv) < 0) {
         free(c.model);
         free(c.system);
