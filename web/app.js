@@ -110,6 +110,8 @@ function requestBody(text) {
   const temp = parseFloat($('temperature').value);
   if (!Number.isNaN(temp)) gc.temperature = temp;
   if (Object.keys(gc).length) body.generation_config = gc;
+  const mods = $('modalities').value;
+  if (mods) body.response_modalities = mods.split(',');
   return body;
 }
 

@@ -6,7 +6,8 @@
 // continues the chain (the server's stored interaction carries
 // previous_interaction_id), a reload that reopens the conversation from the
 // server, a background run cancelled from the page (the server's status is
-// cancelled), the markdown renderer's escaping, and the phone layout.
+// cancelled), a spoken answer played (the L16 output wrapped in a WAV whose
+// duration the browser reads), the markdown renderer's escaping, and the phone layout.
 // Screenshots go to build/artifacts/console-*.png. Skipped, saying so, when
 // /usr/bin/chromium is absent (scripts/deps.sh installs it).
 import { describe, it, before, after } from 'node:test';
@@ -179,6 +180,28 @@ describe('web console', { skip: SKIP }, () => {
     await shot('background-cancelled');
     assert.match(await page.textContent('#run-state'), /cancelled/);
     await page.uncheck('#background');
+  });
+
+  it('plays a spoken answer: the L16 audio output becomes a WAV the browser decodes', T, async () => {
+    await page.click('#new-chat');
+    await settings();
+    await page.fill('#max-tokens', ''); // an answer cut short is not spoken
+    await page.fill('#temperature', '0');
+    await page.selectOption('#modalities', 'TEXT,AUDIO');
+    const t = await send('Tell me something.');
+    assert.equal(t.status, 'completed');
+    const stored = await api(t.id);
+    const audio = stored.outputs.find((o) => o.type === 'audio');
+    assert.ok(audio && audio.data, 'the server answered with audio');
+    const samples = Buffer.from(audio.data, 'base64').length / 2;
+    const dur = await page.$eval('.turn.model:last-child audio', (a) => new Promise((resolve, reject) => {
+      if (a.readyState >= 1) resolve(a.duration);
+      a.addEventListener('loadedmetadata', () => resolve(a.duration));
+      a.addEventListener('error', () => reject(new Error(`audio error ${a.error && a.error.code}`)));
+    }));
+    assert.ok(Math.abs(dur - samples / 24000) < 0.05, `WAV duration ${dur}s for ${samples} samples at 24 kHz`);
+    await shot('audio');
+    await page.selectOption('#modalities', '');
   });
 
   it('renders markdown from escaped text only', T, async () => {
