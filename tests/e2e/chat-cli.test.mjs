@@ -136,6 +136,17 @@ describe('interactd chat in tmux', { skip: SKIP }, () => {
     assert.equal((await api(id)).system_instruction, 'Answer briefly.');
   });
 
+  it('/model switches the model; an unknown one is the server\'s clear error, and the chat goes on', T, async () => {
+    let from = type('/model nosuch');
+    await waitFor(/\[model nosuch; the conversation goes on\]/, from);
+    from = type('Hello?');
+    await waitFor(/the server answered 404: .*nosuch/, from, 'the 404');
+    from = type('/model demo');
+    await waitFor(/\[model demo;/, from);
+    const id = await say('Hello again');
+    assert.equal((await api(id)).model, 'demo');
+  });
+
   it('Ctrl-C twice at the prompt leaves, status 0', T, async () => {
     tmux('send-keys', '-t', 'chat', 'C-c');
     await waitFor(/Ctrl-C again/);

@@ -22,6 +22,9 @@ const SKIP = HAVE ? false : `${CHROMIUM} is absent (apt-get install chromium; sc
 const ART = path.join(REPO_ROOT, 'build/artifacts');
 const KEY = 'console-key';
 const T = { timeout: 120_000 };
+// Greedy, the demo model repeats this to the end of its context (~4,000
+// tokens, several seconds) when it starts a chain: a run long enough to cancel.
+const ENDLESS = 'a a a a a a a a a a a a a a a a';
 
 let srv, browser, page, LONG;
 const pageErrors = [];
@@ -161,15 +164,17 @@ describe('web console', { skip: SKIP }, () => {
     await page.check('#background');
     await page.fill('#max-tokens', '4000');
     await page.fill('#temperature', '0'); // greedy: LONG is known to run long so
-    await page.fill('#prompt', LONG);
+    await page.fill('#prompt', ENDLESS);
     await page.click('#send');
     await page.waitForFunction(() => {
       const t = document.querySelector('.turn.model:last-child');
       return t && t.dataset.id && !document.querySelector('#cancel').disabled;
     });
-    // Cancelled at once: the demo model ends even a long answer in a second or two.
-    await page.click('#cancel');
     const id = await page.getAttribute('.turn.model:last-child', 'data-id');
+    await page.waitForFunction(() => /Background run .*in_progress/.test(document.querySelector('#run-state').textContent));
+    assert.equal((await api(id)).status, 'in_progress');
+    await shot('background');
+    await page.click('#cancel');
     await page.waitForFunction(() => document.querySelector('.turn.model:last-child').dataset.status === 'cancelled',
       null, { timeout: 60_000 }).catch(async (e) => {
       throw new Error(`${e.message}; page says: ${await page.textContent('#run-state')}; server: ${JSON.stringify(await api(id))}`);
