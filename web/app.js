@@ -123,7 +123,9 @@ function finish(turn, it, text) {
     conv.model = it.model || $('model').value;
     remember(text);
   }
-  setState(`${it.status}${it.usage ? ` · ${it.usage.total_output_tokens} output tokens` : ''}`);
+  const u = it.usage;
+  const thought = u && u.total_thought_tokens ? ` + ${u.total_thought_tokens} thought` : '';
+  setState(`${it.status}${u ? ` · ${u.total_output_tokens} output${thought} tokens` : ''}`);
 }
 
 async function sendStream(body, turn, text) {

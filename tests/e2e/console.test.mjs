@@ -6,7 +6,7 @@
 // continues the chain (the server's stored interaction carries
 // previous_interaction_id), a reload that reopens the conversation from the
 // server, a background run cancelled from the page (the server's status is
-// cancelled), a spoken answer played (the L16 output wrapped in a WAV whose
+// cancelled), thoughts folded (a model under a reasoning template), a spoken answer played (the L16 output wrapped in a WAV whose
 // duration the browser reads), the markdown renderer's escaping, and the phone layout.
 // Screenshots go to build/artifacts/console-*.png. Skipped, saying so, when
 // /usr/bin/chromium is absent (scripts/deps.sh installs it).
@@ -14,7 +14,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, stopAll, longPrompt, textOf, pollUntil, REPO_ROOT } from './lib/server.mjs';
+import { startServer, stopAll, longPrompt, textOf, pollUntil, REPO_ROOT, DEMO_MODEL } from './lib/server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const HAVE = fs.existsSync(CHROMIUM);
@@ -60,7 +60,11 @@ async function settings() {
 
 before(async () => {
   if (!HAVE) return;
-  srv = await startServer({ apiKeys: [KEY] });
+  // "think": the demo model under DeepSeek-R1's template, which opens a
+  // <think> block (as in thinking.test.mjs), for the folded thoughts.
+  const R1 = path.join(REPO_ROOT, 'build/llama.cpp/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja');
+  srv = await startServer({ apiKeys: [KEY], models: { demo: DEMO_MODEL, think: DEMO_MODEL },
+    args: ['--chat-template', `think=${R1}`] });
   LONG = await longPrompt(srv.client(KEY));
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
@@ -207,6 +211,27 @@ describe('web console', { skip: SKIP }, () => {
     assert.ok(Math.abs(dur - samples / 24000) < 0.05, `WAV duration ${dur}s for ${samples} samples at 24 kHz`);
     await shot('audio');
     await page.selectOption('#modalities', '');
+  });
+
+  it('folds the thoughts: streamed into a closed <details>, equal to the stored summary', T, async () => {
+    await page.click('#new-chat');
+    await settings();
+    await page.fill('#max-tokens', '300');
+    await page.selectOption('#model', 'think');
+    const t = await send('Why is the sky blue?');
+    const stored = await api(t.id);
+    const thought = stored.outputs.find((o) => o.type === 'thought');
+    assert.ok(thought, `a thought output: ${JSON.stringify(stored.outputs.map((o) => o.type))}`);
+    const d = page.locator('.turn.model:last-child details.thought');
+    assert.equal(await d.count(), 1);
+    assert.equal(await d.getAttribute('open'), null, 'folded');
+    assert.equal(await d.locator('summary').textContent(), 'Thoughts');
+    const want = (thought.summary || []).map((p) => p.text || '').join('');
+    assert.equal(await d.locator('.thought-text').textContent(), want);
+    await d.locator('summary').click();
+    assert.notEqual(await d.getAttribute('open'), null, 'opens on click');
+    await shot('thoughts');
+    await page.selectOption('#model', 'demo');
   });
 
   it('renders markdown from escaped text only', T, async () => {
