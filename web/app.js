@@ -6,7 +6,7 @@
 // following previous_interaction_id). Foreground runs stream (fetch +
 // ReadableStream over SSE); background runs are polled and can be cancelled.
 import * as api from './api.js';
-import { el, userTurn, modelTurn, fillOutputs, applyEvent, inputText } from './render.js';
+import { el, userTurn, modelTurn, fillOutputs, applyEvent } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const DONE = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
@@ -81,7 +81,7 @@ async function reopen(c) {
   const log = $('log');
   log.replaceChildren();
   for (const it of chain) {
-    log.append(userTurn(inputText(it.input)));
+    log.append(userTurn(it.input));
     const t = modelTurn(it.model || c.model);
     t.dataset.id = it.id;
     t.dataset.status = it.status;

@@ -15,24 +15,36 @@ export function el(tag, cls, text) {
   return e;
 }
 
-/** The user's side of an interaction's input (string, contents or turns). */
-export function inputText(input) {
-  if (typeof input === 'string') return input;
-  if (!Array.isArray(input)) return '';
-  const texts = (parts) => parts.filter((p) => p && p.type === 'text').map((p) => p.text).join('\n');
+/** The user's side of an interaction's input (string, contents or turns)
+ * as content parts: the last user turn's when it is turns. */
+export function inputParts(input) {
+  if (typeof input === 'string') return [{ type: 'text', text: input }];
+  if (!Array.isArray(input)) return [];
   if (input.length && input[0] && 'role' in input[0]) {
     const users = input.filter((t) => t.role === 'user');
     const last = users[users.length - 1];
-    if (!last) return '';
-    return typeof last.content === 'string' ? last.content : texts(last.content || []);
+    if (!last) return [];
+    return typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : (last.content || []);
   }
-  return texts(input);
+  return input;
 }
 
-export function userTurn(text) {
+/** The user's text of an input. */
+export function inputText(input) {
+  return inputParts(input).filter((p) => p && p.type === 'text').map((p) => p.text).join('\n');
+}
+
+/** A user turn: its text as typed, other parts (a function result, media)
+ * as the blocks an output of their type gets. */
+export function userTurn(input) {
   const t = el('article', 'turn user');
   t.setAttribute('aria-label', 'You');
-  t.append(el('div', 'who', 'You'), el('div', 'body plain', text));
+  const body = el('div', 'body');
+  const parts = inputParts(input);
+  const text = parts.filter((p) => p && p.type === 'text').map((p) => p.text).join('\n');
+  if (text) body.append(el('div', 'plain', text));
+  for (const p of parts) if (p && p.type !== 'text') body.append(outputBlock(p));
+  t.append(el('div', 'who', 'You'), body);
   return t;
 }
 

@@ -6,7 +6,8 @@
 // continues the chain (the server's stored interaction carries
 // previous_interaction_id), a reload that reopens the conversation from the
 // server, a background run cancelled from the page (the server's status is
-// cancelled), thoughts folded (a model under a reasoning template), a spoken answer played (the L16 output wrapped in a WAV whose
+// cancelled), thoughts folded (a model under a reasoning template), a
+// function call and its result shown in a reopened chain, a spoken answer played (the L16 output wrapped in a WAV whose
 // duration the browser reads), the markdown renderer's escaping, and the phone layout.
 // Screenshots go to build/artifacts/console-*.png. Skipped, saying so, when
 // /usr/bin/chromium is absent (scripts/deps.sh installs it).
@@ -232,6 +233,37 @@ describe('web console', { skip: SKIP }, () => {
     assert.notEqual(await d.getAttribute('open'), null, 'opens on click');
     await shot('thoughts');
     await page.selectOption('#model', 'demo');
+  });
+
+  it('shows a function call and the result sent back, in a reopened chain', T, async () => {
+    const weather = { type: 'function', name: 'get_weather', description: 'Gets the weather for a given location.',
+      parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } };
+    const r1 = await srv.raw('POST', '/v1beta/interactions', { key: KEY, body: { model: 'demo',
+      input: 'What is the weather in Paris?', tools: [weather],
+      generation_config: { tool_choice: 'any', seed: 1, max_output_tokens: 1500 } } });
+    assert.equal(r1.status, 200, r1.text);
+    const call = r1.json.outputs.find((o) => o.type === 'function_call');
+    assert.ok(call, r1.text);
+    const r2 = await srv.raw('POST', '/v1beta/interactions', { key: KEY, body: { model: 'demo',
+      previous_interaction_id: r1.json.id, tools: [weather], generation_config: { max_output_tokens: 16 },
+      input: [{ type: 'function_result', call_id: call.id, name: 'get_weather', result: { forecast: 'sunny, 21 C' } }] } });
+    assert.equal(r2.status, 200, r2.text);
+    // A chain made elsewhere, listed as the page lists its own.
+    await page.evaluate((c) => {
+      const list = JSON.parse(localStorage.getItem('interactd.convs') || '[]');
+      list.unshift(c);
+      localStorage.setItem('interactd.convs', JSON.stringify(list));
+    }, { first: r1.json.id, last: r2.json.id, model: 'demo', title: 'Weather', updated: Date.now() });
+    await page.reload();
+    await page.click('#convs button.conv >> text=Weather');
+    await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 2);
+    const callBlock = page.locator('.turn.model').first().locator('.tool.function_call');
+    assert.match(await callBlock.locator('.tool-head').textContent(), /function call get_weather/);
+    assert.deepEqual(JSON.parse(await callBlock.locator('.tool-body').textContent()), call.arguments);
+    const result = page.locator('.turn.user').nth(1).locator('.tool.function_result');
+    assert.match(await result.locator('.tool-head').textContent(), /function result get_weather/);
+    assert.deepEqual(JSON.parse(await result.locator('.tool-body').textContent()), { forecast: 'sunny, 21 C' });
+    await shot('function-call');
   });
 
   it('renders markdown from escaped text only', T, async () => {
