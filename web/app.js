@@ -99,8 +99,30 @@ function selectModel(name) {
   s.value = name;
 }
 
-function requestBody(text) {
-  const body = { model: $('model').value, input: text };
+/** A picked file as an input part: base64 data with its mime type. */
+function filePart(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => {
+      const mime = file.type || 'application/octet-stream';
+      const type = mime.startsWith('image/') ? 'image' : mime.startsWith('audio/') ? 'audio'
+        : mime.startsWith('video/') ? 'video' : 'document';
+      resolve({ type, mime_type: mime, data: String(r.result).replace(/^data:[^,]*,/, '') });
+    };
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+/** The input: the text alone, or the text and the attached files' parts. */
+async function inputOf(text) {
+  const files = [...$('attach').files];
+  if (!files.length) return text;
+  return [{ type: 'text', text }, ...(await Promise.all(files.map(filePart)))];
+}
+
+function requestBody(input) {
+  const body = { model: $('model').value, input };
   if (conv.last) body.previous_interaction_id = conv.last;
   const sys = $('system').value.trim();
   if (sys) body.system_instruction = sys;
@@ -174,9 +196,12 @@ async function send(ev) {
   const text = $('prompt').value;
   if (!text.trim() || run) return;
   if (!$('model').value) { setState('No model: is the server serving one?'); return; }
-  const body = requestBody(text);
+  let input;
+  try { input = await inputOf(text); } catch (e) { setState(`Could not read the attachment: ${e.message}`); return; }
+  const body = requestBody(input);
+  $('attach').value = '';
   const log = $('log');
-  log.append(userTurn(text));
+  log.append(userTurn(body.input));
   const turn = modelTurn(body.model);
   log.append(turn);
   $('prompt').value = '';

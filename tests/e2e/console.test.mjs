@@ -7,7 +7,8 @@
 // previous_interaction_id), a reload that reopens the conversation from the
 // server, a background run cancelled from the page (the server's status is
 // cancelled), thoughts folded (a model under a reasoning template), a
-// function call and its result shown in a reopened chain, a spoken answer played (the L16 output wrapped in a WAV whose
+// function call and its result shown in a reopened chain, an attached image
+// (read by a vision model, shown in the turn), a spoken answer played (the L16 output wrapped in a WAV whose
 // duration the browser reads), the markdown renderer's escaping, and the phone layout.
 // Screenshots go to build/artifacts/console-*.png. Skipped, saying so, when
 // /usr/bin/chromium is absent (scripts/deps.sh installs it).
@@ -15,7 +16,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, stopAll, longPrompt, textOf, pollUntil, REPO_ROOT, DEMO_MODEL } from './lib/server.mjs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { startServer, stopAll, longPrompt, textOf, pollUntil, REPO_ROOT, DEMO_MODEL, MODELS_DIR } from './lib/server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const HAVE = fs.existsSync(CHROMIUM);
@@ -26,6 +29,10 @@ const T = { timeout: 120_000 };
 // Greedy, the demo model repeats this to the end of its context (~4,000
 // tokens, several seconds) when it starts a chain: a run long enough to cancel.
 const ENDLESS = 'a a a a a a a a a a a a a a a a';
+const GEMMA = path.join(REPO_ROOT, 'build/gemma3.gguf');
+const VISION = path.join(MODELS_DIR, 'mmproj-tinygemma3.gguf');
+const VISION_SKIP = !fs.existsSync(VISION) ? `${VISION} is absent (the ../shared/models folder is not here)`
+  : !fs.existsSync(GEMMA) ? `${GEMMA} is absent (make builds it)` : false;
 
 let srv, browser, page, LONG;
 const pageErrors = [];
@@ -64,8 +71,15 @@ before(async () => {
   // "think": the demo model under DeepSeek-R1's template, which opens a
   // <think> block (as in thinking.test.mjs), for the folded thoughts.
   const R1 = path.join(REPO_ROOT, 'build/llama.cpp/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja');
-  srv = await startServer({ apiKeys: [KEY], models: { demo: DEMO_MODEL, think: DEMO_MODEL },
-    args: ['--chat-template', `think=${R1}`] });
+  // "gemma": the random Gemma 3 with the real tinygemma3 vision projector
+  // (as in media.test.mjs), for an attached image, when the projector is here.
+  const models = { demo: DEMO_MODEL, think: DEMO_MODEL };
+  const args = ['--chat-template', `think=${R1}`];
+  if (!VISION_SKIP) {
+    models.gemma = GEMMA;
+    args.push('--mmproj', `gemma=${VISION}`);
+  }
+  srv = await startServer({ apiKeys: [KEY], models, args });
   LONG = await longPrompt(srv.client(KEY));
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
@@ -264,6 +278,34 @@ describe('web console', { skip: SKIP }, () => {
     assert.match(await result.locator('.tool-head').textContent(), /function result get_weather/);
     assert.deepEqual(JSON.parse(await result.locator('.tool-body').textContent()), { forecast: 'sunny, 21 C' });
     await shot('function-call');
+  });
+
+  it('attaches an image: sent as inline data, read by the vision model, shown in the turn', { ...T, skip: VISION_SKIP }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-img-'));
+    const png = path.join(dir, 'test.png');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1',
+      '-frames:v', '1', png]);
+    await page.click('#new-chat');
+    await settings();
+    await page.fill('#max-tokens', '8');
+    await page.selectOption('#model', 'gemma');
+    await page.setInputFiles('#attach', png);
+    const t = await send('What is in the picture?');
+    const stored = (await srv.raw('GET', `/v1beta/interactions/${t.id}?include_input=true`, { key: KEY })).json;
+    const parts = stored.input.flatMap((x) => x.content || [x]);
+    const image = parts.find((p) => p.type === 'image');
+    assert.ok(image, JSON.stringify(parts.map((p) => p.type)));
+    assert.equal(image.mime_type, 'image/png');
+    assert.equal(image.data, fs.readFileSync(png).toString('base64'));
+    const by = Object.fromEntries(stored.usage.input_tokens_by_modality.map((e) => [e.modality, e.tokens]));
+    assert.equal(by.image, 256, 'the projector read it');
+    const shown = page.locator('.turn.user:nth-last-child(2) img');
+    await shown.waitFor();
+    assert.equal(await shown.evaluate((i) => i.complete && i.naturalWidth), 64, 'the picture is drawn');
+    assert.equal(await page.$eval('#attach', (i) => i.files.length), 0, 'the attachment is cleared');
+    await shot('image-input');
+    await page.selectOption('#model', 'demo');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('renders markdown from escaped text only', T, async () => {
