@@ -125,6 +125,16 @@ $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 $(SPEECH_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
 
+# The web console (web/) is embedded in the binary: scripts/embed-web.sh
+# turns its files into a C fragment that src/http/console.c includes.
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
+WEB_INC := build/gen/web_assets.inc
+$(WEB_INC): $(WEB_FILES) scripts/embed-web.sh
+	@mkdir -p $(@D)
+	scripts/embed-web.sh $@ $(WEB_FILES)
+$(OBJ)/src/http/console.o: $(WEB_INC)
+$(OBJ)/src/http/console.o: PKG_CFLAGS = -Ibuild/gen
+
 $(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
@@ -272,7 +282,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps chatwire
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -287,6 +297,9 @@ $(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 $(SPEECH_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
+
+$(FUZZ_OBJ)/src/http/console.o: $(WEB_INC)
+$(FUZZ_OBJ)/src/http/console.o: PKG_CFLAGS = -Ibuild/gen
 
 $(FUZZ_OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -4,7 +4,9 @@
 #    clang and its libFuzzer runtime for the fuzz targets that make check runs;
 #    bubblewrap and python3 for the code_execution tool's sandbox;
 #    espeak-ng and libsoxr for speech output, sox for its tests; systemd for
-#    systemd-analyze, which checks docs/interactd.service);
+#    systemd-analyze, which checks docs/interactd.service; xxd to embed the
+#    web console; chromium and tmux for the console's and the terminal
+#    chat's tests);
 #  - the pinned llama.cpp source: node-llama-cpp's npm tarball carries it as a
 #    git bundle (llama/gitRelease.bundle); `npm pack` fetches that one tarball
 #    (no dependencies, no install scripts), its sha512 is checked against the
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
 NLC_SHA512=E3N0Ev2Va0wzydvXYFwM9Hvyo07PoWjt8T/9GMc43Cvt8YkV/NU/tYUgEMC1grTPv2o9PRjQi0G3Wb5P/awiMg==
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make cmake git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev libcurl4-openssl-dev ffmpeg groff libpoppler-glib-dev libcairo2-dev bubblewrap python3 libxml2-dev libespeak-ng-dev libsoxr-dev sox systemd"
+APT_PKGS="gcc g++ make cmake git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev libcurl4-openssl-dev ffmpeg groff libpoppler-glib-dev libcairo2-dev bubblewrap python3 libxml2-dev libespeak-ng-dev libsoxr-dev sox systemd xxd chromium tmux"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"

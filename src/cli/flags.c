@@ -202,6 +202,7 @@ void cli_usage(FILE *f) {
             "  interactd serve --print-config [flags]   print each setting's value and its source, then exit\n"
             "  interactd pull OWNER/REPO[:QUANT]   download a GGUF from Hugging Face into the models folder\n"
             "  interactd models          list the models folder\n"
+            "  interactd chat MODEL      a terminal chat with a running server (chat --help)\n"
             "  interactd version         print the version\n"
             "  interactd --help          this text\n\n"
             "serve flags (each also read from its environment variable and the --config file; flag > env > file):\n",

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/chat.h"
 #include "cli/flags.h"
 #include "cli/pull.h"
 #include "core/core.h"
@@ -560,6 +561,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "pull")) return cli_pull(argc - 2, argv + 2);
     if (!strcmp(argv[1], "models")) return cli_models(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "chat")) return cli_chat(argc - 2, argv + 2);
     fprintf(stderr, "interactd: unknown command '%s' (see interactd --help)\n", argv[1]);
     return 2;
 }

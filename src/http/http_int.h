@@ -31,6 +31,7 @@ typedef enum {
     IA_RT_FILES_REGISTER, /* POST /{v}/files:register (GCS files: not served) */
     IA_RT_MODELS,   /* GET /{v}/models (models.c) */
     IA_RT_MODEL,    /* GET /{v}/models/{name} */
+    IA_RT_CONSOLE,  /* GET / and /console/...: the web console (console.c), no key */
 } ia_http_route_kind;
 
 /* The Files API's routes answer errors in Google's classic shape. */
@@ -246,6 +247,15 @@ bool ia_http_files_streams(const ia_http_req *r);
  * be dropped and e answered). */
 int ia_http_files_piece(ia_http_req *r, const char *data, size_t n, ia_err *e);
 /* The whole request is in: answer it. */
+/* ---- the web console (console.c) ------------------------------------------ */
+
+/* true for the paths the console answers: "/", "/console", "/console/...". */
+bool ia_http_console_path(const char *raw_path);
+/* Answers GET/HEAD of a console path: the embedded file with its content
+ * type, ETag (304 on a matching If-None-Match) and no-cache; 404 JSON for a
+ * name that is not one of the console's files. */
+enum MHD_Result ia_http_console_serve(ia_http_req *r, struct MHD_Connection *c);
+
 enum MHD_Result ia_http_files_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
 /* ---- models (models.c): GET /{v}/models[/{name}] -------------------------- */
 enum MHD_Result ia_http_models_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);

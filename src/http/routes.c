@@ -101,6 +101,10 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
         out->kind = IA_RT_METRICS;
         return;
     }
+    if (ia_http_console_path(p)) {
+        out->kind = IA_RT_CONSOLE;
+        return;
+    }
     /* The Files API: its upload door under /upload/, the rest beside
      * /interactions, in both versions (SDK 1.x: v1beta, 3.x: v1). */
     bool upload = eat(&p, "/upload");
@@ -183,6 +187,7 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     switch (k) {
     case IA_RT_HEALTHZ: return "GET, HEAD";
     case IA_RT_METRICS: return "GET, HEAD";
+    case IA_RT_CONSOLE: return "GET, HEAD";
     case IA_RT_CREATE: return "POST";
     case IA_RT_ITEM: return "GET, DELETE";
     case IA_RT_CANCEL: return "POST";
@@ -199,7 +204,8 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
 bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     switch (k) {
     case IA_RT_HEALTHZ: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
-    case IA_RT_METRICS: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
+    case IA_RT_METRICS:
+    case IA_RT_CONSOLE: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
     case IA_RT_CREATE:
     case IA_RT_CANCEL:
     case IA_RT_UPLOAD:

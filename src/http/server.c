@@ -436,6 +436,7 @@ static enum MHD_Result precheck(ia_http *h, req *r, struct MHD_Connection *c, co
         allow = ia_http_route_allow(rt->kind);
         ia_fail(e, IA_EMETHOD, "method %s is not allowed on %s (allowed: %s)", method, r->path, allow);
     } else if (rt->kind != IA_RT_HEALTHZ /* open; /metrics is not (do_metrics) */ &&
+               rt->kind != IA_RT_CONSOLE /* static files; the page asks for the key */ &&
                authenticate(h, c, r->owner, e) < 0) {
         /* e is the 401/403 */
     } else if (rt->bad_revision && !IA_HTTP_CLASSIC_ROUTE(rt->kind)) {
@@ -472,6 +473,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
     const ia_http_route *rt = &r->rt;
     if (rt->kind == IA_RT_HEALTHZ) return do_healthz(h, r, c);
     if (rt->kind == IA_RT_METRICS) return do_metrics(h, r, c);
+    if (rt->kind == IA_RT_CONSOLE) return ia_http_console_serve(r, c);
     /* Both dialects are served: the handlers pass rt->dialect to api/, which
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
