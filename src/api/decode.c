@@ -490,6 +490,7 @@ typedef struct {
     json_t *allowed_tools; /* generation_config.tool_choice.allowed_tools.tools */
     json_t *modalities;    /* response_modalities, checked against what is served */
     bool generation_config; /* given (an agent takes agent_config instead) */
+    bool agent_config;      /* given (only an agent takes it) */
 } later_fields;
 
 static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_input, ia_dialect d,
@@ -546,7 +547,8 @@ static int decode_field(const char *key, json_t *v, ia_request *r, bool *has_inp
         later->modalities = v;
         return ia_api_decode_modalities(v, &r->modalities, err);
     }
-    if (strcmp(key, "agent_config") == 0) return ia_api_decode_agent_config(v, r, err);
+    if (strcmp(key, "agent_config") == 0 && (later->agent_config = true))
+        return ia_api_decode_agent_config(v, r, err);
     if (strcmp(key, "webhook_config") == 0) return unimplemented(err, key);
     if (d == IA_DIALECT_STEPS) {
         /* SDK 3.x's own fields. A continuation token can only be one this
@@ -603,6 +605,10 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
     }
     if (!out->model && !out->agent) {
         ia_fail(err, IA_EINVALID, "model: required (provide a 'model' or an 'agent' parameter)");
+        goto done;
+    }
+    if (out->model && later.agent_config) {
+        ia_fail(err, IA_EINVALID, "agent_config: only an agent takes agent_config; a model takes generation_config");
         goto done;
     }
     if (out->agent && later.generation_config) {

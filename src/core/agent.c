@@ -57,6 +57,9 @@ int ia_agent_setup(ia_core *c, ia_request *req, ia_err *err) {
     req->model = ia_strdup(c->agent_model);
     add_builtin(req, IA_BUILTIN_GOOGLE_SEARCH);
     add_builtin(req, IA_BUILTIN_URL_CONTEXT);
+    /* research begins with a search (or with reading the URLs the request
+     * names): the first step must call a tool, the later ones choose */
+    req->tool_choice = IA_TOOL_CHOICE_ANY;
     if (req->agent_summaries_none) {
         req->gen.has_thinking_summaries = true;
         req->gen.thinking_summaries_none = true;

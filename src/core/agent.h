@@ -5,7 +5,8 @@
  * tools and a system instruction that makes it research: plan, search,
  * read the pages it found, take notes, then write a report in Markdown
  * whose claims cite the sources by number (url_citation annotations, as
- * google_search's answers get). Its run is the run loop's (core/loop.c):
+ * google_search's answers get). Its first step must call a tool (a search,
+ * or reading the URLs the request names); the later ones choose. Its run is the run loop's (core/loop.c):
  * streamed, cancelled, resumed and recovered as any; its step limit is
  * --agent-max-steps. The record keeps the agent's name as its model, and
  * the wire shows it as `agent`, role "agent". */

@@ -167,8 +167,8 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     await assert.rejects(create('x', CFG, { safety_settings: [] }), sdkError('BadRequestError', 400, /safety_settings/));
     await assert.rejects(create('x', { transcription_config: {} }),
       sdkError('BadRequestError', 400, /generation_config\.transcription_config: not supported yet/));
-    await assert.rejects(create('x', CFG, { tools: [{ type: 'google_maps' }] }),
-      sdkError('BadRequestError', 400, /tools\[0\]: tool type 'google_maps' is not supported yet/));
+    await assert.rejects(create('x', CFG, { tools: [{ type: 'file_search', file_search_store_names: ['fileSearchStores/x'] }] }),
+      sdkError('BadRequestError', 400, /tools\[0\]: tool type 'file_search' is not supported yet/));
   });
 
   it("built-in tools' call and result steps in a stateless history: accepted, stored, given back as sent", T, async () => {

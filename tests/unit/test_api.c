@@ -364,8 +364,7 @@ IA_TEST(api_decode_model_and_agent) {
                         "model: required (provide a 'model' or an 'agent' parameter)"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"agent\":\"deep-research-pro-preview-12-2025\",\"input\":\"x\"}",
                         IA_EINVALID, "model, agent: give either 'model' or 'agent', not both"));
-    IA_CHECK(fails_with("{\"agent\":\"deep-research-pro-preview-12-2025\",\"input\":\"x\",\"background\":true}",
-                        IA_EUNIMPLEMENTED, "agent: agents are not served yet"));
+    /* an agent's request decodes; core checks the agent (test_agent.c, e2e agents) */
 }
 
 IA_TEST(api_decode_input_required_and_not_empty) {
@@ -439,8 +438,8 @@ IA_TEST(api_decode_unimplemented_fields_name_themselves) {
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_modalities\":[\"smell\"]}", IA_EINVALID,
                         "response_modalities[0]: expected one of 'text', 'image', 'audio', 'video', 'document' "
                         "(in any case)"));
-    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"agent_config\":{\"type\":\"dynamic\"}}",
-                        IA_EUNIMPLEMENTED, "agent_config: not supported yet by this server"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"agent_config\":{\"type\":\"deep-research\"}}",
+                        IA_EINVALID, "agent_config: only an agent takes agent_config; a model takes generation_config"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"webhook_config\":{\"uris\":[]}}",
                         IA_EUNIMPLEMENTED, "webhook_config: not supported yet by this server"));
     /* speech_config: test_api_speech.c; image_config: test_images_req.c */
