@@ -173,7 +173,7 @@ endif
 # can serve the one text model with images and with audio. Deterministic.
 MM_VOCAB := $(LLSRC)/models/ggml-vocab-phi-3.gguf
 $(MM_VOCAB): | $(DEPS_STAMP)
-$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o
+$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o $(OBJ)/tools/mkdemo_tts.o
 all: build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
 build/gemma3.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
 	$(BUILD)/mkdemo --out $@ --size gemma3 --vocab $(MM_VOCAB)
@@ -188,10 +188,18 @@ build/qwen2vl.gguf: $(BUILD)/mkdemo $(MM_VOCAB) $(QWEN_TEMPLATE)
 	$(BUILD)/mkdemo --out $@ --size qwen2vl --vocab $(MM_VOCAB) --template $(QWEN_TEMPLATE)
 build/mmproj-qwen2vl.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size qwen2vl-mmproj
+# A random-weight PocketTTS pair (tools/mkdemo_tts.c) for llama.cpp's own
+# speech generation (serve --speech-model); the projector beside the model.
+all: build/pockettts.gguf build/mmproj-pockettts.gguf
+build/pockettts.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
+	$(BUILD)/mkdemo --out $@ --size pockettts --vocab $(MM_VOCAB)
+build/mmproj-pockettts.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size pockettts-mmproj
 .PHONY: clean-mm
 clean: clean-mm
 clean-mm:
 	rm -f build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
+	rm -f build/pockettts.gguf build/mmproj-pockettts.gguf
 
 # ---- install ----------------------------------------------------------------
 # PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;
