@@ -23,6 +23,7 @@
 #include "lib/dirlock.h"
 #include "lib/fetch.h"
 #include "tools/search.h"
+#include "speech/tts.h"
 #include "upstream/upstream.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -102,6 +103,32 @@ static char *mmproj_beside(const char *model) {
         free(p);
     }
     return NULL;
+}
+
+/* --speech-model specs, loaded (llama.cpp's speech generation); exits
+ * naming the flag when one cannot be used. The projector, when mmproj=
+ * does not name one, is found beside the backbone as --mmproj's is. A name
+ * may not be a --model's too. */
+static void open_speech_models(const cfg *c, const model_spec *ms, size_t nm, int threads, ia_tts_set *set) {
+    const char *flag = cli_flags[F_SPEECH_MODEL].name;
+    set->v = ia_xcalloc(c->n_speech_models + 1, sizeof *set->v);
+    for (size_t i = 0; i < c->n_speech_models; i++) {
+        ia_err err = {0};
+        ia_tts_spec spec;
+        if (ia_tts_spec_parse(c->speech_models[i], &spec, &err) != 0) cli_bad(flag, "%s", err.msg);
+        for (size_t k = 0; k < nm; k++)
+            if (!strcmp(ms[k].name, spec.name)) cli_bad(flag, "'%s' is already a --model's name", spec.name);
+        if (ia_tts_find(set, spec.name)) cli_bad(flag, "'%s' is given twice", spec.name);
+        if (!spec.mmproj && !(spec.mmproj = mmproj_beside(spec.model)))
+            cli_bad(flag, "no projector for the speech model beside its backbone; name it with mmproj=FILE (%s)",
+                    spec.model);
+        ia_info("loading speech model %s from %s (projector %s)", spec.name, spec.model, spec.mmproj);
+        ia_tts *t = ia_tts_open(&spec, threads, &err);
+        ia_tts_spec_free(&spec);
+        if (!t) cli_bad(flag, "%s", err.msg);
+        ia_info("speech model %s ready (%s)", ia_tts_name(t), ia_tts_describe(t));
+        set->v[set->n++] = t;
+    }
 }
 
 /* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
@@ -324,6 +351,7 @@ static int serve(int argc, char **argv) {
     ia_files *files = NULL;
     ia_http *http = NULL;
     ia_search *search = NULL;
+    ia_tts_set tts = {0};
     char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
@@ -376,6 +404,7 @@ static int serve(int argc, char **argv) {
         }
         ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
     }
+    open_speech_models(&c, ms, nm, threads, &tts);
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
     filesdir = ia_asprintf("%s/files", data);
     ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,
@@ -396,7 +425,7 @@ static int serve(int argc, char **argv) {
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
                        .max_steps = max_steps, .max_run_s = max_run, .code_max_chars = code_chars, .url_max_bytes = url_max,
-                       .search = search, .upstreams = &upstreams};
+                       .search = search, .upstreams = &upstreams, .tts = &tts};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -447,6 +476,7 @@ out:
     if (core) ia_core_free(core);
     ia_search_free(search);
     ia_upstreams_free(&upstreams);
+    ia_tts_set_free(&tts);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);
@@ -466,6 +496,7 @@ out:
     free(c.mmprojs);
     free(c.search_dirs);
     free(c.upstreams);
+    free(c.speech_models);
     free(owned_models);
     free(owned_upstreams);
     if (rc == 0) ia_info("stopped");

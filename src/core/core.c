@@ -18,6 +18,7 @@
 
 #include "core/files.h"
 #include "speech/speech.h"
+#include "speech/tts.h"
 #include "core/media.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
@@ -290,7 +291,8 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
      * step alone (loop.c). */
     if (ia_upstream_check_outputs(c->upstreams, req, err) != 0) goto done;
     const ia_upstream *speech_up = !eng ? ia_upstream_speech_for(c->upstreams, req->model) : NULL;
-    bool speaks = speech_up || (req->model && ia_speech_model(req->model));
+    const ia_tts *tts = !eng && !speech_up ? ia_tts_find(c->tts, req->model) : NULL;
+    bool speaks = speech_up || tts || (req->model && ia_speech_model(req->model));
     bool media_only = !eng && req->model && (((req->modalities & IA_MOD_BIT_IMAGE) &&
                                               ia_upstream_for(c->upstreams, req->model)) || speaks);
     if (!eng && !media_only) {
@@ -299,8 +301,9 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
         goto done;
     }
     if (media_only && speaks) req->modalities |= IA_MOD_BIT_AUDIO;
-    /* the embedded engine's voices and languages (an upstream's are its own) */
-    if ((req->modalities & IA_MOD_BIT_AUDIO) && !speech_up && ia_speech_check(&req->gen.speech, err) != 0)
+    /* the embedded engine's voices and languages (an upstream's and a
+     * --speech-model's are their own: an unknown voice is the default one) */
+    if ((req->modalities & IA_MOD_BIT_AUDIO) && !speech_up && !tts && ia_speech_check(&req->gen.speech, err) != 0)
         goto done;
     if ((req->modalities & IA_MOD_BIT_IMAGE) && (eng || (req->modalities & IA_MOD_BIT_AUDIO))) {
         ia_fail(err, IA_EINVALID, "response_modalities: model '%s' %s; ask it for %s", req->model,
@@ -554,6 +557,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
                                      .allow_addrs = opts->media.allow_addrs};
     c->tools.search = opts->search;
     c->upstreams = opts->upstreams;
+    c->tts = opts->tts;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
