@@ -300,6 +300,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
                 req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names());
         goto done;
     }
+    unsigned asked = req->modalities; /* echoed as the client sent them */
     if (media_only && speaks) req->modalities |= IA_MOD_BIT_AUDIO;
     /* the embedded engine's voices and languages (an upstream's and a
      * --speech-model's are their own: an unknown voice is the default one) */
@@ -352,6 +353,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     req->system_instruction = NULL;
     ia_gen_config_copy(&it->gen, &req->gen); /* kept for the record; req's drives the engine */
     it->rformat = req->rformat; /* for the record; the engine gets only the grammar */
+    it->rformat.modalities = asked;
     memset(&req->rformat, 0, sizeof req->rformat);
     it->status = IA_STATUS_IN_PROGRESS;
     it->created = it->updated = ia_now();

@@ -69,7 +69,10 @@ describe('speech output from llama.cpp (--speech-model)', () => {
     assertEnded(assert, it_);
     assert.equal(it_.status, 'completed', JSON.stringify(it_));
     assert.deepEqual(it_.outputs.map((o) => o.type), ['audio']);
+    assert.deepEqual(it_.response_modalities, ['audio'], 'echoed as the SDK types it');
     assert.equal(audioOf(it_.outputs).mime_type, MIME);
+    assert.deepEqual((await ai.interactions.get(it_.id)).response_modalities, ['audio'], 'and stored');
+    assert.deepEqual((await ai3.interactions.create(GUIDE)).response_modalities, ['audio'], 'steps dialect too');
     const pcm = pcmOf(it_);
     assert.ok(pcm.length > 0 && pcm.length % FRAME === 0, `${pcm.length} bytes: whole frames`);
     const s = soxInfo(pcm, 'guide');
@@ -147,7 +150,7 @@ describe('speech output from llama.cpp (--speech-model)', () => {
     const c = await ai.interactions.cancel(it_.id);
     assert.ok(['cancelled', 'completed'].includes(c.status), c.status);
     const got = await ai.interactions.get(it_.id);
-    assert.ok(['cancelled', 'completed'].includes(got.status), got.status);
+    assert.equal(got.status, 'cancelled', 'minutes of audio to make: the cancel comes first');
   });
 
   it('a speech model takes no tools; image output is not its', T, async () => {
