@@ -154,6 +154,9 @@ $(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
 # The speech engine's real-time factor (bench/speech/run.sh).
 $(BUILD)/speech_rtf: $(OBJ)/bench/speech/speech_rtf.o $(LIB_O)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+# ... and of llama.cpp's speech generation (--speech-model).
+$(BUILD)/tts_rtf: $(OBJ)/bench/speech/tts_rtf.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo model: random weights from a fixed seed, written at build time.
 # The server looks for it beside its executable (build/asan/ links to it).
