@@ -296,8 +296,14 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     bool media_only = !eng && req->model && (((req->modalities & IA_MOD_BIT_IMAGE) &&
                                               ia_upstream_for(c->upstreams, req->model)) || speaks);
     if (!eng && !media_only) {
-        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s",
-                req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names());
+        ia_buf tn; /* the --speech-model names too */
+        ia_buf_init(&tn, 0);
+        for (size_t i = 0; c->tts && i < c->tts->n; i++) ia_buf_printf(&tn, ", %s", ia_tts_name(c->tts->v[i]));
+        char *tts_names = ia_buf_take(&tn);
+        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s%s",
+                req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names(),
+                tts_names ? tts_names : "");
+        free(tts_names);
         goto done;
     }
     unsigned asked = req->modalities; /* echoed as the client sent them */

@@ -153,9 +153,15 @@ describe('speech output from llama.cpp (--speech-model)', () => {
     assert.equal(got.status, 'cancelled', 'minutes of audio to make: the cancel comes first');
   });
 
-  it('a speech model takes no tools; image output is not its', T, async () => {
-    const r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { ...GUIDE, response_modalities: ['IMAGE'] } });
+  it('a speech model takes no earlier turns and draws no images; an unknown model lists it', T, async () => {
+    let r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { ...GUIDE, response_modalities: ['IMAGE'] } });
     assert.equal(r.status, 400, r.text);
+    r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { ...GUIDE, previous_interaction_id: 'v1_abc' } });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /only speaks its input/);
+    r = await srv.raw('POST', '/v1beta/interactions', { key: 'k', body: { ...GUIDE, model: 'nobody' } });
+    assert.equal(r.status, 404, r.text);
+    assert.match(r.text, /served models: .*, pocket/);
   });
 });
 
