@@ -105,30 +105,47 @@ static char *mmproj_beside(const char *model) {
     return NULL;
 }
 
-/* --speech-model specs, loaded (llama.cpp's speech generation); exits
- * naming the flag when one cannot be used. The projector, when mmproj=
- * does not name one, is found beside the backbone as --mmproj's is. A name
- * may not be a --model's too. */
-static void open_speech_models(const cfg *c, const model_spec *ms, size_t nm, int threads, ia_tts_set *set) {
-    const char *flag = cli_flags[F_SPEECH_MODEL].name;
-    set->v = ia_xcalloc(c->n_speech_models + 1, sizeof *set->v);
+/* --speech-model specs' syntax, before anything is allocated; exits 2
+ * naming the flag on a bad one. */
+static void check_speech_models(const cfg *c) {
     for (size_t i = 0; i < c->n_speech_models; i++) {
         ia_err err = {0};
         ia_tts_spec spec;
-        if (ia_tts_spec_parse(c->speech_models[i], &spec, &err) != 0) cli_bad(flag, "%s", err.msg);
-        for (size_t k = 0; k < nm; k++)
-            if (!strcmp(ms[k].name, spec.name)) cli_bad(flag, "'%s' is already a --model's name", spec.name);
-        if (ia_tts_find(set, spec.name)) cli_bad(flag, "'%s' is given twice", spec.name);
-        if (!spec.mmproj && !(spec.mmproj = mmproj_beside(spec.model)))
-            cli_bad(flag, "no projector for the speech model beside its backbone; name it with mmproj=FILE (%s)",
-                    spec.model);
-        ia_info("loading speech model %s from %s (projector %s)", spec.name, spec.model, spec.mmproj);
-        ia_tts *t = ia_tts_open(&spec, threads, &err);
+        if (ia_tts_spec_parse(c->speech_models[i], &spec, &err) != 0)
+            cli_bad(cli_flags[F_SPEECH_MODEL].name, "%s", err.msg);
         ia_tts_spec_free(&spec);
-        if (!t) cli_bad(flag, "%s", err.msg);
+    }
+}
+
+/* --speech-model specs, loaded (llama.cpp's speech generation). The
+ * projector, when mmproj= does not name one, is found beside the backbone
+ * as --mmproj's is. A name may not be a --model's too. -1 with err (the
+ * caller names the flag and stops, freeing what was loaded). */
+static int open_speech_models(const cfg *c, const model_spec *ms, size_t nm, int threads, ia_tts_set *set,
+                              ia_err *err) {
+    set->v = ia_xcalloc(c->n_speech_models + 1, sizeof *set->v);
+    for (size_t i = 0; i < c->n_speech_models; i++) {
+        ia_tts_spec spec;
+        if (ia_tts_spec_parse(c->speech_models[i], &spec, err) != 0) return -1;
+        int bad = 0;
+        for (size_t k = 0; !bad && k < nm; k++)
+            if (!strcmp(ms[k].name, spec.name)) bad = ia_fail(err, IA_EINVALID, "'%s' is already a --model's name", spec.name);
+        if (!bad && ia_tts_find(set, spec.name)) bad = ia_fail(err, IA_EINVALID, "'%s' is given twice", spec.name);
+        if (!bad && !spec.mmproj && !(spec.mmproj = mmproj_beside(spec.model)))
+            bad = ia_fail(err, IA_EINVALID, "no projector for the speech model beside its backbone; name it with "
+                          "mmproj=FILE (%s)", spec.model);
+        if (bad) {
+            ia_tts_spec_free(&spec);
+            return -1;
+        }
+        ia_info("loading speech model %s from %s (projector %s)", spec.name, spec.model, spec.mmproj);
+        ia_tts *t = ia_tts_open(&spec, threads, err);
+        ia_tts_spec_free(&spec);
+        if (!t) return -1;
         ia_info("speech model %s ready (%s)", ia_tts_name(t), ia_tts_describe(t));
         set->v[set->n++] = t;
     }
+    return 0;
 }
 
 /* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
@@ -258,6 +275,8 @@ static int serve(int argc, char **argv) {
         cli_bad(cli_flags[F_VERBOSE].name, "expected true or false, not '%s'", c.val[F_VERBOSE]);
     ia_log_set_format(!strcmp(lf, "json") ? IA_LOG_JSON : IA_LOG_TEXT);
     ia_log_set_level(verbose ? IA_LOG_DEBUG : IA_LOG_INFO);
+
+    check_speech_models(&c);
 
     /* ---- models ---- */
     bool demo = c.n_models == 0;
@@ -404,7 +423,10 @@ static int serve(int argc, char **argv) {
         }
         ia_info("model %s ready (chat template: %s)", ms[i].name, ia_engine_template_kind(engines[i]));
     }
-    open_speech_models(&c, ms, nm, threads, &tts);
+    if (open_speech_models(&c, ms, nm, threads, &tts, &err) != 0) {
+        ia_error("--%s: %s", cli_flags[F_SPEECH_MODEL].name, err.msg);
+        goto out;
+    }
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
     filesdir = ia_asprintf("%s/files", data);
     ia_files_opts fo = {.store = store, .dir = filesdir, .max_file_size = max_file, .quota = files_quota,

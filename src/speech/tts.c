@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gguf.h>
 #include <llama.h>
 #include <mtmd-helper.h>
 #include <mtmd.h>
@@ -129,6 +130,20 @@ static int load_voices(ia_tts *t, ia_err *err) {
     return 0;
 }
 
+/* Whether the projector file says it generates audio, read from its keys
+ * before libmtmd loads it: a clearer refusal, and libmtmd leaks the
+ * contexts it made when its loader throws on a projector that does not
+ * fit the backbone. -1: not a GGUF. */
+static int generates_audio(const char *path) {
+    struct gguf_init_params p = {.no_alloc = true, .ctx = NULL};
+    struct gguf_context *g = gguf_init_from_file(path, p);
+    if (!g) return -1;
+    int64_t k = gguf_find_key(g, "clip.has_gen_audio_encoder");
+    bool yes = k >= 0 && gguf_get_kv_type(g, k) == GGUF_TYPE_BOOL && gguf_get_val_bool(g, k);
+    gguf_free(g);
+    return yes;
+}
+
 static int load(ia_tts *t, int threads, ia_err *err) {
     struct llama_model_params mp = llama_model_default_params();
     if (!(t->model = llama_model_load_from_file(t->spec.model, mp)))
@@ -142,6 +157,12 @@ static int load(ia_tts *t, int threads, ia_err *err) {
     cp.n_threads = cp.n_threads_batch = threads;
     if (!(t->lctx = llama_init_from_model(t->model, cp)))
         return ia_fail(err, IA_EINVALID, "'%s': cannot make a context for %s", t->spec.name, t->spec.model);
+    int gen = generates_audio(t->spec.mmproj);
+    if (gen < 0) return ia_fail(err, IA_EINVALID, "'%s': cannot read the projector %s (not a GGUF)", t->spec.name,
+                                t->spec.mmproj);
+    if (!gen)
+        return ia_fail(err, IA_EINVALID, "'%s': the projector %s does not generate audio (not a Qwen3-TTS or "
+                       "PocketTTS mmproj)", t->spec.name, t->spec.mmproj);
     mtmd_helper_log_set(quiet_log, NULL);
     struct mtmd_context_params p = mtmd_context_params_default();
     p.use_gpu = true;

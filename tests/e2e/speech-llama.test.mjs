@@ -168,19 +168,21 @@ describe('speech output from llama.cpp (--speech-model)', () => {
 describe('--speech-model start-up errors', () => {
   const serve = (spec) => spawnSync(BIN, ['serve', '--port', '0', '--data', path.join(tmp, 'd'), '--speech-model', spec],
     { encoding: 'utf8', timeout: 30_000 });
-  it('a projector without audio generation, a missing backbone, a bad spec: exit 2 naming the flag', T, () => {
+  it('a projector without audio generation, a missing backbone: the server stops naming the flag; a bad spec exits 2', T, () => {
     let r = serve(`${NAME}=${BACKBONE},mmproj=${path.join(REPO_ROOT, 'build/mmproj-audio.gguf')}`);
-    assert.equal(r.status, 2, r.stderr);
-    // (the Ultravox projector's width is not the backbone's: refused at load)
-    assert.match(r.stderr, /--speech-model: 'pocket': cannot load the projector .*mmproj-audio\.gguf/);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--speech-model: 'pocket': the projector .*mmproj-audio\.gguf does not generate audio/);
     r = serve(`${NAME}=${path.join(tmp, 'none.gguf')},mmproj=${path.join(REPO_ROOT, 'build/mmproj-pockettts.gguf')}`);
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /--speech-model: .*cannot load the backbone/);
     r = serve(`${NAME}=${path.join(tmp, 'lonely.gguf')}`);
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /--speech-model: no projector/);
     r = serve(`${NAME}=${BACKBONE},rate=2`);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--speech-model: .*unknown option 'rate'/);
+    r = serve(`demo=${BACKBONE}`);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--speech-model: 'demo' is already a --model's name/);
   });
 });

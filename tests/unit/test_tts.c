@@ -131,7 +131,10 @@ IA_TEST(tts_open_refuses_a_projector_without_audio_generation) {
     ia_err err = {0};
     IA_CHECK(open_tts("t=" BACKBONE ",mmproj=" IA_SOURCE_DIR "/build/mmproj-audio.gguf", &err) == NULL);
     IA_CHECK(err.code == IA_EINVALID);
-    IA_CHECK_CONTAINS(err.msg, "mmproj-audio.gguf");
+    IA_CHECK_CONTAINS(err.msg, "mmproj-audio.gguf does not generate audio");
+    err = (ia_err){0};
+    IA_CHECK(open_tts("t=" BACKBONE ",mmproj=" IA_SOURCE_DIR "/Makefile", &err) == NULL);
+    IA_CHECK_CONTAINS(err.msg, "cannot read the projector");
     err = (ia_err){0};
     IA_CHECK(open_tts("t=" IA_SOURCE_DIR "/build/nothing.gguf", &err) == NULL);
     IA_CHECK_CONTAINS(err.msg, "cannot load the backbone");
