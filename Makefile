@@ -164,6 +164,9 @@ $(BUILD)/grammar_cost: $(OBJ)/bench/grammar_cost.o $(LIB_O)
 # The speech engine's real-time factor (bench/speech/run.sh).
 $(BUILD)/speech_rtf: $(OBJ)/bench/speech/speech_rtf.o $(LIB_O)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+# ... and of llama.cpp's speech generation (--speech-model).
+$(BUILD)/tts_rtf: $(OBJ)/bench/speech/tts_rtf.o $(LIB_O)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # The demo model: random weights from a fixed seed, written at build time.
 # The server looks for it beside its executable (build/asan/ links to it).
@@ -183,7 +186,7 @@ endif
 # can serve the one text model with images and with audio. Deterministic.
 MM_VOCAB := $(LLSRC)/models/ggml-vocab-phi-3.gguf
 $(MM_VOCAB): | $(DEPS_STAMP)
-$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o
+$(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o $(OBJ)/tools/mkdemo_tts.o
 all: build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
 build/gemma3.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
 	$(BUILD)/mkdemo --out $@ --size gemma3 --vocab $(MM_VOCAB)
@@ -198,10 +201,18 @@ build/qwen2vl.gguf: $(BUILD)/mkdemo $(MM_VOCAB) $(QWEN_TEMPLATE)
 	$(BUILD)/mkdemo --out $@ --size qwen2vl --vocab $(MM_VOCAB) --template $(QWEN_TEMPLATE)
 build/mmproj-qwen2vl.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size qwen2vl-mmproj
+# A random-weight PocketTTS pair (tools/mkdemo_tts.c) for llama.cpp's own
+# speech generation (serve --speech-model); the projector beside the model.
+all: build/pockettts.gguf build/mmproj-pockettts.gguf
+build/pockettts.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
+	$(BUILD)/mkdemo --out $@ --size pockettts --vocab $(MM_VOCAB)
+build/mmproj-pockettts.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size pockettts-mmproj
 .PHONY: clean-mm
 clean: clean-mm
 clean-mm:
 	rm -f build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
+	rm -f build/pockettts.gguf build/mmproj-pockettts.gguf
 
 # ---- install ----------------------------------------------------------------
 # PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;
@@ -282,7 +293,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps chatwire
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps chatwire tts_spec
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -19,7 +19,9 @@
  *     mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]
  *     mkdemo --out PATH --size audio-mmproj
  *     mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja
- *     mkdemo --out PATH --size qwen2vl-mmproj */
+ *     mkdemo --out PATH --size qwen2vl-mmproj
+ *     mkdemo --out PATH --size pockettts --vocab PHI3_VOCAB.gguf
+ *     mkdemo --out PATH --size pockettts-mmproj */
 #include "mkdemo.h"
 
 #include <math.h>
@@ -162,13 +164,15 @@ static int usage(void) {
           "       mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]\n"
           "       mkdemo --out PATH --size audio-mmproj\n"
           "       mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja\n"
-          "       mkdemo --out PATH --size qwen2vl-mmproj\n", stderr);
+          "       mkdemo --out PATH --size qwen2vl-mmproj\n"
+          "       mkdemo --out PATH --size pockettts --vocab PHI3_VOCAB.gguf\n"
+          "       mkdemo --out PATH --size pockettts-mmproj\n", stderr);
     return 2;
 }
 
 /* Fills tensor t (n values) from the generator, in row order. */
 static void fill(const tdesc *t, float *f, int64_t n) {
-    for (int64_t j = 0; j < n; j++) f[j] = t->init > 0 ? rng_uniform(t->init) : 1.0f;
+    for (int64_t j = 0; j < n; j++) f[j] = t->init > 0 ? rng_uniform(t->init) : t->init < 0 ? t->init : 1.0f;
     if (!t->zero_rows) return;
     for (int64_t r = 0; r < t->ne1; r++)
         if (t->zero_rows[r]) memset(f + r * t->ne0, 0, (size_t)t->ne0 * sizeof *f);
@@ -263,6 +267,8 @@ int main(int argc, char **argv) {
     if (strcmp(size, "audio-mmproj") == 0) return mkdemo_audio_mmproj(out);
     if (strcmp(size, "qwen2vl") == 0) return vocab_path ? mkdemo_qwen2vl(out, vocab_path, template_path) : usage();
     if (strcmp(size, "qwen2vl-mmproj") == 0) return mkdemo_qwen2vl_mmproj(out);
+    if (strcmp(size, "pockettts") == 0) return vocab_path ? mkdemo_pockettts(out, vocab_path) : usage();
+    if (strcmp(size, "pockettts-mmproj") == 0) return mkdemo_pockettts_mmproj(out);
     const size_spec *sp = NULL;
     for (size_t i = 0; i < sizeof SIZES / sizeof *SIZES; i++)
         if (strcmp(SIZES[i].name, size) == 0) sp = &SIZES[i];

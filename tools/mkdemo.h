@@ -13,7 +13,7 @@ typedef struct {
     char name[64];
     int64_t ne0, ne1;         /* ne1 = 1 for vectors */
     enum ggml_type type;
-    float init;               /* > 0: uniform(+-init); 0: all ones (norm weights) */
+    float init;               /* > 0: uniform(+-init); 0: all ones (norm weights); < 0: all init */
     int64_t ne2;              /* third dimension (convolution kernels); 0 = none */
     const uint8_t *zero_rows; /* NULL, or one flag per row (ne1): nonzero = all zeros */
     int64_t ne3;              /* fourth dimension (2-D convolution kernels); 0 = none */
@@ -53,5 +53,8 @@ int mkdemo_audio_mmproj(const char *out);
 /* A Qwen2-VL text model and its vision projector (mkdemo_qwen.c): M-RoPE. */
 int mkdemo_qwen2vl(const char *out, const char *vocab_path, const char *template_path);
 int mkdemo_qwen2vl_mmproj(const char *out);
+/* A PocketTTS backbone and its speech projector (mkdemo_tts.c). */
+int mkdemo_pockettts(const char *out, const char *vocab_path);
+int mkdemo_pockettts_mmproj(const char *out);
 
 #endif

@@ -40,6 +40,9 @@ json_t *ia_api_annotations_json(const ia_annotation *a, size_t n);
 json_t *ia_api_annotation_delta(const ia_content *part, const char *type);
 /* The usage object (same in both dialects). */
 json_t *ia_api_usage_json(const ia_usage *u);
+/* response_modalities' echo: the names asked (IA_MOD_BIT_*), lower case
+ * as the SDKs type them, in ia_modality order; NULL for none. */
+json_t *ia_api_modalities_json(unsigned bits);
 /* {"code": code or "internal", "message": message or fallback} */
 json_t *ia_api_error_json(const char *code, const char *message, const char *fallback);
 /* The SSE frame for payload o (consumed): appends "event_id" for (id, seq)

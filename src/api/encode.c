@@ -191,6 +191,14 @@ json_t *ia_api_usage_json(const ia_usage *u) {
     return o;
 }
 
+json_t *ia_api_modalities_json(unsigned bits) {
+    if (!bits) return NULL;
+    json_t *a = json_array();
+    for (int m = 0; m < IA_N_MODALITIES; m++)
+        if (bits & (1u << m)) json_array_append_new(a, json_string(ia_modality_name(m)));
+    return a;
+}
+
 enum snap_mode { SNAP_FULL, SNAP_START, SNAP_COMPLETE };
 
 /* The Interaction object. START shows the run as it begins (in_progress,
@@ -218,6 +226,9 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
         json_object_set_new(o, "previous_interaction_id", ia_api_jstr(it->previous_id));
     if (it->system_instruction)
         json_object_set_new(o, "system_instruction", ia_api_jstr(it->system_instruction));
+    /* an echo of the request, as 1.52.0's Interaction types it */
+    json_t *mods = ia_api_modalities_json(it->rformat.modalities);
+    if (mods) json_object_set_new(o, "response_modalities", mods);
     if (include_input) {
         json_t *turns = json_array();
         for (size_t i = 0; i < it->input.n; i++) {

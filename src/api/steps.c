@@ -197,6 +197,8 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, bo
         json_object_set_new(o, "generation_config", gen_json(&it->gen));
     json_t *rf = mode == SNAP_FULL ? rformat_json(&it->rformat) : NULL;
     if (rf) json_object_set_new(o, "response_format", rf);
+    json_t *mods = mode == SNAP_FULL ? ia_api_modalities_json(it->rformat.modalities) : NULL;
+    if (mods) json_object_set_new(o, "response_modalities", mods);
     if (include_input && mode == SNAP_FULL) {
         json_t *in = json_array();
         append_input_steps(in, &it->input);

@@ -105,6 +105,16 @@ const cli_flagdef cli_flags[F__COUNT] = {
                     "bearer token (key=env:VAR reads it from VAR); model= the engine's name for it "
                     "(default NAME); timeout= seconds one request may take (default 300). The URL may be "
                     "loopback or private (it is the operator's); no redirect of the engine is followed"},
+    /* Natural voices in process (issue 13): llama.cpp's own speech
+     * generation (src/speech/tts.h). */
+    [F_SPEECH_MODEL] = {"speech-model", "INTERACTD_SPEECH_MODELS", "none",
+                        "NAME=BACKBONE.gguf[,mmproj=FILE][,speaker=REF.wav][,voice=VOICE:REF.wav]",
+                        "serve speech output for model NAME with llama.cpp's own speech generation (a "
+                        "Qwen3-TTS or PocketTTS GGUF and its projector; repeatable; env: specs separated by "
+                        "blanks): mmproj= the projector (default: found beside the backbone as --mmproj's), "
+                        "speaker= the default voice's reference audio (WAV, MP3, FLAC), voice= a reference "
+                        "for speech_config voice VOICE (repeatable; other voices get the default); the "
+                        "model's own 24 kHz-or-resampled PCM is streamed frame by frame"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
@@ -269,7 +279,7 @@ static void find_config(cfg *c, int argc, char **argv) {
 void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up) {
     find_config(c, argc, argv);
     for (int i = 0; i < F__COUNT; i++) {
-        if (i == F_MODEL || i == F_UPSTREAM || i == F_CONFIG) continue;
+        if (i == F_MODEL || i == F_UPSTREAM || i == F_CONFIG || i == F_SPEECH_MODEL) continue;
         const char *e = getenv(cli_flags[i].env);
         if (e && *e) c->val[i] = e, c->source[i] = "env";
     }
@@ -304,6 +314,7 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
         else if (f == F_MMPROJ) cli_push(&c->mmprojs, &c->n_mmprojs, v);
         else if (f == F_SEARCH_INDEX) cli_push(&c->search_dirs, &c->n_search_dirs, v);
         else if (f == F_UPSTREAM) cli_push(&c->upstreams, &c->n_upstreams, v);
+        else if (f == F_SPEECH_MODEL) cli_push(&c->speech_models, &c->n_speech_models, v);
         else c->val[f] = v;
         c->from_flag[f] = true;
         c->source[f] = "flag";
@@ -311,13 +322,23 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) cli_push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
     if (!c->n_mmprojs && c->val[F_MMPROJ]) cli_push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
     if (!c->n_search_dirs && c->val[F_SEARCH_INDEX]) cli_push(&c->search_dirs, &c->n_search_dirs, c->val[F_SEARCH_INDEX]);
-    /* a spec holds commas: the environment's are separated by blanks */
-    const char *eu = getenv(cli_flags[F_UPSTREAM].env);
-    if (!c->n_upstreams && eu && *eu) {
-        *owned_up = ia_strdup(eu);
-        for (char *save = NULL, *t = strtok_r(*owned_up, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+    /* a spec holds commas: the environment's are separated by blanks (both
+     * lists in *owned_up, NUL-separated) */
+    const char *eu = getenv(cli_flags[F_UPSTREAM].env), *es = getenv(cli_flags[F_SPEECH_MODEL].env);
+    bool use_u = !c->n_upstreams && eu && *eu, use_s = !c->n_speech_models && es && *es;
+    if (use_u || use_s) {
+        size_t lu = use_u ? strlen(eu) : 0;
+        char *both = ia_xcalloc(lu + (use_s ? strlen(es) : 0) + 2, 1);
+        if (use_u) memcpy(both, eu, lu);
+        if (use_s) strcpy(both + lu + 1, es);
+        *owned_up = both;
+        for (char *save = NULL, *t = strtok_r(both, " \t\n", &save); use_u && t; t = strtok_r(NULL, " \t\n", &save))
             cli_push(&c->upstreams, &c->n_upstreams, t);
-        c->source[F_UPSTREAM] = "env";
+        if (use_u) c->source[F_UPSTREAM] = "env";
+        char *sp = both + lu + 1;
+        for (char *save = NULL, *t = strtok_r(sp, " \t\n", &save); use_s && t; t = strtok_r(NULL, " \t\n", &save))
+            cli_push(&c->speech_models, &c->n_speech_models, t);
+        if (use_s) c->source[F_SPEECH_MODEL] = "env";
     }
     const char *em = getenv("INTERACTD_MODELS");
     if (!c->n_models && em && *em) {
@@ -335,6 +356,7 @@ void cli_cfg_free(cfg *c) {
     free(c->mmprojs);
     free(c->search_dirs);
     free(c->upstreams);
+    free(c->speech_models);
     cli_config_free(c->file_kv, c->n_file_kv);
     c->models = c->templates = c->mmprojs = c->search_dirs = c->upstreams = NULL;
     c->file_kv = NULL;

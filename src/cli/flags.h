@@ -12,7 +12,7 @@
 #define IA_VERSION "0.1.0"
 
 enum {
-    F_CONFIG, F_HOST, F_PORT, F_DATA, F_MODEL, F_MODELS_DIR, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAPS_URL, F_OVERPASS_URL, F_UPSTREAM, F_MAX_STEPS, F_MAX_RUN_TIME, F_AGENT_MODEL, F_AGENT_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
+    F_CONFIG, F_HOST, F_PORT, F_DATA, F_MODEL, F_MODELS_DIR, F_CHAT_TEMPLATE, F_MMPROJ, F_ALLOW_PRIVATE, F_ALLOW_ADDRS, F_MAX_MEDIA, F_FETCH_TIMEOUT, F_CODE_TIMEOUT, F_CODE_MEMORY, F_CODE_OUTPUT, F_CODE_CHARS, F_URL_MAX_SIZE, F_SEARCH_URL, F_SEARCH_INDEX, F_SEARCH_RESCAN, F_MAPS_URL, F_OVERPASS_URL, F_UPSTREAM, F_SPEECH_MODEL, F_MAX_STEPS, F_MAX_RUN_TIME, F_AGENT_MODEL, F_AGENT_MAX_STEPS, F_API_KEYS, F_THREADS, F_CTX_SIZE,
     F_MAX_QUEUE, F_MAX_TOKENS, F_PARALLEL, F_CONTEXTS, F_LAYOUT, F_PREFILL_CHUNK, F_PREFIX_CACHE, F_CACHE_RAM, F_MAX_BODY, F_MAX_FILE_SIZE, F_FILES_QUOTA, F_FILES_TTL, F_MAX_CONNS, F_MAX_CONNS_IP, F_READ_TIMEOUT, F_RETENTION, F_DEFAULT_DIALECT, F_BACKENDS, F_LOG_FORMAT, F_VERBOSE, F__COUNT
 };
 
@@ -31,8 +31,8 @@ typedef struct cfg {
     bool print_config;       /* --print-config */
     struct cli_kv *file_kv;  /* the config file's settings (owned) */
     size_t n_file_kv;
-    const char **models, **templates, **mmprojs, **search_dirs, **upstreams; /* repeatable flags */
-    size_t n_models, n_templates, n_mmprojs, n_search_dirs, n_upstreams;
+    const char **models, **templates, **mmprojs, **search_dirs, **upstreams, **speech_models; /* repeatable */
+    size_t n_models, n_templates, n_mmprojs, n_search_dirs, n_upstreams, n_speech_models;
 } cfg;
 
 /* The help text of `interactd` and its serve flags. */
@@ -43,7 +43,8 @@ _Noreturn void cli_bad(const char *flag, const char *fmt, const char *v);
 void cli_push(const char ***arr, size_t *n, const char *v);
 /* Environment first, then argv over it; --help prints and exits 0, an
  * unknown flag exits 2. Strings point into argv / environ or into *owned
- * and *owned_up (the split INTERACTD_MODELS and INTERACTD_UPSTREAMS). */
+ * and *owned_up (the split INTERACTD_MODELS, and INTERACTD_UPSTREAMS and
+ * INTERACTD_SPEECH_MODELS one after the other). */
 void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up);
 /* Frees what cli_parse_args allocated for c (not c itself). */
 void cli_cfg_free(cfg *c);

@@ -28,6 +28,7 @@
 #include "tools/maps.h"
 #include "tools/search.h"
 #include "upstream/chat.h"
+#include "speech/tts.h"
 #include "upstream/upstream.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -123,6 +124,49 @@ static ia_maps *open_maps(const cfg *c) {
                     strstr(err.msg, ": ") ? strstr(err.msg, ": ") + 2 : err.msg);
     ia_info("google_maps: %s", ia_maps_describe(m));
     return m;
+}
+
+/* --speech-model specs' syntax, before anything is allocated; exits 2
+ * naming the flag on a bad one. */
+static void check_speech_models(const cfg *c) {
+    for (size_t i = 0; i < c->n_speech_models; i++) {
+        ia_err err = {0};
+        ia_tts_spec spec;
+        if (ia_tts_spec_parse(c->speech_models[i], &spec, &err) != 0)
+            cli_bad(cli_flags[F_SPEECH_MODEL].name, "%s", err.msg);
+        ia_tts_spec_free(&spec);
+    }
+}
+
+/* --speech-model specs, loaded (llama.cpp's speech generation). The
+ * projector, when mmproj= does not name one, is found beside the backbone
+ * as --mmproj's is. A name may not be a --model's too. -1 with err (the
+ * caller names the flag and stops, freeing what was loaded). */
+static int open_speech_models(const cfg *c, const model_spec *ms, size_t nm, int threads, ia_tts_set *set,
+                              ia_err *err) {
+    set->v = ia_xcalloc(c->n_speech_models + 1, sizeof *set->v);
+    for (size_t i = 0; i < c->n_speech_models; i++) {
+        ia_tts_spec spec;
+        if (ia_tts_spec_parse(c->speech_models[i], &spec, err) != 0) return -1;
+        int bad = 0;
+        for (size_t k = 0; !bad && k < nm; k++)
+            if (!strcmp(ms[k].name, spec.name)) bad = ia_fail(err, IA_EINVALID, "'%s' is already a --model's name", spec.name);
+        if (!bad && ia_tts_find(set, spec.name)) bad = ia_fail(err, IA_EINVALID, "'%s' is given twice", spec.name);
+        if (!bad && !spec.mmproj && !(spec.mmproj = mmproj_beside(spec.model)))
+            bad = ia_fail(err, IA_EINVALID, "no projector for the speech model beside its backbone; name it with "
+                          "mmproj=FILE (%s)", spec.model);
+        if (bad) {
+            ia_tts_spec_free(&spec);
+            return -1;
+        }
+        ia_info("loading speech model %s from %s (projector %s)", spec.name, spec.model, spec.mmproj);
+        ia_tts *t = ia_tts_open(&spec, threads, err);
+        ia_tts_spec_free(&spec);
+        if (!t) return -1;
+        ia_info("speech model %s ready (%s)", ia_tts_name(t), ia_tts_describe(t));
+        set->v[set->n++] = t;
+    }
+    return 0;
 }
 
 /* --mmproj [NAME=]FILE (repeatable), then the projector beside each model
@@ -292,6 +336,8 @@ static int serve(int argc, char **argv) {
     ia_log_set_format(!strcmp(lf, "json") ? IA_LOG_JSON : IA_LOG_TEXT);
     ia_log_set_level(verbose ? IA_LOG_DEBUG : IA_LOG_INFO);
 
+    check_speech_models(&c);
+
     /* ---- models ---- */
     bool demo = c.n_models == 0;
     size_t nm = demo ? 1 : c.n_models;
@@ -390,6 +436,7 @@ static int serve(int argc, char **argv) {
     ia_http *http = NULL;
     ia_search *search = NULL;
     ia_maps *maps = NULL;
+    ia_tts_set tts = {0};
     char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
@@ -444,6 +491,10 @@ static int serve(int argc, char **argv) {
     }
     for (size_t i = 0, k = nm; i < upstreams.n; i++)
         if (upstreams.v[i].kind == IA_UPSTREAM_CHAT) engines[k++] = ia_upstream_chat_engine(&upstreams.v[i]);
+    if (open_speech_models(&c, ms, nm, threads, &tts, &err) != 0) {
+        ia_error("--%s: %s", cli_flags[F_SPEECH_MODEL].name, err.msg);
+        goto out;
+    }
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
     maps = open_maps(&c);
     filesdir = ia_asprintf("%s/files", data);
@@ -466,7 +517,7 @@ static int serve(int argc, char **argv) {
                                    .mem_bytes = code_memory, .max_output = code_output},
                        .max_steps = max_steps, .max_run_s = max_run,
                        .agent_model = c.val[F_AGENT_MODEL], .agent_max_steps = agent_steps, .code_max_chars = code_chars, .url_max_bytes = url_max,
-                       .search = search, .maps = maps, .upstreams = &upstreams};
+                       .search = search, .maps = maps, .upstreams = &upstreams, .tts = &tts};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -518,6 +569,7 @@ out:
     ia_search_free(search);
     ia_maps_free(maps);
     ia_upstreams_free(&upstreams);
+    ia_tts_set_free(&tts);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);

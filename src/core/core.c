@@ -19,6 +19,7 @@
 
 #include "core/files.h"
 #include "speech/speech.h"
+#include "speech/tts.h"
 #include "core/media.h"
 #include "core/outtok.h"
 #include "core/prompt.h"
@@ -288,17 +289,26 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
      * step alone (loop.c). */
     if (ia_upstream_check_outputs(c->upstreams, req, err) != 0) goto done;
     const ia_upstream *speech_up = !eng ? ia_upstream_speech_for(c->upstreams, req->model) : NULL;
-    bool speaks = speech_up || (req->model && ia_speech_model(req->model));
+    const ia_tts *tts = !eng && !speech_up ? ia_tts_find(c->tts, req->model) : NULL;
+    bool speaks = speech_up || tts || (req->model && ia_speech_model(req->model));
     bool media_only = !eng && req->model && (((req->modalities & IA_MOD_BIT_IMAGE) &&
                                               ia_upstream_for(c->upstreams, req->model)) || speaks);
     if (!eng && !media_only) {
-        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s",
-                req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names());
+        ia_buf tn; /* the --speech-model names too */
+        ia_buf_init(&tn, 0);
+        for (size_t i = 0; c->tts && i < c->tts->n; i++) ia_buf_printf(&tn, ", %s", ia_tts_name(c->tts->v[i]));
+        char *tts_names = ia_buf_take(&tn);
+        ia_fail(err, IA_ENOTFOUND, "model: '%s' is not served here; served models: %s%s%s%s",
+                req->model ? req->model : "", c->names, *c->names ? ", " : "", ia_speech_model_names(),
+                tts_names ? tts_names : "");
+        free(tts_names);
         goto done;
     }
+    unsigned asked = req->modalities; /* echoed as the client sent them */
     if (media_only && speaks) req->modalities |= IA_MOD_BIT_AUDIO;
-    /* the embedded engine's voices and languages (an upstream's are its own) */
-    if ((req->modalities & IA_MOD_BIT_AUDIO) && !speech_up && ia_speech_check(&req->gen.speech, err) != 0)
+    /* the embedded engine's voices and languages (an upstream's and a
+     * --speech-model's are their own: an unknown voice is the default one) */
+    if ((req->modalities & IA_MOD_BIT_AUDIO) && !speech_up && !tts && ia_speech_check(&req->gen.speech, err) != 0)
         goto done;
     if ((req->modalities & IA_MOD_BIT_IMAGE) && (eng || (req->modalities & IA_MOD_BIT_AUDIO))) {
         ia_fail(err, IA_EINVALID, "response_modalities: model '%s' %s; ask it for %s", req->model,
@@ -348,6 +358,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     req->system_instruction = NULL;
     ia_gen_config_copy(&it->gen, &req->gen); /* kept for the record; req's drives the engine */
     it->rformat = req->rformat; /* for the record; the engine gets only the grammar */
+    it->rformat.modalities = asked;
     memset(&req->rformat, 0, sizeof req->rformat);
     it->status = IA_STATUS_IN_PROGRESS;
     it->created = it->updated = ia_now();
@@ -558,6 +569,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->tools.search = opts->search;
     c->tools.maps = opts->maps;
     c->upstreams = opts->upstreams;
+    c->tts = opts->tts;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

@@ -53,6 +53,9 @@ typedef struct ia_core_opts {
     const struct ia_upstreams *upstreams; /* --upstream engines by model name
                                   (upstream/upstream.h); borrowed, outlives the
                                   core; NULL: none */
+    const struct ia_tts_set *tts; /* --speech-model engines by model name
+                                  (speech/tts.h); borrowed, outlives the core;
+                                  NULL: none */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "schema/schema.h"
+#include "speech/tts.h"
 #include "tools/mcp.h"
 
 /* url_context's URLs of one run at most (the prompt's and the searches'):
@@ -47,6 +48,7 @@ struct ia_loop {
      * the input, and nothing else runs. */
     unsigned modalities;
     const ia_upstream *up;
+    struct ia_tts *tts; /* the --speech-model speaking it, when the model is one */
     bool then_requires_action; /* the last model step also called a client function */
     int64_t started_ms;      /* the run's start (ia_mono_ms), for --max-run-time */
     /* Summed over the steps (usage); the last step's prompt and output,
@@ -176,6 +178,7 @@ ia_loop *ia_loop_new(ia_core *c, ia_run *r, ia_engine *eng, const char *owner, i
     L->modalities = req->modalities;
     const ia_upstream *up = !eng ? ia_upstream_for(c->upstreams, r->it.model) : NULL;
     L->up = up && (up->kind == IA_UPSTREAM_SPEECH || (req->modalities & IA_MOD_BIT_IMAGE)) ? up : NULL;
+    L->tts = !eng ? ia_tts_find(c->tts, r->it.model) : NULL;
     return L;
 }
 
@@ -623,7 +626,7 @@ static int speak(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
         pthread_mutex_unlock(&r->mu);
     }
     const ia_upstream *up = L->up && L->up->kind == IA_UPSTREAM_SPEECH ? L->up : NULL;
-    int rc = text && *text ? ia_outputs_speech(c, r, up, text, &L->gen.speech, err) : 0;
+    int rc = text && *text ? ia_outputs_speech(c, r, up, L->tts, text, &L->gen, err) : 0;
     free(text);
     return rc;
 }

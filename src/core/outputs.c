@@ -8,6 +8,7 @@
 #include "lib/b64.h"
 #include "lib/util.h"
 #include "speech/speech.h"
+#include "speech/tts.h"
 #include "upstream/speech.h"
 
 char *ia_outputs_input_text(const ia_conv *input) {
@@ -109,12 +110,23 @@ static int on_pcm(void *ud, const int16_t *pcm, size_t n) {
     return send_pending(s, false);
 }
 
-int ia_outputs_speech(ia_core *c, ia_run *r, const ia_upstream *up, const char *text, const ia_speech_cfg *cfg,
-                      ia_err *err) {
+/* A --speech-model's frames at most: max_output_tokens at Gemini's 25
+ * tokens a second of audio, a frame 80 ms (2 tokens) for PocketTTS and
+ * Qwen3-TTS alike (12.5 frames a second); else the module's cap. */
+static int64_t tts_frames(const ia_gen_config *gen) {
+    if (!gen->has_max_output_tokens || gen->max_output_tokens <= 0) return 0;
+    return gen->max_output_tokens / 2 > 0 ? gen->max_output_tokens / 2 : 1;
+}
+
+int ia_outputs_speech(ia_core *c, ia_run *r, const ia_upstream *up, struct ia_tts *tts, const char *text,
+                      const ia_gen_config *gen, ia_err *err) {
     speech_sink s = {.c = c, .r = r, .index = -1};
-    ia_speech_req q = {.text = text, .len = strlen(text), .cfg = cfg && cfg->n ? cfg : NULL};
-    int rc = up ? ia_upstream_speak(up, text, q.cfg, on_pcm, &s, &r->cancel, err)
-                : ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
+    const ia_speech_cfg *cfg = &gen->speech;
+    ia_speech_req q = {.text = text, .len = strlen(text), .cfg = cfg->n ? cfg : NULL};
+    uint32_t seed = gen->has_seed ? (uint32_t)gen->seed : IA_OUTPUTS_TTS_SEED;
+    int rc = up    ? ia_upstream_speak(up, text, q.cfg, on_pcm, &s, &r->cancel, err)
+             : tts ? ia_tts_speak(tts, &q, tts_frames(gen), seed, on_pcm, &s, &r->cancel, err)
+                   : ia_speech_synth(&q, on_pcm, &s, &r->cancel, err);
     if (rc == 0 && s.index >= 0) rc = send_pending(&s, true) ? ia_fail(err, IA_ECANCELLED, "cancelled") : 0;
     pthread_mutex_lock(&r->mu);
     if (!r->ended && s.index >= 0) {

@@ -20,19 +20,25 @@
 #include "upstream/images.h"
 
 struct ia_core;
+struct ia_tts;
 
 /* The text of conv's user turns' text items, joined by line breaks:
  * what a speech or image model is asked to say or draw (malloc'd; "" when
  * there is none). */
 char *ia_outputs_input_text(const ia_conv *input);
 
-/* Speaks text with cfg's voices as one audio output of r: through up (an
- * api=speech upstream, src/upstream/speech.h) when not NULL, else the
- * embedded engine (src/speech/). Either way the audio streams as deltas
- * while it is made. Text with nothing to say makes no output. 0, or -1
- * with err (IA_ECANCELLED when r's cancel flag stopped it). */
-int ia_outputs_speech(struct ia_core *c, ia_run *r, const ia_upstream *up, const char *text,
-                      const ia_speech_cfg *cfg, ia_err *err);
+/* Speaks text with gen's speech_config voices as one audio output of r:
+ * through up (an api=speech upstream, src/upstream/speech.h) when not
+ * NULL, else tts (a --speech-model: llama.cpp's speech generation,
+ * src/speech/tts.h; gen's seed, else IA_OUTPUTS_TTS_SEED, and its
+ * max_output_tokens at 25 tokens a second of audio bound it) when not
+ * NULL, else the embedded espeak-ng (src/speech/). Either way the audio
+ * streams as deltas while it is made. Text with nothing to say makes no
+ * output. 0, or -1 with err (IA_ECANCELLED when r's cancel flag stopped
+ * it). */
+#define IA_OUTPUTS_TTS_SEED 1234
+int ia_outputs_speech(struct ia_core *c, ia_run *r, const ia_upstream *up, struct ia_tts *tts, const char *text,
+                      const ia_gen_config *gen, ia_err *err);
 
 /* Draws q through upstream u (src/upstream/images.h) as image outputs of
  * r, in the order the engine gave them. 0, or -1 with err. */

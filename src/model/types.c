@@ -314,6 +314,7 @@ void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src) {
     dst->schema = src->schema ? ia_strdup(src->schema) : NULL;
     dst->image = src->image;
     memcpy(dst->list, src->list, sizeof dst->list);
+    dst->modalities = src->modalities;
 }
 
 void ia_tool_clear(ia_tool *t) {

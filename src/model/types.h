@@ -274,6 +274,9 @@ typedef struct ia_rformat {
     /* TEXT_LIST: the entries' types in list order, 't' text, 'i' image
      * ("ti", "i", ...); "" (rows from before images) is "t". */
     char list[4];
+    /* response_modalities as the client asked them (IA_MOD_BIT_*; the
+     * speech models' implied audio not added), for the echo; 0 = not given */
+    unsigned modalities;
 } ia_rformat;
 void ia_rformat_free(ia_rformat *f);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */

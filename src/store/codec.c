@@ -613,10 +613,13 @@ static const char *const rformat_shapes[] = {
 #define N_RFORMAT_SHAPES ((int)(sizeof rformat_shapes / sizeof rformat_shapes[0]))
 
 char *ia_codec_rformat_encode(const ia_rformat *f) {
-    if (!f || f->shape <= IA_RFORMAT_NONE || (int)f->shape >= N_RFORMAT_SHAPES) return NULL;
+    bool shaped = f && f->shape > IA_RFORMAT_NONE && (int)f->shape < N_RFORMAT_SHAPES;
+    if (!f || (!shaped && !f->modalities)) return NULL;
     json_t *o = json_object();
     if (!o) return NULL;
-    json_object_set_new(o, "shape", json_string(rformat_shapes[f->shape]));
+    if (shaped) json_object_set_new(o, "shape", json_string(rformat_shapes[f->shape]));
+    /* response_modalities (a later key: rows without it asked none) */
+    if (f->modalities) json_object_set_new(o, "modalities", json_integer(f->modalities));
     if (f->mime_type) json_object_set_new(o, "mime_type", json_string(f->mime_type));
     if (f->schema) json_object_set_new(o, "schema", json_string(f->schema));
     if (f->image.set) json_object_set_new(o, "image", image_cfg_json(&f->image));
@@ -634,9 +637,13 @@ int ia_codec_rformat_decode(const char *text, ia_rformat *out) {
     json_t *shape = json_object_get(j, "shape");
     json_t *mime = json_object_get(j, "mime_type");
     json_t *schema = json_object_get(j, "schema");
-    if (!json_is_string(shape) || (mime && !json_is_string(mime)) || (schema && !json_is_string(schema)))
+    json_t *mods = json_object_get(j, "modalities");
+    if ((shape && !json_is_string(shape)) || (mime && !json_is_string(mime)) || (schema && !json_is_string(schema)) ||
+        (mods && !json_is_integer(mods)))
         goto done;
     rc = 0;
+    if (mods) out->modalities = (unsigned)json_integer_value(mods) & ((1u << IA_N_MODALITIES) - 1);
+    if (!shape) goto done; /* only response_modalities was given */
     for (int i = 1; i < N_RFORMAT_SHAPES; i++)
         if (strcmp(rformat_shapes[i], json_string_value(shape)) == 0) out->shape = (ia_rformat_shape)i;
     if (out->shape == IA_RFORMAT_NONE) goto done; /* a newer build's shape: not echoed */

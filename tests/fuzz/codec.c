@@ -76,13 +76,13 @@ static void gen(const char *s) {
 static void rformat(const char *s) {
     ia_rformat f;
     if (ia_codec_rformat_decode(s, &f) != 0) {
-        FUZZ_CHECK(f.shape == IA_RFORMAT_NONE && !f.mime_type && !f.schema);
+        FUZZ_CHECK(f.shape == IA_RFORMAT_NONE && !f.mime_type && !f.schema && !f.modalities);
         return;
     }
     char *a = ia_codec_rformat_encode(&f);
-    FUZZ_CHECK((a != NULL) == (f.shape != IA_RFORMAT_NONE));
+    FUZZ_CHECK((a != NULL) == (f.shape != IA_RFORMAT_NONE || f.modalities != 0));
     ia_rformat back;
-    FUZZ_CHECK(ia_codec_rformat_decode(a, &back) == 0 && back.shape == f.shape);
+    FUZZ_CHECK(ia_codec_rformat_decode(a, &back) == 0 && back.shape == f.shape && back.modalities == f.modalities);
     char *b = ia_codec_rformat_encode(&back);
     FUZZ_CHECK((!a && !b) || (a && b && strcmp(a, b) == 0));
     free(a);

@@ -261,3 +261,37 @@ IA_TEST(api_speech_config_codec_roundtrip) {
         IA_CHECK(ia_codec_gen_decode(bad[i], &g) == -1 && g.speech.n == 0);
     }
 }
+
+/* response_modalities is echoed on the Interaction in both dialects (both
+ * SDKs' Interaction types have it), lower case in the SDKs' order, as the
+ * client asked (kept by the store codec with response_format's record,
+ * alone or beside a format). */
+IA_TEST(api_response_modalities_echoed_in_both_dialects_and_stored) {
+    ia_interaction it = {.status = IA_STATUS_COMPLETED, .model = "m"};
+    memcpy(it.id, "v1_x", 5);
+    char *legacy = ia_api_encode_interaction(&it, false, IA_DIALECT_LEGACY);
+    IA_CHECK(legacy && !strstr(legacy, "response_modalities")); /* none asked: none echoed */
+    free(legacy);
+    it.rformat.modalities = IA_MOD_BIT_AUDIO | IA_MOD_BIT_TEXT;
+    legacy = ia_api_encode_interaction(&it, false, IA_DIALECT_LEGACY);
+    char *steps = ia_api_encode_interaction(&it, false, IA_DIALECT_STEPS);
+    IA_CHECK_CONTAINS(legacy, "\"response_modalities\":[\"text\",\"audio\"]");
+    IA_CHECK_CONTAINS(steps, "\"response_modalities\":[\"text\",\"audio\"]");
+    free(legacy);
+    free(steps);
+    ia_rformat back;
+    char *enc = ia_codec_rformat_encode(&it.rformat);
+    IA_CHECK(enc && ia_codec_rformat_decode(enc, &back) == 0);
+    IA_CHECK(back.modalities == it.rformat.modalities && back.shape == IA_RFORMAT_NONE);
+    free(enc);
+    ia_rformat f = {.shape = IA_RFORMAT_SCHEMA, .schema = "{\"type\":\"object\"}", .modalities = IA_MOD_BIT_TEXT};
+    enc = ia_codec_rformat_encode(&f);
+    IA_CHECK(enc && ia_codec_rformat_decode(enc, &back) == 0);
+    IA_CHECK(back.modalities == IA_MOD_BIT_TEXT && back.shape == IA_RFORMAT_SCHEMA);
+    ia_rformat_free(&back);
+    free(enc);
+    /* rows from before the key: none asked */
+    IA_CHECK(ia_codec_rformat_decode("{\"shape\":\"schema\",\"schema\":\"{}\"}", &back) == 0 && !back.modalities);
+    ia_rformat_free(&back);
+    IA_CHECK(ia_codec_rformat_decode("{\"modalities\":\"audio\"}", &back) == -1);
+}
