@@ -73,7 +73,11 @@ XML_USERS := src/tools/html
 SPEECH_CFLAGS = $(eval SPEECH_CFLAGS := $$(shell pkg-config --cflags espeak-ng soxr | sed 's/-I/-isystem /g'))$(SPEECH_CFLAGS)
 SPEECH_LIBS = $(eval SPEECH_LIBS := $$(shell pkg-config --libs espeak-ng soxr))$(SPEECH_LIBS)
 SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
-SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) -lpthread -lm -lstdc++
+# libpq (src/store/pg*.c: the PostgreSQL store), alike.
+PQ_CFLAGS = $(eval PQ_CFLAGS := $$(shell pkg-config --cflags libpq | sed 's/-I/-isystem /g'))$(PQ_CFLAGS)
+PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
+PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema tests/unit/pg_help
+SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) $(PQ_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
@@ -124,6 +128,7 @@ $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 $(SPEECH_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
+$(PQ_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PQ_CFLAGS)
 
 $(OBJ)/%.o: %.c $(LLAMA_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

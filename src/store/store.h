@@ -1,8 +1,9 @@
 /* store: durable interactions and their event logs.
  *
- * The one implementation today is SQLite in WAL mode (store/sqlite.c); the
- * interface is shaped so a PostgreSQL one can follow. All functions are
- * thread-safe. Ownership: functions that fill an out-struct allocate its
+ * Two implementations behind one table of functions (store/backend.h):
+ * SQLite in WAL mode (store/sqlite.c, the default) and PostgreSQL through
+ * libpq (store/pg.c), both keeping the same neutral JSON (the codec below).
+ * All functions are thread-safe. Ownership: functions that fill an out-struct allocate its
  * members (the caller frees them with the matching *_free from model/types.h).
  *
  * Visibility: an interaction is visible to `owner` only (the hex SHA-256 of
@@ -11,8 +12,8 @@
  * (IA_ENOTFOUND), so ids never leak across keys. An expires of 0 means the
  * row never expires.
  *
- * Errors: every failure of the database itself is IA_EINTERNAL with SQLite's
- * message; nothing here aborts. */
+ * Errors: every failure of the database itself is IA_EINTERNAL with the
+ * database's message; nothing here aborts. */
 #ifndef IA_STORE_STORE_H
 #define IA_STORE_STORE_H
 
@@ -21,9 +22,16 @@
 
 typedef struct ia_store ia_store;
 
-/* Opens (creating when missing) the database at path, with its schema.
- * Returns NULL and fills err on failure. */
-ia_store *ia_store_open(const char *path, ia_err *err);
+/* Opens the store named by spec, bringing its schema up to date: a
+ * PostgreSQL database when spec is a postgres:// or postgresql:// URI or a
+ * libpq keyword string starting with host=, hostaddr=, dbname=, user=,
+ * port= or service= (store/pg.c), else the SQLite file at that path,
+ * created when missing (store/sqlite.c). Returns NULL and fills err on
+ * failure. */
+ia_store *ia_store_open(const char *spec, ia_err *err);
+bool ia_store_spec_is_pg(const char *spec);
+/* "sqlite" or "postgres". */
+const char *ia_store_backend(const ia_store *s);
 void ia_store_close(ia_store *s); /* NULL is a no-op */
 
 /* Inserts or replaces the interaction row (not its events; replacing a row
