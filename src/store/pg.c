@@ -48,12 +48,13 @@ static int fail_pg(pgx *x, const char *what, const char *msg) {
     size_t n = strlen(buf);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
     for (char *p = buf; *p; p++)
-        if (*p == '\n') *p = ' ';
+        if (*p == '\n' || *p == '\t') *p = ' ';
     return ia_fail(x->err, IA_EINTERNAL, "store: %s: %s", what, buf);
 }
 
 PGresult *ia_pg_q(pgx *x, const char *what, const char *sql, const pgargs *a) {
-    PGresult *r = PQexecParams(x->c, sql, a ? a->n : 0, NULL, a ? a->v : NULL, NULL, NULL, 0);
+    /* without parameters PQexec, which also runs a script (migrations) */
+    PGresult *r = a ? PQexecParams(x->c, sql, a->n, NULL, a->v, NULL, NULL, 0) : PQexec(x->c, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     fail_pg(x, what, r ? PQresultErrorMessage(r) : PQerrorMessage(x->c));
