@@ -298,6 +298,13 @@ static int serve(int argc, char **argv) {
     int search_rescan = (int)cli_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
                                        86400);
     int max_run = (int)cli_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
+    /* --store: checked before anything slow */
+    const char *store_spec = c.val[F_STORE] ? c.val[F_STORE] : "sqlite";
+    bool store_pg = ia_store_spec_is_pg(store_spec);
+    if (!store_pg && strcmp(store_spec, "sqlite") != 0)
+        cli_bad(cli_flags[F_STORE].name,
+                "expected sqlite, a postgres:// or postgresql:// URL, or a libpq keyword string "
+                "starting with host=, hostaddr=, dbname=, user=, port= or service= (got '%s')", store_spec);
     int max_steps = (int)cli_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
@@ -344,11 +351,18 @@ static int serve(int argc, char **argv) {
         ia_error("%s", err.msg);
         goto out;
     }
-    dbpath = ia_asprintf("%s/interactd.db", data);
+    dbpath = store_pg ? ia_strdup(store_spec) : ia_asprintf("%s/interactd.db", data);
     store = ia_store_open(dbpath, &err);
     if (!store) {
-        ia_error("cannot open the store %s: %s", dbpath, err.msg);
+        char *label = ia_store_spec_redacted(dbpath); /* no password in the log */
+        ia_error("cannot open the store %s: %s", label, err.msg);
+        free(label);
         goto out;
+    }
+    if (store_pg) {
+        char *label = ia_store_spec_redacted(dbpath);
+        ia_info("store: PostgreSQL %s", label);
+        free(label);
     }
     for (size_t i = 0; i < nm; i++) {
         if (access(ms[i].path, R_OK) < 0) {

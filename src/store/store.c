@@ -18,6 +18,35 @@ bool ia_store_spec_is_pg(const char *spec) {
     return false;
 }
 
+char *ia_store_spec_redacted(const char *spec) {
+    char *out = ia_strdup(spec ? spec : "");
+    char *scheme = strstr(out, "://");
+    if (scheme) {
+        /* postgres://user:PASSWORD@host: mask what lies between ':' and '@' */
+        char *at = strchr(scheme + 3, '@');
+        char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - (scheme + 3))) : NULL;
+        if (colon) memset(colon + 1, '*', (size_t)(at - colon - 1));
+        /* ?password=... as a URI parameter */
+        for (char *p = strstr(out, "password="); p; p = strstr(p, "password=")) {
+            for (p += 9; *p && *p != '&'; p++) *p = '*';
+        }
+        return out;
+    }
+    for (char *p = strstr(out, "password"); p; p = strstr(p + 1, "password")) {
+        char *q = p + 8;
+        while (*q == ' ') q++;
+        if (*q != '=') continue;
+        q++;
+        while (*q == ' ') q++;
+        if (*q == '\'') {
+            for (q++; *q && *q != '\''; q++) *q = '*';
+        } else {
+            for (; *q && *q != ' '; q++) *q = '*';
+        }
+    }
+    return out;
+}
+
 ia_store *ia_store_open(const char *spec, ia_err *err) {
     if (ia_store_spec_is_pg(spec)) return ia_store_pg_open(spec, err);
     return ia_store_sqlite_open(spec, err);

@@ -30,6 +30,9 @@ typedef struct ia_store ia_store;
  * failure. */
 ia_store *ia_store_open(const char *spec, ia_err *err);
 bool ia_store_spec_is_pg(const char *spec);
+/* spec with a password (URI user:PASSWORD@, or password=...) masked, for
+ * logs (malloc'd). */
+char *ia_store_spec_redacted(const char *spec);
 /* "sqlite" or "postgres". */
 const char *ia_store_backend(const ia_store *s);
 void ia_store_close(ia_store *s); /* NULL is a no-op */
