@@ -1,7 +1,8 @@
 # interactd — one plain Makefile.
 #   make            build build/interactd, the demo model and the unit tests
 #   make run        install what is missing, build, serve on 127.0.0.1:8080
-#   make test       unit + e2e, then both again under ASan + UBSan
+#   make test       unit + e2e (+ e2e-pg: the core e2e files on PostgreSQL),
+#                   then all again under ASan + UBSan
 #   make install    PREFIX=/usr/local DESTDIR=: bin/interactd, lib/interactd/
 #                   (llama.cpp's libraries), share/interactd/demo.gguf
 # llama.cpp is built from the pinned source (scripts/deps.sh checks it out,
@@ -89,7 +90,7 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e check clean bench install install-check llama llama-key FORCE
+.PHONY: all deps run test unit e2e e2e-pg check clean bench install install-check llama llama-key FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
@@ -240,13 +241,23 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_re
 export LSAN_OPTIONS ?= suppressions=$(ROOT)/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
+# The store tests run against SQLite and against a PostgreSQL that
+# tests/with-pg.sh starts for the run (tests/pg.sh: a temporary folder, its
+# own port) and removes after.
 unit: all
-	$(BUILD)/unit_tests
+	tests/with-pg.sh $(BUILD)/unit_tests
 
 e2e: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-check: unit e2e fuzz-smoke $(if $(filter 1,$(SAN)),,install-check)
+# The core e2e files again with every server on PostgreSQL (E2E_STORE:
+# tests/e2e/lib/server.mjs gives each data dir a database of its own).
+E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs
+e2e-pg: all
+	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd $(ROOT)/tests/with-pg.sh sh -c \
+	  'if [ -n "$${PG_CONNINFO:-}" ]; then E2E_STORE="$$PG_CONNINFO" node --test --test-concurrency=1 --test-reporter=spec $(E2E_PG_FILES); fi'
+
+check: unit e2e e2e-pg fuzz-smoke $(if $(filter 1,$(SAN)),,install-check)
 
 test: deps
 	@$(MAKE) --no-print-directory check
