@@ -136,6 +136,33 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
 
 /* The --upstream registry; exits naming the flag on a bad spec. Image URLs
  * an engine points at on another origin follow the client URLs' rules. */
+/* This server's instance id for a shared store (ia_store_set_instance):
+ * DATA/instance-id, made once (16 random bytes, hex) and kept, so a server
+ * restarted on its folder recovers its own interrupted runs. NULL when it
+ * can be neither read nor made (recovery then takes every run). */
+static char *instance_id(const char *data) {
+    char *path = ia_asprintf("%s/instance-id", data);
+    char buf[64] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f)) buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+    }
+    if (strlen(buf) != 32) {
+        unsigned char r[16];
+        f = ia_random(r, sizeof r) == 0 ? fopen(path, "w") : NULL;
+        for (size_t i = 0; f && i < sizeof r; i++) snprintf(buf + 2 * i, 3, "%02x", r[i]);
+        if (!f || fprintf(f, "%s\n", buf) < 0) {
+            ia_warn("cannot keep %s; this server recovers every interrupted run of the store", path);
+            buf[0] = '\0';
+        }
+        if (f) fclose(f);
+    }
+    free(path);
+    return buf[0] ? ia_strdup(buf) : NULL;
+}
+
 static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts *client_rules) {
     for (size_t i = 0; i < c->n_upstreams; i++) {
         ia_err err = {0};
@@ -361,7 +388,10 @@ static int serve(int argc, char **argv) {
     }
     if (store_pg) {
         char *label = ia_store_spec_redacted(dbpath);
-        ia_info("store: PostgreSQL %s", label);
+        char *me = instance_id(data);
+        ia_store_set_instance(store, me); /* before the core's recovery */
+        ia_info("store: PostgreSQL %s, instance %s", label, me ? me : "(none)");
+        free(me);
         free(label);
     }
     for (size_t i = 0; i < nm; i++) {

@@ -14,6 +14,7 @@
 typedef struct ia_store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(ia_store *s);
+    void (*set_instance)(ia_store *s, const char *instance); /* NULL: ignored */
     int (*put)(ia_store *s, const ia_interaction *it, ia_err *err);
     int (*finish)(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n, ia_err *err);
     int (*append_events)(ia_store *s, const char *id, const ia_event *evs, size_t n, ia_err *err);

@@ -28,6 +28,7 @@ typedef struct pg_store {
     pthread_cond_t freed;
     PGconn *idle[POOL_MAX];
     int n_idle, n_open; /* n_open counts idle and borrowed ones */
+    char *instance;     /* set before serving, read by every op */
 } pg_store;
 
 
@@ -157,7 +158,7 @@ int ia_pg_run(ia_store *b, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
     for (int attempt = 0;; attempt++) {
         PGconn *c = acquire(s, err);
         if (!c) return -1;
-        pgx x = {.c = c, .err = err};
+        pgx x = {.c = c, .err = err, .instance = s->instance};
         int rc = op(&x, arg);
         bool lost = PQstatus(c) != CONNECTION_OK;
         if (rc != 0 && !lost) ia_pg_rollback(&x);
@@ -199,8 +200,15 @@ fail:
     return NULL;
 }
 
+void ia_pg_set_instance(ia_store *b, const char *instance) {
+    pg_store *s = (pg_store *)b;
+    free(s->instance);
+    s->instance = instance ? ia_strdup(instance) : NULL;
+}
+
 void ia_pg_close(ia_store *b) {
     pg_store *s = (pg_store *)b;
+    free(s->instance);
     for (int i = 0; i < s->n_idle; i++) PQfinish(s->idle[i]);
     pthread_cond_destroy(&s->freed);
     pthread_mutex_destroy(&s->mu);

@@ -19,6 +19,7 @@ typedef struct pgx {
     PGconn *c;
     ia_err *err;
     bool committing; /* a statement that may commit was sent */
+    const char *instance; /* ia_store_set_instance's, or NULL */
 } pgx;
 
 /* Parameters as text (libpq's text format); at most 24. */
@@ -54,6 +55,7 @@ int ia_pg_run(ia_store *s, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
 
 /* pg.c: closes the pool (the ops table's close). pg_rows.c: the table. */
 void ia_pg_close(ia_store *s);
+void ia_pg_set_instance(ia_store *s, const char *instance);
 extern const ia_store_ops ia_pg_ops;
 
 /* pg_schema.c: brings the database to the current schema under an advisory

@@ -56,10 +56,12 @@ static int upsert(pgx *x, const ia_interaction *it) {
     ia_pg_text(&a, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
     ia_pg_text(&a, rformat);
     ia_pg_text(&a, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
-    /* An upsert: a replaced row keeps its event log. */
+    ia_pg_text(&a, x->instance);
+    /* An upsert: a replaced row keeps its event log. `runner`: the
+     * instance that wrote it last (ia_store_set_instance). */
     rc = ia_pg_exec(x, "put",
-                    "INSERT INTO interactions (" ROW_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                    "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) "
+                    "INSERT INTO interactions (" ROW_COLS ", runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) "
                     "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, model = excluded.model, "
                     "previous_id = excluded.previous_id, system_instruction = excluded.system_instruction, "
                     "status = excluded.status, created = excluded.created, updated = excluded.updated, "
@@ -69,7 +71,8 @@ static int upsert(pgx *x, const ia_interaction *it) {
                     "usage_thought = excluded.usage_thought, usage_cached = excluded.usage_cached, "
                     "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                     "gen_config = excluded.gen_config, error_code = excluded.error_code, "
-                    "response_format = excluded.response_format, usage_by = excluded.usage_by",
+                    "response_format = excluded.response_format, usage_by = excluded.usage_by, "
+                    "runner = excluded.runner",
                     &a);
 out:
     free(input);
@@ -383,8 +386,13 @@ static int op_recover(pgx *x, void *p) {
     recover_arg *ra = p;
     ra->count = 0;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
+    /* this instance's runs, or those no instance claimed; a neighbour's
+     * live runs are not ours to fail */
+    pgargs a = {0};
+    ia_pg_text(&a, x->instance);
     PGresult *r = ia_pg_q(x, "recover",
-                          "SELECT id FROM interactions WHERE status = 'in_progress' ORDER BY id FOR UPDATE", NULL);
+                          "SELECT id FROM interactions WHERE status = 'in_progress' AND "
+                          "($1::text IS NULL OR runner IS NULL OR runner = $1::text) ORDER BY id FOR UPDATE", &a);
     if (!r) return -1;
     int rows = PQntuples(r), rc = 0;
     for (int i = 0; i < rows && rc == 0; i++) rc = recover_one(x, PQgetvalue(r, i, 0), ra);
@@ -546,6 +554,7 @@ static int pg_tokens_get(ia_store *s, const char *owner, const char *vocab, cons
 const ia_store_ops ia_pg_ops = {
     .name = "postgres",
     .close = ia_pg_close,
+    .set_instance = ia_pg_set_instance,
     .put = pg_put,
     .finish = pg_finish,
     .append_events = pg_append_events,

@@ -80,6 +80,10 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX files_expires ON files(expires);"
     "CREATE INDEX files_blob ON files(blob);",
+    /* 2: the instance that last wrote a row (ia_store_set_instance), so a
+     * starting server recovers its own interrupted runs and not those a
+     * live neighbour on the same database is running. NULL: none said. */
+    "ALTER TABLE interactions ADD COLUMN runner TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

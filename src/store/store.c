@@ -58,6 +58,10 @@ void ia_store_close(ia_store *s) {
     if (s) s->ops->close(s);
 }
 
+void ia_store_set_instance(ia_store *s, const char *instance) {
+    if (s && s->ops->set_instance) s->ops->set_instance(s, instance);
+}
+
 int ia_store_put(ia_store *s, const ia_interaction *it, ia_err *err) { return s->ops->put(s, it, err); }
 
 int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n, ia_err *err) {

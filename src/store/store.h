@@ -88,6 +88,15 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
 #define IA_STORE_RECOVER_SEQ_GAP 1000
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
+/* Names the server instance writing through s (a stable id per data
+ * folder, so a restarted server is the same instance). A shared store
+ * (PostgreSQL) records it on every interaction row it writes, and
+ * ia_store_recover then fails only the in_progress rows of this instance
+ * (or of none recorded), never those a live neighbour on the same database
+ * is running. SQLite (one server per file, DATA/LOCK) ignores it. NULL:
+ * none (recover takes every in_progress row). Call before serving. */
+void ia_store_set_instance(ia_store *s, const char *instance);
+
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
 int ia_store_sweep(ia_store *s, int64_t now, ia_err *err);
 

@@ -162,3 +162,46 @@ IA_TEST(store_pg_survives_a_database_restart) {
     IA_CHECK(ev == 0 && n == 2);
     IA_CHECK(all == 8); /* nothing committed was lost */
 }
+
+/* Two instances on one database: a starting instance recovers its own
+ * interrupted runs (and those no instance claimed), never a live
+ * neighbour's. */
+IA_TEST(store_pg_recover_takes_only_its_own_runs) {
+    char ci[1024];
+    PG_DB(ci, "pg_recover_own");
+    ia_err err = {0};
+    ia_store *a = ia_store_open(ci, &err);
+    ia_store *b = ia_store_open(ci, &err);
+    IA_CHECK(a && b);
+    ia_store_set_instance(a, "instance-a");
+    ia_store_set_instance(b, "instance-b");
+    ia_interaction it;
+    row(&it, "v1_on_a");
+    it.status = IA_STATUS_IN_PROGRESS;
+    int put_a = ia_store_put(a, &it, &err);
+    ia_interaction_free(&it);
+    row(&it, "v1_on_b");
+    it.status = IA_STATUS_IN_PROGRESS;
+    int put_b = ia_store_put(b, &it, &err);
+    ia_interaction_free(&it);
+    /* b restarts: only its own run fails */
+    int nb = ia_store_recover(b, 1800000000, "b restarted", &err);
+    ia_interaction out;
+    int ga = ia_store_get(b, "v1_on_a", "o", 0, &out, &err);
+    ia_status sa = ga == 0 ? out.status : IA_STATUS_FAILED;
+    if (ga == 0) ia_interaction_free(&out);
+    int gb = ia_store_get(a, "v1_on_b", "o", 0, &out, &err);
+    ia_status sb = gb == 0 ? out.status : IA_STATUS_IN_PROGRESS;
+    if (gb == 0) ia_interaction_free(&out);
+    /* a store that names no instance (one server alone) takes every run */
+    ia_store *c = ia_store_open(ci, &err);
+    int nc = c ? ia_store_recover(c, 1800000001, "all", &err) : -1;
+    ia_store_close(c);
+    ia_store_close(a);
+    ia_store_close(b);
+    IA_CHECK(put_a == 0 && put_b == 0);
+    IA_CHECK(nb == 1);
+    IA_CHECK(ga == 0 && sa == IA_STATUS_IN_PROGRESS);
+    IA_CHECK(gb == 0 && sb == IA_STATUS_FAILED);
+    IA_CHECK(nc == 1);
+}
