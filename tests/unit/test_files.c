@@ -1,5 +1,6 @@
-/* test_files: the Files API service (core/files.c) over a real store file and
- * blob folder under ia_test_tmpdir() — an upload written in pieces and
+/* test_files: the Files API service (core/files.c) over a real store (a
+ * SQLite file, then again a PostgreSQL database: IA_STORE_TEST) and blob
+ * folder under ia_test_tmpdir() — an upload written in pieces and
  * finalized ACTIVE with the SHA-256 of its bytes, a chunk sent again from an
  * earlier offset, resumption after a writer was abandoned, FAILED content,
  * the limits (announced size, --max-file-size, the quota), one writer at a

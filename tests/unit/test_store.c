@@ -1,5 +1,6 @@
-/* test_store: the SQLite store and the storage codec against a real database
- * file under ia_test_tmpdir() — every field round-trips, owners and expiry
+/* test_store: the store (each IA_STORE_TEST twice: a real SQLite file under
+ * ia_test_tmpdir(), then a fresh database on a real PostgreSQL, pg_help.h)
+ * and the storage codec — every field round-trips, owners and expiry
  * hide rows exactly like missing ones, finish lands row and events together,
  * recovery after an unfinished run (a real crash: a child process writes
  * and dies by SIGKILL, the parent reopens the file) leaves a failed row with
