@@ -7,7 +7,8 @@
 //    across the restart and streams, on fresh connections.
 //  - Two servers on one database: an interaction made on one is read,
 //    continued (previous_interaction_id) and deleted on the other; a
-//    background run on one is seen finished from the other.
+//    background run on one is seen finished from the other; a finished
+//    stream made on one is resumed on the other by last_event_id.
 //  - A --store that is neither sqlite nor PostgreSQL is refused at start,
 //    naming the flag; an unreachable database fails the start clearly.
 // Skipped, saying why, when PostgreSQL is not installed (no initdb).
@@ -81,7 +82,7 @@ describe('PostgreSQL store', () => {
     assert.equal(srv.exitInfo, null, 'the server never stopped');
   });
 
-  it('two servers on one database: any of them serves any id (GET, continue, DELETE, a background run)', { timeout: 120_000 }, async (t) => {
+  it('two servers on one database: any of them serves any id (GET, continue, DELETE, a background run, resume a finished stream)', { timeout: 120_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const store = freshDb('two');
     const a = await startServer({ store });
@@ -100,6 +101,14 @@ describe('PostgreSQL store', () => {
     const done = await pollUntil(() => bb.interactions.get(bg.id), (x) => x.status !== 'in_progress',
       { what: 'the background run seen ended from B' });
     assertEnded(assert, done);
+    // a stream made on A, resumed on B from an event id A sent
+    const evs = await collect(await create(aa, { input: 'streamed on A', stream: true }));
+    const sid = evs.find((e) => e.event_type === 'interaction.start').interaction.id;
+    const k = Math.floor(evs.length / 2);
+    assert.ok(evs[k].event_id, 'events carry ids');
+    const rest = await collect(await bb.interactions.get(sid, { stream: true, last_event_id: evs[k].event_id }));
+    assert.deepEqual(rest.map((e) => e.event_id), evs.slice(k + 1).map((e) => e.event_id));
+    assert.equal(rest[rest.length - 1].event_type, 'interaction.complete');
     await bb.interactions.delete(c.id);
     await assert.rejects(aa.interactions.get(c.id), (e) => e instanceof E.NotFoundError || e.status === 404);
   });
