@@ -8,6 +8,8 @@
 #                             --store and IA_TEST_PG, is in DIR/conninfo
 #                             ("host=DIR port=N user=U dbname=postgres").
 #   tests/pg.sh restart DIR   pg_ctl restart (the reconnect tests)
+#   tests/pg.sh pause DIR     pg_ctl stop, keeping DIR (the database is down)
+#   tests/pg.sh resume DIR    pg_ctl start again after a pause
 #   tests/pg.sh stop DIR      pg_ctl stop and rm -rf DIR
 #
 # PostgreSQL refuses to run as root: when uid is 0 the cluster is made and
@@ -63,13 +65,19 @@ CONF
   restart)
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m fast restart >/dev/null
     ;;
+  pause)
+    as_pg "$BIN/pg_ctl" -D "$dir/data" -w -t 60 -m fast stop >/dev/null
+    ;;
+  resume)
+    as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    ;;
   stop)
     [ -n "$dir" ] && [ -d "$dir/data" ] || exit 0
     as_pg "$BIN/pg_ctl" -D "$dir/data" -w -t 60 -m fast stop >/dev/null || true
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: tests/pg.sh start [DIR] | restart DIR | stop DIR" >&2
+    echo "usage: tests/pg.sh start [DIR] | restart DIR | pause DIR | resume DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -6,20 +6,26 @@
  * call that uses it: that call drops every idle connection (they shared the
  * server's fate) and is retried once on a fresh one when that is safe
  * (pg_int.h: a read, a write that had not committed, an idempotent upsert),
- * so a restart of PostgreSQL costs at most the calls in flight at that
- * moment, never the server's own restart. Rows hold the same neutral JSON
+ * and a call that finds the database unreachable waits for it a few
+ * seconds (CONNECT_WAIT_MS) before failing, so a restart of PostgreSQL
+ * costs at most a write whose COMMIT was cut, never the server's own
+ * restart. Rows hold the same neutral JSON
  * as SQLite's (store/codec.c); the schema is pg_schema.c's, the
  * interactions' calls pg_rows.c's, the files' pg_files.c's. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
 #include "store/pg_int.h"
 
 #define POOL_MAX 4
+/* How long a call waits for an unreachable database (restarting, say)
+ * before it fails: connection attempts 100 ms apart, doubling to 1 s. */
+#define CONNECT_WAIT_MS 5000
 
 typedef struct pg_store {
     ia_store base; /* first: the ops table (store/backend.h) */
@@ -153,10 +159,24 @@ static void release(pg_store *s, PGconn *c, bool lost) {
     for (int i = 0; i < n_drop; i++) PQfinish(drop[i]);
 }
 
+/* acquire, waiting up to CONNECT_WAIT_MS while the database cannot be
+ * reached, so a call made while it restarts is served once it is back. */
+static PGconn *acquire_waiting(pg_store *s, ia_err *err) {
+    long waited = 0, pause = 100;
+    for (;;) {
+        PGconn *c = acquire(s, err);
+        if (c || waited >= CONNECT_WAIT_MS) return c;
+        struct timespec ts = {.tv_sec = pause / 1000, .tv_nsec = (pause % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited += pause;
+        pause = pause * 2 > 1000 ? 1000 : pause * 2;
+    }
+}
+
 int ia_pg_run(ia_store *b, ia_pg_op op, void *arg, bool idempotent, ia_err *err) {
     pg_store *s = (pg_store *)b;
     for (int attempt = 0;; attempt++) {
-        PGconn *c = acquire(s, err);
+        PGconn *c = acquire_waiting(s, err);
         if (!c) return -1;
         pgx x = {.c = c, .err = err, .instance = s->instance};
         int rc = op(&x, arg);

@@ -3,15 +3,20 @@
  * instances open a new database at the same moment (advisory lock), a
  * newer schema refused, a restart of the database in the middle of a
  * store's life — no committed row lost, the next calls served on fresh
- * connections without reopening the store — and a server that cannot be
- * reached refused at open with a clear error.
+ * connections without reopening the store; a call made while the database
+ * is down for a moment waits for it, one made while it stays down fails
+ * clearly and the store serves again once it is back — and a server that
+ * cannot be reached refused at open with a clear error.
  * (The store's shared contract runs against both backends in test_store.c
  * and test_files.c.) */
 #include "unit.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "pg_help.h"
@@ -100,14 +105,17 @@ IA_TEST(store_pg_open_fails_clearly) {
     IA_CHECK_CONTAINS(e.msg, "cannot connect to PostgreSQL");
 }
 
-static int restart_db(void) {
+/* tests/pg.sh restart / pause / resume on the tests' server. */
+static int pg_sh(const char *what) {
     const char *dir = ia_test_pg_dir();
     if (!dir) return -1;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/tests/pg.sh restart '%s'", IA_SOURCE_DIR, dir);
+    snprintf(cmd, sizeof cmd, "%s/tests/pg.sh %s '%s'", IA_SOURCE_DIR, what, dir);
     fflush(NULL);
     return system(cmd) == 0 ? 0 : -1;
 }
+
+static int restart_db(void) { return pg_sh("restart"); }
 
 IA_TEST(store_pg_survives_a_database_restart) {
     char ci[1024];
@@ -204,4 +212,66 @@ IA_TEST(store_pg_recover_takes_only_its_own_runs) {
     IA_CHECK(ga == 0 && sa == IA_STATUS_IN_PROGRESS);
     IA_CHECK(gb == 0 && sb == IA_STATUS_FAILED);
     IA_CHECK(nc == 1);
+}
+
+static int64_t ia_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *resume_later(void *arg) {
+    (void)arg;
+    usleep(1500 * 1000);
+    return (void *)(intptr_t)pg_sh("resume");
+}
+
+/* The database down for a moment (stopped, started again 1.5 s later): a
+ * call made meanwhile waits for it and is served; one made while it stays
+ * down fails after a few seconds with a clear error, and the same store
+ * serves again once it is back. */
+IA_TEST(store_pg_waits_for_a_database_coming_back) {
+    char ci[1024];
+    PG_DB(ci, "pg_down");
+    if (!ia_test_pg_dir()) {
+        fprintf(stderr, "  skipped: IA_TEST_PG given without IA_TEST_PG_DIR (cannot stop it)\n");
+        return;
+    }
+    ia_err err = {0};
+    ia_store *s = ia_store_open(ci, &err);
+    IA_CHECK(s);
+    ia_interaction it, out;
+    row(&it, "v1_before_down");
+    int put = ia_store_put(s, &it, &err);
+    ia_interaction_free(&it);
+    int paused = pg_sh("pause");
+    pthread_t th;
+    pthread_create(&th, NULL, resume_later, NULL);
+    int64_t t0 = ia_now_ms();
+    int g = ia_store_get(s, "v1_before_down", "o", 0, &out, &err);
+    int64_t waited = ia_now_ms() - t0;
+    if (g == 0) ia_interaction_free(&out);
+    void *resumed = NULL;
+    pthread_join(th, &resumed);
+    /* down for longer than a call waits */
+    int paused2 = pg_sh("pause");
+    ia_err down = {0};
+    t0 = ia_now_ms();
+    int gd = ia_store_get(s, "v1_before_down", "o", 0, &out, &down);
+    int64_t gave_up = ia_now_ms() - t0;
+    if (gd == 0) ia_interaction_free(&out);
+    int resumed2 = pg_sh("resume");
+    row(&it, "v1_after_down");
+    int fin = ia_store_finish(s, &it, NULL, 0, &err);
+    ia_interaction_free(&it);
+    int g2 = ia_store_get(s, "v1_after_down", "o", 0, &out, &err);
+    if (g2 == 0) ia_interaction_free(&out);
+    ia_store_close(s);
+    IA_CHECK(put == 0 && paused == 0 && resumed == NULL && paused2 == 0 && resumed2 == 0);
+    IA_CHECK(g == 0);
+    IA_CHECK(waited >= 1000); /* it did wait for the database */
+    IA_CHECK(gd == -1 && down.code == IA_EINTERNAL);
+    IA_CHECK_CONTAINS(down.msg, "cannot connect to PostgreSQL");
+    IA_CHECK(gave_up >= 4000 && gave_up < 30000);
+    IA_CHECK(fin == 0 && g2 == 0);
 }
