@@ -134,8 +134,6 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
     return s;
 }
 
-/* The --upstream registry; exits naming the flag on a bad spec. Image URLs
- * an engine points at on another origin follow the client URLs' rules. */
 /* This server's instance id for a shared store (ia_store_set_instance):
  * DATA/instance-id, made once (16 random bytes, hex) and kept, so a server
  * restarted on its folder recovers its own interrupted runs. NULL when it
@@ -163,6 +161,8 @@ static char *instance_id(const char *data) {
     return buf[0] ? ia_strdup(buf) : NULL;
 }
 
+/* The --upstream registry; exits naming the flag on a bad spec. Image URLs
+ * an engine points at on another origin follow the client URLs' rules. */
 static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts *client_rules) {
     for (size_t i = 0; i < c->n_upstreams; i++) {
         ia_err err = {0};
