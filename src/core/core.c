@@ -480,7 +480,18 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
         ia_run_unref(r);
         return 0;
     }
-    return ia_core_get(c, owner, id, out, err);
+    if (ia_core_get(c, owner, id, out, err) != 0) return -1;
+    /* Not running here yet in_progress in the store: another server on a
+     * shared store (PostgreSQL) runs it, and a cancel does not travel
+     * between servers yet. Said, rather than answering as if cancelled. */
+    if (out->status == IA_STATUS_IN_PROGRESS) {
+        ia_interaction_free(out);
+        return ia_fail(err, IA_ECONFLICT,
+                       "interaction '%s' is running on another server that shares this store; cancelling a "
+                       "run from another server is not supported yet: send the cancel to the server that "
+                       "runs it", id);
+    }
+    return 0;
 }
 
 int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err) {

@@ -105,7 +105,9 @@ int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t aft
                       ia_sub **sub, ia_err *err);
 
 /* Cancels a running interaction (status cancelled, partial outputs kept) and
- * returns it. An interaction that already ended is returned unchanged. */
+ * returns it. An interaction that already ended is returned unchanged. One
+ * in_progress in a shared store but not running here (another server runs
+ * it) is IA_ECONFLICT: a cancel does not travel between servers yet. */
 int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
                    ia_err *err);
 

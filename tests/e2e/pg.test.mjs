@@ -8,7 +8,9 @@
 //  - Two servers on one database: an interaction made on one is read,
 //    continued (previous_interaction_id) and deleted on the other; a
 //    background run on one is seen finished from the other; a finished
-//    stream made on one is resumed on the other by last_event_id.
+//    stream made on one is resumed on the other by last_event_id; a cancel
+//    sent to one for a run live on the other is a 409 saying so (not built
+//    yet), and the run goes on until its own server cancels it.
 //  - A --store that is neither sqlite nor PostgreSQL is refused at start,
 //    naming the flag; an unreachable database fails the start clearly.
 // Skipped, saying why, when PostgreSQL is not installed (no initdb).
@@ -17,7 +19,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, stopAll, T, REPO_ROOT, BIN, textOf, collect, deltaText, pollUntil, assertEnded, sdkErrors, pgStoreFor } from './lib/server.mjs';
+import { startServer, stopAll, T, REPO_ROOT, BIN, longPrompt, textOf, collect, deltaText, pollUntil, assertEnded, sdkErrors, pgStoreFor } from './lib/server.mjs';
 
 const PG_SH = path.join(REPO_ROOT, 'tests/pg.sh');
 const CFG = { temperature: 0, max_output_tokens: 8 };
@@ -109,6 +111,16 @@ describe('PostgreSQL store', () => {
     const rest = await collect(await bb.interactions.get(sid, { stream: true, last_event_id: evs[k].event_id }));
     assert.deepEqual(rest.map((e) => e.event_id), evs.slice(k + 1).map((e) => e.event_id));
     assert.equal(rest[rest.length - 1].event_type, 'interaction.complete');
+    // a run live on A: a cancel sent to B says it cannot reach it (409),
+    // the run goes on, and a cancel sent to A stops it
+    const long = await create(aa, { input: await longPrompt(aa), background: true,
+      generation_config: { temperature: 0, max_output_tokens: 2000 } });
+    const r = await b.raw('POST', `/v1beta/interactions/${long.id}/cancel`, { key: 'k' });
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.json?.error?.message || '', /running on another server.*not supported yet/);
+    const stopped = await aa.interactions.cancel(long.id);
+    assert.equal(stopped.status, 'cancelled');
+    assert.equal((await bb.interactions.get(long.id)).status, 'cancelled');
     await bb.interactions.delete(c.id);
     await assert.rejects(aa.interactions.get(c.id), (e) => e instanceof E.NotFoundError || e.status === 404);
   });
