@@ -9,8 +9,8 @@
 //    continued (previous_interaction_id) and deleted on the other; a
 //    background run on one is seen finished from the other; a finished
 //    stream made on one is resumed on the other by last_event_id; a cancel
-//    sent to one for a run live on the other is a 409 saying so (not built
-//    yet), and the run goes on until its own server cancels it.
+//    or a stream asked of one for a run live on the other is a 409 saying
+//    so (not built yet), and the run goes on until its own server cancels it.
 //  - A --store that is neither sqlite nor PostgreSQL is refused at start,
 //    naming the flag; an unreachable database fails the start clearly.
 // Skipped, saying why, when PostgreSQL is not installed (no initdb).
@@ -115,6 +115,9 @@ describe('PostgreSQL store', () => {
     // the run goes on, and a cancel sent to A stops it
     const long = await create(aa, { input: await longPrompt(aa), background: true,
       generation_config: { temperature: 0, max_output_tokens: 2000 } });
+    const follow = await b.raw('GET', `/v1beta/interactions/${long.id}?stream=true`, { key: 'k' });
+    assert.equal(follow.status, 409, follow.text);
+    assert.match(follow.json?.error?.message || '', /running on another server.*not supported yet/);
     const r = await b.raw('POST', `/v1beta/interactions/${long.id}/cancel`, { key: 'k' });
     assert.equal(r.status, 409, r.text);
     assert.match(r.json?.error?.message || '', /running on another server.*not supported yet/);
