@@ -1,7 +1,8 @@
 # interactd — one plain Makefile.
 #   make            build build/interactd, the demo model and the unit tests
 #   make run        install what is missing, build, serve on 127.0.0.1:8080
-#   make test       unit + e2e, then both again under ASan + UBSan
+#   make test       unit + e2e (+ e2e-pg: the core e2e files on PostgreSQL),
+#                   then all again under ASan + UBSan
 #   make install    PREFIX=/usr/local DESTDIR=: bin/interactd, lib/interactd/
 #                   (llama.cpp's libraries), share/interactd/demo.gguf
 # llama.cpp is built from the pinned source (scripts/deps.sh checks it out,
@@ -73,7 +74,11 @@ XML_USERS := src/tools/html
 SPEECH_CFLAGS = $(eval SPEECH_CFLAGS := $$(shell pkg-config --cflags espeak-ng soxr | sed 's/-I/-isystem /g'))$(SPEECH_CFLAGS)
 SPEECH_LIBS = $(eval SPEECH_LIBS := $$(shell pkg-config --libs espeak-ng soxr))$(SPEECH_LIBS)
 SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
-SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) -lpthread -lm -lstdc++
+# libpq (src/store/pg*.c: the PostgreSQL store), alike.
+PQ_CFLAGS = $(eval PQ_CFLAGS := $$(shell pkg-config --cflags libpq | sed 's/-I/-isystem /g'))$(PQ_CFLAGS)
+PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
+PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema tests/unit/pg_help
+SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) $(PQ_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
 TEST_DEFS := -DIA_DEMO_MODEL='"$(ROOT)/build/demo.gguf"' -DIA_SOURCE_DIR='"$(ROOT)"'
@@ -85,7 +90,7 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e check service-check clean bench install install-check llama llama-key FORCE
+.PHONY: all deps run test unit e2e e2e-pg check service-check clean bench install install-check llama llama-key FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
@@ -124,6 +129,7 @@ $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 $(SPEECH_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
+$(PQ_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PQ_CFLAGS)
 
 # The web console (web/) is embedded in the binary: scripts/embed-web.sh
 # turns its files into a C fragment that src/http/console.c includes.
@@ -256,13 +262,23 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_re
 export LSAN_OPTIONS ?= suppressions=$(ROOT)/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
+# The store tests run against SQLite and against a PostgreSQL that
+# tests/with-pg.sh starts for the run (tests/pg.sh: a temporary folder, its
+# own port) and removes after.
 unit: all
-	$(BUILD)/unit_tests
+	tests/with-pg.sh $(BUILD)/unit_tests
 
 e2e: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-check: unit e2e fuzz-smoke service-check $(if $(filter 1,$(SAN)),,install-check)
+# The core e2e files again with every server on PostgreSQL (E2E_STORE:
+# tests/e2e/lib/server.mjs gives each data dir a database of its own).
+E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs files.test.mjs
+e2e-pg: all
+	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd $(ROOT)/tests/with-pg.sh sh -c \
+	  'if [ -n "$${PG_CONNINFO:-}" ]; then E2E_STORE="$$PG_CONNINFO" node --test --test-concurrency=1 --test-reporter=spec $(E2E_PG_FILES); fi'
+
+check: unit e2e e2e-pg fuzz-smoke service-check $(if $(filter 1,$(SAN)),,install-check)
 
 # docs/interactd.service through systemd-analyze verify, docs/interactd.toml
 # through --print-config (tests/service-check.sh).

@@ -23,7 +23,15 @@ const cli_flagdef cli_flags[F__COUNT] = {
                 "address to listen on (without API keys: loopback only)"},
     [F_PORT] = {"port", "INTERACTD_PORT", "8080", "N", "port to listen on; 0 picks a free one"},
     [F_DATA] = {"data", "INTERACTD_DATA", "./data", "DIR",
-                "data directory (created); the store is DIR/interactd.db"},
+                "data directory (created); the store is DIR/interactd.db unless --store names PostgreSQL"},
+    /* The store's backend (issue 14): the embedded SQLite file, or a
+     * PostgreSQL database through libpq (src/store/pg.c). */
+    [F_STORE] = {"store", "INTERACTD_STORE", "sqlite", "sqlite|postgres://...",
+                 "where interactions, their events and the Files API rows live: sqlite (DATA/interactd.db), "
+                 "or a PostgreSQL database as a postgres:// or postgresql:// URL or a libpq keyword string "
+                 "(host=... dbname=...); its schema is made or upgraded at start (once, under an advisory "
+                 "lock); a lost connection is made again on the next call. Uploaded files' bytes stay "
+                 "under DATA/files either way"},
     [F_MODEL] = {"model", "INTERACTD_MODELS", "demo (random weights)", "NAME=PATH",
                  "serve a GGUF model under NAME; repeatable (env: comma-separated list). PATH alone: "
                  "served as its file name without .gguf; a NAME with no '/' that is no file: the model of "

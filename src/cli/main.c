@@ -199,6 +199,33 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
     return s;
 }
 
+/* This server's instance id for a shared store (ia_store_set_instance):
+ * DATA/instance-id, made once (16 random bytes, hex) and kept, so a server
+ * restarted on its folder recovers its own interrupted runs. NULL when it
+ * can be neither read nor made (recovery then takes every run). */
+static char *instance_id(const char *data) {
+    char *path = ia_asprintf("%s/instance-id", data);
+    char buf[64] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f)) buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+    }
+    if (strlen(buf) != 32) {
+        unsigned char r[16];
+        f = ia_random(r, sizeof r) == 0 ? fopen(path, "w") : NULL;
+        for (size_t i = 0; f && i < sizeof r; i++) snprintf(buf + 2 * i, 3, "%02x", r[i]);
+        if (!f || fprintf(f, "%s\n", buf) < 0) {
+            ia_warn("cannot keep %s; this server recovers every interrupted run of the store", path);
+            buf[0] = '\0';
+        }
+        if (f) fclose(f);
+    }
+    free(path);
+    return buf[0] ? ia_strdup(buf) : NULL;
+}
+
 /* The --upstream registry; exits naming the flag on a bad spec. Image URLs
  * an engine points at on another origin follow the client URLs' rules. */
 static void open_upstreams(const cfg *c, ia_upstreams *reg, const ia_fetch_opts *client_rules) {
@@ -407,6 +434,13 @@ static int serve(int argc, char **argv) {
     int max_run = (int)cli_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
     int agent_steps =
         (int)cli_int(F_AGENT_MAX_STEPS, c.val[F_AGENT_MAX_STEPS] ? c.val[F_AGENT_MAX_STEPS] : "30", 1, 1000);
+    /* --store: checked before anything slow */
+    const char *store_spec = c.val[F_STORE] ? c.val[F_STORE] : "sqlite";
+    bool store_pg = ia_store_spec_is_pg(store_spec);
+    if (!store_pg && strcmp(store_spec, "sqlite") != 0)
+        cli_bad(cli_flags[F_STORE].name,
+                "expected sqlite, a postgres:// or postgresql:// URL, or a libpq keyword string "
+                "starting with host=, hostaddr=, dbname=, user=, port= or service= (got '%s')", store_spec);
     int max_steps = (int)cli_int(F_MAX_STEPS, c.val[F_MAX_STEPS] ? c.val[F_MAX_STEPS] : "10", 1, 1000);
 
     /* ---- keys ---- */
@@ -457,11 +491,21 @@ static int serve(int argc, char **argv) {
         ia_error("%s", err.msg);
         goto out;
     }
-    dbpath = ia_asprintf("%s/interactd.db", data);
+    dbpath = store_pg ? ia_strdup(store_spec) : ia_asprintf("%s/interactd.db", data);
     store = ia_store_open(dbpath, &err);
     if (!store) {
-        ia_error("cannot open the store %s: %s", dbpath, err.msg);
+        char *label = ia_store_spec_redacted(dbpath); /* no password in the log */
+        ia_error("cannot open the store %s: %s", label, err.msg);
+        free(label);
         goto out;
+    }
+    if (store_pg) {
+        char *label = ia_store_spec_redacted(dbpath);
+        char *me = instance_id(data);
+        ia_store_set_instance(store, me); /* before the core's recovery */
+        ia_info("store: PostgreSQL %s, instance %s", label, me ? me : "(none)");
+        free(me);
+        free(label);
     }
     for (size_t i = 0; i < nm; i++) {
         if (access(ms[i].path, R_OK) < 0) {

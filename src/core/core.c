@@ -469,6 +469,15 @@ int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t aft
         if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
         return -1;
     }
+    /* in_progress but not running here: another server on a shared store
+     * runs it, and its live events do not travel between servers yet */
+    if (it.status == IA_STATUS_IN_PROGRESS) {
+        ia_interaction_free(&it);
+        return ia_fail(err, IA_ECONFLICT,
+                       "interaction '%s' is running on another server that shares this store; following its "
+                       "stream from another server is not supported yet: stream it from the server that runs "
+                       "it, or poll it (GET without stream) here", id);
+    }
     ia_event *evs = NULL;
     size_t n = 0;
     if (ia_store_events(c->store, id, after_seq, &evs, &n, err) != 0) {
@@ -490,7 +499,18 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
         ia_run_unref(r);
         return 0;
     }
-    return ia_core_get(c, owner, id, out, err);
+    if (ia_core_get(c, owner, id, out, err) != 0) return -1;
+    /* Not running here yet in_progress in the store: another server on a
+     * shared store (PostgreSQL) runs it, and a cancel does not travel
+     * between servers yet. Said, rather than answering as if cancelled. */
+    if (out->status == IA_STATUS_IN_PROGRESS) {
+        ia_interaction_free(out);
+        return ia_fail(err, IA_ECONFLICT,
+                       "interaction '%s' is running on another server that shares this store; cancelling a "
+                       "run from another server is not supported yet: send the cancel to the server that "
+                       "runs it", id);
+    }
+    return 0;
 }
 
 int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err) {

@@ -112,8 +112,12 @@ int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *o
 int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t after_seq,
                       ia_sub **sub, ia_err *err);
 
+/* (ia_core_subscribe, like ia_core_cancel below: a run in_progress in a
+ * shared store that another server runs is IA_ECONFLICT.) */
 /* Cancels a running interaction (status cancelled, partial outputs kept) and
- * returns it. An interaction that already ended is returned unchanged. */
+ * returns it. An interaction that already ended is returned unchanged. One
+ * in_progress in a shared store but not running here (another server runs
+ * it) is IA_ECONFLICT: a cancel does not travel between servers yet. */
 int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
                    ia_err *err);
 

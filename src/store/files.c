@@ -84,9 +84,9 @@ static int exec(sqlite3 *db, const char *sql, ia_err *err) {
     return 0;
 }
 
-int ia_store_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[48], ia_err *err) {
+int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[48], ia_err *err) {
     old_blob[0] = '\0';
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = NULL;
     if (exec(db, "BEGIN IMMEDIATE", err) < 0) goto out;
@@ -151,12 +151,12 @@ rollback:
 out:
     if (ret < 0) old_blob[0] = '\0';
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_update(ia_store *s, const ia_file *f, ia_err *err) {
-    sqlite3 *db = ia_store_lock(s);
+int ia_sq_file_update(ia_store *s, const ia_file *f, ia_err *err) {
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, "UPDATE files SET state = ?3, declared = ?4, size = ?5, sha256 = ?6, "
                                 "error = ?7, updated = ?8 WHERE owner = ?1 AND id = ?2", err);
@@ -174,14 +174,14 @@ int ia_store_file_update(ia_store *s, const ia_file *f, ia_err *err) {
         else ret = 0;
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_get(ia_store *s, const char *owner, const char *id, int64_t now, ia_file *out,
+int ia_sq_file_get(ia_store *s, const char *owner, const char *id, int64_t now, ia_file *out,
                       ia_err *err) {
     memset(out, 0, sizeof *out);
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND id = ?3 "
                                 "AND state != 'uploading'", err);
@@ -194,14 +194,14 @@ int ia_store_file_get(ia_store *s, const char *owner, const char *id, int64_t no
         ret = one(db, st, out, what, err);
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_by_upload(ia_store *s, const char *owner, const char *upload_id, int64_t now,
+int ia_sq_file_by_upload(ia_store *s, const char *owner, const char *upload_id, int64_t now,
                             ia_file *out, ia_err *err) {
     memset(out, 0, sizeof *out);
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND upload_id = ?3", err);
     if (st) {
@@ -211,17 +211,17 @@ int ia_store_file_by_upload(ia_store *s, const char *owner, const char *upload_i
         ret = one(db, st, out, "upload", err);
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, int limit,
+int ia_sq_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, int limit,
                        ia_file **out, size_t *n, int64_t *next, ia_err *err) {
     *out = NULL;
     *n = 0;
     *next = 0;
     if (limit < 1) limit = 1;
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = 0;
     /* rowid order is insertion order; one row more than the page says
      * whether another page follows, so the last page carries no cursor. */
@@ -254,7 +254,7 @@ int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t afte
         if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) ret = fail_db(db, err, "list");
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     if (ret < 0) {
         for (size_t i = 0; i < len; i++) ia_file_free(&files[i]);
         free(files);
@@ -266,10 +266,10 @@ int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t afte
     return 0;
 }
 
-int ia_store_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,
+int ia_sq_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,
                          char blob[48], ia_err *err) {
     blob[0] = '\0';
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, by_upload ? "DELETE FROM files WHERE " VISIBLE " AND upload_id = ?3 RETURNING blob"
                                           : "DELETE FROM files WHERE " VISIBLE " AND id = ?3 "
@@ -290,14 +290,14 @@ int ia_store_file_delete(ia_store *s, const char *owner, const char *key, bool b
         else if (rc != -1) fail_db(db, err, "delete");
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_usage(ia_store *s, const char *owner, int64_t now, const char *except, int64_t *out,
+int ia_sq_file_usage(ia_store *s, const char *owner, int64_t now, const char *except, int64_t *out,
                         ia_err *err) {
     *out = 0;
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, "SELECT coalesce(sum(max(size, declared)), 0) FROM files WHERE " VISIBLE
                                 " AND (?3 IS NULL OR upload_id != ?3)", err);
@@ -313,14 +313,14 @@ int ia_store_file_usage(ia_store *s, const char *owner, int64_t now, const char 
         }
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }
 
-int ia_store_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err) {
+int ia_sq_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err) {
     *blobs = NULL;
     *n = 0;
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     char **names = NULL;
     size_t len = 0, cap = 0;
     int ret = -1;
@@ -339,7 +339,7 @@ int ia_store_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_e
         else fail_db(db, err, "sweep");
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     if (ret < 0) {
         for (size_t i = 0; i < len; i++) free(names[i]);
         free(names);
@@ -350,9 +350,9 @@ int ia_store_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_e
     return ret;
 }
 
-int ia_store_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err) {
+int ia_sq_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err) {
     *known = false;
-    sqlite3 *db = ia_store_lock(s);
+    sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = prep(db, "SELECT 1 FROM files WHERE blob = ?1 LIMIT 1", err);
     if (st) {
@@ -366,6 +366,6 @@ int ia_store_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err 
         }
     }
     sqlite3_finalize(st);
-    ia_store_unlock(s);
+    ia_sq_unlock(s);
     return ret;
 }

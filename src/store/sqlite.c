@@ -13,6 +13,7 @@
  * refused rather than misread. */
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/backend.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -100,43 +101,23 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
 
-struct ia_store {
+typedef struct sq_store {
+    ia_store base; /* first: the ops table (store/backend.h) */
     sqlite3 *db;
     pthread_mutex_t mu;
     sqlite3_stmt *st[ST__COUNT];
-};
+} sq_store;
 
-/* ---- names stored in place of enum numbers -------------------------------- */
-
-static const char *const event_kind_names[] = {
-    [IA_EV_START] = "start",
-    [IA_EV_STATUS] = "status",
-    [IA_EV_CONTENT_START] = "content_start",
-    [IA_EV_CONTENT_DELTA] = "content_delta",
-    [IA_EV_CONTENT_STOP] = "content_stop",
-    [IA_EV_COMPLETE] = "complete",
-    [IA_EV_ERROR] = "error",
-};
-#define N_EVENT_KINDS ((int)(sizeof event_kind_names / sizeof event_kind_names[0]))
-
-static const char *event_kind_name(ia_event_kind k) {
-    return (int)k >= 0 && (int)k < N_EVENT_KINDS ? event_kind_names[k] : NULL;
-}
-
-static int event_kind_parse(const char *s) {
-    for (int i = 0; s && i < N_EVENT_KINDS; i++)
-        if (event_kind_names[i] && strcmp(event_kind_names[i], s) == 0) return i;
-    return -1;
-}
+static const ia_store_ops sq_ops;
 
 /* ---- helpers (all called with s->mu held) -------------------------------- */
 
-static int db_fail(ia_store *s, ia_err *err, const char *what) {
+static int db_fail(sq_store *s, ia_err *err, const char *what) {
     return ia_fail(err, IA_EINTERNAL, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* The cached statement, ready to bind. */
-static sqlite3_stmt *stmt(ia_store *s, int which) {
+static sqlite3_stmt *stmt(sq_store *s, int which) {
     sqlite3_stmt *st = s->st[which];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -147,18 +128,18 @@ static sqlite3_stmt *stmt(ia_store *s, int which) {
 static void done(sqlite3_stmt *st) { sqlite3_reset(st); }
 
 /* Runs a statement that returns no rows. */
-static int step_done(ia_store *s, sqlite3_stmt *st, ia_err *err, const char *what) {
+static int step_done(sq_store *s, sqlite3_stmt *st, ia_err *err, const char *what) {
     int rc = sqlite3_step(st);
     done(st);
     if (rc != SQLITE_DONE) return db_fail(s, err, what);
     return 0;
 }
 
-static int begin(ia_store *s, ia_err *err) {
+static int begin(sq_store *s, ia_err *err) {
     return step_done(s, stmt(s, ST_BEGIN), err, "begin");
 }
 
-static int commit(ia_store *s, ia_err *err) {
+static int commit(sq_store *s, ia_err *err) {
     if (step_done(s, stmt(s, ST_COMMIT), err, "commit") != 0) {
         /* A failed COMMIT can leave the transaction open; end it so the
          * connection stays usable for the next caller. */
@@ -168,7 +149,7 @@ static int commit(ia_store *s, ia_err *err) {
     return 0;
 }
 
-static void rollback(ia_store *s) {
+static void rollback(sq_store *s) {
     if (!sqlite3_get_autocommit(s->db)) step_done(s, stmt(s, ST_ROLLBACK), NULL, "rollback");
 }
 
@@ -182,7 +163,7 @@ static char *col_dup(sqlite3_stmt *st, int i) {
     return v ? ia_strdup((const char *)v) : NULL;
 }
 
-static int upsert_locked(ia_store *s, const ia_interaction *it, ia_err *err) {
+static int upsert_locked(sq_store *s, const ia_interaction *it, ia_err *err) {
     const char *status = ia_status_name(it->status);
     if (!it->id[0]) return ia_fail(err, IA_EINTERNAL, "store: interaction without an id");
     if (!status) return ia_fail(err, IA_EINTERNAL, "store: unknown status %d", (int)it->status);
@@ -229,7 +210,7 @@ out:
     return rc;
 }
 
-static int max_seq_locked(ia_store *s, const char *id, int64_t *out, ia_err *err) {
+static int max_seq_locked(sq_store *s, const char *id, int64_t *out, ia_err *err) {
     sqlite3_stmt *st = stmt(s, ST_EV_MAXSEQ);
     bind_text(st, 1, id);
     int rc = sqlite3_step(st);
@@ -243,13 +224,13 @@ static int max_seq_locked(ia_store *s, const char *id, int64_t *out, ia_err *err
 }
 
 /* Inserts evs; an event whose seq is <= 0 gets the next free one. */
-static int append_locked(ia_store *s, const char *id, const ia_event *evs, size_t n,
+static int append_locked(sq_store *s, const char *id, const ia_event *evs, size_t n,
                          ia_err *err) {
     int64_t stored = -1; /* max seq in the table before this batch; read lazily */
     int64_t hi = 0;      /* max seq of this batch so far */
     for (size_t i = 0; i < n; i++) {
         const ia_event *e = &evs[i];
-        const char *kind = event_kind_name(e->kind);
+        const char *kind = ia_store_event_kind_name(e->kind);
         if (!kind) return ia_fail(err, IA_EINTERNAL, "store: unknown event kind %d", (int)e->kind);
         int64_t seq = e->seq;
         if (seq <= 0) {
@@ -320,12 +301,12 @@ static int migrate(sqlite3 *db, ia_err *err) {
     return 0;
 }
 
-ia_store *ia_store_open(const char *path, ia_err *err) {
+ia_store *ia_store_sqlite_open(const char *path, ia_err *err) {
     if (!path) {
         ia_fail(err, IA_EINTERNAL, "store: no path");
         return NULL;
     }
-    ia_store *s = ia_xcalloc(1, sizeof *s);
+    sq_store *s = ia_xcalloc(1, sizeof *s);
     /* NOMUTEX: s->mu already serializes every use of the connection. */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
@@ -373,7 +354,8 @@ ia_store *ia_store_open(const char *path, ia_err *err) {
         }
     }
     pthread_mutex_init(&s->mu, NULL);
-    return s;
+    s->base.ops = &sq_ops;
+    return &s->base;
 fail:
     for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -381,7 +363,8 @@ fail:
     return NULL;
 }
 
-void ia_store_close(ia_store *s) {
+static void sq_close(ia_store *b_) {
+    sq_store *s = (sq_store *)b_;
     if (!s) return;
     for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -389,24 +372,27 @@ void ia_store_close(ia_store *s) {
     free(s);
 }
 
-sqlite3 *ia_store_lock(ia_store *s) {
+sqlite3 *ia_sq_lock(ia_store *b_) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     return s->db;
 }
 
-void ia_store_unlock(ia_store *s) { pthread_mutex_unlock(&s->mu); }
+void ia_sq_unlock(ia_store *b_) { pthread_mutex_unlock(&((sq_store *)b_)->mu); }
 
 /* ---- interactions -------------------------------------------------------- */
 
-int ia_store_put(ia_store *s, const ia_interaction *it, ia_err *err) {
+static int sq_put(ia_store *b_, const ia_interaction *it, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     int rc = upsert_locked(s, it, err);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
-int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n,
+static int sq_finish(ia_store *b_, const ia_interaction *it, const ia_event *evs, size_t n,
                     ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     int rc = begin(s, err);
     if (rc == 0) {
@@ -420,8 +406,9 @@ int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, 
     return rc;
 }
 
-int ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n,
+static int sq_append_events(ia_store *b_, const char *id, const ia_event *evs, size_t n,
                            ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     if (n == 0) return 0;
     pthread_mutex_lock(&s->mu);
     /* One transaction for the batch: one WAL commit instead of n. */
@@ -470,8 +457,9 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
     return 0;
 }
 
-int ia_store_get(ia_store *s, const char *id, const char *owner, int64_t now,
+static int sq_get(ia_store *b_, const char *id, const char *owner, int64_t now,
                  ia_interaction *out, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     memset(out, 0, sizeof *out);
     if (!id) return ia_fail(err, IA_ENOTFOUND, "interaction not found");
     pthread_mutex_lock(&s->mu);
@@ -494,7 +482,8 @@ int ia_store_get(ia_store *s, const char *id, const char *owner, int64_t now,
     return ret;
 }
 
-int ia_store_delete(ia_store *s, const char *id, const char *owner, ia_err *err) {
+static int sq_delete(ia_store *b_, const char *id, const char *owner, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     if (!id) return ia_fail(err, IA_ENOTFOUND, "interaction not found");
     pthread_mutex_lock(&s->mu);
     /* An expired row counts as missing here too; the sweeper removes it. */
@@ -509,7 +498,8 @@ int ia_store_delete(ia_store *s, const char *id, const char *owner, ia_err *err)
     return ret;
 }
 
-int ia_store_last_seq(ia_store *s, const char *id, int64_t *out, ia_err *err) {
+static int sq_last_seq(ia_store *b_, const char *id, int64_t *out, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     int rc = max_seq_locked(s, id, out, err);
     pthread_mutex_unlock(&s->mu);
@@ -520,7 +510,7 @@ int ia_store_last_seq(ia_store *s, const char *id, int64_t *out, ia_err *err) {
  * name is unknown. */
 static int row_to_event(sqlite3_stmt *st, ia_event *e) {
     e->seq = sqlite3_column_int64(st, 0);
-    int kind = event_kind_parse((const char *)sqlite3_column_text(st, 1));
+    int kind = ia_store_event_kind_parse((const char *)sqlite3_column_text(st, 1));
     e->index = sqlite3_column_int(st, 2);
     const char *status = (const char *)sqlite3_column_text(st, 3);
     int sv = status ? ia_status_parse(status) : 0;
@@ -536,7 +526,7 @@ static int row_to_event(sqlite3_stmt *st, ia_event *e) {
 
 /* The events of id past after_seq, decoded (ia_store_events' contract),
  * under s->mu. */
-static int events_locked(ia_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
+static int events_locked(sq_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
                          ia_err *err) {
     *out = NULL;
     *n = 0;
@@ -570,8 +560,9 @@ static int events_locked(ia_store *s, const char *id, int64_t after_seq, ia_even
     return 0;
 }
 
-int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **out, size_t *n,
+static int sq_events(ia_store *b_, const char *id, int64_t after_seq, ia_event **out, size_t *n,
                     ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     int rc = events_locked(s, id, after_seq, out, n, err);
     pthread_mutex_unlock(&s->mu);
@@ -587,7 +578,7 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
  * back without what the model read of it (`fetched` is in no event): a
  * chain continued from it renders the result itself. Under s->mu, inside
  * the recovery's transaction. */
-static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
+static int recover_outputs_locked(sq_store *s, const char *id, ia_err *err) {
     ia_event *evs = NULL;
     size_t n = 0;
     ia_err rerr = {0};
@@ -598,19 +589,8 @@ static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
         (void)err;
         return 0;
     }
-    ia_turn out = {0};
-    ia_events_fold(evs, n, &out);
+    char *json = ia_store_recovered_output(evs, n);
     ia_events_free(evs, n);
-    /* a text cut mid-character by the crash must not stop the start-up */
-    for (size_t i = 0; i < out.n; i++) {
-        char *t = out.items[i].text;
-        if (t && !ia_utf8_valid(t, strlen(t))) {
-            out.items[i].text = ia_utf8_sanitize(t, strlen(t));
-            free(t);
-        }
-    }
-    char *json = out.n ? ia_codec_turn_encode(&out) : NULL;
-    ia_turn_free(&out);
     if (!json) return 0; /* nothing (encodable) to keep: the row's output stands */
     sqlite3_stmt *st = stmt(s, ST_SET_OUTPUT);
     bind_text(st, 1, id);
@@ -620,7 +600,8 @@ static int recover_outputs_locked(ia_store *s, const char *id, ia_err *err) {
     return rc;
 }
 
-int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err) {
+static int sq_recover(ia_store *b_, int64_t now, const char *message, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     if (!message) message = "interrupted by a server restart";
     char **ids = NULL;
     size_t n = 0, cap = 0;
@@ -681,7 +662,8 @@ out:
     return ret;
 }
 
-int ia_store_sweep(ia_store *s, int64_t now, ia_err *err) {
+static int sq_sweep(ia_store *b_, int64_t now, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, ST_SWEEP);
     sqlite3_bind_int64(st, 1, now);
@@ -695,7 +677,8 @@ int ia_store_sweep(ia_store *s, int64_t now, ia_err *err) {
 
 /* ---- meta ---------------------------------------------------------------- */
 
-int ia_store_meta_get(ia_store *s, const char *key, char **out, ia_err *err) {
+static int sq_meta_get(ia_store *b_, const char *key, char **out, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     *out = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, ST_META_GET);
@@ -708,7 +691,8 @@ int ia_store_meta_get(ia_store *s, const char *key, char **out, ia_err *err) {
     return ret;
 }
 
-int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *err) {
+static int sq_meta_put(ia_store *b_, const char *key, const char *value, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     if (!key || !value) return ia_fail(err, IA_EINTERNAL, "store: meta key and value required");
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, ST_META_PUT);
@@ -721,8 +705,9 @@ int ia_store_meta_put(ia_store *s, const char *key, const char *value, ia_err *e
 
 /* ---- output tokens ----------------------------------------------------------- */
 
-int ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+static int sq_tokens_put(ia_store *b_, const char *owner, const char *vocab, const char *hash, const char *id,
                         const int32_t *toks, size_t n, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     if (!n || n > (size_t)INT32_MAX / sizeof *toks) return 0;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = stmt(s, ST_TOK_PUT);
@@ -738,8 +723,9 @@ int ia_store_tokens_put(ia_store *s, const char *owner, const char *vocab, const
     return ret;
 }
 
-int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const char *hash, const char *id,
+static int sq_tokens_get(ia_store *b_, const char *owner, const char *vocab, const char *hash, const char *id,
                         int32_t **out, size_t *n, ia_err *err) {
+    sq_store *s = (sq_store *)b_;
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&s->mu);
@@ -765,3 +751,32 @@ int ia_store_tokens_get(ia_store *s, const char *owner, const char *vocab, const
     pthread_mutex_unlock(&s->mu);
     return ret;
 }
+
+/* ---- the backend's table (store/backend.h) --------------------------------- */
+
+static const ia_store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .put = sq_put,
+    .finish = sq_finish,
+    .append_events = sq_append_events,
+    .last_seq = sq_last_seq,
+    .get = sq_get,
+    .del = sq_delete,
+    .events = sq_events,
+    .recover = sq_recover,
+    .sweep = sq_sweep,
+    .tokens_put = sq_tokens_put,
+    .tokens_get = sq_tokens_get,
+    .meta_get = sq_meta_get,
+    .meta_put = sq_meta_put,
+    .file_insert = ia_sq_file_insert,
+    .file_update = ia_sq_file_update,
+    .file_get = ia_sq_file_get,
+    .file_by_upload = ia_sq_file_by_upload,
+    .file_list = ia_sq_file_list,
+    .file_delete = ia_sq_file_delete,
+    .file_usage = ia_sq_file_usage,
+    .file_sweep = ia_sq_file_sweep,
+    .file_blob_known = ia_sq_file_blob_known,
+};

@@ -1,8 +1,9 @@
 /* store: durable interactions and their event logs.
  *
- * The one implementation today is SQLite in WAL mode (store/sqlite.c); the
- * interface is shaped so a PostgreSQL one can follow. All functions are
- * thread-safe. Ownership: functions that fill an out-struct allocate its
+ * Two implementations behind one table of functions (store/backend.h):
+ * SQLite in WAL mode (store/sqlite.c, the default) and PostgreSQL through
+ * libpq (store/pg.c), both keeping the same neutral JSON (the codec below).
+ * All functions are thread-safe. Ownership: functions that fill an out-struct allocate its
  * members (the caller frees them with the matching *_free from model/types.h).
  *
  * Visibility: an interaction is visible to `owner` only (the hex SHA-256 of
@@ -11,8 +12,8 @@
  * (IA_ENOTFOUND), so ids never leak across keys. An expires of 0 means the
  * row never expires.
  *
- * Errors: every failure of the database itself is IA_EINTERNAL with SQLite's
- * message; nothing here aborts. */
+ * Errors: every failure of the database itself is IA_EINTERNAL with the
+ * database's message; nothing here aborts. */
 #ifndef IA_STORE_STORE_H
 #define IA_STORE_STORE_H
 
@@ -21,9 +22,19 @@
 
 typedef struct ia_store ia_store;
 
-/* Opens (creating when missing) the database at path, with its schema.
- * Returns NULL and fills err on failure. */
-ia_store *ia_store_open(const char *path, ia_err *err);
+/* Opens the store named by spec, bringing its schema up to date: a
+ * PostgreSQL database when spec is a postgres:// or postgresql:// URI or a
+ * libpq keyword string starting with host=, hostaddr=, dbname=, user=,
+ * port= or service= (store/pg.c), else the SQLite file at that path,
+ * created when missing (store/sqlite.c). Returns NULL and fills err on
+ * failure. */
+ia_store *ia_store_open(const char *spec, ia_err *err);
+bool ia_store_spec_is_pg(const char *spec);
+/* spec with a password (URI user:PASSWORD@, or password=...) masked, for
+ * logs (malloc'd). */
+char *ia_store_spec_redacted(const char *spec);
+/* "sqlite" or "postgres". */
+const char *ia_store_backend(const ia_store *s);
 void ia_store_close(ia_store *s); /* NULL is a no-op */
 
 /* Inserts or replaces the interaction row (not its events; replacing a row
@@ -76,6 +87,15 @@ int ia_store_events(ia_store *s, const char *id, int64_t after_seq, ia_event **o
  * many rows, or -1. */
 #define IA_STORE_RECOVER_SEQ_GAP 1000
 int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
+
+/* Names the server instance writing through s (a stable id per data
+ * folder, so a restarted server is the same instance). A shared store
+ * (PostgreSQL) records it on every interaction row it writes, and
+ * ia_store_recover then fails only the in_progress rows of this instance
+ * (or of none recorded), never those a live neighbour on the same database
+ * is running. SQLite (one server per file, DATA/LOCK) ignores it. NULL:
+ * none (recover takes every in_progress row). Call before serving. */
+void ia_store_set_instance(ia_store *s, const char *instance);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
 int ia_store_sweep(ia_store *s, int64_t now, ia_err *err);

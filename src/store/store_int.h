@@ -1,4 +1,4 @@
-/* store_int: what the files of src/store/ share — the one connection and its
+/* store_int: what the SQLite files of src/store/ share — the one connection and its
  * mutex, so that store/files.c runs its statements on the connection
  * sqlite.c opened (and migrated), under the same lock. Not part of the
  * store's contract (store.h is). */
@@ -12,8 +12,24 @@
 
 /* Takes the store's mutex and returns its connection; every statement run
  * on it is reset before ia_store_unlock, so no read snapshot lingers. */
-sqlite3 *ia_store_lock(ia_store *s);
-void ia_store_unlock(ia_store *s);
+sqlite3 *ia_sq_lock(ia_store *s);
+void ia_sq_unlock(ia_store *s);
+
+/* files.c: the SQLite backend's Files API rows (store.h's ia_store_file_*). */
+int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[48], ia_err *err);
+int ia_sq_file_update(ia_store *s, const ia_file *f, ia_err *err);
+int ia_sq_file_get(ia_store *s, const char *owner, const char *id, int64_t now, ia_file *out,
+                   ia_err *err);
+int ia_sq_file_by_upload(ia_store *s, const char *owner, const char *upload_id, int64_t now,
+                         ia_file *out, ia_err *err);
+int ia_sq_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, int limit,
+                    ia_file **out, size_t *n, int64_t *next, ia_err *err);
+int ia_sq_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,
+                      char blob[48], ia_err *err);
+int ia_sq_file_usage(ia_store *s, const char *owner, int64_t now, const char *except, int64_t *out,
+                     ia_err *err);
+int ia_sq_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
+int ia_sq_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err);
 
 /* schema.c: migrations[i] takes a file from user_version i to i + 1. */
 extern const char *const ia_store_migrations[];

@@ -1,5 +1,6 @@
-/* test_files: the Files API service (core/files.c) over a real store file and
- * blob folder under ia_test_tmpdir() — an upload written in pieces and
+/* test_files: the Files API service (core/files.c) over a real store (a
+ * SQLite file, then again a PostgreSQL database: IA_STORE_TEST) and blob
+ * folder under ia_test_tmpdir() — an upload written in pieces and
  * finalized ACTIVE with the SHA-256 of its bytes, a chunk sent again from an
  * earlier offset, resumption after a writer was abandoned, FAILED content,
  * the limits (announced size, --max-file-size, the quota), one writer at a
@@ -15,16 +16,21 @@
 #include "core/files.h"
 #include "lib/util.h"
 #include "store/store.h"
+#include "pg_help.h"
 
 typedef struct fx {
-    char dir[512], db[512];
+    char dir[512], db[1024];
     ia_store *store;
     ia_files *files;
 } fx;
 
-static int fx_open(fx *x, const char *name, int64_t max, int64_t quota, int64_t ttl) {
-    snprintf(x->dir, sizeof x->dir, "%s/files-%s", ia_test_tmpdir(), name);
-    snprintf(x->db, sizeof x->db, "%s/files-%s.db", ia_test_tmpdir(), name);
+/* 0, -1 on failure, 1 when the test is to be skipped (pg_help.h) */
+static int fx_open(fx *x, const char *name, int64_t max, int64_t quota, int64_t ttl, int *failed) {
+    snprintf(x->dir, sizeof x->dir, "%s/files-%s%s", ia_test_tmpdir(), name, ia_test_store_pg ? "-pg" : "");
+    char file[512], db[64];
+    snprintf(file, sizeof file, "%s/files-%s.db", ia_test_tmpdir(), name);
+    snprintf(db, sizeof db, "files_%s", name);
+    if (!ia_test_store_spec(x->db, sizeof x->db, db, file, failed)) return 1;
     ia_err e;
     x->store = ia_store_open(x->db, &e);
     if (!x->store) return -1;
@@ -32,6 +38,13 @@ static int fx_open(fx *x, const char *name, int64_t max, int64_t quota, int64_t 
     x->files = ia_files_new(&o, &e);
     return x->files ? 0 : -1;
 }
+
+#define FX_OPEN(x, ...)                                              \
+    do {                                                             \
+        int o_ = fx_open(x, __VA_ARGS__, ia_failed_);                \
+        if (o_ == 1) return;                                         \
+        IA_CHECK(o_ == 0);                                           \
+    } while (0)
 
 static void fx_close(fx *x) {
     ia_files_free(x->files);
@@ -61,9 +74,9 @@ static int put(fx *x, const char *owner, const char *uid, int64_t off, const cha
     return ia_files_write_close(w, fin, out, e);
 }
 
-IA_TEST(files_upload_roundtrip) {
+IA_STORE_TEST(files_upload_roundtrip) {
     fx x;
-    IA_CHECK(fx_open(&x, "rt", 0, 0, 0) == 0);
+    FX_OPEN(&x, "rt", 0, 0, 0);
     const char *text = "hello, files \xE2\x9C\x93\n";
     size_t n = strlen(text);
     ia_file_start st = {.display_name = "greeting", .mime_type = "text/plain", .size = (int64_t)n};
@@ -115,9 +128,9 @@ IA_TEST(files_upload_roundtrip) {
     fx_close(&x);
 }
 
-IA_TEST(files_failed_and_refused) {
+IA_STORE_TEST(files_failed_and_refused) {
     fx x;
-    IA_CHECK(fx_open(&x, "bad", 100, 250, 0) == 0);
+    FX_OPEN(&x, "bad", 100, 250, 0);
     ia_file up, f;
     ia_err e;
     ia_file_start st = {.mime_type = "image/png", .size = 8};
@@ -179,9 +192,9 @@ IA_TEST(files_failed_and_refused) {
     fx_close(&x);
 }
 
-IA_TEST(files_one_writer_and_resume) {
+IA_STORE_TEST(files_one_writer_and_resume) {
     fx x;
-    IA_CHECK(fx_open(&x, "busy", 0, 0, 0) == 0);
+    FX_OPEN(&x, "busy", 0, 0, 0);
     ia_file up, f;
     ia_err e;
     ia_file_start st = {.mime_type = "text/plain", .size = 10, .id = "my-notes"};
@@ -214,9 +227,9 @@ IA_TEST(files_one_writer_and_resume) {
     fx_close(&x);
 }
 
-IA_TEST(files_list_pages_sweep_orphans) {
+IA_STORE_TEST(files_list_pages_sweep_orphans) {
     fx x;
-    IA_CHECK(fx_open(&x, "list", 0, 0, 0) == 0);
+    FX_OPEN(&x, "list", 0, 0, 0);
     ia_err e;
     char ids[7][IA_FILE_ID_MAX];
     for (int i = 0; i < 7; i++) {

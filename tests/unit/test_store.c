@@ -1,5 +1,6 @@
-/* test_store: the SQLite store and the storage codec against a real database
- * file under ia_test_tmpdir() — every field round-trips, owners and expiry
+/* test_store: the store (each IA_STORE_TEST twice: a real SQLite file under
+ * ia_test_tmpdir(), then a fresh database on a real PostgreSQL, pg_help.h)
+ * and the storage codec — every field round-trips, owners and expiry
  * hide rows exactly like missing ones, finish lands row and events together,
  * recovery after an unfinished run (a real crash: a child process writes
  * and dies by SIGKILL, the parent reopens the file) leaves a failed row with
@@ -16,12 +17,20 @@
 
 #include "lib/util.h"
 #include "store/store.h"
+#include "pg_help.h"
 
-/* A fresh database path for one test. */
-static void db_path(char *buf, size_t n, const char *name) {
-    snprintf(buf, n, "%s/store-%s.db", ia_test_tmpdir(), name);
-    remove(buf);
+/* A fresh database for one test: a file under the test folder (SQLite)
+ * or a new database on the tests' PostgreSQL (pg_help.h); false: skip. */
+static bool db_path(char *buf, size_t n, const char *name, int *failed) {
+    char file[512];
+    snprintf(file, sizeof file, "%s/store-%s.db", ia_test_tmpdir(), name);
+    remove(file);
+    return ia_test_store_spec(buf, n, name, file, failed);
 }
+#define DB_PATH(buf, name)                                           \
+    do {                                                             \
+        if (!db_path(buf, sizeof buf, name, ia_failed_)) return;     \
+    } while (0)
 
 /* A fully populated interaction: every field differs from its zero value. */
 static void sample(ia_interaction *it, const char *id, const char *owner) {
@@ -51,9 +60,9 @@ static ia_event text_event(ia_event_kind kind, int64_t seq, const char *text) {
     return (ia_event){.seq = seq, .kind = kind, .index = 0, .text = (char *)text};
 }
 
-IA_TEST(store_put_get_roundtrip) {
+IA_STORE_TEST(store_put_get_roundtrip) {
     char path[512];
-    db_path(path, sizeof path, "roundtrip");
+    DB_PATH(path, "roundtrip");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -62,7 +71,7 @@ IA_TEST(store_put_get_roundtrip) {
     int rc = ia_store_put(s, &in, &err);
     char wal[600];
     snprintf(wal, sizeof wal, "%s-wal", path);
-    int in_wal = access(wal, F_OK) == 0; /* the file really runs in WAL mode */
+    int in_wal = ia_test_store_pg || access(wal, F_OK) == 0; /* the file really runs in WAL mode */
     int got = rc == 0 ? ia_store_get(s, "v1_a", "owner1", 1700000010, &out, &err) : -1;
     int ok = got == 0 && strcmp(out.id, "v1_a") == 0 && strcmp(out.owner, "owner1") == 0 &&
              strcmp(out.model, "demo") == 0 && strcmp(out.previous_id, "v1_prev") == 0 &&
@@ -97,9 +106,9 @@ IA_TEST(store_put_get_roundtrip) {
     IA_CHECK(bare_ok);
 }
 
-IA_TEST(store_put_replaces_and_keeps_events) {
+IA_STORE_TEST(store_put_replaces_and_keeps_events) {
     char path[512];
-    db_path(path, sizeof path, "replace");
+    DB_PATH(path, "replace");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -123,9 +132,9 @@ IA_TEST(store_put_replaces_and_keeps_events) {
     IA_CHECK(n == 1); /* the upsert did not cascade-delete the log */
 }
 
-IA_TEST(store_owner_isolation) {
+IA_STORE_TEST(store_owner_isolation) {
     char path[512];
-    db_path(path, sizeof path, "owner");
+    DB_PATH(path, "owner");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -146,9 +155,9 @@ IA_TEST(store_owner_isolation) {
     IA_CHECK(mine == 0); /* bob's delete did not touch alice's row */
 }
 
-IA_TEST(store_expiry_and_sweep) {
+IA_STORE_TEST(store_expiry_and_sweep) {
     char path[512];
-    db_path(path, sizeof path, "expiry");
+    DB_PATH(path, "expiry");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -190,9 +199,9 @@ IA_TEST(store_expiry_and_sweep) {
     IA_CHECK(again == 0);
 }
 
-IA_TEST(store_delete_removes_events) {
+IA_STORE_TEST(store_delete_removes_events) {
     char path[512];
-    db_path(path, sizeof path, "delete");
+    DB_PATH(path, "delete");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -219,9 +228,9 @@ IA_TEST(store_delete_removes_events) {
     IA_CHECK(evrc == 0 && n == 0 && evs == NULL);
 }
 
-IA_TEST(store_finish_is_atomic) {
+IA_STORE_TEST(store_finish_is_atomic) {
     char path[512];
-    db_path(path, sizeof path, "atomic");
+    DB_PATH(path, "atomic");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -261,9 +270,9 @@ IA_TEST(store_finish_is_atomic) {
     IA_CHECK(n2 == 3);
 }
 
-IA_TEST(store_events_after_seq_in_order) {
+IA_STORE_TEST(store_events_after_seq_in_order) {
     char path[512];
-    db_path(path, sizeof path, "events");
+    DB_PATH(path, "events");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -330,9 +339,9 @@ static void crash_child(const char *path) {
     _exit(5);
 }
 
-IA_TEST(store_recover_after_crash) {
+IA_STORE_TEST(store_recover_after_crash) {
     char path[512];
-    db_path(path, sizeof path, "recover");
+    DB_PATH(path, "recover");
     ia_err err = {0};
     ia_interaction out;
     fflush(NULL);
@@ -375,9 +384,9 @@ IA_TEST(store_recover_after_crash) {
     IA_CHECK(again == 0);
 }
 
-IA_TEST(store_meta) {
+IA_STORE_TEST(store_meta) {
     char path[512];
-    db_path(path, sizeof path, "meta");
+    DB_PATH(path, "meta");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -404,7 +413,7 @@ IA_TEST(store_meta) {
  * code stored after the upgrade reads back as stored. */
 IA_TEST(store_migrates_error_code) {
     char path[512];
-    db_path(path, sizeof path, "migrate3");
+    DB_PATH(path, "migrate3");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -442,7 +451,7 @@ IA_TEST(store_migrates_error_code) {
 
 IA_TEST(store_refuses_newer_schema) {
     char path[512];
-    db_path(path, sizeof path, "newer");
+    DB_PATH(path, "newer");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -487,9 +496,9 @@ static void *put_worker(void *arg) {
     return NULL;
 }
 
-IA_TEST(store_concurrent_puts) {
+IA_STORE_TEST(store_concurrent_puts) {
     char path[512];
-    db_path(path, sizeof path, "threads");
+    DB_PATH(path, "threads");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -616,9 +625,9 @@ IA_TEST(codec_rejects_malformed) {
 
 /* generation_config (schema 2): the fields set come back as set, the others
  * stay unset; a row with none has none; the codec refuses a mistyped field. */
-IA_TEST(store_gen_config_roundtrip) {
+IA_STORE_TEST(store_gen_config_roundtrip) {
     char path[512];
-    db_path(path, sizeof path, "genconfig");
+    DB_PATH(path, "genconfig");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);
@@ -658,9 +667,9 @@ IA_TEST(store_gen_config_roundtrip) {
 /* An answer's sampled tokens: kept by owner, model and text hash, read back
  * whole, invisible to another owner or vocabulary, and gone with the interaction
  * that wrote them. */
-IA_TEST(store_output_tokens) {
+IA_STORE_TEST(store_output_tokens) {
     char path[512];
-    db_path(path, sizeof path, "outtok");
+    DB_PATH(path, "outtok");
     ia_err err = {0};
     ia_store *s = ia_store_open(path, &err);
     IA_CHECK(s);

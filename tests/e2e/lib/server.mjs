@@ -7,7 +7,7 @@
 // the server's stderr is scanned for sanitizer reports, so the ASan+UBSan
 // run of the suite fails when the server misbehaves even if every HTTP
 // answer looked right.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -56,6 +56,14 @@ function sanitizerFindings(text) {
  * opts.maxBody, opts.retention: the matching flags
  * opts.dataDir: reuse a data dir (restart); default a fresh temp dir
  * opts.env: extra environment; opts.args: extra arguments
+ * opts.store: a --store value (default: $E2E_STORE's database for the data
+ *   dir, or SQLite when E2E_STORE is unset)
+ *
+ * E2E_STORE (the Makefile's e2e-pg target sets it): a PostgreSQL server's
+ * libpq conninfo (tests/pg.sh's DIR/conninfo). Each fresh data dir then gets
+ * a fresh database of its own on that server, and a server started again on
+ * the same data dir (restart) the same database, so the suite's files run
+ * unchanged against PostgreSQL.
  */
 export async function startServer(opts = {}) {
   if (!fs.existsSync(BIN)) throw new Error(`interactd binary not found at ${BIN} (set INTERACTD_BIN)`);
@@ -76,9 +84,12 @@ export async function startServer(opts = {}) {
   if (threads !== 'default') args.push('--threads', String(threads));
   if (opts.maxBody) args.push('--max-body', String(opts.maxBody));
   if (opts.retention) args.push('--retention', String(opts.retention));
+  const store = opts.store || (process.env.E2E_STORE ? pgStoreFor(process.env.E2E_STORE, dataDir, ownDataDir) : null);
+  if (store) args.push('--store', store);
   if (opts.args) args.push(...opts.args);
 
   const env = { ...process.env, ...(opts.env || {}) };
+  if (!opts.env || !('INTERACTD_STORE' in opts.env)) delete env.INTERACTD_STORE;
   if (!opts.env || !('INTERACTD_API_KEYS' in opts.env)) delete env.INTERACTD_API_KEYS;
   const proc = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -172,6 +183,22 @@ export async function startServer(opts = {}) {
   srv.client = (apiKey = 'e2e-key', httpOptions = {}) => makeClient(srv.url, apiKey, httpOptions);
   srv.raw = (method, p, o) => raw(srv.url, method, p, o);
   return srv;
+}
+
+/** Runs one SQL text with psql on a conninfo; its output (tuples only). */
+export function psql(conninfo, sql) {
+  return execFileSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', sql],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** The conninfo of the database for dataDir on the server of conninfo
+ * (made fresh when the data dir is; kept when a server restarts on it). */
+export function pgStoreFor(conninfo, dataDir, fresh = true) {
+  const db = 'e2e_' + path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
+  const exists = psql(conninfo, `SELECT 1 FROM pg_database WHERE datname = '${db}'`) === '1';
+  if (fresh && exists) psql(conninfo, `DROP DATABASE "${db}" WITH (FORCE)`);
+  if (fresh || !exists) psql(conninfo, `CREATE DATABASE "${db}"`);
+  return `${conninfo} dbname=${db}`;
 }
 
 /** Official SDK client for a base URL. Its interactions sub-client is touched
