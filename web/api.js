@@ -45,6 +45,19 @@ export async function listModels() {
   return Array.isArray(j.models) ? j.models : [];
 }
 
+/** The key's stored interactions, newest first (GET /v1beta/interactions,
+ * paged with next_page_token), at most max of them. */
+export async function listInteractions(max = 200) {
+  const all = [];
+  let token = '';
+  do {
+    const j = await call('GET', `/v1beta/interactions?page_size=100${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+    all.push(...(j.interactions || []));
+    token = j.next_page_token || '';
+  } while (token && all.length < max);
+  return all.slice(0, max);
+}
+
 export const create = (body) => call('POST', '/v1beta/interactions', body);
 export const get = (id, includeInput = true) =>
   call('GET', `/v1beta/interactions/${encodeURIComponent(id)}${includeInput ? '?include_input=true' : ''}`);

@@ -1,9 +1,10 @@
 // app: the console's page. One conversation is a chain of interactions
 // (each request carries previous_interaction_id = the last one's id). The
-// server has no endpoint that lists a key's interactions, so the chains
-// started here are kept in localStorage ({first, last, title, model}) and
-// reopened by reading each interaction back (GET ...?include_input=true,
-// following previous_interaction_id). Foreground runs stream (fetch +
+// chains started here are kept in localStorage ({first, last, title,
+// model}); every chain the server keeps for the key (from any client) is
+// listed from GET /v1beta/interactions, its heads being the interactions no
+// other one continues. Either is reopened by reading each interaction back
+// (GET ...?include_input=true, following previous_interaction_id). Foreground runs stream (fetch +
 // ReadableStream over SSE); background runs are polled and can be cancelled.
 import * as api from './api.js';
 import { el, userTurn, modelTurn, fillOutputs, applyEvent } from './render.js';
@@ -33,6 +34,7 @@ function remember(title) {
     title: old ? old.title : title.slice(0, 60), updated: Date.now() });
   convStore.save(list);
   showConvs();
+  refreshStored();
 }
 
 function showConvs() {
@@ -48,6 +50,37 @@ function showConvs() {
     li.append(b);
     ul.append(li);
   }
+}
+
+/** The key's stored chains: each head (an interaction nothing listed
+ * continues) back to its first listed interaction. */
+async function refreshStored() {
+  const ul = $('stored');
+  let items;
+  try {
+    items = await api.listInteractions(200);
+  } catch (e) {
+    ul.replaceChildren(el('li', 'note', `Not listed: ${e.message}`));
+    return;
+  }
+  const byId = new Map(items.map((it) => [it.id, it]));
+  const continued = new Set(items.map((it) => it.previous_interaction_id).filter(Boolean));
+  ul.replaceChildren();
+  for (const head of items.filter((it) => !continued.has(it.id))) {
+    let root = head;
+    for (let n = 0; root.previous_interaction_id && byId.has(root.previous_interaction_id) && n < 500; n++)
+      root = byId.get(root.previous_interaction_id);
+    const c = { first: root.id, last: head.id, model: head.model || head.agent };
+    const li = el('li');
+    const label = `${(root.title || head.title || head.id).slice(0, 60)} (${head.status})`;
+    const b = el('button', 'stored', label);
+    b.type = 'button';
+    b.dataset.last = head.id;
+    b.addEventListener('click', () => reopen(c));
+    li.append(b);
+    ul.append(li);
+  }
+  if (!ul.children.length) ul.append(el('li', 'note', 'None yet.'));
 }
 
 function newChat() {
@@ -249,7 +282,9 @@ function init() {
     e.preventDefault();
     api.keyStore.set($('api-key').value.trim());
     $('key-state').textContent = 'Key saved in this browser.';
+    refreshStored();
   });
+  $('stored-refresh').addEventListener('click', refreshStored);
   $('send-form').addEventListener('submit', send);
   $('prompt').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('send-form').requestSubmit(); }
@@ -263,6 +298,7 @@ function init() {
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && run) cancelRun(); });
   showConvs();
+  refreshStored();
   loadModels();
 }
 

@@ -299,6 +299,15 @@ typedef struct ia_api_model {
     int64_t input_limit, output_limit; /* tokens; 0: not said */
 } ia_api_model;
 char *ia_api_model_encode(const ia_api_model *m);
+
+/* GET /{v}/interactions (not in Google's API; the console lists a key's
+ * conversations with it): a page of entries as {interactions: [{id,
+ * object, status, created, updated, model | agent, previous_interaction_id,
+ * title}], next_page_token} (api/list.c). The page token is opaque: the
+ * cursor (created, id) as base64url; parse gives -1 for one this server
+ * did not write. */
+char *ia_api_list_encode(const ia_entry *v, size_t n, int64_t next_created, const char *next_id);
+int ia_api_list_parse_token(const char *tok, int64_t *created, char id[80]);
 /* {"models": [...], "nextPageToken"}: the token (of index next) when next > 0. */
 char *ia_api_models_encode_list(const ia_api_model *v, size_t n, size_t next);
 void ia_api_models_page_token(size_t next, char out[40]);

@@ -440,6 +440,12 @@ done:
     return rc;
 }
 
+int ia_core_list(ia_core *c, const char *owner, int64_t after_created, const char *after_id, int limit,
+                 ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err) {
+    return ia_store_list(c->store, owner, ia_now(), after_created, after_id, limit, out, n, next_created, next_id,
+                         err);
+}
+
 int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *out, ia_err *err) {
     ia_run *r = table_find(c, owner, id);
     if (r) {

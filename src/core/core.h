@@ -107,6 +107,11 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
 /* The interaction as stored, or as running. IA_ENOTFOUND if not visible. */
 int ia_core_get(ia_core *c, const char *owner, const char *id, ia_interaction *out, ia_err *err);
 
+/* A page of owner's stored interactions, newest first (store.h's
+ * ia_store_list; a run still going shows in_progress). */
+int ia_core_list(ia_core *c, const char *owner, int64_t after_created, const char *after_id, int limit,
+                 ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
+
 /* Streams the events of id with seq > after_seq: live ones as they come for a
  * running interaction, from the store for a finished one. */
 int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t after_seq,

@@ -22,7 +22,7 @@ typedef enum {
     IA_RT_NONE = 0, /* no such path: 404 */
     IA_RT_HEALTHZ,  /* GET /healthz */
     IA_RT_METRICS,  /* GET /metrics */
-    IA_RT_CREATE,   /* POST /{v}/interactions */
+    IA_RT_CREATE,   /* POST /{v}/interactions; GET lists them (list.c) */
     IA_RT_ITEM,     /* GET | DELETE /{v}/interactions/{id} */
     IA_RT_CANCEL,   /* POST /{v}/interactions/{id}/cancel */
     IA_RT_UPLOAD,   /* POST /upload/{v}/files: the resumable upload (files.c) */
@@ -226,6 +226,8 @@ enum MHD_Result ia_http_send(ia_http_req *r, struct MHD_Connection *c, int statu
  * Interactions API's), plus hdrs as above. */
 enum MHD_Result ia_http_send_err(ia_http_req *r, struct MHD_Connection *c, const ia_err *e,
                                  const char *const *hdrs);
+/* GET /{v}/interactions: a page of owner's stored interactions (list.c). */
+enum MHD_Result ia_http_list(ia_http *h, ia_http_req *r, struct MHD_Connection *c, const char *owner);
 
 /* ---- the Files API (files.c) ------------------------------------------------ */
 

@@ -188,7 +188,7 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_HEALTHZ: return "GET, HEAD";
     case IA_RT_METRICS: return "GET, HEAD";
     case IA_RT_CONSOLE: return "GET, HEAD";
-    case IA_RT_CREATE: return "POST";
+    case IA_RT_CREATE: return "GET, POST";
     case IA_RT_ITEM: return "GET, DELETE";
     case IA_RT_CANCEL: return "POST";
     case IA_RT_UPLOAD: return "POST";
@@ -206,7 +206,7 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_HEALTHZ: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
     case IA_RT_METRICS:
     case IA_RT_CONSOLE: return !strcmp(m, "GET") || !strcmp(m, "HEAD");
-    case IA_RT_CREATE:
+    case IA_RT_CREATE: return !strcmp(m, "POST") || !strcmp(m, "GET");
     case IA_RT_CANCEL:
     case IA_RT_UPLOAD:
     case IA_RT_FILES_REGISTER: return !strcmp(m, "POST");

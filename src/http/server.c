@@ -480,7 +480,8 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
     if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {
-    case IA_RT_CREATE: return do_create(h, r, c, r->owner, rt->dialect);
+    case IA_RT_CREATE:
+        return !strcmp(method, "GET") ? ia_http_list(h, r, c, r->owner) : do_create(h, r, c, r->owner, rt->dialect);
     case IA_RT_CANCEL: return do_cancel(h, r, c, r->owner, rt);
     case IA_RT_ITEM:
         return !strcmp(method, "DELETE") ? do_delete(h, r, c, r->owner, rt)

@@ -31,6 +31,15 @@ const char *ia_agent_names(void) {
     return "deep-research-pro-preview-12-2025, deep-research-preview-04-2026, deep-research-max-preview-04-2026";
 }
 
+void ia_entries_free(ia_entry *v, size_t n) {
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].model);
+        free(v[i].previous_id);
+        free(v[i].title);
+    }
+    free(v);
+}
+
 int ia_builtin_parse(const char *s) {
     for (int b = 1; s && b < IA_BUILTIN__COUNT; b++)
         if (strcmp(s, BUILTIN[b]) == 0) return b;

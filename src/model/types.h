@@ -389,6 +389,16 @@ typedef struct ia_interaction {
                          * dialect echoes it); not inherited along a chain */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
+
+/* A stored interaction as a list shows it (store.h's ia_store_list). */
+typedef struct ia_entry {
+    char id[80];
+    char *model, *previous_id; /* previous_id: NULL when none */
+    char *title;               /* the input's first text, at most 100 bytes of whole UTF-8 characters; may be NULL */
+    ia_status status;
+    int64_t created, updated;
+} ia_entry;
+void ia_entries_free(ia_entry *v, size_t n); /* members and the array */
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
 void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src);
 

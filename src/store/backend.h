@@ -46,6 +46,8 @@ typedef struct ia_store_ops {
                       int64_t *out, ia_err *err);
     int (*file_sweep)(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
     int (*file_blob_known)(ia_store *s, const char *blob, bool *known, ia_err *err);
+    int (*list)(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
+                int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 } ia_store_ops;
 
 struct ia_store {

@@ -78,6 +78,9 @@ int ia_pg_file_delete(ia_store *s, const char *owner, const char *key, bool by_u
 int ia_pg_file_usage(ia_store *s, const char *owner, int64_t now, const char *except, int64_t *out,
                      ia_err *err);
 int ia_pg_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
+/* pg_list.c: store.h's ia_store_list. */
+int ia_pg_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id, int limit,
+               ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 int ia_pg_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err);
 
 #endif

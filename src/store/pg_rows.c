@@ -577,4 +577,5 @@ const ia_store_ops ia_pg_ops = {
     .file_usage = ia_pg_file_usage,
     .file_sweep = ia_pg_file_sweep,
     .file_blob_known = ia_pg_file_blob_known,
+    .list = ia_pg_list,
 };

@@ -779,4 +779,5 @@ static const ia_store_ops sq_ops = {
     .file_usage = ia_sq_file_usage,
     .file_sweep = ia_sq_file_sweep,
     .file_blob_known = ia_sq_file_blob_known,
+    .list = ia_sq_list,
 };

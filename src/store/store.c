@@ -137,6 +137,12 @@ int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t afte
     return s->ops->file_list(s, owner, now, after, limit, out, n, next, err);
 }
 
+int ia_store_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
+                  int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80],
+                  ia_err *err) {
+    return s->ops->list(s, owner, now, after_created, after_id, limit, out, n, next_created, next_id, err);
+}
+
 int ia_store_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,
                          char blob[48], ia_err *err) {
     return s->ops->file_delete(s, owner, key, by_upload, now, blob, err);

@@ -187,6 +187,17 @@ int ia_store_file_by_upload(ia_store *s, const char *owner, const char *upload_i
  * the cursor of the next page, 0 when this one is the last. */
 int ia_store_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, int limit,
                        ia_file **out, size_t *n, int64_t *next, ia_err *err);
+
+/* A page of owner's unexpired interactions, newest first (created, then
+ * id, descending): at most limit, those after the cursor (after_created,
+ * after_id; after_id NULL or "" = from the newest). *next_id is set to the
+ * cursor of the next page (its created in *next_created), or "" on the
+ * last page. */
+int ia_store_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
+                  int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80],
+                  ia_err *err);
+/* list.c: the title of an input column's codec JSON (malloc'd or NULL). */
+char *ia_store_title_of(const char *input_json);
 /* Deletes a file by id (not uploading), or an upload by upload id
  * (by_upload), copying its blob's name to blob. IA_ENOTFOUND if none. */
 int ia_store_file_delete(ia_store *s, const char *owner, const char *key, bool by_upload, int64_t now,

@@ -30,6 +30,9 @@ int ia_sq_file_usage(ia_store *s, const char *owner, int64_t now, const char *ex
                      ia_err *err);
 int ia_sq_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
 int ia_sq_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err);
+/* sqlite_list.c: store.h's ia_store_list. */
+int ia_sq_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id, int limit,
+               ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 
 /* schema.c: migrations[i] takes a file from user_version i to i + 1. */
 extern const char *const ia_store_migrations[];

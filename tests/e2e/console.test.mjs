@@ -177,6 +177,28 @@ describe('web console', { skip: SKIP }, () => {
     assert.equal((await api(t.id)).previous_interaction_id, turns[1].id);
   });
 
+  it('lists every chain the server keeps for the key (one made through the SDK too) and reopens it', T, async () => {
+    const ai = srv.client(KEY);
+    const a = await ai.interactions.create({ model: 'demo', input: 'Made by the SDK, not the page.',
+      generation_config: { max_output_tokens: 4 } });
+    const b = await ai.interactions.create({ model: 'demo', previous_interaction_id: a.id, input: 'A follow-up.',
+      generation_config: { max_output_tokens: 4 } });
+    await page.click('#stored-refresh');
+    const btn = page.locator(`#stored button.stored[data-last="${b.id}"]`);
+    await btn.waitFor();
+    assert.match(await btn.textContent(), /^Made by the SDK, not the page\. \((completed|incomplete)\)$/);
+    // a continued interaction is no chain of its own; the page's own chain is listed too
+    assert.equal(await page.locator(`#stored button.stored[data-last="${a.id}"]`).count(), 0);
+    const mine = await page.$eval('#convs button.conv', (x) => x.dataset.last);
+    assert.equal(await page.locator(`#stored button.stored[data-last="${mine}"]`).count(), 1);
+    await btn.click();
+    await page.waitForFunction((want) => [...document.querySelectorAll('.turn.model')].map((t) => t.dataset.id).join() === want,
+      [a.id, b.id].join());
+    const users = await page.$$eval('.turn.user .body', (ts) => ts.map((t) => t.textContent));
+    assert.deepEqual(users, ['Made by the SDK, not the page.', 'A follow-up.']);
+    await shot('stored');
+  });
+
   it('runs in the background, polled, and the Cancel button cancels it on the server', T, async () => {
     await page.click('#new-chat');
     await settings();
