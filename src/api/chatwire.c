@@ -9,6 +9,10 @@
 
 char *ia_chatwire_request(const ia_chat_req *r) {
     if (!r || !r->model || !r->input) return NULL;
+    /* jansson takes UTF-8 only; another encoding would drop the field */
+    const char *strs[] = {r->model, r->input, r->system, r->previous_id};
+    for (size_t i = 0; i < 4; i++)
+        if (strs[i] && !ia_utf8_valid(strs[i], strlen(strs[i]))) return NULL;
     json_t *o = json_object();
     json_object_set_new(o, "model", json_string(r->model));
     json_object_set_new(o, "input", json_string(r->input));

@@ -55,6 +55,23 @@ typedef struct turn {
 static const char *dim(const chat *c) { return c->color ? "\033[2m" : ""; }
 static const char *plain(const chat *c) { return c->color ? "\033[0m" : ""; }
 
+/* Prints what the server sent with its control characters made visible:
+ * a model's text (or a page it quotes) may hold escape sequences that
+ * would rewrite the screen, the title or the clipboard (OSC 52). C0 but
+ * newline and tab, DEL and C1 (UTF-8 0xC2 0x80-0x9F) become '?'. */
+static void put_safe(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            putchar('?');
+            p++;
+        } else if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F) {
+            putchar('?');
+        } else {
+            putchar(*p);
+        }
+    }
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: interactd chat MODEL [--url URL] [--api-key KEY] [--system TEXT] [--max-output-tokens N]\n"
                "                           [--temperature T]\n"
@@ -82,16 +99,18 @@ static void on_frame(void *ud, const char *data, size_t len) {
         break;
     case IA_CHATEV_TEXT:
         if (t->in_thought) printf("%s\n", plain(c)), t->in_thought = false;
-        fputs(ev.text ? ev.text : "", stdout);
+        put_safe(ev.text);
         t->wrote = true;
         break;
     case IA_CHATEV_THOUGHT:
         if (!t->in_thought) printf("%s[thinking] ", dim(c)), t->in_thought = true;
-        fputs(ev.text ? ev.text : "", stdout);
+        put_safe(ev.text);
         t->wrote = true;
         break;
     case IA_CHATEV_CALL:
-        printf("%s%s[%s]%s\n", t->wrote ? "\n" : "", dim(c), ev.text ? ev.text : "", plain(c));
+        printf("%s%s[", t->wrote ? "\n" : "", dim(c));
+        put_safe(ev.text);
+        printf("]%s\n", plain(c));
         t->wrote = false;
         break;
     case IA_CHATEV_COMPLETE:
@@ -178,9 +197,13 @@ static void ask(chat *c, const char *text) {
     ia_chat_req rq = {.model = c->model, .input = text, .system = c->system, .previous_id = c->prev,
                       .max_output_tokens = c->max_tokens, .temperature = c->temperature, .stream = true};
     char *body = ia_chatwire_request(&rq);
+    if (!body) {
+        fprintf(stderr, "interactd chat: the message (or /system, /model) is not valid UTF-8; set a UTF-8 locale\n");
+        return;
+    }
     turn t = {.c = c};
     t.curl = curl_easy_init();
-    if (!body || !t.curl) {
+    if (!t.curl) {
         fprintf(stderr, "interactd chat: out of memory\n");
         free(body);
         return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "store/store.h"
 
 static void push_kv(cli_kv **out, size_t *n, const char *k, size_t kl, char *v, int line) {
     *out = ia_xrealloc(*out, (*n + 1) * sizeof **out);
@@ -263,7 +264,9 @@ void cli_print_config(const cfg *c, FILE *out) {
             continue;
         } else {
             fprintf(out, "%s = ", name);
-            put_quoted(out, c->val[f]);
+            char *shown = f == F_STORE ? ia_store_spec_redacted(c->val[f]) : NULL; /* no password */
+            put_quoted(out, shown ? shown : c->val[f]);
+            free(shown);
         }
         put_source(c, f, out);
     }

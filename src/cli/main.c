@@ -585,7 +585,9 @@ static int serve(int argc, char **argv) {
                 ia_http_keys_count(keys), ia_http_keys_count(keys) == 1 ? "" : "s");
     else
         ia_info("auth: off (no API keys configured), so listening on loopback only");
-    ia_info("models: %s; store: %s; retention: %s", ia_core_model_names(core), dbpath, ret_s);
+    char *store_label = ia_store_spec_redacted(dbpath); /* no password in the log */
+    ia_info("models: %s; store: %s; retention: %s", ia_core_model_names(core), store_label, ret_s);
+    free(store_label);
     ia_info("files: %s; at most %s a file, %s a key; kept %s", filesdir, c.val[F_MAX_FILE_SIZE] ? c.val[F_MAX_FILE_SIZE] : "2g",
             c.val[F_FILES_QUOTA] ? c.val[F_FILES_QUOTA] : "20g", fttl_s);
     if (default_dialect == IA_DIALECT_STEPS)

@@ -101,7 +101,14 @@ int ia_pg_changed(const PGresult *r) { return atoi(PQcmdTuples((PGresult *)r)); 
 /* ---- the pool ---------------------------------------------------------------- */
 
 static PGconn *connect_one(pg_store *s, ia_err *err) {
-    PGconn *c = PQconnectdb(s->conninfo);
+    /* Bounds libpq has none of by default, so an unreachable host or a
+     * half-open connection fails a call instead of blocking the writer for
+     * the kernel's TCP timeouts. Given before dbname, whose expanded spec
+     * overrides them when it sets its own. */
+    static const char *const keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                                       "keepalives_count", "dbname", NULL};
+    const char *vals[] = {"5", "30", "10", "3", s->conninfo, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) != CONNECTION_OK) {
         pgx x = {.c = c, .err = err};
         fail_pg(&x, "cannot connect to PostgreSQL", PQerrorMessage(c));

@@ -215,14 +215,19 @@ static void *job_main(void *arg) {
     ia_err err = {0};
     int rc = ia_up_send(u, &c, &ans, &err);
     int64_t n_out = j->ans.n_deltas;
-    conclude(j, rc, &ans, &err);
-    ia_up_answer_free(&ans);
+    /* Out of the running list before on_done (conclude), which may free the
+     * run that j->cancel points into: backend_free must not touch it after
+     * that. n_running still counts the job, so backend_free waits for it. */
     pthread_mutex_lock(&be->mu);
     for (job **p = &be->running; *p; p = &(*p)->next)
         if (*p == j) {
             *p = j->next;
             break;
         }
+    pthread_mutex_unlock(&be->mu);
+    conclude(j, rc, &ans, &err);
+    ia_up_answer_free(&ans);
+    pthread_mutex_lock(&be->mu);
     be->n_running--;
     be->jobs_done++;
     be->tokens += n_out;
