@@ -540,6 +540,8 @@ ia_engine *ia_core_engine(const ia_core *c, size_t i) { return i < c->n_engines 
 
 const struct ia_upstreams *ia_core_upstreams(const ia_core *c) { return c->upstreams; }
 
+const struct ia_tts_set *ia_core_tts(const ia_core *c) { return c->tts; }
+
 /* ---- retention --------------------------------------------------------------------- */
 
 static void *sweeper_main(void *arg) {

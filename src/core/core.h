@@ -82,6 +82,8 @@ size_t ia_core_n_engines(const ia_core *c);
 ia_engine *ia_core_engine(const ia_core *c, size_t i);
 /* The --upstream registry the core was given (NULL: none), for listing. */
 const struct ia_upstreams *ia_core_upstreams(const ia_core *c);
+/* The --speech-model engines (speech/tts.h), or NULL. */
+const struct ia_tts_set *ia_core_tts(const ia_core *c);
 
 /* Creates an interaction from req (whose members the core takes over; req is
  * left zeroed). owner is the caller's identity ("" with auth off).

@@ -2,7 +2,8 @@
  * Google's models.list / models.get answer them (api/models.c): each local
  * engine (its context as both token limits, what it takes as input in its
  * description; a chat upstream is one of them), then each image or speech
- * --upstream engine, in the order configured;
+ * --upstream engine, in the order configured, then the speech models
+ * (--speech-model's, the embedded engine's names);
  * pageSize (default 50, at most 1000, as Google's) and pageToken. Errors in
  * Google's classic shape; an unknown name is a 404. */
 #include <stdio.h>
@@ -13,13 +14,44 @@
 #include "core/core.h"
 #include "engine/engine.h"
 #include "http/http_int.h"
+#include "speech/speech.h"
+#include "speech/tts.h"
 #include "upstream/upstream.h"
 
 typedef struct model_list {
     ia_api_model *v;
     char **owned; /* descriptions */
     size_t n;
+    char **names; /* the speech models' names (owned) */
+    size_t n_names;
 } model_list;
+
+/* The speech models: --speech-model's (llama.cpp), then the embedded
+ * engine's names (ia_speech_model_names: "a, b, c"). */
+static void add_speech(ia_core *core, model_list *l) {
+    const ia_tts_set *t = ia_core_tts(core);
+    size_t nt = t ? t->n : 0;
+    char *names = ia_strdup(ia_speech_model_names());
+    size_t ne = 1;
+    for (const char *p = names; *p; p++) ne += *p == ',';
+    l->v = ia_xrealloc(l->v, (l->n + nt + ne + 1) * sizeof *l->v);
+    l->owned = ia_xrealloc(l->owned, (l->n + nt + ne + 1) * sizeof *l->owned);
+    for (size_t i = 0; i < nt; i++) {
+        char *d = ia_asprintf("speech output by llama.cpp's speech generation (%s)", ia_tts_describe(t->v[i]));
+        l->owned[l->n] = d;
+        l->v[l->n++] = (ia_api_model){.name = ia_tts_name(t->v[i]), .description = d, .version = "speech"};
+    }
+    for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+        if (t && ia_tts_find(t, n)) continue;
+        char *nm = ia_strdup(n); /* kept with the list, as the descriptions are */
+        l->names = ia_xrealloc(l->names, (l->n_names + 1) * sizeof *l->names);
+        l->names[l->n_names++] = nm;
+        l->owned[l->n] = ia_strdup("speech output by the embedded espeak-ng engine (24 kHz PCM, Gemini's voice names)");
+        l->v[l->n] = (ia_api_model){.name = nm, .description = l->owned[l->n], .version = "speech"};
+        l->n++;
+    }
+    free(names);
+}
 
 static void list_build(ia_core *core, model_list *l) {
     const ia_upstreams *up = ia_core_upstreams(core);
@@ -27,6 +59,8 @@ static void list_build(ia_core *core, model_list *l) {
     l->v = ia_xcalloc(ne + nu + 1, sizeof *l->v);
     l->owned = ia_xcalloc(ne + nu + 1, sizeof *l->owned);
     l->n = 0;
+    l->names = NULL;
+    l->n_names = 0;
     for (size_t i = 0; i < ne; i++) {
         ia_engine *e = ia_core_engine(core, i);
         const ia_upstream *u = up && ia_engine_is_remote(e) ? ia_upstream_for(up, ia_engine_name(e)) : NULL;
@@ -46,10 +80,13 @@ static void list_build(ia_core *core, model_list *l) {
         l->owned[l->n] = d;
         l->v[l->n++] = (ia_api_model){.name = u->name, .description = d, .version = "upstream"};
     }
+    add_speech(core, l);
 }
 
 static void list_free(model_list *l) {
     for (size_t i = 0; i < l->n; i++) free(l->owned[i]);
+    for (size_t i = 0; i < l->n_names; i++) free(l->names[i]);
+    free(l->names);
     free(l->owned);
     free(l->v);
 }

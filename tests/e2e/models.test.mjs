@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { startServer, stopAll, T, DEMO_MODEL } from './lib/server.mjs';
 
 const KEY = 'models-key-0123456789';
+const SPEECH = ['gemini-2.5-flash-preview-tts', 'gemini-2.5-pro-preview-tts', 'gemini-3.1-flash-tts-preview', 'espeak']
+  .map((n) => `models/${n}`);
 let srv;
 let ai;
 
@@ -29,7 +31,9 @@ describe('models.list and models.get', () => {
     const pager = await ai.models.list();
     const all = [];
     for await (const m of pager) all.push(m);
-    assert.deepEqual(all.map((m) => m.name), ['models/demo', 'models/second', 'models/remote', 'models/painter']);
+    assert.deepEqual(all.map((m) => m.name), ['models/demo', 'models/second', 'models/remote', 'models/painter', ...SPEECH]);
+    // the guide's TTS models, spoken by the embedded engine
+    assert.match(all.at(-1).description, /speech output by the embedded espeak-ng engine/);
     const d = all[0];
     assert.equal(d.displayName, 'demo');
     assert.equal(d.inputTokenLimit, 512);
@@ -51,11 +55,14 @@ describe('models.list and models.get', () => {
     assert.equal(typeof r1.json.nextPageToken, 'string');
     const r2 = await srv.raw('GET', `/v1beta/models?pageSize=2&pageToken=${r1.json.nextPageToken}`, { headers: { 'x-goog-api-key': KEY } });
     assert.deepEqual(r2.json.models.map((m) => m.name), ['models/remote', 'models/painter']);
-    assert.equal(r2.json.nextPageToken, undefined);
+    assert.equal(typeof r2.json.nextPageToken, 'string'); // the speech models follow
+    const r3 = await srv.raw('GET', `/v1beta/models?pageSize=100&pageToken=${r2.json.nextPageToken}`, { headers: { 'x-goog-api-key': KEY } });
+    assert.deepEqual(r3.json.models.map((m) => m.name), SPEECH);
+    assert.equal(r3.json.nextPageToken, undefined);
     const pager = await ai.models.list({ config: { pageSize: 1 } });
     const names = [];
     for await (const m of pager) names.push(m.name);
-    assert.equal(names.length, 4);
+    assert.equal(names.length, 4 + SPEECH.length);
     const bad = await srv.raw('GET', '/v1beta/models?pageToken=xyz', { headers: { 'x-goog-api-key': KEY } });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /pageToken/);
