@@ -455,3 +455,23 @@ void ia_sha256_hex(const char *s, size_t n, char out[65]) {
     }
     out[64] = '\0';
 }
+
+char *ia_one_line(const char *s, size_t max) {
+    char *v = ia_utf8_sanitize(s ? s : "", s ? strlen(s) : 0);
+    size_t k = 0;
+    bool space = true; /* drops leading white space */
+    for (size_t i = 0; v[i]; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c <= ' ' || c == 0x7f) {
+            if (!space) v[k++] = ' ';
+            space = true;
+        } else {
+            v[k++] = v[i];
+            space = false;
+        }
+    }
+    while (k && v[k - 1] == ' ') k--;
+    if (k > max) k = ia_utf8_complete_prefix(v, max);
+    v[k] = '\0';
+    return v;
+}

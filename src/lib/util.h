@@ -77,6 +77,10 @@ size_t ia_utf8_complete_prefix(const char *s, size_t n);
  * invalid sequence with U+FFFD, so the result is always valid UTF-8. */
 char *ia_utf8_sanitize(const char *s, size_t n);
 bool ia_utf8_valid(const char *s, size_t n);
+/* s as one line of valid UTF-8 (NULL as ""): control characters and runs
+ * of white space become one space, ends trimmed, cut at max bytes on a
+ * character boundary. malloc'd. */
+char *ia_one_line(const char *s, size_t max);
 
 /* Hex SHA-256 of s (65 bytes incl. NUL). Used to keep API keys out of the
  * store: an interaction's owner is the hash of the key that made it. */

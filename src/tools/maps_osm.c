@@ -28,28 +28,6 @@ void ia_places_free(ia_places *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* s as one line of valid UTF-8 (control characters and runs of white space
- * one space), cut at max bytes on a character boundary. */
-static char *one_line(const char *s, size_t max) {
-    char *v = ia_utf8_sanitize(s ? s : "", s ? strlen(s) : 0);
-    size_t k = 0;
-    bool space = true;
-    for (size_t i = 0; v[i]; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c <= ' ' || c == 0x7f) {
-            if (!space) v[k++] = ' ';
-            space = true;
-        } else {
-            v[k++] = v[i];
-            space = false;
-        }
-    }
-    while (k && v[k - 1] == ' ') k--;
-    if (k > max) k = ia_utf8_complete_prefix(v, max);
-    v[k] = '\0';
-    return v;
-}
-
 /* ---- ids and pages ------------------------------------------------------------------ */
 
 static bool osm_type_ok(const char *t) {
@@ -115,13 +93,13 @@ static void add_place(ia_places *out, const char *type, unsigned long long id, c
             free(pid);
             return;
         }
-    char *n = one_line(name, 200);
+    char *n = ia_one_line(name, 200);
     if (!*n) { /* a place without a name: its category names it */
         free(n);
-        n = one_line(*category ? category : pid, 200);
+        n = ia_one_line(*category ? category : pid, 200);
     }
     out->v = ia_xrealloc(out->v, (out->n + 1) * sizeof *out->v);
-    out->v[out->n++] = (ia_place){n, pid, ia_maps_place_url(pid), one_line(category, 100), one_line(address, 300),
+    out->v[out->n++] = (ia_place){n, pid, ia_maps_place_url(pid), ia_one_line(category, 100), ia_one_line(address, 300),
                                   lat, lon};
 }
 
@@ -132,7 +110,7 @@ int ia_nominatim_parse(const char *body, size_t len, size_t max, ia_places *out,
     if (!json_is_array(j)) {
         const char *e = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
         if (!e) e = json_string_value(json_object_get(j, "error"));
-        char *msg = e ? one_line(e, 200) : NULL;
+        char *msg = e ? ia_one_line(e, 200) : NULL;
         int rc = msg ? ia_fail(err, IA_EINVALID, "Nominatim answered an error: %s", msg)
                      : ia_fail(err, IA_EINVALID, "the answer is not Nominatim's JSON (a list of places)");
         free(msg);
@@ -226,7 +204,7 @@ int ia_overpass_parse(const char *body, size_t len, size_t max, ia_places *out, 
     json_t *els = json_object_get(j, "elements");
     const char *remark = json_string_value(json_object_get(j, "remark"));
     if (!json_is_array(els) || (remark && !json_array_size(els))) {
-        char *msg = remark ? one_line(remark, 200) : NULL;
+        char *msg = remark ? ia_one_line(remark, 200) : NULL;
         int rc = msg ? ia_fail(err, IA_EINVALID, "Overpass answered: %s", msg)
                      : ia_fail(err, IA_EINVALID, "the answer is not the Overpass API's JSON (no `elements` list)");
         free(msg);
@@ -294,7 +272,7 @@ const char *ia_maps_category(const char *q) {
  * quoting (and any control character) becomes '.', which matches it too,
  * so nothing the model writes can end the string or the query. */
 static char *name_pattern(const char *q) {
-    char *p = one_line(q, 100);
+    char *p = ia_one_line(q, 100);
     for (char *c = p; *c; c++)
         if (strchr("\\\"'.^$|?*+()[]{}", *c)) *c = '.';
     return p;

@@ -13,30 +13,8 @@
 
 /* ---- hits ---------------------------------------------------------------------- */
 
-/* s[0..n) as one line of valid UTF-8: control characters and runs of white
- * space become one space, cut at max bytes on a character boundary. */
-static char *one_line(const char *s, size_t max) {
-    char *v = ia_utf8_sanitize(s ? s : "", s ? strlen(s) : 0);
-    size_t k = 0;
-    bool space = true; /* drops leading white space */
-    for (size_t i = 0; v[i]; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c <= ' ' || c == 0x7f) {
-            if (!space) v[k++] = ' ';
-            space = true;
-        } else {
-            v[k++] = v[i];
-            space = false;
-        }
-    }
-    while (k && v[k - 1] == ' ') k--;
-    if (k > max) k = ia_utf8_complete_prefix(v, max);
-    v[k] = '\0';
-    return v;
-}
-
 void ia_search_hits_add(ia_search_hits *h, const char *url, const char *title, const char *snippet) {
-    char *u = one_line(url, 2048);
+    char *u = ia_one_line(url, 2048);
     for (size_t i = 0; i < h->n; i++) {
         if (strcmp(h->v[i].url, u) == 0 || !*u) {
             free(u);
@@ -48,7 +26,7 @@ void ia_search_hits_add(ia_search_hits *h, const char *url, const char *title, c
         return;
     }
     h->v = ia_xrealloc(h->v, (h->n + 1) * sizeof *h->v);
-    h->v[h->n++] = (ia_search_hit){u, one_line(title, 300), one_line(snippet, IA_SEARCH_SNIPPET_MAX)};
+    h->v[h->n++] = (ia_search_hit){u, ia_one_line(title, 300), ia_one_line(snippet, IA_SEARCH_SNIPPET_MAX)};
 }
 
 void ia_search_hits_free(ia_search_hits *h) {
@@ -176,7 +154,7 @@ static bool run_query(ia_search *s, const char *q, bool images, atomic_bool *can
     ia_search_hits hits = {0};
     ia_err err = {0};
     /* the query on one line: a model's query cannot forge a numbered source */
-    char *q1 = one_line(q, 300);
+    char *q1 = ia_one_line(q, 300);
     ia_buf_printf(text, "%sSearch results for \"%s\":\n", text->len ? "\n" : "", q1);
     free(q1);
     if (ia_search_query(s, q, images, IA_SEARCH_HITS_PER_QUERY, cancel, &hits, &err) != 0) {
