@@ -324,6 +324,7 @@ $(FUZZ_OBJ)/tests/%.o: FUZZ_CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
 $(XML_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(XML_CFLAGS)
 $(SPEECH_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(SPEECH_CFLAGS)
+$(PQ_USERS:%=$(FUZZ_OBJ)/%.o): PKG_CFLAGS = $(PQ_CFLAGS)
 
 $(FUZZ_OBJ)/src/http/console.o: $(WEB_INC)
 $(FUZZ_OBJ)/src/http/console.o: PKG_CFLAGS = -Ibuild/gen
