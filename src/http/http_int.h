@@ -32,12 +32,15 @@ typedef enum {
     IA_RT_MODELS,   /* GET /{v}/models (models.c) */
     IA_RT_MODEL,    /* GET /{v}/models/{name} */
     IA_RT_CONSOLE,  /* GET / and /console/...: the web console (console.c), no key */
+    IA_RT_AGENTS,   /* /{v}/agents[/...] (SDK 3.3.0's custom agents): not served yet */
+    IA_RT_STORES,   /* /{v}/fileSearchStores[...] (file search): not served yet */
 } ia_http_route_kind;
 
 /* The Files API's routes answer errors in Google's classic shape. */
 #define IA_HTTP_FILES_ROUTE(k) ((k) >= IA_RT_UPLOAD && (k) <= IA_RT_FILES_REGISTER)
 /* ... and so do the models' (Google's models.list / models.get). */
-#define IA_HTTP_CLASSIC_ROUTE(k) (IA_HTTP_FILES_ROUTE(k) || (k) == IA_RT_MODELS || (k) == IA_RT_MODEL)
+#define IA_HTTP_CLASSIC_ROUTE(k) \
+    (IA_HTTP_FILES_ROUTE(k) || (k) == IA_RT_MODELS || (k) == IA_RT_MODEL || (k) == IA_RT_STORES)
 
 typedef struct ia_http_route {
     ia_http_route_kind kind;

@@ -478,6 +478,13 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
     if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
+    if (rt->kind == IA_RT_AGENTS)
+        return fail(r, c, IA_EUNIMPLEMENTED, "custom agents (%s) are not served by this server yet; the Deep "
+                    "Research agents run by name: create an interaction with agent: "
+                    "\"deep-research-pro-preview-12-2025\" (see --agent-model)", r->path);
+    if (rt->kind == IA_RT_STORES)
+        return fail(r, c, IA_EUNIMPLEMENTED, "file search stores (%s) are not served by this server yet, nor "
+                    "the file_search tool", r->path);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {
     case IA_RT_CREATE:
