@@ -285,9 +285,15 @@ check: unit e2e e2e-pg fuzz-smoke service-check $(if $(filter 1,$(SAN)),,install
 service-check: all
 	@tests/service-check.sh $(BUILD)/interactd
 
+# The builds run on every core (a plain `make test`, as CI calls it, would
+# compile one file at a time); the tests themselves keep their own pacing.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 test: deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all fuzz-build build/install/interactd
 	@$(MAKE) --no-print-directory check
 	@echo "=== again under AddressSanitizer + UBSan ==="
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) SAN=1 all
 	@$(MAKE) --no-print-directory SAN=1 check
 
 bench: all $(BUILD)/bare_decode
@@ -304,7 +310,8 @@ clean:
 # clang under ASan + UBSan in a tree of their own (build/fuzz; the sources
 # again with -fsanitize=fuzzer-no-link). `make fuzz` runs each for FUZZ_TIME
 # seconds from a scratch copy of its seed corpus (tests/fuzz/corpus/<target>);
-# `make fuzz-smoke` (part of check) runs each for FUZZ_SMOKE_TIME seconds.
+# `make fuzz-smoke` (part of check) runs each for FUZZ_SMOKE_TIME seconds,
+# NPROC at a time.
 FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
@@ -352,7 +359,8 @@ ifeq ($(SAN),1)
 	@echo "fuzz-smoke: ran in the first pass"
 else
 	@$(MAKE) --no-print-directory fuzz-build
-	@for t in $(FUZZ_TARGETS); do FUZZ_SMOKE=1 tests/fuzz/run.sh $$t $(FUZZ_SMOKE_TIME) || exit 1; done
+	@printf '%s\n' $(FUZZ_TARGETS) | FUZZ_SMOKE=1 xargs -P$(NPROC) -I{} \
+	  sh -c 'out=$$(tests/fuzz/run.sh {} $(FUZZ_SMOKE_TIME) 2>&1); rc=$$?; printf "%s\n" "$$out"; exit $$rc'
 endif
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
