@@ -35,6 +35,7 @@ typedef struct pg_store {
     PGconn *idle[POOL_MAX];
     int n_idle, n_open; /* n_open counts idle and borrowed ones */
     char *instance;     /* set before serving, read by every op */
+    int64_t lease_ms;   /* ia_store_set_lease's */
 } pg_store;
 
 
@@ -185,7 +186,7 @@ int ia_pg_run(ia_store *b, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
     for (int attempt = 0;; attempt++) {
         PGconn *c = acquire_waiting(s, err);
         if (!c) return -1;
-        pgx x = {.c = c, .err = err, .instance = s->instance};
+        pgx x = {.c = c, .err = err, .instance = s->instance, .lease_ms = s->lease_ms};
         int rc = op(&x, arg);
         bool lost = PQstatus(c) != CONNECTION_OK;
         if (rc != 0 && !lost) ia_pg_rollback(&x);
@@ -207,6 +208,7 @@ ia_store *ia_store_pg_open(const char *conninfo, ia_err *err) {
     pg_store *s = ia_xcalloc(1, sizeof *s);
     s->base.ops = &ia_pg_ops;
     s->conninfo = ia_strdup(conninfo);
+    s->lease_ms = IA_STORE_LEASE_DEFAULT_MS;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->freed, NULL);
     /* The first connection migrates the schema and then joins the pool. */
@@ -231,6 +233,10 @@ void ia_pg_set_instance(ia_store *b, const char *instance) {
     pg_store *s = (pg_store *)b;
     free(s->instance);
     s->instance = instance ? ia_strdup(instance) : NULL;
+}
+
+void ia_pg_set_lease(ia_store *b, int64_t lease_ms) {
+    ((pg_store *)b)->lease_ms = lease_ms > 0 ? lease_ms : IA_STORE_LEASE_DEFAULT_MS;
 }
 
 void ia_pg_close(ia_store *b) {
