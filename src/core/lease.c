@@ -3,7 +3,6 @@
  * does not run the interaction. */
 #include "core/lease.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +57,14 @@ static void *cancel_main(void *arg) {
  * thread of its own: it waits for the engine to let go. */
 static void cancel_one(ia_lease *l, const char *id) {
     ia_run *r = ia_core_table_find_id(l->core, id);
-    if (!r) return;
+    if (!r) return; /* another instance's, or over */
+    pthread_mutex_lock(&r->mu);
+    bool ended = r->ended;
+    pthread_mutex_unlock(&r->mu);
+    if (ended || atomic_load(&r->cancel)) { /* over, or being cancelled already */
+        ia_run_unref(r);
+        return;
+    }
     ia_info("lease: cancelling %s, as another instance was asked to", id);
     cancel_job *j = ia_xcalloc(1, sizeof *j);
     j->l = l;
@@ -90,20 +96,30 @@ static void tick(ia_lease *l) {
     ia_store_ids_free(live, n);
 }
 
+static bool stopping(ia_lease *l) {
+    pthread_mutex_lock(&l->mu);
+    bool stop = l->stop;
+    pthread_mutex_unlock(&l->mu);
+    return stop;
+}
+
+/* Ticks every IA_LEASE_TICK_MS; in between, waits on the store for cancel
+ * requests (a stop is seen within IA_LEASE_WAKE_MS). */
+#define IA_LEASE_WAKE_MS 200
 static void *lease_main(void *arg) {
     ia_lease *l = arg;
-    pthread_mutex_lock(&l->mu);
-    while (!l->stop) {
-        pthread_mutex_unlock(&l->mu);
-        tick(l);
-        pthread_mutex_lock(&l->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += IA_LEASE_TICK_MS / 1000;
-        while (!l->stop)
-            if (pthread_cond_timedwait(&l->cv, &l->mu, &until) == ETIMEDOUT) break;
+    int64_t next = 0;
+    while (!stopping(l)) {
+        if (ia_mono_ms() >= next) {
+            tick(l);
+            next = ia_mono_ms() + IA_LEASE_TICK_MS;
+        }
+        char **ids = NULL;
+        size_t n = 0;
+        ia_store_wait_cancels(l->core->store, IA_LEASE_WAKE_MS, &ids, &n);
+        for (size_t i = 0; i < n; i++) cancel_one(l, ids[i]);
+        ia_store_ids_free(ids, n);
     }
-    pthread_mutex_unlock(&l->mu);
     return NULL;
 }
 

@@ -6,7 +6,11 @@
  * to cancel (through the local cancel, on a thread of its own so the tick
  * keeps time), and takes over the rows whose lease has passed (their
  * instance died or lost the database): they end failed with
- * IA_LEASE_TAKEOVER_MSG, as a restart's recovery ends its own. The lease
+ * IA_LEASE_TAKEOVER_MSG, as a restart's recovery ends its own. Between
+ * ticks it waits on the store's cancel notifications (PostgreSQL's
+ * LISTEN/NOTIFY), so a cancel asked elsewhere reaches its run at once; the
+ * tick's look at the row's flag is the fallback when a notification was
+ * missed (the listening connection was lost). The lease
  * (--lease-seconds) must be a few ticks long, so a renewal late by a tick
  * or a short database outage does not lose a live run.
  *

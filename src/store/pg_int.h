@@ -27,10 +27,10 @@ typedef struct pgx {
  * the instances' own say. */
 #define IA_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
-/* Parameters as text (libpq's text format); at most 24. */
+/* Parameters as text (libpq's text format); at most 32. */
 typedef struct pgargs {
-    const char *v[24];
-    char num[24][24];
+    const char *v[32];
+    char num[32][24];
     int n;
 } pgargs;
 void ia_pg_text(pgargs *a, const char *s); /* NULL: SQL NULL */
@@ -71,6 +71,11 @@ int ia_pg_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const 
 int ia_pg_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                          ia_err *err);
 void ia_pg_set_lease(ia_store *s, int64_t lease_ms);
+/* pg.c: store.h's ia_store_wait_cancels, on a connection of its own that
+ * LISTENs on IA_PG_CANCEL_CHANNEL (a cancel request NOTIFYs it with the
+ * interaction's id). */
+#define IA_PG_CANCEL_CHANNEL "interactd_cancel"
+int ia_pg_wait_cancels(ia_store *s, int timeout_ms, char ***ids, size_t *n);
 
 /* pg.c: closes the pool (the ops table's close). pg_rows.c: the table. */
 void ia_pg_close(ia_store *s);

@@ -86,14 +86,18 @@ static int op_takeover(pgx *x, void *p) {
     /* SKIP LOCKED: a row another instance is taking over (or whose runner
      * is writing it right now) is left to them */
     PGresult *r = ia_pg_q(x, "takeover",
-                          "SELECT id FROM interactions WHERE status = 'in_progress' AND lease_until < "
+                          "SELECT id, cancel_requested FROM interactions WHERE status = 'in_progress' AND lease_until < "
                           IA_PG_NOW_MS " AND NOT (id = ANY($1::text[])) ORDER BY id LIMIT 100 "
                           "FOR UPDATE SKIP LOCKED", &a);
     free(arr);
     if (!r) return -1;
     int rows = PQntuples(r), rc = 0;
-    for (int i = 0; i < rows && rc == 0; i++)
-        rc = ia_pg_end_row(x, PQgetvalue(r, i, 0), IA_STATUS_FAILED, l->message, l->now);
+    /* a row someone asked to cancel ends as that cancel would have */
+    for (int i = 0; i < rows && rc == 0; i++) {
+        bool cancel = strcmp(PQgetvalue(r, i, 1), "t") == 0;
+        rc = ia_pg_end_row(x, PQgetvalue(r, i, 0), cancel ? IA_STATUS_CANCELLED : IA_STATUS_FAILED,
+                           cancel ? NULL : l->message, l->now);
+    }
     PQclear(r);
     if (rc != 0) return -1;
     x->committing = true;
@@ -135,7 +139,11 @@ static int op_cancel_request(pgx *x, void *p) {
     } else if (running) {
         pgargs b = {0};
         ia_pg_text(&b, l->id);
-        rc = ia_pg_exec(x, "cancel", "UPDATE interactions SET cancel_requested = true WHERE id = $1", &b);
+        /* the flag for the renewals, the notification for at once (sent
+         * at COMMIT) */
+        rc = ia_pg_exec(x, "cancel",
+                        "UPDATE interactions SET cancel_requested = true WHERE id = $1 RETURNING "
+                        "pg_notify('" IA_PG_CANCEL_CHANNEL "', id)", &b);
         l->pending = true;
     }
     if (rc != 0) return -1;

@@ -621,4 +621,5 @@ const ia_store_ops ia_pg_ops = {
     .lease_renew = ia_pg_lease_renew,
     .takeover = ia_pg_takeover,
     .cancel_request = ia_pg_cancel_request,
+    .wait_cancels = ia_pg_wait_cancels,
 };

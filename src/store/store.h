@@ -119,8 +119,9 @@ int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cance
                          ia_err *err);
 /* Takes over rows in_progress whose lease has passed, but for ids live
  * here (live[0..n)), claimed with FOR UPDATE SKIP LOCKED so two instances
- * never end the same row; at most 100 per call, one transaction. Returns
- * how many, or -1. */
+ * never end the same row; at most 100 per call, one transaction. A row
+ * that a cancel was asked for ends cancelled (as that cancel would have
+ * ended it), the others failed with message. Returns how many, or -1. */
 int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
 /* A cancel of id (visible to owner) that no run of this instance holds:
  * *pending false when the row has ended — already, or here and now because
@@ -130,6 +131,12 @@ int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, con
  * next renewal). IA_ENOTFOUND if not visible. SQLite: *pending false. */
 int ia_store_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                             ia_err *err);
+/* Waits up to timeout_ms for cancel requests (ia_store_cancel_request's,
+ * sent by any instance) and lists their ids in *ids (as renew's *cancel):
+ * the instance that runs one cancels it at once instead of at its next
+ * renewal. Not thread-safe: one caller (the lease thread). -1 when the
+ * database could not be reached (the time is waited out all the same). */
+int ia_store_wait_cancels(ia_store *s, int timeout_ms, char ***ids, size_t *n);
 void ia_store_ids_free(char **ids, size_t n);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
