@@ -273,7 +273,11 @@ int ia_pg_wait_cancels(ia_store *b, int timeout_ms, char ***ids, size_t *n) {
         return -1;
     }
     struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-    if (poll(&pfd, 1, timeout_ms) > 0 && !PQconsumeInput(c)) return -1; /* broken: made again next time */
+    if (poll(&pfd, 1, timeout_ms) > 0 && !PQconsumeInput(c)) {
+        PQfinish(c); /* broken: made again next time */
+        s->listen = NULL;
+        return -1;
+    }
     for (PGnotify *nt = PQnotifies(c); nt; nt = PQnotifies(c)) {
         *ids = ia_xrealloc(*ids, (*n + 1) * sizeof **ids);
         (*ids)[(*n)++] = ia_strdup(nt->extra);

@@ -3,7 +3,9 @@
 // this file by tests/pg.sh (or the one E2E_PG_DIR names):
 //  - a background run on A, A killed with -9: B takes it over once its lease
 //    has passed (failed, saying so, with the outputs A had stored), and a
-//    stream of it followed from B ends as a live failure does;
+//    stream of it followed from B ends as a live failure does; a client
+//    whose stream from A was cut by the kill resumes it on B by
+//    last_event_id and sees the same end;
 //  - a stream begun on A followed live from B, whole and by last_event_id:
 //    the same events, ids and text as A sent;
 //  - a cancel and a delete sent to B stop a run live on A (A's own GET then
@@ -95,6 +97,31 @@ describe('several instances on one PostgreSQL', () => {
     assert.equal(evs[evs.length - 1].interaction.status, 'failed');
     assert.ok(evs.some((e) => e.event_type === 'error' && TAKEN_OVER.test(e.error?.message || '')));
     assert.match(b.stderr(), /took over 1 interaction/);
+  });
+
+  it('A killed with -9 mid-stream: the client resumes on B by last_event_id and the stream ends with the takeover\'s failure', { timeout: 120_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const { a, b } = await pair('midstream');
+    const aa = a.client();
+    const bb = b.client();
+    const stream = await create(aa, { input: await longPrompt(aa), stream: true, generation_config: LONG });
+    const seen = [];
+    await assert.rejects(async () => {
+      for await (const e of stream) {
+        seen.push(e);
+        if (seen.filter((x) => x.event_type === 'content.delta').length === 3) await a.kill9();
+      }
+    }, 'the stream from A is cut by the kill');
+    const tCut = Date.now();
+    const id = seen[0].interaction.id;
+    const rest = await collect(await bb.interactions.get(id, { stream: true, last_event_id: seen[seen.length - 1].event_id }));
+    t.diagnostic(`resumed stream ended ${Date.now() - tCut} ms after the cut`);
+    const last = rest[rest.length - 1];
+    assert.equal(last.event_type, 'interaction.complete');
+    assert.equal(last.interaction.status, 'failed');
+    assert.ok(rest.some((e) => e.event_type === 'error' && TAKEN_OVER.test(e.error?.message || '')));
+    const ids = [...seen, ...rest].map((e) => e.event_id);
+    assert.equal(new Set(ids).size, ids.length, 'no event id twice');
   });
 
   it('a stream begun on A is followed live from B, whole and from a last_event_id: the same events as A sent', { timeout: 120_000 }, async (t) => {
