@@ -232,13 +232,19 @@ describe('several instances on one PostgreSQL', () => {
     const aa = a.client();
     const bb = b.client();
     const before = await create(aa, { input: 'stored before the restart' });
-    const run = await create(aa, { input: await longPrompt(aa), background: true,
-      generation_config: { temperature: 0, max_output_tokens: 200 } });
-    execFileSync(PG_SH, ['restart', pgDir]);
+    // the database restarts under a stream's first delta: the writer waits
+    // for it (up to 5 s) and the run's rows land whole
+    const evs = [];
+    for await (const e of await create(aa, { input: await longPrompt(aa), stream: true, generation_config: LONG })) {
+      evs.push(e);
+      if (evs.filter((x) => x.event_type === 'content.delta').length === 1) execFileSync(PG_SH, ['restart', pgDir]);
+    }
+    assert.equal(evs[evs.length - 1].event_type, 'interaction.complete');
     assert.deepEqual((await bb.interactions.get(before.id)).outputs, before.outputs);
-    const done = await pollUntil(() => bb.interactions.get(run.id), (x) => x.status !== 'in_progress',
-      { what: 'the run live through the restart ending' });
+    const done = await pollUntil(() => bb.interactions.get(evs[0].interaction.id), (x) => x.status !== 'in_progress',
+      { what: 'the run live through the restart stored ended' });
     assertEnded(assert, done);
+    assert.equal(textOf(done), deltaText(evs));
     assertEnded(assert, await create(bb, { input: 'made on B after the restart' }));
     assertEnded(assert, await create(aa, { input: 'made on A after the restart', previous_interaction_id: before.id }));
     assert.equal(a.exitInfo, null);
