@@ -499,7 +499,7 @@ int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t aft
     /* in_progress but not running here: another instance on a shared
      * store runs it; its events are followed through the store */
     if (it.status == IA_STATUS_IN_PROGRESS && ia_store_shared(c->store))
-        *sub = ia_sub_for_tail(c->store, owner, &it, evs, n, after_seq);
+        *sub = ia_sub_for_tail(c->store, c->lease, owner, &it, evs, n, after_seq);
     else
         *sub = ia_sub_for_stored(&it, evs, n);
     return 0;

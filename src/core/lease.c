@@ -19,7 +19,40 @@ struct ia_lease {
     pthread_cond_t cv; /* stop was set, or a cancel thread ended */
     bool stop;
     int cancels; /* cancel threads still going */
+    /* events notifications (ia_lease_events_*): a count and its waiters */
+    pthread_mutex_t ev_mu;
+    pthread_cond_t ev_cv;
+    uint64_t ev_gen;
 };
+
+uint64_t ia_lease_events_gen(ia_lease *l) {
+    pthread_mutex_lock(&l->ev_mu);
+    uint64_t g = l->ev_gen;
+    pthread_mutex_unlock(&l->ev_mu);
+    return g;
+}
+
+void ia_lease_events_wait(ia_lease *l, uint64_t gen, int ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&l->ev_mu);
+    while (l->ev_gen == gen)
+        if (pthread_cond_timedwait(&l->ev_cv, &l->ev_mu, &until) != 0) break;
+    pthread_mutex_unlock(&l->ev_mu);
+}
+
+static void events_came(ia_lease *l) {
+    pthread_mutex_lock(&l->ev_mu);
+    l->ev_gen++;
+    pthread_cond_broadcast(&l->ev_cv);
+    pthread_mutex_unlock(&l->ev_mu);
+}
 
 /* The ids of the stored runs live here (malloc'd copies). */
 static char **live_ids(ia_core *c, size_t *n) {
@@ -116,7 +149,9 @@ static void *lease_main(void *arg) {
         }
         char **ids = NULL;
         size_t n = 0;
-        ia_store_wait_cancels(l->core->store, IA_LEASE_WAKE_MS, &ids, &n);
+        bool events = false;
+        ia_store_listen(l->core->store, IA_LEASE_WAKE_MS, &ids, &n, &events);
+        if (events) events_came(l);
         for (size_t i = 0; i < n; i++) cancel_one(l, ids[i]);
         ia_store_ids_free(ids, n);
     }
@@ -130,10 +165,14 @@ ia_lease *ia_lease_start(ia_core *c, int64_t lease_ms) {
     l->lease_ms = lease_ms;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
+    pthread_mutex_init(&l->ev_mu, NULL);
+    pthread_cond_init(&l->ev_cv, NULL);
     if (pthread_create(&l->thread, NULL, lease_main, l) != 0) {
         ia_warn("lease: could not start the lease thread");
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
+        pthread_mutex_destroy(&l->ev_mu);
+        pthread_cond_destroy(&l->ev_cv);
         free(l);
         return NULL;
     }
@@ -152,6 +191,8 @@ void ia_lease_stop(ia_lease *l) {
     pthread_mutex_unlock(&l->mu);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->ev_mu);
+    pthread_cond_destroy(&l->ev_cv);
     free(l);
 }
 

@@ -23,12 +23,21 @@
 
 #include "core/core.h"
 
+#include <stdint.h>
+
 #define IA_LEASE_TICK_MS 1000
 #define IA_LEASE_TAKEOVER_MSG                                                                            \
     "the server instance running this interaction stopped (crash, kill or lost database) before it "     \
     "finished, and another instance took it over after its lease expired; it was not resumed"
 
 typedef struct ia_lease ia_lease;
+
+/* Streams followed from the store (run.c's tails) wait here for other
+ * instances' events: the count of events notifications so far, and a wait
+ * (up to ms) for it to move past gen. Read the count before looking at the
+ * store, so a notification in between is not missed. */
+uint64_t ia_lease_events_gen(ia_lease *l);
+void ia_lease_events_wait(ia_lease *l, uint64_t gen, int ms);
 
 /* NULL (and nothing started) when c's store is not shared. */
 ia_lease *ia_lease_start(ia_core *c, int64_t lease_ms);

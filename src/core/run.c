@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "core/lease.h"
 #include "core/loop.h"
 #include "core/outtok.h"
 #include "core/thought.h"
@@ -28,6 +29,7 @@ struct ia_sub {
     size_t n, pos;
     char id[IA_ID_MAX];
     ia_store *tail;       /* a tail: stored, refilled from the store until its end */
+    struct ia_lease *wake; /* a tail: its wake-ups (lease.h); NULL: it polls */
     char *tail_owner;     /* a tail: for reading the row */
     int64_t last_seq;     /* a tail: the last seq handed out */
     bool ended;           /* a tail: its complete event was handed out */
@@ -117,10 +119,11 @@ ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n) {
     return s;
 }
 
-ia_sub *ia_sub_for_tail(ia_store *st, const char *owner, ia_interaction *it, ia_event *evs, size_t n,
-                        int64_t after_seq) {
+ia_sub *ia_sub_for_tail(ia_store *st, struct ia_lease *wake, const char *owner, ia_interaction *it,
+                        ia_event *evs, size_t n, int64_t after_seq) {
     ia_sub *s = ia_sub_for_stored(it, evs, n);
     s->tail = st;
+    s->wake = wake;
     s->tail_owner = ia_strdup(owner ? owner : "");
     s->last_seq = after_seq < 0 ? 0 : after_seq;
     return s;
@@ -129,14 +132,19 @@ ia_sub *ia_sub_for_tail(ia_store *st, const char *owner, ia_interaction *it, ia_
 const char *ia_sub_id(const ia_sub *s) { return s->id; }
 
 /* A tail with nothing left to replay: the events its run's instance wrote
- * since, polled every TAIL_POLL_MS within timeout_ms. 1: some came; 0:
- * none yet; -1: the stream is over (its complete event was handed out, or
- * the row ended or went without one, or the store failed). */
+ * since, looked for in the store when the events notification wakes it
+ * (TAIL_RECHECK_MS at the latest, for one missed while the listening
+ * connection was down), or every TAIL_POLL_MS without one, within
+ * timeout_ms. 1: some came; 0: none yet; -1: the stream is over (its
+ * complete event was handed out, or the row ended or went without one, or
+ * the store failed). */
 #define TAIL_POLL_MS 50
+#define TAIL_RECHECK_MS 1000
 static int tail_refill(ia_sub *s, int timeout_ms) {
     if (s->ended) return -1;
     int64_t until = ia_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
+        uint64_t gen = s->wake ? ia_lease_events_gen(s->wake) : 0;
         ia_err err = {0};
         ia_event *evs = NULL;
         size_t n = 0;
@@ -161,9 +169,14 @@ static int tail_refill(ia_sub *s, int timeout_ms) {
             s->pos = 0;
             return 1;
         }
-        if (ia_mono_ms() >= until) return 0;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = TAIL_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
+        int64_t left = until - ia_mono_ms();
+        if (left <= 0) return 0;
+        if (s->wake) {
+            ia_lease_events_wait(s->wake, gen, (int)(left < TAIL_RECHECK_MS ? left : TAIL_RECHECK_MS));
+        } else {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = TAIL_POLL_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 

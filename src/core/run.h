@@ -133,9 +133,11 @@ ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);
 ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n); /* takes both */
 /* A run that another instance on a shared store runs: evs (those after
  * after_seq already stored), then the events that instance writes next,
- * read from st as they land, until the complete event (its own, or a
- * takeover's). Takes it and evs. */
-ia_sub *ia_sub_for_tail(ia_store *st, const char *owner, ia_interaction *it, ia_event *evs, size_t n,
-                        int64_t after_seq);
+ * read from st as they land — woken by wake's events notifications
+ * (lease.h), or polling when wake is NULL — until the complete event (its
+ * own, or a takeover's). Takes it and evs. */
+struct ia_lease;
+ia_sub *ia_sub_for_tail(ia_store *st, struct ia_lease *wake, const char *owner, ia_interaction *it,
+                        ia_event *evs, size_t n, int64_t after_seq);
 
 #endif

@@ -53,7 +53,7 @@ typedef struct ia_store_ops {
     int (*takeover)(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
     int (*cancel_request)(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                           ia_err *err);
-    int (*wait_cancels)(ia_store *s, int timeout_ms, char ***ids, size_t *n);
+    int (*listen)(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
     int (*list)(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
                 int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 } ia_store_ops;

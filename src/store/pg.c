@@ -37,7 +37,7 @@ typedef struct pg_store {
     int n_idle, n_open; /* n_open counts idle and borrowed ones */
     char *instance;     /* set before serving, read by every op */
     int64_t lease_ms;   /* ia_store_set_lease's */
-    PGconn *listen;     /* ia_store_wait_cancels' own (LISTEN), outside the pool;
+    PGconn *listen;     /* ia_store_listen' own (LISTEN), outside the pool;
                            only the lease thread uses it */
 } pg_store;
 
@@ -242,7 +242,7 @@ void ia_pg_set_lease(ia_store *b, int64_t lease_ms) {
     ((pg_store *)b)->lease_ms = lease_ms > 0 ? lease_ms : IA_STORE_LEASE_DEFAULT_MS;
 }
 
-/* ---- cancel notifications (store.h's ia_store_wait_cancels) ----------------- */
+/* ---- cancel notifications (store.h's ia_store_listen) ----------------- */
 
 /* The listening connection, made (again) when missing or broken. */
 static PGconn *listener(pg_store *s) {
@@ -251,7 +251,7 @@ static PGconn *listener(pg_store *s) {
     ia_err err = {0};
     s->listen = connect_one(s, &err);
     if (!s->listen) return NULL;
-    PGresult *r = PQexec(s->listen, "LISTEN " IA_PG_CANCEL_CHANNEL);
+    PGresult *r = PQexec(s->listen, "LISTEN " IA_PG_CANCEL_CHANNEL "; LISTEN " IA_PG_EVENTS_CHANNEL);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) {
@@ -261,7 +261,7 @@ static PGconn *listener(pg_store *s) {
     return s->listen;
 }
 
-int ia_pg_wait_cancels(ia_store *b, int timeout_ms, char ***ids, size_t *n) {
+int ia_pg_listen(ia_store *b, int timeout_ms, char ***ids, size_t *n, bool *events) {
     pg_store *s = (pg_store *)b;
     *ids = NULL;
     *n = 0;
@@ -279,8 +279,12 @@ int ia_pg_wait_cancels(ia_store *b, int timeout_ms, char ***ids, size_t *n) {
         return -1;
     }
     for (PGnotify *nt = PQnotifies(c); nt; nt = PQnotifies(c)) {
-        *ids = ia_xrealloc(*ids, (*n + 1) * sizeof **ids);
-        (*ids)[(*n)++] = ia_strdup(nt->extra);
+        if (strcmp(nt->relname, IA_PG_EVENTS_CHANNEL) == 0) {
+            *events = true;
+        } else {
+            *ids = ia_xrealloc(*ids, (*n + 1) * sizeof **ids);
+            (*ids)[(*n)++] = ia_strdup(nt->extra);
+        }
         PQfreemem(nt);
     }
     return 0;

@@ -71,11 +71,13 @@ int ia_pg_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const 
 int ia_pg_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                          ia_err *err);
 void ia_pg_set_lease(ia_store *s, int64_t lease_ms);
-/* pg.c: store.h's ia_store_wait_cancels, on a connection of its own that
+/* pg.c: store.h's ia_store_listen, on a connection of its own that
  * LISTENs on IA_PG_CANCEL_CHANNEL (a cancel request NOTIFYs it with the
- * interaction's id). */
+ * interaction's id) and IA_PG_EVENTS_CHANNEL (every transaction that
+ * appends events or ends a row NOTIFYs it with the row's id). */
 #define IA_PG_CANCEL_CHANNEL "interactd_cancel"
-int ia_pg_wait_cancels(ia_store *s, int timeout_ms, char ***ids, size_t *n);
+#define IA_PG_EVENTS_CHANNEL "interactd_events"
+int ia_pg_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
 
 /* pg.c: closes the pool (the ops table's close). pg_rows.c: the table. */
 void ia_pg_close(ia_store *s);

@@ -141,6 +141,14 @@ static int append(pgx *x, const char *id, const ia_event *evs, size_t n) {
 
 static int commit(pgx *x) { return ia_pg_exec(x, "commit", "COMMIT", NULL) == 0 ? 0 : -1; }
 
+/* Wakes the streams other instances follow from the store (sent at
+ * COMMIT; pg_int.h). */
+static int notify_events(pgx *x, const char *id) {
+    pgargs a = {0};
+    ia_pg_text(&a, id);
+    return ia_pg_exec(x, "notify", "SELECT pg_notify('" IA_PG_EVENTS_CHANNEL "', $1)", &a);
+}
+
 typedef struct {
     const ia_interaction *it;
     const char *id;
@@ -162,7 +170,7 @@ static int op_finish(pgx *x, void *p) {
         return ia_fail(x->err, IA_ECONFLICT,
                        "store: %s was ended by another instance (its lease had passed); this end is dropped",
                        w->it->id);
-    if (append(x, w->it->id, w->evs, w->n) != 0) return -1;
+    if (append(x, w->it->id, w->evs, w->n) != 0 || notify_events(x, w->it->id) != 0) return -1;
     x->committing = true;
     return commit(x);
 }
@@ -170,7 +178,7 @@ static int op_finish(pgx *x, void *p) {
 static int op_append(pgx *x, void *p) {
     write_arg *w = p;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
-    if (append(x, w->id, w->evs, w->n) != 0) return -1;
+    if (append(x, w->id, w->evs, w->n) != 0 || notify_events(x, w->id) != 0) return -1;
     x->committing = true;
     return commit(x);
 }
@@ -418,7 +426,8 @@ int ia_pg_end_row(pgx *x, const char *id, ia_status status, const char *message,
         tail[1].seq = at + 1;
         tail[2].seq = at + 2;
     }
-    return append(x, id, failed ? tail : tail + 1, failed ? 3 : 2);
+    if (append(x, id, failed ? tail : tail + 1, failed ? 3 : 2) != 0) return -1;
+    return notify_events(x, id); /* its followers end with it */
 }
 
 static int op_recover(pgx *x, void *p) {
@@ -621,5 +630,5 @@ const ia_store_ops ia_pg_ops = {
     .lease_renew = ia_pg_lease_renew,
     .takeover = ia_pg_takeover,
     .cancel_request = ia_pg_cancel_request,
-    .wait_cancels = ia_pg_wait_cancels,
+    .listen = ia_pg_listen,
 };

@@ -184,10 +184,11 @@ int ia_store_cancel_request(ia_store *s, const char *id, const char *owner, int6
     return s->ops->cancel_request ? s->ops->cancel_request(s, id, owner, now, pending, err) : 0;
 }
 
-int ia_store_wait_cancels(ia_store *s, int timeout_ms, char ***ids, size_t *n) {
+int ia_store_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events) {
     *ids = NULL;
     *n = 0;
-    return s->ops->wait_cancels ? s->ops->wait_cancels(s, timeout_ms, ids, n) : 0;
+    *events = false;
+    return s->ops->listen ? s->ops->listen(s, timeout_ms, ids, n, events) : 0;
 }
 
 void ia_store_ids_free(char **ids, size_t n) {

@@ -131,12 +131,14 @@ int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, con
  * next renewal). IA_ENOTFOUND if not visible. SQLite: *pending false. */
 int ia_store_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                             ia_err *err);
-/* Waits up to timeout_ms for cancel requests (ia_store_cancel_request's,
- * sent by any instance) and lists their ids in *ids (as renew's *cancel):
- * the instance that runs one cancels it at once instead of at its next
- * renewal. Not thread-safe: one caller (the lease thread). -1 when the
- * database could not be reached (the time is waited out all the same). */
-int ia_store_wait_cancels(ia_store *s, int timeout_ms, char ***ids, size_t *n);
+/* Waits up to timeout_ms for the notifications of other instances: cancel
+ * requests (ia_store_cancel_request's), their ids in *ids (as renew's
+ * *cancel), which the instance that runs one cancels at once instead of at
+ * its next renewal; and events appended or a row ended by any instance
+ * (*events true), which wake the streams followed from the store. Not
+ * thread-safe: one caller (the lease thread). -1 when the database could
+ * not be reached (the time is waited out all the same). */
+int ia_store_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
 void ia_store_ids_free(char **ids, size_t n);
 
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
