@@ -200,16 +200,21 @@ describe('several instances on one PostgreSQL', () => {
       } catch (e) {
         // a create A took with it: its answer never came; sent again to B
         // (a row A had already written is then ended by the takeover)
-        if (!onA || !aDead) throw e;
+        if (!onA) throw e;
+        await a.exited;
         lostToKill++;
         ids.add((await create(clients[1], params)).id);
       }
     };
     const PAR = 16;
+    let killed = null;
     for (let i = 0; i < N; i += PAR) {
-      if (i >= N / 2 && !aDead) { aDead = true; await a.kill9(); }
-      await Promise.all(Array.from({ length: Math.min(PAR, N - i) }, (_, k) => one(i + k)));
+      const batch = Array.from({ length: Math.min(PAR, N - i) }, (_, k) => one(i + k));
+      // midway, A dies with creates to it in flight
+      if (i >= N / 2 && !killed) killed = a.kill9().then(() => { aDead = true; });
+      await Promise.all(batch);
     }
+    await killed;
     assert.equal(ids.size, N);
     const q = (sql) => psql(store, sql);
     await pollUntil(async () => Number(q("SELECT count(*) FROM interactions WHERE status = 'in_progress'")),
