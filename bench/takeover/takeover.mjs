@@ -5,7 +5,8 @@
 // second) ending it after the lease A last renewed (every second) passed.
 // Expected: between lease - 1 s and lease + 1 s.
 //   node bench/takeover/takeover.mjs [LEASE_SECONDS...]   (default: 3 10)
-// Prints one line per lease: n, min / median / max in ms.
+// Prints one line per lease: n, min / median / max in ms; and first, the
+// time a cancel sent to B of a run live on A takes to answer.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,25 @@ const pgDir = r.stdout.trim();
 const conninfo = fs.readFileSync(path.join(pgDir, 'conninfo'), 'utf8').trim();
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
+/** A cancel sent to B of a run live on A: the time B takes to answer it
+ * cancelled (the request's NOTIFY, A's local cancel, B's 100 ms poll). */
+async function crossCancel(store, args, bb, prompt) {
+  const a = await startServer({ store, args });
+  const aa = a.client();
+  const times = [];
+  for (let i = 0; i < N; i++) {
+    const run = await aa.interactions.create({ model: 'demo', input: prompt, background: true,
+      generation_config: { temperature: 0, max_output_tokens: 2000 } });
+    const t0 = performance.now();
+    const c = await bb.interactions.cancel(run.id);
+    if (c.status === 'cancelled') times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  console.log(`cancel sent to B of a run on A: n=${times.length}, min ${times[0].toFixed(0)} / median ` +
+    `${times[Math.floor(times.length / 2)].toFixed(0)} / max ${times[times.length - 1].toFixed(0)} ms`);
+  await a.stop();
+}
+
 try {
   for (const lease of leases) {
     const store = pgStoreFor(conninfo, `/x/bench-takeover-${lease}-${process.pid}`, true);
@@ -28,6 +48,7 @@ try {
     const b = await startServer({ store, args });
     const bb = b.client();
     const prompt = await longPrompt(bb);
+    if (lease === leases[0]) await crossCancel(store, args, bb, prompt);
     const times = [];
     for (let i = 0; i < N; i++) {
       const a = await startServer({ store, args });
