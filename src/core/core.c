@@ -666,7 +666,6 @@ void ia_core_shutdown(ia_core *c) {
 
 void ia_core_free(ia_core *c) {
     if (!c) return;
-    ia_lease_stop(c->lease); /* no renewal or takeover races the stop below */
     if (c->sweeper_started) {
         pthread_mutex_lock(&c->sweep_mu);
         c->sweep_stop = true;
@@ -699,6 +698,9 @@ void ia_core_free(ia_core *c) {
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
+    /* Renewing until here: the runs ended above keep their leases (no
+     * other instance takes them over) until they are written. */
+    ia_lease_stop(c->lease);
     ia_writer_free(c->writer);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
