@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 NLC_VERSION=3.21.1
 NLC_SHA512=E3N0Ev2Va0wzydvXYFwM9Hvyo07PoWjt8T/9GMc43Cvt8YkV/NU/tYUgEMC1grTPv2o9PRjQi0G3Wb5P/awiMg==
 LLAMA_COMMIT=80fb11a
-APT_PKGS="gcc g++ make cmake git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev libcurl4-openssl-dev ffmpeg groff libpoppler-glib-dev libcairo2-dev bubblewrap python3 libxml2-dev libespeak-ng-dev libsoxr-dev sox systemd xxd chromium tmux postgresql libpq-dev"
+APT_PKGS="gcc g++ make cmake git pkg-config curl jq libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3 clang libclang-rt-14-dev libcurl4-openssl-dev ffmpeg groff libpoppler-glib-dev libcairo2-dev bubblewrap python3 libxml2-dev libespeak-ng-dev libsoxr-dev sox systemd xxd chromium tmux postgresql libpq-dev nginx-light"
 # Node.js may come from NodeSource (whose nodejs conflicts with Debian's npm
 # package, carrying its own npm): ask apt for them only when absent.
 command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"

@@ -32,6 +32,13 @@ const cli_flagdef cli_flags[F__COUNT] = {
                  "(host=... dbname=...); its schema is made or upgraded at start (once, under an advisory "
                  "lock); a lost connection is made again on the next call. Uploaded files' bytes stay "
                  "under DATA/files either way"},
+    /* Several instances on one PostgreSQL database (core/lease.h). */
+    [F_LEASE] = {"lease-seconds", "INTERACTD_LEASE_SECONDS", "30", "SECONDS",
+                 "with --store PostgreSQL: an interaction running on this instance holds a lease this long, "
+                 "renewed every second; when the instance dies, another instance on the same database "
+                 "ends its runs (failed, saying so) once their lease has passed, and a cancel sent "
+                 "elsewhere waits at most this long (plus 10 s) for it. Shorter: faster takeover; it must "
+                 "outlast a database restart, or live runs are taken over (3..3600)"},
     [F_MODEL] = {"model", "INTERACTD_MODELS", "demo (random weights)", "NAME=PATH",
                  "serve a GGUF model under NAME; repeatable (env: comma-separated list). PATH alone: "
                  "served as its file name without .gguf; a NAME with no '/' that is no file: the model of "

@@ -431,6 +431,7 @@ static int serve(int argc, char **argv) {
     size_t url_max = cli_bytes(F_URL_MAX_SIZE, c.val[F_URL_MAX_SIZE] ? c.val[F_URL_MAX_SIZE] : "10m");
     int search_rescan = (int)cli_int(F_SEARCH_RESCAN, c.val[F_SEARCH_RESCAN] ? c.val[F_SEARCH_RESCAN] : "30", 1,
                                        86400);
+    int lease_s = (int)cli_int(F_LEASE, c.val[F_LEASE] ? c.val[F_LEASE] : "30", 3, 3600);
     int max_run = (int)cli_int(F_MAX_RUN_TIME, c.val[F_MAX_RUN_TIME] ? c.val[F_MAX_RUN_TIME] : "600", 1, 86400 * 7);
     int agent_steps =
         (int)cli_int(F_AGENT_MAX_STEPS, c.val[F_AGENT_MAX_STEPS] ? c.val[F_AGENT_MAX_STEPS] : "30", 1, 1000);
@@ -559,7 +560,7 @@ static int serve(int argc, char **argv) {
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
                                    .mem_bytes = code_memory, .max_output = code_output},
-                       .max_steps = max_steps, .max_run_s = max_run,
+                       .max_steps = max_steps, .max_run_s = max_run, .lease_s = lease_s,
                        .agent_model = c.val[F_AGENT_MODEL], .agent_max_steps = agent_steps, .code_max_chars = code_chars, .url_max_bytes = url_max,
                        .search = search, .maps = maps, .upstreams = &upstreams, .tts = &tts};
     core = ia_core_new(&co, &err);

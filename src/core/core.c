@@ -11,6 +11,7 @@
  * interactions. */
 #include "core/agent.h"
 #include "core/core_int.h"
+#include "core/lease.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -62,6 +63,20 @@ void ia_core_table_remove(ia_core *c, ia_run *r) {
         }
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+ia_run *ia_core_table_find_id(ia_core *c, const char *id) {
+    ia_run *found = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (ia_run *r = c->runs; r; r = r->next) {
+        if (r->store && strcmp(r->it.id, id) == 0) {
+            ia_run_ref(r);
+            found = r;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
 }
 
 /* A live, stored run with this id visible to owner, referenced; or NULL. */
@@ -238,7 +253,7 @@ done:
  * finds it ended and only lets go of it. Returns once r is finalized (its
  * record written), so the caller may answer with it, or delete it without
  * the writer writing it again after. */
-static void cancel_run(ia_core *c, ia_run *r) {
+void ia_core_cancel_run(ia_core *c, ia_run *r) {
     atomic_store(&r->cancel, true);
     pthread_mutex_lock(&r->mu);
     if (!r->started && !r->ended) {
@@ -417,7 +432,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
             /* Nobody will read the answer (the client left, or the server
              * stops): stop generating instead of finishing for no one. */
             bool left = gone(gone_ud);
-            if (left) cancel_run(c, r);
+            if (left) ia_core_cancel_run(c, r);
             pthread_mutex_lock(&r->mu);
         }
         ia_status st = r->it.status;
@@ -475,22 +490,18 @@ int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t aft
         if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
         return -1;
     }
-    /* in_progress but not running here: another server on a shared store
-     * runs it, and its live events do not travel between servers yet */
-    if (it.status == IA_STATUS_IN_PROGRESS) {
-        ia_interaction_free(&it);
-        return ia_fail(err, IA_ECONFLICT,
-                       "interaction '%s' is running on another server that shares this store; following its "
-                       "stream from another server is not supported yet: stream it from the server that runs "
-                       "it, or poll it (GET without stream) here", id);
-    }
     ia_event *evs = NULL;
     size_t n = 0;
     if (ia_store_events(c->store, id, after_seq, &evs, &n, err) != 0) {
         ia_interaction_free(&it);
         return -1;
     }
-    *sub = ia_sub_for_stored(&it, evs, n);
+    /* in_progress but not running here: another instance on a shared
+     * store runs it; its events are followed through the store */
+    if (it.status == IA_STATUS_IN_PROGRESS && ia_store_shared(c->store))
+        *sub = ia_sub_for_tail(c->store, c->lease, owner, &it, evs, n, after_seq);
+    else
+        *sub = ia_sub_for_stored(&it, evs, n);
     return 0;
 }
 
@@ -498,7 +509,7 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
                    ia_err *err) {
     ia_run *r = table_find(c, owner, id);
     if (r) {
-        cancel_run(c, r);
+        ia_core_cancel_run(c, r);
         pthread_mutex_lock(&r->mu);
         ia_run_snapshot_locked(r, IA_EV_COMPLETE, out);
         pthread_mutex_unlock(&r->mu);
@@ -506,15 +517,11 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
         return 0;
     }
     if (ia_core_get(c, owner, id, out, err) != 0) return -1;
-    /* Not running here yet in_progress in the store: another server on a
-     * shared store (PostgreSQL) runs it, and a cancel does not travel
-     * between servers yet. Said, rather than answering as if cancelled. */
-    if (out->status == IA_STATUS_IN_PROGRESS) {
+    /* Not running here yet in_progress in the store: another instance on
+     * a shared store runs it (or ran it, and died) */
+    if (out->status == IA_STATUS_IN_PROGRESS && ia_store_shared(c->store)) {
         ia_interaction_free(out);
-        return ia_fail(err, IA_ECONFLICT,
-                       "interaction '%s' is running on another server that shares this store; cancelling a "
-                       "run from another server is not supported yet: send the cancel to the server that "
-                       "runs it", id);
+        return ia_lease_cancel_remote(c, c->lease_ms, owner, id, out, err);
     }
     return 0;
 }
@@ -522,8 +529,14 @@ int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction
 int ia_core_delete(ia_core *c, const char *owner, const char *id, ia_err *err) {
     ia_run *r = table_find(c, owner, id);
     if (r) {
-        cancel_run(c, r);
+        ia_core_cancel_run(c, r);
         ia_run_unref(r);
+    } else if (ia_store_shared(c->store)) {
+        /* a run on another instance is cancelled there first, as here: it
+         * would write its row back as it ends */
+        ia_interaction it = {0};
+        if (ia_core_cancel(c, owner, id, &it, err) != 0) return -1;
+        ia_interaction_free(&it);
     }
     if (ia_store_delete(c->store, id, owner, err) != 0) {
         if (err && err->code == IA_ENOTFOUND) ia_fail(err, IA_ENOTFOUND, "interaction '%s' not found", id);
@@ -586,6 +599,9 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->sweep_interval_s = opts->sweep_interval_s > 0 ? opts->sweep_interval_s : 3600;
     c->max_steps = opts->max_steps > 0 ? opts->max_steps : 10;
     c->max_run_s = opts->max_run_s > 0 ? opts->max_run_s : 600;
+    c->lease_ms = (int64_t)(opts->lease_s > 0 ? opts->lease_s : IA_STORE_LEASE_DEFAULT_MS / 1000) * 1000;
+    ia_store_set_lease(c->store, c->lease_ms);
+    c->flush_every = ia_store_shared(c->store) ? 1 : IA_CORE_FLUSH_EVERY;
     c->agent_model = opts->agent_model ? ia_strdup(opts->agent_model) : NULL;
     c->agent_max_steps = opts->agent_max_steps > 0 ? opts->agent_max_steps : 30;
     c->tools.sandbox = opts->sandbox;
@@ -628,6 +644,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
         ia_core_free(c);
         return NULL;
     }
+    c->lease = ia_lease_start(c, c->lease_ms);
     if (pthread_create(&c->sweeper, NULL, sweeper_main, c) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not start the retention sweeper");
         ia_core_free(c);
@@ -681,6 +698,9 @@ void ia_core_free(ia_core *c) {
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
+    /* Renewing until here: the runs ended above keep their leases (no
+     * other instance takes them over) until they are written. */
+    ia_lease_stop(c->lease);
     ia_writer_free(c->writer);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);

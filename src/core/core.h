@@ -41,6 +41,7 @@ typedef struct ia_core_opts {
                                   (core/media.h; its files is set from files) */
     ia_sandbox_opts sandbox;   /* code_execution's limits (tools/sandbox.h) */
     int max_steps;             /* model steps of one run at most (tool loops); 0 = 10 */
+    int lease_s;               /* a shared store's lease on a run (core/lease.h); 0 = 30 */
     int max_run_s;             /* no model step of a run starts past this many seconds; 0 = 600 */
     const char *agent_model;   /* the served model Deep Research runs on (core/agent.h); NULL: none */
     int agent_max_steps;       /* model steps of an agent's run at most; 0 = 30 */
@@ -119,12 +120,15 @@ int ia_core_list(ia_core *c, const char *owner, int64_t after_created, const cha
 int ia_core_subscribe(ia_core *c, const char *owner, const char *id, int64_t after_seq,
                       ia_sub **sub, ia_err *err);
 
-/* (ia_core_subscribe, like ia_core_cancel below: a run in_progress in a
- * shared store that another server runs is IA_ECONFLICT.) */
+/* (On a shared store, ia_core_subscribe follows a run that another
+ * instance runs through the store's event log, as that instance writes it,
+ * until its complete event: its own, or a takeover's.) */
 /* Cancels a running interaction (status cancelled, partial outputs kept) and
  * returns it. An interaction that already ended is returned unchanged. One
- * in_progress in a shared store but not running here (another server runs
- * it) is IA_ECONFLICT: a cancel does not travel between servers yet. */
+ * in_progress in a shared store but not running here is cancelled by the
+ * instance that runs it, asked through the store (core/lease.h), and
+ * returned once it has ended; IA_EOVERLOADED when that instance neither
+ * answers nor lets its lease expire. */
 int ia_core_cancel(ia_core *c, const char *owner, const char *id, ia_interaction *out,
                    ia_err *err);
 

@@ -49,6 +49,10 @@ struct ia_core {
     uint8_t thought_key[IA_THOUGHT_KEY_LEN]; /* seals reasoning (thought.h) */
 
     ia_writer *writer; /* writes the runs' events and records (writer.h) */
+    struct ia_lease *lease; /* leases on a shared store (lease.h); NULL otherwise */
+    int64_t lease_ms;
+    size_t flush_every;     /* events between flushes: 1 on a shared store, whose
+                               other instances follow a stream through it */
 
     pthread_t sweeper;
     pthread_mutex_t sweep_mu;
@@ -57,6 +61,11 @@ struct ia_core {
 };
 
 void ia_core_table_add(ia_core *c, ia_run *r);
+/* The live stored run of id (any owner), referenced; or NULL. */
+ia_run *ia_core_table_find_id(ia_core *c, const char *id);
+/* A local cancel: stops r's engine (within a grace) and waits until r is
+ * stored and out of the table. */
+void ia_core_cancel_run(ia_core *c, ia_run *r);
 void ia_core_table_remove(ia_core *c, ia_run *r);
 bool ia_core_stopping(ia_core *c);
 /* Under r->mu: hands the events not yet stored to the writer (cheap: it

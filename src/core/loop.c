@@ -226,7 +226,7 @@ static int on_item(void *ud, const ia_engine_item *item) {
     if (!r->ended) {
         r->it.usage.output = L->n_output + item->n_output; /* the run's so far: a cancel keeps it */
         ia_run_item_locked(r, item, j->core->thought_key, L->builtins, L->n_builtins);
-        if (r->n_evs - r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(j->core, r);
+        if (r->n_evs - r->n_persisted >= j->core->flush_every) ia_core_flush_locked(j->core, r);
     }
     int stop = r->ended;
     pthread_mutex_unlock(&r->mu);

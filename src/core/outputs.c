@@ -88,7 +88,7 @@ static int send_delta(speech_sink *s, char *b64) {
     if (!ended) {
         ia_run_emit_part_locked(s->r, IA_EV_CONTENT_DELTA, s->index,
                                 media_part(IA_CONTENT_AUDIO, sink_mime(s), sink_rate(s), IA_SPEECH_CHANNELS, b64));
-        if (s->r->n_evs - s->r->n_persisted >= IA_CORE_FLUSH_EVERY) ia_core_flush_locked(s->c, s->r);
+        if (s->r->n_evs - s->r->n_persisted >= s->c->flush_every) ia_core_flush_locked(s->c, s->r);
     } else {
         free(b64);
     }

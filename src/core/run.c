@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "core/lease.h"
 #include "core/loop.h"
 #include "core/outtok.h"
 #include "core/thought.h"
@@ -27,6 +28,11 @@ struct ia_sub {
     ia_event *evs;        /* stored: the events left to replay */
     size_t n, pos;
     char id[IA_ID_MAX];
+    ia_store *tail;       /* a tail: stored, refilled from the store until its end */
+    struct ia_lease *wake; /* a tail: its wake-ups (lease.h); NULL: it polls */
+    char *tail_owner;     /* a tail: for reading the row */
+    int64_t last_seq;     /* a tail: the last seq handed out */
+    bool ended;           /* a tail: its complete event was handed out */
 };
 
 ia_run *ia_run_new(void) {
@@ -113,7 +119,75 @@ ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n) {
     return s;
 }
 
+ia_sub *ia_sub_for_tail(ia_store *st, struct ia_lease *wake, const char *owner, ia_interaction *it,
+                        ia_event *evs, size_t n, int64_t after_seq) {
+    ia_sub *s = ia_sub_for_stored(it, evs, n);
+    s->tail = st;
+    s->wake = wake;
+    s->tail_owner = ia_strdup(owner ? owner : "");
+    s->last_seq = after_seq < 0 ? 0 : after_seq;
+    return s;
+}
+
 const char *ia_sub_id(const ia_sub *s) { return s->id; }
+
+/* A tail with nothing left to replay: the events its run's instance wrote
+ * since, looked for in the store when the events notification wakes it
+ * (TAIL_RECHECK_MS at the latest, for one missed while the listening
+ * connection was down), or every TAIL_POLL_MS without one, within
+ * timeout_ms. 1: some came; 0: none yet; -1: the stream is over (its
+ * complete event was handed out, or the row ended or went without one, or
+ * the store failed). */
+#define TAIL_POLL_MS 50
+#define TAIL_RECHECK_MS 1000
+static int tail_refill(ia_sub *s, int timeout_ms) {
+    if (s->ended) return -1;
+    int64_t until = ia_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+    for (;;) {
+        uint64_t gen = s->wake ? ia_lease_events_gen(s->wake) : 0;
+        ia_err err = {0};
+        ia_event *evs = NULL;
+        size_t n = 0;
+        if (ia_store_events(s->tail, s->id, s->last_seq, &evs, &n, &err) != 0) return -1;
+        if (n) {
+            ia_events_free(s->evs, s->n);
+            s->evs = evs;
+            s->n = n;
+            s->pos = 0;
+            return 1;
+        }
+        /* a row that ended wrote its last events with it: none will come */
+        ia_interaction it = {0};
+        if (ia_store_get(s->tail, s->id, s->tail_owner, ia_now(), &it, &err) != 0) return -1;
+        bool over = it.status != IA_STATUS_IN_PROGRESS;
+        ia_interaction_free(&it);
+        if (over) {
+            if (ia_store_events(s->tail, s->id, s->last_seq, &evs, &n, &err) != 0 || !n) return -1;
+            ia_events_free(s->evs, s->n);
+            s->evs = evs;
+            s->n = n;
+            s->pos = 0;
+            return 1;
+        }
+        int64_t left = until - ia_mono_ms();
+        if (left <= 0) return 0;
+        if (s->wake) {
+            ia_lease_events_wait(s->wake, gen, (int)(left < TAIL_RECHECK_MS ? left : TAIL_RECHECK_MS));
+        } else {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = TAIL_POLL_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* A tail's complete event describes the row as it ended: read again. */
+static void tail_reload(ia_sub *s) {
+    ia_interaction it = {0};
+    ia_err err = {0};
+    if (ia_store_get(s->tail, s->id, s->tail_owner, ia_now(), &it, &err) != 0) return;
+    ia_interaction_free(&s->stored);
+    s->stored = it;
+}
 
 /* The snapshot of the events that describe no interaction (every one but
  * START and COMPLETE): its id only, which is all their frames name. Cheap,
@@ -147,9 +221,20 @@ int ia_sub_next(ia_sub *s, int timeout_ms, ia_event *ev, ia_interaction *snap) {
     memset(ev, 0, sizeof *ev);
     memset(snap, 0, sizeof *snap);
     if (!s->run) {
-        if (s->pos >= s->n) return -1;
+        if (s->pos >= s->n && !s->tail) return -1;
+        if (s->pos >= s->n) {
+            int got = tail_refill(s, timeout_ms);
+            if (got <= 0) return got;
+        }
         const ia_event *src = &s->evs[s->pos++];
         ia_event_copy(ev, src);
+        if (s->tail) {
+            s->last_seq = src->seq;
+            if (src->kind == IA_EV_COMPLETE) {
+                s->ended = true;
+                tail_reload(s);
+            }
+        }
         if (src->kind == IA_EV_START || src->kind == IA_EV_COMPLETE) {
             ia_interaction_copy(snap, &s->stored);
             if (src->kind == IA_EV_START) {
@@ -202,6 +287,7 @@ void ia_sub_close(ia_sub *s) {
     } else {
         ia_interaction_free(&s->stored);
         ia_events_free(s->evs, s->n);
+        free(s->tail_owner);
     }
     free(s);
 }

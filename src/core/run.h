@@ -131,5 +131,13 @@ void ia_run_next_step_locked(ia_run *r);
 /* Subscriptions over a live run, or over events loaded from the store. */
 ia_sub *ia_sub_for_run(ia_run *r, int64_t after_seq, bool owner);
 ia_sub *ia_sub_for_stored(ia_interaction *it, ia_event *evs, size_t n); /* takes both */
+/* A run that another instance on a shared store runs: evs (those after
+ * after_seq already stored), then the events that instance writes next,
+ * read from st as they land — woken by wake's events notifications
+ * (lease.h), or polling when wake is NULL — until the complete event (its
+ * own, or a takeover's). Takes it and evs. */
+struct ia_lease;
+ia_sub *ia_sub_for_tail(ia_store *st, struct ia_lease *wake, const char *owner, ia_interaction *it,
+                        ia_event *evs, size_t n, int64_t after_seq);
 
 #endif

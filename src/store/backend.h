@@ -46,6 +46,14 @@ typedef struct ia_store_ops {
                       int64_t *out, ia_err *err);
     int (*file_sweep)(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err *err);
     int (*file_blob_known)(ia_store *s, const char *blob, bool *known, ia_err *err);
+    /* shared stores only (store.h's leases); NULL: the store.c defaults */
+    void (*set_lease)(ia_store *s, int64_t lease_ms);
+    int (*lease_renew)(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
+                       ia_err *err);
+    int (*takeover)(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
+    int (*cancel_request)(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
+                          ia_err *err);
+    int (*listen)(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
     int (*list)(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
                 int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 } ia_store_ops;

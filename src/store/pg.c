@@ -12,6 +12,7 @@
  * restart. Rows hold the same neutral JSON
  * as SQLite's (store/codec.c); the schema is pg_schema.c's, the
  * interactions' calls pg_rows.c's, the files' pg_files.c's. */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@ typedef struct pg_store {
     PGconn *idle[POOL_MAX];
     int n_idle, n_open; /* n_open counts idle and borrowed ones */
     char *instance;     /* set before serving, read by every op */
+    int64_t lease_ms;   /* ia_store_set_lease's */
+    PGconn *listen;     /* ia_store_listen' own (LISTEN), outside the pool;
+                           only the lease thread uses it */
 } pg_store;
 
 
@@ -185,7 +189,7 @@ int ia_pg_run(ia_store *b, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
     for (int attempt = 0;; attempt++) {
         PGconn *c = acquire_waiting(s, err);
         if (!c) return -1;
-        pgx x = {.c = c, .err = err, .instance = s->instance};
+        pgx x = {.c = c, .err = err, .instance = s->instance, .lease_ms = s->lease_ms};
         int rc = op(&x, arg);
         bool lost = PQstatus(c) != CONNECTION_OK;
         if (rc != 0 && !lost) ia_pg_rollback(&x);
@@ -207,6 +211,7 @@ ia_store *ia_store_pg_open(const char *conninfo, ia_err *err) {
     pg_store *s = ia_xcalloc(1, sizeof *s);
     s->base.ops = &ia_pg_ops;
     s->conninfo = ia_strdup(conninfo);
+    s->lease_ms = IA_STORE_LEASE_DEFAULT_MS;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->freed, NULL);
     /* The first connection migrates the schema and then joins the pool. */
@@ -233,8 +238,61 @@ void ia_pg_set_instance(ia_store *b, const char *instance) {
     s->instance = instance ? ia_strdup(instance) : NULL;
 }
 
+void ia_pg_set_lease(ia_store *b, int64_t lease_ms) {
+    ((pg_store *)b)->lease_ms = lease_ms > 0 ? lease_ms : IA_STORE_LEASE_DEFAULT_MS;
+}
+
+/* ---- cancel notifications (store.h's ia_store_listen) ----------------- */
+
+/* The listening connection, made (again) when missing or broken. */
+static PGconn *listener(pg_store *s) {
+    if (s->listen && PQstatus(s->listen) == CONNECTION_OK) return s->listen;
+    if (s->listen) PQfinish(s->listen);
+    ia_err err = {0};
+    s->listen = connect_one(s, &err);
+    if (!s->listen) return NULL;
+    PGresult *r = PQexec(s->listen, "LISTEN " IA_PG_CANCEL_CHANNEL "; LISTEN " IA_PG_EVENTS_CHANNEL);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        PQfinish(s->listen);
+        s->listen = NULL;
+    }
+    return s->listen;
+}
+
+int ia_pg_listen(ia_store *b, int timeout_ms, char ***ids, size_t *n, bool *events) {
+    pg_store *s = (pg_store *)b;
+    *ids = NULL;
+    *n = 0;
+    PGconn *c = listener(s);
+    if (!c) {
+        /* the database is away: the renewals say so; wait out the time */
+        struct timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return -1;
+    }
+    struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+    if (poll(&pfd, 1, timeout_ms) > 0 && !PQconsumeInput(c)) {
+        PQfinish(c); /* broken: made again next time */
+        s->listen = NULL;
+        return -1;
+    }
+    for (PGnotify *nt = PQnotifies(c); nt; nt = PQnotifies(c)) {
+        if (strcmp(nt->relname, IA_PG_EVENTS_CHANNEL) == 0) {
+            *events = true;
+        } else {
+            *ids = ia_xrealloc(*ids, (*n + 1) * sizeof **ids);
+            (*ids)[(*n)++] = ia_strdup(nt->extra);
+        }
+        PQfreemem(nt);
+    }
+    return 0;
+}
+
 void ia_pg_close(ia_store *b) {
     pg_store *s = (pg_store *)b;
+    if (s->listen) PQfinish(s->listen);
     free(s->instance);
     for (int i = 0; i < s->n_idle; i++) PQfinish(s->idle[i]);
     pthread_cond_destroy(&s->freed);

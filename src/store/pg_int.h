@@ -20,12 +20,17 @@ typedef struct pgx {
     ia_err *err;
     bool committing; /* a statement that may commit was sent */
     const char *instance; /* ia_store_set_instance's, or NULL */
+    int64_t lease_ms;     /* ia_store_set_lease's */
 } pgx;
 
-/* Parameters as text (libpq's text format); at most 24. */
+/* The database's clock in ms: leases are judged on one clock, whatever
+ * the instances' own say. */
+#define IA_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+/* Parameters as text (libpq's text format); at most 32. */
 typedef struct pgargs {
-    const char *v[24];
-    char num[24][24];
+    const char *v[32];
+    char num[32][24];
     int n;
 } pgargs;
 void ia_pg_text(pgargs *a, const char *s); /* NULL: SQL NULL */
@@ -52,6 +57,27 @@ int ia_pg_changed(const PGresult *r);
 
 typedef int (*ia_pg_op)(pgx *x, void *arg);
 int ia_pg_run(ia_store *s, ia_pg_op op, void *arg, bool idempotent, ia_err *err);
+
+/* pg_rows.c: ends an in_progress row inside the caller's transaction as
+ * store.h's recovery does (outputs from its log, closing events past the
+ * seq gap): failed with message (an error event first) or cancelled; the
+ * row's runner becomes this instance. */
+int ia_pg_end_row(pgx *x, const char *id, ia_status status, const char *message, int64_t now);
+
+/* pg_lease.c: the shared-store calls of store.h (leases, takeover, a
+ * cancel asked of another instance). */
+int ia_pg_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel, ia_err *err);
+int ia_pg_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
+int ia_pg_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
+                         ia_err *err);
+void ia_pg_set_lease(ia_store *s, int64_t lease_ms);
+/* pg.c: store.h's ia_store_listen, on a connection of its own that
+ * LISTENs on IA_PG_CANCEL_CHANNEL (a cancel request NOTIFYs it with the
+ * interaction's id) and IA_PG_EVENTS_CHANNEL (every transaction that
+ * appends events or ends a row NOTIFYs it with the row's id). */
+#define IA_PG_CANCEL_CHANNEL "interactd_cancel"
+#define IA_PG_EVENTS_CHANNEL "interactd_events"
+int ia_pg_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
 
 /* pg.c: closes the pool (the ops table's close). pg_rows.c: the table. */
 void ia_pg_close(ia_store *s);

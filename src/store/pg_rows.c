@@ -18,7 +18,9 @@
 
 /* ---- writing rows and events ------------------------------------------------- */
 
-static int upsert(pgx *x, const ia_interaction *it) {
+/* Writes it; *changed: whether the row was written (0 when another
+ * instance had already ended it: a takeover, pg_lease.c). */
+static int upsert(pgx *x, const ia_interaction *it, int *changed) {
     const char *status = ia_status_name(it->status);
     if (!it->id[0]) return ia_fail(x->err, IA_EINTERNAL, "store: interaction without an id");
     if (!status) return ia_fail(x->err, IA_EINTERNAL, "store: unknown status %d", (int)it->status);
@@ -57,11 +59,16 @@ static int upsert(pgx *x, const ia_interaction *it) {
     ia_pg_text(&a, rformat);
     ia_pg_text(&a, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
     ia_pg_text(&a, x->instance);
+    ia_pg_i64(&a, x->lease_ms);
     /* An upsert: a replaced row keeps its event log. `runner`: the
-     * instance that wrote it last (ia_store_set_instance). */
-    rc = ia_pg_exec(x, "put",
-                    "INSERT INTO interactions (" ROW_COLS ", runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) "
+     * instance that wrote it last (ia_store_set_instance); an in_progress
+     * row gets a fresh lease (pg_lease.c). A row another instance ended (it
+     * took the run over when this one's lease had passed) is not written
+     * again: its end stands. */
+    PGresult *r = ia_pg_q(x, "put",
+                    "INSERT INTO interactions (" ROW_COLS ", runner, lease_until) VALUES ($1, $2, $3, $4, $5, "
+                    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, "
+                    "CASE WHEN $6 = 'in_progress' THEN " IA_PG_NOW_MS " + $25::bigint ELSE 0 END) "
                     "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, model = excluded.model, "
                     "previous_id = excluded.previous_id, system_instruction = excluded.system_instruction, "
                     "status = excluded.status, created = excluded.created, updated = excluded.updated, "
@@ -72,8 +79,15 @@ static int upsert(pgx *x, const ia_interaction *it) {
                     "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                     "gen_config = excluded.gen_config, error_code = excluded.error_code, "
                     "response_format = excluded.response_format, usage_by = excluded.usage_by, "
-                    "runner = excluded.runner",
+                    "runner = excluded.runner, lease_until = excluded.lease_until "
+                    "WHERE interactions.status = 'in_progress' OR "
+                    "interactions.runner IS NOT DISTINCT FROM excluded.runner",
                     &a);
+    if (r) {
+        *changed = ia_pg_changed(r);
+        PQclear(r);
+        rc = 0;
+    }
 out:
     free(input);
     free(output);
@@ -127,6 +141,14 @@ static int append(pgx *x, const char *id, const ia_event *evs, size_t n) {
 
 static int commit(pgx *x) { return ia_pg_exec(x, "commit", "COMMIT", NULL) == 0 ? 0 : -1; }
 
+/* Wakes the streams other instances follow from the store (sent at
+ * COMMIT; pg_int.h). */
+static int notify_events(pgx *x, const char *id) {
+    pgargs a = {0};
+    ia_pg_text(&a, id);
+    return ia_pg_exec(x, "notify", "SELECT pg_notify('" IA_PG_EVENTS_CHANNEL "', $1)", &a);
+}
+
 typedef struct {
     const ia_interaction *it;
     const char *id;
@@ -134,12 +156,21 @@ typedef struct {
     size_t n;
 } write_arg;
 
-static int op_put(pgx *x, void *p) { return upsert(x, ((write_arg *)p)->it); }
+static int op_put(pgx *x, void *p) {
+    int changed = 0;
+    return upsert(x, ((write_arg *)p)->it, &changed);
+}
 
 static int op_finish(pgx *x, void *p) {
     write_arg *w = p;
+    int changed = 0;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
-    if (upsert(x, w->it) != 0 || append(x, w->it->id, w->evs, w->n) != 0) return -1;
+    if (upsert(x, w->it, &changed) != 0) return -1;
+    if (!changed)
+        return ia_fail(x->err, IA_ECONFLICT,
+                       "store: %s was ended by another instance (its lease had passed); this end is dropped",
+                       w->it->id);
+    if (append(x, w->it->id, w->evs, w->n) != 0 || notify_events(x, w->it->id) != 0) return -1;
     x->committing = true;
     return commit(x);
 }
@@ -147,7 +178,7 @@ static int op_finish(pgx *x, void *p) {
 static int op_append(pgx *x, void *p) {
     write_arg *w = p;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
-    if (append(x, w->id, w->evs, w->n) != 0) return -1;
+    if (append(x, w->id, w->evs, w->n) != 0 || notify_events(x, w->id) != 0) return -1;
     x->committing = true;
     return commit(x);
 }
@@ -338,13 +369,23 @@ typedef struct {
 /* One in_progress row failed as store.h's ia_store_recover says, inside the
  * caller's transaction. */
 static int recover_one(pgx *x, const char *id, const recover_arg *ra) {
+    return ia_pg_end_row(x, id, IA_STATUS_FAILED, ra->message, ra->now);
+}
+
+int ia_pg_end_row(pgx *x, const char *id, ia_status status, const char *message, int64_t now) {
+    bool failed = status == IA_STATUS_FAILED;
     pgargs a = {0};
     ia_pg_text(&a, id);
-    ia_pg_text(&a, ra->message);
-    ia_pg_i64(&a, ra->now);
+    ia_pg_text(&a, failed ? message : NULL);
+    ia_pg_i64(&a, now);
+    ia_pg_text(&a, ia_status_name(status));
+    ia_pg_text(&a, failed ? "internal" : NULL);
+    ia_pg_text(&a, x->instance);
+    /* runner: the instance that ended it (a takeover's, pg_lease.c) */
     if (ia_pg_exec(x, "recover",
-                   "UPDATE interactions SET status = 'failed', error = $2, updated = $3, "
-                   "error_code = 'internal' WHERE id = $1", &a) != 0)
+                   "UPDATE interactions SET status = $4, error = $2, updated = $3, "
+                   "error_code = $5, runner = coalesce($6::text, runner), lease_until = 0 WHERE id = $1",
+                   &a) != 0)
         return -1;
     ia_event *evs = NULL;
     size_t n = 0;
@@ -373,13 +414,20 @@ static int recover_one(pgx *x, const char *id, const recover_arg *ra) {
     /* Past whatever the run flushed, plus the gap (store.h says why). */
     int64_t last = 0;
     if (max_seq(x, id, &last) != 0) return -1;
+    int64_t at = last + IA_STORE_RECOVER_SEQ_GAP;
     ia_event tail[3] = {
-        {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 1, .kind = IA_EV_ERROR, .status = IA_STATUS_FAILED,
-         .text = (char *)ra->message, .code = (char *)ia_err_wire_code(IA_EINTERNAL)},
-        {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 2, .kind = IA_EV_STATUS, .status = IA_STATUS_FAILED},
-        {.seq = last + IA_STORE_RECOVER_SEQ_GAP + 3, .kind = IA_EV_COMPLETE, .status = IA_STATUS_FAILED},
+        {.seq = at + 1, .kind = IA_EV_ERROR, .status = IA_STATUS_FAILED, .text = (char *)message,
+         .code = (char *)ia_err_wire_code(IA_EINTERNAL)},
+        {.seq = at + 2, .kind = IA_EV_STATUS, .status = status},
+        {.seq = at + 3, .kind = IA_EV_COMPLETE, .status = status},
     };
-    return append(x, id, tail, 3);
+    /* a cancel ends without an error event */
+    if (!failed) {
+        tail[1].seq = at + 1;
+        tail[2].seq = at + 2;
+    }
+    if (append(x, id, failed ? tail : tail + 1, failed ? 3 : 2) != 0) return -1;
+    return notify_events(x, id); /* its followers end with it */
 }
 
 static int op_recover(pgx *x, void *p) {
@@ -578,4 +626,9 @@ const ia_store_ops ia_pg_ops = {
     .file_sweep = ia_pg_file_sweep,
     .file_blob_known = ia_pg_file_blob_known,
     .list = ia_pg_list,
+    .set_lease = ia_pg_set_lease,
+    .lease_renew = ia_pg_lease_renew,
+    .takeover = ia_pg_takeover,
+    .cancel_request = ia_pg_cancel_request,
+    .listen = ia_pg_listen,
 };

@@ -84,6 +84,14 @@ static const char *const migrations[] = {
      * starting server recovers its own interrupted runs and not those a
      * live neighbour on the same database is running. NULL: none said. */
     "ALTER TABLE interactions ADD COLUMN runner TEXT;",
+    /* 3: several instances on one database (pg_lease.c): the lease of an
+     * in_progress row (ms on the database's clock; its runner renews it,
+     * another instance takes the row over once it has passed), a cancel
+     * asked of an instance that does not run the row, and an index for the
+     * renewals and takeover scans, which only look at in_progress rows. */
+    "ALTER TABLE interactions ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE interactions ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;"
+    "CREATE INDEX interactions_running ON interactions(runner) WHERE status = 'in_progress';",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

@@ -161,6 +161,41 @@ int ia_store_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err 
     return s->ops->file_blob_known(s, blob, known, err);
 }
 
+bool ia_store_shared(const ia_store *s) { return s && s->ops->lease_renew; }
+
+void ia_store_set_lease(ia_store *s, int64_t lease_ms) {
+    if (s && s->ops->set_lease) s->ops->set_lease(s, lease_ms);
+}
+
+int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
+                         ia_err *err) {
+    *cancel = NULL;
+    *n_cancel = 0;
+    return s->ops->lease_renew ? s->ops->lease_renew(s, live, n, cancel, n_cancel, err) : 0;
+}
+
+int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err) {
+    return s->ops->takeover ? s->ops->takeover(s, live, n, now, message, err) : 0;
+}
+
+int ia_store_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
+                            ia_err *err) {
+    *pending = false;
+    return s->ops->cancel_request ? s->ops->cancel_request(s, id, owner, now, pending, err) : 0;
+}
+
+int ia_store_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events) {
+    *ids = NULL;
+    *n = 0;
+    *events = false;
+    return s->ops->listen ? s->ops->listen(s, timeout_ms, ids, n, events) : 0;
+}
+
+void ia_store_ids_free(char **ids, size_t n) {
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+}
+
 /* ---- shared by the backends ------------------------------------------------ */
 
 static const char *const event_kind_names[] = {

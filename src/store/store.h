@@ -97,6 +97,50 @@ int ia_store_recover(ia_store *s, int64_t now, const char *message, ia_err *err)
  * none (recover takes every in_progress row). Call before serving. */
 void ia_store_set_instance(ia_store *s, const char *instance);
 
+/* ---- several instances on one shared store (PostgreSQL) -------------------
+ * A row written in_progress carries a lease (its runner, the instance that
+ * wrote it, and an expiry on the database's clock, lease_ms ahead). The
+ * runner renews the leases of the runs it holds; once a lease has passed
+ * (its runner died or lost the database), any instance takes the row over:
+ * it ends it as ia_store_recover does (failed, message, outputs from the
+ * stored log), and the late runner's own end is then dropped (finish fails
+ * with IA_ECONFLICT). SQLite (one server per file) has no leases: renew
+ * and takeover do nothing, ia_store_shared is false. */
+#define IA_STORE_LEASE_DEFAULT_MS 30000
+bool ia_store_shared(const ia_store *s);
+/* The lease rows written from now on get (ms; <= 0: the default). Call
+ * before serving. */
+void ia_store_set_lease(ia_store *s, int64_t lease_ms);
+/* Renews the lease of this instance's in_progress rows whose ids are
+ * live[0..n) (those it runs), and lists in *cancel (malloc'd array of
+ * malloc'd ids, *n_cancel of them; free with ia_store_ids_free) those that
+ * another instance was asked to cancel. One statement. */
+int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
+                         ia_err *err);
+/* Takes over rows in_progress whose lease has passed, but for ids live
+ * here (live[0..n)), claimed with FOR UPDATE SKIP LOCKED so two instances
+ * never end the same row; at most 100 per call, one transaction. A row
+ * that a cancel was asked for ends cancelled (as that cancel would have
+ * ended it), the others failed with message. Returns how many, or -1. */
+int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
+/* A cancel of id (visible to owner) that no run of this instance holds:
+ * *pending false when the row has ended — already, or here and now because
+ * its lease had passed (it is then ended cancelled: a cancelled status and
+ * complete event past the seq gap, outputs from its log); *pending true
+ * when its live runner was asked to cancel it (it sees the request at its
+ * next renewal). IA_ENOTFOUND if not visible. SQLite: *pending false. */
+int ia_store_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
+                            ia_err *err);
+/* Waits up to timeout_ms for the notifications of other instances: cancel
+ * requests (ia_store_cancel_request's), their ids in *ids (as renew's
+ * *cancel), which the instance that runs one cancels at once instead of at
+ * its next renewal; and events appended or a row ended by any instance
+ * (*events true), which wake the streams followed from the store. Not
+ * thread-safe: one caller (the lease thread). -1 when the database could
+ * not be reached (the time is waited out all the same). */
+int ia_store_listen(ia_store *s, int timeout_ms, char ***ids, size_t *n, bool *events);
+void ia_store_ids_free(char **ids, size_t n);
+
 /* Deletes rows (and events) whose expiry is <= now. Returns how many, or -1. */
 int ia_store_sweep(ia_store *s, int64_t now, ia_err *err);
 
