@@ -21,6 +21,7 @@
 #include "cli/pull.h"
 #include "core/core.h"
 #include "core/files.h"
+#include "core/fsearch.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "lib/dirlock.h"
@@ -467,6 +468,7 @@ static int serve(int argc, char **argv) {
     ia_engine **engines = ia_xcalloc(ne ? ne : 1, sizeof *engines);
     ia_core *core = NULL;
     ia_files *files = NULL;
+    ia_fsearch *fsearch = NULL;
     ia_http *http = NULL;
     ia_search *search = NULL;
     ia_maps *maps = NULL;
@@ -549,6 +551,13 @@ static int serve(int argc, char **argv) {
         ia_error("cannot start the Files API: %s", err.msg);
         goto out;
     }
+    /* File search stores over the store and the Files API (a PostgreSQL
+     * store answers their calls with a clear 400: not built there yet). */
+    fsearch = ia_fsearch_new(store, files, &err);
+    if (!fsearch) {
+        ia_error("cannot start file search: %s", err.msg);
+        goto out;
+    }
     /* The sweeper runs at least four times per the shorter retention (at
      * most hourly), so a short --files-ttl or --retention is kept. */
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
@@ -570,7 +579,7 @@ static int serve(int argc, char **argv) {
     ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
                        .listener = &lis, .max_connections = max_conns,
                        .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout,
-                       .default_dialect = default_dialect, .files = files};
+                       .default_dialect = default_dialect, .files = files, .fsearch = fsearch};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);
@@ -616,6 +625,7 @@ out:
     ia_maps_free(maps);
     ia_upstreams_free(&upstreams);
     ia_tts_set_free(&tts);
+    ia_fsearch_free(fsearch);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);
