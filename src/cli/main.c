@@ -563,7 +563,7 @@ static int serve(int argc, char **argv) {
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
     int64_t sweep = shortest / 4 < 3600 ? (shortest / 4 > 0 ? shortest / 4 : 1) : 3600;
     ia_core_opts co = {.store = store, .engines = engines, .n_engines = ne, .retention_s = retention,
-                       .sweep_interval_s = sweep, .files = files,
+                       .sweep_interval_s = sweep, .files = files, .fsearch = fsearch,
                        .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,

@@ -483,7 +483,8 @@ static int sq_search(ia_store *s, const char *owner, const char *const *stores, 
                       "fs_chunks_fts.rowid JOIN fs_docs d ON d.owner = c.owner AND d.store = c.store AND "
                       "d.id = c.doc WHERE fs_chunks_fts MATCH ?1 AND c.owner = ?2 AND d.state = 'active' "
                       "AND c.store IN (");
-    for (size_t i = 0; i < n_stores; i++) ia_buf_puts(&sql, i ? ", ?" : "?");
+    /* numbered: a bare '?' would take the number after the largest seen (3 below) */
+    for (size_t i = 0; i < n_stores; i++) ia_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 4);
     ia_buf_puts(&sql, ") ORDER BY bm25(fs_chunks_fts), c.id LIMIT ?3");
     char *q = fts_query(terms, n_terms);
     char *sqls = ia_buf_take(&sql);
