@@ -66,8 +66,9 @@ int ia_store_fs_doc_delete(ia_store *s, const char *owner, const char *store, co
 int ia_store_fs_search(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
                        const char *const *terms, size_t n_terms, int limit, ia_fs_hit **out, size_t *n,
                        ia_err *err);
-/* Start-up: documents left PENDING or UPLOADING-less ingestion by a crash
- * go FAILED with message; returns how many (or -1). */
+/* Start-up: documents a crash left PENDING (mid-ingestion) go FAILED with
+ * message; returns how many (or -1). UPLOADING ones wait for their upload,
+ * which may still be resumed. */
 int ia_store_fs_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
 /* The backend's table (backend.h's ops->fs). */
