@@ -4,8 +4,10 @@
 // HTML and a PDF typeset by groff, importFile from a Files API file,
 // operations polled to done, documents list / get / delete (force), counts
 // and sizes; a format that cannot be indexed ends FAILED with the reason;
-// chunkingConfig checked; isolation between keys (404s); a restart keeps
-// everything and fails nothing that was done.
+// chunkingConfig checked; isolation between keys (404s); kill -9 while a
+// document is ingested leaves it STATE_FAILED (its operation done with the
+// error) after the restart; a restart keeps everything and fails nothing
+// that was done. Also run on PostgreSQL (make e2e-pg).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
