@@ -7,6 +7,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "store/fsearch.h"
 #include "store/pg_int.h"
 
 #define VISIBLE "owner = $2 AND (expires = 0 OR expires > $3)"
@@ -631,4 +632,5 @@ const ia_store_ops ia_pg_ops = {
     .takeover = ia_pg_takeover,
     .cancel_request = ia_pg_cancel_request,
     .listen = ia_pg_listen,
+    .fs = &ia_pg_fs_ops,
 };
