@@ -338,6 +338,9 @@ typedef struct ia_request {
     char *agent;  /* an agent's name (core/agent.h); NULL with model. The
                    * record keeps it in ia_interaction.model */
     bool agent_summaries_none; /* agent_config.thinking_summaries: "none" */
+    char *agent_config; /* agent_config as api/ normalized it (compact JSON), for the record */
+    char *custom_agent; /* the custom agent (store/agents.h) the request named, once
+                         * api/ merged it in: agent or model then holds its base */
     ia_conv input; /* the new input, normalized to turns */
     char *system_instruction;
     ia_gen_config gen;
@@ -387,6 +390,10 @@ typedef struct ia_interaction {
                         * dialect echoes it); not inherited along a chain */
     ia_rformat rformat; /* response_format as the client gave it (the steps
                          * dialect echoes it); not inherited along a chain */
+    char *agent;        /* the custom agent (store/agents.h) that ran it; NULL: none.
+                         * model then holds its base (a model or a Deep Research agent) */
+    char *agent_config; /* an agent's agent_config as api/ normalized it (compact
+                         * JSON, echoed); NULL: none given */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
 

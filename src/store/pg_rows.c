@@ -14,7 +14,7 @@
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
     "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code, "      \
-    "response_format, usage_by"
+    "response_format, usage_by, agent, agent_config"
 
 /* ---- writing rows and events ------------------------------------------------- */
 
@@ -56,12 +56,14 @@ static int upsert(pgx *x, const ia_interaction *it) {
     ia_pg_text(&a, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
     ia_pg_text(&a, rformat);
     ia_pg_text(&a, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
+    ia_pg_text(&a, it->agent);
+    ia_pg_text(&a, it->agent_config);
     ia_pg_text(&a, x->instance);
     /* An upsert: a replaced row keeps its event log. `runner`: the
      * instance that wrote it last (ia_store_set_instance). */
     rc = ia_pg_exec(x, "put",
                     "INSERT INTO interactions (" ROW_COLS ", runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) "
+                    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) "
                     "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, model = excluded.model, "
                     "previous_id = excluded.previous_id, system_instruction = excluded.system_instruction, "
                     "status = excluded.status, created = excluded.created, updated = excluded.updated, "
@@ -72,7 +74,7 @@ static int upsert(pgx *x, const ia_interaction *it) {
                     "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                     "gen_config = excluded.gen_config, error_code = excluded.error_code, "
                     "response_format = excluded.response_format, usage_by = excluded.usage_by, "
-                    "runner = excluded.runner",
+                    "agent = excluded.agent, agent_config = excluded.agent_config, runner = excluded.runner",
                     &a);
 out:
     free(input);
@@ -199,6 +201,8 @@ static int row_to_interaction(const PGresult *r, ia_interaction *out, ia_err *er
     out->usage.tool_use = ia_pg_int(r, 0, 17);
     ia_codec_usage_by_decode(PQgetisnull(r, 0, 22) ? NULL : PQgetvalue(r, 0, 22), &out->usage);
     out->error = ia_pg_dup(r, 0, 18);
+    out->agent = ia_pg_dup(r, 0, 23);
+    out->agent_config = ia_pg_dup(r, 0, 24);
     out->error_code = ia_err_from_wire_code(PQgetisnull(r, 0, 20) ? NULL : PQgetvalue(r, 0, 20));
     if (sv < 0) return ia_fail(err, IA_EINTERNAL, "store: %s has an unknown status", out->id);
     out->status = (ia_status)sv;
@@ -578,4 +582,8 @@ const ia_store_ops ia_pg_ops = {
     .file_sweep = ia_pg_file_sweep,
     .file_blob_known = ia_pg_file_blob_known,
     .list = ia_pg_list,
+    .agent_create = ia_pg_agent_create,
+    .agent_get = ia_pg_agent_get,
+    .agent_list = ia_pg_agent_list,
+    .agent_delete = ia_pg_agent_delete,
 };

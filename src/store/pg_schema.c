@@ -84,6 +84,22 @@ static const char *const migrations[] = {
      * starting server recovers its own interrupted runs and not those a
      * live neighbour on the same database is running. NULL: none said. */
     "ALTER TABLE interactions ADD COLUMN runner TEXT;",
+    /* 3: custom agents (store/agents.h, pg_agents.c), and on an
+     * interaction the custom agent that ran it (NULL: none) and the
+     * agent_config it was given (api/'s compact JSON; NULL: none). */
+    "CREATE TABLE agents ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  base_agent TEXT NOT NULL,"
+    "  description TEXT,"
+    "  system_instruction TEXT,"
+    "  tools TEXT,"
+    "  agent_config TEXT,"
+    "  created BIGINT NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ");"
+    "ALTER TABLE interactions ADD COLUMN agent TEXT;"
+    "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

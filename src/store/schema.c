@@ -93,5 +93,21 @@ const char *const ia_store_migrations[] = {
     /* 7: usage by modality (input and cached tokens of text, image, audio,
      * video, document), as ia_codec_usage_by_encode writes it. */
     "ALTER TABLE interactions ADD COLUMN usage_by TEXT;",
+    /* 8: custom agents (store/agents.h, sqlite_agents.c), and on an
+     * interaction the custom agent that ran it (NULL: none) and the
+     * agent_config it was given (api/'s compact JSON; NULL: none). */
+    "CREATE TABLE agents ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  base_agent TEXT NOT NULL,"
+    "  description TEXT,"
+    "  system_instruction TEXT,"
+    "  tools TEXT,"
+    "  agent_config TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ") WITHOUT ROWID;"
+    "ALTER TABLE interactions ADD COLUMN agent TEXT;"
+    "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);
