@@ -202,6 +202,9 @@ int ia_api_agent_apply(const ia_agent_def *d, ia_request *r, ia_err *err) {
     if (!research && r->agent_config)
         return ia_fail(err, IA_EINVALID, "agent_config: agent '%s' runs on the model '%s', which takes no "
                        "agent_config; leave it unset", d->id, d->base_agent);
+    if (research && (ia_gen_config_is_set(&r->gen) || r->tool_choice != IA_TOOL_CHOICE_AUTO))
+        return ia_fail(err, IA_EINVALID, "generation_config: agent '%s' extends %s, which takes agent_config, not "
+                       "generation_config", d->id, d->base_agent);
     if (merge_tools(d, r, err) < 0) return -1;
     if (d->system_instruction) {
         char *s = r->system_instruction ? ia_asprintf("%s\n\n%s", d->system_instruction, r->system_instruction)

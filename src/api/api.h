@@ -335,8 +335,9 @@ char *ia_api_agent_list_encode(const ia_agent_def *v, size_t n, const char *next
  * any) follows it; the agent's tools join the request's, a request tool of
  * the same function name or built-in type winning; the base becomes the
  * request's agent (a Deep Research base: the research loop, which takes the
- * request's agent_config) or its model (a model base: agent_config is a
- * 400); r->custom_agent keeps d's id for the record. */
+ * request's agent_config, and generation_config is a 400) or its model (a
+ * model base: generation_config applies, agent_config is a 400);
+ * r->custom_agent keeps d's id for the record. */
 int ia_api_agent_apply(const ia_agent_def *d, ia_request *r, ia_err *err);
 
 #endif
