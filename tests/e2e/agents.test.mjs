@@ -15,7 +15,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startServer, stopAll, T, sdkErrors, raw, pollUntil, collect } from './lib/server.mjs';
+import path from 'node:path';
+import { startServer, stopAll, T, sdkErrors, raw, pollUntil, collect, DEMO_MODEL, REPO_ROOT } from './lib/server.mjs';
 import { client3 } from './lib/steps.mjs';
 
 const AGENT = 'deep-research-pro-preview-12-2025';
@@ -186,6 +187,29 @@ describe('Deep Research (guide: "Agentes")', () => {
       generation_config: { temperature: 0 } } });
     assert.equal(r.status, 400);
     assert.match(r.json.error.message, /^generation_config: agent 'tpu-researcher' extends/);
+  });
+
+  it('agent_config.thinking_summaries: auto emits thought summaries, none keeps only the signature (a thinking --agent-model)', { timeout: 180_000 }, async () => {
+    const R1 = path.join(REPO_ROOT, 'build/llama.cpp/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja');
+    const s = await startServer({ models: { demo: DEMO_MODEL, think: DEMO_MODEL },
+      args: ['--chat-template', `think=${R1}`, ...SRV_ARGS().map((a) => (a === 'demo' ? 'think' : a))] });
+    try {
+      const c = s.client();
+      const thoughts = {};
+      for (const ts of ['auto', 'none']) {
+        const f = await c.interactions.create({ agent: AGENT, input: 'Research TPUs.', background: true,
+          agent_config: { type: 'deep-research', thinking_summaries: ts } });
+        const it = await pollUntil(() => c.interactions.get(f.id), done, { timeoutMs: 150_000, what: `the ${ts} run` });
+        assert.deepEqual(it.agent_config, { type: 'deep-research', thinking_summaries: ts });
+        thoughts[ts] = it.outputs.filter((o) => o.type === 'thought');
+        assert.ok(thoughts[ts].length >= 1, `${ts}: ${it.outputs.map((o) => o.type)}`);
+        for (const th of thoughts[ts]) assert.ok(th.signature);
+      }
+      assert.ok(thoughts.auto.some((th) => th.summary?.[0]?.text?.length > 0), JSON.stringify(thoughts.auto).slice(0, 300));
+      assert.ok(thoughts.none.every((th) => th.summary === undefined), JSON.stringify(thoughts.none).slice(0, 300));
+    } finally {
+      await s.stop();
+    }
   });
 
   it('errors: unknown agent 404, not background 400, generation_config 400, collaborative_planning 400, no --agent-model 400', T, async () => {
