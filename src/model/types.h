@@ -401,6 +401,7 @@ void ia_interaction_free(ia_interaction *it);
 typedef struct ia_entry {
     char id[80];
     char *model, *previous_id; /* previous_id: NULL when none */
+    bool custom_agent;         /* model names the custom agent that ran it (ia_interaction.agent) */
     char *title;               /* the input's first text, at most 100 bytes of whole UTF-8 characters; may be NULL */
     ia_status status;
     int64_t created, updated;

@@ -86,6 +86,10 @@ describe('custom agents (SDK 3.3.0 agents.*)', () => {
     assert.equal(typeof call.arguments.city, 'string');
     const again = await ai.interactions.get(it.id);
     assert.equal(again.agent, 'caller');
+    const listed = await srv.raw('GET', '/v1beta/interactions?page_size=5', { headers: { 'x-goog-api-key': 'key-a' } });
+    const row = listed.json.interactions.find((x) => x.id === it.id);
+    assert.equal(row.agent, 'caller');
+    assert.equal(row.model, undefined);
     // a request tool of the same name replaces the agent's: only its schema binds the call
     const own = { ...weather, parameters: { type: 'object', properties: { zip: { type: 'string' } }, required: ['zip'] } };
     const it2 = await ai.interactions.create({
