@@ -8,8 +8,8 @@
  * agent's id is empty or valid and its base_agent is not empty; its tools
  * and agent_config are JSON; its encoding is JSON and decodes again (once
  * the output-only create_time is dropped) to the same fields; a valid id is
- * 1-63 bytes; a merge keeps every function name unique and names the
- * agent for the record. */
+ * 1-63 bytes; a merge keeps every function name unique, sets one of model
+ * and agent, and names the agent the request named for the record. */
 #include "fuzz.h"
 
 #include <jansson.h>
@@ -68,9 +68,11 @@ static void merge(const char *s, size_t n) {
     snprintf(d.id, sizeof d.id, "fuzzed");
     ia_request r;
     const char *body = s + cut + 1;
+    char named[IA_AGENT_ID_MAX * 4] = "";
     if (ia_api_decode_create_dialect(body, n - cut - 1, IA_DIALECT_LEGACY, &r, &err) == 0 && r.agent &&
-        ia_api_agent_apply(&d, &r, &err) == 0) {
-        FUZZ_CHECK(r.custom_agent && !strcmp(r.custom_agent, "fuzzed"));
+        snprintf(named, sizeof named, "%s", r.agent) >= 0 && ia_api_agent_apply(&d, &r, &err) == 0) {
+        /* the record names the agent the request named */
+        FUZZ_CHECK(r.custom_agent && !strncmp(r.custom_agent, named, sizeof named - 1));
         FUZZ_CHECK((r.model != NULL) != (r.agent != NULL));
         for (size_t i = 0; i < r.n_tools; i++)
             for (size_t k = i + 1; k < r.n_tools; k++) FUZZ_CHECK(strcmp(r.tools[i].name, r.tools[k].name) != 0);
