@@ -39,8 +39,9 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   stop_sequences at most 16, none empty);
  * - an unknown field, top level or nested ("unknown field
  *   'generation_config.foo'", "unknown field 'input[0].x'");
- * - neither or both of model/agent; agent alone is IA_EUNIMPLEMENTED
- *   ("agent: agents are not served yet");
+ * - neither or both of model/agent; agent_config with a model;
+ *   generation_config with a built-in agent (a custom agent's name passes:
+ *   ia_api_agent_apply decides once its base is known);
  * - input missing or empty ("", [], or turns with no content at all); a list
  *   mixing turns and content objects; a turn role other than user/model;
  *   a content type that is not an API type ("input[0]: unknown content type
