@@ -22,10 +22,12 @@ typedef struct pgx {
     const char *instance; /* ia_store_set_instance's, or NULL */
 } pgx;
 
-/* Parameters as text (libpq's text format); at most 24. */
+/* Parameters as text (libpq's text format); at most IA_PG_MAX_ARGS (an
+ * interaction's upsert takes 26). */
+#define IA_PG_MAX_ARGS 32
 typedef struct pgargs {
-    const char *v[24];
-    char num[24][24];
+    const char *v[IA_PG_MAX_ARGS];
+    char num[IA_PG_MAX_ARGS][24];
     int n;
 } pgargs;
 void ia_pg_text(pgargs *a, const char *s); /* NULL: SQL NULL */
