@@ -1,6 +1,6 @@
 /* agent: a create's agent_config (SDK 1.52.0's DeepResearchAgentConfig
  * {type: "deep-research", thinking_summaries, collaborative_planning,
- * visualization} and DynamicAgentConfig {type: "dynamic", ...}) into
+ * visualization}, with SDK 3.3.0's enable_bigquery_tool, and DynamicAgentConfig {type: "dynamic", ...}) into
  * ia_request: what it sets, and the field as checked (its known keys, nulls
  * dropped; compact JSON in r->agent_config) for the record, which both
  * dialects echo. Which agents exist and what they run is core's
@@ -36,6 +36,11 @@ static int decode_deep_research(json_t *v, ia_request *r, ia_err *err) {
              * writes text reports only, which "auto" allows. */
             if (!s || (strcmp(s, "auto") && strcmp(s, "off")))
                 return drop(norm, ia_fail(err, IA_EINVALID, "%s: expected 'auto' or 'off'", p));
+        } else if (strcmp(key, "enable_bigquery_tool") == 0) { /* SDK 3.3.0's */
+            if (!json_is_boolean(val)) return drop(norm, ia_fail(err, IA_EINVALID, "%s: expected a boolean", p));
+            if (json_is_true(val))
+                return drop(norm, ia_fail(err, IA_EUNIMPLEMENTED, "%s: BigQuery is not a tool of this server; "
+                                          "leave it unset or false", p));
         } else if (strcmp(key, "collaborative_planning") == 0) {
             if (!json_is_boolean(val)) return drop(norm, ia_fail(err, IA_EINVALID, "%s: expected a boolean", p));
             if (json_is_true(val))

@@ -181,10 +181,13 @@ IA_TEST(api_agent_apply_merges_request_wins) {
     free(d.base_agent);
     d.base_agent = ia_strdup("deep-research-pro-preview-12-2025");
     body = "{\"agent\":\"pirate\",\"input\":\"hi\",\"background\":true,"
-           "\"agent_config\":{\"type\":\"deep-research\",\"thinking_summaries\":\"none\"}}";
+           "\"agent_config\":{\"type\":\"deep-research\",\"thinking_summaries\":\"none\",\"enable_bigquery_tool\":false,"
+           "\"visualization\":null}}";
     memset(&r, 0, sizeof r);
     IA_CHECK(ia_api_decode_create_dialect(body, strlen(body), IA_DIALECT_STEPS, &r, &err) == 0);
-    IA_CHECK_STREQ(r.agent_config, "{\"type\":\"deep-research\",\"thinking_summaries\":\"none\"}");
+    /* kept as checked: known keys in the order given, nulls dropped */
+    IA_CHECK_STREQ(r.agent_config,
+                   "{\"type\":\"deep-research\",\"thinking_summaries\":\"none\",\"enable_bigquery_tool\":false}");
     IA_CHECK(ia_api_agent_apply(&d, &r, &err) == 0);
     IA_CHECK_STREQ(r.agent, "deep-research-pro-preview-12-2025");
     IA_CHECK(r.model == NULL && r.agent_summaries_none);
