@@ -21,6 +21,7 @@
 
 #include "model/types.h"
 #include "lib/err.h"
+#include "store/agents.h"
 
 typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
 
@@ -38,8 +39,9 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   stop_sequences at most 16, none empty);
  * - an unknown field, top level or nested ("unknown field
  *   'generation_config.foo'", "unknown field 'input[0].x'");
- * - neither or both of model/agent; agent alone is IA_EUNIMPLEMENTED
- *   ("agent: agents are not served yet");
+ * - neither or both of model/agent; agent_config with a model;
+ *   generation_config with a built-in agent (a custom agent's name passes:
+ *   ia_api_agent_apply decides once its base is known);
  * - input missing or empty ("", [], or turns with no content at all); a list
  *   mixing turns and content objects; a turn role other than user/model;
  *   a content type that is not an API type ("input[0]: unknown content type
@@ -313,5 +315,30 @@ char *ia_api_models_encode_list(const ia_api_model *v, size_t n, size_t next);
 void ia_api_models_page_token(size_t next, char out[40]);
 /* The index a token of ours stands for (> 0), or -1. */
 long ia_api_models_parse_page_token(const char *s);
+
+/* Custom agents (api/agents.c), SDK 3.3.0's `Agent`: {id, base_agent,
+ * description, system_instruction, tools, agent_config, base_environment}.
+ * decode checks a create body into *out (free with ia_agent_def_free):
+ * id optional (1-63 of a-z 0-9 '-', a letter first, not a built-in
+ * agent's name; core draws one when absent); base_agent (a Deep Research
+ * agent's name or a served model's; or agent_config.model, the
+ * antigravity config's, naming the model) required; tools of AgentTool's
+ * types (code_execution, function, google_search, mcp_server,
+ * url_context), each checked as a request's tools[]; max_total_tokens and
+ * base_environment are IA_EUNIMPLEMENTED; an unknown field IA_EINVALID.
+ * encode writes an Agent (with create_time), list {agents, next_page_token}. */
+bool ia_api_agent_id_valid(const char *id);
+int ia_api_agent_decode(const char *body, size_t len, ia_agent_def *out, ia_err *err);
+char *ia_api_agent_encode(const ia_agent_def *d);
+char *ia_api_agent_list_encode(const ia_agent_def *v, size_t n, const char *next_id);
+/* Merges the custom agent d into r, a decoded create whose `agent` named
+ * it: the agent's system_instruction comes first and the request's (if
+ * any) follows it; the agent's tools join the request's, a request tool of
+ * the same function name or built-in type winning; the base becomes the
+ * request's agent (a Deep Research base: the research loop, which takes the
+ * request's agent_config, and generation_config is a 400) or its model (a
+ * model base: generation_config applies, agent_config is a 400);
+ * r->custom_agent keeps d's id for the record. */
+int ia_api_agent_apply(const ia_agent_def *d, ia_request *r, ia_err *err);
 
 #endif

@@ -611,7 +611,9 @@ int ia_api_decode_create_dialect(const char *body, size_t len, ia_dialect d, ia_
         ia_fail(err, IA_EINVALID, "agent_config: only an agent takes agent_config; a model takes generation_config");
         goto done;
     }
-    if (out->agent && later.generation_config) {
+    /* a custom agent on a model takes generation_config: ia_api_agent_apply
+     * decides once its base is known */
+    if (out->agent && ia_agent_name_known(out->agent) && later.generation_config) {
         ia_fail(err, IA_EINVALID, "generation_config: an agent takes agent_config, not generation_config");
         goto done;
     }

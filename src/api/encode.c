@@ -223,10 +223,13 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, en
     json_object_set_new(o, "created", json_string(ts));
     ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
     json_object_set_new(o, "updated", json_string(ts));
-    /* an agent's interaction names its agent, as the real API does */
-    bool agent = ia_agent_name_known(it->model);
-    if (it->model) json_object_set_new(o, agent ? "agent" : "model", ia_api_jstr(it->model));
+    /* an agent's interaction names its agent (a custom one's id, not its
+     * base), as the real API does; agent_config is echoed as given */
+    bool agent = it->agent || ia_agent_name_known(it->model);
+    if (it->agent || it->model)
+        json_object_set_new(o, agent ? "agent" : "model", ia_api_jstr(it->agent ? it->agent : it->model));
     json_object_set_new(o, "role", json_string(agent ? "agent" : "model"));
+    if (it->agent_config) json_object_set_new(o, "agent_config", ia_api_json_value(it->agent_config, true));
     if (mode == SNAP_FULL && st != IA_STATUS_IN_PROGRESS)
         json_object_set_new(o, "outputs", ia_api_content_list(&it->output));
     if (mode != SNAP_START && it->has_usage) json_object_set_new(o, "usage", ia_api_usage_json(&it->usage));

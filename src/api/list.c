@@ -21,7 +21,9 @@ static json_t *entry_json(const ia_entry *e) {
     json_object_set_new(o, "created", json_string(ts));
     ia_time_rfc3339(e->updated, ts);
     json_object_set_new(o, "updated", json_string(ts));
-    if (e->model) json_object_set_new(o, ia_agent_name_known(e->model) ? "agent" : "model", ia_api_jstr(e->model));
+    if (e->model)
+        json_object_set_new(o, e->custom_agent || ia_agent_name_known(e->model) ? "agent" : "model",
+                            ia_api_jstr(e->model));
     if (e->previous_id && *e->previous_id)
         json_object_set_new(o, "previous_interaction_id", ia_api_jstr(e->previous_id));
     if (e->title) json_object_set_new(o, "title", ia_api_jstr(e->title));

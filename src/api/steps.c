@@ -192,7 +192,10 @@ static json_t *interaction_json(const ia_interaction *it, bool include_input, bo
     json_object_set_new(o, "created", json_string(ts));
     ia_time_rfc3339(mode == SNAP_START ? it->created : it->updated, ts);
     json_object_set_new(o, "updated", json_string(ts));
-    if (it->model) json_object_set_new(o, ia_agent_name_known(it->model) ? "agent" : "model", ia_api_jstr(it->model));
+    if (it->agent) json_object_set_new(o, "agent", ia_api_jstr(it->agent)); /* a custom agent: its id */
+    else if (it->model)
+        json_object_set_new(o, ia_agent_name_known(it->model) ? "agent" : "model", ia_api_jstr(it->model));
+    if (it->agent_config) json_object_set_new(o, "agent_config", ia_api_json_value(it->agent_config, true));
     /* One local tier; Google's steps-dialect responses always name theirs. */
     json_object_set_new(o, "service_tier", json_string("standard"));
     if (mode == SNAP_FULL && (fetched || st != IA_STATUS_IN_PROGRESS)) {

@@ -367,6 +367,10 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     ia_id_format(root, own, it->id);
     it->owner = ia_strdup(owner);
     it->model = req->agent ? req->agent : req->model; /* an agent's record names the agent */
+    it->agent = req->custom_agent; /* a custom agent's id; model then holds its base */
+    req->custom_agent = NULL;
+    it->agent_config = req->agent_config;
+    req->agent_config = NULL;
     if (req->agent) req->agent = NULL;
     else req->model = NULL;
     it->previous_id = req->previous_interaction_id;

@@ -33,7 +33,8 @@ typedef enum {
     IA_RT_MODELS,   /* GET /{v}/models (models.c) */
     IA_RT_MODEL,    /* GET /{v}/models/{name} */
     IA_RT_CONSOLE,  /* GET / and /console/...: the web console (console.c), no key */
-    IA_RT_AGENTS,   /* /{v}/agents[/...] (SDK 3.3.0's custom agents): not served yet */
+    IA_RT_AGENTS,   /* GET | POST /{v}/agents: SDK 3.3.0's custom agents (agents.c) */
+    IA_RT_AGENT,    /* GET | DELETE /{v}/agents/{id} */
     IA_RT_STORES,   /* /{v}/fileSearchStores[...] and its upload door (fsearch.c) */
 } ia_http_route_kind;
 
@@ -274,6 +275,11 @@ enum MHD_Result ia_http_fsearch_dispatch(ia_http *h, ia_http_req *r, struct MHD_
 enum MHD_Result ia_http_fsearch_finalized(ia_http *h, ia_http_req *r, struct MHD_Connection *c, const ia_file *f,
                                           bool *handled);
 /* ---- models (models.c): GET /{v}/models[/{name}] -------------------------- */
+enum MHD_Result ia_http_agents_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c,
+                                        const char *method);
+/* A create body whose agent names a custom agent: that agent merged into
+ * rq (api's ia_api_agent_apply); 0 with nothing done for any other. */
+int ia_http_agents_resolve(ia_http *h, const char *owner, ia_request *rq, ia_err *e);
 enum MHD_Result ia_http_models_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
 /* The request ends (completed or abandoned): a writer still open records the
  * bytes that arrived, so the upload resumes from there. */

@@ -72,6 +72,25 @@ static void files_id(const char *seg, ia_http_route *out) {
     memcpy(out->id, tmp, (size_t)k + 1);
 }
 
+/* {id} of /agents/{id} (SDK 3.3.0's custom agents): percent-decoded; one
+ * that cannot be an agent's id is a 404 naming it. */
+static void agent_id(const char *seg, ia_http_route *out) {
+    out->kind = IA_RT_AGENT;
+    char tmp[IA_ID_MAX];
+    if (strlen(seg) >= sizeof tmp) {
+        out->id_too_long = true;
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s", seg);
+    long n = ia_http_pct_decode(tmp);
+    if (n <= 0 || strchr(tmp, '/') || !ia_api_agent_id_valid(tmp)) {
+        out->id_too_long = true;
+        snprintf(out->id, sizeof out->id, "%.60s", n > 0 ? tmp : "");
+        return;
+    }
+    memcpy(out->id, tmp, (size_t)n + 1);
+}
+
 /* {name} of /models/{name}: percent-decoded; one that cannot be a served
  * name (empty, too long, a '/') is a 404 too. */
 static void model_name(const char *seg, ia_http_route *out) {
@@ -128,8 +147,12 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
         if (!strcmp(p, "/files")) out->kind = IA_RT_UPLOAD;
         return;
     }
-    if (!strncmp(p, "/agents", 7) && (!p[7] || p[7] == '/' || p[7] == ':')) {
+    if (!strcmp(p, "/agents")) {
         out->kind = IA_RT_AGENTS;
+        return;
+    }
+    if (!strncmp(p, "/agents/", 8)) {
+        agent_id(p + 8, out);
         return;
     }
     if (!strcmp(p, "/files")) {
@@ -207,7 +230,8 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_FILES_REGISTER: return "POST";
     case IA_RT_MODELS: return "GET";
     case IA_RT_MODEL: return "GET";
-    case IA_RT_AGENTS: return "GET, POST, PATCH, DELETE";
+    case IA_RT_AGENTS: return "GET, POST";
+    case IA_RT_AGENT: return "GET, DELETE";
     case IA_RT_STORES: return "GET, POST, DELETE";
     default: return "";
     }
@@ -226,9 +250,9 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_MODELS:
     case IA_RT_MODEL: return !strcmp(m, "GET");
     case IA_RT_ITEM:
+    case IA_RT_AGENT:
     case IA_RT_FILE: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
-    case IA_RT_AGENTS:
-        return !strcmp(m, "GET") || !strcmp(m, "POST") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE");
+    case IA_RT_AGENTS: return !strcmp(m, "GET") || !strcmp(m, "POST");
     case IA_RT_STORES: return !strcmp(m, "GET") || !strcmp(m, "POST") || !strcmp(m, "DELETE");
     default: return false;
     }

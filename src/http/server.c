@@ -319,6 +319,10 @@ static enum MHD_Result do_create(ia_http *h, req *r, struct MHD_Connection *c, c
             ia_http_files_check_refs(h, owner, r->body.data, r->body.len, &e);
         return send_err(r, c, &e);
     }
+    if (ia_http_agents_resolve(h, owner, &rq, &e) < 0) {
+        ia_request_free(&rq);
+        return send_err(r, c, &e);
+    }
     bool stream = rq.stream;
     ia_interaction out;
     memset(&out, 0, sizeof out);
@@ -478,10 +482,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
     if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
-    if (rt->kind == IA_RT_AGENTS)
-        return fail(r, c, IA_EUNIMPLEMENTED, "custom agents (%s) are not served by this server yet; the Deep "
-                    "Research agents run by name: create an interaction with agent: "
-                    "\"deep-research-pro-preview-12-2025\" (see --agent-model)", r->path);
+    if (rt->kind == IA_RT_AGENTS || rt->kind == IA_RT_AGENT) return ia_http_agents_dispatch(h, r, c, method);
     if (rt->kind == IA_RT_STORES) return ia_http_fsearch_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {

@@ -340,6 +340,8 @@ void ia_request_free(ia_request *r) {
     free(r->agent);
     ia_conv_free(&r->input);
     free(r->system_instruction);
+    free(r->custom_agent);
+    free(r->agent_config);
     ia_gen_config_free(&r->gen);
     free(r->previous_interaction_id);
     free(r->response_format);
@@ -387,6 +389,8 @@ void ia_interaction_free(ia_interaction *it) {
     free(it->error);
     ia_gen_config_free(&it->gen);
     ia_rformat_free(&it->rformat);
+    free(it->agent);
+    free(it->agent_config);
     memset(it, 0, sizeof *it);
 }
 
@@ -429,6 +433,8 @@ void ia_interaction_copy(ia_interaction *dst, const ia_interaction *src) {
     ia_turn_copy(&dst->output, &src->output);
     ia_gen_config_copy(&dst->gen, &src->gen);
     ia_rformat_copy(&dst->rformat, &src->rformat);
+    dst->agent = ia_strdup(src->agent);
+    dst->agent_config = ia_strdup(src->agent_config);
 }
 
 void ia_file_free(ia_file *f) {

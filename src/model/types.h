@@ -358,6 +358,9 @@ typedef struct ia_request {
     char *agent;  /* an agent's name (core/agent.h); NULL with model. The
                    * record keeps it in ia_interaction.model */
     bool agent_summaries_none; /* agent_config.thinking_summaries: "none" */
+    char *agent_config; /* agent_config as api/ normalized it (compact JSON), for the record */
+    char *custom_agent; /* the custom agent (store/agents.h) the request named, once
+                         * api/ merged it in: agent or model then holds its base */
     ia_conv input; /* the new input, normalized to turns */
     char *system_instruction;
     ia_gen_config gen;
@@ -407,6 +410,10 @@ typedef struct ia_interaction {
                         * dialect echoes it); not inherited along a chain */
     ia_rformat rformat; /* response_format as the client gave it (the steps
                          * dialect echoes it); not inherited along a chain */
+    char *agent;        /* the custom agent (store/agents.h) that ran it; NULL: none.
+                         * model then holds its base (a model or a Deep Research agent) */
+    char *agent_config; /* an agent's agent_config as api/ normalized it (compact
+                         * JSON, echoed); NULL: none given */
 } ia_interaction;
 void ia_interaction_free(ia_interaction *it);
 
@@ -414,6 +421,7 @@ void ia_interaction_free(ia_interaction *it);
 typedef struct ia_entry {
     char id[80];
     char *model, *previous_id; /* previous_id: NULL when none */
+    bool custom_agent;         /* model names the custom agent that ran it (ia_interaction.agent) */
     char *title;               /* the input's first text, at most 100 bytes of whole UTF-8 characters; may be NULL */
     ia_status status;
     int64_t created, updated;

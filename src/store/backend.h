@@ -9,6 +9,7 @@
 #ifndef IA_STORE_BACKEND_H
 #define IA_STORE_BACKEND_H
 
+#include "store/agents.h"
 #include "store/store.h"
 
 typedef struct ia_store_ops {
@@ -58,6 +59,12 @@ typedef struct ia_store_ops {
                 int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
     /* file search rows (store/fsearch.h); NULL: not served by this backend */
     const struct ia_store_fs_ops *fs;
+    /* custom agents (store/agents.h; owner and after_id never NULL here) */
+    int (*agent_create)(ia_store *s, const ia_agent_def *d, ia_err *err);
+    int (*agent_get)(ia_store *s, const char *owner, const char *id, ia_agent_def *out, ia_err *err);
+    int (*agent_list)(ia_store *s, const char *owner, const char *after_id, int limit, ia_agent_def **out,
+                      size_t *n, char next_id[IA_AGENT_ID_MAX], ia_err *err);
+    int (*agent_delete)(ia_store *s, const char *owner, const char *id, ia_err *err);
 } ia_store_ops;
 
 struct ia_store {

@@ -27,10 +27,12 @@ typedef struct pgx {
  * the instances' own say. */
 #define IA_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
-/* Parameters as text (libpq's text format); at most 32. */
+/* Parameters as text (libpq's text format); at most IA_PG_MAX_ARGS (an
+ * interaction's upsert takes 26). */
+#define IA_PG_MAX_ARGS 32
 typedef struct pgargs {
-    const char *v[32];
-    char num[32][24];
+    const char *v[IA_PG_MAX_ARGS];
+    char num[IA_PG_MAX_ARGS][24];
     int n;
 } pgargs;
 void ia_pg_text(pgargs *a, const char *s); /* NULL: SQL NULL */
@@ -108,5 +110,11 @@ int ia_pg_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err 
 int ia_pg_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id, int limit,
                ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
 int ia_pg_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *err);
+/* pg_agents.c: store/agents.h's calls. */
+int ia_pg_agent_create(ia_store *s, const ia_agent_def *d, ia_err *err);
+int ia_pg_agent_get(ia_store *s, const char *owner, const char *id, ia_agent_def *out, ia_err *err);
+int ia_pg_agent_list(ia_store *s, const char *owner, const char *after_id, int limit, ia_agent_def **out,
+                     size_t *n, char next_id[IA_AGENT_ID_MAX], ia_err *err);
+int ia_pg_agent_delete(ia_store *s, const char *owner, const char *id, ia_err *err);
 
 #endif

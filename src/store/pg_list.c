@@ -26,6 +26,11 @@ static void entry(const PGresult *r, int row, ia_entry *e) {
     e->created = ia_pg_int(r, row, 4);
     e->updated = ia_pg_int(r, row, 5);
     e->title = PQgetisnull(r, row, 6) ? NULL : ia_store_title_of(PQgetvalue(r, row, 6));
+    if (!PQgetisnull(r, row, 7)) { /* a custom agent's run names the agent */
+        free(e->model);
+        e->model = ia_pg_dup(r, row, 7);
+        e->custom_agent = true;
+    }
 }
 
 static int op_list(pgx *x, void *p) {
@@ -42,7 +47,7 @@ static int op_list(pgx *x, void *p) {
     ia_pg_text(&a, l->after_id ? l->after_id : "");
     ia_pg_i64(&a, l->limit + 1); /* one more says whether a page follows */
     PGresult *r = ia_pg_q(x, "list",
-                          "SELECT id, model, previous_id, status, created, updated, input FROM interactions "
+                          "SELECT id, model, previous_id, status, created, updated, input, agent FROM interactions "
                           "WHERE owner = $1 AND (expires = 0 OR expires > $2) AND ($4 = '' OR created < $3 OR "
                           "(created = $3 AND id < $4)) ORDER BY created DESC, id DESC LIMIT $5",
                           &a);

@@ -15,7 +15,7 @@
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
     "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code, "      \
-    "response_format, usage_by"
+    "response_format, usage_by, agent, agent_config"
 
 /* ---- writing rows and events ------------------------------------------------- */
 
@@ -59,6 +59,8 @@ static int upsert(pgx *x, const ia_interaction *it, int *changed) {
     ia_pg_text(&a, it->error_code != IA_OK ? ia_err_wire_code(it->error_code) : NULL);
     ia_pg_text(&a, rformat);
     ia_pg_text(&a, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
+    ia_pg_text(&a, it->agent);
+    ia_pg_text(&a, it->agent_config);
     ia_pg_text(&a, x->instance);
     ia_pg_i64(&a, x->lease_ms);
     /* An upsert: a replaced row keeps its event log. `runner`: the
@@ -69,7 +71,7 @@ static int upsert(pgx *x, const ia_interaction *it, int *changed) {
     PGresult *r = ia_pg_q(x, "put",
                     "INSERT INTO interactions (" ROW_COLS ", runner, lease_until) VALUES ($1, $2, $3, $4, $5, "
                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, "
-                    "CASE WHEN $6 = 'in_progress' THEN " IA_PG_NOW_MS " + $25::bigint ELSE 0 END) "
+                    "$25, $26, CASE WHEN $6 = 'in_progress' THEN " IA_PG_NOW_MS " + $27::bigint ELSE 0 END) "
                     "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, model = excluded.model, "
                     "previous_id = excluded.previous_id, system_instruction = excluded.system_instruction, "
                     "status = excluded.status, created = excluded.created, updated = excluded.updated, "
@@ -80,6 +82,7 @@ static int upsert(pgx *x, const ia_interaction *it, int *changed) {
                     "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                     "gen_config = excluded.gen_config, error_code = excluded.error_code, "
                     "response_format = excluded.response_format, usage_by = excluded.usage_by, "
+                    "agent = excluded.agent, agent_config = excluded.agent_config, "
                     "runner = excluded.runner, lease_until = excluded.lease_until "
                     "WHERE interactions.status = 'in_progress' OR "
                     "interactions.runner IS NOT DISTINCT FROM excluded.runner",
@@ -231,6 +234,8 @@ static int row_to_interaction(const PGresult *r, ia_interaction *out, ia_err *er
     out->usage.tool_use = ia_pg_int(r, 0, 17);
     ia_codec_usage_by_decode(PQgetisnull(r, 0, 22) ? NULL : PQgetvalue(r, 0, 22), &out->usage);
     out->error = ia_pg_dup(r, 0, 18);
+    out->agent = ia_pg_dup(r, 0, 23);
+    out->agent_config = ia_pg_dup(r, 0, 24);
     out->error_code = ia_err_from_wire_code(PQgetisnull(r, 0, 20) ? NULL : PQgetvalue(r, 0, 20));
     if (sv < 0) return ia_fail(err, IA_EINTERNAL, "store: %s has an unknown status", out->id);
     out->status = (ia_status)sv;
@@ -633,4 +638,8 @@ const ia_store_ops ia_pg_ops = {
     .cancel_request = ia_pg_cancel_request,
     .listen = ia_pg_listen,
     .fs = &ia_pg_fs_ops,
+    .agent_create = ia_pg_agent_create,
+    .agent_get = ia_pg_agent_get,
+    .agent_list = ia_pg_agent_list,
+    .agent_delete = ia_pg_agent_delete,
 };

@@ -137,6 +137,22 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX fs_chunks_doc ON fs_chunks(owner, store, doc);"
     "CREATE INDEX fs_chunks_tsv ON fs_chunks USING GIN (tsv);",
+    /* 5: custom agents (store/agents.h, pg_agents.c), and on an
+     * interaction the custom agent that ran it (NULL: none) and the
+     * agent_config it was given (api/'s compact JSON; NULL: none). */
+    "CREATE TABLE agents ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  base_agent TEXT NOT NULL,"
+    "  description TEXT,"
+    "  system_instruction TEXT,"
+    "  tools TEXT,"
+    "  agent_config TEXT,"
+    "  created BIGINT NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ");"
+    "ALTER TABLE interactions ADD COLUMN agent TEXT;"
+    "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

@@ -143,5 +143,21 @@ const char *const ia_store_migrations[] = {
     "  INSERT INTO fs_chunks_fts(rowid, text) VALUES (new.id, new.text); END;"
     "CREATE TRIGGER fs_chunks_ad AFTER DELETE ON fs_chunks BEGIN "
     "  INSERT INTO fs_chunks_fts(fs_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END;",
+    /* 9: custom agents (store/agents.h, sqlite_agents.c), and on an
+     * interaction the custom agent that ran it (NULL: none) and the
+     * agent_config it was given (api/'s compact JSON; NULL: none). */
+    "CREATE TABLE agents ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  base_agent TEXT NOT NULL,"
+    "  description TEXT,"
+    "  system_instruction TEXT,"
+    "  tools TEXT,"
+    "  agent_config TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ") WITHOUT ROWID;"
+    "ALTER TABLE interactions ADD COLUMN agent TEXT;"
+    "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);

@@ -36,7 +36,7 @@
     "id, owner, model, previous_id, system_instruction, status, created, updated, "    \
     "expires, background, input, output, has_usage, usage_input, usage_output, "       \
     "usage_thought, usage_cached, usage_tool_use, error, gen_config, error_code, "  \
-    "response_format, usage_by"
+    "response_format, usage_by, agent, agent_config"
 
 enum {
     ST_BEGIN,
@@ -67,7 +67,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * and that delete would cascade to (and wipe) the event log. */
     [ST_UPSERT] = "INSERT INTO interactions (" ROW_COLS ") VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                  "?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
+                  "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, "
                   "model = excluded.model, previous_id = excluded.previous_id, "
                   "system_instruction = excluded.system_instruction, status = excluded.status, "
                   "created = excluded.created, updated = excluded.updated, "
@@ -78,7 +78,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                   "usage_cached = excluded.usage_cached, "
                   "usage_tool_use = excluded.usage_tool_use, error = excluded.error, "
                   "gen_config = excluded.gen_config, error_code = excluded.error_code, "
-                  "response_format = excluded.response_format, usage_by = excluded.usage_by",
+                  "response_format = excluded.response_format, usage_by = excluded.usage_by, "
+                  "agent = excluded.agent, agent_config = excluded.agent_config",
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
@@ -202,6 +203,8 @@ static int upsert_locked(sq_store *s, const ia_interaction *it, ia_err *err) {
     bind_text(st, 22, rformat);
     char by[512];
     bind_text(st, 23, ia_codec_usage_by_encode(&it->usage, by, sizeof by));
+    bind_text(st, 24, it->agent);
+    bind_text(st, 25, it->agent_config);
     rc = step_done(s, st, err, "put");
 out:
     free(input);
@@ -445,6 +448,8 @@ static int row_to_interaction(sqlite3_stmt *st, ia_interaction *out, ia_err *err
     out->usage.tool_use = sqlite3_column_int64(st, 17);
     ia_codec_usage_by_decode((const char *)sqlite3_column_text(st, 22), &out->usage);
     out->error = col_dup(st, 18);
+    out->agent = col_dup(st, 23);
+    out->agent_config = col_dup(st, 24);
     out->error_code = ia_err_from_wire_code((const char *)sqlite3_column_text(st, 20));
     if (sv < 0) return ia_fail(err, IA_EINTERNAL, "store: %s has an unknown status", out->id);
     out->status = (ia_status)sv;
@@ -782,4 +787,8 @@ static const ia_store_ops sq_ops = {
     .file_blob_known = ia_sq_file_blob_known,
     .list = ia_sq_list,
     .fs = &ia_sq_fs_ops,
+    .agent_create = ia_sq_agent_create,
+    .agent_get = ia_sq_agent_get,
+    .agent_list = ia_sq_agent_list,
+    .agent_delete = ia_sq_agent_delete,
 };

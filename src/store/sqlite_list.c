@@ -12,7 +12,7 @@
 /* The cursor (created, id) is a keyset: rows strictly before it in the
  * order created DESC, id DESC, whatever was inserted or deleted since. */
 #define LIST_SQL                                                                                        \
-    "SELECT id, model, previous_id, status, created, updated, input FROM interactions "                \
+    "SELECT id, model, previous_id, status, created, updated, input, agent FROM interactions "                \
     "WHERE owner = ?1 AND (expires = 0 OR expires > ?2) AND (?4 = '' OR created < ?3 OR "               \
     "(created = ?3 AND id < ?4)) ORDER BY created DESC, id DESC LIMIT ?5"
 
@@ -31,6 +31,11 @@ static void entry(sqlite3_stmt *st, ia_entry *e) {
     e->created = sqlite3_column_int64(st, 4);
     e->updated = sqlite3_column_int64(st, 5);
     e->title = ia_store_title_of((const char *)sqlite3_column_text(st, 6));
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL) { /* a custom agent's run names the agent */
+        free(e->model);
+        e->model = col(st, 7);
+        e->custom_agent = true;
+    }
 }
 
 int ia_sq_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id, int limit,

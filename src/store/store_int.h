@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "store/agents.h"
 #include "store/store.h"
 
 /* Takes the store's mutex and returns its connection; every statement run
@@ -33,6 +34,13 @@ int ia_sq_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *er
 /* sqlite_list.c: store.h's ia_store_list. */
 int ia_sq_list(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id, int limit,
                ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
+
+/* sqlite_agents.c: store/agents.h's calls. */
+int ia_sq_agent_create(ia_store *s, const ia_agent_def *d, ia_err *err);
+int ia_sq_agent_get(ia_store *s, const char *owner, const char *id, ia_agent_def *out, ia_err *err);
+int ia_sq_agent_list(ia_store *s, const char *owner, const char *after_id, int limit, ia_agent_def **out,
+                     size_t *n, char next_id[IA_AGENT_ID_MAX], ia_err *err);
+int ia_sq_agent_delete(ia_store *s, const char *owner, const char *id, ia_err *err);
 
 /* schema.c: migrations[i] takes a file from user_version i to i + 1. */
 extern const char *const ia_store_migrations[];

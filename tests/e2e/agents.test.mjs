@@ -8,22 +8,31 @@
 // Random weights: the tests assert the research's structure (a search
 // first, the stand-in asked, every tool result paired with its call, a
 // final text), status, polling, cancel, the chain continued by a model, and
-// the errors; not what the report says.
+// the errors; not what the report says. The stand-in can hold its answers
+// (searchDelayMs), so a run is caught mid-step for a cancel or a kill -9.
+// A custom agent (SDK 3.3.0's agents.create) on the research agent runs the
+// same loop under its own name (custom-agents.test.mjs has the rest).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startServer, stopAll, T, sdkErrors, raw, pollUntil, collect } from './lib/server.mjs';
+import path from 'node:path';
+import { startServer, stopAll, T, sdkErrors, raw, pollUntil, collect, DEMO_MODEL, REPO_ROOT } from './lib/server.mjs';
 import { client3 } from './lib/steps.mjs';
 
 const AGENT = 'deep-research-pro-preview-12-2025';
 let searx, base, srv, ai, bare;
 const asked = [];
+let searchDelayMs = 0;
+const SRV_ARGS = () => ['--agent-model', 'demo', '--search-url', base, '--allow-private-urls',
+  '--agent-max-steps', '3', '--max-tokens', '1200'];
 
 before(async () => {
-  searx = http.createServer((req, res) => {
+  searx = http.createServer(async (req, res) => {
     const u = new URL(req.url, 'http://x');
     if (u.pathname === '/search') {
       asked.push(u.searchParams.get('q'));
+      if (searchDelayMs) await new Promise((r) => setTimeout(r, searchDelayMs));
+      if (res.destroyed) return;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({
         query: u.searchParams.get('q'), number_of_results: 2, answers: [], corrections: [], infoboxes: [],
@@ -39,8 +48,7 @@ before(async () => {
   });
   await new Promise((r) => searx.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${searx.address().port}`;
-  srv = await startServer({ args: ['--agent-model', 'demo', '--search-url', base, '--allow-private-urls',
-    '--agent-max-steps', '3', '--max-tokens', '1200'] });
+  srv = await startServer({ args: SRV_ARGS() });
   ai = srv.client();
   bare = await startServer({});
 }, { timeout: 90_000 });
@@ -99,24 +107,116 @@ describe('Deep Research (guide: "Agentes")', () => {
     assert.equal(follow.role, 'model');
     assert.equal(follow.previous_interaction_id, id);
     assert.ok(follow.usage.total_input_tokens > 0);
+    // agent_config is kept and echoed, in both dialects
+    const cfg = { type: 'deep-research', thinking_summaries: 'none', visualization: 'off' };
+    assert.deepEqual((await ai.interactions.get(id)).agent_config, cfg);
+    assert.deepEqual((await client3(srv).interactions.get(id)).agent_config, cfg);
   });
 
-  it('cancel stops the research; SDK 3.x sees the agent too', { timeout: 120_000 }, async () => {
-    const first = await ai.interactions.create({ input: 'Research everything about TPUs.', agent: AGENT, background: true });
-    const r = await raw(srv.url, 'POST', `/v1beta/interactions/${first.id}/cancel`);
-    assert.ok([200].includes(r.status), `${r.status} ${r.text}`);
-    const it = await pollUntil(() => ai.interactions.get(first.id), done, { what: 'the cancel' });
-    assert.ok(['cancelled', 'completed', 'incomplete'].includes(it.status), it.status); // it may have ended first
-    const got3 = await client3(srv).interactions.get(first.id);
-    assert.equal(got3.agent, AGENT);
-    assert.equal(got3.model, undefined);
+  it('cancel mid-run (a search in flight) ends it cancelled, never stuck; SDK 3.x sees the agent too', { timeout: 120_000 }, async () => {
+    asked.length = 0;
+    searchDelayMs = 4000;
+    try {
+      const first = await ai.interactions.create({ input: 'Research everything about TPUs.', agent: AGENT, background: true });
+      await pollUntil(async () => asked.length, (n) => n >= 1, { timeoutMs: 60_000, what: 'the first search' });
+      const mid = await ai.interactions.get(first.id);
+      assert.equal(mid.status, 'in_progress');
+      const r = await raw(srv.url, 'POST', `/v1beta/interactions/${first.id}/cancel`);
+      assert.equal(r.status, 200, r.text);
+      const it = await pollUntil(() => ai.interactions.get(first.id), done, { timeoutMs: 30_000, what: 'the cancel' });
+      assert.equal(it.status, 'cancelled');
+      const got3 = await client3(srv).interactions.get(first.id);
+      assert.equal(got3.agent, AGENT);
+      assert.equal(got3.model, undefined);
+      assert.equal(got3.status, 'cancelled');
+    } finally {
+      searchDelayMs = 0;
+    }
+  });
+
+  it('kill -9 mid-run, restart on the same data: the research ends failed with a message, never in_progress', { timeout: 120_000 }, async () => {
+    const s1 = await startServer({ args: SRV_ARGS() });
+    const ai1 = s1.client();
+    asked.length = 0;
+    searchDelayMs = 8000;
+    let s2;
+    try {
+      const first = await ai1.interactions.create({ input: 'Research TPUs.', agent: AGENT, background: true });
+      await pollUntil(async () => asked.length, (n) => n >= 1, { timeoutMs: 60_000, what: 'the first search' });
+      assert.equal((await ai1.interactions.get(first.id)).status, 'in_progress');
+      assert.equal((await s1.kill9()).signal, 'SIGKILL');
+      searchDelayMs = 0;
+      s2 = await s1.restart();
+      const it = await pollUntil(() => s2.client().interactions.get(first.id), done, { timeoutMs: 30_000, what: 'recovery' });
+      assert.equal(it.status, 'failed');
+      assert.equal(it.agent, AGENT);
+      const r = await raw(s2.url, 'GET', `/v1beta/interactions/${first.id}`);
+      assert.equal(r.json.status, 'failed');
+      assert.ok(r.json.error?.message?.length > 0, JSON.stringify(r.json.error));
+      // its stream ends too (resumed from the start)
+      const events = await collect(await s2.client().interactions.get(first.id, { stream: true }));
+      assert.equal(events.at(-1).event_type, 'interaction.complete');
+    } finally {
+      searchDelayMs = 0;
+      await s2?.stop();
+    }
+  });
+
+  it('a custom agent on the research agent (SDK 3.3.0 agents.create) runs the loop under its own name', { timeout: 120_000 }, async () => {
+    const ai3 = client3(srv);
+    const made = await ai3.agents.create({ id: 'tpu-researcher', base_agent: AGENT,
+      system_instruction: 'Focus on hardware generations.' });
+    assert.equal(made.base_agent, AGENT);
+    asked.length = 0;
+    const first = await ai3.interactions.create({ agent: 'tpu-researcher', input: 'Research TPUs.', background: true,
+      agent_config: { type: 'deep-research', thinking_summaries: 'none' } });
+    assert.equal(first.agent, 'tpu-researcher');
+    const it = await pollUntil(() => ai.interactions.get(first.id), done, { timeoutMs: 100_000, what: 'the research to end' });
+    assert.ok(['completed', 'incomplete'].includes(it.status), `${it.status}: ${JSON.stringify(it.error ?? '')}`);
+    assert.equal(it.agent, 'tpu-researcher');
+    assert.equal(it.role, 'agent');
+    assert.equal(it.system_instruction, 'Focus on hardware generations.');
+    assert.deepEqual(it.agent_config, { type: 'deep-research', thinking_summaries: 'none' });
+    assert.equal(it.outputs[0].type, 'google_search_call');
+    assert.ok(asked.length >= 1);
+    // like the built-in agent: background only, and generation_config is refused
+    let r = await raw(srv.url, 'POST', '/v1/interactions', { body: { agent: 'tpu-researcher', input: 'x' } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /^background: /);
+    r = await raw(srv.url, 'POST', '/v1/interactions', { body: { agent: 'tpu-researcher', input: 'x', background: true,
+      generation_config: { temperature: 0 } } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /^generation_config: agent 'tpu-researcher' extends/);
+  });
+
+  it('agent_config.thinking_summaries: auto emits thought summaries, none keeps only the signature (a thinking --agent-model)', { timeout: 180_000 }, async () => {
+    const R1 = path.join(REPO_ROOT, 'build/llama.cpp/models/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja');
+    const s = await startServer({ models: { demo: DEMO_MODEL, think: DEMO_MODEL },
+      args: ['--chat-template', `think=${R1}`, ...SRV_ARGS().map((a) => (a === 'demo' ? 'think' : a))] });
+    try {
+      const c = s.client();
+      const thoughts = {};
+      for (const ts of ['auto', 'none']) {
+        const f = await c.interactions.create({ agent: AGENT, input: 'Research TPUs.', background: true,
+          agent_config: { type: 'deep-research', thinking_summaries: ts } });
+        const it = await pollUntil(() => c.interactions.get(f.id), done, { timeoutMs: 150_000, what: `the ${ts} run` });
+        assert.deepEqual(it.agent_config, { type: 'deep-research', thinking_summaries: ts });
+        thoughts[ts] = it.outputs.filter((o) => o.type === 'thought');
+        assert.ok(thoughts[ts].length >= 1, `${ts}: ${it.outputs.map((o) => o.type)}`);
+        for (const th of thoughts[ts]) assert.ok(th.signature);
+      }
+      assert.ok(thoughts.auto.some((th) => th.summary?.[0]?.text?.length > 0), JSON.stringify(thoughts.auto).slice(0, 300));
+      assert.ok(thoughts.none.every((th) => th.summary === undefined), JSON.stringify(thoughts.none).slice(0, 300));
+    } finally {
+      await s.stop();
+    }
   });
 
   it('errors: unknown agent 404, not background 400, generation_config 400, collaborative_planning 400, no --agent-model 400', T, async () => {
     const post = async (s, body) => raw(s.url, 'POST', '/v1beta/interactions', { body });
     let r = await post(srv, { agent: 'deep-thought', input: 'x', background: true });
     assert.equal(r.status, 404);
-    assert.match(r.json.error.message, /^agent: 'deep-thought' is not an agent this server runs; agents: deep-research-pro-preview-12-2025/);
+    assert.match(r.json.error.message, /^agent: 'deep-thought' is neither an agent of this key .* nor a built-in agent \(deep-research-pro-preview-12-2025/);
     r = await post(srv, { agent: AGENT, input: 'x' });
     assert.equal(r.status, 400);
     assert.match(r.json.error.message, /^background: an agent's research runs in the background/);
@@ -136,11 +236,6 @@ describe('Deep Research (guide: "Agentes")', () => {
     assert.match(r.json.error.message, /--agent-model NAME/);
     const { BadRequestError } = sdkErrors(ai);
     await assert.rejects(ai.interactions.create({ agent: AGENT, input: 'x' }), (e) => e instanceof BadRequestError);
-    // what is not built says so: custom agents (file search stores are served: fsearch.test.mjs)
-    r = await raw(srv.url, 'POST', '/v1/agents', { body: { name: 'mine', base_agent: AGENT } });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.error.code, 'unimplemented');
-    assert.match(r.json.error.message, /^custom agents \(\/v1\/agents\) are not served by this server yet/);
     r = await raw(srv.url, 'GET', '/v1beta/fileSearchStores');
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, {});

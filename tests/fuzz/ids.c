@@ -135,6 +135,7 @@ static void route(char *s) {
         FUZZ_CHECK(ia_http_pct_decode(raw) > 0 && strcmp(raw, r.id) == 0);
         free(raw);
     }
+    if (r.kind == IA_RT_AGENT && !r.id_too_long) FUZZ_CHECK(ia_api_agent_id_valid(r.id)); /* else a 404 */
     FUZZ_CHECK(ia_http_route_allow(r.kind) != NULL);
 }
 

@@ -48,7 +48,11 @@ IA_TEST(agent_config_errors_name_the_field) {
         {"{\"agent\":\"a\",\"input\":\"x\",\"agent_config\":{\"type\":\"deep-research\",\"collaborative_planning\":true}}",
          "agent_config.collaborative_planning: a plan reviewed"},
         {"{\"agent\":\"a\",\"input\":\"x\",\"agent_config\":[]}", "agent_config: expected an object"},
-        {"{\"agent\":\"a\",\"input\":\"x\",\"generation_config\":{}}", "generation_config: an agent takes agent_config"},
+        {"{\"agent\":\"a\",\"input\":\"x\",\"agent_config\":{\"type\":\"deep-research\",\"enable_bigquery_tool\":true}}",
+         "agent_config.enable_bigquery_tool: BigQuery is not a tool of this server"},
+        /* a built-in agent; a custom one on a model takes generation_config (api/agents.c) */
+        {"{\"agent\":\"deep-research-pro-preview-12-2025\",\"input\":\"x\",\"generation_config\":{}}",
+         "generation_config: an agent takes agent_config"},
         {"{\"agent\":\"a\",\"model\":\"m\",\"input\":\"x\"}", "give either 'model' or 'agent'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -62,6 +62,32 @@ IA_TEST(http_routes) {
     IA_CHECK_STREQ(ia_http_route_allow(IA_RT_ITEM), "GET, DELETE");
 }
 
+IA_TEST(http_agents_routes) {
+    ia_http_route r;
+    ia_http_route_parse("/v1/agents", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_AGENTS && !strcmp(r.version, "v1"));
+    ia_http_route_parse("/v1beta/agents/my-bot", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_AGENT && !r.id_too_long && !strcmp(r.version, "v1beta"));
+    IA_CHECK_STREQ(r.id, "my-bot");
+    ia_http_route_parse("/v1/agents/my%2Dbot", NULL, &r); /* percent-decoded */
+    IA_CHECK(r.kind == IA_RT_AGENT && !r.id_too_long);
+    IA_CHECK_STREQ(r.id, "my-bot");
+    /* not an agent id: a 404 naming what was asked */
+    ia_http_route_parse("/v1/agents/Bad_Id", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_AGENT && r.id_too_long);
+    IA_CHECK_STREQ(r.id, "Bad_Id");
+    ia_http_route_parse("/v1/agents/a%2Fb", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_AGENT && r.id_too_long);
+    ia_http_route_parse("/v1/agents/a/b", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_AGENT && r.id_too_long);
+    ia_http_route_parse("/v1/agentsx", NULL, &r);
+    IA_CHECK(r.kind == IA_RT_NONE);
+    IA_CHECK(ia_http_route_method_ok(IA_RT_AGENTS, "POST") && ia_http_route_method_ok(IA_RT_AGENTS, "GET"));
+    IA_CHECK(!ia_http_route_method_ok(IA_RT_AGENTS, "DELETE"));
+    IA_CHECK(ia_http_route_method_ok(IA_RT_AGENT, "DELETE") && !ia_http_route_method_ok(IA_RT_AGENT, "PATCH"));
+    IA_CHECK_STREQ(ia_http_route_allow(IA_RT_AGENT), "GET, DELETE");
+}
+
 IA_TEST(http_pct_decode) {
     char s[] = "a%20b%41%7e";
     IA_CHECK(ia_http_pct_decode(s) == 5);

@@ -332,7 +332,8 @@ IA_TEST(rformat_store_migration_and_roundtrip) {
     IA_CHECK(put == 0);
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 4",
+               sqlite3_exec(db, "DROP TABLE agents; ALTER TABLE interactions DROP COLUMN agent; "
+                            "ALTER TABLE interactions DROP COLUMN agent_config; DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 4",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
     IA_CHECK(down);

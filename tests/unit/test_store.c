@@ -426,7 +426,8 @@ IA_TEST(store_migrates_error_code) {
     /* Turn the file back into what the previous build wrote. */
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
+               sqlite3_exec(db, "DROP TABLE agents; ALTER TABLE interactions DROP COLUMN agent; "
+                            "ALTER TABLE interactions DROP COLUMN agent_config; DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
                             "ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
