@@ -178,6 +178,11 @@ $(BUILD)/tts_rtf: $(OBJ)/bench/speech/tts_rtf.o $(LIB_O)
 # The server looks for it beside its executable (build/asan/ links to it).
 build/demo.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size demo
+# The embedding model (--embedding-model): the demo's vocabulary and
+# blocks, bidirectional attention, mean pooling (tools/mkdemo.c).
+build/embed.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size embed
+all: build/embed.gguf
 ifeq ($(SAN),1)
 all: $(BUILD)/demo.gguf
 $(BUILD)/demo.gguf: | build/demo.gguf
