@@ -123,6 +123,15 @@ const cli_flagdef cli_flags[F__COUNT] = {
                         "speaker= the default voice's reference audio (WAV, MP3, FLAC), voice= a reference "
                         "for speech_config voice VOICE (repeatable; other voices get the default); the "
                         "model's own 24 kHz-or-resampled PCM is streamed frame by frame"},
+    /* Text embeddings in process (issue 12): models.embedContent and file
+     * search's vectors (src/engine/embed.h). One value, a comma list, so
+     * the environment and the config file read it as any other flag. */
+    [F_EMBED_MODEL] = {"embedding-model", "INTERACTD_EMBEDDING_MODEL", "none", "[NAME=]FILE.gguf[,...]",
+                       "serve text embeddings (models.embedContent / batchEmbedContents) with a GGUF "
+                       "embedding model run in process on its own context (BERT-style or a pooled decoder; a "
+                       "comma-separated list for several): NAME defaults to the file's name without .gguf, "
+                       "and the first also answers as gemini-embedding-001 and text-embedding-004; the first "
+                       "is file search's default embedding model"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},

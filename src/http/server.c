@@ -478,6 +478,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
     if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
+    if (rt->kind == IA_RT_EMBED) return ia_http_embed_dispatch(h, r, c);
     if (rt->kind == IA_RT_AGENTS)
         return fail(r, c, IA_EUNIMPLEMENTED, "custom agents (%s) are not served by this server yet; the Deep "
                     "Research agents run by name: create an interaction with agent: "
