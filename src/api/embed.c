@@ -20,8 +20,9 @@ static int bad(ia_err *err, const char *path, const char *what) {
     return ia_fail(err, IA_EINVALID, "%s: %s", path, what);
 }
 
-/* content {parts: [{text}], role?} into b; the text parts joined by "\n". */
-static int decode_content(json_t *c, const char *path, ia_buf *b, ia_err *err) {
+/* content {parts: [{text}], role?} into b after its first head bytes;
+ * the text parts joined by "\n". */
+static int decode_content(json_t *c, const char *path, ia_buf *b, size_t head, ia_err *err) {
     char p[IA_API_PATH_MAX];
     if (!json_is_object(c)) return bad(err, path, "expected an object {\"parts\": [{\"text\": \"...\"}]}");
     const char *key;
@@ -49,7 +50,7 @@ static int decode_content(json_t *c, const char *path, ia_buf *b, ia_err *err) {
         if (!json_is_string(t)) return bad(err, p, "expected a text part {\"text\": \"...\"}");
         if (strlen(json_string_value(t)) != json_string_length(t)) return bad(err, p, "the text contains a NUL");
         if (!json_string_length(t)) continue;
-        if (b->len) ia_buf_append(b, "\n", 1);
+        if (b->len > head) ia_buf_append(b, "\n", 1);
         ia_buf_append(b, json_string_value(t), json_string_length(t));
     }
     return 0;
@@ -111,7 +112,7 @@ static int decode_one(json_t *o, const char *path, ia_api_embed_req *r, ia_err *
     }
     if (title && *title) ia_buf_printf(&b, "%s\n\n", title);
     size_t head = b.len;
-    if (decode_content(content, p, &b, err) != 0) {
+    if (decode_content(content, p, &b, head, err) != 0) {
         free(b.data);
         return -1;
     }

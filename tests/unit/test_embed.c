@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "engine/embed.h"
 #include "engine/engine.h"
 #include "lib/util.h"
@@ -184,4 +185,55 @@ IA_TEST(embed_refuses_what_is_not_a_model) {
     ia_embed_spec s = {.name = "x", .path = IA_SOURCE_DIR "/Makefile"};
     IA_CHECK(ia_embedder_open(&s, 1, &err) == NULL);
     IA_CHECK_CONTAINS(err.msg, "cannot load");
+}
+
+/* The wire (src/api/embed.c): what each form decodes to and each refusal. */
+IA_TEST(embed_wire_decode) {
+    ia_api_embed_req *q;
+    size_t n;
+    ia_err err = {0};
+    const char *b = "{\"requests\":[{\"model\":\"models/m\",\"content\":{\"role\":\"user\",\"parts\":[{\"text\":\"a\"},"
+                    "{\"text\":\"\"},{\"text\":\"b\"}]},\"taskType\":\"RETRIEVAL_DOCUMENT\",\"title\":\"T\","
+                    "\"outputDimensionality\":8},{\"content\":{\"parts\":[{\"text\":\"c\"}]}}]}";
+    IA_CHECK(ia_api_embed_decode(b, strlen(b), true, &q, &n, &err) == 0);
+    IA_CHECK(n == 2);
+    IA_CHECK_STREQ(q[0].model, "m");
+    IA_CHECK_STREQ(q[0].text, "T\n\na\nb");
+    IA_CHECK(q[0].out_dim == 8 && q[1].out_dim == 0 && !q[1].model);
+    ia_api_embed_free(q, n);
+    struct { const char *body; bool batch; const char *msg; } bad[] = {
+        {"{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"title\":\"T\"}", false, "title: only with taskType RETRIEVAL_DOCUMENT"},
+        {"{\"content\":{\"parts\":[{\"text\":\" \\n\"}]}}", false, "content: no text to embed"},
+        {"{\"content\":{\"parts\":[]}}", false, "content: no text to embed"},
+        {"{\"requests\":[]}", true, "requests: expected a non-empty array"},
+        {"{\"requests\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"bogus\":1}]}", true, "requests[0].bogus: unknown field"},
+        {"{\"requests\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"outputDimensionality\":0}]}", true,
+         "requests[0].outputDimensionality: expected a positive integer"},
+        {"{\"content\":{\"parts\":[{\"fileData\":{}}]}}", false, "content.parts[0].fileData: only text parts"},
+        {"[1]", false, "must be a JSON object"},
+        {"{", true, "malformed JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        IA_CHECK(ia_api_embed_decode(bad[i].body, strlen(bad[i].body), bad[i].batch, &q, &n, &err) < 0);
+        IA_CHECK(!q && n == 0);
+        IA_CHECK_CONTAINS(err.msg, bad[i].msg);
+    }
+    ia_buf many = {0};
+    ia_buf_printf(&many, "{\"requests\":[");
+    for (int i = 0; i < IA_API_EMBED_MAX + 1; i++)
+        ia_buf_printf(&many, "%s{\"content\":{\"parts\":[{\"text\":\"x\"}]}}", i ? "," : "");
+    ia_buf_printf(&many, "]}");
+    IA_CHECK(ia_api_embed_decode(many.data, many.len, true, &q, &n, &err) < 0);
+    IA_CHECK_CONTAINS(err.msg, "at most 100 in one batch");
+    free(many.data);
+    /* the answer: values and statistics, batch or single */
+    float v[2] = {0.6f, 0.8f};
+    ia_api_embedding e = {.v = v, .dim = 2, .truncated = true, .n_tokens = 600};
+    char *s = ia_api_embed_encode(&e, 1, true);
+    IA_CHECK_STREQ(s, "{\"embeddings\":[{\"values\":[0.600000024,0.800000012],\"statistics\":{\"truncated\":true,"
+                      "\"tokenCount\":600}}]}");
+    free(s);
+    s = ia_api_embed_encode(&e, 1, false);
+    IA_CHECK_CONTAINS(s, "{\"embedding\":{\"values\":[");
+    free(s);
 }
