@@ -47,12 +47,20 @@ json_t *ia_api_text_content(const char *text) {
 
 /* [{type: url_citation, url, title?, start_index, end_index}] (byte
  * offsets, as the typings say); a place's: {type: place_citation, name,
- * place_id, url, start_index, end_index}. */
+ * place_id, url, start_index, end_index}; a file_search document's:
+ * {type: file_citation, document_uri, file_name, source, start_index,
+ * end_index}. */
 json_t *ia_api_annotations_json(const ia_annotation *a, size_t n) {
     json_t *l = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        if (a[i].place_id) {
+        if (a[i].file) {
+            /* a file_search chunk's document: its name as document_uri */
+            json_object_set_new(o, "type", json_string("file_citation"));
+            json_object_set_new(o, "document_uri", ia_api_jstr(a[i].url));
+            json_object_set_new(o, "file_name", ia_api_jstr(a[i].title ? a[i].title : ""));
+            json_object_set_new(o, "source", ia_api_jstr(a[i].url));
+        } else if (a[i].place_id) {
             json_object_set_new(o, "type", json_string("place_citation"));
             json_object_set_new(o, "name", ia_api_jstr(a[i].title ? a[i].title : ""));
             json_object_set_new(o, "place_id", ia_api_jstr(a[i].place_id));

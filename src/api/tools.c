@@ -79,6 +79,61 @@ static int decode_maps_location(bool has_lat, bool has_lon, const char *p, ia_bu
     return 0;
 }
 
+/* file_search: file_search_store_names (1 to 10 names, "fileSearchStores/ID"
+ * or a bare ID), top_k (1..50), metadata_filter (a string; core parses
+ * it). The stores are checked against the caller's in core. */
+static int decode_fs_field(const char *key, json_t *val, const char *q, ia_builtin_tool *b, ia_err *err) {
+    if (strcmp(key, "top_k") == 0) {
+        if (!json_is_integer(val) || json_integer_value(val) < 1 || json_integer_value(val) > 50)
+            return ia_fail(err, IA_EINVALID, "%s: expected an integer from 1 to 50", q);
+        b->top_k = (int)json_integer_value(val);
+        return 0;
+    }
+    if (strcmp(key, "metadata_filter") == 0) {
+        if (!json_is_string(val)) return ia_fail(err, IA_EINVALID, "%s: expected a string (AIP-160 filter)", q);
+        b->filter = ia_strdup(json_string_value(val));
+        return 0;
+    }
+    if (strcmp(key, "file_search_store_names") != 0) return ia_api_unknown_field(err, q);
+    if (!json_is_array(val) || json_array_size(val) < 1 || json_array_size(val) > 10)
+        return ia_fail(err, IA_EINVALID, "%s: expected a list of 1 to 10 store names (fileSearchStores/ID)", q);
+    b->stores = ia_xcalloc(json_array_size(val), sizeof *b->stores);
+    size_t i;
+    json_t *s;
+    json_array_foreach(val, i, s) {
+        const char *n = json_string_value(s);
+        if (!n) return ia_fail(err, IA_EINVALID, "%s[%zu]: expected a string (fileSearchStores/ID)", q, i);
+        if (!strncmp(n, "fileSearchStores/", 17)) n += 17;
+        b->stores[b->n_stores++] = ia_strdup(n);
+    }
+    return 0;
+}
+
+static int decode_file_search(json_t *t, const char *p, ia_request *r, ia_err *err) {
+    ia_builtin_tool b = {.type = IA_BUILTIN_FILE_SEARCH, .field = ia_strdup(p)};
+    const char *key;
+    json_t *val;
+    int rc = 0;
+    json_object_foreach(t, key, val) {
+        if (strcmp(key, "type") == 0 || json_is_null(val)) continue;
+        char q[IA_API_PATH_MAX];
+        ia_api_mkpath(q, "%s.%s", p, key);
+        if ((rc = decode_fs_field(key, val, q, &b, err)) < 0) break;
+    }
+    if (rc == 0 && !b.n_stores)
+        rc = ia_fail(err, IA_EINVALID, "%s.file_search_store_names: required, the stores to search", p);
+    for (size_t k = 0; rc == 0 && k < r->n_builtins; k++)
+        if (r->builtins[k].type == IA_BUILTIN_FILE_SEARCH)
+            rc = ia_fail(err, IA_EINVALID, "%s: the tool 'file_search' is given twice", p);
+    if (rc < 0) {
+        ia_builtin_tool_clear(&b);
+        return -1;
+    }
+    r->builtins = ia_xrealloc(r->builtins, (r->n_builtins + 1) * sizeof *r->builtins);
+    r->builtins[r->n_builtins++] = b;
+    return 0;
+}
+
 /* Built-in tools the server runs (a tools[] entry of another type than
  * function): code_execution and url_context take no settings,
  * google_search its search_types, google_maps the user's location. Each type at most once; a type the
@@ -86,6 +141,7 @@ static int decode_maps_location(bool has_lat, bool has_lon, const char *p, ia_bu
 static int decode_builtin(json_t *t, const char *type, const char *p, ia_request *r, ia_err *err) {
     int b = ia_builtin_parse(type);
     if (b == IA_BUILTIN_MCP_SERVER) return decode_mcp(t, p, r, err);
+    if (b == IA_BUILTIN_FILE_SEARCH) return decode_file_search(t, p, r, err);
     if (b != IA_BUILTIN_CODE_EXECUTION && b != IA_BUILTIN_URL_CONTEXT && b != IA_BUILTIN_GOOGLE_SEARCH &&
         b != IA_BUILTIN_GOOGLE_MAPS)
         return ia_fail(err, IA_EUNIMPLEMENTED, "%s: tool type '%s' is not supported yet by this server", p, type);

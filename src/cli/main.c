@@ -22,6 +22,7 @@
 #include "cli/pull.h"
 #include "core/core.h"
 #include "core/files.h"
+#include "core/fsearch.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "lib/dirlock.h"
@@ -474,6 +475,7 @@ static int serve(int argc, char **argv) {
     ia_engine **engines = ia_xcalloc(ne ? ne : 1, sizeof *engines);
     ia_core *core = NULL;
     ia_files *files = NULL;
+    ia_fsearch *fsearch = NULL;
     ia_http *http = NULL;
     ia_search *search = NULL;
     ia_maps *maps = NULL;
@@ -561,12 +563,19 @@ static int serve(int argc, char **argv) {
         ia_error("cannot start the Files API: %s", err.msg);
         goto out;
     }
+    /* File search stores over the store and the Files API (a PostgreSQL
+     * store answers their calls with a clear 400: not built there yet). */
+    fsearch = ia_fsearch_new(store, files, &err);
+    if (!fsearch) {
+        ia_error("cannot start file search: %s", err.msg);
+        goto out;
+    }
     /* The sweeper runs at least four times per the shorter retention (at
      * most hourly), so a short --files-ttl or --retention is kept. */
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
     int64_t sweep = shortest / 4 < 3600 ? (shortest / 4 > 0 ? shortest / 4 : 1) : 3600;
     ia_core_opts co = {.store = store, .engines = engines, .n_engines = ne, .retention_s = retention,
-                       .sweep_interval_s = sweep, .files = files,
+                       .sweep_interval_s = sweep, .files = files, .fsearch = fsearch,
                        .media = {.max_bytes = max_media, .timeout_ms = fetch_timeout * 1000,
                                  .allow_private = allow_private, .allow_addrs = allow_addrs},
                        .sandbox = {.wall_ms = code_timeout * 1000, .cpu_s = code_timeout,
@@ -583,7 +592,7 @@ static int serve(int argc, char **argv) {
     ia_http_opts ho = {.host = host, .port = port, .max_body = max_body, .core = core, .keys = keys,
                        .listener = &lis, .max_connections = max_conns,
                        .max_connections_per_ip = max_conns_ip, .read_timeout_s = read_timeout,
-                       .default_dialect = default_dialect, .files = files};
+                       .default_dialect = default_dialect, .files = files, .fsearch = fsearch};
     http = ia_http_start(&ho, &err);
     if (!http) {
         ia_error("%s", err.msg);
@@ -630,6 +639,7 @@ out:
     ia_upstreams_free(&upstreams);
     ia_tts_set_free(&tts);
     ia_embed_set_free(&embed);
+    ia_fsearch_free(fsearch);
     ia_files_free(files);
     ia_store_close(store);
     ia_http_listener_close(&lis);

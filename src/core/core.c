@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/files.h"
+#include "core/fs_tool.h"
 #include "speech/speech.h"
 #include "speech/tts.h"
 #include "core/media.h"
@@ -330,6 +331,7 @@ int ia_core_create_ex(ia_core *c, const char *owner, ia_request *req, ia_interac
     }
     if (ia_loop_check(c, req, err) != 0) goto done;
     if (ia_loop_list_mcp(c, req, err) != 0) goto done;
+    if (ia_fs_tool_check(c->fsearch, owner, req, err) != 0) goto done;
     if (req->previous_interaction_id &&
         load_chain(c, owner, req->previous_interaction_id, &conv, root, &oc, err) != 0)
         goto done;
@@ -570,6 +572,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     ia_core *c = ia_xcalloc(1, sizeof *c);
     c->store = opts->store;
     c->files = opts->files;
+    c->fsearch = opts->fsearch;
     c->media = opts->media;
     c->media.files = opts->files;
     c->n_engines = opts->n_engines;

@@ -37,6 +37,8 @@ typedef struct ia_core_opts {
     int64_t sweep_interval_s;  /* how often expired rows are deleted; 0 = 3600 */
     struct ia_files *files;    /* borrowed, may be NULL: its expired files are
                                   swept by the same thread (core/files.h) */
+    struct ia_fsearch *fsearch; /* borrowed, may be NULL: file_search's stores
+                                  (core/fsearch.h) */
     ia_media_opts media;       /* media bytes: fetch limits, private addresses
                                   (core/media.h; its files is set from files) */
     ia_sandbox_opts sandbox;   /* code_execution's limits (tools/sandbox.h) */

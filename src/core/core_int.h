@@ -31,6 +31,7 @@ struct ia_core {
     char *names;
     int64_t retention_s, sweep_interval_s;
     struct ia_files *files; /* swept with the interactions; may be NULL */
+    struct ia_fsearch *fsearch; /* file_search's stores; may be NULL */
     ia_media_opts media;    /* where media bytes come from (media.h) */
     ia_tools_cfg tools;     /* the built-in tools (tools/tools.h) */
     int max_steps;          /* model steps of one run, at most */

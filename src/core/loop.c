@@ -13,6 +13,7 @@
 #include "core/agent.h"
 
 #include "core/core_int.h"
+#include "core/fs_tool.h"
 #include "core/outputs.h"
 #include "lib/b64.h"
 #include "lib/log.h"
@@ -484,6 +485,13 @@ static const ia_builtin_tool *maps_tool(const ia_loop *L) {
 }
 
 /* A step thread's end: its reference on r let go, and shutdown told. */
+static const ia_builtin_tool *fs_tool(const ia_loop *L) {
+    static const ia_builtin_tool none = {.type = IA_BUILTIN_FILE_SEARCH};
+    for (size_t i = 0; i < L->n_builtins; i++)
+        if (L->builtins[i].type == IA_BUILTIN_FILE_SEARCH) return &L->builtins[i];
+    return &none;
+}
+
 static void step_thread_done(ia_core *c, ia_run *r) {
     ia_run_unref(r);
     pthread_mutex_lock(&c->mu);
@@ -530,7 +538,13 @@ static void *tool_step_main(void *arg) {
                            .maps_at = maps_tool(L)};
         ia_tool_out out;
         int64_t t0 = ia_mono_ms();
-        ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
+        if (call->tool == IA_BUILTIN_FILE_SEARCH) { /* over the store: core's (fs_tool.h) */
+            memset(&out, 0, sizeof out);
+            ia_fs_tool_run(c->fsearch, L->owner, fs_tool(L), call->text, &out.result_json, &out.is_error,
+                           &out.model_text);
+        } else {
+            ia_tools_run(&c->tools, call->tool, call->text, &ctx, &out);
+        }
         ia_debug("interaction %s: %s call %s ran in %lld ms%s", r->it.id, ia_builtin_name(call->tool), call->id,
                  (long long)(ia_mono_ms() - t0), out.is_error ? " (an error result)" : "");
         /* what the model reads of it (a page's text) is kept with the

@@ -94,6 +94,10 @@ static char *base_url(ia_http *h, struct MHD_Connection *c, const char *prefix, 
     return ia_asprintf("http://%s%s%s:%d%s/%s", v6 ? "[" : "", h->host, v6 ? "]" : "", h->port, prefix, version);
 }
 
+char *ia_http_base_url(ia_http *h, struct MHD_Connection *c, const char *prefix, const char *version) {
+    return base_url(h, c, prefix, version);
+}
+
 static enum MHD_Result fail(ia_http_req *r, struct MHD_Connection *c, ia_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static enum MHD_Result fail(ia_http_req *r, struct MHD_Connection *c, ia_errcode code, const char *fmt, ...) {
@@ -257,6 +261,15 @@ static enum MHD_Result do_upload(ia_http *h, ia_http_req *r, struct MHD_Connecti
         }
         const char *hdrs[] = {"x-goog-upload-size-received", got, NULL};
         return ia_http_send_err(r, c, &e, got[0] ? hdrs : NULL);
+    }
+    if (f.state != IA_FILE_UPLOADING) {
+        /* an upload to a file search store answers its Operation (fsearch.c) */
+        bool handled;
+        ret = ia_http_fsearch_finalized(h, r, c, &f, &handled);
+        if (handled) {
+            ia_file_free(&f);
+            return ret;
+        }
     }
     ret = upload_answer(h, r, c, &f, f.state == IA_FILE_UPLOADING ? "active" : "final");
     ia_file_free(&f);

@@ -94,6 +94,8 @@ typedef struct ia_http_opts {
                                    header; 0 = IA_DIALECT_LEGACY */
     ia_files *files;            /* borrowed; the Files API (NULL: its routes
                                    answer 404) */
+    struct ia_fsearch *fsearch; /* borrowed; file search stores (NULL: their
+                                   routes answer 400) */
 } ia_http_opts;
 
 /* Starts serving, on opts->listener or on a socket bound here as

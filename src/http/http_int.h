@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "core/files.h"
+#include "core/fsearch.h"
 #include "http/http.h"
 #include "lib/util.h"
 
@@ -33,7 +34,7 @@ typedef enum {
     IA_RT_MODEL,    /* GET /{v}/models/{name} */
     IA_RT_CONSOLE,  /* GET / and /console/...: the web console (console.c), no key */
     IA_RT_AGENTS,   /* /{v}/agents[/...] (SDK 3.3.0's custom agents): not served yet */
-    IA_RT_STORES,   /* /{v}/fileSearchStores[...] (file search): not served yet */
+    IA_RT_STORES,   /* /{v}/fileSearchStores[...] and its upload door (fsearch.c) */
     IA_RT_EMBED,    /* POST /{v}/models/{name}:embedContent | :batchEmbedContents (embed.c) */
 } ia_http_route_kind;
 
@@ -175,6 +176,7 @@ struct ia_http {
     struct MHD_Daemon *daemon;
     ia_core *core;
     ia_files *files;    /* the Files API; NULL: its routes answer 404 */
+    ia_fsearch *fsearch; /* file search stores; NULL: their routes answer 400 */
     const ia_http_keys *keys;
     size_t max_body;
     uint64_t drain_max; /* bytes of a refused body read and dropped, at most */
@@ -265,6 +267,15 @@ bool ia_http_console_path(const char *raw_path);
 enum MHD_Result ia_http_console_serve(ia_http_req *r, struct MHD_Connection *c);
 
 enum MHD_Result ia_http_files_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
+/* http://HOST + prefix + "/" + version: the base of the URLs answered (the
+ * client's Host when it is a plain host[:port], else the address bound). */
+char *ia_http_base_url(ia_http *h, struct MHD_Connection *c, const char *prefix, const char *version);
+/* ---- file search stores (fsearch.c) ---------------------------------------- */
+enum MHD_Result ia_http_fsearch_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
+/* A Files API upload f was just finalized: when a store's document waits
+ * for it, ingests it and answers the Operation (*handled true). */
+enum MHD_Result ia_http_fsearch_finalized(ia_http *h, ia_http_req *r, struct MHD_Connection *c, const ia_file *f,
+                                          bool *handled);
 /* ---- models (models.c): GET /{v}/models[/{name}] -------------------------- */
 enum MHD_Result ia_http_models_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
 /* POST /{v}/models/{name}:embedContent and :batchEmbedContents (embed.c). */

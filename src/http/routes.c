@@ -133,8 +133,8 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
     } else {
         return;
     }
-    /* What the SDKs drive that this server does not serve yet: a clear
-     * error saying so rather than an unknown path's 404. */
+    /* File search stores, their upload door included (fsearch.c routes
+     * within). */
     if (!strncmp(p, "/fileSearchStores", 17) && (!p[17] || p[17] == '/' || p[17] == ':')) {
         out->kind = IA_RT_STORES;
         return;
@@ -224,8 +224,8 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_MODELS: return "GET";
     case IA_RT_MODEL: return "GET";
     case IA_RT_EMBED: return "POST";
-    case IA_RT_AGENTS:
-    case IA_RT_STORES: return "GET, POST, PATCH, DELETE";
+    case IA_RT_AGENTS: return "GET, POST, PATCH, DELETE";
+    case IA_RT_STORES: return "GET, POST, DELETE";
     default: return "";
     }
 }
@@ -246,8 +246,8 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_ITEM:
     case IA_RT_FILE: return !strcmp(m, "GET") || !strcmp(m, "DELETE");
     case IA_RT_AGENTS:
-    case IA_RT_STORES:
         return !strcmp(m, "GET") || !strcmp(m, "POST") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE");
+    case IA_RT_STORES: return !strcmp(m, "GET") || !strcmp(m, "POST") || !strcmp(m, "DELETE");
     default: return false;
     }
 }

@@ -483,9 +483,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
         return fail(r, c, IA_EUNIMPLEMENTED, "custom agents (%s) are not served by this server yet; the Deep "
                     "Research agents run by name: create an interaction with agent: "
                     "\"deep-research-pro-preview-12-2025\" (see --agent-model)", r->path);
-    if (rt->kind == IA_RT_STORES)
-        return fail(r, c, IA_EUNIMPLEMENTED, "file search stores (%s) are not served by this server yet, nor "
-                    "the file_search tool", r->path);
+    if (rt->kind == IA_RT_STORES) return ia_http_fsearch_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");
     switch (rt->kind) {
     case IA_RT_CREATE:
@@ -612,6 +610,7 @@ ia_http *ia_http_start(const ia_http_opts *o, ia_err *err) {
     ia_http *h = ia_xcalloc(1, sizeof *h);
     h->core = o->core;
     h->files = o->files;
+    h->fsearch = o->fsearch;
     h->keys = o->keys;
     h->default_dialect = o->default_dialect;
     h->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;

@@ -370,6 +370,8 @@ void ia_builtin_tool_clear(ia_builtin_tool *b) {
         free(b->offers[i].parameters);
     }
     free(b->offers);
+    free_strs(b->stores, b->n_stores);
+    free(b->filter);
     memset(b, 0, sizeof *b);
 }
 

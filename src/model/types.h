@@ -77,6 +77,7 @@ typedef struct ia_annotation {
     char *url, *title;
     int64_t start, end;
     char *place_id;
+    bool file; /* a file_search chunk's document (url: its name): file_citation */
 } ia_annotation;
 void ia_annotations_free(ia_annotation *a, size_t n);
 ia_annotation *ia_annotations_copy(const ia_annotation *a, size_t n);
@@ -327,6 +328,12 @@ typedef struct ia_builtin_tool {
      * fills them when the interaction is created). */
     ia_mcp_offer *offers;
     size_t n_offers;
+    /* file_search: the stores' ids (without "fileSearchStores/"), top_k
+     * (0: the default), metadata_filter as given (NULL: none) */
+    char **stores;
+    size_t n_stores;
+    int top_k;
+    char *filter;
 } ia_builtin_tool;
 void ia_builtin_tool_clear(ia_builtin_tool *b); /* every member; zeroed */
 /* google_search's search_types. */

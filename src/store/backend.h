@@ -48,6 +48,8 @@ typedef struct ia_store_ops {
     int (*file_blob_known)(ia_store *s, const char *blob, bool *known, ia_err *err);
     int (*list)(ia_store *s, const char *owner, int64_t now, int64_t after_created, const char *after_id,
                 int limit, ia_entry **out, size_t *n, int64_t *next_created, char next_id[80], ia_err *err);
+    /* file search rows (store/fsearch.h); NULL: not served by this backend */
+    const struct ia_store_fs_ops *fs;
 } ia_store_ops;
 
 struct ia_store {

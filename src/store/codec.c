@@ -183,6 +183,7 @@ json_t *ia_codec_annotations_json(const ia_annotation *a, size_t n) {
                               "end", (json_int_t)a[i].end);
         if (o && a[i].title) json_object_set_new(o, "title", json_string(a[i].title));
         if (o && a[i].place_id) json_object_set_new(o, "place_id", json_string(a[i].place_id));
+        if (o && a[i].file) json_object_set_new(o, "file", json_true());
         if (!o || json_array_append_new(l, o) != 0) {
             json_decref(l);
             return NULL;
@@ -211,6 +212,7 @@ int ia_codec_annotations_from_json(json_t *a, ia_content *c) {
         n->url = ia_strdup(json_string_value(url));
         n->title = title ? ia_strdup(json_string_value(title)) : NULL;
         n->place_id = place ? ia_strdup(json_string_value(place)) : NULL;
+        n->file = json_is_true(json_object_get(o, "file"));
         n->start = json_integer_value(json_object_get(o, "start"));
         n->end = json_integer_value(json_object_get(o, "end"));
     }

@@ -93,5 +93,55 @@ const char *const ia_store_migrations[] = {
     /* 7: usage by modality (input and cached tokens of text, image, audio,
      * video, document), as ia_codec_usage_by_encode writes it. */
     "ALTER TABLE interactions ADD COLUMN usage_by TEXT;",
+    /* 8: file search (store/fs_sqlite.c): stores, their documents (custom
+     * metadata as fs_codec.c's neutral JSON; an UPLOADING document names
+     * the Files API upload it waits for), the documents' chunks and an
+     * external-content FTS5 index over the chunks' text kept by triggers.
+     * Per owner, as files. A vector table keyed by fs_chunks.id would sit
+     * beside fs_chunks_fts (store/fsearch.h). */
+    "CREATE TABLE fs_stores ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  display_name TEXT,"
+    "  embedding_model TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, id)"
+    ");"
+    "CREATE TABLE fs_docs ("
+    "  owner TEXT NOT NULL,"
+    "  store TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  display_name TEXT,"
+    "  mime_type TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  size INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  upload_id TEXT,"
+    "  metadata TEXT,"
+    "  chunk_max INTEGER NOT NULL DEFAULT 0,"
+    "  chunk_overlap INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, store, id)"
+    ");"
+    "CREATE INDEX fs_docs_upload ON fs_docs(upload_id);"
+    "CREATE TABLE fs_chunks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  store TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  start_off INTEGER NOT NULL,"
+    "  end_off INTEGER NOT NULL,"
+    "  text TEXT NOT NULL"
+    ");"
+    "CREATE INDEX fs_chunks_doc ON fs_chunks(owner, store, doc);"
+    "CREATE VIRTUAL TABLE fs_chunks_fts USING fts5(text, content='fs_chunks', content_rowid='id', "
+    "  tokenize='porter unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER fs_chunks_ai AFTER INSERT ON fs_chunks BEGIN "
+    "  INSERT INTO fs_chunks_fts(rowid, text) VALUES (new.id, new.text); END;"
+    "CREATE TRIGGER fs_chunks_ad AFTER DELETE ON fs_chunks BEGIN "
+    "  INSERT INTO fs_chunks_fts(fs_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "store/store_int.h"
 #include "store/backend.h"
+#include "store/fsearch.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -780,4 +781,5 @@ static const ia_store_ops sq_ops = {
     .file_sweep = ia_sq_file_sweep,
     .file_blob_known = ia_sq_file_blob_known,
     .list = ia_sq_list,
+    .fs = &ia_sq_fs_ops,
 };

@@ -24,7 +24,13 @@ static char *line_at(const char **p) {
     return l;
 }
 
-void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) {
+static void read_blocks(const char *model_text, ia_cite_sources *s, bool files);
+
+void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) { read_blocks(model_text, s, false); }
+
+void ia_cite_files_read(const char *model_text, ia_cite_sources *s) { read_blocks(model_text, s, true); }
+
+static void read_blocks(const char *model_text, ia_cite_sources *s, bool files) {
     for (const char *p = model_text; p && *p;) {
         char *head = line_at(&p);
         int number = 0, used = 0;
@@ -34,9 +40,11 @@ void ia_cite_sources_read(const char *model_text, ia_cite_sources *s) {
             char *snippet = line_at(&p);
             /* only the schemes a search hit has: nothing else may become a link */
             const char *u = url + 5;
-            if (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7)) {
+            bool ok = files ? !strncmp(u, "fileSearchStores/", 17)
+                            : !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7);
+            if (ok) {
                 s->v = ia_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-                s->v[s->n++] = (ia_cite_source){number, ia_strdup(u), ia_strdup(head + used + 1), snippet, NULL};
+                s->v[s->n++] = (ia_cite_source){number, ia_strdup(u), ia_strdup(head + used + 1), snippet, NULL, files};
             } else {
                 free(snippet);
             }
@@ -140,7 +148,8 @@ static void add_cite(cites *c, const ia_cite_source *src, size_t start, size_t e
         if (c->v[i].start == (int64_t)start && strcmp(c->v[i].url, src->url) == 0) return;
     c->v = ia_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
     c->v[c->n++] = (ia_annotation){ia_strdup(src->url), *src->title ? ia_strdup(src->title) : NULL,
-                                   (int64_t)start, (int64_t)end, src->place_id ? ia_strdup(src->place_id) : NULL};
+                                   (int64_t)start, (int64_t)end, src->place_id ? ia_strdup(src->place_id) : NULL,
+                                   src->file};
 }
 
 static const ia_cite_source *numbered(const ia_cite_sources *s, long n) {
@@ -244,6 +253,7 @@ ia_annotation *ia_cite_answer(const char *text, const ia_turn *outputs, size_t *
         if (c->kind != IA_CONTENT_TOOL_RESULT || !c->fetched) continue;
         if (c->tool == IA_BUILTIN_GOOGLE_SEARCH) ia_cite_sources_read(c->fetched, &s);
         if (c->tool == IA_BUILTIN_GOOGLE_MAPS) ia_cite_places_read(c->fetched, &s);
+        if (c->tool == IA_BUILTIN_FILE_SEARCH) ia_cite_files_read(c->fetched, &s);
     }
     ia_annotation *a = s.n ? ia_cite(text, &s, n) : NULL;
     if (!s.n) *n = 0;

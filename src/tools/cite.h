@@ -11,6 +11,7 @@
 #ifndef IA_TOOLS_CITE_H
 #define IA_TOOLS_CITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model/types.h"
@@ -19,6 +20,7 @@ typedef struct ia_cite_source {
     int number; /* as the model read it: "[number] title" */
     char *url, *title, *snippet;
     char *place_id; /* a google_maps place (its name is title); NULL: a search hit */
+    bool file;      /* a file_search chunk (url: its document's name) */
 } ia_cite_source;
 
 typedef struct ia_cite_sources {
@@ -34,6 +36,11 @@ void ia_cite_sources_free(ia_cite_sources *s);
 /* The citations of text (malloc'd, *n of them; NULL when none), in text
  * order. A marker naming a number read twice cites the later source. */
 ia_annotation *ia_cite(const char *text, const ia_cite_sources *s, size_t *n);
+
+/* The sources of one file_search result as the model read it (the same
+ * blocks, the URL line naming the chunk's document,
+ * fileSearchStores/S/documents/D): file_citation annotations. */
+void ia_cite_files_read(const char *model_text, ia_cite_sources *s);
 
 /* The sources of one google_maps result as the model read it (the same
  * blocks; each a place, its id from its OpenStreetMap URL). */

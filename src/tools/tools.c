@@ -49,18 +49,31 @@ static const ia_tool_offer MAPS_OFFER = {
     .parameters = IA_MAPS_PARAMS,
 };
 
+/* file_search runs in core (core/fs_tool.c: it reads the store); what the
+ * model is offered is here with the others'. */
+static const ia_tool_offer FILE_SEARCH_OFFER = {
+    .name = "file_search",
+    .description = "Searches the user's documents (their file search stores) and returns the passages that "
+                   "best match, numbered, each with its document's name. Call it with a short query of the "
+                   "words to look for; cite a passage by its number, as [1].",
+    .parameters = "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1,"
+                  "\"maxLength\":200,\"description\":\"the words to look for\"}},\"required\":[\"query\"]}",
+};
+
 const ia_tool_offer *ia_tools_offer(const ia_tools_cfg *cfg, ia_builtin b) {
     switch (b) {
     case IA_BUILTIN_CODE_EXECUTION: return &cfg->code_offer;
     case IA_BUILTIN_URL_CONTEXT: return &URL_OFFER;
     case IA_BUILTIN_GOOGLE_SEARCH: return &SEARCH_OFFER;
     case IA_BUILTIN_GOOGLE_MAPS: return &MAPS_OFFER;
+    case IA_BUILTIN_FILE_SEARCH: return &FILE_SEARCH_OFFER;
     default: return NULL;
     }
 }
 
 int ia_tools_check(const ia_tools_cfg *cfg, ia_builtin b, const char *field, ia_err *err) {
-    if (b == IA_BUILTIN_URL_CONTEXT || b == IA_BUILTIN_MCP_SERVER) return 0;
+    /* file_search: its stores are checked in core (core/fs_tool.h) */
+    if (b == IA_BUILTIN_URL_CONTEXT || b == IA_BUILTIN_MCP_SERVER || b == IA_BUILTIN_FILE_SEARCH) return 0;
     if (b == IA_BUILTIN_GOOGLE_SEARCH) {
         if (cfg->search) return 0;
         return ia_fail(err, IA_EUNIMPLEMENTED,

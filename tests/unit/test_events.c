@@ -56,7 +56,7 @@ static ia_content *call(const char *args) {
 static ia_content *cites(void) {
     ia_content *p = part(IA_CONTENT_TEXT);
     p->annotations = ia_xcalloc(1, sizeof *p->annotations);
-    p->annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), ia_strdup("Roses"), 0, 15, NULL};
+    p->annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), ia_strdup("Roses"), 0, 15, NULL, false};
     p->n_annotations = 1;
     return p;
 }

@@ -209,7 +209,7 @@ IA_TEST(maps_citations_stored_and_on_the_wire) {
     ia_turn_add_text(&t, "Café Central.", 14);
     t.items[0].annotations = ia_xcalloc(1, sizeof(ia_annotation));
     t.items[0].annotations[0] = (ia_annotation){ia_strdup("https://www.openstreetmap.org/node/1"),
-                                                ia_strdup("Café Central"), 0, 14, ia_strdup("osm:node/1")};
+                                                ia_strdup("Café Central"), 0, 14, ia_strdup("osm:node/1"), false};
     t.items[0].n_annotations = 1;
     char *js = ia_codec_turn_encode(&t);
     ia_turn back = {0};

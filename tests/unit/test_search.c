@@ -325,7 +325,7 @@ IA_TEST(search_store_keeps_annotations_and_grounding) {
     ia_turn t = {.role = IA_ROLE_MODEL};
     ia_turn_add_text(&t, "Roses need sun.", 15);
     t.items[0].annotations = ia_xcalloc(1, sizeof(ia_annotation));
-    t.items[0].annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), ia_strdup("Roses"), 0, 15, NULL};
+    t.items[0].annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), ia_strdup("Roses"), 0, 15, NULL, false};
     t.items[0].n_annotations = 1;
     char *js = ia_codec_turn_encode(&t);
     ia_turn back = {0};
@@ -372,7 +372,7 @@ IA_TEST(search_annotations_on_the_wire) {
     it.output.role = IA_ROLE_MODEL;
     ia_turn_add_text(&it.output, "Roses need sun.", 15);
     it.output.items[0].annotations = ia_xcalloc(1, sizeof(ia_annotation));
-    it.output.items[0].annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), NULL, 0, 15, NULL};
+    it.output.items[0].annotations[0] = (ia_annotation){ia_strdup("https://b.example/rose"), NULL, 0, 15, NULL, false};
     it.output.items[0].n_annotations = 1;
     it.has_usage = true;
     it.usage.search_calls = 2;

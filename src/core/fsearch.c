@@ -1,0 +1,348 @@
+/* fsearch: the file search service (core/fsearch.h). */
+#include "core/fsearch.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fs_ingest.h"
+#include "core/fs_rank.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "store/fsearch.h"
+
+struct ia_fsearch {
+    ia_store *store;
+    ia_files *files;
+};
+
+/* Candidates of each list before fusion: enough for a filter to leave
+ * top_k, few enough to rank in microseconds. */
+#define CANDIDATES 200
+/* Words of a query used: past this a query is a document, not a question. */
+#define MAX_TERMS 32
+
+ia_fsearch *ia_fsearch_new(ia_store *store, ia_files *files, ia_err *err) {
+    int n = ia_store_fs_recover(store, ia_now(), "the server stopped while this document was being ingested; "
+                                "upload or import it again", err);
+    if (n < 0) return NULL;
+    if (n > 0) ia_info("file search: %d document(s) left pending by a stop marked failed", n);
+    ia_fsearch *fs = ia_xcalloc(1, sizeof *fs);
+    fs->store = store;
+    fs->files = files;
+    return fs;
+}
+
+void ia_fsearch_free(ia_fsearch *fs) { free(fs); }
+
+bool ia_fs_id_valid(const char *id) {
+    size_t n = id ? strlen(id) : 0;
+    if (n < 1 || n >= IA_FS_ID_MAX || id[0] == '-' || id[n - 1] == '-') return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '-')) return false;
+    return true;
+}
+
+/* A new id: 16 random [a-z0-9]. */
+static void new_id(char out[IA_FS_ID_MAX]) {
+    static const char AL[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[16];
+    ia_random(r, sizeof r);
+    for (int i = 0; i < 16; i++) out[i] = AL[r[i] % 36];
+    out[16] = '\0';
+}
+
+/* ---- stores ------------------------------------------------------------------ */
+
+int ia_fsearch_create(ia_fsearch *fs, const char *owner, const char *display_name, const char *embedding_model,
+                      ia_fs_store *out, ia_err *err) {
+    if (embedding_model && *embedding_model)
+        return ia_fail(err, IA_EUNIMPLEMENTED, "embeddingModel: '%.80s' is not served: this server ranks file "
+                       "search lexically (SQLite FTS5) and serves no embedding model yet; leave embeddingModel out",
+                       embedding_model);
+    if (display_name && strlen(display_name) > 512)
+        return ia_fail(err, IA_EINVALID, "displayName: longer than 512 characters");
+    ia_fs_store st = {.owner = (char *)owner, .display_name = (char *)display_name};
+    new_id(st.id);
+    st.created = st.updated = ia_now();
+    if (ia_store_fs_store_put(fs->store, &st, err) < 0) return -1;
+    return ia_store_fs_store_get(fs->store, owner, st.id, out, err);
+}
+
+int ia_fsearch_get(ia_fsearch *fs, const char *owner, const char *id, ia_fs_store *out, ia_err *err) {
+    if (!ia_fs_id_valid(id)) return ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%.60s not found", id);
+    return ia_store_fs_store_get(fs->store, owner, id, out, err);
+}
+
+int ia_fsearch_list(ia_fsearch *fs, const char *owner, int64_t after, int limit, ia_fs_store **out, size_t *n,
+                    int64_t *next, ia_err *err) {
+    return ia_store_fs_store_list(fs->store, owner, after, limit, out, n, next, err);
+}
+
+int ia_fsearch_delete(ia_fsearch *fs, const char *owner, const char *id, bool force, ia_err *err) {
+    if (!ia_fs_id_valid(id)) return ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%.60s not found", id);
+    return ia_store_fs_store_delete(fs->store, owner, id, force, err);
+}
+
+/* ---- documents ------------------------------------------------------------------ */
+
+static int no_files(ia_err *err) {
+    return ia_fail(err, IA_EUNIMPLEMENTED, "the Files API is not served here, and file search takes its "
+                   "documents through it");
+}
+
+/* A new document row from a, in state st. */
+static void doc_init(ia_fs_doc *d, const char *owner, const char *store, const ia_fs_add *a, const char *mime,
+                     ia_doc_state st) {
+    memset(d, 0, sizeof *d);
+    new_id(d->id);
+    snprintf(d->store, sizeof d->store, "%s", store);
+    d->owner = ia_strdup(owner);
+    d->display_name = ia_strdup(a->display_name);
+    d->mime_type = ia_strdup(mime);
+    d->state = st;
+    d->meta = ia_fs_meta_dup(a->meta, a->n_meta);
+    d->n_meta = a->n_meta;
+    d->chunking = a->chunking;
+    d->created = d->updated = ia_now();
+}
+
+static int check_add(const ia_fs_add *a, const char *mime, ia_err *err) {
+    if (ia_fs_chunking_check(&a->chunking, err) < 0) return -1;
+    if (mime && !ia_fs_mime_ok(mime))
+        return ia_fail(err, IA_EINVALID, "mimeType: '%.80s' cannot be indexed by file search here; send "
+                       "text/plain, text/markdown (or another text/ type), text/html or application/pdf", mime);
+    return 0;
+}
+
+/* THE SEAM (ingestion): the document's bytes become its chunks, stored with
+ * it in one transaction; d goes ACTIVE, or FAILED with the reason. An
+ * embedder would compute each chunk's vector here, between
+ * ia_fs_chunk_text and ia_store_fs_doc_update. -1 only on a store error. */
+static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *data, size_t len, ia_err *err) {
+    char *text = NULL;
+    ia_err why;
+    ia_fs_chunk *chunks = NULL;
+    size_t n = 0;
+    d->size = (int64_t)len;
+    if (ia_fs_extract(d->mime_type, data, len, &text, &why) == 0) {
+        ia_fs_chunk_text(text, &d->chunking, &chunks, &n);
+        if (!n) ia_fail(&why, IA_EINVALID, "the document has no text to index");
+    }
+    free(text);
+    d->updated = ia_now();
+    d->upload_id[0] = '\0';
+    if (n) {
+        d->state = IA_DOC_ACTIVE;
+    } else {
+        d->state = IA_DOC_FAILED;
+        free(d->error);
+        d->error = ia_strdup(why.msg);
+    }
+    int rc = ia_store_fs_doc_update(fs->store, d, chunks, n, err);
+    ia_fs_chunks_free(chunks, n);
+    return rc;
+}
+
+int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store, const ia_fs_add *a,
+                            int64_t size, ia_file *up, ia_err *err) {
+    if (!fs->files) return no_files(err);
+    ia_fs_store st;
+    if (ia_fsearch_get(fs, owner, store, &st, err) < 0) return -1;
+    ia_fs_store_free(&st);
+    if (!a->mime_type || !*a->mime_type)
+        return ia_fail(err, IA_EINVALID, "mimeType: required (in the body, or as "
+                       "x-goog-upload-header-content-type)");
+    if (check_add(a, a->mime_type, err) < 0) return -1;
+    ia_file_start fst = {.display_name = a->display_name, .mime_type = a->mime_type, .size = size};
+    if (ia_files_start(fs->files, owner, &fst, up, err) < 0) return -1;
+    ia_fs_doc d;
+    doc_init(&d, owner, store, a, a->mime_type, IA_DOC_UPLOADING);
+    snprintf(d.upload_id, sizeof d.upload_id, "%s", up->upload_id);
+    int rc = ia_store_fs_doc_put(fs->store, &d, err);
+    ia_fs_doc_free(&d);
+    if (rc < 0) {
+        ia_files_cancel(fs->files, owner, up->upload_id, NULL);
+        ia_file_free(up);
+    }
+    return rc;
+}
+
+int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, ia_fs_doc *doc, ia_err *err) {
+    ia_err e;
+    if (ia_store_fs_doc_by_upload(fs->store, owner, f->upload_id, doc, &e) < 0) {
+        if (e.code == IA_ENOTFOUND) return 0;
+        *err = e;
+        return -1;
+    }
+    doc->state = IA_DOC_PENDING;
+    doc->updated = ia_now();
+    if (ia_store_fs_doc_update(fs->store, doc, NULL, 0, err) < 0) {
+        ia_fs_doc_free(doc);
+        return -1;
+    }
+    ia_file meta;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc;
+    if (ia_files_read(fs->files, owner, f->id, 0, &meta, &data, &len, &e) < 0) {
+        doc->state = IA_DOC_FAILED;
+        doc->upload_id[0] = '\0';
+        doc->error = ia_strdup(e.msg);
+        rc = ia_store_fs_doc_update(fs->store, doc, NULL, 0, err);
+    } else {
+        rc = fs_ingest_bytes(fs, doc, data, len, err);
+        ia_file_free(&meta);
+        free(data);
+    }
+    /* The bytes were the document's only: the file does not outlive it. */
+    ia_files_delete(fs->files, owner, f->id, NULL);
+    if (rc < 0) {
+        ia_fs_doc_free(doc);
+        return -1;
+    }
+    return 1;
+}
+
+int ia_fsearch_import(ia_fsearch *fs, const char *owner, const char *store, const char *file_id,
+                      const ia_fs_add *a, ia_fs_doc *doc, ia_err *err) {
+    if (!fs->files) return no_files(err);
+    ia_fs_store st;
+    if (ia_fsearch_get(fs, owner, store, &st, err) < 0) return -1;
+    ia_fs_store_free(&st);
+    if (check_add(a, NULL, err) < 0) return -1;
+    ia_file meta;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ia_err e;
+    if (ia_files_read(fs->files, owner, file_id, 0, &meta, &data, &len, &e) < 0) {
+        if (e.code == IA_ENOTFOUND) return ia_fail(err, IA_ENOTFOUND, "fileName: files/%s not found", file_id);
+        return ia_fail(err, e.code, "fileName: %s", e.msg);
+    }
+    ia_fs_add named = *a;
+    if (!named.display_name) named.display_name = meta.display_name ? meta.display_name : meta.id;
+    doc_init(doc, owner, store, &named, meta.mime_type, IA_DOC_PENDING);
+    int rc = ia_store_fs_doc_put(fs->store, doc, err);
+    if (rc == 0) rc = fs_ingest_bytes(fs, doc, data, len, err);
+    ia_file_free(&meta);
+    free(data);
+    if (rc < 0) ia_fs_doc_free(doc);
+    return rc;
+}
+
+int ia_fsearch_doc_get(ia_fsearch *fs, const char *owner, const char *store, const char *id, ia_fs_doc *out,
+                       ia_err *err) {
+    if (!ia_fs_id_valid(store) || !ia_fs_id_valid(id))
+        return ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%.60s/documents/%.60s not found", store, id);
+    return ia_store_fs_doc_get(fs->store, owner, store, id, out, err);
+}
+
+int ia_fsearch_doc_list(ia_fsearch *fs, const char *owner, const char *store, int64_t after, int limit,
+                        ia_fs_doc **out, size_t *n, int64_t *next, ia_err *err) {
+    if (!ia_fs_id_valid(store)) return ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%.60s not found", store);
+    return ia_store_fs_doc_list(fs->store, owner, store, after, limit, out, n, next, err);
+}
+
+int ia_fsearch_doc_delete(ia_fsearch *fs, const char *owner, const char *store, const char *id, bool force,
+                          ia_err *err) {
+    if (!ia_fs_id_valid(store) || !ia_fs_id_valid(id))
+        return ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%.60s/documents/%.60s not found", store, id);
+    return ia_store_fs_doc_delete(fs->store, owner, store, id, force, err);
+}
+
+/* ---- search ---------------------------------------------------------------------- */
+
+int ia_fsearch_check_stores(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n,
+                            const char *field, ia_err *err) {
+    for (size_t i = 0; i < n; i++) {
+        ia_fs_store st;
+        ia_err e;
+        if (ia_fsearch_get(fs, owner, stores[i], &st, &e) < 0) {
+            if (e.code == IA_ENOTFOUND)
+                return ia_fail(err, IA_ENOTFOUND, "%s[%zu]: fileSearchStores/%.60s not found", field, i, stores[i]);
+            *err = e;
+            return -1;
+        }
+        ia_fs_store_free(&st);
+    }
+    return 0;
+}
+
+/* The query's words, lower-cased, distinct, at most MAX_TERMS (bytes of
+ * multi-byte UTF-8 characters count as letters). *terms and each term
+ * malloc'd. */
+static size_t query_terms(const char *q, char ***terms) {
+    char **t = ia_xcalloc(MAX_TERMS, sizeof *t);
+    size_t n = 0;
+    for (const char *p = q; *p && n < MAX_TERMS;) {
+        while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80) p++;
+        const char *b = p;
+        while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)) p++;
+        if (p == b) continue;
+        char *w = ia_strndup(b, (size_t)(p - b));
+        for (char *c = w; *c; c++) *c = (char)tolower((unsigned char)*c);
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++) dup = !strcmp(t[i], w);
+        if (dup) free(w);
+        else t[n++] = w;
+    }
+    *terms = t;
+    return n;
+}
+
+/* THE SEAM (query): the ranked candidate lists fused by ia_fs_rrf. Today
+ * the lexical list only, already filtered; a vector list (the query's
+ * embedding's nearest chunks of the same stores, filtered alike) would be
+ * appended to lists[] here. *pool holds every candidate hit (the lists'
+ * ids index into it by chunk id). Returns the number of lists. */
+static int fs_candidates(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
+                         const char *query, const ia_fs_filter *filter, ia_fs_hit **pool, size_t *n_pool,
+                         int64_t **lex_ids, ia_fs_ranked lists[2], ia_err *err) {
+    char **terms;
+    size_t nt = query_terms(query, &terms);
+    int rc = ia_store_fs_search(fs->store, owner, stores, n_stores, (const char *const *)terms, nt, CANDIDATES,
+                                pool, n_pool, err);
+    for (size_t i = 0; i < nt; i++) free(terms[i]);
+    free(terms);
+    if (rc < 0) return -1;
+    int64_t *ids = ia_xcalloc(*n_pool + 1, sizeof *ids);
+    size_t k = 0;
+    for (size_t i = 0; i < *n_pool; i++)
+        if (ia_fs_filter_match(filter, (*pool)[i].meta, (*pool)[i].n_meta)) ids[k++] = (*pool)[i].chunk_id;
+    *lex_ids = ids;
+    lists[0] = (ia_fs_ranked){ids, k};
+    return 1;
+}
+
+int ia_fsearch_search(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
+                      const char *query, const ia_fs_filter *filter, int top_k, ia_fs_hit **out, size_t *n,
+                      ia_err *err) {
+    *out = NULL;
+    *n = 0;
+    if (top_k <= 0) top_k = IA_FS_TOP_K_DEFAULT;
+    if (top_k > IA_FS_TOP_K_MAX) top_k = IA_FS_TOP_K_MAX;
+    ia_fs_hit *pool = NULL;
+    size_t np = 0;
+    int64_t *lex = NULL;
+    ia_fs_ranked lists[2];
+    int nl = fs_candidates(fs, owner, stores, n_stores, query ? query : "", filter, &pool, &np, &lex, lists, err);
+    if (nl < 0) return -1;
+    int64_t ids[IA_FS_TOP_K_MAX];
+    double scores[IA_FS_TOP_K_MAX];
+    size_t m = ia_fs_rrf(lists, (size_t)nl, IA_FS_RRF_K, ids, scores, (size_t)top_k);
+    ia_fs_hit *res = m ? ia_xcalloc(m, sizeof *res) : NULL;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < np; j++)
+            if (pool[j].chunk_id == ids[i]) {
+                res[i] = pool[j]; /* moved out of the pool */
+                memset(&pool[j], 0, sizeof pool[j]);
+                res[i].score = scores[i];
+                break;
+            }
+    ia_fs_hits_free(pool, np);
+    free(lex);
+    *out = res;
+    *n = m;
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* fsearch: the file search service — stores of documents per API key,
+ * ingestion of a document (its text extracted, chunked and indexed), and
+ * search over one or more stores for the file_search tool. It knows
+ * neither HTTP nor the wire JSON: http/fsearch.c drives it, api/fsearch.c
+ * writes what it returns. Rows live in the store (store/fsearch.h).
+ *
+ * Ingestion runs synchronously in the request that brings the bytes (the
+ * upload's final chunk, importFile): the document is written PENDING, then
+ * ACTIVE with its chunks or FAILED with the reason, before the call
+ * returns, so the operation answered is already done. A crash in between
+ * leaves it PENDING; ia_fsearch_new turns such documents FAILED ("upload
+ * it again"), so no operation stays pending forever.
+ *
+ * An upload to a store is a Files API upload (core/files.h, the same
+ * resumable protocol and limits) that an UPLOADING document waits for; when
+ * it is finalized, ia_fsearch_upload_done ingests it and deletes the file.
+ *
+ * Ranking (ia_fsearch_search): candidate lists of chunk ids, fused by
+ * reciprocal rank fusion (core/fs_rank.h). Today one list, the lexical one
+ * (FTS5 bm25 over the chunks' words). THE SEAM for the vector half:
+ *   - ingestion: fs_ingest_bytes (fsearch.c) has the document's chunks in
+ *     hand just before ia_store_fs_doc_update stores them — the place to
+ *     compute each chunk's embedding and hand the vectors to the store with
+ *     them;
+ *   - query: fs_candidates (fsearch.c) builds the ranked lists handed to
+ *     ia_fs_rrf — the place to add the query's nearest chunks as a second
+ *     list.
+ * A store's embeddingModel is refused until an embedder is served here.
+ *
+ * Threads: every function may be called from any thread. */
+#ifndef IA_CORE_FSEARCH_H
+#define IA_CORE_FSEARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/files.h"
+#include "core/fs_filter.h"
+#include "lib/err.h"
+#include "model/fsearch.h"
+#include "store/store.h"
+
+typedef struct ia_fsearch ia_fsearch;
+
+/* Over store and files (borrowed; files may be NULL: uploads and imports
+ * then answer a clear error). Fails documents a crash left PENDING. */
+ia_fsearch *ia_fsearch_new(ia_store *store, ia_files *files, ia_err *err);
+void ia_fsearch_free(ia_fsearch *fs); /* NULL is a no-op */
+
+/* true when id may name a store or document: 1..40 of [a-z0-9-], no dash
+ * first or last. */
+bool ia_fs_id_valid(const char *id);
+
+/* stores ------------------------------------------------------------------ */
+int ia_fsearch_create(ia_fsearch *fs, const char *owner, const char *display_name, const char *embedding_model,
+                      ia_fs_store *out, ia_err *err);
+int ia_fsearch_get(ia_fsearch *fs, const char *owner, const char *id, ia_fs_store *out, ia_err *err);
+int ia_fsearch_list(ia_fsearch *fs, const char *owner, int64_t after, int limit, ia_fs_store **out, size_t *n,
+                    int64_t *next, ia_err *err);
+int ia_fsearch_delete(ia_fsearch *fs, const char *owner, const char *id, bool force, ia_err *err);
+
+/* What a new document is given (uploadToFileSearchStore's body, importFile's). */
+typedef struct ia_fs_add {
+    const char *display_name; /* or NULL */
+    const char *mime_type;    /* upload: required (body or header); import: NULL = the file's */
+    const ia_fs_meta *meta;
+    size_t n_meta;
+    ia_fs_chunking chunking;
+} ia_fs_add;
+
+/* documents ------------------------------------------------------------------ */
+/* Starts the upload of a document of `size` bytes (-1: not announced) into
+ * store: *up is the Files API upload to send the bytes to (its upload_id
+ * goes into the upload URL). */
+int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store, const ia_fs_add *a,
+                            int64_t size, ia_file *up, ia_err *err);
+/* A Files API upload f was finalized: 0 when no document waits for it (a
+ * plain file); 1 when one did — it is ingested, the file deleted, *doc the
+ * document (ACTIVE or FAILED); -1 with err on a store error. */
+int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, ia_fs_doc *doc, ia_err *err);
+/* importFile: a new document from owner's Files API file file_id (ACTIVE),
+ * ingested before the return; *doc ACTIVE or FAILED. */
+int ia_fsearch_import(ia_fsearch *fs, const char *owner, const char *store, const char *file_id,
+                      const ia_fs_add *a, ia_fs_doc *doc, ia_err *err);
+int ia_fsearch_doc_get(ia_fsearch *fs, const char *owner, const char *store, const char *id, ia_fs_doc *out,
+                       ia_err *err);
+int ia_fsearch_doc_list(ia_fsearch *fs, const char *owner, const char *store, int64_t after, int limit,
+                        ia_fs_doc **out, size_t *n, int64_t *next, ia_err *err);
+int ia_fsearch_doc_delete(ia_fsearch *fs, const char *owner, const char *store, const char *id, bool force,
+                          ia_err *err);
+
+/* search --------------------------------------------------------------------- */
+#define IA_FS_TOP_K_DEFAULT 5
+#define IA_FS_TOP_K_MAX 50
+/* Checks that each of stores[0..n) is owner's (IA_ENOTFOUND naming
+ * field[i] and the store otherwise). */
+int ia_fsearch_check_stores(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n,
+                            const char *field, ia_err *err);
+/* The top_k (1..IA_FS_TOP_K_MAX; 0: default) chunks of owner's stores best
+ * matching query whose documents pass filter (NULL: all), best first. */
+int ia_fsearch_search(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
+                      const char *query, const ia_fs_filter *filter, int top_k, ia_fs_hit **out, size_t *n,
+                      ia_err *err);
+
+#endif

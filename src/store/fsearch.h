@@ -1,0 +1,97 @@
+/* store/fsearch: the file search rows behind the store — stores, their
+ * documents (with custom metadata and chunking settings), the documents'
+ * chunks and a lexical index over the chunks' text. A backend serves them
+ * through its ops->fs table (backend.h); a backend without one answers
+ * IA_EUNIMPLEMENTED naming the store. SQLite: tables fs_stores, fs_docs,
+ * fs_chunks and an FTS5 index fs_chunks_fts (porter + unicode61), ranked by
+ * bm25 (store/fs_sqlite.c, migration 8).
+ *
+ * Visibility: every call takes the caller's owner; another owner's store or
+ * document reads as missing (IA_ENOTFOUND naming it). Documents in state
+ * UPLOADING are internal (never listed, never counted).
+ *
+ * The vector half of hybrid search plugs in here: a backend would keep one
+ * vector per chunk (a table keyed by the chunk id, written by
+ * ia_store_fs_doc_update with the chunks) and answer a nearest-neighbour
+ * list by chunk id beside ia_store_fs_search's lexical one; core fuses the
+ * two (core/fsearch.h, ia_fs_rrf). Not built yet: no embedder here. */
+#ifndef IA_STORE_FSEARCH_H
+#define IA_STORE_FSEARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "model/fsearch.h"
+#include "store/store.h"
+
+/* Inserts a store row (id unique per owner: IA_EINVALID when taken). */
+int ia_store_fs_store_put(ia_store *s, const ia_fs_store *st, ia_err *err);
+/* A store with its documents' counts and bytes; IA_ENOTFOUND naming it. */
+int ia_store_fs_store_get(ia_store *s, const char *owner, const char *id, ia_fs_store *out, ia_err *err);
+/* A page of owner's stores, newest first, after cursor `after` (0: the
+ * first page); *next is the next page's cursor (0: none). */
+int ia_store_fs_store_list(ia_store *s, const char *owner, int64_t after, int limit, ia_fs_store **out,
+                           size_t *n, int64_t *next, ia_err *err);
+/* Deletes a store. With documents and !force: IA_EINVALID naming `force`;
+ * with force: its documents and chunks go too. */
+int ia_store_fs_store_delete(ia_store *s, const char *owner, const char *id, bool force, ia_err *err);
+
+/* Inserts a document row (its store must exist: IA_ENOTFOUND). */
+int ia_store_fs_doc_put(ia_store *s, const ia_fs_doc *d, ia_err *err);
+/* Updates a document's state, size, error, upload_id and updated time and,
+ * when chunks are given, stores them (numbered 0..n-1) in the same
+ * transaction: a document is never ACTIVE without its chunks. */
+int ia_store_fs_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chunks, size_t n,
+                           ia_err *err);
+int ia_store_fs_doc_get(ia_store *s, const char *owner, const char *store, const char *id, ia_fs_doc *out,
+                        ia_err *err);
+/* The UPLOADING document waiting for Files API upload upload_id;
+ * IA_ENOTFOUND when none (a plain Files API upload). */
+int ia_store_fs_doc_by_upload(ia_store *s, const char *owner, const char *upload_id, ia_fs_doc *out,
+                              ia_err *err);
+/* A page of a store's documents (not UPLOADING), newest first; cursors as
+ * for stores. The store must exist (IA_ENOTFOUND). */
+int ia_store_fs_doc_list(ia_store *s, const char *owner, const char *store, int64_t after, int limit,
+                         ia_fs_doc **out, size_t *n, int64_t *next, ia_err *err);
+/* Deletes a document. With chunks and !force: IA_EINVALID naming `force`. */
+int ia_store_fs_doc_delete(ia_store *s, const char *owner, const char *store, const char *id, bool force,
+                           ia_err *err);
+
+/* The lexical list: chunks of ACTIVE documents of owner's stores that hold
+ * any of terms (plain words; the backend quotes them), best first (SQLite:
+ * bm25), at most limit. hits' score is the backend's rank, higher better. */
+int ia_store_fs_search(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
+                       const char *const *terms, size_t n_terms, int limit, ia_fs_hit **out, size_t *n,
+                       ia_err *err);
+/* Start-up: documents left PENDING or UPLOADING-less ingestion by a crash
+ * go FAILED with message; returns how many (or -1). */
+int ia_store_fs_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
+
+/* The backend's table (backend.h's ops->fs). */
+typedef struct ia_store_fs_ops {
+    int (*store_put)(ia_store *, const ia_fs_store *, ia_err *);
+    int (*store_get)(ia_store *, const char *, const char *, ia_fs_store *, ia_err *);
+    int (*store_list)(ia_store *, const char *, int64_t, int, ia_fs_store **, size_t *, int64_t *, ia_err *);
+    int (*store_delete)(ia_store *, const char *, const char *, bool, ia_err *);
+    int (*doc_put)(ia_store *, const ia_fs_doc *, ia_err *);
+    int (*doc_update)(ia_store *, const ia_fs_doc *, const ia_fs_chunk *, size_t, ia_err *);
+    int (*doc_get)(ia_store *, const char *, const char *, const char *, ia_fs_doc *, ia_err *);
+    int (*doc_by_upload)(ia_store *, const char *, const char *, ia_fs_doc *, ia_err *);
+    int (*doc_list)(ia_store *, const char *, const char *, int64_t, int, ia_fs_doc **, size_t *, int64_t *,
+                    ia_err *);
+    int (*doc_delete)(ia_store *, const char *, const char *, const char *, bool, ia_err *);
+    int (*search)(ia_store *, const char *, const char *const *, size_t, const char *const *, size_t, int,
+                  ia_fs_hit **, size_t *, ia_err *);
+    int (*recover)(ia_store *, int64_t, const char *, ia_err *);
+} ia_store_fs_ops;
+
+extern const ia_store_fs_ops ia_sq_fs_ops;
+
+/* fs_codec.c: customMetadata as the store keeps it (neutral JSON:
+ * [{"key","string"} | {"key","number"} | {"key","list":[...]}]); decode
+ * gives -1 on malformed text. */
+char *ia_fs_meta_encode(const ia_fs_meta *m, size_t n);
+int ia_fs_meta_decode(const char *json, ia_fs_meta **out, size_t *n);
+
+#endif
