@@ -296,7 +296,7 @@ IA_TEST(rformat_store_migration_and_roundtrip) {
     IA_CHECK(put == 0);
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
-               sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 4",
+               sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; ALTER TABLE interactions DROP COLUMN response_format; DROP TABLE fs_chunks_fts; DROP TABLE fs_chunks; DROP TABLE fs_docs; DROP TABLE fs_stores; PRAGMA user_version = 4",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
     IA_CHECK(down);

@@ -427,7 +427,8 @@ IA_TEST(store_migrates_error_code) {
     sqlite3 *db = NULL;
     int down = sqlite3_open(path, &db) == SQLITE_OK &&
                sqlite3_exec(db, "DROP TABLE files; ALTER TABLE interactions DROP COLUMN usage_by; DROP TABLE output_tokens; ALTER TABLE interactions DROP COLUMN error_code; "
-                            "ALTER TABLE interactions DROP COLUMN response_format; PRAGMA user_version = 2",
+                            "ALTER TABLE interactions DROP COLUMN response_format; DROP TABLE fs_chunks_fts; DROP TABLE fs_chunks; "
+                            "DROP TABLE fs_docs; DROP TABLE fs_stores; PRAGMA user_version = 2",
                             NULL, NULL, NULL) == SQLITE_OK;
     sqlite3_close(db);
     IA_CHECK(down);
