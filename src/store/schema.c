@@ -143,5 +143,11 @@ const char *const ia_store_migrations[] = {
     "  INSERT INTO fs_chunks_fts(rowid, text) VALUES (new.id, new.text); END;"
     "CREATE TRIGGER fs_chunks_ad AFTER DELETE ON fs_chunks BEGIN "
     "  INSERT INTO fs_chunks_fts(fs_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END;",
+    /* 9: each chunk's embedding for hybrid file search (core/fs_vector.h):
+     * dim float32 in the machine's byte order (the store is local to it)
+     * and the embedding model that made it; NULL without one. Vectors are
+     * only compared with vectors of the same model. */
+    "ALTER TABLE fs_chunks ADD COLUMN vec BLOB;"
+    "ALTER TABLE fs_chunks ADD COLUMN vec_model TEXT;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);
