@@ -570,6 +570,7 @@ static int serve(int argc, char **argv) {
         ia_error("cannot start file search: %s", err.msg);
         goto out;
     }
+    ia_fsearch_set_embed(fsearch, &embed);
     /* The sweeper runs at least four times per the shorter retention (at
      * most hourly), so a short --files-ttl or --retention is kept. */
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
