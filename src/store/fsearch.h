@@ -4,7 +4,9 @@
  * through its ops->fs table (backend.h); a backend without one answers
  * IA_EUNIMPLEMENTED naming the store. SQLite: tables fs_stores, fs_docs,
  * fs_chunks and an FTS5 index fs_chunks_fts (porter + unicode61), ranked by
- * bm25 (store/fs_sqlite.c, migration 8).
+ * bm25 (store/fs_sqlite.c, migration 8). PostgreSQL: the same tables with
+ * a tsvector column (english) under a GIN index, ranked by ts_rank
+ * (store/pg_fsearch.c, its migration 3).
  *
  * Visibility: every call takes the caller's owner; another owner's store or
  * document reads as missing (IA_ENOTFOUND naming it). Documents in state
@@ -100,7 +102,8 @@ typedef struct ia_store_fs_ops {
     int (*hits)(ia_store *, const char *, const int64_t *, size_t, ia_fs_hit **, size_t *, ia_err *);
 } ia_store_fs_ops;
 
-extern const ia_store_fs_ops ia_sq_fs_ops;
+extern const ia_store_fs_ops ia_sq_fs_ops; /* fs_sqlite.c */
+extern const ia_store_fs_ops ia_pg_fs_ops; /* pg_fsearch.c */
 
 /* fs_codec.c: customMetadata as the store keeps it (neutral JSON:
  * [{"key","string"} | {"key","number"} | {"key","list":[...]}]); decode

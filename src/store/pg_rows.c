@@ -7,6 +7,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "store/fsearch.h"
 #include "store/pg_int.h"
 
 #define VISIBLE "owner = $2 AND (expires = 0 OR expires > $3)"
@@ -578,4 +579,5 @@ const ia_store_ops ia_pg_ops = {
     .file_sweep = ia_pg_file_sweep,
     .file_blob_known = ia_pg_file_blob_known,
     .list = ia_pg_list,
+    .fs = &ia_pg_fs_ops,
 };

@@ -84,6 +84,51 @@ static const char *const migrations[] = {
      * starting server recovers its own interrupted runs and not those a
      * live neighbour on the same database is running. NULL: none said. */
     "ALTER TABLE interactions ADD COLUMN runner TEXT;",
+    /* 3: file search (store/pg_fsearch.c), SQLite's migration 8 with a
+     * tsvector column (english: stemmed as SQLite's porter tokenizer) under
+     * a GIN index in place of its FTS5 table. */
+    "CREATE TABLE fs_stores ("
+    "  owner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  display_name TEXT,"
+    "  embedding_model TEXT,"
+    "  created BIGINT NOT NULL,"
+    "  updated BIGINT NOT NULL,"
+    "  seq BIGSERIAL,"
+    "  PRIMARY KEY (owner, id)"
+    ");"
+    "CREATE TABLE fs_docs ("
+    "  owner TEXT NOT NULL,"
+    "  store TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  display_name TEXT,"
+    "  mime_type TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  size BIGINT NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  upload_id TEXT,"
+    "  metadata TEXT,"
+    "  chunk_max INTEGER NOT NULL DEFAULT 0,"
+    "  chunk_overlap INTEGER NOT NULL DEFAULT 0,"
+    "  created BIGINT NOT NULL,"
+    "  updated BIGINT NOT NULL,"
+    "  seq BIGSERIAL,"
+    "  PRIMARY KEY (owner, store, id)"
+    ");"
+    "CREATE INDEX fs_docs_upload ON fs_docs(upload_id);"
+    "CREATE TABLE fs_chunks ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  store TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  start_off BIGINT NOT NULL,"
+    "  end_off BIGINT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED"
+    ");"
+    "CREATE INDEX fs_chunks_doc ON fs_chunks(owner, store, doc);"
+    "CREATE INDEX fs_chunks_tsv ON fs_chunks USING GIN (tsv);",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

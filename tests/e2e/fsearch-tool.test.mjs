@@ -106,6 +106,21 @@ describe('file_search tool', () => {
     assert.deepEqual(checkLoop(none.outputs), []);
   });
 
+  it('chunkingConfig: the chunks found are the document cut at maxTokensPerChunk words', T, async () => {
+    const small = (await A.fileSearchStores.create({ config: { displayName: 'small chunks' } })).name;
+    await A.fileSearchStores.uploadToFileSearchStore({ fileSearchStoreName: small, file: new Blob([WORDS], { type: 'text/plain' }),
+      config: { displayName: 'doc9', chunkingConfig: { whiteSpaceConfig: { maxTokensPerChunk: 10, maxOverlapTokens: 2 } } } });
+    const it_ = await A.interactions.create({ model: 'demo', input: 'What do my documents say?',
+      tools: [{ type: 'file_search', file_search_store_names: [small], top_k: 8 }], generation_config: CFG });
+    const result = it_.outputs.find((o) => o.type === 'file_search_result').result;
+    assert.ok(result.length >= 1 && result.length <= 8, String(result.length));
+    for (const r of result) {
+      const n = r.text.split(/\s+/).length;
+      assert.ok(n >= 2 && n <= 10, r.text);
+      assert.ok(WORDS.includes(r.text), 'a chunk is a slice of the document');
+    }
+  });
+
   it('bad input: a filter that does not parse, an unknown store, another key\'s store', T, async () => {
     await assert.rejects(A.interactions.create({ model: 'demo', input: 'x', tools: tool({ metadata_filter: 'genre = ' }) }),
       (e) => e.status === 400 && /tools\[0\]\.metadata_filter: does not parse/.test(e.message));

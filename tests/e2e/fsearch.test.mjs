@@ -146,7 +146,7 @@ describe('file search stores', () => {
     assert.match(r.text, /colour: unknown field/);
   });
 
-  it('chunkingConfig is honoured (a store of small chunks still finds each part)', T, async () => {
+  it('chunkingConfig in range is taken (the chunks it makes: fsearch-tool.test.mjs)', T, async () => {
     const words = Array.from({ length: 50 }, (_, i) => `w${i}`).join(' ');
     const op = await upload(A, store.name, blob(words, 'text/plain'),
       { displayName: 'words', chunkingConfig: { whiteSpaceConfig: { maxTokensPerChunk: 10, maxOverlapTokens: 2 } } });

@@ -1,0 +1,398 @@
+/* test_fsearch: file search — white-space chunking and text extraction
+ * (core/fs_ingest.h), the metadata_filter parser (core/fs_filter.h),
+ * reciprocal rank fusion (core/fs_rank.h), and the service over a real
+ * store and Files API folder (core/fsearch.h on store/fsearch.h): stores,
+ * documents ingested through an upload, force, isolation between owners,
+ * recovery of a document a crash left pending, and lexical ranking on a
+ * known corpus — a distinctive phrase finds its document first, and
+ * recall@5 over 26 questions whose right document is known (printed). */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/files.h"
+#include "core/fs_filter.h"
+#include "core/fs_ingest.h"
+#include "core/fs_rank.h"
+#include "core/fsearch.h"
+#include "lib/util.h"
+#include "store/fsearch.h"
+#include "store/store.h"
+#include "pg_help.h"
+
+/* ---- chunking and extraction ---------------------------------------------------- */
+
+static char *words(int n) {
+    ia_buf b;
+    ia_buf_init(&b, 0);
+    for (int i = 0; i < n; i++) ia_buf_printf(&b, "%sw%d", i ? (i % 7 ? " " : "\n  ") : "", i);
+    return ia_buf_take(&b);
+}
+
+IA_TEST(fs_chunk_windows_and_overlap) {
+    char *t = words(50);
+    ia_fs_chunk *c;
+    size_t n;
+    ia_fs_chunking cfg = {.max_tokens = 10, .overlap = 2};
+    ia_fs_chunk_text(t, &cfg, &c, &n);
+    IA_CHECK(n == 6); /* windows start at words 0, 8, 16, 24, 32, 40 */
+    IA_CHECK(!strncmp(c[0].text, "w0 w1", 5));
+    IA_CHECK(strstr(c[0].text, "w9") && !strstr(c[0].text, "w10"));
+    IA_CHECK(!strncmp(c[1].text, "w8 ", 3));              /* two words shared with the first */
+    IA_CHECK(c[0].start == 0 && c[0].end == (int64_t)(strstr(t, "w9") - t) + 2);
+    IA_CHECK(!strncmp(t + c[1].start, "w8", 2));
+    IA_CHECK(!strcmp(c[5].text + strlen(c[5].text) - 3, "w49"));
+    for (size_t i = 0; i < n; i++) IA_CHECK(!strncmp(t + c[i].start, c[i].text, (size_t)(c[i].end - c[i].start)));
+    ia_fs_chunks_free(c, n);
+    /* defaults: 200 words, 20 overlap */
+    free(t);
+    t = words(450);
+    ia_fs_chunk_text(t, NULL, &c, &n);
+    IA_CHECK(n == 3); /* 0..199, 180..379, 360..449 */
+    IA_CHECK(!strncmp(c[1].text, "w180 ", 5) && !strncmp(c[2].text, "w360 ", 5));
+    ia_fs_chunks_free(c, n);
+    free(t);
+    ia_fs_chunk_text(" \n\t ", NULL, &c, &n);
+    IA_CHECK(n == 0 && c == NULL);
+}
+
+IA_TEST(fs_chunking_check_names_the_field) {
+    ia_err e;
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){0, 0}, &e) == 0);
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){5000, 0}, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "chunkingConfig.whiteSpaceConfig.maxTokensPerChunk");
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){10, 10}, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "maxOverlapTokens");
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){0, 250}, &e) < 0); /* above the default 200 */
+}
+
+IA_TEST(fs_extract_formats) {
+    char *t;
+    ia_err e;
+    const char *html = "<html><head><title>T</title><script>var secret=1;</script></head>"
+                       "<body><h1>Head</h1><p>Body &amp; soul</p></body></html>";
+    IA_CHECK(ia_fs_extract("text/html; charset=utf-8", (const unsigned char *)html, strlen(html), &t, &e) == 0);
+    IA_CHECK_CONTAINS(t, "Body & soul");
+    IA_CHECK(!strstr(t, "secret"));
+    free(t);
+    IA_CHECK(ia_fs_extract("text/markdown", (const unsigned char *)"# A *b*", 7, &t, &e) == 0);
+    IA_CHECK_STREQ(t, "# A *b*");
+    free(t);
+    IA_CHECK(ia_fs_extract("text/plain", (const unsigned char *)"a\xff", 2, &t, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "UTF-8");
+    IA_CHECK(ia_fs_extract("image/png", (const unsigned char *)"x", 1, &t, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "image/png");
+    IA_CHECK(ia_fs_extract("application/pdf", (const unsigned char *)"not a pdf", 9, &t, &e) < 0);
+}
+
+/* ---- metadata_filter ----------------------------------------------------------------- */
+
+static const ia_fs_meta GRAVES[] = {
+    {.key = "author", .kind = IA_FS_META_STRING, .str = "Robert Graves"},
+    {.key = "year", .kind = IA_FS_META_NUMERIC, .num = 1934},
+    {.key = "tags", .kind = IA_FS_META_LIST, .list = (char *[]){"rome", "novel"}, .n_list = 2},
+};
+
+static int match(const char *text) {
+    ia_fs_filter *f;
+    ia_err e;
+    if (ia_fs_filter_parse(text, "metadata_filter", &f, &e) < 0) return -1;
+    int m = ia_fs_filter_match(f, GRAVES, 3);
+    ia_fs_filter_free(f);
+    return m;
+}
+
+IA_TEST(fs_filter_parse_and_match) {
+    IA_CHECK(match("author = \"Robert Graves\"") == 1);
+    IA_CHECK(match("author != \"Robert Graves\"") == 0);
+    IA_CHECK(match("year > 1900 AND author = \"Robert Graves\"") == 1);
+    IA_CHECK(match("year >= 1934 AND year <= 1934 AND year < 1935") == 1);
+    IA_CHECK(match("year > 1934") == 0);
+    IA_CHECK(match("year = 1934.0") == 1);
+    IA_CHECK(match("year = \"1934\"") == 0);          /* a number is not a string */
+    IA_CHECK(match("genre = \"fiction\"") == 0);      /* a key it lacks */
+    IA_CHECK(match("genre = \"fiction\" OR year < 2000") == 1);
+    /* AND binds tighter: false OR (true AND false) */
+    IA_CHECK(match("year > 2000 OR year = 1934 AND author = x") == 0);
+    IA_CHECK(match("(year > 2000 OR year = 1934) AND NOT author = x") == 1);
+    IA_CHECK(match("-year = 1934") == 0);
+    IA_CHECK(match("tags = rome AND tags: novel AND tags != poem") == 1);
+    IA_CHECK(match("  ") == 1); /* no filter */
+    ia_fs_filter *f;
+    ia_err e;
+    const char *bad[] = {"author =", "author = \"open", "= 3", "year > \"x\"", "a = 1 and b = 2", "(a = 1",
+                         "a = 1)", "a ~ 1", "((((((((((((((((((a = 1))))))))))))))))))", "a = 1 AND"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        IA_CHECK(ia_fs_filter_parse(bad[i], "tools[0].metadata_filter", &f, &e) < 0);
+        IA_CHECK_CONTAINS(e.msg, "tools[0].metadata_filter: ");
+    }
+    IA_CHECK(ia_fs_filter_parse("a = ", "x", &f, &e) < 0 && e.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(e.msg, "at character 5");
+}
+
+/* ---- reciprocal rank fusion -------------------------------------------------------------- */
+
+IA_TEST(fs_rrf_fuses_lists) {
+    int64_t a[] = {1, 2, 3}, b[] = {3, 4, 1};
+    ia_fs_ranked l[] = {{a, 3}, {b, 3}};
+    int64_t ids[8];
+    double sc[8];
+    size_t n = ia_fs_rrf(l, 2, 60, ids, sc, 8);
+    IA_CHECK(n == 4);
+    /* 1: 1/61 + 1/63; 3: 1/63 + 1/61 — equal, 1's best rank (1st) equals 3's (1st): the smaller id */
+    IA_CHECK(ids[0] == 1 && ids[1] == 3 && ids[2] == 2 && ids[3] == 4);
+    IA_CHECK(sc[0] > 1.0 / 61 + 1.0 / 63 - 1e-12 && sc[0] < 1.0 / 61 + 1.0 / 63 + 1e-12);
+    IA_CHECK(sc[2] > 1.0 / 62 - 1e-12 && sc[2] < 1.0 / 62 + 1e-12);
+    /* one list keeps its order; cap cuts */
+    n = ia_fs_rrf(l, 1, 0, ids, sc, 2);
+    IA_CHECK(n == 2 && ids[0] == 1 && ids[1] == 2);
+    IA_CHECK(ia_fs_rrf(l, 0, 60, ids, sc, 8) == 0);
+}
+
+/* ---- the service over a real store --------------------------------------------------------- */
+
+typedef struct fx {
+    char dir[512], db[1024];
+    ia_store *store;
+    ia_files *files;
+    ia_fsearch *fs;
+} fx;
+
+static int fx_open(fx *x, const char *name, int *failed) {
+    snprintf(x->dir, sizeof x->dir, "%s/fs-%s%s", ia_test_tmpdir(), name, ia_test_store_pg ? "-pg" : "");
+    char file[512], db[64];
+    snprintf(file, sizeof file, "%s/fs-%s.db", ia_test_tmpdir(), name);
+    snprintf(db, sizeof db, "fs_%s", name);
+    if (!ia_test_store_spec(x->db, sizeof x->db, db, file, failed)) return 1;
+    ia_err e;
+    x->store = ia_store_open(x->db, &e);
+    if (!x->store) return -1;
+    ia_files_opts o = {.store = x->store, .dir = x->dir};
+    x->files = ia_files_new(&o, &e);
+    x->fs = x->files ? ia_fsearch_new(x->store, x->files, &e) : NULL;
+    return x->fs ? 0 : -1;
+}
+
+#define FX_OPEN(x, name)                                  \
+    do {                                                  \
+        int o_ = fx_open(x, name, ia_failed_);            \
+        if (o_ == 1) return;                              \
+        IA_CHECK(o_ == 0);                                \
+        if (o_ != 0) return;                              \
+    } while (0)
+
+static void fx_close(fx *x) {
+    ia_fsearch_free(x->fs);
+    ia_files_free(x->files);
+    ia_store_close(x->store);
+}
+
+/* A document through the upload path: start, the bytes, finalize, ingest. */
+static int add_doc(fx *x, const char *owner, const char *store, const char *name, const char *mime, const char *text,
+                   const ia_fs_meta *meta, size_t n_meta, ia_fs_doc *doc) {
+    ia_fs_add a = {.display_name = name, .mime_type = mime, .meta = meta, .n_meta = n_meta};
+    ia_file up, f;
+    ia_err e;
+    if (ia_fsearch_upload_start(x->fs, owner, store, &a, (int64_t)strlen(text), &up, &e) < 0) return -1;
+    ia_files_writer *w;
+    int rc = ia_files_write_open(x->files, owner, up.upload_id, 0, (int64_t)strlen(text), &w, &e);
+    if (rc == 0) rc = ia_files_write(w, text, strlen(text), &e);
+    if (rc == 0) rc = ia_files_write_close(w, true, &f, &e);
+    if (rc == 0) {
+        rc = ia_fsearch_upload_done(x->fs, owner, &f, doc, &e) == 1 ? 0 : -1;
+        ia_file_free(&f);
+    }
+    ia_file_free(&up);
+    return rc;
+}
+
+IA_STORE_TEST(fs_service_stores_documents_owners) {
+    fx x;
+    FX_OPEN(&x, "svc");
+    ia_fs_store st, got;
+    ia_err e;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", "Library", NULL, &st, &e) == 0);
+    IA_CHECK(ia_fs_id_valid(st.id) && st.n_active == 0);
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, "models/gemini-embedding-001", &got, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "embeddingModel");
+    ia_fs_meta meta[] = {{.key = "genre", .kind = IA_FS_META_STRING, .str = "fiction"}};
+    ia_fs_doc d, d2;
+    IA_CHECK(add_doc(&x, "k1", st.id, "one.txt", "text/plain", "Alpha bravo charlie delta.", meta, 1, &d) == 0);
+    IA_CHECK(d.state == IA_DOC_ACTIVE && d.size == 26);
+    IA_CHECK(add_doc(&x, "k1", st.id, "bad.bin", "text/plain", "\xff\xfe", NULL, 0, &d2) == 0);
+    IA_CHECK(d2.state == IA_DOC_FAILED && d2.error);
+    IA_CHECK(ia_fsearch_get(x.fs, "k1", st.id, &got, &e) == 0);
+    IA_CHECK(got.n_active == 1 && got.n_failed == 1 && got.n_pending == 0 && got.size_bytes == 26);
+    ia_fs_store_free(&got);
+    /* the upload's file does not outlive the ingestion */
+    ia_file *files;
+    size_t nf;
+    int64_t next;
+    IA_CHECK(ia_files_list(x.files, "k1", 0, 10, &files, &nf, &next, &e) == 0 && nf == 0);
+    ia_files_list_free(files, nf);
+    /* another owner sees nothing */
+    IA_CHECK(ia_fsearch_get(x.fs, "k2", st.id, &got, &e) < 0 && e.code == IA_ENOTFOUND);
+    IA_CHECK(ia_fsearch_doc_get(x.fs, "k2", st.id, d.id, &d2, &e) < 0 && e.code == IA_ENOTFOUND);
+    IA_CHECK(ia_fsearch_delete(x.fs, "k2", st.id, true, &e) < 0 && e.code == IA_ENOTFOUND);
+    const char *stores[] = {st.id};
+    IA_CHECK(ia_fsearch_check_stores(x.fs, "k2", stores, 1, "tools[0].file_search_store_names", &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "tools[0].file_search_store_names[0]: fileSearchStores/");
+    ia_fs_hit *h;
+    size_t nh;
+    IA_CHECK(ia_fsearch_search(x.fs, "k2", stores, 1, "bravo", NULL, 5, &h, &nh, &e) == 0 && nh == 0);
+    IA_CHECK(ia_fsearch_search(x.fs, "k1", stores, 1, "bravo", NULL, 5, &h, &nh, &e) == 0 && nh == 1);
+    IA_CHECK(nh == 1 && !strcmp(h[0].doc, d.id) && h[0].n_meta == 1 && !strcmp(h[0].meta[0].str, "fiction"));
+    ia_fs_hits_free(h, nh);
+    /* force: a document with chunks, a store with documents */
+    IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, d.id, false, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "force");
+    IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, d2.id, false, &e) == 0); /* failed: no chunks */
+    IA_CHECK(ia_fsearch_delete(x.fs, "k1", st.id, false, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "force=true");
+    IA_CHECK(ia_fsearch_delete(x.fs, "k1", st.id, true, &e) == 0);
+    IA_CHECK(ia_fsearch_doc_get(x.fs, "k1", st.id, d.id, &d2, &e) < 0 && e.code == IA_ENOTFOUND);
+    ia_fs_doc_free(&d);
+    ia_fs_store_free(&st);
+    fx_close(&x);
+}
+
+IA_STORE_TEST(fs_service_pages_and_recovery) {
+    fx x;
+    FX_OPEN(&x, "pages");
+    ia_err e;
+    ia_fs_store st[5];
+    for (int i = 0; i < 5; i++) IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st[i], &e) == 0);
+    int64_t after = 0, next;
+    int seen = 0, pages = 0;
+    do {
+        ia_fs_store *v;
+        size_t n;
+        IA_CHECK(ia_fsearch_list(x.fs, "k1", after, 2, &v, &n, &next, &e) == 0);
+        for (size_t i = 0; i < n; i++) {
+            IA_CHECK(!strcmp(v[i].id, st[4 - seen].id)); /* newest first */
+            seen++;
+            ia_fs_store_free(&v[i]);
+        }
+        free(v);
+        after = next;
+        pages++;
+    } while (next && pages < 10);
+    IA_CHECK(seen == 5 && pages == 3);
+    /* a document a crash left PENDING is FAILED at the next start */
+    ia_fs_doc d = {.owner = "k1", .mime_type = "text/plain", .state = IA_DOC_PENDING, .created = 1, .updated = 1};
+    snprintf(d.id, sizeof d.id, "stuck");
+    snprintf(d.store, sizeof d.store, "%s", st[0].id);
+    IA_CHECK(ia_store_fs_doc_put(x.store, &d, &e) == 0);
+    ia_fsearch_free(x.fs);
+    x.fs = ia_fsearch_new(x.store, x.files, &e);
+    IA_CHECK(x.fs != NULL);
+    ia_fs_doc got;
+    IA_CHECK(ia_fsearch_doc_get(x.fs, "k1", st[0].id, "stuck", &got, &e) == 0);
+    IA_CHECK(got.state == IA_DOC_FAILED && got.error && strstr(got.error, "again"));
+    ia_fs_doc_free(&got);
+    for (int i = 0; i < 5; i++) ia_fs_store_free(&st[i]);
+    fx_close(&x);
+}
+
+/* ---- ranking on a known corpus ------------------------------------------------------------- */
+
+static const char *const CORPUS[][2] = {
+    {"volcano", "Volcanoes erupt when magma rises through the crust; lava flows and ash clouds follow the eruption."},
+    {"bees", "Honeybees dance to tell the hive where flowers are; the waggle dance encodes distance and direction."},
+    {"chess", "The Sicilian Defence is a chess opening where Black answers the king's pawn with the c-pawn."},
+    {"bread", "Sourdough bread rises with a wild yeast starter fed with flour and water for days before baking."},
+    {"aqueduct", "Roman aqueducts carried water over arches for miles, sloping gently so gravity kept it flowing."},
+    {"jazz", "A jazz saxophonist improvises over chord changes, bending notes with breath and embouchure."},
+    {"glacier", "Glaciers carve U-shaped valleys as the moving ice grinds rock and leaves moraines behind."},
+    {"crypto", "Public-key cryptography lets strangers agree on a secret: one key encrypts, only the private key decrypts."},
+    {"tea", "The Japanese tea ceremony prepares matcha with a bamboo whisk in a quiet, choreographed ritual."},
+    {"lighthouse", "A lighthouse keeper trimmed the lamp's wick nightly so ships could see the rocky coast."},
+    {"reef", "Coral reefs bleach when warm water drives out the algae that feed the coral polyps."},
+    {"origami", "Origami folds a single square of paper into cranes without cutting or glue."},
+    {"marathon", "Marathon training builds mileage slowly, with a long run each week and tapering before the race."},
+    {"solar", "Solar panels turn sunlight into electricity in silicon cells; an inverter makes alternating current."},
+    {"castle", "Medieval castles had moats, drawbridges and thick curtain walls to hold off sieges."},
+    {"penguin", "Emperor penguins huddle through the Antarctic winter while the males keep the egg on their feet."},
+    {"violin", "A luthier carves a violin's spruce top and maple back, then varnishes the wood by hand."},
+    {"cactus", "Desert cacti store water in swollen stems and grow spines instead of leaves to lose less water."},
+    {"submarine", "A submarine navigates underwater by sonar and inertial guidance, surfacing rarely."},
+    {"wine", "Wine ferments as yeast turns the grape sugar into alcohol, then ages in oak barrels."},
+    {"comet", "A comet's orbit brings it near the Sun, where the ice sublimates into a glowing tail."},
+    {"silk", "Caravans on the Silk Road traded silk, spices and paper between China and the Mediterranean."},
+    {"knitting", "Knitting loops yarn with two needles; purl and knit stitches make ribbing."},
+    {"railway", "Railway signals protect each block of track so that two trains never share one."},
+    {"typewriter", "A typewriter strikes inked ribbon with a metal typebar for each key pressed."},
+    {"telescope", "A reflecting telescope gathers starlight with a curved mirror instead of a lens."},
+};
+#define N_CORPUS (sizeof CORPUS / sizeof *CORPUS)
+
+/* Questions in other words than the documents' (stems shared, not phrases),
+ * each with its right document. */
+static const char *const QUESTIONS[][2] = {
+    {"what happens when a volcano erupts", "volcano"},
+    {"how do bees tell others where the flowers are", "bees"},
+    {"which chess opening answers with the c pawn", "chess"},
+    {"how is a sourdough starter fed", "bread"},
+    {"how did the romans carry water", "aqueduct"},
+    {"saxophone improvisation over chords", "jazz"},
+    {"how do glaciers shape a valley", "glacier"},
+    {"how does a private key decrypt a message", "crypto"},
+    {"whisk used for matcha", "tea"},
+    {"who kept the lamp lit for ships", "lighthouse"},
+    {"why does coral bleach", "reef"},
+    {"folding paper cranes", "origami"},
+    {"weekly long run before a race", "marathon"},
+    {"turning sunlight into electricity", "solar"},
+    {"castle walls against a siege", "castle"},
+    {"penguins keeping eggs warm in winter", "penguin"},
+    {"what wood is a violin made of", "violin"},
+    {"how do cacti keep water", "cactus"},
+    {"underwater navigation with sonar", "submarine"},
+    {"yeast turning grape sugar into alcohol", "wine"},
+    {"why does a comet have a tail", "comet"},
+    {"trade of spices between china and the mediterranean", "silk"},
+    {"purl and knit stitches", "knitting"},
+    {"keeping trains apart on the track", "railway"},
+    {"inked ribbon and typebars", "typewriter"},
+    {"mirror that gathers starlight", "telescope"},
+};
+#define N_QUESTIONS (sizeof QUESTIONS / sizeof *QUESTIONS)
+
+IA_STORE_TEST(fs_ranking_recall_at_5) {
+    fx x;
+    FX_OPEN(&x, "rank");
+    ia_err e;
+    ia_fs_store st;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", "corpus", NULL, &st, &e) == 0);
+    char ids[N_CORPUS][IA_FS_ID_MAX];
+    for (size_t i = 0; i < N_CORPUS; i++) {
+        ia_fs_doc d;
+        IA_CHECK(add_doc(&x, "k1", st.id, CORPUS[i][0], "text/plain", CORPUS[i][1], NULL, 0, &d) == 0);
+        snprintf(ids[i], sizeof ids[i], "%s", d.id);
+        ia_fs_doc_free(&d);
+    }
+    const char *stores[] = {st.id};
+    /* a distinctive phrase finds its document first */
+    ia_fs_hit *h;
+    size_t n;
+    IA_CHECK(ia_fsearch_search(x.fs, "k1", stores, 1, "waggle dance", NULL, 5, &h, &n, &e) == 0);
+    IA_CHECK(n >= 1 && !strcmp(h[0].doc_title, "bees"));
+    ia_fs_hits_free(h, n);
+    int hits = 0;
+    for (size_t q = 0; q < N_QUESTIONS; q++) {
+        IA_CHECK(ia_fsearch_search(x.fs, "k1", stores, 1, QUESTIONS[q][0], NULL, 5, &h, &n, &e) == 0);
+        bool found = false;
+        for (size_t i = 0; i < n; i++) found = found || !strcmp(h[i].doc_title, QUESTIONS[q][1]);
+        if (!found) fprintf(stderr, "  recall miss: '%s' (want %s, first %s)\n", QUESTIONS[q][0], QUESTIONS[q][1],
+                            n ? h[0].doc_title : "none");
+        hits += found;
+        ia_fs_hits_free(h, n);
+    }
+    fprintf(stderr, "  file search (%s) lexical recall@5: %d/%zu = %.3f\n", ia_store_backend(x.store), hits,
+            N_QUESTIONS, (double)hits / N_QUESTIONS);
+    IA_CHECK(hits * 10 >= (int)N_QUESTIONS * 9); /* at least 0.9 */
+    ia_fs_store_free(&st);
+    fx_close(&x);
+}
