@@ -77,7 +77,7 @@ SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
 # libpq (src/store/pg*.c: the PostgreSQL store), alike.
 PQ_CFLAGS = $(eval PQ_CFLAGS := $$(shell pkg-config --cflags libpq | sed 's/-I/-isystem /g'))$(PQ_CFLAGS)
 PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
-PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema src/store/pg_list src/store/pg_fsearch tests/unit/pg_help
+PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema src/store/pg_list src/store/pg_fsearch src/store/pg_fs_vec tests/unit/pg_help
 SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) $(PQ_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).

@@ -44,8 +44,8 @@ void ia_fsearch_free(ia_fsearch *fs) { free(fs); }
 void ia_fsearch_set_embed(ia_fsearch *fs, const ia_embed_set *set) {
     fs->embed = set;
     ia_embedder *e = ia_fs_vec_embedder(set, NULL);
-    if (e) ia_info("file search: hybrid ranking (lexical FTS5 + %s vectors, fused by RRF)", ia_embedder_name(e));
-    else ia_info("file search: lexical ranking only (SQLite FTS5); --embedding-model adds vectors");
+    if (e) ia_info("file search: hybrid ranking (lexical + %s vectors, fused by RRF)", ia_embedder_name(e));
+    else ia_info("file search: lexical ranking only (no --embedding-model)");
 }
 
 bool ia_fs_id_valid(const char *id) {

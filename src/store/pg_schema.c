@@ -129,6 +129,10 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX fs_chunks_doc ON fs_chunks(owner, store, doc);"
     "CREATE INDEX fs_chunks_tsv ON fs_chunks USING GIN (tsv);",
+    /* 4: each chunk's embedding for hybrid file search, as SQLite's
+     * migration 9: dim float32 (little-endian, as every supported build
+     * writes them) and the model that made it (store/pg_fs_vec.c). */
+    "ALTER TABLE fs_chunks ADD COLUMN vec BYTEA, ADD COLUMN vec_model TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 
