@@ -79,7 +79,8 @@ int ia_fsearch_create(ia_fsearch *fs, const char *owner, const char *display_nam
     }
     if (display_name && strlen(display_name) > 512)
         return ia_fail(err, IA_EINVALID, "displayName: longer than 512 characters");
-    ia_fs_store st = {.owner = (char *)owner, .display_name = (char *)display_name};
+    ia_fs_store st = {.owner = (char *)owner, .display_name = (char *)display_name,
+                      .embedding_model = embedding_model && *embedding_model ? (char *)embedding_model : NULL};
     new_id(st.id);
     st.created = st.updated = ia_now();
     if (ia_store_fs_store_put(fs->store, &st, err) < 0) return -1;

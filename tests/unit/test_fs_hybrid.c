@@ -188,6 +188,24 @@ IA_STORE_TEST(fs_hybrid_vectors_stored_and_model_checked) {
     IA_CHECK(ia_store_fs_vectors(x.store, "k2", stores, 1, "e", &ids, &vecs, &dim, &n, &e) == 0 && n == 0);
     ia_fs_doc_free(&d);
     ia_fs_store_free(&st);
+    /* a store naming the second model gets its vectors, not the default's */
+    ia_embed_spec spec = {.name = "f", .path = EMBED_MODEL};
+    ia_embedder *two[2] = {x.v[0], ia_embedder_open(&spec, 1, &e)};
+    IA_CHECK(two[1] != NULL);
+    ia_embed_set set2 = {two, 2};
+    ia_fsearch_set_embed(x.fs, &set2);
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, "models/f", &st, &e) == 0);
+    IA_CHECK_STREQ(st.embedding_model, "models/f");
+    IA_CHECK(add_doc(&x, st.id, "three", CORPUS[2][1], NULL, 0, &d) == 0);
+    stores[0] = st.id;
+    IA_CHECK(ia_store_fs_vectors(x.store, "k1", stores, 1, "f", &ids, &vecs, &dim, &n, &e) == 0 && n == 1);
+    free(ids);
+    free(vecs);
+    IA_CHECK(ia_store_fs_vectors(x.store, "k1", stores, 1, "e", &ids, &vecs, &dim, &n, &e) == 0 && n == 0);
+    ia_fsearch_set_embed(x.fs, &x.set);
+    ia_embedder_free(two[1]);
+    ia_fs_doc_free(&d);
+    ia_fs_store_free(&st);
     hx_close(&x);
 }
 
