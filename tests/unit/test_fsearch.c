@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "api/api_int.h"
 #include "core/files.h"
 #include "core/fs_filter.h"
 #include "core/fs_ingest.h"
@@ -21,6 +24,8 @@
 #include "lib/util.h"
 #include "store/fsearch.h"
 #include "store/store.h"
+#include "tools/cite.h"
+#include "tools/file_search.h"
 #include "pg_help.h"
 
 /* ---- chunking and extraction ---------------------------------------------------- */
@@ -336,4 +341,46 @@ IA_STORE_TEST(fs_ranking_recall_at_5) {
     IA_CHECK(hits * 10 >= (int)N_QUESTIONS * 9); /* at least 0.9 */
     ia_fs_store_free(&st);
     fx_close(&x);
+}
+
+/* ---- file_citation: the result the model reads, cited back ------------------------------------- */
+
+IA_TEST(fs_file_citations_from_the_result) {
+    ia_fs_hit hits[2] = {
+        {.chunk_id = 1, .store = "s1", .doc = "d1", .doc_title = "bees.txt", .text = "Honeybees dance the\nwaggle dance.", .score = 1},
+        {.chunk_id = 2, .store = "s1", .doc = "d2", .doc_title = "tea.md", .text = "Matcha whisk.", .score = 0.5},
+    };
+    char *json, *model;
+    ia_file_search_result(hits, 2, &json, &model);
+    IA_CHECK_CONTAINS(json, "\"document\":\"fileSearchStores/s1/documents/d1\"");
+    IA_CHECK_CONTAINS(model, "[1] bees.txt\nURL: fileSearchStores/s1/documents/d1\nHoneybees dance the waggle dance.\n");
+    ia_content res = {.kind = IA_CONTENT_TOOL_RESULT, .tool = IA_BUILTIN_FILE_SEARCH, .text = json, .fetched = model};
+    ia_turn out = {.role = IA_ROLE_MODEL, .items = &res, .n = 1};
+    const char *answer = "Bees tell distance with a dance [1]. Tea needs a whisk [2].";
+    size_t n;
+    ia_annotation *a = ia_cite_answer(answer, &out, &n);
+    IA_CHECK(n == 2);
+    if (n == 2) {
+        IA_CHECK(a[0].file && !strcmp(a[0].url, "fileSearchStores/s1/documents/d1") && !strcmp(a[0].title, "bees.txt"));
+        IA_CHECK(a[0].start == 0 && a[1].file && !strcmp(a[1].url, "fileSearchStores/s1/documents/d2"));
+        json_t *j = ia_api_annotations_json(a, n);
+        char *s = json_dumps(j, JSON_COMPACT);
+        IA_CHECK_CONTAINS(s, "\"type\":\"file_citation\"");
+        IA_CHECK_CONTAINS(s, "\"document_uri\":\"fileSearchStores/s1/documents/d1\"");
+        IA_CHECK_CONTAINS(s, "\"file_name\":\"bees.txt\"");
+        free(s);
+        json_decref(j);
+        /* the store keeps it a file citation */
+        ia_content t = {.kind = IA_CONTENT_TEXT, .text = (char *)answer, .annotations = a, .n_annotations = n};
+        ia_turn tt = {.role = IA_ROLE_MODEL, .items = &t, .n = 1};
+        char *enc = ia_codec_turn_encode(&tt);
+        ia_turn back;
+        IA_CHECK(enc && ia_codec_turn_decode(enc, &back) == 0);
+        IA_CHECK(back.n == 1 && back.items[0].n_annotations == 2 && back.items[0].annotations[1].file);
+        ia_turn_free(&back);
+        free(enc);
+    }
+    ia_annotations_free(a, n);
+    free(json);
+    free(model);
 }
