@@ -147,7 +147,6 @@ const char *const ia_store_migrations[] = {
      * dim float32 in the machine's byte order (the store is local to it)
      * and the embedding model that made it; NULL without one. Vectors are
      * only compared with vectors of the same model. */
-    "ALTER TABLE fs_chunks ADD COLUMN vec BLOB;"
-    "ALTER TABLE fs_chunks ADD COLUMN vec_model TEXT;",
+    "ALTER TABLE fs_chunks ADD COLUMN vec BLOB; ALTER TABLE fs_chunks ADD COLUMN vec_model TEXT;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);
