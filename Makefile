@@ -273,8 +273,12 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 unit: all
 	tests/with-pg.sh $(BUILD)/unit_tests
 
+# Two test files at a time: a file's servers run on one thread each and
+# spend much of the time waiting (starts, polls, kills), so on 2 cores two
+# files finish in well under twice the time of one. E2E_JOBS=1 for one.
+E2E_JOBS ?= 2
 e2e: all
-	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
+	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=$(E2E_JOBS) --test-reporter=spec *.test.mjs
 
 # The core e2e files again with every server on PostgreSQL (E2E_STORE:
 # tests/e2e/lib/server.mjs gives each data dir a database of its own).
@@ -290,9 +294,15 @@ check: unit e2e e2e-pg fuzz-smoke service-check $(if $(filter 1,$(SAN)),,install
 service-check: all
 	@tests/service-check.sh $(BUILD)/interactd
 
+# The builds run on every core (a plain `make test`, as CI calls it, would
+# compile one file at a time); the tests themselves keep their own pacing.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 test: deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all fuzz-build build/install/interactd
 	@$(MAKE) --no-print-directory check
 	@echo "=== again under AddressSanitizer + UBSan ==="
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) SAN=1 all
 	@$(MAKE) --no-print-directory SAN=1 check
 
 bench: all $(BUILD)/bare_decode
@@ -309,7 +319,8 @@ clean:
 # clang under ASan + UBSan in a tree of their own (build/fuzz; the sources
 # again with -fsanitize=fuzzer-no-link). `make fuzz` runs each for FUZZ_TIME
 # seconds from a scratch copy of its seed corpus (tests/fuzz/corpus/<target>);
-# `make fuzz-smoke` (part of check) runs each for FUZZ_SMOKE_TIME seconds.
+# `make fuzz-smoke` (part of check) runs each for FUZZ_SMOKE_TIME seconds,
+# NPROC at a time.
 FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
@@ -357,7 +368,8 @@ ifeq ($(SAN),1)
 	@echo "fuzz-smoke: ran in the first pass"
 else
 	@$(MAKE) --no-print-directory fuzz-build
-	@for t in $(FUZZ_TARGETS); do FUZZ_SMOKE=1 tests/fuzz/run.sh $$t $(FUZZ_SMOKE_TIME) || exit 1; done
+	@printf '%s\n' $(FUZZ_TARGETS) | FUZZ_SMOKE=1 xargs -P$(NPROC) -I{} \
+	  sh -c 'out=$$(tests/fuzz/run.sh {} $(FUZZ_SMOKE_TIME) 2>&1); rc=$$?; printf "%s\n" "$$out"; exit $$rc'
 endif
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)

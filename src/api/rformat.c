@@ -14,9 +14,11 @@
  * checked as strictly as any other field (a typo is named now, not when that
  * output arrives). An image format's settings are kept (ia_rformat.image)
  * and ask for an image output (ia_request.modalities), which core routes to an
- * upstream engine (src/upstream/) or refuses naming --upstream; audio and
- * video formats are refused as outputs this server does not serve yet —
- * never as an unknown type. generation_config.image_config (both dialects;
+ * upstream engine (src/upstream/) or refuses naming --upstream; an audio
+ * format's settings are kept too (ia_rformat.audio, resolved by
+ * src/speech/audiofmt.h) and ask for speech output; the video format is
+ * refused as an output this server does not serve yet — never as an
+ * unknown type. generation_config.image_config (both dialects;
  * deprecated in SDK 3.x for the image format) is read here too. The order
  * of the answers is fixed: each entry's own fields and a repeated output
  * type first (list order), then a text format at odds with itself or
@@ -34,6 +36,7 @@
 
 #include "lib/util.h"
 #include "schema/schema.h"
+#include "speech/audiofmt.h"
 
 #define PATH_LEN IA_API_PATH_MAX
 /* One per output type, and the entry being checked: a list is refused at
@@ -246,13 +249,29 @@ typedef struct entry {
     const char *mime; /* text: mime_type as given; NULL = absent */
     json_t *schema;   /* text: the schema as given; NULL = none */
     ia_image_cfg image; /* image: its settings */
+    ia_audio_fmt audio; /* audio: its settings */
 } entry;
 
 static bool is_format_type(const char *t);
 
+/* The audio format's checked fields kept as given; audiofmt.h judges
+ * their values (keep_audio). */
+static void keep_audio_settings(json_t *o, ia_audio_fmt *a) {
+    a->set = true;
+    json_t *v;
+    if ((v = json_object_get(o, "mime_type")) && json_is_string(v))
+        snprintf(a->mime_type, sizeof a->mime_type, "%s", json_string_value(v));
+    if ((v = json_object_get(o, "delivery")) && json_is_string(v))
+        snprintf(a->delivery, sizeof a->delivery, "%s", json_string_value(v));
+    if ((v = json_object_get(o, "sample_rate")) && json_is_number(v)) a->sample_rate = (int64_t)json_number_value(v);
+    if ((v = json_object_get(o, "bit_rate")) && json_is_number(v)) a->bit_rate = (int64_t)json_number_value(v);
+}
+
 static int check_output_entry(const struct output_kind *k, json_t *o, entry *e, ia_err *err) {
     bool image = strcmp(k->type, "image") == 0;
-    return check_fields(k, k->fields, o, e->path, image ? &e->image : NULL, err);
+    if (check_fields(k, k->fields, o, e->path, image ? &e->image : NULL, err) < 0) return -1;
+    if (strcmp(k->type, "audio") == 0) keep_audio_settings(o, &e->audio);
+    return 0;
 }
 
 /* A text format's schema that is itself a typed format (the format wrapped
@@ -498,7 +517,27 @@ static void keep_image(const entry *es, size_t n, const entry *img, bool listed,
     }
     r->rformat.shape = IA_RFORMAT_TEXT_LIST;
     for (size_t i = 0, k = 0; i < n && k + 1 < sizeof r->rformat.list; i++)
-        r->rformat.list[k++] = es[i].type[0]; /* 't' or 'i': the only two kept */
+        r->rformat.list[k++] = es[i].type[0]; /* 't', 'i' or 'a': the three kept */
+}
+
+/* The audio format: speech output asked for, in the format it names
+ * (checked here, so a bad rate is a 400 before the run), kept for the
+ * echo and the speech step. */
+static int keep_audio(const entry *es, size_t n, const entry *au, bool listed, ia_request *r, ia_err *err) {
+    if (!(served & IA_MOD_BIT_AUDIO))
+        return ia_fail(err, IA_EUNIMPLEMENTED, "%s: speech output is not supported by this server", au->path);
+    ia_audio_spec spec;
+    if (ia_audio_spec_resolve(&au->audio, au->path, &spec, err) < 0) return -1;
+    r->rformat.audio = au->audio;
+    r->modalities |= IA_MOD_BIT_AUDIO;
+    if (!listed) {
+        if (r->rformat.shape == IA_RFORMAT_NONE) r->rformat.shape = IA_RFORMAT_AUDIO;
+        return 0;
+    }
+    r->rformat.shape = IA_RFORMAT_TEXT_LIST;
+    for (size_t i = 0, k = 0; i < n && k + 1 < sizeof r->rformat.list; i++)
+        r->rformat.list[k++] = es[i].type[0];
+    return 0;
 }
 
 static int decode_typed(json_t *rf, const char *mime, ia_request *r, ia_err *err) {
@@ -510,13 +549,13 @@ static int decode_typed(json_t *rf, const char *mime, ia_request *r, ia_err *err
         if (strcmp(es[i].type, "text") == 0) text = &es[i];
     if (text && apply_text(text, mime, json_is_array(rf), r, err) < 0) return -1;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(es[i].type, "text") != 0 && strcmp(es[i].type, "image") != 0)
+        if (strcmp(es[i].type, "video") == 0)
             return ia_fail(err, IA_EUNIMPLEMENTED,
-                           "%s: the %s format is not supported yet by this server; leave it out%s",
-                           es[i].path, es[i].type,
-                           strcmp(es[i].type, "audio") == 0 ? " (speech comes with response_modalities: ['AUDIO'])" : "");
+                           "%s: the video format is not supported yet by this server; leave it out", es[i].path);
     for (size_t i = 0; i < n; i++)
         if (strcmp(es[i].type, "image") == 0) keep_image(es, n, &es[i], json_is_array(rf), r);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(es[i].type, "audio") == 0 && keep_audio(es, n, &es[i], json_is_array(rf), r, err) < 0) return -1;
     return 0;
 }
 

@@ -142,6 +142,17 @@ static json_t *image_format_json(const ia_rformat *f) {
     return image_json(o, &f->image);
 }
 
+static json_t *audio_format_json(const ia_rformat *f) {
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("audio"));
+    const ia_audio_fmt *a = &f->audio;
+    if (a->mime_type[0]) json_object_set_new(o, "mime_type", ia_api_jstr(a->mime_type));
+    if (a->sample_rate) json_object_set_new(o, "sample_rate", json_integer(a->sample_rate));
+    if (a->bit_rate) json_object_set_new(o, "bit_rate", json_integer(a->bit_rate));
+    if (a->delivery[0]) json_object_set_new(o, "delivery", ia_api_jstr(a->delivery));
+    return o;
+}
+
 static json_t *text_format_json(const ia_rformat *f) {
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string("text"));
@@ -151,16 +162,19 @@ static json_t *text_format_json(const ia_rformat *f) {
 }
 
 /* response_format in the shape the client gave it: a bare schema as
- * itself, a typed text or image format with the fields it set, alone or
+ * itself, a typed text, image or audio format with the fields it set, alone or
  * in a list (its entries in the order given). NULL when none was given. */
 static json_t *rformat_json(const ia_rformat *f) {
     if (f->shape == IA_RFORMAT_NONE) return NULL;
     if (f->shape == IA_RFORMAT_SCHEMA) return f->schema ? ia_api_json_value(f->schema, true) : json_object();
     if (f->shape == IA_RFORMAT_TEXT) return text_format_json(f);
     if (f->shape == IA_RFORMAT_IMAGE) return image_format_json(f);
+    if (f->shape == IA_RFORMAT_AUDIO) return audio_format_json(f);
     json_t *list = json_array();
     for (const char *t = f->list[0] ? f->list : "t"; *t; t++)
-        json_array_append_new(list, *t == 'i' ? image_format_json(f) : text_format_json(f));
+        json_array_append_new(list, *t == 'i'   ? image_format_json(f)
+                                    : *t == 'a' ? audio_format_json(f)
+                                                : text_format_json(f));
     return list;
 }
 

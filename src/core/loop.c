@@ -640,7 +640,7 @@ static int speak(ia_core *c, ia_run *r, ia_loop *L, ia_err *err) {
         pthread_mutex_unlock(&r->mu);
     }
     const ia_upstream *up = L->up && L->up->kind == IA_UPSTREAM_SPEECH ? L->up : NULL;
-    int rc = text && *text ? ia_outputs_speech(c, r, up, L->tts, text, &L->gen, err) : 0;
+    int rc = text && *text ? ia_outputs_speech(c, r, up, L->tts, text, &L->gen, &r->it.rformat.audio, err) : 0;
     free(text);
     return rc;
 }

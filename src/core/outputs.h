@@ -33,12 +33,16 @@ char *ia_outputs_input_text(const ia_conv *input);
  * src/speech/tts.h; gen's seed, else IA_OUTPUTS_TTS_SEED, and its
  * max_output_tokens at 25 tokens a second of audio bound it) when not
  * NULL, else the embedded espeak-ng (src/speech/). Either way the audio
- * streams as deltas while it is made. Text with nothing to say makes no
+ * streams as deltas while it is made, in fmt's format (an audio response
+ * format, src/speech/audiofmt.h; NULL or unset: the engines' own 24 kHz
+ * PCM), encoded as it comes; the deltas' texts joined are the item's data
+ * (a WAV's stored header alone has its real sizes where the streamed one
+ * says "unknown"). Text with nothing to say makes no
  * output. 0, or -1 with err (IA_ECANCELLED when r's cancel flag stopped
  * it). */
 #define IA_OUTPUTS_TTS_SEED 1234
 int ia_outputs_speech(struct ia_core *c, ia_run *r, const ia_upstream *up, struct ia_tts *tts, const char *text,
-                      const ia_gen_config *gen, ia_err *err);
+                      const ia_gen_config *gen, const ia_audio_fmt *fmt, ia_err *err);
 
 /* Draws q through upstream u (src/upstream/images.h) as image outputs of
  * r, in the order the engine gave them. 0, or -1 with err. */

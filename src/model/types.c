@@ -322,6 +322,7 @@ void ia_rformat_copy(ia_rformat *dst, const ia_rformat *src) {
     dst->mime_type = src->mime_type ? ia_strdup(src->mime_type) : NULL;
     dst->schema = src->schema ? ia_strdup(src->schema) : NULL;
     dst->image = src->image;
+    dst->audio = src->audio;
     memcpy(dst->list, src->list, sizeof dst->list);
     dst->modalities = src->modalities;
 }

@@ -255,25 +255,38 @@ void ia_gen_config_copy(ia_gen_config *dst, const ia_gen_config *src);
 /* true when the client set any field. */
 bool ia_gen_config_is_set(const ia_gen_config *g);
 
+/* An audio response format's settings (SDK 3.x's AudioResponseFormat), as
+ * given (0 / "" = not given); src/speech/audiofmt.h checks and resolves
+ * them. Plain arrays: a struct copy is a deep copy. */
+typedef struct ia_audio_fmt {
+    bool set;            /* given at all ({type: "audio"} counts) */
+    char mime_type[24];  /* "audio/l16", "audio/wav", "audio/mp3", "audio/ogg_opus", "audio/alaw", "audio/mulaw" */
+    int64_t sample_rate; /* Hz */
+    int64_t bit_rate;    /* bits a second: the compressed formats' */
+    char delivery[8];    /* "inline" */
+} ia_audio_fmt;
+
 /* response_format as the client wrote it, kept for the steps dialect's
  * echo (the engine needs nothing but ia_request.grammar): which of the
- * wire's shapes it came in, and the text and image formats' fields as
- * given. The audio / video formats never get here: they are refused until
- * that output exists. */
+ * wire's shapes it came in, and the text, image and audio formats' fields
+ * as given. The video format never gets here: it is refused until that
+ * output exists. */
 typedef enum {
     IA_RFORMAT_NONE = 0,
     IA_RFORMAT_SCHEMA,    /* a bare JSON Schema (the guide's form) */
     IA_RFORMAT_TEXT,      /* one typed text format {type: "text", ...} */
     IA_RFORMAT_TEXT_LIST, /* a list of typed formats (the text one, the image one) */
     IA_RFORMAT_IMAGE,     /* one typed image format {type: "image", ...} */
+    IA_RFORMAT_AUDIO,     /* one typed audio format {type: "audio", ...} */
 } ia_rformat_shape;
 typedef struct ia_rformat {
     ia_rformat_shape shape;
     char *mime_type; /* the text format's mime_type as given; NULL = absent */
     char *schema;    /* the JSON Schema as given (compact JSON); NULL = none */
     ia_image_cfg image; /* the image format's settings (image.set: one was given) */
-    /* TEXT_LIST: the entries' types in list order, 't' text, 'i' image
-     * ("ti", "i", ...); "" (rows from before images) is "t". */
+    ia_audio_fmt audio; /* the audio format's settings (audio.set: one was given) */
+    /* TEXT_LIST: the entries' types in list order, 't' text, 'i' image,
+     * 'a' audio ("ti", "ta", ...); "" (rows from before images) is "t". */
     char list[4];
     /* response_modalities as the client asked them (IA_MOD_BIT_*; the
      * speech models' implied audio not added), for the echo; 0 = not given */

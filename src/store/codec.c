@@ -611,8 +611,36 @@ static const char *const rformat_shapes[] = {
     [IA_RFORMAT_TEXT] = "text",
     [IA_RFORMAT_TEXT_LIST] = "text_list",
     [IA_RFORMAT_IMAGE] = "image",
+    [IA_RFORMAT_AUDIO] = "audio",
 };
 #define N_RFORMAT_SHAPES ((int)(sizeof rformat_shapes / sizeof rformat_shapes[0]))
+
+/* An audio format's settings: {mime_type?, sample_rate?, bit_rate?,
+ * delivery?} (a key added to the record: older rows have none). */
+static json_t *audio_fmt_json(const ia_audio_fmt *a) {
+    json_t *o = json_object();
+    if (a->mime_type[0]) json_object_set_new(o, "mime_type", json_string(a->mime_type));
+    if (a->sample_rate) json_object_set_new(o, "sample_rate", json_integer(a->sample_rate));
+    if (a->bit_rate) json_object_set_new(o, "bit_rate", json_integer(a->bit_rate));
+    if (a->delivery[0]) json_object_set_new(o, "delivery", json_string(a->delivery));
+    return o;
+}
+
+static int audio_fmt_parse(json_t *o, ia_audio_fmt *a) {
+    if (!json_is_object(o)) return -1;
+    a->set = true;
+    json_t *v;
+    if ((v = json_object_get(o, "sample_rate"))) {
+        if (!json_is_integer(v)) return -1;
+        a->sample_rate = json_integer_value(v);
+    }
+    if ((v = json_object_get(o, "bit_rate"))) {
+        if (!json_is_integer(v)) return -1;
+        a->bit_rate = json_integer_value(v);
+    }
+    if (image_field(o, "mime_type", a->mime_type, sizeof a->mime_type) != 0) return -1;
+    return image_field(o, "delivery", a->delivery, sizeof a->delivery);
+}
 
 char *ia_codec_rformat_encode(const ia_rformat *f) {
     bool shaped = f && f->shape > IA_RFORMAT_NONE && (int)f->shape < N_RFORMAT_SHAPES;
@@ -625,6 +653,7 @@ char *ia_codec_rformat_encode(const ia_rformat *f) {
     if (f->mime_type) json_object_set_new(o, "mime_type", json_string(f->mime_type));
     if (f->schema) json_object_set_new(o, "schema", json_string(f->schema));
     if (f->image.set) json_object_set_new(o, "image", image_cfg_json(&f->image));
+    if (f->audio.set) json_object_set_new(o, "audio", audio_fmt_json(&f->audio));
     if (f->list[0]) json_object_set_new(o, "list", json_string(f->list));
     return dump_and_release(o);
 }
@@ -654,6 +683,8 @@ int ia_codec_rformat_decode(const char *text, ia_rformat *out) {
     if ((mime && !out->mime_type) || (schema && !out->schema)) rc = -1;
     json_t *image = json_object_get(j, "image");
     if (image && image_cfg_parse(image, &out->image) != 0) rc = -1;
+    json_t *audio = json_object_get(j, "audio");
+    if (audio && audio_fmt_parse(audio, &out->audio) != 0) rc = -1;
     if (image_field(j, "list", out->list, sizeof out->list) != 0) rc = -1;
 done:
     json_decref(j);

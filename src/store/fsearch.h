@@ -77,8 +77,9 @@ int ia_store_fs_vectors(ia_store *s, const char *owner, const char *const *store
  * in no particular order; an id not found is left out. */
 int ia_store_fs_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_ids, ia_fs_hit **out,
                      size_t *n, ia_err *err);
-/* Start-up: documents left PENDING or UPLOADING-less ingestion by a crash
- * go FAILED with message; returns how many (or -1). */
+/* Start-up: documents a crash left PENDING (mid-ingestion) go FAILED with
+ * message; returns how many (or -1). UPLOADING ones wait for their upload,
+ * which may still be resumed. */
 int ia_store_fs_recover(ia_store *s, int64_t now, const char *message, ia_err *err);
 
 /* The backend's table (backend.h's ops->fs). */

@@ -168,7 +168,7 @@ describe('steps dialect: errors (SDK 3.x)', () => {
     await assert.rejects(create('x', { transcription_config: {} }),
       sdkError('BadRequestError', 400, /generation_config\.transcription_config: not supported yet/));
     await assert.rejects(create('x', CFG, { tools: [{ type: 'file_search', file_search_store_names: ['fileSearchStores/x'] }] }),
-      sdkError('BadRequestError', 400, /tools\[0\]: tool type 'file_search' is not supported yet/));
+      sdkError('NotFoundError', 404, /tools\[0\]\.file_search_store_names\[0\]: fileSearchStores\/x not found/));
   });
 
   it("built-in tools' call and result steps in a stateless history: accepted, stored, given back as sent", T, async () => {

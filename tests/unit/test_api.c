@@ -427,7 +427,10 @@ IA_TEST(api_decode_content_types) {
 
 IA_TEST(api_decode_unimplemented_fields_name_themselves) {
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}",
-                        IA_EUNIMPLEMENTED, "tools[0]: tool type 'file_search' is not supported yet by this server"));
+                        IA_EINVALID, "tools[0].file_search_store_names: required, the stores to search"));
+    IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\","
+                        "\"file_search_store_names\":[\"s\"],\"top_k\":0}]}",
+                        IA_EINVALID, "tools[0].top_k: expected an integer from 1 to 50"));
     IA_CHECK(decodes("{\"model\":\"demo\",\"input\":\"x\",\"tools\":[]}"));
     IA_CHECK(fails_with("{\"model\":\"demo\",\"input\":\"x\",\"response_mime_type\":\"text/csv\"}",
                         IA_EUNIMPLEMENTED, "response_mime_type: 'text/csv' is not supported (text/plain or application/json)"));

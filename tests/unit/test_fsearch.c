@@ -229,6 +229,9 @@ IA_STORE_TEST(fs_service_stores_documents_owners) {
     IA_CHECK(d.state == IA_DOC_ACTIVE && d.size == 26);
     IA_CHECK(add_doc(&x, "k1", st.id, "bad.bin", "text/plain", "\xff\xfe", NULL, 0, &d2) == 0);
     IA_CHECK(d2.state == IA_DOC_FAILED && d2.error);
+    char failed_id[IA_FS_ID_MAX];
+    snprintf(failed_id, sizeof failed_id, "%s", d2.id);
+    ia_fs_doc_free(&d2);
     IA_CHECK(ia_fsearch_get(x.fs, "k1", st.id, &got, &e) == 0);
     IA_CHECK(got.n_active == 1 && got.n_failed == 1 && got.n_pending == 0 && got.size_bytes == 26);
     ia_fs_store_free(&got);
@@ -254,7 +257,7 @@ IA_STORE_TEST(fs_service_stores_documents_owners) {
     /* force: a document with chunks, a store with documents */
     IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, d.id, false, &e) < 0);
     IA_CHECK_CONTAINS(e.msg, "force");
-    IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, d2.id, false, &e) == 0); /* failed: no chunks */
+    IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, failed_id, false, &e) == 0); /* failed: no chunks */
     IA_CHECK(ia_fsearch_delete(x.fs, "k1", st.id, false, &e) < 0);
     IA_CHECK_CONTAINS(e.msg, "force=true");
     IA_CHECK(ia_fsearch_delete(x.fs, "k1", st.id, true, &e) == 0);

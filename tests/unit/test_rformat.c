@@ -161,13 +161,48 @@ IA_TEST(rformat_shapes_and_types_refused) {
                    "format"));
 }
 
-/* Audio and video formats: their settings checked, then refused (the
- * image format is kept: test_images.c). */
+/* The audio format asks for speech in its format (kept; the image format:
+ * test_images.c); its values are judged by src/speech/audiofmt.c; the
+ * video format is refused after its settings are checked. */
+IA_TEST(rformat_audio_format_asks_for_speech) {
+    ia_request r;
+    IA_CHECK(dec(BODY("{\"type\":\"audio\",\"sample_rate\":16000,\"mime_type\":\"audio/wav\",\"delivery\":"
+                      "\"inline\"}"), IA_DIALECT_STEPS, &r) == 0);
+    IA_CHECK(r.modalities & IA_MOD_BIT_AUDIO);
+    IA_CHECK(r.rformat.shape == IA_RFORMAT_AUDIO && r.rformat.audio.set);
+    IA_CHECK(strcmp(r.rformat.audio.mime_type, "audio/wav") == 0 && r.rformat.audio.sample_rate == 16000);
+    char *rec = ia_codec_rformat_encode(&r.rformat);
+    ia_rformat back;
+    IA_CHECK(rec && ia_codec_rformat_decode(rec, &back) == 0);
+    IA_CHECK(back.shape == IA_RFORMAT_AUDIO && back.audio.sample_rate == 16000);
+    IA_CHECK(strcmp(back.audio.mime_type, "audio/wav") == 0 && strcmp(back.audio.delivery, "inline") == 0);
+    free(rec);
+    ia_rformat_free(&back);
+    ia_request_free(&r);
+    IA_CHECK(dec(BODY("[{\"type\":\"text\"},{\"type\":\"audio\",\"mime_type\":\"audio/mp3\",\"bit_rate\":"
+                      "96000}]"), IA_DIALECT_STEPS, &r) == 0);
+    IA_CHECK(r.rformat.shape == IA_RFORMAT_TEXT_LIST && strcmp(r.rformat.list, "ta") == 0);
+    IA_CHECK(r.rformat.audio.bit_rate == 96000 && (r.modalities & IA_MOD_BIT_AUDIO));
+    ia_request_free(&r);
+    IA_CHECK(fails(BODY("[{\"type\":\"audio\",\"mime_type\":\"audio/flac\"}]"), IA_EUNIMPLEMENTED,
+                   "response_format[0].mime_type: 'audio/flac' is not served; speech comes as audio/l16, "
+                   "audio/wav, audio/mp3, audio/ogg_opus, audio/alaw or audio/mulaw"));
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"mime_type\":\"audio/mp3\",\"sample_rate\":17000}"),
+                   IA_EINVALID, "response_format.sample_rate: audio/mp3 takes 8000, 11025, 12000, 16000, 22050, "
+                   "24000, 32000, 44100, 48000 Hz, not 17000"));
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"sample_rate\":96000}"), IA_EINVALID,
+                   "response_format.sample_rate: 96000 Hz is out of range (8000 to 48000)"));
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"mime_type\":\"audio/wav\",\"bit_rate\":64000}"), IA_EINVALID,
+                   "response_format.bit_rate: applies to the compressed formats (audio/mp3, audio/ogg_opus), not "
+                   "audio/wav; leave it out"));
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"mime_type\":\"audio/ogg_opus\",\"bit_rate\":1000}"),
+                   IA_EINVALID, "response_format.bit_rate: 1000 b/s is out of range for audio/ogg_opus (6000 to "
+                   "510000)"));
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"delivery\":\"uri\"}"), IA_EUNIMPLEMENTED,
+                   "response_format.delivery: 'uri' delivery is not served (audio comes inline, as base64 data)"));
+}
+
 IA_TEST(rformat_outputs_are_checked_then_not_served) {
-    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"sample_rate\":24000,\"mime_type\":\"audio/wav\",\"delivery\":"
-                        "\"inline\"}"), IA_EUNIMPLEMENTED,
-                   "response_format: the audio format is not supported yet by this server; leave it out "
-                   "(speech comes with response_modalities: ['AUDIO'])"));
     IA_CHECK(fails(BODY("[{\"type\":\"video\",\"aspect_ratio\":\"9:16\",\"resolution\":\"720p\",\"duration\":"
                         "\"8s\"}]"), IA_EUNIMPLEMENTED,
                    "response_format[0]: the video format is not supported yet by this server; leave it out"));
@@ -202,9 +237,10 @@ IA_TEST(rformat_outputs_are_checked_then_not_served) {
                    "response_format[1]: a second 'image' format (response_format[0] is one already); give one "
                    "format per output type"));
     /* Python's json writes 24000.0 for a float: an integer all the same */
-    IA_CHECK(fails(BODY("[{\"type\":\"audio\",\"sample_rate\":24000.0}]"), IA_EUNIMPLEMENTED,
-                   "response_format[0]: the audio format is not supported yet by this server; leave it out "
-                   "(speech comes with response_modalities: ['AUDIO'])"));
+    ia_request r;
+    IA_CHECK(dec(BODY("[{\"type\":\"audio\",\"sample_rate\":24000.0}]"), IA_DIALECT_STEPS, &r) == 0);
+    IA_CHECK(r.rformat.audio.sample_rate == 24000);
+    ia_request_free(&r);
 }
 
 /* ---- the echo ------------------------------------------------------------------ */
