@@ -282,7 +282,7 @@ e2e: all
 
 # The core e2e files again with every server on PostgreSQL (E2E_STORE:
 # tests/e2e/lib/server.mjs gives each data dir a database of its own).
-E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs files.test.mjs fsearch.test.mjs fsearch-tool.test.mjs
+E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs files.test.mjs fsearch.test.mjs fsearch-tool.test.mjs fsearch-hybrid.test.mjs
 e2e-pg: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd $(ROOT)/tests/with-pg.sh sh -c \
 	  'if [ -n "$${PG_CONNINFO:-}" ]; then E2E_STORE="$$PG_CONNINFO" node --test --test-concurrency=1 --test-reporter=spec $(E2E_PG_FILES); fi'
