@@ -31,7 +31,11 @@
 
 #include "lib/err.h"
 
-#define IA_EMBED_MAX_CTX 8192 /* tokens of one text at most, whatever the model was trained on */
+/* Tokens of one text at most, whatever the model was trained on: Google's
+ * embedding models take 2,048, and a non-causal model decodes a text in
+ * one ubatch, whose attention scores grow with its square (8,192 tokens
+ * would be ~3 GB a layer for a 12-head BERT). */
+#define IA_EMBED_MAX_CTX 2048
 #define IA_EMBED_MAX_SEQ 16   /* texts decoded together at most */
 
 /* The names the first --embedding-model also answers to: Google's
