@@ -4,8 +4,10 @@
 // HTML and a PDF typeset by groff, importFile from a Files API file,
 // operations polled to done, documents list / get / delete (force), counts
 // and sizes; a format that cannot be indexed ends FAILED with the reason;
-// chunkingConfig checked; isolation between keys (404s); a restart keeps
-// everything and fails nothing that was done.
+// chunkingConfig checked; isolation between keys (404s); kill -9 while a
+// document is ingested leaves it STATE_FAILED (its operation done with the
+// error) after the restart; a restart keeps everything and fails nothing
+// that was done. Also run on PostgreSQL (make e2e-pg).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -184,6 +186,37 @@ describe('file search stores', () => {
     await assert.rejects(A.fileSearchStores.delete({ name: tmpStore.name }), (e) => e.status === 400 && /force/.test(e.message));
     await A.fileSearchStores.delete({ name: tmpStore.name, config: { force: true } });
     await assert.rejects(A.fileSearchStores.get({ name: tmpStore.name }), (e) => e.status === 404);
+  });
+
+  it('kill -9 mid-ingestion: after the restart the document is FAILED and its operation done with the error', { timeout: 240_000 }, async () => {
+    const big = await A.fileSearchStores.create({ config: { displayName: 'big' } });
+    // ~24 MB of words: extracting and chunking it outlasts the polls below
+    const words = Array.from({ length: 4000 }, (_, i) => `word${i}`).join(' ') + '\n';
+    const text = words.repeat(Math.ceil(24e6 / words.length));
+    const up = A.fileSearchStores.uploadToFileSearchStore({ fileSearchStoreName: big.name,
+      file: new Blob([text], { type: 'text/plain' }), config: { displayName: 'big.txt' } }).catch((e) => e);
+    let pending;
+    for (let i = 0; i < 2000 && !pending; i++) {
+      const page = await A.fileSearchStores.documents.list({ parent: big.name });
+      pending = page.page.find((d) => d.state === 'STATE_PENDING');
+      if (!pending) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(pending, 'the document is seen PENDING while it is ingested');
+    const info = await srv.kill9();
+    assert.equal(info.signal, 'SIGKILL');
+    await up; // the upload's request fails with the server gone
+    srv = await srv.restart();
+    A = srv.client(KEY_A);
+    const doc = await A.fileSearchStores.documents.get({ name: pending.name });
+    assert.equal(doc.state, 'STATE_FAILED');
+    const id = pending.name.split('/').pop();
+    const { UploadToFileSearchStoreOperation } = await import('@google/genai');
+    const op = await A.operations.get({ operation: Object.assign(new UploadToFileSearchStoreOperation(),
+      { name: `${big.name}/upload/operations/${id}` }) });
+    assert.equal(op.done, true);
+    assert.match(op.error.message, /stopped while this document was being ingested/);
+    assert.equal((await A.fileSearchStores.get({ name: big.name })).failedDocumentsCount, '1');
+    await A.fileSearchStores.delete({ name: big.name, config: { force: true } });
   });
 
   it('a restart keeps stores, documents and operations', { timeout: 120_000 }, async () => {
