@@ -8,13 +8,17 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* The specs of the flag's value, split on commas (malloc'd copies in *buf). */
+/* The specs of every --embedding-model (the flag repeated, each value a
+ * comma list; "none" alone: none), split into *out over the joined copy
+ * *buf. */
 static size_t split(const cfg *c, char **buf, char ***out) {
     *out = NULL;
-    *buf = NULL;
-    const char *v = c->val[F_EMBED_MODEL];
-    if (!v || !*v || !strcmp(v, "none")) return 0;
-    *buf = ia_strdup(v);
+    ia_buf all;
+    ia_buf_init(&all, 0);
+    for (size_t i = 0; i < c->n_embed_models; i++)
+        if (strcmp(c->embed_models[i], "none") != 0) ia_buf_printf(&all, "%s,", c->embed_models[i]);
+    ia_buf_append(&all, "", 1);
+    *buf = ia_buf_take(&all);
     size_t n = 0;
     for (char *save = NULL, *t = strtok_r(*buf, ", \t\n", &save); t; t = strtok_r(NULL, ", \t\n", &save)) {
         *out = ia_xrealloc(*out, (n + 1) * sizeof **out);

@@ -33,6 +33,8 @@ typedef struct cfg {
     size_t n_file_kv;
     const char **models, **templates, **mmprojs, **search_dirs, **upstreams, **speech_models; /* repeatable */
     size_t n_models, n_templates, n_mmprojs, n_search_dirs, n_upstreams, n_speech_models;
+    const char **embed_models; /* repeatable --embedding-model (each may be a comma list) */
+    size_t n_embed_models;
 } cfg;
 
 /* The help text of `interactd` and its serve flags. */

@@ -13,8 +13,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { GoogleGenAI as GenAI3 } from 'genai3';
-import { startServer, stopAll, T, DEMO_MODEL, REPO_ROOT } from './lib/server.mjs';
+import { startServer, stopAll, T, DEMO_MODEL, REPO_ROOT, BIN } from './lib/server.mjs';
 
 const EMBED_MODEL = path.join(REPO_ROOT, 'build/embed.gguf');
 const DIM = 64;
@@ -146,6 +147,25 @@ describe('models.embedContent errors', () => {
     });
     assert.equal(r2.status, 400);
     assert.match(r2.json.error.message, /only text parts/);
+  });
+
+  it('the flag: repeatable (and comma lists), and a bad value stops serve with exit 2 naming it', T, async () => {
+    const two = await startServer({ models: { demo: DEMO_MODEL },
+      args: ['--embedding-model', `a=${EMBED_MODEL}`, '--embedding-model', `b=${EMBED_MODEL},c=${EMBED_MODEL}`] });
+    const r = await two.raw('GET', '/v1beta/models?pageSize=100');
+    const names = r.json.models.map((m) => m.name);
+    for (const n of ['models/a', 'models/b', 'models/c']) assert.ok(names.includes(n), n);
+    const bad = (args) => spawnSync(BIN, ['serve', '--port', '0', '--data', '/nonexistent/x', ...args], { encoding: 'utf8' });
+    for (const [args, msg] of [
+      [['--embedding-model', `a=${EMBED_MODEL}`, '--embedding-model', `a=${EMBED_MODEL}`], /--embedding-model: 'a' is given twice/],
+      [['--embedding-model', `demo=${EMBED_MODEL}`], /--embedding-model: 'demo' is already a --model's name/],
+      [['--embedding-model', '/nope/x.gguf'], /--embedding-model: cannot read '\/nope\/x\.gguf'/],
+      [['--embedding-model', 'a:b=x.gguf'], /--embedding-model: model name 'a:b' may not hold/],
+    ]) {
+      const p = bad(args);
+      assert.equal(p.status, 2, p.stderr);
+      assert.match(p.stderr, msg);
+    }
   });
 
   it('a server without --embedding-model says how to get one', T, async () => {
