@@ -77,7 +77,7 @@ SPEECH_USERS := src/speech/espeak src/speech/resample tests/unit/test_speech
 # libpq (src/store/pg*.c: the PostgreSQL store), alike.
 PQ_CFLAGS = $(eval PQ_CFLAGS := $$(shell pkg-config --cflags libpq | sed 's/-I/-isystem /g'))$(PQ_CFLAGS)
 PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
-PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema src/store/pg_list src/store/pg_lease src/store/pg_fsearch src/store/pg_agents tests/unit/pg_help
+PQ_USERS := src/store/pg src/store/pg_rows src/store/pg_files src/store/pg_schema src/store/pg_list src/store/pg_lease src/store/pg_fsearch src/store/pg_agents src/store/pg_fs_vec tests/unit/pg_help
 SYS_LIBS  = -lmicrohttpd -ljansson -lsqlite3 -lcurl -lcrypto $(PDF_LIBS) $(XML_LIBS) $(SPEECH_LIBS) $(PQ_LIBS) -lpthread -lm -lstdc++
 LDLIBS    = $(LLAMA_LIBS) $(llama_rpath) $(SYS_LIBS)
 # Only the tests know where the repository is (fixtures, the demo model).
@@ -178,6 +178,11 @@ $(BUILD)/tts_rtf: $(OBJ)/bench/speech/tts_rtf.o $(LIB_O)
 # The server looks for it beside its executable (build/asan/ links to it).
 build/demo.gguf: $(BUILD)/mkdemo
 	$(BUILD)/mkdemo --out $@ --size demo
+# The embedding model (--embedding-model): the demo's vocabulary and
+# blocks, bidirectional attention, mean pooling (tools/mkdemo.c).
+build/embed.gguf: $(BUILD)/mkdemo
+	$(BUILD)/mkdemo --out $@ --size embed
+all: build/embed.gguf
 ifeq ($(SAN),1)
 all: $(BUILD)/demo.gguf
 $(BUILD)/demo.gguf: | build/demo.gguf
@@ -277,7 +282,7 @@ e2e: all
 
 # The core e2e files again with every server on PostgreSQL (E2E_STORE:
 # tests/e2e/lib/server.mjs gives each data dir a database of its own).
-E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs files.test.mjs fsearch.test.mjs fsearch-tool.test.mjs custom-agents.test.mjs
+E2E_PG_FILES := store.test.mjs state.test.mjs background.test.mjs crash.test.mjs files.test.mjs fsearch.test.mjs fsearch-tool.test.mjs custom-agents.test.mjs fsearch-hybrid.test.mjs
 e2e-pg: all
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd $(ROOT)/tests/with-pg.sh sh -c \
 	  'if [ -n "$${PG_CONNINFO:-}" ]; then E2E_STORE="$$PG_CONNINFO" node --test --test-concurrency=1 --test-reporter=spec $(E2E_PG_FILES); fi'
@@ -320,7 +325,7 @@ FUZZ_CC         ?= clang
 FUZZ_CXX        ?= clang++
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
-FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps chatwire tts_spec fsearch agents
+FUZZ_TARGETS := decode_legacy decode_steps schema ids codec chat_parse files pdf b64 html search mcp speech_split images hub config upchat_sse maps chatwire tts_spec fsearch agents embed_req
 FUZZ_DIR := build/fuzz
 FUZZ_OBJ := $(FUZZ_DIR)/obj
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

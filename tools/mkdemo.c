@@ -15,7 +15,7 @@
  * text model with its vision projector (mkdemo_qwen.c), whose media take
  * M-RoPE positions.
  *
- *     mkdemo --out PATH [--size demo|135m|500m]
+ *     mkdemo --out PATH [--size demo|135m|500m|embed]
  *     mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]
  *     mkdemo --out PATH --size audio-mmproj
  *     mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja
@@ -35,15 +35,21 @@ typedef struct {
     int n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx;
     int n_vocab_pad;        /* pad the vocabulary with unused tokens to this size (0 = no) */
     enum ggml_type wtype;   /* type of the 2-D weight matrices */
+    int pooling;            /* 0: a generator; else an embedding model with this llama pooling type */
 } size_spec;
 
 static const size_spec SIZES[] = {
     /* Tiny: decodes in microseconds, even under ASan. */
-    {"demo", 64, 2, 4, 2, 192, 4096, 0, GGML_TYPE_F32},
+    {"demo", 64, 2, 4, 2, 192, 4096, 0, GGML_TYPE_F32, 0},
+    /* The embedding model (--embedding-model): the same vocabulary and
+     * blocks, attention over the whole text (not causal), the hidden states
+     * mean-pooled (LLAMA_POOLING_TYPE_MEAN = 1), no output matrix. A short
+     * context so that tests reach truncation with a paragraph. */
+    {"embed", 64, 2, 4, 2, 192, 512, 0, GGML_TYPE_F32, 1},
     /* About 135M parameters (SmolLM-135M class): 14 layers x 6.3M + 2 x 24.6M embeddings. */
-    {"135m", 768, 14, 12, 4, 2048, 8192, 32000, GGML_TYPE_Q8_0},
+    {"135m", 768, 14, 12, 4, 2048, 8192, 32000, GGML_TYPE_Q8_0, 0},
     /* About 0.5B parameters (Qwen2.5-0.5B class): 22 layers x 18.9M + 2 x 32.8M embeddings. */
-    {"500m", 1024, 22, 16, 8, 5120, 8192, 32000, GGML_TYPE_Q8_0},
+    {"500m", 1024, 22, 16, 8, 5120, 8192, 32000, GGML_TYPE_Q8_0, 0},
 };
 
 /* A ChatML template, as Qwen and SmolLM use, small enough to read at a glance. */
@@ -160,7 +166,7 @@ static void vocab_free(vocab *v) {
 }
 
 static int usage(void) {
-    fputs("usage: mkdemo --out PATH [--size demo|135m|500m]\n"
+    fputs("usage: mkdemo --out PATH [--size demo|135m|500m|embed]\n"
           "       mkdemo --out PATH --size gemma3 --vocab PHI3_VOCAB.gguf [--template FILE]\n"
           "       mkdemo --out PATH --size audio-mmproj\n"
           "       mkdemo --out PATH --size qwen2vl --vocab PHI3_VOCAB.gguf --template CHATML.jinja\n"
@@ -307,13 +313,18 @@ int main(int argc, char **argv) {
     /* ChatML puts text right after control tokens; a SentencePiece space
      * prefix there would turn "<|im_start|>user" into "▁user". */
     gguf_set_val_bool(g, "tokenizer.ggml.add_space_prefix", false);
-    gguf_set_val_str(g, "tokenizer.chat_template", CHAT_TEMPLATE);
+    if (sp->pooling) {
+        gguf_set_val_u32(g, "llama.pooling_type", (uint32_t)sp->pooling);
+        gguf_set_val_bool(g, "llama.attention.causal", false);
+    } else {
+        gguf_set_val_str(g, "tokenizer.chat_template", CHAT_TEMPLATE);
+    }
 
     /* The tensors, in llama.cpp's names. output.weight is its own random
      * matrix: tied to token_embd, a random model's residual stream stays
      * close to the input embedding and greedy decoding just repeats the
      * last token; untied, it wanders over the vocabulary like real text. */
-    int n_t = 3 + 9 * sp->n_layer, k = 0;
+    int n_t = (sp->pooling ? 2 : 3) + 9 * sp->n_layer, k = 0;
     tdesc *td = calloc((size_t)n_t, sizeof *td);
     int64_t E = sp->n_embd, F = sp->n_ff, KV = (int64_t)sp->n_embd / sp->n_head * sp->n_head_kv;
     float se = 1.0f / sqrtf((float)E), sf = 1.0f / sqrtf((float)F);
@@ -321,7 +332,7 @@ int main(int argc, char **argv) {
      * spread and greedy decoding is not a tie-break lottery. */
     td[k++] = (tdesc){"token_embd.weight", E, v.n, sp->wtype, 1.0f, 0, NULL, 0};
     td[k++] = (tdesc){"output_norm.weight", E, 1, GGML_TYPE_F32, 0, 0, NULL, 0};
-    td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f, 0, NULL, 0};
+    if (!sp->pooling) td[k++] = (tdesc){"output.weight", E, v.n, sp->wtype, 1.0f, 0, NULL, 0};
     for (int l = 0; l < sp->n_layer; l++) {
         struct { const char *n; int64_t a, b; float s; enum ggml_type t; } L[] = {
             {"attn_norm", E, 1, 0, GGML_TYPE_F32},

@@ -299,6 +299,7 @@ typedef struct ia_api_model {
     const char *description;  /* NULL: none */
     const char *version;      /* NULL: "local" */
     int64_t input_limit, output_limit; /* tokens; 0: not said */
+    bool embedding;           /* an embedding model: embedContent, batchEmbedContents */
 } ia_api_model;
 char *ia_api_model_encode(const ia_api_model *m);
 
@@ -340,5 +341,36 @@ char *ia_api_agent_list_encode(const ia_agent_def *v, size_t n, const char *next
  * model base: generation_config applies, agent_config is a 400);
  * r->custom_agent keeps d's id for the record. */
 int ia_api_agent_apply(const ia_agent_def *d, ia_request *r, ia_err *err);
+
+/* ---- Embeddings (embed.c) ----------------------------------------------------
+ * models.embedContent as the SDKs send it: POST /{v}/models/{model}
+ * :batchEmbedContents {requests: [{model?, content, taskType?, title?,
+ * outputDimensionality?}]} (what @google/genai 1.x and 3.x call), and the
+ * single :embedContent {model?, content, ...} that curl users post.
+ * content is {parts: [{text}], role?}: text parts only, joined by "\n";
+ * a title (RETRIEVAL_DOCUMENT only, as Google's) goes before the text,
+ * "title\n\n". taskType is checked against Google's names and otherwise
+ * does not change the vector (the served GGUF has no task prompts).
+ * A text with nothing in it, an unknown field, a wrong type, more than
+ * IA_API_EMBED_MAX requests: IA_EINVALID naming the field path. */
+#define IA_API_EMBED_MAX 100 /* requests in one batch, as Google's */
+typedef struct ia_api_embed_req {
+    char *model;     /* "models/" stripped; NULL: not given (the URL's) */
+    char *text;      /* what is embedded (malloc'd) */
+    size_t len;
+    int64_t out_dim; /* outputDimensionality; 0: the model's */
+} ia_api_embed_req;
+int ia_api_embed_decode(const char *body, size_t len, bool batch, ia_api_embed_req **out, size_t *n, ia_err *err);
+void ia_api_embed_free(ia_api_embed_req *v, size_t n);
+/* One answer: values, and statistics {truncated, tokenCount} (the SDK's
+ * ContentEmbeddingStatistics) so a cut text is never silent. */
+typedef struct ia_api_embedding {
+    const float *v;
+    int dim;
+    bool truncated;
+    int n_tokens;
+} ia_api_embedding;
+/* {"embeddings": [...]} (batch) or {"embedding": {...}}; malloc'd. */
+char *ia_api_embed_encode(const ia_api_embedding *e, size_t n, bool batch);
 
 #endif

@@ -22,9 +22,11 @@ static json_t *model_json(const ia_api_model *m) {
     if (m->description) json_object_set_new(o, "description", json_string(m->description));
     if (m->input_limit > 0) json_object_set_new(o, "inputTokenLimit", json_integer(m->input_limit));
     if (m->output_limit > 0) json_object_set_new(o, "outputTokenLimit", json_integer(m->output_limit));
-    /* what this server does with it: interactions.create (no
-     * generateContent here, so none is claimed) */
-    json_object_set_new(o, "supportedGenerationMethods", json_pack("[s]", "createInteraction"));
+    /* what this server does with it: interactions.create, or embeddings
+     * (no generateContent here, so none is claimed) */
+    json_object_set_new(o, "supportedGenerationMethods", m->embedding ? json_pack("[ss]", "embedContent",
+                                                                                  "batchEmbedContents")
+                                                                      : json_pack("[s]", "createInteraction"));
     return o;
 }
 

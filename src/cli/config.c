@@ -151,7 +151,7 @@ static char *read_all(const char *path, size_t *n) {
 
 static bool repeatable(int f) {
     return f == F_MODEL || f == F_CHAT_TEMPLATE || f == F_MMPROJ || f == F_SEARCH_INDEX || f == F_UPSTREAM ||
-           f == F_SPEECH_MODEL;
+           f == F_SPEECH_MODEL || f == F_EMBED_MODEL;
 }
 
 static void push_rep(cfg *c, int f, const char *v) {
@@ -160,12 +160,14 @@ static void push_rep(cfg *c, int f, const char *v) {
     else if (f == F_MMPROJ) cli_push(&c->mmprojs, &c->n_mmprojs, v);
     else if (f == F_SEARCH_INDEX) cli_push(&c->search_dirs, &c->n_search_dirs, v);
     else if (f == F_SPEECH_MODEL) cli_push(&c->speech_models, &c->n_speech_models, v);
+    else if (f == F_EMBED_MODEL) cli_push(&c->embed_models, &c->n_embed_models, v);
     else cli_push(&c->upstreams, &c->n_upstreams, v);
 }
 
 static size_t rep_count(const cfg *c, int f) {
     return f == F_MODEL ? c->n_models : f == F_CHAT_TEMPLATE ? c->n_templates : f == F_MMPROJ ? c->n_mmprojs
-         : f == F_SEARCH_INDEX ? c->n_search_dirs : f == F_SPEECH_MODEL ? c->n_speech_models : c->n_upstreams;
+         : f == F_SEARCH_INDEX ? c->n_search_dirs : f == F_SPEECH_MODEL ? c->n_speech_models
+         : f == F_EMBED_MODEL ? c->n_embed_models : c->n_upstreams;
 }
 
 _Noreturn static void bad_file(const cfg *c, const char *msg) {
@@ -248,7 +250,8 @@ void cli_print_config(const cfg *c, FILE *out) {
             size_t n = rep_count(c, f);
             const char *const *v = f == F_MODEL ? c->models : f == F_CHAT_TEMPLATE ? c->templates
                                  : f == F_MMPROJ ? c->mmprojs : f == F_SEARCH_INDEX ? c->search_dirs
-                                 : f == F_SPEECH_MODEL ? c->speech_models : c->upstreams;
+                                 : f == F_SPEECH_MODEL ? c->speech_models
+                                 : f == F_EMBED_MODEL ? c->embed_models : c->upstreams;
             if (!n) {
                 fprintf(out, "# %s: default %s\n", name, cli_flags[f].def);
                 continue;

@@ -130,6 +130,15 @@ const cli_flagdef cli_flags[F__COUNT] = {
                         "speaker= the default voice's reference audio (WAV, MP3, FLAC), voice= a reference "
                         "for speech_config voice VOICE (repeatable; other voices get the default); the "
                         "model's own 24 kHz-or-resampled PCM is streamed frame by frame"},
+    /* Text embeddings in process (issue 12): models.embedContent and file
+     * search's vectors (src/engine/embed.h). Repeatable, and a value may be
+     * a comma list (the environment's is). */
+    [F_EMBED_MODEL] = {"embedding-model", "INTERACTD_EMBEDDING_MODEL", "none", "[NAME=]FILE.gguf[,...]",
+                       "serve text embeddings (models.embedContent / batchEmbedContents) with a GGUF "
+                       "embedding model run in process on its own context (BERT-style or a pooled decoder; "
+                       "repeatable, or a comma-separated list): NAME defaults to the file's name without .gguf, "
+                       "and the first also answers as gemini-embedding-001 and text-embedding-004; the first "
+                       "is file search's default embedding model"},
     [F_MAX_STEPS] = {"max-tool-steps", "INTERACTD_MAX_TOOL_STEPS", "10", "N",
                      "model steps of one interaction at most, each after the built-in tools' results of "
                      "the one before; past it the interaction ends incomplete"},
@@ -328,6 +337,7 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
         else if (f == F_CHAT_TEMPLATE) cli_push(&c->templates, &c->n_templates, v);
         else if (f == F_MMPROJ) cli_push(&c->mmprojs, &c->n_mmprojs, v);
         else if (f == F_SEARCH_INDEX) cli_push(&c->search_dirs, &c->n_search_dirs, v);
+        else if (f == F_EMBED_MODEL) cli_push(&c->embed_models, &c->n_embed_models, v);
         else if (f == F_UPSTREAM) cli_push(&c->upstreams, &c->n_upstreams, v);
         else if (f == F_SPEECH_MODEL) cli_push(&c->speech_models, &c->n_speech_models, v);
         else c->val[f] = v;
@@ -337,6 +347,8 @@ void cli_parse_args(cfg *c, int argc, char **argv, char **owned, char **owned_up
     if (!c->n_templates && c->val[F_CHAT_TEMPLATE]) cli_push(&c->templates, &c->n_templates, c->val[F_CHAT_TEMPLATE]);
     if (!c->n_mmprojs && c->val[F_MMPROJ]) cli_push(&c->mmprojs, &c->n_mmprojs, c->val[F_MMPROJ]);
     if (!c->n_search_dirs && c->val[F_SEARCH_INDEX]) cli_push(&c->search_dirs, &c->n_search_dirs, c->val[F_SEARCH_INDEX]);
+    if (!c->n_embed_models && c->val[F_EMBED_MODEL])
+        cli_push(&c->embed_models, &c->n_embed_models, c->val[F_EMBED_MODEL]);
     /* a spec holds commas: the environment's are separated by blanks (both
      * lists in *owned_up, NUL-separated) */
     const char *eu = getenv(cli_flags[F_UPSTREAM].env), *es = getenv(cli_flags[F_SPEECH_MODEL].env);
@@ -370,6 +382,8 @@ void cli_cfg_free(cfg *c) {
     free(c->templates);
     free(c->mmprojs);
     free(c->search_dirs);
+    free(c->embed_models);
+    c->embed_models = NULL;
     free(c->upstreams);
     free(c->speech_models);
     cli_config_free(c->file_kv, c->n_file_kv);

@@ -17,6 +17,7 @@
 
 #include "cli/config.h"
 #include "cli/chat.h"
+#include "cli/embed.h"
 #include "cli/flags.h"
 #include "cli/pull.h"
 #include "core/core.h"
@@ -411,6 +412,12 @@ static int serve(int argc, char **argv) {
     }
 
     assign_mmprojs(&c, ms, nm);
+    {
+        const char **names = ia_xcalloc(nm, sizeof *names);
+        for (size_t i = 0; i < nm; i++) names[i] = ms[i].name;
+        cli_embed_check(&c, names, nm);
+        free(names);
+    }
     bool allow_private = cli_bool(c.val[F_ALLOW_PRIVATE]);
     const char *allow_addrs = c.val[F_ALLOW_ADDRS];
     {
@@ -474,6 +481,7 @@ static int serve(int argc, char **argv) {
     ia_search *search = NULL;
     ia_maps *maps = NULL;
     ia_tts_set tts = {0};
+    ia_embed_set embed = {0};
     char *dbpath = NULL, *filesdir = NULL;
     int lock_fd = -1;
     ia_http_listener lis = {.fd = -1};
@@ -542,6 +550,10 @@ static int serve(int argc, char **argv) {
         ia_error("--%s: %s", cli_flags[F_SPEECH_MODEL].name, err.msg);
         goto out;
     }
+    if (cli_embed_open(&c, threads, &embed, &err) != 0) {
+        ia_error("--%s: %s", cli_flags[F_EMBED_MODEL].name, err.msg);
+        goto out;
+    }
     search = open_search(&c, data, search_rescan); /* its index is built before serving */
     maps = open_maps(&c);
     filesdir = ia_asprintf("%s/files", data);
@@ -559,6 +571,7 @@ static int serve(int argc, char **argv) {
         ia_error("cannot start file search: %s", err.msg);
         goto out;
     }
+    ia_fsearch_set_embed(fsearch, &embed);
     /* The sweeper runs at least four times per the shorter retention (at
      * most hourly), so a short --files-ttl or --retention is kept. */
     int64_t shortest = retention < files_ttl ? retention : files_ttl;
@@ -571,7 +584,8 @@ static int serve(int argc, char **argv) {
                                    .mem_bytes = code_memory, .max_output = code_output},
                        .max_steps = max_steps, .max_run_s = max_run, .lease_s = lease_s,
                        .agent_model = c.val[F_AGENT_MODEL], .agent_max_steps = agent_steps, .code_max_chars = code_chars, .url_max_bytes = url_max,
-                       .search = search, .maps = maps, .upstreams = &upstreams, .tts = &tts};
+                       .search = search, .maps = maps, .upstreams = &upstreams, .tts = &tts,
+                       .embed = &embed};
     core = ia_core_new(&co, &err);
     if (!core) {
         ia_error("cannot start the interaction service: %s", err.msg);
@@ -626,6 +640,7 @@ out:
     ia_maps_free(maps);
     ia_upstreams_free(&upstreams);
     ia_tts_set_free(&tts);
+    ia_embed_set_free(&embed);
     ia_fsearch_free(fsearch);
     ia_files_free(files);
     ia_store_close(store);

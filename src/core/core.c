@@ -560,6 +560,7 @@ ia_engine *ia_core_engine(const ia_core *c, size_t i) { return i < c->n_engines 
 const struct ia_upstreams *ia_core_upstreams(const ia_core *c) { return c->upstreams; }
 
 const struct ia_tts_set *ia_core_tts(const ia_core *c) { return c->tts; }
+const struct ia_embed_set *ia_core_embed(const ia_core *c) { return c->embed; }
 
 /* ---- retention --------------------------------------------------------------------- */
 
@@ -621,6 +622,7 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
     c->tools.maps = opts->maps;
     c->upstreams = opts->upstreams;
     c->tts = opts->tts;
+    c->embed = opts->embed;
     ia_tools_init(&c->tools);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

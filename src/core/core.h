@@ -59,6 +59,9 @@ typedef struct ia_core_opts {
     const struct ia_tts_set *tts; /* --speech-model engines by model name
                                   (speech/tts.h); borrowed, outlives the core;
                                   NULL: none */
+    const struct ia_embed_set *embed; /* --embedding-model's embedders
+                                  (engine/embed.h); borrowed, outlives the core;
+                                  NULL: none */
 } ia_core_opts;
 
 /* Recovers interactions left in_progress by a crash (they become failed with
@@ -87,6 +90,8 @@ ia_engine *ia_core_engine(const ia_core *c, size_t i);
 const struct ia_upstreams *ia_core_upstreams(const ia_core *c);
 /* The --speech-model engines (speech/tts.h), or NULL. */
 const struct ia_tts_set *ia_core_tts(const ia_core *c);
+/* The --embedding-model embedders (engine/embed.h), or NULL. */
+const struct ia_embed_set *ia_core_embed(const ia_core *c);
 
 /* Creates an interaction from req (whose members the core takes over; req is
  * left zeroed). owner is the caller's identity ("" with auth off).

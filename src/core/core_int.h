@@ -40,6 +40,7 @@ struct ia_core {
     int max_run_s;          /* a run's steps start within this many seconds of its start */
     const struct ia_upstreams *upstreams; /* --upstream engines; may be NULL */
     const struct ia_tts_set *tts;         /* --speech-model engines; may be NULL */
+    const struct ia_embed_set *embed;     /* --embedding-model embedders; may be NULL */
 
     pthread_mutex_t mu; /* guards runs, stopping, tool_threads */
     pthread_cond_t cv;  /* signalled when a run leaves the table or a tool thread ends */

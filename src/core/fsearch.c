@@ -8,6 +8,7 @@
 
 #include "core/fs_ingest.h"
 #include "core/fs_rank.h"
+#include "core/fs_vector.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "store/fsearch.h"
@@ -15,6 +16,7 @@
 struct ia_fsearch {
     ia_store *store;
     ia_files *files;
+    const ia_embed_set *embed; /* --embedding-model's; NULL or empty: lexical only */
 };
 
 /* Candidates of each list before fusion: enough for a filter to leave
@@ -22,6 +24,9 @@ struct ia_fsearch {
 #define CANDIDATES 200
 /* Words of a query used: past this a query is a document, not a question. */
 #define MAX_TERMS 32
+/* Ranked lists fused: the lexical one and one per embedding model among
+ * the searched stores (a model past the fourth adds none). */
+#define MAX_LISTS 5
 
 ia_fsearch *ia_fsearch_new(ia_store *store, ia_files *files, ia_err *err) {
     int n = ia_store_fs_recover(store, ia_now(), "the server stopped while this document was being ingested; "
@@ -35,6 +40,13 @@ ia_fsearch *ia_fsearch_new(ia_store *store, ia_files *files, ia_err *err) {
 }
 
 void ia_fsearch_free(ia_fsearch *fs) { free(fs); }
+
+void ia_fsearch_set_embed(ia_fsearch *fs, const ia_embed_set *set) {
+    fs->embed = set;
+    ia_embedder *e = ia_fs_vec_embedder(set, NULL);
+    if (e) ia_info("file search: hybrid ranking (lexical + %s vectors, fused by RRF)", ia_embedder_name(e));
+    else ia_info("file search: lexical ranking only (no --embedding-model)");
+}
 
 bool ia_fs_id_valid(const char *id) {
     size_t n = id ? strlen(id) : 0;
@@ -57,13 +69,18 @@ static void new_id(char out[IA_FS_ID_MAX]) {
 
 int ia_fsearch_create(ia_fsearch *fs, const char *owner, const char *display_name, const char *embedding_model,
                       ia_fs_store *out, ia_err *err) {
-    if (embedding_model && *embedding_model)
-        return ia_fail(err, IA_EUNIMPLEMENTED, "embeddingModel: '%.80s' is not served: this server ranks file "
-                       "search lexically (SQLite FTS5) and serves no embedding model yet; leave embeddingModel out",
-                       embedding_model);
+    if (embedding_model && *embedding_model && !ia_fs_vec_embedder(fs->embed, embedding_model)) {
+        char *names = ia_embed_names(fs->embed);
+        int rc = ia_fail(err, IA_EINVALID, "embeddingModel: '%.80s' is not an embedding model this server serves "
+                         "(embedding models: %s); serve it with --embedding-model, or leave embeddingModel out "
+                         "for the default", embedding_model, names);
+        free(names);
+        return rc;
+    }
     if (display_name && strlen(display_name) > 512)
         return ia_fail(err, IA_EINVALID, "displayName: longer than 512 characters");
-    ia_fs_store st = {.owner = (char *)owner, .display_name = (char *)display_name};
+    ia_fs_store st = {.owner = (char *)owner, .display_name = (char *)display_name,
+                      .embedding_model = embedding_model && *embedding_model ? (char *)embedding_model : NULL};
     new_id(st.id);
     st.created = st.updated = ia_now();
     if (ia_store_fs_store_put(fs->store, &st, err) < 0) return -1;
@@ -116,10 +133,22 @@ static int check_add(const ia_fs_add *a, const char *mime, ia_err *err) {
     return 0;
 }
 
+/* The chunks' vectors by the store's embedding model (core/fs_vector.h);
+ * nothing when none is served. -1 with why when the embedder fails. */
+static int embed_chunks(ia_fsearch *fs, const ia_fs_doc *d, ia_fs_chunk *chunks, size_t n, ia_err *why) {
+    ia_fs_store st;
+    ia_err ignore;
+    if (!fs->embed || !fs->embed->n || ia_store_fs_store_get(fs->store, d->owner, d->store, &st, &ignore) < 0)
+        return 0;
+    ia_embedder *e = ia_fs_vec_embedder(fs->embed, st.embedding_model);
+    ia_fs_store_free(&st);
+    return e ? ia_fs_vec_embed_chunks(e, chunks, n, why) : 0;
+}
+
 /* THE SEAM (ingestion): the document's bytes become its chunks, stored with
- * it in one transaction; d goes ACTIVE, or FAILED with the reason. An
- * embedder would compute each chunk's vector here, between
- * ia_fs_chunk_text and ia_store_fs_doc_update. -1 only on a store error. */
+ * it in one transaction; d goes ACTIVE, or FAILED with the reason. Each
+ * chunk's vector is computed here (embed_chunks), between ia_fs_chunk_text
+ * and ia_store_fs_doc_update. -1 only on a store error. */
 static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *data, size_t len, ia_err *err) {
     char *text = NULL;
     ia_err why;
@@ -129,6 +158,11 @@ static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *da
     if (ia_fs_extract(d->mime_type, data, len, &text, &why) == 0) {
         ia_fs_chunk_text(text, &d->chunking, &chunks, &n);
         if (!n) ia_fail(&why, IA_EINVALID, "the document has no text to index");
+        if (n && embed_chunks(fs, d, chunks, n, &why) < 0) {
+            ia_fs_chunks_free(chunks, n);
+            chunks = NULL;
+            n = 0;
+        }
     }
     free(text);
     d->updated = ia_now();
@@ -291,14 +325,48 @@ static size_t query_terms(const char *q, char ***terms) {
     return n;
 }
 
-/* THE SEAM (query): the ranked candidate lists fused by ia_fs_rrf. Today
- * the lexical list only, already filtered; a vector list (the query's
- * embedding's nearest chunks of the same stores, filtered alike) would be
- * appended to lists[] here. *pool holds every candidate hit (the lists'
- * ids index into it by chunk id). Returns the number of lists. */
+/* After lists[0..nl): one vector list per embedding model among the
+ * stores (core/fs_vector.h), its storage in owned[]. Returns the new count. */
+static int vector_lists(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
+                        const char *query, const ia_fs_filter *filter, ia_fs_hit **pool, size_t *n_pool,
+                        int64_t *owned[MAX_LISTS], ia_fs_ranked lists[MAX_LISTS], int nl, ia_err *err) {
+    if (!fs->embed || !fs->embed->n) return nl;
+    ia_embedder **by = ia_xcalloc(n_stores + 1, sizeof *by);
+    const char **group = ia_xcalloc(n_stores + 1, sizeof *group);
+    for (size_t i = 0; i < n_stores; i++) {
+        ia_fs_store st;
+        ia_err ignore;
+        if (ia_store_fs_store_get(fs->store, owner, stores[i], &st, &ignore) < 0) continue;
+        by[i] = ia_fs_vec_embedder(fs->embed, st.embedding_model);
+        ia_fs_store_free(&st);
+    }
+    for (size_t i = 0; i < n_stores && nl < MAX_LISTS && nl >= 0; i++) {
+        ia_embedder *e = by[i];
+        bool first = e != NULL;
+        for (size_t j = 0; j < i && first; j++) first = by[j] != e;
+        if (!first) continue;
+        size_t ng = 0;
+        for (size_t j = i; j < n_stores; j++)
+            if (by[j] == e) group[ng++] = stores[j];
+        if (ia_fs_vec_list(fs->store, e, owner, group, ng, query, filter, pool, n_pool, &owned[nl], &lists[nl],
+                           err) < 0)
+            nl = -1;
+        else
+            nl++;
+    }
+    free(by);
+    free(group);
+    return nl;
+}
+
+/* THE SEAM (query): the ranked candidate lists fused by ia_fs_rrf: the
+ * lexical list, already filtered, then the vector lists (the query's
+ * embedding's nearest chunks of the same stores, filtered alike).
+ * *pool holds every candidate hit (the lists' ids index into it by chunk
+ * id); owned[] each list's storage. Returns the number of lists. */
 static int fs_candidates(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
                          const char *query, const ia_fs_filter *filter, ia_fs_hit **pool, size_t *n_pool,
-                         int64_t **lex_ids, ia_fs_ranked lists[2], ia_err *err) {
+                         int64_t *owned[MAX_LISTS], ia_fs_ranked lists[MAX_LISTS], ia_err *err) {
     char **terms;
     size_t nt = query_terms(query, &terms);
     int rc = ia_store_fs_search(fs->store, owner, stores, n_stores, (const char *const *)terms, nt, CANDIDATES,
@@ -310,9 +378,9 @@ static int fs_candidates(ia_fsearch *fs, const char *owner, const char *const *s
     size_t k = 0;
     for (size_t i = 0; i < *n_pool; i++)
         if (ia_fs_filter_match(filter, (*pool)[i].meta, (*pool)[i].n_meta)) ids[k++] = (*pool)[i].chunk_id;
-    *lex_ids = ids;
+    owned[0] = ids;
     lists[0] = (ia_fs_ranked){ids, k};
-    return 1;
+    return vector_lists(fs, owner, stores, n_stores, query, filter, pool, n_pool, owned, lists, 1, err);
 }
 
 int ia_fsearch_search(ia_fsearch *fs, const char *owner, const char *const *stores, size_t n_stores,
@@ -324,10 +392,14 @@ int ia_fsearch_search(ia_fsearch *fs, const char *owner, const char *const *stor
     if (top_k > IA_FS_TOP_K_MAX) top_k = IA_FS_TOP_K_MAX;
     ia_fs_hit *pool = NULL;
     size_t np = 0;
-    int64_t *lex = NULL;
-    ia_fs_ranked lists[2];
-    int nl = fs_candidates(fs, owner, stores, n_stores, query ? query : "", filter, &pool, &np, &lex, lists, err);
-    if (nl < 0) return -1;
+    int64_t *owned[MAX_LISTS] = {0};
+    ia_fs_ranked lists[MAX_LISTS];
+    int nl = fs_candidates(fs, owner, stores, n_stores, query ? query : "", filter, &pool, &np, owned, lists, err);
+    if (nl < 0) {
+        ia_fs_hits_free(pool, np);
+        for (int i = 0; i < MAX_LISTS; i++) free(owned[i]);
+        return -1;
+    }
     int64_t ids[IA_FS_TOP_K_MAX];
     double scores[IA_FS_TOP_K_MAX];
     size_t m = ia_fs_rrf(lists, (size_t)nl, IA_FS_RRF_K, ids, scores, (size_t)top_k);
@@ -341,7 +413,7 @@ int ia_fsearch_search(ia_fsearch *fs, const char *owner, const char *const *stor
                 break;
             }
     ia_fs_hits_free(pool, np);
-    free(lex);
+    for (int i = 0; i < MAX_LISTS; i++) free(owned[i]);
     *out = res;
     *n = m;
     return 0;

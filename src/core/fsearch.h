@@ -16,16 +16,19 @@
  * it is finalized, ia_fsearch_upload_done ingests it and deletes the file.
  *
  * Ranking (ia_fsearch_search): candidate lists of chunk ids, fused by
- * reciprocal rank fusion (core/fs_rank.h). Today one list, the lexical one
- * (FTS5 bm25 over the chunks' words). THE SEAM for the vector half:
- *   - ingestion: fs_ingest_bytes (fsearch.c) has the document's chunks in
- *     hand just before ia_store_fs_doc_update stores them — the place to
- *     compute each chunk's embedding and hand the vectors to the store with
- *     them;
- *   - query: fs_candidates (fsearch.c) builds the ranked lists handed to
- *     ia_fs_rrf — the place to add the query's nearest chunks as a second
- *     list.
- * A store's embeddingModel is refused until an embedder is served here.
+ * reciprocal rank fusion (core/fs_rank.h): the lexical one (FTS5 bm25 over
+ * the chunks' words) and, when an embedding model is served
+ * (ia_fsearch_set_embed), the vector one (core/fs_vector.h: cosine to the
+ * query's embedding, brute force over the stores' chunk vectors):
+ *   - ingestion: fs_ingest_bytes (fsearch.c) computes each chunk's vector
+ *     with the store's embedding model and the store keeps it with the
+ *     chunk; an embedder failure fails the document;
+ *   - query: fs_candidates (fsearch.c) adds one vector list per embedding
+ *     model among the searched stores to the lexical list.
+ * With no --embedding-model, ranking is lexical only (the start-up log
+ * says so). A store's embeddingModel must be served (else IA_EINVALID
+ * naming it and the flag); none given: the server's default, the first
+ * --embedding-model.
  *
  * Threads: every function may be called from any thread. */
 #ifndef IA_CORE_FSEARCH_H
@@ -40,12 +43,16 @@
 #include "model/fsearch.h"
 #include "store/store.h"
 
+struct ia_embed_set; /* engine/embed.h */
 typedef struct ia_fsearch ia_fsearch;
 
 /* Over store and files (borrowed; files may be NULL: uploads and imports
  * then answer a clear error). Fails documents a crash left PENDING. */
 ia_fsearch *ia_fsearch_new(ia_store *store, ia_files *files, ia_err *err);
 void ia_fsearch_free(ia_fsearch *fs); /* NULL is a no-op */
+/* The embedding models (borrowed, outliving fs; NULL: none) that make file
+ * search hybrid; logs which ranking is on. Call before serving. */
+void ia_fsearch_set_embed(ia_fsearch *fs, const struct ia_embed_set *set);
 
 /* true when id may name a store or document: 1..40 of [a-z0-9-], no dash
  * first or last. */

@@ -36,13 +36,15 @@ typedef enum {
     IA_RT_AGENTS,   /* GET | POST /{v}/agents: SDK 3.3.0's custom agents (agents.c) */
     IA_RT_AGENT,    /* GET | DELETE /{v}/agents/{id} */
     IA_RT_STORES,   /* /{v}/fileSearchStores[...] and its upload door (fsearch.c) */
+    IA_RT_EMBED,    /* POST /{v}/models/{name}:embedContent | :batchEmbedContents (embed.c) */
 } ia_http_route_kind;
 
 /* The Files API's routes answer errors in Google's classic shape. */
 #define IA_HTTP_FILES_ROUTE(k) ((k) >= IA_RT_UPLOAD && (k) <= IA_RT_FILES_REGISTER)
 /* ... and so do the models' (Google's models.list / models.get). */
 #define IA_HTTP_CLASSIC_ROUTE(k) \
-    (IA_HTTP_FILES_ROUTE(k) || (k) == IA_RT_MODELS || (k) == IA_RT_MODEL || (k) == IA_RT_STORES)
+    (IA_HTTP_FILES_ROUTE(k) || (k) == IA_RT_MODELS || (k) == IA_RT_MODEL || (k) == IA_RT_STORES || \
+     (k) == IA_RT_EMBED)
 
 typedef struct ia_http_route {
     ia_http_route_kind kind;
@@ -50,6 +52,7 @@ typedef struct ia_http_route {
     char version[8];    /* "v1beta" or "v1", as the path said */
     bool id_too_long;   /* the {id} is not one of ours (too long, malformed): 404 */
     bool bad_revision;  /* /v1beta with an Api-Revision that is not a date: 400 */
+    bool embed_batch;   /* EMBED: :batchEmbedContents (else :embedContent) */
     char id[IA_ID_MAX]; /* percent-decoded {id} for ITEM, CANCEL and FILE; {name} for MODEL */
 } ia_http_route;
 
@@ -281,6 +284,8 @@ enum MHD_Result ia_http_agents_dispatch(ia_http *h, ia_http_req *r, struct MHD_C
  * rq (api's ia_api_agent_apply); 0 with nothing done for any other. */
 int ia_http_agents_resolve(ia_http *h, const char *owner, ia_request *rq, ia_err *e);
 enum MHD_Result ia_http_models_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
+/* POST /{v}/models/{name}:embedContent and :batchEmbedContents (embed.c). */
+enum MHD_Result ia_http_embed_dispatch(ia_http *h, ia_http_req *r, struct MHD_Connection *c);
 /* The request ends (completed or abandoned): a writer still open records the
  * bytes that arrived, so the upload resumes from there. */
 void ia_http_files_done(ia_http_req *r);

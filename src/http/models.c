@@ -3,7 +3,8 @@
  * engine (its context as both token limits, what it takes as input in its
  * description; a chat upstream is one of them), then each image or speech
  * --upstream engine, in the order configured, then the speech models
- * (--speech-model's, the embedded engine's names);
+ * (--speech-model's, the embedded engine's names), then the embedding
+ * models (--embedding-model's, then the Google names the first answers to);
  * pageSize (default 50, at most 1000, as Google's) and pageToken. Errors in
  * Google's classic shape; an unknown name is a 404. */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "engine/embed.h"
 #include "engine/engine.h"
 #include "http/http_int.h"
 #include "speech/speech.h"
@@ -53,6 +55,32 @@ static void add_speech(ia_core *core, model_list *l) {
     free(names);
 }
 
+/* The --embedding-model embedders, then the names the first also answers
+ * to (engine/embed.h), so models.get finds each. */
+static void add_embed(ia_core *core, model_list *l) {
+    const ia_embed_set *s = ia_core_embed(core);
+    static const char *const ALIASES[] = {IA_EMBED_ALIASES};
+    size_t na = sizeof ALIASES / sizeof *ALIASES, n = s ? s->n : 0;
+    if (!n) return;
+    l->v = ia_xrealloc(l->v, (l->n + n + na + 1) * sizeof *l->v);
+    l->owned = ia_xrealloc(l->owned, (l->n + n + na + 1) * sizeof *l->owned);
+    for (size_t i = 0; i < n + na; i++) {
+        ia_embedder *e = i < n ? s->v[i] : s->v[0];
+        const char *name = i < n ? ia_embedder_name(e) : ALIASES[i - n];
+        if (i >= n && ia_embed_find(s, name) != s->v[0]) continue; /* a model of that name is loaded */
+        bool dup = false;
+        for (size_t k = 0; k < n && i >= n; k++) dup = dup || !strcmp(ia_embedder_name(s->v[k]), name);
+        if (dup) continue;
+        char *d = i < n ? ia_asprintf("text embeddings by a GGUF model run in process by llama.cpp (%s)",
+                                      ia_embedder_describe(e))
+                        : ia_asprintf("text embeddings: the name of %s here (%s)", ia_embedder_name(e),
+                                      ia_embedder_describe(e));
+        l->owned[l->n] = d;
+        l->v[l->n++] = (ia_api_model){.name = name, .description = d, .version = "embedding",
+                                      .input_limit = ia_embedder_n_ctx(e), .output_limit = 1, .embedding = true};
+    }
+}
+
 static void list_build(ia_core *core, model_list *l) {
     const ia_upstreams *up = ia_core_upstreams(core);
     size_t ne = ia_core_n_engines(core), nu = up ? up->n : 0;
@@ -81,6 +109,7 @@ static void list_build(ia_core *core, model_list *l) {
         l->v[l->n++] = (ia_api_model){.name = u->name, .description = d, .version = "upstream"};
     }
     add_speech(core, l);
+    add_embed(core, l);
 }
 
 static void list_free(model_list *l) {

@@ -109,6 +109,21 @@ static void model_name(const char *seg, ia_http_route *out) {
     memcpy(out->id, tmp, (size_t)n + 1);
 }
 
+/* models/{name}:embedContent and :batchEmbedContents, Google's custom
+ * methods: the suffix off the name (a name may hold other colons). */
+static void embed_method(ia_http_route *out) {
+    static const char *const M[] = {":embedContent", ":batchEmbedContents"};
+    size_t n = strlen(out->id);
+    for (int i = 0; i < 2 && !out->id_too_long; i++) {
+        size_t k = strlen(M[i]);
+        if (n > k && !strcmp(out->id + n - k, M[i])) {
+            out->id[n - k] = '\0';
+            out->kind = IA_RT_EMBED;
+            out->embed_batch = i == 1;
+        }
+    }
+}
+
 void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_route *out) {
     memset(out, 0, sizeof *out);
     const char *p = raw_path ? raw_path : "";
@@ -173,6 +188,7 @@ void ia_http_route_parse(const char *raw_path, const ia_http_hints *h, ia_http_r
     }
     if (!strncmp(p, "/models/", 8)) {
         model_name(p + 8, out);
+        embed_method(out);
         return;
     }
     if (!eat(&p, "/interactions")) return;
@@ -230,6 +246,7 @@ const char *ia_http_route_allow(ia_http_route_kind k) {
     case IA_RT_FILES_REGISTER: return "POST";
     case IA_RT_MODELS: return "GET";
     case IA_RT_MODEL: return "GET";
+    case IA_RT_EMBED: return "POST";
     case IA_RT_AGENTS: return "GET, POST";
     case IA_RT_AGENT: return "GET, DELETE";
     case IA_RT_STORES: return "GET, POST, DELETE";
@@ -245,6 +262,7 @@ bool ia_http_route_method_ok(ia_http_route_kind k, const char *m) {
     case IA_RT_CREATE: return !strcmp(m, "POST") || !strcmp(m, "GET");
     case IA_RT_CANCEL:
     case IA_RT_UPLOAD:
+    case IA_RT_EMBED:
     case IA_RT_FILES_REGISTER: return !strcmp(m, "POST");
     case IA_RT_FILES:
     case IA_RT_MODELS:

@@ -482,6 +482,7 @@ static enum MHD_Result dispatch(ia_http *h, req *r, struct MHD_Connection *c, co
      * decodes and encodes in it over the same core and store. */
     if (IA_HTTP_FILES_ROUTE(rt->kind)) return ia_http_files_dispatch(h, r, c);
     if (rt->kind == IA_RT_MODELS || rt->kind == IA_RT_MODEL) return ia_http_models_dispatch(h, r, c);
+    if (rt->kind == IA_RT_EMBED) return ia_http_embed_dispatch(h, r, c);
     if (rt->kind == IA_RT_AGENTS || rt->kind == IA_RT_AGENT) return ia_http_agents_dispatch(h, r, c, method);
     if (rt->kind == IA_RT_STORES) return ia_http_fsearch_dispatch(h, r, c);
     if (rt->id_too_long) return fail(r, c, IA_ENOTFOUND, "interaction not found");

@@ -54,7 +54,10 @@ void ia_fs_doc_free(ia_fs_doc *d) {
 
 void ia_fs_chunks_free(ia_fs_chunk *c, size_t n) {
     if (!c) return;
-    for (size_t i = 0; i < n; i++) free(c[i].text);
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].text);
+        free(c[i].vec);
+    }
     free(c);
 }
 

@@ -64,6 +64,12 @@ typedef struct ia_fs_doc {
 typedef struct ia_fs_chunk {
     char *text;
     int64_t start, end;
+    /* its embedding (hybrid ranking, core/fs_vector.h): dim floats of unit
+     * length, malloc'd, by the embedding model vec_model (borrowed); NULL
+     * when none was computed (no embedding model served) */
+    float *vec;
+    int dim;
+    const char *vec_model;
 } ia_fs_chunk;
 
 /* A chunk found by a search, with its document's name and metadata. */

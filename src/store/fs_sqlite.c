@@ -313,8 +313,8 @@ static int sq_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chu
     sqlite3_bind_int64(st, 8, d->updated);
     if (run(db, st, err, "update document") < 0) goto rollback;
     for (size_t i = 0; i < n; i++) {
-        st = prep(db, "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text) VALUES "
-                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+        st = prep(db, "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text, vec, vec_model) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
         if (!st) goto rollback;
         text(st, 1, d->owner ? d->owner : "");
         text(st, 2, d->store);
@@ -323,6 +323,10 @@ static int sq_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chu
         sqlite3_bind_int64(st, 5, chunks[i].start);
         sqlite3_bind_int64(st, 6, chunks[i].end);
         text(st, 7, chunks[i].text);
+        if (chunks[i].vec && chunks[i].dim > 0) {
+            sqlite3_bind_blob(st, 8, chunks[i].vec, chunks[i].dim * (int)sizeof(float), SQLITE_STATIC);
+            text(st, 9, chunks[i].vec_model);
+        }
         if (run(db, st, err, "insert chunk") < 0) goto rollback;
     }
     if (exec(db, "COMMIT", err) < 0) goto rollback;
@@ -525,6 +529,98 @@ static int sq_search(ia_store *s, const char *owner, const char *const *stores, 
     return ret;
 }
 
+/* ---- vectors (hybrid ranking; store/fsearch.h) ------------------------------------ */
+
+/* "?, ?, ..." n times, from parameter `first` on. */
+static void placeholders(ia_buf *b, size_t n, int first) {
+    for (size_t i = 0; i < n; i++) ia_buf_printf(b, "%s?%d", i ? ", " : "", first + (int)i);
+}
+
+static int sq_vectors(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
+                      const char *model, int64_t **ids, float **vecs, int *dim, size_t *n, ia_err *err) {
+    if (!n_stores || !model) return 0;
+    ia_buf sql;
+    ia_buf_init(&sql, 0);
+    ia_buf_puts(&sql, "SELECT c.id, c.vec FROM fs_chunks c JOIN fs_docs d ON d.owner = c.owner AND d.store = "
+                      "c.store AND d.id = c.doc WHERE c.owner = ?1 AND c.vec_model = ?2 AND d.state = 'active' "
+                      "AND c.store IN (");
+    placeholders(&sql, n_stores, 3);
+    ia_buf_puts(&sql, ") ORDER BY c.id");
+    char *sqls = ia_buf_take(&sql);
+    sqlite3 *db = ia_sq_lock(s);
+    int ret = -1, rc = SQLITE_DONE;
+    size_t k = 0, cap = 0;
+    sqlite3_stmt *st = prep(db, sqls, err);
+    if (st) {
+        text(st, 1, owner);
+        text(st, 2, model);
+        for (size_t i = 0; i < n_stores; i++) text(st, 3 + (int)i, stores[i]);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int bytes = sqlite3_column_bytes(st, 1);
+            if (!*dim && bytes >= (int)sizeof(float)) *dim = bytes / (int)sizeof(float);
+            if (!*dim || bytes != *dim * (int)sizeof(float)) continue;
+            if (k == cap) {
+                cap = cap ? cap * 2 : 256;
+                *ids = ia_xrealloc(*ids, cap * sizeof **ids);
+                *vecs = ia_xrealloc(*vecs, cap * (size_t)*dim * sizeof **vecs);
+            }
+            (*ids)[k] = sqlite3_column_int64(st, 0);
+            memcpy(*vecs + k * (size_t)*dim, sqlite3_column_blob(st, 1), (size_t)bytes);
+            k++;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) fail_db(db, err, "read chunk vectors");
+        else ret = 0;
+    }
+    ia_sq_unlock(s);
+    free(sqls);
+    *n = ret == 0 ? k : 0;
+    return ret;
+}
+
+static int sq_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_ids, ia_fs_hit **out, size_t *n,
+                   ia_err *err) {
+    if (!n_ids) return 0;
+    ia_buf sql;
+    ia_buf_init(&sql, 0);
+    ia_buf_puts(&sql, "SELECT c.id, c.store, c.doc, coalesce(d.display_name, d.id), c.text, d.metadata FROM "
+                      "fs_chunks c JOIN fs_docs d ON d.owner = c.owner AND d.store = c.store AND d.id = c.doc "
+                      "WHERE c.owner = ?1 AND d.state = 'active' AND c.id IN (");
+    placeholders(&sql, n_ids, 2);
+    ia_buf_puts(&sql, ")");
+    char *sqls = ia_buf_take(&sql);
+    sqlite3 *db = ia_sq_lock(s);
+    int ret = -1, rc = SQLITE_DONE;
+    ia_fs_hit *v = ia_xcalloc(n_ids, sizeof *v);
+    size_t k = 0;
+    sqlite3_stmt *st = prep(db, sqls, err);
+    if (st) {
+        text(st, 1, owner);
+        for (size_t i = 0; i < n_ids; i++) sqlite3_bind_int64(st, 2 + (int)i, ids[i]);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < n_ids) {
+            ia_fs_hit *h = &v[k++];
+            h->chunk_id = sqlite3_column_int64(st, 0);
+            col_into(st, 1, h->store, sizeof h->store);
+            col_into(st, 2, h->doc, sizeof h->doc);
+            h->doc_title = col(st, 3);
+            h->text = col(st, 4);
+            if (ia_fs_meta_decode((const char *)sqlite3_column_text(st, 5), &h->meta, &h->n_meta) < 0) h->n_meta = 0;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail_db(db, err, "read chunks");
+        else ret = 0;
+    }
+    ia_sq_unlock(s);
+    free(sqls);
+    if (ret < 0) {
+        ia_fs_hits_free(v, k);
+        return -1;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
 static int sq_recover(ia_store *s, int64_t now, const char *message, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
@@ -552,4 +648,6 @@ const ia_store_fs_ops ia_sq_fs_ops = {
     .doc_delete = sq_doc_delete,
     .search = sq_search,
     .recover = sq_recover,
+    .vectors = sq_vectors,
+    .hits = sq_hits,
 };

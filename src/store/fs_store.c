@@ -56,3 +56,20 @@ int ia_store_fs_search(ia_store *s, const char *owner, const char *const *stores
 int ia_store_fs_recover(ia_store *s, int64_t now, const char *message, ia_err *err) {
     return FS(s) ? FS(s)->recover(s, now, message, err) : 0;
 }
+int ia_store_fs_vectors(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
+                        const char *model, int64_t **ids, float **vecs, int *dim, size_t *n, ia_err *err) {
+    *ids = NULL;
+    *vecs = NULL;
+    *dim = 0;
+    *n = 0;
+    /* a backend that keeps no vectors ranks lexically only */
+    if (FS(s) && !FS(s)->vectors) return 0;
+    return FS(s) ? FS(s)->vectors(s, owner, stores, n_stores, model, ids, vecs, dim, n, err) : none(s, err);
+}
+int ia_store_fs_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_ids, ia_fs_hit **out,
+                     size_t *n, ia_err *err) {
+    *out = NULL;
+    *n = 0;
+    if (FS(s) && !FS(s)->hits) return 0;
+    return FS(s) ? FS(s)->hits(s, owner, ids, n_ids, out, n, err) : none(s, err);
+}

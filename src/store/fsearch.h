@@ -12,11 +12,12 @@
  * document reads as missing (IA_ENOTFOUND naming it). Documents in state
  * UPLOADING are internal (never listed, never counted).
  *
- * The vector half of hybrid search plugs in here: a backend would keep one
- * vector per chunk (a table keyed by the chunk id, written by
- * ia_store_fs_doc_update with the chunks) and answer a nearest-neighbour
- * list by chunk id beside ia_store_fs_search's lexical one; core fuses the
- * two (core/fsearch.h, ia_fs_rrf). Not built yet: no embedder here. */
+ * The vector half of hybrid search: a chunk may carry its embedding (dim
+ * float32 and the model's name; SQLite: columns vec BLOB and vec_model of
+ * fs_chunks, migration 10), written by ia_store_fs_doc_update with the
+ * chunk; ia_store_fs_vectors hands core every vector of a model in the
+ * stores (core ranks them by cosine, brute force: core/fs_vector.h) and
+ * ia_store_fs_hits the chunks it picked that the lexical list lacks. */
 #ifndef IA_STORE_FSEARCH_H
 #define IA_STORE_FSEARCH_H
 
@@ -66,6 +67,16 @@ int ia_store_fs_doc_delete(ia_store *s, const char *owner, const char *store, co
 int ia_store_fs_search(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
                        const char *const *terms, size_t n_terms, int limit, ia_fs_hit **out, size_t *n,
                        ia_err *err);
+/* Every chunk vector made by embedding model `model` of ACTIVE documents
+ * of owner's stores: *ids[i] and (*vecs)[i * dim ..], dim floats each
+ * (*dim: the first vector's length; a vector of another length is
+ * skipped). */
+int ia_store_fs_vectors(ia_store *s, const char *owner, const char *const *stores, size_t n_stores,
+                        const char *model, int64_t **ids, float **vecs, int *dim, size_t *n, ia_err *err);
+/* The chunks ids[0..n_ids) of owner's ACTIVE documents as hits (score 0),
+ * in no particular order; an id not found is left out. */
+int ia_store_fs_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_ids, ia_fs_hit **out,
+                     size_t *n, ia_err *err);
 /* Start-up: documents a crash left PENDING (mid-ingestion) go FAILED with
  * message; returns how many (or -1). UPLOADING ones wait for their upload,
  * which may still be resumed. */
@@ -87,6 +98,9 @@ typedef struct ia_store_fs_ops {
     int (*search)(ia_store *, const char *, const char *const *, size_t, const char *const *, size_t, int,
                   ia_fs_hit **, size_t *, ia_err *);
     int (*recover)(ia_store *, int64_t, const char *, ia_err *);
+    int (*vectors)(ia_store *, const char *, const char *const *, size_t, const char *, int64_t **, float **,
+                   int *, size_t *, ia_err *);
+    int (*hits)(ia_store *, const char *, const int64_t *, size_t, ia_fs_hit **, size_t *, ia_err *);
 } ia_store_fs_ops;
 
 extern const ia_store_fs_ops ia_sq_fs_ops; /* fs_sqlite.c */

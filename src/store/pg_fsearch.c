@@ -258,9 +258,13 @@ static int op_doc_update(pgx *x, void *p) {
         ia_pg_i64(&c, fa->chunks[i].start);
         ia_pg_i64(&c, fa->chunks[i].end);
         ia_pg_text(&c, fa->chunks[i].text);
-        if (ia_pg_exec(x, "chunk insert", "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7)", &c) != 0)
-            return -1;
+        char *vec = ia_pg_vec_hex(fa->chunks[i].vec, fa->chunks[i].dim); /* NULL: none */
+        ia_pg_text(&c, vec);
+        ia_pg_text(&c, vec ? fa->chunks[i].vec_model : NULL);
+        int rc = ia_pg_exec(x, "chunk insert", "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, "
+                            "text, vec, vec_model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9)", &c);
+        free(vec);
+        if (rc != 0) return -1;
     }
     x->committing = true;
     return ia_pg_exec(x, "document update", "COMMIT", NULL);
@@ -470,4 +474,6 @@ const ia_store_fs_ops ia_pg_fs_ops = {
     .doc_delete = pg_doc_delete,
     .search = pg_search,
     .recover = pg_recover,
+    .vectors = ia_pg_fs_vectors,
+    .hits = ia_pg_fs_hits,
 };

@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "model/fsearch.h"
 #include "store/backend.h"
 
 typedef struct pgx {
@@ -116,5 +117,14 @@ int ia_pg_agent_get(ia_store *s, const char *owner, const char *id, ia_agent_def
 int ia_pg_agent_list(ia_store *s, const char *owner, const char *after_id, int limit, ia_agent_def **out,
                      size_t *n, char next_id[IA_AGENT_ID_MAX], ia_err *err);
 int ia_pg_agent_delete(ia_store *s, const char *owner, const char *id, ia_err *err);
+
+/* pg_fs_vec.c: chunk vectors for hybrid file search (store/fsearch.h's
+ * vectors and hits ops). ia_pg_vec_hex: v[0..dim) as bytea's hex input
+ * ("\\x..."), malloc'd; NULL when v is NULL or dim <= 0. */
+char *ia_pg_vec_hex(const float *v, int dim);
+int ia_pg_fs_vectors(ia_store *s, const char *owner, const char *const *stores, size_t n_stores, const char *model,
+                     int64_t **ids, float **vecs, int *dim, size_t *n, ia_err *err);
+int ia_pg_fs_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_ids, ia_fs_hit **out, size_t *n,
+                  ia_err *err);
 
 #endif

@@ -153,6 +153,10 @@ static const char *const migrations[] = {
     ");"
     "ALTER TABLE interactions ADD COLUMN agent TEXT;"
     "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
+    /* 6: each chunk's embedding for hybrid file search, as SQLite's
+     * migration 10: dim float32 (little-endian, as every supported build
+     * writes them) and the model that made it (store/pg_fs_vec.c). */
+    "ALTER TABLE fs_chunks ADD COLUMN vec BYTEA, ADD COLUMN vec_model TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

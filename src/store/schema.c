@@ -159,5 +159,10 @@ const char *const ia_store_migrations[] = {
     ") WITHOUT ROWID;"
     "ALTER TABLE interactions ADD COLUMN agent TEXT;"
     "ALTER TABLE interactions ADD COLUMN agent_config TEXT;",
+    /* 10: each chunk's embedding for hybrid file search (core/fs_vector.h):
+     * dim float32 in the machine's byte order (the store is local to it)
+     * and the embedding model that made it; NULL without one. Vectors are
+     * only compared with vectors of the same model. */
+    "ALTER TABLE fs_chunks ADD COLUMN vec BLOB; ALTER TABLE fs_chunks ADD COLUMN vec_model TEXT;",
 };
 const int ia_store_n_migrations = (int)(sizeof ia_store_migrations / sizeof ia_store_migrations[0]);
