@@ -165,6 +165,8 @@ IA_TEST(rformat_shapes_and_types_refused) {
  * test_images.c); its values are judged by src/speech/audiofmt.c; the
  * video format is refused after its settings are checked. */
 IA_TEST(rformat_audio_format_asks_for_speech) {
+    unsigned was = ia_api_served_outputs(); /* another test may have turned speech off */
+    ia_api_serve_outputs(was | IA_MOD_BIT_AUDIO);
     ia_request r;
     IA_CHECK(dec(BODY("{\"type\":\"audio\",\"sample_rate\":16000,\"mime_type\":\"audio/wav\",\"delivery\":"
                       "\"inline\"}"), IA_DIALECT_STEPS, &r) == 0);
@@ -200,6 +202,11 @@ IA_TEST(rformat_audio_format_asks_for_speech) {
                    "510000)"));
     IA_CHECK(fails(BODY("{\"type\":\"audio\",\"delivery\":\"uri\"}"), IA_EUNIMPLEMENTED,
                    "response_format.delivery: 'uri' delivery is not served (audio comes inline, as base64 data)"));
+    /* a server without speech refuses the format as an output it does not serve */
+    ia_api_serve_outputs(IA_MOD_BIT_TEXT);
+    IA_CHECK(fails(BODY("{\"type\":\"audio\",\"mime_type\":\"audio/wav\"}"), IA_EUNIMPLEMENTED,
+                   "response_format: speech output is not supported by this server"));
+    ia_api_serve_outputs(was);
 }
 
 IA_TEST(rformat_outputs_are_checked_then_not_served) {
@@ -237,10 +244,13 @@ IA_TEST(rformat_outputs_are_checked_then_not_served) {
                    "response_format[1]: a second 'image' format (response_format[0] is one already); give one "
                    "format per output type"));
     /* Python's json writes 24000.0 for a float: an integer all the same */
+    unsigned was = ia_api_served_outputs();
+    ia_api_serve_outputs(was | IA_MOD_BIT_AUDIO);
     ia_request r;
     IA_CHECK(dec(BODY("[{\"type\":\"audio\",\"sample_rate\":24000.0}]"), IA_DIALECT_STEPS, &r) == 0);
     IA_CHECK(r.rformat.audio.sample_rate == 24000);
     ia_request_free(&r);
+    ia_api_serve_outputs(was);
 }
 
 /* ---- the echo ------------------------------------------------------------------ */
