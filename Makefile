@@ -90,7 +90,7 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e e2e-pg check service-check clean bench install install-check llama llama-key FORCE
+.PHONY: all deps run test unit e2e e2e-pg check service-check clean bench install install-check llama llama-key llama-server FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
@@ -124,6 +124,17 @@ endif
 llama: $(LLAMA_DEPS)
 llama-key:
 	@echo $(LLAMA_KEY)
+
+# llama.cpp's own llama-server from the same pinned source: the real
+# upstream engine of tests/e2e/upstream-llama.test.mjs and bench/upstream.
+# Its own cmake tree (scripts/llama-server.sh: the library build above keeps
+# its target list and folder), once per llama.cpp commit; the binary is the
+# stamp. ~25 min on 2 busy cores, once.
+LLAMA_SERVER_DIR := build/llama-server-build/$(LLAMA_COMMIT)
+LLAMA_SERVER := $(LLAMA_SERVER_DIR)/llama-server
+$(LLAMA_SERVER): scripts/llama-server.sh | $(DEPS_STAMP)
+	scripts/llama-server.sh $(LLAMA_SERVER_DIR)
+llama-server: $(LLAMA_SERVER)
 
 $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
@@ -268,7 +279,7 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 unit: all
 	tests/with-pg.sh $(BUILD)/unit_tests
 
-e2e: all
+e2e: all $(LLAMA_SERVER)
 	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
 # The core e2e files again with every server on PostgreSQL (E2E_STORE:
