@@ -9,7 +9,8 @@
 # built-in demo model, store true, background false, max_output_tokens 1.
 # GETs: ids the creates made (for two instances, each id through both).
 # Prints one JSON line a phase, then the medians and ratios to SQLite.
-# Settings: SB_ROUNDS (3), SB_SECS (10), SB_CONC (8), SB_THREADS (1).
+# Settings: SB_ROUNDS (3), SB_SECS (10), SB_CONC (8), SB_THREADS (1),
+# SB_BIN (build/interactd after `make all`; another binary: no make).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${SB_ROUNDS:-3}
@@ -17,7 +18,11 @@ SECS=${SB_SECS:-10}
 CONC=${SB_CONC:-8}
 T=${SB_THREADS:-1}
 mkdir -p bench/out
-make --no-print-directory all >bench/out/build-store.log 2>&1 || { tail -30 bench/out/build-store.log; exit 1; }
+BIN=${SB_BIN:-}
+if [ -z "$BIN" ]; then
+    BIN=build/interactd
+    make --no-print-directory all >bench/out/build-store.log 2>&1 || { tail -30 bench/out/build-store.log; exit 1; }
+fi
 PGDIR=$(tests/pg.sh start)
 TMPD=$(mktemp -d)
 PIDS=()
@@ -32,7 +37,7 @@ psql -X -q -d "$CONN" -c 'CREATE DATABASE bench1' -c 'CREATE DATABASE bench2'
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 serve() { # NAME STORE -> its URL
     local port; port=$(free_port)
-    build/interactd serve --port "$port" --data "$TMPD/$1" --threads "$T" ${2:+--store "$2"} >"$TMPD/$1.log" 2>&1 &
+    "$BIN" serve --port "$port" --data "$TMPD/$1" --threads "$T" ${2:+--store "$2"} >"$TMPD/$1.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
     curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || { cat "$TMPD/$1.log" >&2; exit 1; }

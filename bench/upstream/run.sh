@@ -10,7 +10,8 @@
 # refuses: a server-wide grammar (lowercase words, longer than any run)
 # keeps the text valid on both paths alike; max_tokens ends every run.
 # Settings: UB_SIZE (135m: build/mkdemo --size; demo = build/demo.gguf),
-# UB_TOKENS (64), UB_RUNS (100), UB_THREADS (1, both servers).
+# UB_TOKENS (64), UB_RUNS (100), UB_THREADS (1, both servers); UB_BIN and
+# UB_LLAMA_SERVER (other binaries: no make).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE=${UB_SIZE:-135m}
@@ -18,8 +19,12 @@ N=${UB_TOKENS:-64}
 RUNS=${UB_RUNS:-100}
 T=${UB_THREADS:-1}
 mkdir -p bench/out
-make --no-print-directory all llama-server >bench/out/build-upstream.log 2>&1 || { tail -30 bench/out/build-upstream.log; exit 1; }
-LS=build/llama-server-build/$(sed -n 's/^LLAMA_COMMIT=//p' scripts/deps.sh)/llama-server
+BIN=${UB_BIN:-build/interactd}
+LS=${UB_LLAMA_SERVER:-build/llama-server-build/$(sed -n 's/^LLAMA_COMMIT=//p' scripts/deps.sh)/llama-server}
+if [ -z "${UB_BIN:-}${UB_LLAMA_SERVER:-}" ]; then
+    make --no-print-directory all llama-server >bench/out/build-upstream.log 2>&1 ||
+        { tail -30 bench/out/build-upstream.log; exit 1; }
+fi
 if [ "$SIZE" = demo ]; then MODEL=build/demo.gguf; else MODEL=bench/out/$SIZE.gguf; fi
 [ -f "$MODEL" ] || build/mkdemo --out "$MODEL" --size "$SIZE"
 
@@ -32,7 +37,7 @@ LP=$(free_port); IP=$(free_port)
 "$LS" -m "$MODEL" --host 127.0.0.1 --port "$LP" -np 1 -c 2048 -t "$T" --no-ui \
     --grammar 'root ::= [a-z ]{1000,}' >"$TMPD/llama-server.log" 2>&1 &
 PIDS+=($!)
-build/interactd serve --port "$IP" --data "$TMPD/data" --threads "$T" \
+"$BIN" serve --port "$IP" --data "$TMPD/data" --threads "$T" \
     --upstream "up=http://127.0.0.1:$LP,api=chat" >"$TMPD/interactd.log" 2>&1 &
 PIDS+=($!)
 for u in "http://127.0.0.1:$LP/health" "http://127.0.0.1:$IP/healthz"; do
