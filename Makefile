@@ -129,7 +129,7 @@ llama-key:
 # upstream engine of tests/e2e/upstream-llama.test.mjs and bench/upstream.
 # Its own cmake tree (scripts/llama-server.sh: the library build above keeps
 # its target list and folder), once per llama.cpp commit; the binary is the
-# stamp. ~25 min on 2 busy cores, once.
+# stamp. ~23 min of CPU (12 min on 2 idle cores), once.
 LLAMA_SERVER_DIR := build/llama-server-build/$(LLAMA_COMMIT)
 LLAMA_SERVER := $(LLAMA_SERVER_DIR)/llama-server
 $(LLAMA_SERVER): scripts/llama-server.sh | $(DEPS_STAMP)
