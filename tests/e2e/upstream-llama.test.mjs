@@ -16,6 +16,9 @@
 //          its first call, where the grammar allows it: else it calls again
 //          and again until max_tokens (finish_reason length: no calls)
 //   raw    the model's own template, no grammar: llama-server fails (500)
+//   long   a 32k context per slot (the demo model says 4k: overridden), for
+//          an answer of 30,000 tokens that no machine ends within the
+//          tests' timeout=1 and that a cancel must cut short
 // Parallel calls are not driven here: with the end of turn favoured the
 // model stops after one call, and without it it never stops calling (the
 // request's tokens run out: finish_reason length, which drops the calls);
@@ -37,18 +40,19 @@ const TEMPLATES = path.join(REPO_ROOT, 'build/llama.cpp/models/templates');
 const DEMO = path.join(REPO_ROOT, 'build/demo.gguf');
 const PLAIN = /^[a-z ]+\.$/; // what the server-wide grammar lets an answer be
 const GRAMMAR = 'root ::= "<think>" [a-z ]{2,12} "</think>" [a-z ]{2,24} "."';
-// A schema whose answer is long (~4,000 tokens, the model's whole context):
-// the run that is cancelled or outlasts timeout=.
-const LONG = { type: 'array', minItems: 1000, items: { type: 'array', minItems: 8,
+// A schema whose answer (over 100,000 tokens) outlasts any max_tokens the
+// tests give: a run that ends on its own decodes exactly LONG_MAX.
+const LONG = { type: 'array', minItems: 1000, items: { type: 'array', minItems: 60,
   items: { type: 'integer', minimum: 0, maximum: 9 } } };
+const LONG_MAX = 30_000;
 
 const engines = {};
 let srv, ai;
 
-async function startLlama(name, extra) {
+async function startLlama(name, extra, ctx = 8192) {
   if (!fs.existsSync(LLAMA_SERVER)) throw new Error(`llama-server not found at ${LLAMA_SERVER} (make llama-server)`);
   const port = await freePort();
-  const args = ['-m', DEMO, '--host', '127.0.0.1', '--port', String(port), '-np', '2', '-c', '8192',
+  const args = ['-m', DEMO, '--host', '127.0.0.1', '--port', String(port), '-np', '2', '-c', String(ctx),
     '-t', '1', '--metrics', '--slots', '--no-ui', '--seed', '1', ...extra];
   const proc = spawn(LLAMA_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -65,6 +69,9 @@ async function startLlama(name, extra) {
 }
 
 const slots = async (e) => (await fetch(`${e.url}/slots`)).json();
+// a series of llama-server's /metrics (Prometheus text), e.g. tokens_predicted_total
+const metric = async (e, name) => Number((await (await fetch(`${e.url}/metrics`)).text())
+  .match(new RegExp(`^llamacpp:${name} (\\S+)$`, 'm'))[1]);
 const busy = (ss) => ss.some((s) => s.is_processing);
 const decoded = (s) => s.next_token?.[0]?.n_decoded ?? s.next_token?.n_decoded ?? 0;
 
@@ -75,6 +82,7 @@ before(async () => {
   assert.equal(eot.length, 1);
   await startLlama('llm', ['--chat-template-file', path.join(TEMPLATES, 'Qwen-Qwen3-0.6B.jinja'),
     '--reasoning-format', 'deepseek', '--grammar', GRAMMAR]);
+  await startLlama('long', ['--override-kv', 'llama.context_length=int:32768'], 65536);
   await startLlama('fn', ['--chat-template-file', path.join(TEMPLATES, 'meetkai-functionary-medium-v3.2.jinja'),
     '--logit-bias', `${eot[0]}+100`]);
   const nobody = await freePort();
@@ -83,7 +91,8 @@ before(async () => {
     '--upstream', `fn=${engines.fn.url},api=chat`,
     '--upstream', `raw=${engines.raw.url},api=chat`,
     '--upstream', `down=http://127.0.0.1:${nobody},api=chat`,
-    '--upstream', `slow=${engines.llm.url},api=chat,timeout=1`,
+    '--upstream', `long=${engines.long.url},api=chat`,
+    '--upstream', `slow=${engines.long.url},api=chat,timeout=1`,
   ] });
   ai = srv.client();
 }, { timeout: 120_000 });
@@ -295,30 +304,25 @@ describe("llama-server upstream: the engine's failures and cancel", () => {
 
   it('an answer longer than timeout= is a 504; llama-server frees its slot', T, async () => {
     await failed('slow', 'Count.', 504, /upstream 'slow': no answer within 1 s/,
-      { response_format: LONG, generation_config: { temperature: 0, max_output_tokens: 8000 } });
-    await pollUntil(() => slots(engines.llm), (ss) => !busy(ss), { what: 'the slot to be released' });
+      { response_format: LONG, generation_config: { temperature: 0, max_output_tokens: LONG_MAX } });
+    await pollUntil(() => slots(engines.long), (x) => !busy(x), { what: 'the slot to be released' });
+    const n = await metric(engines.long, 'tokens_predicted_total');
+    assert.ok(n > 0 && n < LONG_MAX, `decoded ${n}`); // cut short when interactd gave up
   });
 
-  it("cancelling a background run aborts llama-server's request: its slot stops decoding", T, async () => {
-    // the whole answer first, straight from llama-server: how many tokens it takes
-    const r = await fetch(`${engines.llm.url}/v1/chat/completions`, { method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'Count.' }], temperature: 0, max_tokens: 8000,
-        response_format: { type: 'json_schema', json_schema: { name: 'r', schema: LONG, strict: true } } }) });
-    const whole = (await r.json()).usage.completion_tokens;
-    assert.ok(whole > 1000, `${whole}`);
-    const bg = await ai.interactions.create({ model: 'llm', input: 'Count.', background: true, response_format: LONG,
-      generation_config: { temperature: 0, max_output_tokens: 8000 } });
-    const during = await pollUntil(() => slots(engines.llm),
+  it("cancelling a background run aborts llama-server's request: it stops decoding, short of the whole", T, async () => {
+    const before = await metric(engines.long, 'tokens_predicted_total');
+    const bg = await ai.interactions.create({ model: 'long', input: 'Count.', background: true,
+      response_format: LONG, generation_config: { temperature: 0, max_output_tokens: LONG_MAX } });
+    const during = await pollUntil(() => slots(engines.long),
       (ss) => ss.some((s) => s.is_processing && decoded(s) > 10), { what: 'llama-server to be decoding', intervalMs: 20 });
-    const id = during.find((s) => s.is_processing).id;
     const c = await ai.interactions.cancel(bg.id);
     assert.equal(c.status, 'cancelled');
-    const after_ = await pollUntil(() => slots(engines.llm), (ss) => !busy(ss), { what: 'the slot to be released' });
-    const n = decoded(after_.find((s) => s.id === id));
-    assert.ok(n < whole, `decoded ${n} of ${whole}`);
-    const m = await (await fetch(`${engines.llm.url}/metrics`)).text();
-    assert.match(m, /^llamacpp:requests_processing 0$/m);
+    // released well before the whole answer, which takes minutes here
+    await pollUntil(() => slots(engines.long), (ss) => !busy(ss), { what: 'the slot to be released' });
+    const n = await metric(engines.long, 'tokens_predicted_total') - before;
+    assert.ok(n > 10 && n < LONG_MAX, `decoded ${n} of the ${LONG_MAX} an uncut run takes`);
+    assert.equal(await metric(engines.long, 'requests_processing'), 0);
     assert.equal((await ai.interactions.get(bg.id)).status, 'cancelled');
   });
 });
