@@ -90,7 +90,7 @@ UNIT_C  := $(wildcard tests/unit/*.c)
 UNIT_O  := $(UNIT_C:%.c=$(OBJ)/%.o)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit e2e e2e-pg check service-check clean bench install install-check llama llama-key FORCE
+.PHONY: all deps run test unit e2e e2e-pg check service-check clean bench install install-check llama llama-key llama-server llama-server-path FORCE
 all: $(BUILD)/interactd $(BUILD)/unit_tests $(BUILD)/mkdemo build/demo.gguf
 
 # Every compile waits (order-only) for the stamp that scripts/deps.sh has run
@@ -124,6 +124,24 @@ endif
 llama: $(LLAMA_DEPS)
 llama-key:
 	@echo $(LLAMA_KEY)
+
+# llama.cpp's own llama-server from the same pinned source: the real
+# upstream engine of tests/e2e/upstream-llama.test.mjs and bench/upstream.
+# Built in the library build's own tree (scripts/llama-server.sh in-tree),
+# only its target: a few minutes on 2 cores once, under the same key as the
+# libraries. An LLAMA_PREFIX build has no tree: a standalone one then.
+ifdef LLAMA_PREFIX
+LLAMA_SERVER := build/llama-server-build/$(LLAMA_COMMIT)/llama-server
+$(LLAMA_SERVER): scripts/llama-server.sh | $(DEPS_STAMP)
+	scripts/llama-server.sh standalone $(@D)
+else
+LLAMA_SERVER := $(LLAMA_DIR)/cmake/bin/llama-server
+$(LLAMA_SERVER): scripts/llama-server.sh $(LLAMA_STAMP)
+	scripts/llama-server.sh in-tree $(LLAMA_DIR)
+endif
+llama-server: $(LLAMA_SERVER)
+llama-server-path:
+	@echo $(abspath $(LLAMA_SERVER))
 
 $(OBJ)/tests/%.o: CFLAGS += $(TEST_DEFS)
 $(PDF_USERS:%=$(OBJ)/%.o): PKG_CFLAGS = $(PDF_CFLAGS)
@@ -277,8 +295,8 @@ unit: all
 # spend much of the time waiting (starts, polls, kills), so on 2 cores two
 # files finish in well under twice the time of one. E2E_JOBS=1 for one.
 E2E_JOBS ?= 2
-e2e: all
-	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd node --test --test-concurrency=$(E2E_JOBS) --test-reporter=spec *.test.mjs
+e2e: all $(LLAMA_SERVER)
+	cd tests/e2e && INTERACTD_BIN=$(ROOT)/$(BUILD)/interactd LLAMA_SERVER_BIN=$(abspath $(LLAMA_SERVER)) node --test --test-concurrency=$(E2E_JOBS) --test-reporter=spec *.test.mjs
 
 # The core e2e files again with every server on PostgreSQL (E2E_STORE:
 # tests/e2e/lib/server.mjs gives each data dir a database of its own).

@@ -102,6 +102,9 @@ char *ia_upchat_body(const ia_upstream *u, const ia_engine_msg *msgs, size_t n, 
         static const char *const choice[] = {[IA_TOOLS_AUTO] = "auto", [IA_TOOLS_REQUIRED] = "required",
                                              [IA_TOOLS_NONE] = "none"};
         json_object_set_new(o, "tool_choice", json_string(choice[p->tool_choice]));
+        /* Gemini's models may answer with several calls at once; OpenAI's
+         * default says so too, but llama-server's is false (one call). */
+        json_object_set_new(o, "parallel_tool_calls", json_true());
     }
     if (p->json_schema)
         json_object_set_new(o, "response_format",

@@ -82,7 +82,8 @@ IA_TEST(upchat_body_messages_and_sampling) {
     IA_CHECK(json_integer_value(json_object_get(j, "max_tokens")) == 64);
     IA_CHECK(json_array_size(json_object_get(j, "stop")) == 2);
     IA_CHECK_STREQ(json_string_value(json_array_get(json_object_get(j, "stop"), 1)), "\n\n");
-    IA_CHECK(!json_object_get(j, "tools") && !json_object_get(j, "tool_choice"));
+    IA_CHECK(!json_object_get(j, "tools") && !json_object_get(j, "tool_choice") &&
+             !json_object_get(j, "parallel_tool_calls"));
     IA_CHECK(!json_object_get(j, "response_format") && !json_object_get(j, "chat_template_kwargs"));
     json_decref(j);
 }
@@ -101,6 +102,7 @@ IA_TEST(upchat_body_tools_choice_schema) {
         json_t *j = body_of(m, 1, &p);
         IA_CHECK(j);
         IA_CHECK_STREQ(json_string_value(json_object_get(j, "tool_choice")), want[c]);
+        IA_CHECK(json_is_true(json_object_get(j, "parallel_tool_calls"))); /* llama-server's default is false */
         json_t *t = json_object_get(j, "tools");
         IA_CHECK(json_array_size(t) == 2);
         json_t *f0 = json_object_get(json_array_get(t, 0), "function");
