@@ -85,7 +85,9 @@ before(async () => {
   await startLlama('long', ['--override-kv', 'llama.context_length=int:32768'], 65536);
   await startLlama('fn', ['--chat-template-file', path.join(TEMPLATES, 'meetkai-functionary-medium-v3.2.jinja'),
     '--logit-bias', `${eot[0]}+100`]);
-  const nobody = await freePort();
+  // Port 1 (tcpmux): nothing listens there, and no other test file running
+  // beside this one can take it, as it could a port freePort() let go of.
+  const nobody = 1;
   srv = await startServer({ args: [
     '--upstream', `llm=${engines.llm.url},api=chat`,
     '--upstream', `fn=${engines.fn.url},api=chat`,
