@@ -104,11 +104,14 @@ typedef enum { IA_DIALECT_LEGACY = 0, IA_DIALECT_STEPS = 1 } ia_dialect;
  *   IA_EINVALID ("response_format[0].type: unknown format type 'pdf' ...");
  *   an image format {aspect_ratio, image_size, mime_type (image/png,
  *   image/jpeg or image/webp), delivery ('inline')} is kept in
- *   out->rformat.image and asks for an image output (IA_MOD_BIT_IMAGE); audio
- *   {sample_rate, bit_rate, mime_type, delivery} and video {aspect_ratio,
- *   resolution, duration, gcs_uri, delivery} formats have their
- *   fields checked, then are IA_EUNIMPLEMENTED ("response_format[1]: audio
- *   output is not served by this server yet ..."). On success
+ *   out->rformat.image and asks for an image output (IA_MOD_BIT_IMAGE); an
+ *   audio format {sample_rate, bit_rate, mime_type, delivery} is checked by
+ *   src/speech/audiofmt.h (a mime type, rate or bit rate not served is
+ *   named), kept in out->rformat.audio and asks for speech
+ *   (IA_MOD_BIT_AUDIO; IA_EUNIMPLEMENTED on a server without speech); a
+ *   video format {aspect_ratio, resolution, duration, gcs_uri, delivery}
+ *   has its fields checked, then is IA_EUNIMPLEMENTED ("response_format[1]:
+ *   the video format is not supported yet ..."). On success
  *   out->response_format holds the normalized schema, out->grammar its GBNF
  *   grammar, out->rformat the field as given.
  * Accepted leniently: a JSON null for any optional field means "not set";
