@@ -42,7 +42,7 @@ IA_TEST(fs_chunk_windows_and_overlap) {
     ia_fs_chunk *c;
     size_t n;
     ia_fs_chunking cfg = {.max_tokens = 10, .overlap = 2};
-    ia_fs_chunk_text(t, &cfg, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(t, &cfg, &c, &n, NULL) == 0);
     IA_CHECK(n == 6); /* windows start at words 0, 8, 16, 24, 32, 40 */
     IA_CHECK(!strncmp(c[0].text, "w0 w1", 5));
     IA_CHECK(strstr(c[0].text, "w9") && !strstr(c[0].text, "w10"));
@@ -55,12 +55,12 @@ IA_TEST(fs_chunk_windows_and_overlap) {
     /* defaults: 200 words, 20 overlap */
     free(t);
     t = words(450);
-    ia_fs_chunk_text(t, NULL, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(t, NULL, &c, &n, NULL) == 0);
     IA_CHECK(n == 3); /* 0..199, 180..379, 360..449 */
     IA_CHECK(!strncmp(c[1].text, "w180 ", 5) && !strncmp(c[2].text, "w360 ", 5));
     ia_fs_chunks_free(c, n);
     free(t);
-    ia_fs_chunk_text(" \n\t ", NULL, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(" \n\t ", NULL, &c, &n, NULL) == 0);
     IA_CHECK(n == 0 && c == NULL);
 }
 
