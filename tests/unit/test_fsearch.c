@@ -538,6 +538,48 @@ IA_STORE_TEST(fs_store_error_ends_the_document_failed) {
     fx_close(&x);
 }
 
+/* Review M3: on a shared PostgreSQL store, start-up recovery fails only
+ * the PENDING documents of its own instance (the one that put or claimed
+ * them), never those another live instance is ingesting. */
+IA_TEST(fs_pg_recovery_is_per_instance) {
+    char db[1024];
+    bool broken = false;
+    if (!ia_test_pg_db(db, sizeof db, "fs_runner", &broken)) {
+        IA_CHECK(!broken);
+        return;
+    }
+    ia_err e;
+    ia_store *a = ia_store_open(db, &e), *b = a ? ia_store_open(db, &e) : NULL;
+    IA_CHECK(a && b);
+    if (!a || !b) return;
+    ia_store_set_instance(a, "inst-a");
+    ia_store_set_instance(b, "inst-b");
+    ia_fs_store st = {.id = "s1", .owner = "k1", .created = 1, .updated = 1};
+    IA_CHECK(ia_store_fs_store_put(a, &st, &e) == 0);
+    ia_fs_doc d = {.owner = "k1", .mime_type = "text/plain", .state = IA_DOC_PENDING, .created = 1, .updated = 1};
+    snprintf(d.store, sizeof d.store, "s1");
+    snprintf(d.id, sizeof d.id, "by-a");
+    IA_CHECK(ia_store_fs_doc_put(a, &d, &e) == 0);
+    /* put UPLOADING by b, claimed by a: a's */
+    ia_fs_doc u = d;
+    snprintf(u.id, sizeof u.id, "claimed-by-a");
+    u.state = IA_DOC_UPLOADING;
+    snprintf(u.upload_id, sizeof u.upload_id, "up1");
+    IA_CHECK(ia_store_fs_doc_put(b, &u, &e) == 0);
+    u.state = IA_DOC_PENDING;
+    u.upload_id[0] = '\0';
+    IA_CHECK(ia_store_fs_doc_update(a, &u, IA_DOC_UPLOADING, NULL, 0, &e) == 0);
+    IA_CHECK(ia_store_fs_recover(b, 2, "stopped", &e) == 0);
+    ia_fs_doc got;
+    IA_CHECK(ia_store_fs_doc_get(b, "k1", "s1", "by-a", &got, &e) == 0 && got.state == IA_DOC_PENDING);
+    ia_fs_doc_free(&got);
+    IA_CHECK(ia_store_fs_recover(a, 2, "stopped", &e) == 2);
+    IA_CHECK(ia_store_fs_doc_get(b, "k1", "s1", "claimed-by-a", &got, &e) == 0 && got.state == IA_DOC_FAILED);
+    ia_fs_doc_free(&got);
+    ia_store_close(b);
+    ia_store_close(a);
+}
+
 /* Review item 7 and M2: what importFile and an upload refuse up front. */
 IA_STORE_TEST(fs_import_refuses_what_cannot_be_indexed) {
     fx x;
