@@ -6,7 +6,7 @@
  * through libxml2's HTML parser (tools/html.h: scripts and styles dropped),
  * application/pdf through poppler (core/pdf.h: each page's text). Anything
  * else is refused with IA_EINVALID naming the type and the ones taken
- * (the document then ends FAILED).
+ * (core/fsearch.c checks the type before a document exists: a 400).
  *
  * Chunking (chunkingConfig.whiteSpaceConfig): tokens are approximated by
  * white-space separated words; a chunk holds at most max_tokens words and
