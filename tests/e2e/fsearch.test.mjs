@@ -153,6 +153,18 @@ describe('file search stores', () => {
     const r = await srv.raw('POST', '/v1beta/fileSearchStores', { key: KEY_A, body: { displayName: 'x', colour: 1 } });
     assert.equal(r.status, 400);
     assert.match(r.text, /colour: unknown field/);
+    // more than a document may have (100 MB, as Google's): refused at the start, before a byte (review M2)
+    const big = await srv.raw('POST', `/upload/v1beta/${store.name}:uploadToFileSearchStore`, {
+      key: KEY_A, body: {},
+      headers: { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': String(100 * 1024 * 1024 + 1),
+        'x-goog-upload-header-content-type': 'text/plain' } });
+    assert.equal(big.status, 400);
+    assert.match(big.json.error.message, /^x-goog-upload-header-content-length: 104857601 bytes/);
+    // customMetadata's values are bounded, the error naming the entry (review S3)
+    await assert.rejects(upload(A, store.name, blob('x', 'text/plain'),
+      { customMetadata: [{ key: 'k', stringValue: 'v'.repeat(1025) }] }),
+      (e) => e.status === 400 && /customMetadata\[0\]\.stringValue: 1025 bytes/.test(e.message));
   });
 
   it('chunkingConfig in range is taken (the chunks it makes: fsearch-tool.test.mjs)', T, async () => {
