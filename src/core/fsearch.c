@@ -203,11 +203,10 @@ static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *da
     int rc = ia_store_fs_doc_update(fs->store, d, IA_DOC_PENDING, chunks, n, err);
     ia_fs_chunks_free(chunks, n);
     if (rc == 0 || err->code == IA_ENOTFOUND) return rc;
+    /* the store's own words stay in the log: they are no client's business */
     ia_warn("file search: document %s/%s: %s", d->store, d->id, err->msg);
-    char *msg = ia_asprintf("the document's chunks could not be stored: %s", err->msg);
-    rc = doc_fail(fs, d, msg, err);
-    free(msg);
-    return rc;
+    return doc_fail(fs, d, "the document's chunks could not be stored (a store error, in the server's log); "
+                    "upload or import it again", err);
 }
 
 int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store, const ia_fs_add *a,

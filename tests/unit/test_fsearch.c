@@ -528,7 +528,7 @@ IA_STORE_TEST(fs_store_error_ends_the_document_failed) {
     ia_fs_doc d;
     IA_CHECK(add_doc(&x, "k1", st.id, "one.txt", "text/plain", "Alpha bravo charlie.", NULL, 0, &d) == 0);
     IA_CHECK(d.state == IA_DOC_FAILED && d.error);
-    if (d.error) IA_CHECK_CONTAINS(d.error, "chunk refused");
+    if (d.error) IA_CHECK_CONTAINS(d.error, "could not be stored");
     ia_fs_doc got;
     IA_CHECK(ia_fsearch_doc_get(x.fs, "k1", st.id, d.id, &got, &e) == 0 && got.state == IA_DOC_FAILED);
     IA_CHECK(chunk_rows(&x, d.id) == 0);
