@@ -194,12 +194,14 @@ $(BUILD)/tts_rtf: $(OBJ)/bench/speech/tts_rtf.o $(LIB_O)
 
 # The demo model: random weights from a fixed seed, written at build time.
 # The server looks for it beside its executable (build/asan/ links to it).
+# Every generated model is written to $@.tmp and renamed: an interrupted
+# build never leaves a truncated model that make takes as up to date.
 build/demo.gguf: $(BUILD)/mkdemo
-	$(BUILD)/mkdemo --out $@ --size demo
+	$(BUILD)/mkdemo --out $@.tmp --size demo && mv -f $@.tmp $@
 # The embedding model (--embedding-model): the demo's vocabulary and
 # blocks, bidirectional attention, mean pooling (tools/mkdemo.c).
 build/embed.gguf: $(BUILD)/mkdemo
-	$(BUILD)/mkdemo --out $@ --size embed
+	$(BUILD)/mkdemo --out $@.tmp --size embed && mv -f $@.tmp $@
 all: build/embed.gguf
 ifeq ($(SAN),1)
 all: $(BUILD)/demo.gguf
@@ -218,30 +220,30 @@ $(MM_VOCAB): | $(DEPS_STAMP)
 $(BUILD)/mkdemo: $(OBJ)/tools/mkdemo_mm.o $(OBJ)/tools/mkdemo_qwen.o $(OBJ)/tools/mkdemo_tts.o
 all: build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
 build/gemma3.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
-	$(BUILD)/mkdemo --out $@ --size gemma3 --vocab $(MM_VOCAB)
+	$(BUILD)/mkdemo --out $@.tmp --size gemma3 --vocab $(MM_VOCAB) && mv -f $@.tmp $@
 build/mmproj-audio.gguf: $(BUILD)/mkdemo
-	$(BUILD)/mkdemo --out $@ --size audio-mmproj
+	$(BUILD)/mkdemo --out $@.tmp --size audio-mmproj && mv -f $@.tmp $@
 # A random-weight Qwen2-VL pair (tools/mkdemo_qwen.c): media placed with
 # M-RoPE positions. The projector's name is the one serve finds beside the
 # model by itself.
 QWEN_TEMPLATE := $(LLSRC)/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja
 $(QWEN_TEMPLATE): | $(DEPS_STAMP)
 build/qwen2vl.gguf: $(BUILD)/mkdemo $(MM_VOCAB) $(QWEN_TEMPLATE)
-	$(BUILD)/mkdemo --out $@ --size qwen2vl --vocab $(MM_VOCAB) --template $(QWEN_TEMPLATE)
+	$(BUILD)/mkdemo --out $@.tmp --size qwen2vl --vocab $(MM_VOCAB) --template $(QWEN_TEMPLATE) && mv -f $@.tmp $@
 build/mmproj-qwen2vl.gguf: $(BUILD)/mkdemo
-	$(BUILD)/mkdemo --out $@ --size qwen2vl-mmproj
+	$(BUILD)/mkdemo --out $@.tmp --size qwen2vl-mmproj && mv -f $@.tmp $@
 # A random-weight PocketTTS pair (tools/mkdemo_tts.c) for llama.cpp's own
 # speech generation (serve --speech-model); the projector beside the model.
 all: build/pockettts.gguf build/mmproj-pockettts.gguf
 build/pockettts.gguf: $(BUILD)/mkdemo $(MM_VOCAB)
-	$(BUILD)/mkdemo --out $@ --size pockettts --vocab $(MM_VOCAB)
+	$(BUILD)/mkdemo --out $@.tmp --size pockettts --vocab $(MM_VOCAB) && mv -f $@.tmp $@
 build/mmproj-pockettts.gguf: $(BUILD)/mkdemo
-	$(BUILD)/mkdemo --out $@ --size pockettts-mmproj
+	$(BUILD)/mkdemo --out $@.tmp --size pockettts-mmproj && mv -f $@.tmp $@
 .PHONY: clean-mm
 clean: clean-mm
 clean-mm:
 	rm -f build/gemma3.gguf build/mmproj-audio.gguf build/qwen2vl.gguf build/mmproj-qwen2vl.gguf
-	rm -f build/pockettts.gguf build/mmproj-pockettts.gguf
+	rm -f build/pockettts.gguf build/mmproj-pockettts.gguf build/*.gguf.tmp
 
 # ---- install ----------------------------------------------------------------
 # PREFIX/bin/interactd, linked again with RUNPATH $ORIGIN/../lib/interactd;

@@ -61,6 +61,19 @@ int ia_api_fs_decode_create(const char *body, size_t len, char **display_name, c
     return rc;
 }
 
+/* customMetadata's bounds (bytes): a document's metadata is copied into
+ * every search hit, so an unbounded one would make each hit as large. */
+#define META_KEY_MAX 256
+#define META_VALUE_MAX 1024
+#define META_LIST_MAX 100
+
+/* -1 naming path.field when v is longer than max bytes. */
+static int too_long(const char *path, const char *field, json_t *v, size_t max, ia_err *err) {
+    size_t n = json_string_length(v);
+    if (n <= max) return 0;
+    return ia_fail(err, IA_EINVALID, "%s.%s: %zu bytes, longer than the %zu taken", path, field, n, max);
+}
+
 /* One customMetadata entry {key, stringValue | numericValue |
  * stringListValue: {values}} at path. */
 static int meta_entry(json_t *e, const char *path, ia_fs_meta *m, ia_err *err) {
@@ -72,11 +85,13 @@ static int meta_entry(json_t *e, const char *path, ia_fs_meta *m, ia_err *err) {
            *n = json_object_get(e, "numericValue"), *l = json_object_get(e, "stringListValue");
     if (!json_is_string(k) || !*json_string_value(k))
         return ia_fail(err, IA_EINVALID, "%s.key: required, a non-empty string", path);
+    if (too_long(path, "key", k, META_KEY_MAX, err) < 0) return -1;
     if ((s != NULL) + (n != NULL) + (l != NULL) != 1)
         return ia_fail(err, IA_EINVALID, "%s: give exactly one of stringValue, numericValue, stringListValue", path);
     m->key = ia_strdup(json_string_value(k));
     if (s) {
         if (!json_is_string(s)) return ia_fail(err, IA_EINVALID, "%s.stringValue: must be a string", path);
+        if (too_long(path, "stringValue", s, META_VALUE_MAX, err) < 0) return -1;
         m->kind = IA_FS_META_STRING;
         m->str = ia_strdup(json_string_value(s));
     } else if (n) {
@@ -88,6 +103,9 @@ static int meta_entry(json_t *e, const char *path, ia_fs_meta *m, ia_err *err) {
         json_t *vals = json_is_object(l) ? json_object_get(l, "values") : NULL;
         if (!json_is_array(vals) && !(json_is_object(l) && !vals))
             return ia_fail(err, IA_EINVALID, "%s.stringListValue: must be {values: [strings]}", path);
+        if (json_array_size(vals) > META_LIST_MAX)
+            return ia_fail(err, IA_EINVALID, "%s.stringListValue.values: %zu strings, more than the %d taken", path,
+                           json_array_size(vals), META_LIST_MAX);
         m->kind = IA_FS_META_LIST;
         m->n_list = json_array_size(vals);
         m->list = m->n_list ? ia_xcalloc(m->n_list, sizeof *m->list) : NULL;
@@ -95,6 +113,9 @@ static int meta_entry(json_t *e, const char *path, ia_fs_meta *m, ia_err *err) {
             json_t *x = json_array_get(vals, j);
             if (!json_is_string(x))
                 return ia_fail(err, IA_EINVALID, "%s.stringListValue.values[%zu]: must be a string", path, j);
+            char field[48];
+            snprintf(field, sizeof field, "stringListValue.values[%zu]", j);
+            if (too_long(path, field, x, META_VALUE_MAX, err) < 0) return -1;
             m->list[j] = ia_strdup(json_string_value(x));
         }
     }

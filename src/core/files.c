@@ -521,7 +521,7 @@ int ia_files_read(ia_files *f, const char *owner, const char *id, int64_t max, i
         return -1;
     }
     if (max > 0 && meta->size > max) {
-        ia_fail(err, IA_EINVALID, "files/%s is %lld bytes, more than the %lld a media part may have", id,
+        ia_fail(err, IA_EINVALID, "files/%s is %lld bytes, more than the %lld taken here", id,
                 (long long)meta->size, (long long)max);
         ia_file_free(meta);
         return -1;

@@ -66,50 +66,95 @@ int ia_fs_chunking_check(const ia_fs_chunking *c, ia_err *err) {
         return ia_fail(err, IA_EINVALID, "chunkingConfig.whiteSpaceConfig.maxTokensPerChunk: %d is out of range; "
                        "give 1 to %d (words: tokens are counted as white-space separated words here)",
                        c->max_tokens, IA_FS_CHUNK_MAX);
-    if (c->overlap < 0 || (c->overlap && c->overlap >= max))
-        return ia_fail(err, IA_EINVALID, "chunkingConfig.whiteSpaceConfig.maxOverlapTokens: %d must be 0 or more "
-                       "and below maxTokensPerChunk (%d)", c->overlap, max);
+    /* An overlap near max would make a chunk per word: a 1 MB text of
+     * one-letter words, half a million chunks. Half of max bounds the
+     * chunks' total to about twice the text. */
+    if (c->overlap < 0 || c->overlap > max / 2)
+        return ia_fail(err, IA_EINVALID, "chunkingConfig.whiteSpaceConfig.maxOverlapTokens: %d must be 0 to half "
+                       "of maxTokensPerChunk (%d), so at most %d", c->overlap, max, max / 2);
     return 0;
 }
 
 static bool space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v'; }
 
-void ia_fs_chunk_text(const char *text, const ia_fs_chunking *c, ia_fs_chunk **out, size_t *n) {
-    *out = NULL;
-    *n = 0;
-    int max = c && c->max_tokens > 0 ? c->max_tokens : IA_FS_CHUNK_DEFAULT;
-    int overlap = c && (c->max_tokens > 0 || c->overlap > 0) ? c->overlap : IA_FS_OVERLAP_DEFAULT;
-    if (overlap >= max) overlap = max - 1;
-    /* The words' byte spans, then windows over them. */
-    size_t cap = 64, k = 0;
-    size_t *st = ia_xrealloc(NULL, cap * sizeof *st), *en = ia_xrealloc(NULL, cap * sizeof *en);
+typedef struct spans {
+    size_t *st, *en, k, cap;
+} spans;
+
+static void span_add(spans *w, size_t b, size_t e) {
+    if (w->k == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        w->st = ia_xrealloc(w->st, w->cap * sizeof *w->st);
+        w->en = ia_xrealloc(w->en, w->cap * sizeof *w->en);
+    }
+    w->st[w->k] = b;
+    w->en[w->k++] = e;
+}
+
+/* The words' byte spans; a word longer than IA_FS_CHUNK_BYTES is cut in
+ * pieces at UTF-8 character starts, so that every chunk fits the stores'
+ * index (PostgreSQL's tsvector takes at most 1 MB). */
+static void word_spans(const char *text, spans *w) {
     for (size_t i = 0; text[i];) {
         while (text[i] && space(text[i])) i++;
         if (!text[i]) break;
         size_t b = i;
         while (text[i] && !space(text[i])) i++;
-        if (k == cap) {
-            cap *= 2;
-            st = ia_xrealloc(st, cap * sizeof *st);
-            en = ia_xrealloc(en, cap * sizeof *en);
+        while (i - b > IA_FS_CHUNK_BYTES) {
+            size_t e = b + IA_FS_CHUNK_BYTES;
+            while (e > b + 1 && ((unsigned char)text[e] & 0xC0) == 0x80) e--;
+            span_add(w, b, e);
+            b = e;
         }
-        st[k] = b;
-        en[k++] = i;
+        span_add(w, b, i);
     }
-    if (k) {
-        size_t step = (size_t)(max - overlap), cn = 0;
-        ia_fs_chunk *v = ia_xcalloc(k / step + 2, sizeof *v);
-        for (size_t w = 0; w < k; w += step) {
-            size_t last = w + (size_t)max < k ? w + (size_t)max - 1 : k - 1;
-            v[cn].start = (int64_t)st[w];
-            v[cn].end = (int64_t)en[last];
-            v[cn].text = ia_strndup(text + st[w], en[last] - st[w]);
-            cn++;
-            if (last == k - 1) break;
+}
+
+static int too_many(size_t cn, size_t bytes, size_t len, ia_err *err) {
+    if (cn > IA_FS_MAX_CHUNKS)
+        return ia_fail(err, IA_EINVALID, "chunkingConfig: the document makes more than %d chunks; give a larger "
+                       "chunkingConfig.whiteSpaceConfig.maxTokensPerChunk, or split the document", IA_FS_MAX_CHUNKS);
+    if (bytes > IA_FS_CHUNK_GROWTH * len + IA_FS_CHUNK_BYTES)
+        return ia_fail(err, IA_EINVALID, "chunkingConfig: the document's chunks would hold more than %d times its "
+                       "text; give a smaller chunkingConfig.whiteSpaceConfig.maxOverlapTokens", IA_FS_CHUNK_GROWTH);
+    return 0;
+}
+
+int ia_fs_chunk_text(const char *text, const ia_fs_chunking *c, ia_fs_chunk **out, size_t *n, ia_err *err) {
+    *out = NULL;
+    *n = 0;
+    size_t max = c && c->max_tokens > 0 ? (size_t)c->max_tokens : IA_FS_CHUNK_DEFAULT;
+    size_t overlap = c && (c->max_tokens > 0 || c->overlap > 0) ? (size_t)c->overlap : IA_FS_OVERLAP_DEFAULT;
+    spans w = {0};
+    word_spans(text, &w);
+    size_t len = strlen(text), cn = 0, cap = 0, bytes = 0;
+    ia_fs_chunk *v = NULL;
+    int rc = 0;
+    for (size_t at = 0; at < w.k && rc == 0;) {
+        size_t last = at + max < w.k ? at + max - 1 : w.k - 1;
+        while (last > at && w.en[last] - w.st[at] > IA_FS_CHUNK_BYTES) last--;
+        if (cn == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = ia_xrealloc(v, cap * sizeof *v);
         }
-        *out = v;
-        *n = cn;
+        bytes += w.en[last] - w.st[at];
+        v[cn] = (ia_fs_chunk){.start = (int64_t)w.st[at], .end = (int64_t)w.en[last],
+                              .text = ia_strndup(text + w.st[at], w.en[last] - w.st[at])};
+        cn++;
+        rc = too_many(cn, bytes, len, err);
+        if (last == w.k - 1) break;
+        /* a window cut short by bytes shares at most half its words, so
+         * the next one always starts further on */
+        size_t m = last - at + 1, ov = overlap < m / 2 ? overlap : m / 2;
+        at = last + 1 - ov;
     }
-    free(st);
-    free(en);
+    free(w.st);
+    free(w.en);
+    if (rc < 0) {
+        ia_fs_chunks_free(v, cn);
+        return -1;
+    }
+    *out = v;
+    *n = cn;
+    return 0;
 }

@@ -134,49 +134,79 @@ static int check_add(const ia_fs_add *a, const char *mime, ia_err *err) {
 }
 
 /* The chunks' vectors by the store's embedding model (core/fs_vector.h);
- * nothing when none is served. -1 with why when the embedder fails. */
+ * nothing when no embedding model is served at all. -1 with why when the
+ * embedder fails, or when the store names a model this server no longer
+ * serves (restarted without it): vectors silently missing would make the
+ * document rank lexically only, so it fails and says which flag to give. */
 static int embed_chunks(ia_fsearch *fs, const ia_fs_doc *d, ia_fs_chunk *chunks, size_t n, ia_err *why) {
     ia_fs_store st;
     ia_err ignore;
     if (!fs->embed || !fs->embed->n || ia_store_fs_store_get(fs->store, d->owner, d->store, &st, &ignore) < 0)
         return 0;
     ia_embedder *e = ia_fs_vec_embedder(fs->embed, st.embedding_model);
+    if (!e) ia_fail(why, IA_EINVALID, "embeddingModel: the store's '%.80s' is not served by this server any more; "
+                    "serve it with --embedding-model and upload or import the document again",
+                    st.embedding_model ? st.embedding_model : "");
     ia_fs_store_free(&st);
-    return e ? ia_fs_vec_embed_chunks(e, chunks, n, why) : 0;
+    return e ? ia_fs_vec_embed_chunks(e, chunks, n, why) : -1;
 }
 
-/* THE SEAM (ingestion): the document's bytes become its chunks, stored with
- * it in one transaction; d goes ACTIVE, or FAILED with the reason. Each
- * chunk's vector is computed here (embed_chunks), between ia_fs_chunk_text
- * and ia_store_fs_doc_update. -1 only on a store error. */
-static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *data, size_t len, ia_err *err) {
+/* Ends a PENDING document FAILED with why (no chunks). IA_ENOTFOUND when
+ * it is no longer PENDING (deleted meanwhile). */
+static int doc_fail(ia_fsearch *fs, ia_fs_doc *d, const char *why, ia_err *err) {
+    d->state = IA_DOC_FAILED;
+    d->upload_id[0] = '\0';
+    d->updated = ia_now();
+    char *msg = ia_strdup(why); /* why may be d->error itself */
+    free(d->error);
+    d->error = msg;
+    return ia_store_fs_doc_update(fs->store, d, IA_DOC_PENDING, NULL, 0, err);
+}
+
+/* The chunks of d's bytes, with their vectors; 0 chunks with why when the
+ * document cannot be indexed. */
+static void doc_chunks(ia_fsearch *fs, const ia_fs_doc *d, const unsigned char *data, size_t len,
+                       ia_fs_chunk **chunks, size_t *n, ia_err *why) {
     char *text = NULL;
+    *chunks = NULL;
+    *n = 0;
+    if (ia_fs_extract(d->mime_type, data, len, &text, why) == 0 &&
+        ia_fs_chunk_text(text, &d->chunking, chunks, n, why) == 0) {
+        if (!*n) ia_fail(why, IA_EINVALID, "the document has no text to index");
+        if (*n && embed_chunks(fs, d, *chunks, *n, why) < 0) {
+            ia_fs_chunks_free(*chunks, *n);
+            *chunks = NULL;
+            *n = 0;
+        }
+    }
+    free(text);
+}
+
+/* THE SEAM (ingestion): the PENDING document's bytes become its chunks,
+ * stored with it in one transaction; d goes ACTIVE, or FAILED with the
+ * reason. Each chunk's vector is computed here (embed_chunks), between
+ * ia_fs_chunk_text and ia_store_fs_doc_update. The update applies only to a
+ * row still PENDING: a document deleted meanwhile gets no chunks (-1,
+ * IA_ENOTFOUND). A store error on the update is written as FAILED in a
+ * second update, so the operation ends instead of staying PENDING until a
+ * restart; -1 only when that fails too. */
+static int fs_ingest_bytes(ia_fsearch *fs, ia_fs_doc *d, const unsigned char *data, size_t len, ia_err *err) {
     ia_err why;
     ia_fs_chunk *chunks = NULL;
     size_t n = 0;
     d->size = (int64_t)len;
-    if (ia_fs_extract(d->mime_type, data, len, &text, &why) == 0) {
-        ia_fs_chunk_text(text, &d->chunking, &chunks, &n);
-        if (!n) ia_fail(&why, IA_EINVALID, "the document has no text to index");
-        if (n && embed_chunks(fs, d, chunks, n, &why) < 0) {
-            ia_fs_chunks_free(chunks, n);
-            chunks = NULL;
-            n = 0;
-        }
-    }
-    free(text);
+    doc_chunks(fs, d, data, len, &chunks, &n, &why);
     d->updated = ia_now();
     d->upload_id[0] = '\0';
-    if (n) {
-        d->state = IA_DOC_ACTIVE;
-    } else {
-        d->state = IA_DOC_FAILED;
-        free(d->error);
-        d->error = ia_strdup(why.msg);
-    }
-    int rc = ia_store_fs_doc_update(fs->store, d, chunks, n, err);
+    if (!n) return doc_fail(fs, d, why.msg, err);
+    d->state = IA_DOC_ACTIVE;
+    int rc = ia_store_fs_doc_update(fs->store, d, IA_DOC_PENDING, chunks, n, err);
     ia_fs_chunks_free(chunks, n);
-    return rc;
+    if (rc == 0 || err->code == IA_ENOTFOUND) return rc;
+    /* the store's own words stay in the log: they are no client's business */
+    ia_warn("file search: document %s/%s: %s", d->store, d->id, err->msg);
+    return doc_fail(fs, d, "the document's chunks could not be stored (a store error, in the server's log); "
+                    "upload or import it again", err);
 }
 
 int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store, const ia_fs_add *a,
@@ -189,6 +219,9 @@ int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store
         return ia_fail(err, IA_EINVALID, "mimeType: required (in the body, or as "
                        "x-goog-upload-header-content-type)");
     if (check_add(a, a->mime_type, err) < 0) return -1;
+    if (size > IA_FS_DOC_MAX)
+        return ia_fail(err, IA_EINVALID, "x-goog-upload-header-content-length: %lld bytes is more than the %lld a "
+                       "file search document may have", (long long)size, (long long)IA_FS_DOC_MAX);
     ia_file_start fst = {.display_name = a->display_name, .mime_type = a->mime_type, .size = size};
     if (ia_files_start(fs->files, owner, &fst, up, err) < 0) return -1;
     ia_fs_doc d;
@@ -203,28 +236,38 @@ int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store
     return rc;
 }
 
-int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, ia_fs_doc *doc, ia_err *err) {
+/* Claims the UPLOADING document waiting for upload_id: it goes PENDING
+ * (upload_id cleared) in one conditional update, so of two finalizes (or a
+ * finalize and a query after it) exactly one ingests. 1 claimed, 0 none
+ * waits (a plain Files API upload, or claimed already), -1 error. */
+static int doc_claim(ia_fsearch *fs, const char *owner, const char *upload_id, ia_fs_doc *doc, ia_err *err) {
     ia_err e;
-    if (ia_store_fs_doc_by_upload(fs->store, owner, f->upload_id, doc, &e) < 0) {
+    if (ia_store_fs_doc_by_upload(fs->store, owner, upload_id, doc, &e) < 0) {
         if (e.code == IA_ENOTFOUND) return 0;
         *err = e;
         return -1;
     }
     doc->state = IA_DOC_PENDING;
+    doc->upload_id[0] = '\0';
     doc->updated = ia_now();
-    if (ia_store_fs_doc_update(fs->store, doc, NULL, 0, err) < 0) {
-        ia_fs_doc_free(doc);
-        return -1;
-    }
+    int rc = ia_store_fs_doc_update(fs->store, doc, IA_DOC_UPLOADING, NULL, 0, &e);
+    if (rc == 0) return 1;
+    ia_fs_doc_free(doc);
+    if (e.code == IA_ENOTFOUND) return 0;
+    *err = e;
+    return -1;
+}
+
+int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, ia_fs_doc *doc, ia_err *err) {
+    ia_err e;
+    int claimed = doc_claim(fs, owner, f->upload_id, doc, err);
+    if (claimed <= 0) return claimed;
     ia_file meta;
     unsigned char *data = NULL;
     size_t len = 0;
     int rc;
-    if (ia_files_read(fs->files, owner, f->id, 0, &meta, &data, &len, &e) < 0) {
-        doc->state = IA_DOC_FAILED;
-        doc->upload_id[0] = '\0';
-        doc->error = ia_strdup(e.msg);
-        rc = ia_store_fs_doc_update(fs->store, doc, NULL, 0, err);
+    if (ia_files_read(fs->files, owner, f->id, IA_FS_DOC_MAX, &meta, &data, &len, &e) < 0) {
+        rc = doc_fail(fs, doc, e.msg, err);
     } else {
         rc = fs_ingest_bytes(fs, doc, data, len, err);
         ia_file_free(&meta);
@@ -239,6 +282,28 @@ int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, 
     return 1;
 }
 
+/* What importFile refuses before reading a byte, as Google does: a file
+ * too large, or of a type file search cannot index (a 400 naming
+ * fileName, not a FAILED document). */
+static int import_check(ia_fsearch *fs, const char *owner, const char *file_id, ia_err *err) {
+    ia_file meta;
+    ia_err e;
+    if (ia_files_get(fs->files, owner, file_id, &meta, &e) < 0) {
+        if (e.code == IA_ENOTFOUND) return ia_fail(err, IA_ENOTFOUND, "fileName: files/%s not found", file_id);
+        return ia_fail(err, e.code, "fileName: %s", e.msg);
+    }
+    int rc = 0;
+    if (meta.size > IA_FS_DOC_MAX)
+        rc = ia_fail(err, IA_EINVALID, "fileName: files/%s is %lld bytes, more than the %lld a file search document "
+                     "may have", file_id, (long long)meta.size, (long long)IA_FS_DOC_MAX);
+    else if (!ia_fs_mime_ok(meta.mime_type))
+        rc = ia_fail(err, IA_EINVALID, "fileName: files/%s is '%.80s', which file search cannot index here; the "
+                     "types taken are text/plain, text/markdown and other text/*, text/html and application/pdf",
+                     file_id, meta.mime_type ? meta.mime_type : "");
+    ia_file_free(&meta);
+    return rc;
+}
+
 int ia_fsearch_import(ia_fsearch *fs, const char *owner, const char *store, const char *file_id,
                       const ia_fs_add *a, ia_fs_doc *doc, ia_err *err) {
     if (!fs->files) return no_files(err);
@@ -250,7 +315,8 @@ int ia_fsearch_import(ia_fsearch *fs, const char *owner, const char *store, cons
     unsigned char *data = NULL;
     size_t len = 0;
     ia_err e;
-    if (ia_files_read(fs->files, owner, file_id, 0, &meta, &data, &len, &e) < 0) {
+    if (import_check(fs, owner, file_id, err) < 0) return -1;
+    if (ia_files_read(fs->files, owner, file_id, IA_FS_DOC_MAX, &meta, &data, &len, &e) < 0) {
         if (e.code == IA_ENOTFOUND) return ia_fail(err, IA_ENOTFOUND, "fileName: files/%s not found", file_id);
         return ia_fail(err, e.code, "fileName: %s", e.msg);
     }

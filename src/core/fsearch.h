@@ -13,7 +13,12 @@
  *
  * An upload to a store is a Files API upload (core/files.h, the same
  * resumable protocol and limits) that an UPLOADING document waits for; when
- * it is finalized, ia_fsearch_upload_done ingests it and deletes the file.
+ * it is finalized, ia_fsearch_upload_done claims the document (UPLOADING ->
+ * PENDING in one conditional update: one finalize ingests), ingests it and
+ * deletes the file. Ingestion's end applies only to a document still
+ * PENDING, so one deleted meanwhile keeps no chunks; a store error there is
+ * written as FAILED. A document is at most IA_FS_DOC_MAX bytes
+ * (core/fs_ingest.h), refused at the upload's start and at importFile.
  *
  * Ranking (ia_fsearch_search): candidate lists of chunk ids, fused by
  * reciprocal rank fusion (core/fs_rank.h): the lexical one (FTS5 bm25 over
@@ -78,15 +83,20 @@ typedef struct ia_fs_add {
 /* documents ------------------------------------------------------------------ */
 /* Starts the upload of a document of `size` bytes (-1: not announced) into
  * store: *up is the Files API upload to send the bytes to (its upload_id
- * goes into the upload URL). */
+ * goes into the upload URL). IA_EINVALID naming mimeType for a type that
+ * cannot be indexed, x-goog-upload-header-content-length past
+ * IA_FS_DOC_MAX. */
 int ia_fsearch_upload_start(ia_fsearch *fs, const char *owner, const char *store, const ia_fs_add *a,
                             int64_t size, ia_file *up, ia_err *err);
 /* A Files API upload f was finalized: 0 when no document waits for it (a
- * plain file); 1 when one did — it is ingested, the file deleted, *doc the
- * document (ACTIVE or FAILED); -1 with err on a store error. */
+ * plain file, or one another finalize claimed); 1 when one did — it is
+ * ingested, the file deleted, *doc the document (ACTIVE or FAILED); -1 with
+ * err on a store error, or IA_ENOTFOUND when it was deleted meanwhile. */
 int ia_fsearch_upload_done(ia_fsearch *fs, const char *owner, const ia_file *f, ia_fs_doc *doc, ia_err *err);
 /* importFile: a new document from owner's Files API file file_id (ACTIVE),
- * ingested before the return; *doc ACTIVE or FAILED. */
+ * ingested before the return; *doc ACTIVE or FAILED. A file of a type that
+ * cannot be indexed or past IA_FS_DOC_MAX: IA_EINVALID naming fileName, no
+ * document. */
 int ia_fsearch_import(ia_fsearch *fs, const char *owner, const char *store, const char *file_id,
                       const ia_fs_add *a, ia_fs_doc *doc, ia_err *err);
 int ia_fsearch_doc_get(ia_fsearch *fs, const char *owner, const char *store, const char *id, ia_fs_doc *out,

@@ -295,14 +295,16 @@ out:
     return ret;
 }
 
-static int sq_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chunks, size_t n, ia_err *err) {
+static int sq_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, const ia_fs_chunk *chunks, size_t n,
+                         ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
     sqlite3_stmt *st = NULL;
     if (exec(db, "BEGIN IMMEDIATE", err) < 0) goto out;
     st = prep(db, "UPDATE fs_docs SET state = ?4, size = ?5, error = ?6, upload_id = ?7, updated = ?8 "
-                  "WHERE owner = ?1 AND store = ?2 AND id = ?3", err);
+                  "WHERE owner = ?1 AND store = ?2 AND id = ?3 AND state = ?9", err);
     if (!st) goto rollback;
+    text(st, 9, ia_doc_state_name(from));
     text(st, 1, d->owner ? d->owner : "");
     text(st, 2, d->store);
     text(st, 3, d->id);
@@ -312,6 +314,12 @@ static int sq_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chu
     text(st, 7, d->upload_id[0] ? d->upload_id : NULL);
     sqlite3_bind_int64(st, 8, d->updated);
     if (run(db, st, err, "update document") < 0) goto rollback;
+    /* deleted meanwhile, or no longer in state `from`: its chunks would be orphans */
+    if (sqlite3_changes(db) != 1) {
+        ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%s/documents/%s is no longer %s (deleted meanwhile?)", d->store,
+                d->id, ia_doc_state_name(from));
+        goto rollback;
+    }
     for (size_t i = 0; i < n; i++) {
         st = prep(db, "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text, vec, vec_model) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);

@@ -26,9 +26,9 @@ int ia_store_fs_store_delete(ia_store *s, const char *owner, const char *id, boo
 int ia_store_fs_doc_put(ia_store *s, const ia_fs_doc *d, ia_err *err) {
     return FS(s) ? FS(s)->doc_put(s, d, err) : none(s, err);
 }
-int ia_store_fs_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chunks, size_t n,
-                           ia_err *err) {
-    return FS(s) ? FS(s)->doc_update(s, d, chunks, n, err) : none(s, err);
+int ia_store_fs_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, const ia_fs_chunk *chunks,
+                           size_t n, ia_err *err) {
+    return FS(s) ? FS(s)->doc_update(s, d, from, chunks, n, err) : none(s, err);
 }
 int ia_store_fs_doc_get(ia_store *s, const char *owner, const char *store, const char *id, ia_fs_doc *out,
                         ia_err *err) {

@@ -44,9 +44,12 @@ int ia_store_fs_store_delete(ia_store *s, const char *owner, const char *id, boo
 int ia_store_fs_doc_put(ia_store *s, const ia_fs_doc *d, ia_err *err);
 /* Updates a document's state, size, error, upload_id and updated time and,
  * when chunks are given, stores them (numbered 0..n-1) in the same
- * transaction: a document is never ACTIVE without its chunks. */
-int ia_store_fs_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chunks, size_t n,
-                           ia_err *err);
+ * transaction: a document is never ACTIVE without its chunks. Applies only
+ * to a row in state `from` (the claim UPLOADING -> PENDING is atomic, and
+ * ingestion's end neither revives a deleted document nor flips one that
+ * recovery failed); none: IA_ENOTFOUND and nothing written. */
+int ia_store_fs_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, const ia_fs_chunk *chunks,
+                           size_t n, ia_err *err);
 int ia_store_fs_doc_get(ia_store *s, const char *owner, const char *store, const char *id, ia_fs_doc *out,
                         ia_err *err);
 /* The UPLOADING document waiting for Files API upload upload_id;
@@ -89,7 +92,7 @@ typedef struct ia_store_fs_ops {
     int (*store_list)(ia_store *, const char *, int64_t, int, ia_fs_store **, size_t *, int64_t *, ia_err *);
     int (*store_delete)(ia_store *, const char *, const char *, bool, ia_err *);
     int (*doc_put)(ia_store *, const ia_fs_doc *, ia_err *);
-    int (*doc_update)(ia_store *, const ia_fs_doc *, const ia_fs_chunk *, size_t, ia_err *);
+    int (*doc_update)(ia_store *, const ia_fs_doc *, ia_doc_state, const ia_fs_chunk *, size_t, ia_err *);
     int (*doc_get)(ia_store *, const char *, const char *, const char *, ia_fs_doc *, ia_err *);
     int (*doc_by_upload)(ia_store *, const char *, const char *, ia_fs_doc *, ia_err *);
     int (*doc_list)(ia_store *, const char *, const char *, int64_t, int, ia_fs_doc **, size_t *, int64_t *,

@@ -17,6 +17,7 @@ typedef struct {
     const ia_fs_doc *doc;
     const ia_fs_chunk *chunks;
     size_t n_chunks;
+    ia_doc_state from; /* doc_update: the state the row must be in */
     bool force;
     int64_t after, now;
     int limit;
@@ -169,7 +170,11 @@ static int pg_store_list(ia_store *s, const char *owner, int64_t after, int limi
 static int op_store_delete(pgx *x, void *p) {
     fs_arg *a = p;
     if (ia_pg_exec(x, "store delete", "BEGIN", NULL) != 0) return -1;
-    int64_t found = count(x, "SELECT count(*) FROM fs_stores WHERE owner = $1 AND id = $2", a->owner, a->id, NULL);
+    /* FOR UPDATE: a document put or ingestion's end holds the row FOR
+     * SHARE, so it either ends first (its rows deleted here) or waits and
+     * then finds no store (no orphans either way) */
+    int64_t found = count(x, "SELECT count(*) FROM (SELECT 1 FROM fs_stores WHERE owner = $1 AND id = $2 "
+                          "FOR UPDATE) s", a->owner, a->id, NULL);
     int64_t docs = count(x, "SELECT count(*) FROM fs_docs WHERE owner = $1 AND store = $2 AND state != 'uploading'",
                          a->owner, a->id, NULL);
     if (found < 0 || docs < 0) return -1;
@@ -196,9 +201,17 @@ static int pg_store_delete(ia_store *s, const char *owner, const char *id, bool 
 
 /* ---- documents ---------------------------------------------------------------- */
 
+/* Locks owner's store `store` against a concurrent delete until the
+ * transaction ends: 1, 0 when there is none, -1 on error. */
+static int64_t store_share(pgx *x, const char *owner, const char *store) {
+    return count(x, "SELECT count(*) FROM (SELECT 1 FROM fs_stores WHERE owner = $1 AND id = $2 FOR SHARE) s",
+                 owner ? owner : "", store, NULL);
+}
+
 static int op_doc_put(pgx *x, void *p) {
     const ia_fs_doc *d = ((fs_arg *)p)->doc;
-    int64_t found = count(x, "SELECT count(*) FROM fs_stores WHERE owner = $1 AND id = $2", d->owner, d->store, NULL);
+    if (ia_pg_exec(x, "document insert", "BEGIN", NULL) != 0) return -1;
+    int64_t found = store_share(x, d->owner, d->store);
     if (found < 0) return -1;
     if (!found) return ia_fail(x->err, IA_ENOTFOUND, "fileSearchStores/%s not found", d->store);
     char *meta = ia_fs_meta_encode(d->meta, d->n_meta);
@@ -217,15 +230,17 @@ static int op_doc_put(pgx *x, void *p) {
     ia_pg_i64(&a, d->chunking.overlap);
     ia_pg_i64(&a, d->created);
     ia_pg_i64(&a, d->updated);
+    ia_pg_text(&a, x->instance); /* runner: whose recovery fails it if left PENDING */
     PGresult *r = ia_pg_qw(x, "document insert", "INSERT INTO fs_docs (store, id, owner, display_name, mime_type, "
-                           "state, size, error, upload_id, metadata, chunk_max, chunk_overlap, created, updated) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+                           "state, size, error, upload_id, metadata, chunk_max, chunk_overlap, created, updated, "
+                           "runner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
                            "ON CONFLICT DO NOTHING", &a);
     free(meta);
     if (!r) return -1;
     int n = ia_pg_changed(r);
     PQclear(r);
-    return n ? 0 : ia_fail(x->err, IA_EINVALID, "fileSearchStores/%s/documents/%s already exists", d->store, d->id);
+    if (!n) return ia_fail(x->err, IA_EINVALID, "fileSearchStores/%s/documents/%s already exists", d->store, d->id);
+    return ia_pg_exec(x, "document insert", "COMMIT", NULL);
 }
 
 static int pg_doc_put(ia_store *s, const ia_fs_doc *d, ia_err *err) {
@@ -237,6 +252,8 @@ static int op_doc_update(pgx *x, void *p) {
     fs_arg *fa = p;
     const ia_fs_doc *d = fa->doc;
     if (ia_pg_exec(x, "document update", "BEGIN", NULL) != 0) return -1;
+    int64_t store_found = store_share(x, d->owner, d->store);
+    if (store_found < 0) return -1;
     pgargs a = {0};
     ia_pg_text(&a, d->owner ? d->owner : "");
     ia_pg_text(&a, d->store);
@@ -246,9 +263,20 @@ static int op_doc_update(pgx *x, void *p) {
     ia_pg_text(&a, d->error);
     ia_pg_text(&a, d->upload_id[0] ? d->upload_id : NULL);
     ia_pg_i64(&a, d->updated);
-    if (ia_pg_exec(x, "document update", "UPDATE fs_docs SET state = $4, size = $5, error = $6, upload_id = $7, "
-                   "updated = $8 WHERE owner = $1 AND store = $2 AND id = $3", &a) != 0)
-        return -1;
+    ia_pg_text(&a, ia_doc_state_name(fa->from));
+    ia_pg_text(&a, x->instance);
+    /* runner: the claim (UPLOADING -> PENDING) makes this instance the one
+     * whose recovery fails the document if it stops mid-ingestion */
+    PGresult *r = ia_pg_qw(x, "document update", "UPDATE fs_docs SET state = $4, size = $5, error = $6, "
+                           "upload_id = $7, updated = $8, runner = coalesce($10::text, runner) "
+                           "WHERE owner = $1 AND store = $2 AND id = $3 AND state = $9", &a);
+    if (!r) return -1;
+    int changed = ia_pg_changed(r);
+    PQclear(r);
+    /* deleted meanwhile (or no longer in state `from`): its chunks would be orphans */
+    if (!store_found || changed != 1)
+        return ia_fail(x->err, IA_ENOTFOUND, "fileSearchStores/%s/documents/%s is no longer %s (deleted "
+                       "meanwhile?)", d->store, d->id, ia_doc_state_name(fa->from));
     for (size_t i = 0; i < fa->n_chunks; i++) {
         pgargs c = {0};
         ia_pg_text(&c, d->owner ? d->owner : "");
@@ -270,8 +298,9 @@ static int op_doc_update(pgx *x, void *p) {
     return ia_pg_exec(x, "document update", "COMMIT", NULL);
 }
 
-static int pg_doc_update(ia_store *s, const ia_fs_doc *d, const ia_fs_chunk *chunks, size_t n, ia_err *err) {
-    fs_arg a = {.doc = d, .chunks = chunks, .n_chunks = n};
+static int pg_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, const ia_fs_chunk *chunks, size_t n,
+                         ia_err *err) {
+    fs_arg a = {.doc = d, .from = from, .chunks = chunks, .n_chunks = n};
     return ia_pg_run(s, op_doc_update, &a, false, err);
 }
 
@@ -352,8 +381,11 @@ static int pg_doc_list(ia_store *s, const char *owner, const char *store, int64_
 static int op_doc_delete(pgx *x, void *p) {
     fs_arg *a = p;
     if (ia_pg_exec(x, "document delete", "BEGIN", NULL) != 0) return -1;
-    int64_t found = count(x, "SELECT count(*) FROM fs_docs WHERE owner = $1 AND store = $2 AND id = $3 AND "
-                          "state != 'uploading'", a->owner, a->store, a->id);
+    /* FOR UPDATE: ingestion's end updates this row before it adds chunks,
+     * so it either ends first (its chunks counted and deleted here) or
+     * waits and then finds no row (and adds none) */
+    int64_t found = count(x, "SELECT count(*) FROM (SELECT 1 FROM fs_docs WHERE owner = $1 AND store = $2 AND "
+                          "id = $3 AND state != 'uploading' FOR UPDATE) d", a->owner, a->store, a->id);
     int64_t chunks = count(x, "SELECT count(*) FROM fs_chunks WHERE owner = $1 AND store = $2 AND doc = $3",
                            a->owner, a->store, a->id);
     if (found < 0 || chunks < 0) return -1;
@@ -448,8 +480,11 @@ static int op_recover(pgx *x, void *p) {
     pgargs q = {0};
     ia_pg_text(&q, a->message);
     ia_pg_i64(&q, a->now);
+    ia_pg_text(&q, x->instance);
+    /* this instance's own documents only: another live instance may be
+     * ingesting its own (no instance id: every one, as runs' recovery) */
     PGresult *r = ia_pg_qw(x, "file search recover", "UPDATE fs_docs SET state = 'failed', error = $1, updated = $2 "
-                           "WHERE state = 'pending'", &q);
+                           "WHERE state = 'pending' AND ($3::text IS NULL OR runner IS NULL OR runner = $3)", &q);
     if (!r) return -1;
     a->changed = ia_pg_changed(r);
     PQclear(r);

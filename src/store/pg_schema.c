@@ -157,6 +157,10 @@ static const char *const migrations[] = {
      * migration 10: dim float32 (little-endian, as every supported build
      * writes them) and the model that made it (store/pg_fs_vec.c). */
     "ALTER TABLE fs_chunks ADD COLUMN vec BYTEA, ADD COLUMN vec_model TEXT;",
+    /* 7: the instance ingesting a document (ia_store_set_instance's id), so
+     * that start-up recovery fails only its own PENDING documents, never
+     * those another live instance is ingesting (store/pg_fsearch.c). */
+    "ALTER TABLE fs_docs ADD COLUMN runner TEXT;",
 };
 const int ia_pg_schema_version = (int)(sizeof migrations / sizeof migrations[0]);
 

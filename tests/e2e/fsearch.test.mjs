@@ -3,7 +3,8 @@
 // (the resumable protocol, from a Blob and from a path) of text, Markdown,
 // HTML and a PDF typeset by groff, importFile from a Files API file,
 // operations polled to done, documents list / get / delete (force), counts
-// and sizes; a format that cannot be indexed ends FAILED with the reason;
+// and sizes; a format that cannot be indexed is a 400 at importFile, bytes
+// that cannot be read end FAILED with the reason;
 // chunkingConfig checked; isolation between keys (404s); kill -9 while a
 // document is ingested leaves it STATE_FAILED (its operation done with the
 // error) after the restart; a restart keeps everything and fails nothing
@@ -127,11 +128,13 @@ describe('file search stores', () => {
       (e) => e.status === 404 && /files\/nosuch/.test(e.message));
   });
 
-  it('a format that cannot be indexed: the operation ends with an error, the document FAILED', T, async () => {
+  it('a format that cannot be indexed: importFile is a 400 naming fileName (as Google); bytes that cannot be read: the operation ends with an error, the document FAILED', T, async () => {
     const f = await A.files.upload({ file: new Blob([Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201e2b3b8a60000000049454e44ae426082', 'hex')], { type: 'image/png' }) });
-    const op = await done(A, await A.fileSearchStores.importFile({ fileSearchStoreName: store.name, fileName: f.name }));
+    await assert.rejects(A.fileSearchStores.importFile({ fileSearchStoreName: store.name, fileName: f.name }),
+      (e) => e.status === 400 && /fileName: files\/.*image\/png.*text\/plain/.test(e.message));
+    const op = await upload(A, store.name, new Blob([Buffer.from([0x61, 0xff, 0xfe])], { type: 'text/plain' }));
     assert.equal(op.response, undefined);
-    assert.match(op.error.message, /image\/png.*text\/plain/);
+    assert.match(op.error.message, /UTF-8/);
     const s = await A.fileSearchStores.get({ name: store.name });
     assert.equal(s.failedDocumentsCount, '1');
     assert.equal(s.activeDocumentsCount, '5');
@@ -141,11 +144,27 @@ describe('file search stores', () => {
     await assert.rejects(upload(A, store.name, blob('x', 'text/plain'),
       { chunkingConfig: { whiteSpaceConfig: { maxTokensPerChunk: 10, maxOverlapTokens: 10 } } }),
       (e) => e.status === 400 && /maxOverlapTokens/.test(e.message));
+    // more than half the chunk: a chunk per word or so, refused (review M1)
+    await assert.rejects(upload(A, store.name, blob('x', 'text/plain'),
+      { chunkingConfig: { whiteSpaceConfig: { maxTokensPerChunk: 10, maxOverlapTokens: 6 } } }),
+      (e) => e.status === 400 && /chunkingConfig\.whiteSpaceConfig\.maxOverlapTokens: 6/.test(e.message));
     await assert.rejects(A.fileSearchStores.get({ name: 'fileSearchStores/nosuchstore' }),
       (e) => e.status === 404 && /fileSearchStores\/nosuchstore not found/.test(e.message));
     const r = await srv.raw('POST', '/v1beta/fileSearchStores', { key: KEY_A, body: { displayName: 'x', colour: 1 } });
     assert.equal(r.status, 400);
     assert.match(r.text, /colour: unknown field/);
+    // more than a document may have (100 MB, as Google's): refused at the start, before a byte (review M2)
+    const big = await srv.raw('POST', `/upload/v1beta/${store.name}:uploadToFileSearchStore`, {
+      key: KEY_A, body: {},
+      headers: { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': String(100 * 1024 * 1024 + 1),
+        'x-goog-upload-header-content-type': 'text/plain' } });
+    assert.equal(big.status, 400);
+    assert.match(big.json.error.message, /^x-goog-upload-header-content-length: 104857601 bytes/);
+    // customMetadata's values are bounded, the error naming the entry (review S3)
+    await assert.rejects(upload(A, store.name, blob('x', 'text/plain'),
+      { customMetadata: [{ key: 'k', stringValue: 'v'.repeat(1025) }] }),
+      (e) => e.status === 400 && /customMetadata\[0\]\.stringValue: 1025 bytes/.test(e.message));
   });
 
   it('chunkingConfig in range is taken (the chunks it makes: fsearch-tool.test.mjs)', T, async () => {

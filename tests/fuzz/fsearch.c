@@ -55,7 +55,10 @@ static void chunks(const char *s, int max, int overlap) {
     }
     ia_fs_chunk *v;
     size_t n;
-    ia_fs_chunk_text(s, &c, &v, &n);
+    if (ia_fs_chunk_text(s, &c, &v, &n, &e) < 0) {
+        FUZZ_CHECK(strstr(e.msg, "chunkingConfig") == e.msg);
+        return;
+    }
     int64_t last = -1;
     for (size_t i = 0; i < n; i++) {
         FUZZ_CHECK(v[i].start > last && v[i].end > v[i].start && v[i].end <= (int64_t)strlen(s));

@@ -76,9 +76,10 @@ static void hx_close(hx *x) {
     ia_embedder_free(x->v[0]);
 }
 
-/* A text document through the upload path (as test_fsearch.c's add_doc). */
-static int add_doc(hx *x, const char *store, const char *name, const char *text, const ia_fs_meta *meta,
-                   size_t n_meta, ia_fs_doc *doc) {
+/* A text document through the upload path, in whatever state ingestion
+ * leaves it; -1 when it was not ingested. */
+static int upload_doc(hx *x, const char *store, const char *name, const char *text, const ia_fs_meta *meta,
+                      size_t n_meta, ia_fs_doc *doc) {
     ia_fs_add a = {.display_name = name, .mime_type = "text/plain", .meta = meta, .n_meta = n_meta};
     ia_file up, f;
     ia_err e;
@@ -88,11 +89,21 @@ static int add_doc(hx *x, const char *store, const char *name, const char *text,
     if (rc == 0) rc = ia_files_write(w, text, strlen(text), &e);
     if (rc == 0) rc = ia_files_write_close(w, true, &f, &e);
     if (rc == 0) {
-        rc = ia_fsearch_upload_done(x->fs, "k1", &f, doc, &e) == 1 && doc->state == IA_DOC_ACTIVE ? 0 : -1;
+        rc = ia_fsearch_upload_done(x->fs, "k1", &f, doc, &e) == 1 ? 0 : -1;
         ia_file_free(&f);
     }
     ia_file_free(&up);
     return rc;
+}
+
+/* A text document through the upload path (as test_fsearch.c's add_doc),
+ * ACTIVE. */
+static int add_doc(hx *x, const char *store, const char *name, const char *text, const ia_fs_meta *meta,
+                   size_t n_meta, ia_fs_doc *doc) {
+    if (upload_doc(x, store, name, text, meta, n_meta, doc) < 0) return -1;
+    if (doc->state == IA_DOC_ACTIVE) return 0;
+    ia_fs_doc_free(doc);
+    return -1;
 }
 
 /* The corpus in store *st (created with embedding model `model`). */
@@ -299,5 +310,36 @@ IA_STORE_TEST(fs_hybrid_recall_at_5_stories) {
     HX_OPEN(&x, "stories", path);
     IA_CHECK_CONTAINS(ia_embedder_describe(x.v[0]), "mean pooling");
     measure(&x, "stories260K mean-pooled", ia_failed_);
+    hx_close(&x);
+}
+
+/* Review S7: a store made under an embedding model the server no longer
+ * serves (restarted without it) fails a new document, naming the model and
+ * the flag, instead of storing it without vectors. */
+IA_STORE_TEST(fs_hybrid_store_model_gone_fails_the_document) {
+    hx x;
+    HX_OPEN(&x, "gone", EMBED_MODEL);
+    ia_err e;
+    ia_fs_store st;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, "e", &st, &e) == 0);
+    /* the restart: another embedding model served, "e" no longer */
+    ia_embed_spec spec = {.name = "other", .path = (char *)EMBED_MODEL};
+    ia_embedder *other[1] = {ia_embedder_open(&spec, 1, &e)};
+    IA_CHECK(other[0] != NULL);
+    if (other[0]) {
+        ia_embed_set set = {other, 1};
+        ia_fsearch_set_embed(x.fs, &set);
+        ia_fs_doc d;
+        IA_CHECK(upload_doc(&x, st.id, "one.txt", "Alpha bravo charlie.", NULL, 0, &d) == 0);
+        IA_CHECK(d.state == IA_DOC_FAILED && d.error);
+        if (d.error) {
+            IA_CHECK_CONTAINS(d.error, "'e'");
+            IA_CHECK_CONTAINS(d.error, "--embedding-model");
+        }
+        ia_fs_doc_free(&d);
+        ia_fsearch_set_embed(x.fs, &x.set);
+        ia_embedder_free(other[0]);
+    }
+    ia_fs_store_free(&st);
     hx_close(&x);
 }

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "api/api_int.h"
+#include "api/fsearch.h"
 #include "core/files.h"
 #include "core/fs_filter.h"
 #include "core/fs_ingest.h"
@@ -42,7 +44,7 @@ IA_TEST(fs_chunk_windows_and_overlap) {
     ia_fs_chunk *c;
     size_t n;
     ia_fs_chunking cfg = {.max_tokens = 10, .overlap = 2};
-    ia_fs_chunk_text(t, &cfg, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(t, &cfg, &c, &n, NULL) == 0);
     IA_CHECK(n == 6); /* windows start at words 0, 8, 16, 24, 32, 40 */
     IA_CHECK(!strncmp(c[0].text, "w0 w1", 5));
     IA_CHECK(strstr(c[0].text, "w9") && !strstr(c[0].text, "w10"));
@@ -55,12 +57,12 @@ IA_TEST(fs_chunk_windows_and_overlap) {
     /* defaults: 200 words, 20 overlap */
     free(t);
     t = words(450);
-    ia_fs_chunk_text(t, NULL, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(t, NULL, &c, &n, NULL) == 0);
     IA_CHECK(n == 3); /* 0..199, 180..379, 360..449 */
     IA_CHECK(!strncmp(c[1].text, "w180 ", 5) && !strncmp(c[2].text, "w360 ", 5));
     ia_fs_chunks_free(c, n);
     free(t);
-    ia_fs_chunk_text(" \n\t ", NULL, &c, &n);
+    IA_CHECK(ia_fs_chunk_text(" \n\t ", NULL, &c, &n, NULL) == 0);
     IA_CHECK(n == 0 && c == NULL);
 }
 
@@ -72,6 +74,89 @@ IA_TEST(fs_chunking_check_names_the_field) {
     IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){10, 10}, &e) < 0);
     IA_CHECK_CONTAINS(e.msg, "maxOverlapTokens");
     IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){0, 250}, &e) < 0); /* above the default 200 */
+}
+
+/* Review M1: a config or a text made to blow chunking up is refused or
+ * bounded, never half a million chunks. */
+IA_TEST(fs_chunking_is_bounded) {
+    ia_err e;
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){10, 5}, &e) == 0);
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){10, 6}, &e) < 0 && e.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(e.msg, "chunkingConfig.whiteSpaceConfig.maxOverlapTokens: 6");
+    IA_CHECK(ia_fs_chunking_check(&(ia_fs_chunking){2048, 2047}, &e) < 0);
+    /* 1 MB of one-letter words, one word a chunk: past the chunk cap */
+    size_t len = (size_t)1 << 20;
+    char *t = ia_xmalloc(len + 1);
+    for (size_t i = 0; i < len; i += 2) memcpy(t + i, "a ", 2);
+    t[len] = '\0';
+    ia_fs_chunk *c = NULL;
+    size_t n = 7;
+    IA_CHECK(ia_fs_chunk_text(t, &(ia_fs_chunking){1, 0}, &c, &n, &e) < 0);
+    IA_CHECK(c == NULL && n == 0);
+    IA_CHECK_CONTAINS(e.msg, "chunkingConfig: the document makes more than 100000 chunks");
+    /* the same text under the defaults: about 2,900 chunks */
+    IA_CHECK(ia_fs_chunk_text(t, NULL, &c, &n, &e) == 0 && n > 2000 && n < 4000);
+    ia_fs_chunks_free(c, n);
+    /* one 200 KB word: cut into pieces of at most 64 KB, all of it kept */
+    memset(t, 'x', 200000);
+    t[200000] = '\0';
+    IA_CHECK(ia_fs_chunk_text(t, NULL, &c, &n, &e) == 0 && n == 4);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        IA_CHECK(strlen(c[i].text) <= IA_FS_CHUNK_BYTES);
+        total += strlen(c[i].text);
+    }
+    IA_CHECK(total == 200000);
+    ia_fs_chunks_free(c, n);
+    /* 40 KB words under 2048 / 1024: one word a chunk (bytes), the overlap
+     * shrunk with the window, so every word is in one chunk only */
+    for (size_t i = 0; i < 400000; i++) t[i] = i % 40000 == 39999 ? ' ' : 'y';
+    t[400000] = '\0';
+    IA_CHECK(ia_fs_chunk_text(t, &(ia_fs_chunking){2048, 1024}, &c, &n, &e) == 0 && n == 10);
+    for (size_t i = 0; i < n; i++) IA_CHECK(strlen(c[i].text) <= IA_FS_CHUNK_BYTES);
+    ia_fs_chunks_free(c, n);
+    free(t);
+}
+
+/* Review S3: customMetadata's keys, values and lists are bounded, the
+ * error naming the entry and field. */
+IA_TEST(fs_custom_metadata_is_bounded) {
+    ia_api_fs_add a;
+    ia_err e;
+    char key[300], val[1100];
+    memset(key, 'k', 257);
+    key[257] = '\0';
+    memset(val, 'v', 1025);
+    val[1025] = '\0';
+    char *body = ia_asprintf("{\"customMetadata\":[{\"key\":\"ok\",\"stringValue\":\"x\"},"
+                             "{\"key\":\"%s\",\"stringValue\":\"x\"}]}", key);
+    IA_CHECK(ia_api_fs_decode_add(body, strlen(body), false, &a, &e) < 0 && e.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(e.msg, "customMetadata[1].key: 257 bytes");
+    free(body);
+    body = ia_asprintf("{\"customMetadata\":[{\"key\":\"a\",\"stringValue\":\"%s\"}]}", val);
+    IA_CHECK(ia_api_fs_decode_add(body, strlen(body), false, &a, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "customMetadata[0].stringValue: 1025 bytes");
+    free(body);
+    body = ia_asprintf("{\"customMetadata\":[{\"key\":\"a\",\"stringListValue\":{\"values\":[\"x\",\"%s\"]}}]}", val);
+    IA_CHECK(ia_api_fs_decode_add(body, strlen(body), false, &a, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "customMetadata[0].stringListValue.values[1]: 1025 bytes");
+    free(body);
+    ia_buf b;
+    ia_buf_init(&b, 0);
+    ia_buf_puts(&b, "{\"customMetadata\":[{\"key\":\"a\",\"stringListValue\":{\"values\":[\"x\"");
+    for (int i = 0; i < 100; i++) ia_buf_puts(&b, ",\"x\"");
+    ia_buf_puts(&b, "]}}]}");
+    body = ia_buf_take(&b);
+    IA_CHECK(ia_api_fs_decode_add(body, strlen(body), false, &a, &e) < 0);
+    IA_CHECK_CONTAINS(e.msg, "customMetadata[0].stringListValue.values: 101 strings");
+    free(body);
+    /* at the bounds: taken */
+    key[256] = '\0';
+    val[1024] = '\0';
+    body = ia_asprintf("{\"customMetadata\":[{\"key\":\"%s\",\"stringValue\":\"%s\"}]}", key, val);
+    IA_CHECK(ia_api_fs_decode_add(body, strlen(body), false, &a, &e) == 0 && a.n_meta == 1);
+    ia_api_fs_add_free(&a);
+    free(body);
 }
 
 IA_TEST(fs_extract_formats) {
@@ -302,6 +387,232 @@ IA_STORE_TEST(fs_service_pages_and_recovery) {
     IA_CHECK(got.state == IA_DOC_FAILED && got.error && strstr(got.error, "again"));
     ia_fs_doc_free(&got);
     for (int i = 0; i < 5; i++) ia_fs_store_free(&st[i]);
+    fx_close(&x);
+}
+
+/* ---- ingestion against concurrent deletes, repeats and store errors (review M4, M5) ---- */
+
+/* Runs sql on the fixture's database through a connection of its own. */
+static int fx_sql(fx *x, const char *sql) {
+    if (ia_test_store_pg) return ia_test_pg_exec(x->db, sql);
+    sqlite3 *db;
+    int rc = sqlite3_open(x->db, &db) == SQLITE_OK ? 0 : -1;
+    sqlite3_busy_timeout(db, 10000);
+    if (rc == 0 && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) rc = -1;
+    sqlite3_close(db);
+    return rc;
+}
+
+/* The chunk rows of document doc (any store, any owner). */
+static long long chunk_rows(fx *x, const char *doc) {
+    char *sql = ia_asprintf("SELECT count(*) FROM fs_chunks WHERE doc = '%s'", doc);
+    long long n = -1;
+    if (ia_test_store_pg) {
+        n = ia_test_pg_int(x->db, sql);
+    } else {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        if (sqlite3_open(x->db, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+    }
+    free(sql);
+    return n;
+}
+
+/* A PENDING document row `id` in store, as ingestion's start leaves it. */
+static int pending_doc(fx *x, const char *store, const char *id, ia_fs_doc *d) {
+    *d = (ia_fs_doc){.owner = "k1", .mime_type = "text/plain", .state = IA_DOC_PENDING, .created = 1, .updated = 1};
+    snprintf(d->id, sizeof d->id, "%s", id);
+    snprintf(d->store, sizeof d->store, "%s", store);
+    ia_err e;
+    return ia_store_fs_doc_put(x->store, d, &e);
+}
+
+IA_STORE_TEST(fs_ingestion_end_needs_a_pending_doc) {
+    fx x;
+    FX_OPEN(&x, "race");
+    ia_err e;
+    ia_fs_store st, st2;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st, &e) == 0);
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st2, &e) == 0);
+    ia_fs_chunk ch = {.text = "words to index", .start = 0, .end = 14};
+    /* the document deleted while its text was chunked: no chunks stored */
+    ia_fs_doc d;
+    IA_CHECK(pending_doc(&x, st.id, "gone", &d) == 0);
+    IA_CHECK(ia_fsearch_doc_delete(x.fs, "k1", st.id, "gone", true, &e) == 0);
+    d.state = IA_DOC_ACTIVE;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &d, IA_DOC_PENDING, &ch, 1, &e) < 0 && e.code == IA_ENOTFOUND);
+    IA_CHECK(chunk_rows(&x, "gone") == 0);
+    /* its store deleted (force) meanwhile: the same */
+    IA_CHECK(pending_doc(&x, st2.id, "orphan", &d) == 0);
+    IA_CHECK(ia_fsearch_delete(x.fs, "k1", st2.id, true, &e) == 0);
+    d.state = IA_DOC_ACTIVE;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &d, IA_DOC_PENDING, &ch, 1, &e) < 0 && e.code == IA_ENOTFOUND);
+    IA_CHECK(chunk_rows(&x, "orphan") == 0);
+    /* failed by recovery meanwhile: ingestion's end does not revive it */
+    IA_CHECK(pending_doc(&x, st.id, "late", &d) == 0);
+    IA_CHECK(ia_store_fs_recover(x.store, 2, "stopped", &e) == 1);
+    d.state = IA_DOC_ACTIVE;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &d, IA_DOC_PENDING, &ch, 1, &e) < 0 && e.code == IA_ENOTFOUND);
+    ia_fs_doc got;
+    IA_CHECK(ia_fsearch_doc_get(x.fs, "k1", st.id, "late", &got, &e) == 0 && got.state == IA_DOC_FAILED);
+    IA_CHECK(chunk_rows(&x, "late") == 0);
+    ia_fs_doc_free(&got);
+    /* still PENDING: applied, with its chunk */
+    IA_CHECK(pending_doc(&x, st.id, "kept", &d) == 0);
+    d.state = IA_DOC_ACTIVE;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &d, IA_DOC_PENDING, &ch, 1, &e) == 0);
+    IA_CHECK(chunk_rows(&x, "kept") == 1);
+    ia_fs_store_free(&st);
+    ia_fs_store_free(&st2);
+    fx_close(&x);
+}
+
+IA_STORE_TEST(fs_upload_is_ingested_once) {
+    fx x;
+    FX_OPEN(&x, "once");
+    ia_err e;
+    ia_fs_store st;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st, &e) == 0);
+    const char *text = "Alpha bravo charlie delta.";
+    ia_fs_add a = {.display_name = "one.txt", .mime_type = "text/plain"};
+    ia_file up, f;
+    IA_CHECK(ia_fsearch_upload_start(x.fs, "k1", st.id, &a, (int64_t)strlen(text), &up, &e) == 0);
+    ia_files_writer *w;
+    IA_CHECK(ia_files_write_open(x.files, "k1", up.upload_id, 0, (int64_t)strlen(text), &w, &e) == 0);
+    IA_CHECK(ia_files_write(w, text, strlen(text), &e) == 0);
+    IA_CHECK(ia_files_write_close(w, true, &f, &e) == 0);
+    /* two finalizes that both found the UPLOADING row: one claim wins */
+    ia_fs_doc r1, r2;
+    IA_CHECK(ia_store_fs_doc_by_upload(x.store, "k1", up.upload_id, &r1, &e) == 0);
+    IA_CHECK(ia_store_fs_doc_by_upload(x.store, "k1", up.upload_id, &r2, &e) == 0);
+    r1.state = r2.state = IA_DOC_PENDING;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &r1, IA_DOC_UPLOADING, NULL, 0, &e) == 0);
+    IA_CHECK(ia_store_fs_doc_update(x.store, &r2, IA_DOC_UPLOADING, NULL, 0, &e) < 0 && e.code == IA_ENOTFOUND);
+    /* put back as it was, then through the service: the second finalize
+     * (or a query after it) finds nothing to ingest */
+    r1.state = IA_DOC_UPLOADING;
+    IA_CHECK(ia_store_fs_doc_update(x.store, &r1, IA_DOC_PENDING, NULL, 0, &e) == 0);
+    ia_fs_doc d, d2;
+    IA_CHECK(ia_fsearch_upload_done(x.fs, "k1", &f, &d, &e) == 1 && d.state == IA_DOC_ACTIVE);
+    IA_CHECK(ia_fsearch_upload_done(x.fs, "k1", &f, &d2, &e) == 0);
+    IA_CHECK(chunk_rows(&x, d.id) == 1);
+    ia_fs_store got;
+    IA_CHECK(ia_fsearch_get(x.fs, "k1", st.id, &got, &e) == 0 && got.n_active == 1 && got.n_pending == 0);
+    ia_fs_store_free(&got);
+    ia_fs_doc_free(&r1);
+    ia_fs_doc_free(&r2);
+    ia_fs_doc_free(&d);
+    ia_file_free(&f);
+    ia_file_free(&up);
+    ia_fs_store_free(&st);
+    fx_close(&x);
+}
+
+IA_STORE_TEST(fs_store_error_ends_the_document_failed) {
+    fx x;
+    FX_OPEN(&x, "boom");
+    ia_err e;
+    ia_fs_store st;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st, &e) == 0);
+    /* every chunk insert refused: the update with chunks fails, the one
+     * without them (FAILED) still goes through */
+    const char *trigger = ia_test_store_pg
+        ? "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'chunk refused'; END $$ "
+          "LANGUAGE plpgsql; CREATE TRIGGER boom BEFORE INSERT ON fs_chunks FOR EACH ROW EXECUTE FUNCTION boom();"
+        : "CREATE TRIGGER boom BEFORE INSERT ON fs_chunks BEGIN SELECT RAISE(ABORT, 'chunk refused'); END;";
+    IA_CHECK(fx_sql(&x, trigger) == 0);
+    ia_fs_doc d;
+    IA_CHECK(add_doc(&x, "k1", st.id, "one.txt", "text/plain", "Alpha bravo charlie.", NULL, 0, &d) == 0);
+    IA_CHECK(d.state == IA_DOC_FAILED && d.error);
+    if (d.error) IA_CHECK_CONTAINS(d.error, "could not be stored");
+    ia_fs_doc got;
+    IA_CHECK(ia_fsearch_doc_get(x.fs, "k1", st.id, d.id, &got, &e) == 0 && got.state == IA_DOC_FAILED);
+    IA_CHECK(chunk_rows(&x, d.id) == 0);
+    ia_fs_doc_free(&got);
+    ia_fs_doc_free(&d);
+    ia_fs_store_free(&st);
+    fx_close(&x);
+}
+
+/* Review M3: on a shared PostgreSQL store, start-up recovery fails only
+ * the PENDING documents of its own instance (the one that put or claimed
+ * them), never those another live instance is ingesting. */
+IA_TEST(fs_pg_recovery_is_per_instance) {
+    char db[1024];
+    bool broken = false;
+    if (!ia_test_pg_db(db, sizeof db, "fs_runner", &broken)) {
+        IA_CHECK(!broken);
+        return;
+    }
+    ia_err e;
+    ia_store *a = ia_store_open(db, &e), *b = a ? ia_store_open(db, &e) : NULL;
+    IA_CHECK(a && b);
+    if (!a || !b) return;
+    ia_store_set_instance(a, "inst-a");
+    ia_store_set_instance(b, "inst-b");
+    ia_fs_store st = {.id = "s1", .owner = "k1", .created = 1, .updated = 1};
+    IA_CHECK(ia_store_fs_store_put(a, &st, &e) == 0);
+    ia_fs_doc d = {.owner = "k1", .mime_type = "text/plain", .state = IA_DOC_PENDING, .created = 1, .updated = 1};
+    snprintf(d.store, sizeof d.store, "s1");
+    snprintf(d.id, sizeof d.id, "by-a");
+    IA_CHECK(ia_store_fs_doc_put(a, &d, &e) == 0);
+    /* put UPLOADING by b, claimed by a: a's */
+    ia_fs_doc u = d;
+    snprintf(u.id, sizeof u.id, "claimed-by-a");
+    u.state = IA_DOC_UPLOADING;
+    snprintf(u.upload_id, sizeof u.upload_id, "up1");
+    IA_CHECK(ia_store_fs_doc_put(b, &u, &e) == 0);
+    u.state = IA_DOC_PENDING;
+    u.upload_id[0] = '\0';
+    IA_CHECK(ia_store_fs_doc_update(a, &u, IA_DOC_UPLOADING, NULL, 0, &e) == 0);
+    IA_CHECK(ia_store_fs_recover(b, 2, "stopped", &e) == 0);
+    ia_fs_doc got;
+    IA_CHECK(ia_store_fs_doc_get(b, "k1", "s1", "by-a", &got, &e) == 0 && got.state == IA_DOC_PENDING);
+    ia_fs_doc_free(&got);
+    IA_CHECK(ia_store_fs_recover(a, 2, "stopped", &e) == 2);
+    IA_CHECK(ia_store_fs_doc_get(b, "k1", "s1", "claimed-by-a", &got, &e) == 0 && got.state == IA_DOC_FAILED);
+    ia_fs_doc_free(&got);
+    ia_store_close(b);
+    ia_store_close(a);
+}
+
+/* Review item 7 and M2: what importFile and an upload refuse up front. */
+IA_STORE_TEST(fs_import_refuses_what_cannot_be_indexed) {
+    fx x;
+    FX_OPEN(&x, "imp");
+    ia_err e;
+    ia_fs_store st;
+    IA_CHECK(ia_fsearch_create(x.fs, "k1", NULL, NULL, &st, &e) == 0);
+    ia_file up, f;
+    ia_file_start fst = {.display_name = "pic.png", .mime_type = "image/png", .size = 4};
+    IA_CHECK(ia_files_start(x.files, "k1", &fst, &up, &e) == 0);
+    ia_files_writer *w;
+    IA_CHECK(ia_files_write_open(x.files, "k1", up.upload_id, 0, 4, &w, &e) == 0);
+    IA_CHECK(ia_files_write(w, "\x89PNG", 4, &e) == 0);
+    IA_CHECK(ia_files_write_close(w, true, &f, &e) == 0);
+    ia_fs_add a = {0};
+    ia_fs_doc d;
+    IA_CHECK(ia_fsearch_import(x.fs, "k1", st.id, f.id, &a, &d, &e) < 0 && e.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(e.msg, "fileName: files/");
+    IA_CHECK_CONTAINS(e.msg, "image/png");
+    IA_CHECK_CONTAINS(e.msg, "text/plain");
+    ia_fs_doc *v;
+    size_t n;
+    int64_t next;
+    IA_CHECK(ia_fsearch_doc_list(x.fs, "k1", st.id, 0, 10, &v, &n, &next, &e) == 0 && n == 0);
+    free(v);
+    /* an upload announcing more than a document may have */
+    ia_fs_add big = {.mime_type = "text/plain"};
+    IA_CHECK(ia_fsearch_upload_start(x.fs, "k1", st.id, &big, IA_FS_DOC_MAX + 1, &up, &e) < 0);
+    IA_CHECK(e.code == IA_EINVALID);
+    IA_CHECK_CONTAINS(e.msg, "x-goog-upload-header-content-length: 104857601 bytes");
+    ia_file_free(&f);
+    ia_file_free(&up);
+    ia_fs_store_free(&st);
     fx_close(&x);
 }
 
