@@ -114,9 +114,13 @@ void ia_store_set_lease(ia_store *s, int64_t lease_ms);
 /* Renews the lease of this instance's in_progress rows whose ids are
  * live[0..n) (those it runs), and lists in *cancel (malloc'd array of
  * malloc'd ids, *n_cancel of them; free with ia_store_ids_free) those that
- * another instance was asked to cancel. One statement. */
+ * another instance was asked to cancel, and in *lost (the same) the live
+ * ids it did not renew: rows no longer this instance's in_progress ones —
+ * taken over after its lease passed (a partition, a stall), deleted, or
+ * ended meanwhile; the caller stops a run of those still going, since its
+ * end would be refused. One statement. */
 int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
-                         ia_err *err);
+                         char ***lost, size_t *n_lost, ia_err *err);
 /* Takes over rows in_progress whose lease has passed, but for ids live
  * here (live[0..n)), claimed with FOR UPDATE SKIP LOCKED so two instances
  * never end the same row; at most 100 per call, one transaction. A row
