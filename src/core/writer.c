@@ -85,7 +85,7 @@ static int store_pass(ia_store *st, const char *id, const pass *p, bool *lost) {
     if (p->final) {
         int rc = ia_store_finish(st, &p->it, p->evs, p->n, &err);
         *lost = rc != 0 && err.code == IA_ECONFLICT;
-        if (*lost) ia_warn("store: %s", err.msg);
+        if (*lost) ia_warn("%s", err.msg); /* says what and why */
         else if (rc != 0) ia_error("store: could not persist interaction %s: %s", id, err.msg);
         /* before anyone is told it ended: a next turn sent at once finds them */
         if (p->kept && !*lost) ia_outtok_put(st, &p->it, p->kept);
