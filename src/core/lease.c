@@ -96,7 +96,11 @@ static void cancel_one(ia_lease *l, const char *id, bool lost) {
     pthread_mutex_lock(&r->mu);
     bool ended = r->ended;
     pthread_mutex_unlock(&r->mu);
-    if (ended || atomic_load(&r->cancel)) { /* over, or being cancelled already */
+    /* over, or being cancelled already (a lost run's cancel flag may be
+     * the writer's alone, which does not make sure it ends: cancelled here,
+     * once, whatever ticks list it again meanwhile) */
+    bool again = lost ? atomic_exchange(&r->lost, true) : atomic_load(&r->cancel);
+    if (ended || again) {
         ia_run_unref(r);
         return;
     }

@@ -102,7 +102,8 @@ static int store_pass(ia_store *st, const char *id, const pass *p, bool *lost) {
  * yet finalized: its closing events (hidden till then, run.h) are replaced
  * by the stored end's, so the local client — blocking or streaming — is
  * told what the store says (the takeover's failure), not an end no other
- * instance will ever see. Takes stored. */
+ * instance will ever see. Takes stored's end; r->it.id is left alone (read
+ * without r->mu, run.h). */
 static void adopt_locked(ia_run *r, ia_interaction *stored) {
     for (size_t i = r->n_live; i < r->n_evs; i++) ia_event_free(&r->evs[i]);
     r->n_evs = r->n_live;
@@ -113,9 +114,15 @@ static void adopt_locked(ia_run *r, ia_interaction *stored) {
                            ia_err_wire_code(r->err_code));
     ia_run_emit_locked(r, IA_EV_STATUS, 0, st, NULL, NULL);
     ia_run_emit_locked(r, IA_EV_COMPLETE, 0, st, NULL, NULL);
-    ia_interaction_free(&r->it);
-    r->it = *stored;
-    memset(stored, 0, sizeof *stored);
+    r->it.status = st;
+    r->it.updated = stored->updated;
+    r->it.error_code = stored->error_code;
+    free(r->it.error);
+    r->it.error = stored->error;
+    stored->error = NULL;
+    ia_turn_free(&r->it.output);
+    r->it.output = stored->output;
+    memset(&stored->output, 0, sizeof stored->output);
 }
 
 /* A run whose row another instance ended or deleted: a final pass hands
