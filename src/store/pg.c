@@ -123,8 +123,13 @@ static PGconn *connect_one(pg_store *s, ia_err *err) {
         return NULL;
     }
     /* The store's notices (e.g. "relation already exists, skipping") are
-     * not the operator's business. */
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
+     * not the operator's business. A transaction left open by a stalled or
+     * cut-off process (SIGSTOP, a partition: the server sees it idle) is
+     * ended by the server, so the row locks it held (an append's FOR SHARE,
+     * a finish's update) never keep another instance from taking its runs
+     * over; ours send their statements back to back. */
+    PQclear(PQexec(c, "SET client_min_messages = warning; "
+                      "SET idle_in_transaction_session_timeout = '" IA_PG_IDLE_TX_TIMEOUT "'"));
     return c;
 }
 

@@ -63,6 +63,8 @@ int ia_pg_run(ia_store *s, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
  * made again when lost; one caller at a time: renewals and takeovers), with
  * lock_timeout and statement_timeout set. */
 #define IA_PG_LEASE_LOCK_TIMEOUT "500ms"
+/* Every connection's idle_in_transaction_session_timeout (pg.c). */
+#define IA_PG_IDLE_TX_TIMEOUT "5s"
 #define IA_PG_LEASE_STATEMENT_TIMEOUT "5s"
 int ia_pg_run_lease(ia_store *s, ia_pg_op op, void *arg, ia_err *err);
 
