@@ -16,6 +16,7 @@
 //  - 1,000 background runs spread over both, A killed midway: every created
 //    id is stored and ended, none lost, none left in_progress, and none
 //    that B created (all those created after the kill) failed by a takeover;
+//  - an unreadable, unwritable DATA/instance-id: refused at start;
 //  - a PostgreSQL restart under two instances: neither restarts, a run live
 //    through it completes, both serve on;
 //  - nginx (Debian's) in front of both with docs/nginx.conf, the SDK pointed
@@ -29,7 +30,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, stopAll, REPO_ROOT, textOf, collect, deltaText, pollUntil, assertEnded,
-  sdkErrors, pgStoreFor, psql, makeClient, freePort } from './lib/server.mjs';
+  sdkErrors, pgStoreFor, psql, makeClient, freePort, BIN } from './lib/server.mjs';
 
 const PG_SH = path.join(REPO_ROOT, 'tests/pg.sh');
 // --lease-seconds of the instances here. Not shorter: the suite runs two
@@ -287,6 +288,19 @@ describe('several instances on one PostgreSQL', () => {
       if (ids.get(id) === 'B') assert.ok(st !== 'failed', `${id}, created on B, ended ${st}: ${er}`);
     }
     t.diagnostic(`statuses: ${JSON.stringify(statuses)}; creates cut by the kill: ${lostToKill}`);
+  });
+
+  it('an instance whose DATA/instance-id can be neither read nor written refuses to start on PostgreSQL, saying so', { timeout: 60_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'interactd-noid-'));
+    t.after(() => fs.rmSync(data, { recursive: true, force: true }));
+    fs.mkdirSync(path.join(data, 'instance-id')); // neither a file to read nor one to write
+    const store = pgStoreFor(conninfo(), `/x/multi-noid-${process.pid}`, true);
+    const r = spawnSync(BIN, ['serve', '--data', data, '--store', store, '--port', '0'],
+      { encoding: 'utf8', timeout: 50_000 });
+    assert.notEqual(r.status, 0, `it started: ${r.stderr}`);
+    assert.match(r.stderr, /instance-id/);
+    assert.match(r.stderr, /refusing to serve the PostgreSQL store/);
   });
 
   it('a PostgreSQL restart under two instances: neither restarts, a run live through it completes, both serve on', { timeout: 120_000 }, async (t) => {
