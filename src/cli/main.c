@@ -203,8 +203,10 @@ static ia_search *open_search(const cfg *c, const char *data, int rescan_s) {
 
 /* This server's instance id for a shared store (ia_store_set_instance):
  * DATA/instance-id, made once (16 random bytes, hex) and kept, so a server
- * restarted on its folder recovers its own interrupted runs. NULL when it
- * can be neither read nor made (recovery then takes every run). */
+ * restarted on its folder recovers its own interrupted runs. NULL (said
+ * why) when it can be neither read nor made: the caller refuses to start,
+ * since without it this server's rows carry no runner, its recovery would
+ * end its neighbours' live runs and its own would have no lease to keep. */
 static char *instance_id(const char *data) {
     char *path = ia_asprintf("%s/instance-id", data);
     char buf[64] = "";
@@ -218,11 +220,13 @@ static char *instance_id(const char *data) {
         unsigned char r[16];
         f = ia_random(r, sizeof r) == 0 ? fopen(path, "w") : NULL;
         for (size_t i = 0; f && i < sizeof r; i++) snprintf(buf + 2 * i, 3, "%02x", r[i]);
-        if (!f || fprintf(f, "%s\n", buf) < 0) {
-            ia_warn("cannot keep %s; this server recovers every interrupted run of the store", path);
+        bool ok = f && fprintf(f, "%s\n", buf) >= 0;
+        if (f && fclose(f) != 0) ok = false;
+        if (!ok) {
+            ia_error("cannot read or write %s (DATA/instance-id: this server's name on a shared "
+                     "PostgreSQL store): %s", path, strerror(errno));
             buf[0] = '\0';
         }
-        if (f) fclose(f);
     }
     free(path);
     return buf[0] ? ia_strdup(buf) : NULL;
@@ -513,8 +517,14 @@ static int serve(int argc, char **argv) {
     if (store_pg) {
         char *label = ia_store_spec_redacted(dbpath);
         char *me = instance_id(data);
+        if (!me) {
+            ia_error("refusing to serve the PostgreSQL store %s without an instance id (fix DATA/instance-id "
+                     "or the data folder's permissions)", label);
+            free(label);
+            goto out;
+        }
         ia_store_set_instance(store, me); /* before the core's recovery */
-        ia_info("store: PostgreSQL %s, instance %s", label, me ? me : "(none)");
+        ia_info("store: PostgreSQL %s, instance %s", label, me);
         free(me);
         free(label);
     }

@@ -654,6 +654,13 @@ ia_core *ia_core_new(const ia_core_opts *opts, ia_err *err) {
         return NULL;
     }
     c->lease = ia_lease_start(c, c->lease_ms);
+    if (!c->lease && ia_store_shared(c->store)) {
+        /* without renewals every run here would be taken over by another
+         * instance after one lease: refuse to serve rather than fail them */
+        ia_fail(err, IA_EINTERNAL, "could not start the lease thread for the shared (PostgreSQL) store");
+        ia_core_free(c);
+        return NULL;
+    }
     if (pthread_create(&c->sweeper, NULL, sweeper_main, c) != 0) {
         ia_fail(err, IA_EINTERNAL, "could not start the retention sweeper");
         ia_core_free(c);

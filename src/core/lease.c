@@ -86,19 +86,29 @@ static void *cancel_main(void *arg) {
     return NULL;
 }
 
-/* The local cancel of the run of id (asked on another instance), on a
- * thread of its own: it waits for the engine to let go. */
-static void cancel_one(ia_lease *l, const char *id) {
+/* The local cancel of the run of id, on a thread of its own (it waits for
+ * the engine to let go): asked on another instance, or (lost) the run's
+ * row is no longer this instance's to run — its end would be refused, and
+ * the writer then tells its client the stored end. */
+static void cancel_one(ia_lease *l, const char *id, bool lost) {
     ia_run *r = ia_core_table_find_id(l->core, id);
     if (!r) return; /* another instance's, or over */
     pthread_mutex_lock(&r->mu);
     bool ended = r->ended;
     pthread_mutex_unlock(&r->mu);
-    if (ended || atomic_load(&r->cancel)) { /* over, or being cancelled already */
+    /* over, or being cancelled already (a lost run's cancel flag may be
+     * the writer's alone, which does not make sure it ends: cancelled here,
+     * once, whatever ticks list it again meanwhile) */
+    bool again = lost ? atomic_exchange(&r->lost, true) : atomic_load(&r->cancel);
+    if (ended || again) {
         ia_run_unref(r);
         return;
     }
-    ia_info("lease: cancelling %s, as another instance was asked to", id);
+    if (lost)
+        ia_warn("lease: %s was taken over, ended or deleted by another instance (this instance's lease "
+                "had passed); stopping it here", id);
+    else
+        ia_info("lease: cancelling %s, as another instance was asked to", id);
     cancel_job *j = ia_xcalloc(1, sizeof *j);
     j->l = l;
     j->r = r;
@@ -115,14 +125,18 @@ static void cancel_one(ia_lease *l, const char *id) {
 
 static void tick(ia_lease *l) {
     ia_core *c = l->core;
-    size_t n = 0, n_cancel = 0;
+    size_t n = 0, n_cancel = 0, n_lost = 0;
     char **live = live_ids(c, &n);
-    char **cancel = NULL;
+    char **cancel = NULL, **lost = NULL;
     ia_err err = {0};
-    if (ia_store_lease_renew(c->store, live, n, &cancel, &n_cancel, &err) != 0)
+    if (ia_store_lease_renew(c->store, live, n, &cancel, &n_cancel, &lost, &n_lost, &err) != 0)
         ia_warn("lease: could not renew the leases of %zu run(s): %s", n, err.msg);
-    for (size_t i = 0; i < n_cancel; i++) cancel_one(l, cancel[i]);
+    for (size_t i = 0; i < n_cancel; i++) cancel_one(l, cancel[i], false);
+    /* (a run that ended since live_ids is not renewed either: cancel_one
+     * finds it ended or gone and leaves it) */
+    for (size_t i = 0; i < n_lost; i++) cancel_one(l, lost[i], true);
     ia_store_ids_free(cancel, n_cancel);
+    ia_store_ids_free(lost, n_lost);
     int taken = ia_store_takeover(c->store, live, n, ia_now(), IA_LEASE_TAKEOVER_MSG, &err);
     if (taken > 0) ia_warn("lease: took over %d interaction(s) whose instance stopped; marked failed", taken);
     if (taken < 0) ia_warn("lease: the takeover scan failed: %s", err.msg);
@@ -152,7 +166,7 @@ static void *lease_main(void *arg) {
         bool events = false;
         ia_store_listen(l->core->store, IA_LEASE_WAKE_MS, &ids, &n, &events);
         if (events) events_came(l);
-        for (size_t i = 0; i < n; i++) cancel_one(l, ids[i]);
+        for (size_t i = 0; i < n; i++) cancel_one(l, ids[i], false);
         ia_store_ids_free(ids, n);
     }
     return NULL;
@@ -168,7 +182,6 @@ ia_lease *ia_lease_start(ia_core *c, int64_t lease_ms) {
     pthread_mutex_init(&l->ev_mu, NULL);
     pthread_cond_init(&l->ev_cv, NULL);
     if (pthread_create(&l->thread, NULL, lease_main, l) != 0) {
-        ia_warn("lease: could not start the lease thread");
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
         pthread_mutex_destroy(&l->ev_mu);

@@ -39,7 +39,8 @@ typedef struct ia_lease ia_lease;
 uint64_t ia_lease_events_gen(ia_lease *l);
 void ia_lease_events_wait(ia_lease *l, uint64_t gen, int ms);
 
-/* NULL (and nothing started) when c's store is not shared. */
+/* NULL (and nothing started) when c's store is not shared, or the thread
+ * could not be started (the caller refuses to serve: core.c). */
 ia_lease *ia_lease_start(ia_core *c, int64_t lease_ms);
 /* Stops the thread and waits for the cancels it started. NULL: no-op. */
 void ia_lease_stop(ia_lease *l);

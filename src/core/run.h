@@ -50,6 +50,7 @@ typedef struct ia_run {
     ia_errcode err_code; /* why it failed, when it did */
     bool cancel_on_close; /* a non-background streaming create: its client leaving cancels */
     atomic_bool cancel; /* read by the engine every token */
+    atomic_bool lost;   /* its lease was lost (lease.c): cancelled once */
     bool hide_summary;  /* thinking_summaries "none" */
     const ia_engine_result *done_res; /* during on_done: the engine's result (finalize copies its tokens) */
     struct ia_outtok_kept *kept; /* the answer's tokens, for the writer (outtok.h); owned */

@@ -76,26 +76,78 @@ static bool take_pass(ia_run *r, pass *p) {
     return todo;
 }
 
-/* The store's part of a pass, r->mu not held. 0 when the events landed. */
-static int store_pass(ia_store *st, const char *id, const pass *p) {
+/* The store's part of a pass, r->mu not held. 0 when the events landed;
+ * *lost: the store refused them because another instance ended (took
+ * over) or deleted the row (IA_ECONFLICT, store.h's leases). */
+static int store_pass(ia_store *st, const char *id, const pass *p, bool *lost) {
     ia_err err = {0};
+    *lost = false;
     if (p->final) {
         int rc = ia_store_finish(st, &p->it, p->evs, p->n, &err);
-        if (rc != 0) ia_error("store: could not persist interaction %s: %s", id, err.msg);
+        *lost = rc != 0 && err.code == IA_ECONFLICT;
+        if (*lost) ia_warn("%s", err.msg); /* says what and why */
+        else if (rc != 0) ia_error("store: could not persist interaction %s: %s", id, err.msg);
         /* before anyone is told it ended: a next turn sent at once finds them */
-        if (p->kept) ia_outtok_put(st, &p->it, p->kept);
+        if (p->kept && !*lost) ia_outtok_put(st, &p->it, p->kept);
         return rc;
     }
     if (!p->n) return 0;
     int rc = ia_store_append_events(st, id, p->evs, p->n, &err);
+    *lost = rc != 0 && err.code == IA_ECONFLICT;
     if (rc != 0) ia_warn("store: could not flush events of %s: %s", id, err.msg);
     return rc;
+}
+
+/* The stored row's end as the run's own, r->mu held and r ended but not
+ * yet finalized: its closing events (hidden till then, run.h) are replaced
+ * by the stored end's, so the local client — blocking or streaming — is
+ * told what the store says (the takeover's failure), not an end no other
+ * instance will ever see. Takes stored's end; r->it.id is left alone (read
+ * without r->mu, run.h). */
+static void adopt_locked(ia_run *r, ia_interaction *stored) {
+    for (size_t i = r->n_live; i < r->n_evs; i++) ia_event_free(&r->evs[i]);
+    r->n_evs = r->n_live;
+    ia_status st = stored->status;
+    r->err_code = stored->error_code != IA_OK ? stored->error_code : IA_EINTERNAL;
+    if (st == IA_STATUS_FAILED)
+        ia_run_emit_locked(r, IA_EV_ERROR, 0, st, stored->error ? stored->error : "failed",
+                           ia_err_wire_code(r->err_code));
+    ia_run_emit_locked(r, IA_EV_STATUS, 0, st, NULL, NULL);
+    ia_run_emit_locked(r, IA_EV_COMPLETE, 0, st, NULL, NULL);
+    r->it.status = st;
+    r->it.updated = stored->updated;
+    r->it.error_code = stored->error_code;
+    free(r->it.error);
+    r->it.error = stored->error;
+    stored->error = NULL;
+    ia_turn_free(&r->it.output);
+    r->it.output = stored->output;
+    memset(&stored->output, 0, sizeof stored->output);
+}
+
+/* A run whose row another instance ended or deleted: a final pass hands
+ * the stored end to the local client; an earlier pass stops the run (it
+ * then ends here and the final pass does so). Its events will never land:
+ * counted as written, so no pass retries them. */
+static void lost_run(ia_store *st, ia_run *r, const pass *p) {
+    ia_interaction stored;
+    ia_err err = {0};
+    /* gone (a delete elsewhere cancels first): the run's own end stays */
+    bool found = p->final && ia_store_get(st, p->it.id, p->it.owner, ia_now(), &stored, &err) == 0;
+    atomic_store(&r->cancel, true);
+    pthread_mutex_lock(&r->mu);
+    if (found && stored.status != IA_STATUS_IN_PROGRESS) adopt_locked(r, &stored);
+    if (p->to > r->n_persisted) r->n_persisted = p->to;
+    pthread_mutex_unlock(&r->mu);
+    if (found) ia_interaction_free(&stored);
 }
 
 static void write_run(ia_writer *w, ia_run *r) {
     pass p;
     if (!take_pass(r, &p)) return;
-    int rc = store_pass(w->core->store, r->it.id, &p); /* it.id is fixed from the create on */
+    bool lost = false;
+    int rc = store_pass(w->core->store, r->it.id, &p, &lost); /* it.id is fixed from the create on */
+    if (lost) lost_run(w->core->store, r, &p);
     pthread_mutex_lock(&r->mu);
     if (rc == 0 && p.to > r->n_persisted) r->n_persisted = p.to;
     pthread_cond_broadcast(&r->cv); /* readers held back by the store (run.h, visibility) */

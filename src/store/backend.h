@@ -50,7 +50,7 @@ typedef struct ia_store_ops {
     /* shared stores only (store.h's leases); NULL: the store.c defaults */
     void (*set_lease)(ia_store *s, int64_t lease_ms);
     int (*lease_renew)(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
-                       ia_err *err);
+                       char ***lost, size_t *n_lost, ia_err *err);
     int (*takeover)(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
     int (*cancel_request)(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                           ia_err *err);

@@ -39,6 +39,9 @@ typedef struct pg_store {
     int64_t lease_ms;   /* ia_store_set_lease's */
     PGconn *listen;     /* ia_store_listen' own (LISTEN), outside the pool;
                            only the lease thread uses it */
+    PGconn *lease;      /* the renewals' and takeovers' own (ia_pg_run_lease),
+                           outside the pool: requests holding every pooled
+                           connection never starve a renewal */
 } pg_store;
 
 
@@ -120,8 +123,13 @@ static PGconn *connect_one(pg_store *s, ia_err *err) {
         return NULL;
     }
     /* The store's notices (e.g. "relation already exists, skipping") are
-     * not the operator's business. */
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
+     * not the operator's business. A transaction left open by a stalled or
+     * cut-off process (SIGSTOP, a partition: the server sees it idle) is
+     * ended by the server, so the row locks it held (an append's FOR SHARE,
+     * a finish's update) never keep another instance from taking its runs
+     * over; ours send their statements back to back. */
+    PQclear(PQexec(c, "SET client_min_messages = warning; "
+                      "SET idle_in_transaction_session_timeout = '" IA_PG_IDLE_TX_TIMEOUT "'"));
     return c;
 }
 
@@ -202,6 +210,46 @@ int ia_pg_run(ia_store *b, ia_pg_op op, void *arg, bool idempotent, ia_err *err)
         }
         ia_warn("store: the PostgreSQL connection was lost (%s); retrying once on a new connection",
                 err ? err->msg : "");
+    }
+}
+
+/* The lease thread's connection, made (again) when missing or broken. Its
+ * statements are bounded: a renewal that waits on a row lock or a slow
+ * server gives up (the next tick tries again) rather than letting this
+ * instance's leases pass while it waits. */
+static PGconn *lease_conn(pg_store *s, ia_err *err) {
+    if (s->lease && PQstatus(s->lease) == CONNECTION_OK) return s->lease;
+    if (s->lease) PQfinish(s->lease);
+    s->lease = connect_one(s, err);
+    if (!s->lease) return NULL;
+    PGresult *r = PQexec(s->lease, "SET lock_timeout = '" IA_PG_LEASE_LOCK_TIMEOUT "'; "
+                                   "SET statement_timeout = '" IA_PG_LEASE_STATEMENT_TIMEOUT "'");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        pgx x = {.c = s->lease, .err = err};
+        fail_pg(&x, "cannot set the lease connection's timeouts", PQerrorMessage(s->lease));
+        PQfinish(s->lease);
+        s->lease = NULL;
+    }
+    return s->lease;
+}
+
+int ia_pg_run_lease(ia_store *b, ia_pg_op op, void *arg, ia_err *err) {
+    pg_store *s = (pg_store *)b;
+    for (int attempt = 0;; attempt++) {
+        PGconn *c = lease_conn(s, err);
+        if (!c) return -1;
+        pgx x = {.c = c, .err = err, .instance = s->instance, .lease_ms = s->lease_ms};
+        int rc = op(&x, arg);
+        bool lost = PQstatus(c) != CONNECTION_OK;
+        if (rc != 0 && !lost) ia_pg_rollback(&x);
+        if (lost) {
+            PQfinish(c); /* made again by the retry or the next tick */
+            s->lease = NULL;
+        }
+        /* the lease ops are idempotent: one retry on a new connection */
+        if (rc == 0 || !lost || attempt > 0) return rc;
     }
 }
 
@@ -293,6 +341,7 @@ int ia_pg_listen(ia_store *b, int timeout_ms, char ***ids, size_t *n, bool *even
 void ia_pg_close(ia_store *b) {
     pg_store *s = (pg_store *)b;
     if (s->listen) PQfinish(s->listen);
+    if (s->lease) PQfinish(s->lease);
     free(s->instance);
     for (int i = 0; i < s->n_idle; i++) PQfinish(s->idle[i]);
     pthread_cond_destroy(&s->freed);

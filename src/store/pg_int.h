@@ -60,6 +60,14 @@ int ia_pg_changed(const PGresult *r);
 
 typedef int (*ia_pg_op)(pgx *x, void *arg);
 int ia_pg_run(ia_store *s, ia_pg_op op, void *arg, bool idempotent, ia_err *err);
+/* An idempotent op on the lease thread's own connection (outside the pool,
+ * made again when lost; one caller at a time: renewals and takeovers), with
+ * lock_timeout and statement_timeout set. */
+#define IA_PG_LEASE_LOCK_TIMEOUT "500ms"
+/* Every connection's idle_in_transaction_session_timeout (pg.c). */
+#define IA_PG_IDLE_TX_TIMEOUT "5s"
+#define IA_PG_LEASE_STATEMENT_TIMEOUT "5s"
+int ia_pg_run_lease(ia_store *s, ia_pg_op op, void *arg, ia_err *err);
 
 /* pg_rows.c: ends an in_progress row inside the caller's transaction as
  * store.h's recovery does (outputs from its log, closing events past the
@@ -69,7 +77,8 @@ int ia_pg_end_row(pgx *x, const char *id, ia_status status, const char *message,
 
 /* pg_lease.c: the shared-store calls of store.h (leases, takeover, a
  * cancel asked of another instance). */
-int ia_pg_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel, ia_err *err);
+int ia_pg_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel, char ***lost,
+                      size_t *n_lost, ia_err *err);
 int ia_pg_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err);
 int ia_pg_cancel_request(ia_store *s, const char *id, const char *owner, int64_t now, bool *pending,
                          ia_err *err);

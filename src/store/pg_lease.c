@@ -29,19 +29,31 @@ static char *id_array(char *const *ids, size_t n) {
 typedef struct {
     char *const *live;
     size_t n;
-    char **cancel;
-    size_t n_cancel;
+    char **cancel, **lost;
+    size_t n_cancel, n_lost;
     int64_t now;
     const char *message, *id, *owner;
     bool pending;
     int count;
 } lease_arg;
 
+static void push_id(char ***ids, size_t *n, const char *id) {
+    *ids = ia_xrealloc(*ids, (*n + 1) * sizeof **ids);
+    (*ids)[(*n)++] = ia_strdup(id);
+}
+
+static bool renewed(const PGresult *r, const char *id) {
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 0), id) == 0) return true;
+    return false;
+}
+
 static int op_renew(pgx *x, void *p) {
     lease_arg *l = p;
     ia_store_ids_free(l->cancel, l->n_cancel);
-    l->cancel = NULL;
-    l->n_cancel = 0;
+    ia_store_ids_free(l->lost, l->n_lost);
+    l->cancel = l->lost = NULL;
+    l->n_cancel = l->n_lost = 0;
     char *arr = id_array(l->live, l->n);
     pgargs a = {0};
     ia_pg_text(&a, x->instance);
@@ -50,29 +62,33 @@ static int op_renew(pgx *x, void *p) {
     /* idempotent: a lease set twice is the same lease */
     PGresult *r = ia_pg_q(x, "renew leases",
                           "UPDATE interactions SET lease_until = " IA_PG_NOW_MS " + $3::bigint "
-                          "WHERE status = 'in_progress' AND runner = $1 AND id = ANY($2::text[]) "
-                          "RETURNING id, cancel_requested", &a);
+                          "WHERE status = 'in_progress' AND runner IS NOT DISTINCT FROM $1 "
+                          "AND id = ANY($2::text[]) RETURNING id, cancel_requested", &a);
     free(arr);
     if (!r) return -1;
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
-        if (strcmp(PQgetvalue(r, i, 1), "t") != 0) continue;
-        l->cancel = ia_xrealloc(l->cancel, (l->n_cancel + 1) * sizeof *l->cancel);
-        l->cancel[l->n_cancel++] = ia_pg_dup(r, i, 0);
-    }
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 1), "t") == 0) push_id(&l->cancel, &l->n_cancel, PQgetvalue(r, i, 0));
+    /* a live id the UPDATE did not match is no longer ours to run (n is a
+     * tick's live runs: the quadratic look is cheap) */
+    for (size_t i = 0; i < l->n; i++)
+        if (!renewed(r, l->live[i])) push_id(&l->lost, &l->n_lost, l->live[i]);
     PQclear(r);
     return 0;
 }
 
-int ia_pg_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel, ia_err *err) {
+int ia_pg_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel, char ***lost,
+                      size_t *n_lost, ia_err *err) {
     lease_arg l = {.live = live, .n = n};
-    int rc = n ? ia_pg_run(s, op_renew, &l, true, err) : 0;
+    int rc = n ? ia_pg_run_lease(s, op_renew, &l, err) : 0;
     if (rc != 0) {
         ia_store_ids_free(l.cancel, l.n_cancel);
+        ia_store_ids_free(l.lost, l.n_lost);
         return rc;
     }
     *cancel = l.cancel;
     *n_cancel = l.n_cancel;
+    *lost = l.lost;
+    *n_lost = l.n_lost;
     return 0;
 }
 
@@ -84,10 +100,13 @@ static int op_takeover(pgx *x, void *p) {
     pgargs a = {0};
     ia_pg_text(&a, arr);
     /* SKIP LOCKED: a row another instance is taking over (or whose runner
-     * is writing it right now) is left to them */
+     * is writing it right now) is left to them. lease_until > 0: a row
+     * written without a lease (a build before leases, or before schema 3,
+     * during a rolling upgrade) has no lease to pass; its own runner's
+     * restart recovery ends it if that runner died. */
     PGresult *r = ia_pg_q(x, "takeover",
-                          "SELECT id, cancel_requested FROM interactions WHERE status = 'in_progress' AND lease_until < "
-                          IA_PG_NOW_MS " AND NOT (id = ANY($1::text[])) ORDER BY id LIMIT 100 "
+                          "SELECT id, cancel_requested FROM interactions WHERE status = 'in_progress' AND lease_until > 0 "
+                          "AND lease_until < " IA_PG_NOW_MS " AND NOT (id = ANY($1::text[])) ORDER BY id LIMIT 100 "
                           "FOR UPDATE SKIP LOCKED", &a);
     free(arr);
     if (!r) return -1;
@@ -110,7 +129,7 @@ int ia_pg_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const 
     lease_arg l = {.live = live, .n = n, .now = now, .message = message};
     /* idempotent: a takeover cut before its COMMIT left the rows as they
      * were, and one that committed leaves none to take again */
-    return ia_pg_run(s, op_takeover, &l, true, err) == 0 ? l.count : -1;
+    return ia_pg_run_lease(s, op_takeover, &l, err) == 0 ? l.count : -1;
 }
 
 static int op_cancel_request(pgx *x, void *p) {

@@ -19,9 +19,22 @@
 
 /* ---- writing rows and events ------------------------------------------------- */
 
-/* Writes it; *changed: whether the row was written (0 when another
- * instance had already ended it: a takeover, pg_lease.c). */
-static int upsert(pgx *x, const ia_interaction *it, int *changed) {
+/* The row's columns as an UPDATE's SET list ($1 is the id, $26 the runner,
+ * $27 the lease; the parameters upsert gives). */
+#define SET_COLS                                                                                       \
+    "owner = $2, model = $3, previous_id = $4, system_instruction = $5, status = $6, created = $7, "  \
+    "updated = $8, expires = $9, background = $10, input = $11, output = $12, has_usage = $13, "      \
+    "usage_input = $14, usage_output = $15, usage_thought = $16, usage_cached = $17, "                \
+    "usage_tool_use = $18, error = $19, gen_config = $20, error_code = $21, response_format = $22, "  \
+    "usage_by = $23, agent = $24, agent_config = $25, runner = $26, "                                 \
+    "lease_until = CASE WHEN $6 = 'in_progress' THEN " IA_PG_NOW_MS " + $27::bigint ELSE 0 END"
+
+/* Writes it; *changed: whether the row was written. A run's final write
+ * (final) only updates the row it wrote in_progress and still holds: 0
+ * when another instance ended it (a takeover, pg_lease.c) or deleted it,
+ * which must stand — an upsert would write a taken-over end over, or
+ * insert a deleted row again. */
+static int upsert(pgx *x, const ia_interaction *it, bool final, int *changed) {
     const char *status = ia_status_name(it->status);
     if (!it->id[0]) return ia_fail(x->err, IA_EINTERNAL, "store: interaction without an id");
     if (!status) return ia_fail(x->err, IA_EINTERNAL, "store: unknown status %d", (int)it->status);
@@ -68,7 +81,10 @@ static int upsert(pgx *x, const ia_interaction *it, int *changed) {
      * row gets a fresh lease (pg_lease.c). A row another instance ended (it
      * took the run over when this one's lease had passed) is not written
      * again: its end stands. */
-    PGresult *r = ia_pg_q(x, "put",
+    PGresult *r = final ? ia_pg_q(x, "finish",
+                                  "UPDATE interactions SET " SET_COLS " WHERE id = $1 AND "
+                                  "status = 'in_progress' AND runner IS NOT DISTINCT FROM $26", &a)
+                        : ia_pg_q(x, "put",
                     "INSERT INTO interactions (" ROW_COLS ", runner, lease_until) VALUES ($1, $2, $3, $4, $5, "
                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, "
                     "$25, $26, CASE WHEN $6 = 'in_progress' THEN " IA_PG_NOW_MS " + $27::bigint ELSE 0 END) "
@@ -136,7 +152,8 @@ static int append(pgx *x, const char *id, const ia_event *evs, size_t n) {
         ia_pg_text(&a, ia_codec_event_code(e));
         int rc = ia_pg_exec(x, "append event",
                             "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &a);
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                            "ON CONFLICT (id, seq) DO NOTHING", &a);
         free(part);
         if (rc != 0) return -1;
     }
@@ -162,26 +179,50 @@ typedef struct {
 
 static int op_put(pgx *x, void *p) {
     int changed = 0;
-    return upsert(x, ((write_arg *)p)->it, &changed);
+    return upsert(x, ((write_arg *)p)->it, false, &changed);
+}
+
+static int lost_run(pgx *x, const char *id) {
+    return ia_fail(x->err, IA_ECONFLICT,
+                   "store: %s was ended or deleted by another instance (its lease had passed); "
+                   "this instance's write is dropped", id);
 }
 
 static int op_finish(pgx *x, void *p) {
     write_arg *w = p;
     int changed = 0;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
-    if (upsert(x, w->it, &changed) != 0) return -1;
-    if (!changed)
-        return ia_fail(x->err, IA_ECONFLICT,
-                       "store: %s was ended by another instance (its lease had passed); this end is dropped",
-                       w->it->id);
+    if (upsert(x, w->it, true, &changed) != 0) return -1;
+    if (!changed) return lost_run(x, w->it->id);
     if (append(x, w->it->id, w->evs, w->n) != 0 || notify_events(x, w->it->id) != 0) return -1;
     x->committing = true;
     return commit(x);
 }
 
+/* Events go only to a row this instance still runs: locked FOR SHARE till
+ * the COMMIT, so a takeover (FOR UPDATE SKIP LOCKED) cannot end it in
+ * between, and a late runner's events never land after a takeover's end.
+ * A row that is not there at all is the caller's mistake (IA_EINTERNAL, as
+ * the events' foreign key would say). */
+static int own_running_row(pgx *x, const char *id) {
+    pgargs a = {0};
+    ia_pg_text(&a, id);
+    ia_pg_text(&a, x->instance);
+    PGresult *r = ia_pg_q(x, "append event",
+                          "SELECT status = 'in_progress' AND runner IS NOT DISTINCT FROM $2 FROM interactions "
+                          "WHERE id = $1 FOR SHARE", &a);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    bool mine = rows == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (rows == 0) return ia_fail(x->err, IA_EINTERNAL, "store: events for %s, which is not stored", id);
+    return mine ? 0 : lost_run(x, id);
+}
+
 static int op_append(pgx *x, void *p) {
     write_arg *w = p;
     if (ia_pg_exec(x, "begin", "BEGIN", NULL) != 0) return -1;
+    if (own_running_row(x, w->id) != 0) return -1;
     if (append(x, w->id, w->evs, w->n) != 0 || notify_events(x, w->id) != 0) return -1;
     x->committing = true;
     return commit(x);
@@ -200,7 +241,13 @@ static int pg_finish(ia_store *s, const ia_interaction *it, const ia_event *evs,
 static int pg_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n, ia_err *err) {
     if (n == 0) return 0;
     write_arg w = {.id = id, .evs = evs, .n = n};
-    return ia_pg_run(s, op_append, &w, false, err);
+    /* Events with their seqs are idempotent (ON CONFLICT (id, seq) DO
+     * NOTHING): one whose COMMIT landed unseen is retried, here and by the
+     * writer's next pass, without wedging on the primary key. A seq <= 0
+     * ("the next") would be stored twice, so such a batch is not retried. */
+    bool numbered = true;
+    for (size_t i = 0; i < n; i++) numbered = numbered && evs[i].seq > 0;
+    return ia_pg_run(s, op_append, &w, numbered, err);
 }
 
 /* ---- reading ------------------------------------------------------------------- */

@@ -83,7 +83,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_GET] = "SELECT " ROW_COLS " FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_DELETE] = "DELETE FROM interactions WHERE id = ?1 AND " VISIBLE,
     [ST_EV_INSERT] = "INSERT INTO events (id, seq, kind, idx, status, ckind, text, code) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id, seq) DO NOTHING",
     [ST_EV_MAXSEQ] = "SELECT coalesce(max(seq), 0) FROM events WHERE id = ?1",
     [ST_EV_LIST] = "SELECT seq, kind, idx, status, ckind, text, code FROM events "
                    "WHERE id = ?1 AND seq > ?2 ORDER BY seq",

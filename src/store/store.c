@@ -168,10 +168,10 @@ void ia_store_set_lease(ia_store *s, int64_t lease_ms) {
 }
 
 int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
-                         ia_err *err) {
-    *cancel = NULL;
-    *n_cancel = 0;
-    return s->ops->lease_renew ? s->ops->lease_renew(s, live, n, cancel, n_cancel, err) : 0;
+                         char ***lost, size_t *n_lost, ia_err *err) {
+    *cancel = *lost = NULL;
+    *n_cancel = *n_lost = 0;
+    return s->ops->lease_renew ? s->ops->lease_renew(s, live, n, cancel, n_cancel, lost, n_lost, err) : 0;
 }
 
 int ia_store_takeover(ia_store *s, char *const *live, size_t n, int64_t now, const char *message, ia_err *err) {

@@ -42,7 +42,10 @@ void ia_store_close(ia_store *s); /* NULL is a no-op */
 int ia_store_put(ia_store *s, const ia_interaction *it, ia_err *err);
 
 /* Replaces the row and appends evs[0..n) to its event log in one
- * transaction: the record and the events that led to it land together. */
+ * transaction: the record and the events that led to it land together.
+ * A shared store (PostgreSQL) replaces only the row this instance wrote
+ * in_progress (ia_store_put first) and still holds: one another instance
+ * ended (a takeover) or deleted is left as it is, IA_ECONFLICT. */
 int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, size_t n,
                     ia_err *err);
 
@@ -50,8 +53,11 @@ int ia_store_finish(ia_store *s, const ia_interaction *it, const ia_event *evs, 
  * transaction. The interaction row must already exist (put it first): events
  * belong to a row and go with it on delete and sweep. An event's seq is kept
  * as given; a seq <= 0 means "the next free one" (max stored seq + 1). A seq
- * already stored for id is an error (IA_EINTERNAL), and nothing of the batch
- * is written. The same rules hold for the events of ia_store_finish. */
+ * already stored for id is kept as it was and the rest of the batch written:
+ * a batch sent again after a COMMIT whose answer was lost succeeds. Any
+ * other failure writes nothing of the batch. A shared store appends only to
+ * a row this instance holds in_progress (IA_ECONFLICT otherwise, as finish).
+ * The same rules hold for the events of ia_store_finish. */
 int ia_store_append_events(ia_store *s, const char *id, const ia_event *evs, size_t n,
                            ia_err *err);
 
@@ -103,8 +109,10 @@ void ia_store_set_instance(ia_store *s, const char *instance);
  * runner renews the leases of the runs it holds; once a lease has passed
  * (its runner died or lost the database), any instance takes the row over:
  * it ends it as ia_store_recover does (failed, message, outputs from the
- * stored log), and the late runner's own end is then dropped (finish fails
- * with IA_ECONFLICT). SQLite (one server per file) has no leases: renew
+ * stored log), and the late runner's own events and end are then dropped
+ * (append and finish fail with IA_ECONFLICT; its renewal lists the run as
+ * lost). A row with no lease (lease_until 0: written before leases) is not
+ * taken over. SQLite (one server per file) has no leases: renew
  * and takeover do nothing, ia_store_shared is false. */
 #define IA_STORE_LEASE_DEFAULT_MS 30000
 bool ia_store_shared(const ia_store *s);
@@ -114,9 +122,13 @@ void ia_store_set_lease(ia_store *s, int64_t lease_ms);
 /* Renews the lease of this instance's in_progress rows whose ids are
  * live[0..n) (those it runs), and lists in *cancel (malloc'd array of
  * malloc'd ids, *n_cancel of them; free with ia_store_ids_free) those that
- * another instance was asked to cancel. One statement. */
+ * another instance was asked to cancel, and in *lost (the same) the live
+ * ids it did not renew: rows no longer this instance's in_progress ones —
+ * taken over after its lease passed (a partition, a stall), deleted, or
+ * ended meanwhile; the caller stops a run of those still going, since its
+ * end would be refused. One statement. */
 int ia_store_lease_renew(ia_store *s, char *const *live, size_t n, char ***cancel, size_t *n_cancel,
-                         ia_err *err);
+                         char ***lost, size_t *n_lost, ia_err *err);
 /* Takes over rows in_progress whose lease has passed, but for ids live
  * here (live[0..n)), claimed with FOR UPDATE SKIP LOCKED so two instances
  * never end the same row; at most 100 per call, one transaction. A row

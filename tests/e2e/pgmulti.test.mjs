@@ -6,12 +6,17 @@
 //    stream of it followed from B ends as a live failure does; a client
 //    whose stream from A was cut by the kill resumes it on B by
 //    last_event_id and sees the same end;
+//  - A stalled (SIGSTOP) past its lease mid-stream, then resumed: B took the
+//    run over; A stops it, its client gets the takeover's failure, and no
+//    event of A's lands after the takeover's end;
 //  - a stream begun on A followed live from B, whole and by last_event_id:
 //    the same events, ids and text as A sent;
 //  - a cancel and a delete sent to B stop a run live on A (A's own GET then
 //    agrees); a cancel sent to B of a run whose A died answers cancelled;
 //  - 1,000 background runs spread over both, A killed midway: every created
-//    id is stored and ended, none lost, none left in_progress;
+//    id is stored and ended, none lost, none left in_progress, and none
+//    that B created (all those created after the kill) failed by a takeover;
+//  - an unreadable, unwritable DATA/instance-id: refused at start;
 //  - a PostgreSQL restart under two instances: neither restarts, a run live
 //    through it completes, both serve on;
 //  - nginx (Debian's) in front of both with docs/nginx.conf, the SDK pointed
@@ -25,10 +30,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, stopAll, REPO_ROOT, textOf, collect, deltaText, pollUntil, assertEnded,
-  sdkErrors, pgStoreFor, psql, makeClient, freePort } from './lib/server.mjs';
+  sdkErrors, pgStoreFor, psql, makeClient, freePort, BIN } from './lib/server.mjs';
 
 const PG_SH = path.join(REPO_ROOT, 'tests/pg.sh');
-const LEASE = 3; // --lease-seconds of the instances here: takeovers come fast
+// --lease-seconds of the instances here. Not shorter: the suite runs two
+// e2e files at a time, and again under ASan, and a lease that a busy
+// machine lets pass between renewals is a false takeover (a live run
+// failed); the takeover tests wait for it, none times it.
+const LEASE = 8;
 const SHORT = { temperature: 0, max_output_tokens: 4 };
 // A run the model cannot end early (bench/conn/hold.mjs's blocker): its
 // output held to 1,000 strings of 500 characters, cut at `max_output_tokens`
@@ -130,6 +139,43 @@ describe('several instances on one PostgreSQL', () => {
     assert.equal(new Set(ids).size, ids.length, 'no event id twice');
   });
 
+  it('A stalled past its lease (SIGSTOP) while streaming, then resumed: B took the run over, and A stops it and tells its client the takeover\'s failure, never its own end', { timeout: 120_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const { a, b } = await pair('stalled');
+    const aa = a.client();
+    const bb = b.client();
+    const stream = await create(aa, long({ input: 'a stalled stream', stream: true }));
+    const seen = [];
+    const it = stream[Symbol.asyncIterator]();
+    while (!seen.some((e) => e.event_type === 'content.delta')) seen.push((await it.next()).value);
+    const id = seen[0].interaction.id;
+    a.proc.kill('SIGSTOP'); // a partition or a stall: A is alive but renews nothing
+    try {
+      const ended = await pollUntil(() => bb.interactions.get(id), (x) => x.status !== 'in_progress',
+        { what: 'B taking the stalled run over', timeoutMs: (LEASE + 30) * 1000 });
+      assert.equal(ended.status, 'failed');
+      assert.match(ended.error?.message || '', TAKEN_OVER);
+    } finally {
+      a.proc.kill('SIGCONT');
+    }
+    for (let r = await it.next(); !r.done; r = await it.next()) seen.push(r.value);
+    const last = seen[seen.length - 1];
+    assert.equal(last.event_type, 'interaction.complete');
+    assert.equal(last.interaction.status, 'failed', 'A\'s client is told the stored end');
+    assert.ok(seen.some((e) => e.event_type === 'error' && TAKEN_OVER.test(e.error?.message || '')));
+    for (const ai of [aa, bb]) {
+      const got = await ai.interactions.get(id);
+      assert.equal(got.status, 'failed');
+      assert.match(got.error?.message || '', TAKEN_OVER);
+    }
+    // no event of A's landed after the takeover's end
+    const stored = await collect(await bb.interactions.get(id, { stream: true }));
+    assert.equal(stored[stored.length - 1].event_type, 'interaction.complete');
+    assert.equal(stored.filter((e) => e.event_type === 'interaction.complete').length, 1);
+    assert.match(a.stderr(), new RegExp(`${id} was (taken over|ended or deleted by another instance)`));
+    assert.equal(a.exitInfo, null);
+  });
+
   it('a stream begun on A is followed live from B, whole and from a last_event_id: the same events as A sent', { timeout: 120_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const { a, b } = await pair('follow');
@@ -192,30 +238,36 @@ describe('several instances on one PostgreSQL', () => {
     if (skip) return t.skip(skip);
     const { a, b, store } = await pair('thousand');
     const clients = [a.client(), b.client()];
-    const ids = new Set();
+    const ids = new Map(); // id -> the instance that answered its create
     let aDead = false;
+    let killing = false;
     let lostToKill = 0;
     const N = 1000;
     const one = async (i) => {
       const params = { input: `run ${i}`, background: true, generation_config: { temperature: 0, max_output_tokens: 1 } };
       const onA = i % 2 === 0 && !aDead;
       try {
-        ids.add((await create(clients[onA ? 0 : 1], params)).id);
+        ids.set((await create(clients[onA ? 0 : 1], params)).id, onA ? 'A' : 'B');
       } catch (e) {
         // a create A took with it: its answer never came; sent again to B
-        // (a row A had already written is then ended by the takeover)
-        if (!onA) throw e;
+        // (a row A had already written is then ended by the takeover). A
+        // failure before the kill began is a failure (and would wait on
+        // an A that never exits).
+        if (!onA || !killing) throw e;
         await a.exited;
         lostToKill++;
-        ids.add((await create(clients[1], params)).id);
+        ids.set((await create(clients[1], params)).id, 'B');
       }
     };
     const PAR = 16;
     let killed = null;
     for (let i = 0; i < N; i += PAR) {
-      const batch = Array.from({ length: Math.min(PAR, N - i) }, (_, k) => one(i + k));
       // midway, A dies with creates to it in flight
-      if (i >= N / 2 && !killed) killed = a.kill9().then(() => { aDead = true; });
+      if (i >= N / 2 && !killed) {
+        killing = true;
+        killed = a.kill9().then(() => { aDead = true; });
+      }
+      const batch = Array.from({ length: Math.min(PAR, N - i) }, (_, k) => one(i + k));
       await Promise.all(batch);
     }
     await killed;
@@ -225,14 +277,30 @@ describe('several instances on one PostgreSQL', () => {
       (n) => n === 0, { what: 'no run left in_progress', timeoutMs: 120_000, intervalMs: 500 });
     const rows = q('SELECT id, status, coalesce(error, \'\') FROM interactions').split('\n').map((l) => l.split('|'));
     const byId = new Map(rows.map(([id, st, er]) => [id, { st, er }]));
-    for (const id of ids) assert.ok(byId.has(id), `created ${id} is stored`);
+    for (const id of ids.keys()) assert.ok(byId.has(id), `created ${id} is stored`);
     const statuses = {};
-    for (const { st, er } of byId.values()) {
+    for (const [id, { st, er }] of byId) {
       statuses[st] = (statuses[st] || 0) + 1;
       assert.ok(['completed', 'incomplete', 'failed'].includes(st), `ended: ${st}`);
       if (st === 'failed') assert.match(er, TAKEN_OVER);
+      // B never died: a takeover of a run it created (every run created
+      // after the kill is B's) would be a false one, of a live run
+      if (ids.get(id) === 'B') assert.ok(st !== 'failed', `${id}, created on B, ended ${st}: ${er}`);
     }
     t.diagnostic(`statuses: ${JSON.stringify(statuses)}; creates cut by the kill: ${lostToKill}`);
+  });
+
+  it('an instance whose DATA/instance-id can be neither read nor written refuses to start on PostgreSQL, saying so', { timeout: 60_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'interactd-noid-'));
+    t.after(() => fs.rmSync(data, { recursive: true, force: true }));
+    fs.mkdirSync(path.join(data, 'instance-id')); // neither a file to read nor one to write
+    const store = pgStoreFor(conninfo(), `/x/multi-noid-${process.pid}`, true);
+    const r = spawnSync(BIN, ['serve', '--data', data, '--store', store, '--port', '0'],
+      { encoding: 'utf8', timeout: 50_000 });
+    assert.notEqual(r.status, 0, `it started: ${r.stderr}`);
+    assert.match(r.stderr, /instance-id/);
+    assert.match(r.stderr, /refusing to serve the PostgreSQL store/);
   });
 
   it('a PostgreSQL restart under two instances: neither restarts, a run live through it completes, both serve on', { timeout: 120_000 }, async (t) => {
@@ -268,26 +336,23 @@ describe('nginx in front of two instances (docs/nginx.conf)', () => {
     if (!NGINX) return t.skip('nginx is not installed (scripts/deps.sh installs nginx-light): skipped');
     const { a, b } = await pair('nginx');
     const { url, stop } = await startNginx(NGINX, a.port, b.port);
-    try {
-      const ai = makeClient(url);
-      const ids = [];
-      for (let i = 0; i < 4; i++) ids.push((await create(ai, { input: `through nginx ${i}` })).id);
-      // a long run on A, asked of A directly so its owner is known
-      const owned = await longRun(a.client());
-      await a.kill9();
-      for (let i = 0; i < 6; i++) {
-        assertEnded(assert, await create(ai, { input: `after the kill ${i}` })); // a refused connection is retried on B
-        for (const id of ids) assert.equal((await ai.interactions.get(id)).id, id);
-      }
-      const ev = await collect(await create(ai, { input: 'streamed after the kill', stream: true }));
-      assert.equal(ev[ev.length - 1].event_type, 'interaction.complete');
-      const ended = await pollUntil(() => ai.interactions.get(owned.id), (x) => x.status !== 'in_progress',
-        { what: 'the killed instance\'s run taken over', timeoutMs: (LEASE + 30) * 1000 });
-      assert.equal(ended.status, 'failed');
-      assert.match(ended.error?.message || '', TAKEN_OVER);
-    } finally {
-      await stop();
+    t.after(stop); // also when the test fails or times out
+    const ai = makeClient(url);
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await create(ai, { input: `through nginx ${i}` })).id);
+    // a long run on A, asked of A directly so its owner is known
+    const owned = await longRun(a.client());
+    await a.kill9();
+    for (let i = 0; i < 6; i++) {
+      assertEnded(assert, await create(ai, { input: `after the kill ${i}` })); // a refused connection is retried on B
+      for (const id of ids) assert.equal((await ai.interactions.get(id)).id, id);
     }
+    const ev = await collect(await create(ai, { input: 'streamed after the kill', stream: true }));
+    assert.equal(ev[ev.length - 1].event_type, 'interaction.complete');
+    const ended = await pollUntil(() => ai.interactions.get(owned.id), (x) => x.status !== 'in_progress',
+      { what: 'the killed instance\'s run taken over', timeoutMs: (LEASE + 30) * 1000 });
+    assert.equal(ended.status, 'failed');
+    assert.match(ended.error?.message || '', TAKEN_OVER);
   });
 });
 
@@ -304,19 +369,32 @@ async function startNginx(bin, portA, portB) {
   const root = process.getuid() === 0;
   if (root) execFileSync('chown', ['-R', 'nobody:nogroup', prefix]);
   const cmd = root ? 'setpriv' : bin;
+  // -e stderr: the error log from the start, so nginx never opens
+  // /var/log/nginx (which an unprivileged one cannot)
   const args = [...(root ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', bin] : []),
-    '-p', prefix + '/', '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off;'];
+    '-p', prefix + '/', '-e', 'stderr', '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off;'];
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
   const url = `http://127.0.0.1:${port}`;
-  await pollUntil(() => fetch(`${url}/healthz`).then((r) => r.status, () => 0), (s) => s > 0,
-    { what: `nginx answering (stderr: ${err})`, timeoutMs: 20_000 });
+  let stopped = false;
   const stop = async () => {
-    proc.kill('SIGTERM');
-    await new Promise((r) => (proc.exitCode !== null ? r() : proc.on('close', r)));
+    if (stopped) return;
+    stopped = true;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const closed = new Promise((r) => proc.on('close', r));
+      proc.kill('SIGTERM');
+      await closed;
+    }
     fs.rmSync(prefix, { recursive: true, force: true });
   };
+  try {
+    await pollUntil(() => fetch(`${url}/healthz`).then((r) => r.status, () => 0), (s) => s > 0,
+      { what: 'nginx answering', timeoutMs: 20_000 });
+  } catch (e) {
+    await stop(); // not left running when it never answered
+    throw new Error(`${e.message}; nginx's stderr: ${err}`);
+  }
   return { url, stop };
 }
 
