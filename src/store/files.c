@@ -9,6 +9,7 @@
 
 #include "lib/util.h"
 #include "store/store.h"
+#include "store/sq_util.h"
 #include "store/store_int.h"
 
 #define COLS "owner, id, upload_id, blob, display_name, mime_type, state, declared, size, " \
@@ -20,45 +21,20 @@ static int fail_db(sqlite3 *db, ia_err *err, const char *what) {
     return ia_fail(err, IA_EINTERNAL, "store: files %s: %s", what, sqlite3_errmsg(db));
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, ia_err *err) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_db(db, err, "prepare");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void text(sqlite3_stmt *st, int i, const char *v) {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
-static char *col(sqlite3_stmt *st, int i) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return v ? ia_strdup((const char *)v) : NULL;
-}
-
-static void col_into(sqlite3_stmt *st, int i, char *out, size_t cap) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", v ? (const char *)v : "");
-}
-
 /* A row of COLS into out; -1 on a state this build does not know. */
 static int row(sqlite3_stmt *st, ia_file *out, ia_err *err) {
     memset(out, 0, sizeof *out);
-    out->owner = col(st, 0);
-    col_into(st, 1, out->id, sizeof out->id);
-    col_into(st, 2, out->upload_id, sizeof out->upload_id);
-    col_into(st, 3, out->blob, sizeof out->blob);
-    out->display_name = col(st, 4);
-    out->mime_type = col(st, 5);
+    out->owner = ia_sq_col(st, 0);
+    ia_sq_col_into(st, 1, out->id, sizeof out->id);
+    ia_sq_col_into(st, 2, out->upload_id, sizeof out->upload_id);
+    ia_sq_col_into(st, 3, out->blob, sizeof out->blob);
+    out->display_name = ia_sq_col(st, 4);
+    out->mime_type = ia_sq_col(st, 5);
     int state = ia_file_state_parse((const char *)sqlite3_column_text(st, 6));
     out->declared = sqlite3_column_int64(st, 7);
     out->size = sqlite3_column_int64(st, 8);
-    col_into(st, 9, out->sha256, sizeof out->sha256);
-    out->error = col(st, 10);
+    ia_sq_col_into(st, 9, out->sha256, sizeof out->sha256);
+    out->error = ia_sq_col(st, 10);
     out->created = sqlite3_column_int64(st, 11);
     out->updated = sqlite3_column_int64(st, 12);
     out->expires = sqlite3_column_int64(st, 13);
@@ -92,10 +68,10 @@ int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[
     if (exec(db, "BEGIN IMMEDIATE", err) < 0) goto out;
     /* The name is taken unless its row has expired (then it goes, and its
      * blob with it: the sweeper would have removed both). */
-    st = prep(db, "SELECT blob, expires > ?3 FROM files WHERE owner = ?1 AND id = ?2", err);
+    st = ia_sq_prep(db, "SELECT blob, expires > ?3 FROM files WHERE owner = ?1 AND id = ?2", "files prepare", err);
     if (!st) goto rollback;
-    text(st, 1, f->owner ? f->owner : "");
-    text(st, 2, f->id);
+    ia_sq_text(st, 1, f->owner ? f->owner : "");
+    ia_sq_text(st, 2, f->id);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_int(st, 1)) {
@@ -103,7 +79,7 @@ int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[
                 "name (or none: one is made up)", f->id);
         goto rollback;
     }
-    if (rc == SQLITE_ROW) col_into(st, 0, old_blob, 48);
+    if (rc == SQLITE_ROW) ia_sq_col_into(st, 0, old_blob, 48);
     else if (rc != SQLITE_DONE) {
         fail_db(db, err, "insert");
         goto rollback;
@@ -111,10 +87,10 @@ int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[
     sqlite3_finalize(st);
     st = NULL;
     if (old_blob[0]) {
-        st = prep(db, "DELETE FROM files WHERE owner = ?1 AND id = ?2", err);
+        st = ia_sq_prep(db, "DELETE FROM files WHERE owner = ?1 AND id = ?2", "files prepare", err);
         if (!st) goto rollback;
-        text(st, 1, f->owner ? f->owner : "");
-        text(st, 2, f->id);
+        ia_sq_text(st, 1, f->owner ? f->owner : "");
+        ia_sq_text(st, 2, f->id);
         if (sqlite3_step(st) != SQLITE_DONE) {
             fail_db(db, err, "insert");
             goto rollback;
@@ -122,20 +98,20 @@ int ia_sq_file_insert(ia_store *s, const ia_file *f, int64_t now, char old_blob[
         sqlite3_finalize(st);
         st = NULL;
     }
-    st = prep(db, "INSERT INTO files (" COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                  "?12, ?13, ?14)", err);
+    st = ia_sq_prep(db, "INSERT INTO files (" COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12, ?13, ?14)", "files prepare", err);
     if (!st) goto rollback;
-    text(st, 1, f->owner ? f->owner : "");
-    text(st, 2, f->id);
-    text(st, 3, f->upload_id);
-    text(st, 4, f->blob);
-    text(st, 5, f->display_name);
-    text(st, 6, f->mime_type ? f->mime_type : "");
-    text(st, 7, ia_file_state_name(f->state));
+    ia_sq_text(st, 1, f->owner ? f->owner : "");
+    ia_sq_text(st, 2, f->id);
+    ia_sq_text(st, 3, f->upload_id);
+    ia_sq_text(st, 4, f->blob);
+    ia_sq_text(st, 5, f->display_name);
+    ia_sq_text(st, 6, f->mime_type ? f->mime_type : "");
+    ia_sq_text(st, 7, ia_file_state_name(f->state));
     sqlite3_bind_int64(st, 8, f->declared);
     sqlite3_bind_int64(st, 9, f->size);
-    text(st, 10, f->sha256[0] ? f->sha256 : NULL);
-    text(st, 11, f->error);
+    ia_sq_text(st, 10, f->sha256[0] ? f->sha256 : NULL);
+    ia_sq_text(st, 11, f->error);
     sqlite3_bind_int64(st, 12, f->created);
     sqlite3_bind_int64(st, 13, f->updated);
     sqlite3_bind_int64(st, 14, f->expires);
@@ -158,16 +134,16 @@ out:
 int ia_sq_file_update(ia_store *s, const ia_file *f, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "UPDATE files SET state = ?3, declared = ?4, size = ?5, sha256 = ?6, "
-                                "error = ?7, updated = ?8 WHERE owner = ?1 AND id = ?2", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "UPDATE files SET state = ?3, declared = ?4, size = ?5, sha256 = ?6, "
+                                "error = ?7, updated = ?8 WHERE owner = ?1 AND id = ?2", "files prepare", err);
     if (st) {
-        text(st, 1, f->owner ? f->owner : "");
-        text(st, 2, f->id);
-        text(st, 3, ia_file_state_name(f->state));
+        ia_sq_text(st, 1, f->owner ? f->owner : "");
+        ia_sq_text(st, 2, f->id);
+        ia_sq_text(st, 3, ia_file_state_name(f->state));
         sqlite3_bind_int64(st, 4, f->declared);
         sqlite3_bind_int64(st, 5, f->size);
-        text(st, 6, f->sha256[0] ? f->sha256 : NULL);
-        text(st, 7, f->error);
+        ia_sq_text(st, 6, f->sha256[0] ? f->sha256 : NULL);
+        ia_sq_text(st, 7, f->error);
         sqlite3_bind_int64(st, 8, f->updated);
         if (sqlite3_step(st) != SQLITE_DONE) fail_db(db, err, "update");
         else if (sqlite3_changes(db) == 0) ia_fail(err, IA_ENOTFOUND, "files/%s not found", f->id);
@@ -183,12 +159,12 @@ int ia_sq_file_get(ia_store *s, const char *owner, const char *id, int64_t now, 
     memset(out, 0, sizeof *out);
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND id = ?3 "
-                                "AND state != 'uploading'", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND id = ?3 "
+                                "AND state != 'uploading'", "files prepare", err);
     if (st) {
-        text(st, 1, owner ? owner : "");
+        ia_sq_text(st, 1, owner ? owner : "");
         sqlite3_bind_int64(st, 2, now);
-        text(st, 3, id);
+        ia_sq_text(st, 3, id);
         char what[64];
         snprintf(what, sizeof what, "files/%.40s", id ? id : "");
         ret = one(db, st, out, what, err);
@@ -203,11 +179,11 @@ int ia_sq_file_by_upload(ia_store *s, const char *owner, const char *upload_id, 
     memset(out, 0, sizeof *out);
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND upload_id = ?3", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " COLS " FROM files WHERE " VISIBLE " AND upload_id = ?3", "files prepare", err);
     if (st) {
-        text(st, 1, owner ? owner : "");
+        ia_sq_text(st, 1, owner ? owner : "");
         sqlite3_bind_int64(st, 2, now);
-        text(st, 3, upload_id);
+        ia_sq_text(st, 3, upload_id);
         ret = one(db, st, out, "upload", err);
     }
     sqlite3_finalize(st);
@@ -225,14 +201,14 @@ int ia_sq_file_list(ia_store *s, const char *owner, int64_t now, int64_t after, 
     int ret = 0;
     /* rowid order is insertion order; one row more than the page says
      * whether another page follows, so the last page carries no cursor. */
-    sqlite3_stmt *st = prep(db, "SELECT " COLS ", rowid FROM files WHERE " VISIBLE
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " COLS ", rowid FROM files WHERE " VISIBLE
                                 " AND state != 'uploading' AND (?3 = 0 OR rowid < ?3) "
-                                "ORDER BY rowid DESC LIMIT ?4", err);
+                                "ORDER BY rowid DESC LIMIT ?4", "files prepare", err);
     if (!st) ret = -1;
     ia_file *files = NULL;
     size_t len = 0;
     if (st) {
-        text(st, 1, owner ? owner : "");
+        ia_sq_text(st, 1, owner ? owner : "");
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int64(st, 3, after);
         sqlite3_bind_int(st, 4, limit + 1);
@@ -271,16 +247,16 @@ int ia_sq_file_delete(ia_store *s, const char *owner, const char *key, bool by_u
     blob[0] = '\0';
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, by_upload ? "DELETE FROM files WHERE " VISIBLE " AND upload_id = ?3 RETURNING blob"
+    sqlite3_stmt *st = ia_sq_prep(db, by_upload ? "DELETE FROM files WHERE " VISIBLE " AND upload_id = ?3 RETURNING blob"
                                           : "DELETE FROM files WHERE " VISIBLE " AND id = ?3 "
-                                            "AND state != 'uploading' RETURNING blob", err);
+                                            "AND state != 'uploading' RETURNING blob", "files prepare", err);
     if (st) {
-        text(st, 1, owner ? owner : "");
+        ia_sq_text(st, 1, owner ? owner : "");
         sqlite3_bind_int64(st, 2, now);
-        text(st, 3, key);
+        ia_sq_text(st, 3, key);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            col_into(st, 0, blob, 48);
+            ia_sq_col_into(st, 0, blob, 48);
             rc = sqlite3_step(st);
         } else if (rc == SQLITE_DONE) {
             ia_fail(err, IA_ENOTFOUND, by_upload ? "upload not found" : "files/%.40s not found", key ? key : "");
@@ -299,12 +275,12 @@ int ia_sq_file_usage(ia_store *s, const char *owner, int64_t now, const char *ex
     *out = 0;
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "SELECT coalesce(sum(max(size, declared)), 0) FROM files WHERE " VISIBLE
-                                " AND (?3 IS NULL OR upload_id != ?3)", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT coalesce(sum(max(size, declared)), 0) FROM files WHERE " VISIBLE
+                                " AND (?3 IS NULL OR upload_id != ?3)", "files prepare", err);
     if (st) {
-        text(st, 1, owner ? owner : "");
+        ia_sq_text(st, 1, owner ? owner : "");
         sqlite3_bind_int64(st, 2, now);
-        text(st, 3, except);
+        ia_sq_text(st, 3, except);
         if (sqlite3_step(st) == SQLITE_ROW) {
             *out = sqlite3_column_int64(st, 0);
             ret = 0;
@@ -324,7 +300,7 @@ int ia_sq_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err 
     char **names = NULL;
     size_t len = 0, cap = 0;
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "DELETE FROM files WHERE expires <= ?1 RETURNING blob", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "DELETE FROM files WHERE expires <= ?1 RETURNING blob", "files prepare", err);
     if (st) {
         sqlite3_bind_int64(st, 1, now);
         int rc;
@@ -333,7 +309,7 @@ int ia_sq_file_sweep(ia_store *s, int64_t now, char ***blobs, size_t *n, ia_err 
                 cap = cap ? cap * 2 : 8;
                 names = ia_xrealloc(names, cap * sizeof *names);
             }
-            names[len++] = col(st, 0);
+            names[len++] = ia_sq_col(st, 0);
         }
         if (rc == SQLITE_DONE) ret = (int)len;
         else fail_db(db, err, "sweep");
@@ -354,9 +330,9 @@ int ia_sq_file_blob_known(ia_store *s, const char *blob, bool *known, ia_err *er
     *known = false;
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "SELECT 1 FROM files WHERE blob = ?1 LIMIT 1", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT 1 FROM files WHERE blob = ?1 LIMIT 1", "files prepare", err);
     if (st) {
-        text(st, 1, blob);
+        ia_sq_text(st, 1, blob);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
             *known = rc == SQLITE_ROW;

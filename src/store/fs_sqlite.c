@@ -9,6 +9,7 @@
 
 #include "lib/util.h"
 #include "store/fsearch.h"
+#include "store/sq_util.h"
 #include "store/store_int.h"
 
 #define DOC_COLS "store, id, owner, display_name, mime_type, state, size, error, upload_id, metadata, " \
@@ -16,31 +17,6 @@
 
 static int fail_db(sqlite3 *db, ia_err *err, const char *what) {
     return ia_fail(err, IA_EINTERNAL, "store: file search %s: %s", what, sqlite3_errmsg(db));
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, ia_err *err) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_db(db, err, "prepare");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void text(sqlite3_stmt *st, int i, const char *v) {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(st, i);
-}
-
-static char *col(sqlite3_stmt *st, int i) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return v ? ia_strdup((const char *)v) : NULL;
-}
-
-static void col_into(sqlite3_stmt *st, int i, char *out, size_t cap) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", v ? (const char *)v : "");
 }
 
 static int exec(sqlite3 *db, const char *sql, ia_err *err) {
@@ -67,10 +43,10 @@ static int run(sqlite3 *db, sqlite3_stmt *st, ia_err *err, const char *what) {
 
 static void store_row(sqlite3_stmt *st, ia_fs_store *o) {
     memset(o, 0, sizeof *o);
-    col_into(st, 0, o->id, sizeof o->id);
-    o->owner = col(st, 1);
-    o->display_name = col(st, 2);
-    o->embedding_model = col(st, 3);
+    ia_sq_col_into(st, 0, o->id, sizeof o->id);
+    o->owner = ia_sq_col(st, 1);
+    o->display_name = ia_sq_col(st, 2);
+    o->embedding_model = ia_sq_col(st, 3);
     o->created = sqlite3_column_int64(st, 4);
     o->updated = sqlite3_column_int64(st, 5);
     o->n_active = sqlite3_column_int64(st, 6);
@@ -82,13 +58,13 @@ static void store_row(sqlite3_stmt *st, ia_fs_store *o) {
 static int sq_store_put(ia_store *s, const ia_fs_store *v, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "INSERT INTO fs_stores (owner, id, display_name, embedding_model, created, "
-                                "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "INSERT INTO fs_stores (owner, id, display_name, embedding_model, created, "
+                                "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "file search prepare", err);
     if (st) {
-        text(st, 1, v->owner ? v->owner : "");
-        text(st, 2, v->id);
-        text(st, 3, v->display_name);
-        text(st, 4, v->embedding_model);
+        ia_sq_text(st, 1, v->owner ? v->owner : "");
+        ia_sq_text(st, 2, v->id);
+        ia_sq_text(st, 3, v->display_name);
+        ia_sq_text(st, 4, v->embedding_model);
         sqlite3_bind_int64(st, 5, v->created);
         sqlite3_bind_int64(st, 6, v->updated);
         int rc = sqlite3_step(st);
@@ -104,10 +80,10 @@ static int sq_store_put(ia_store *s, const ia_fs_store *v, ia_err *err) {
 static int sq_store_get(ia_store *s, const char *owner, const char *id, ia_fs_store *out, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, STORE_SELECT "WHERE s.owner = ?1 AND s.id = ?2", err);
+    sqlite3_stmt *st = ia_sq_prep(db, STORE_SELECT "WHERE s.owner = ?1 AND s.id = ?2", "file search prepare", err);
     if (st) {
-        text(st, 1, owner);
-        text(st, 2, id);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, id);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             store_row(st, out);
@@ -130,10 +106,10 @@ static int sq_store_list(ia_store *s, const char *owner, int64_t after, int limi
     *next = 0;
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, STORE_SELECT "WHERE s.owner = ?1 AND (?2 = 0 OR s.rowid < ?2) "
-                                "ORDER BY s.rowid DESC LIMIT ?3", err);
+    sqlite3_stmt *st = ia_sq_prep(db, STORE_SELECT "WHERE s.owner = ?1 AND (?2 = 0 OR s.rowid < ?2) "
+                                "ORDER BY s.rowid DESC LIMIT ?3", "file search prepare", err);
     if (st) {
-        text(st, 1, owner);
+        ia_sq_text(st, 1, owner);
         sqlite3_bind_int64(st, 2, after);
         sqlite3_bind_int(st, 3, limit + 1);
         ia_fs_store *v = ia_xcalloc((size_t)limit + 1, sizeof *v);
@@ -167,11 +143,11 @@ static int sq_store_list(ia_store *s, const char *owner, int64_t after, int limi
 /* How many documents (not UPLOADING) a store holds, or chunks a document. */
 static int count(sqlite3 *db, const char *sql, const char *owner, const char *a, const char *b, int64_t *out,
                  ia_err *err) {
-    sqlite3_stmt *st = prep(db, sql, err);
+    sqlite3_stmt *st = ia_sq_prep(db, sql, "file search prepare", err);
     if (!st) return -1;
-    text(st, 1, owner);
-    text(st, 2, a);
-    text(st, 3, b);
+    ia_sq_text(st, 1, owner);
+    ia_sq_text(st, 2, a);
+    ia_sq_text(st, 3, b);
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
@@ -183,11 +159,11 @@ static int count(sqlite3 *db, const char *sql, const char *owner, const char *a,
 static int drop_rows(sqlite3 *db, const char *const *sqls, const char *owner, const char *a, const char *b,
                      ia_err *err) {
     for (; *sqls; sqls++) {
-        sqlite3_stmt *st = prep(db, *sqls, err);
+        sqlite3_stmt *st = ia_sq_prep(db, *sqls, "file search prepare", err);
         if (!st) return -1;
-        text(st, 1, owner);
-        text(st, 2, a);
-        text(st, 3, b);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, a);
+        ia_sq_text(st, 3, b);
         if (run(db, st, err, "delete") < 0) return -1;
     }
     return 0;
@@ -230,15 +206,15 @@ out:
 
 static int doc_row(sqlite3_stmt *st, ia_fs_doc *o, ia_err *err) {
     memset(o, 0, sizeof *o);
-    col_into(st, 0, o->store, sizeof o->store);
-    col_into(st, 1, o->id, sizeof o->id);
-    o->owner = col(st, 2);
-    o->display_name = col(st, 3);
-    o->mime_type = col(st, 4);
+    ia_sq_col_into(st, 0, o->store, sizeof o->store);
+    ia_sq_col_into(st, 1, o->id, sizeof o->id);
+    o->owner = ia_sq_col(st, 2);
+    o->display_name = ia_sq_col(st, 3);
+    o->mime_type = ia_sq_col(st, 4);
     int state = ia_doc_state_parse((const char *)sqlite3_column_text(st, 5));
     o->size = sqlite3_column_int64(st, 6);
-    o->error = col(st, 7);
-    col_into(st, 8, o->upload_id, sizeof o->upload_id);
+    o->error = ia_sq_col(st, 7);
+    ia_sq_col_into(st, 8, o->upload_id, sizeof o->upload_id);
     const char *meta = (const char *)sqlite3_column_text(st, 9);
     o->chunking.max_tokens = sqlite3_column_int(st, 10);
     o->chunking.overlap = sqlite3_column_int(st, 11);
@@ -264,21 +240,21 @@ static int sq_doc_put(ia_store *s, const ia_fs_doc *d, ia_err *err) {
         ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%s not found", d->store);
         goto out;
     }
-    sqlite3_stmt *st = prep(db, "INSERT INTO fs_docs (store, id, owner, display_name, mime_type, state, size, "
+    sqlite3_stmt *st = ia_sq_prep(db, "INSERT INTO fs_docs (store, id, owner, display_name, mime_type, state, size, "
                                 "error, upload_id, metadata, chunk_max, chunk_overlap, created, updated) VALUES "
-                                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", err);
+                                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", "file search prepare", err);
     if (!st) goto out;
     char *meta = ia_fs_meta_encode(d->meta, d->n_meta);
-    text(st, 1, d->store);
-    text(st, 2, d->id);
-    text(st, 3, d->owner ? d->owner : "");
-    text(st, 4, d->display_name);
-    text(st, 5, d->mime_type ? d->mime_type : "");
-    text(st, 6, ia_doc_state_name(d->state));
+    ia_sq_text(st, 1, d->store);
+    ia_sq_text(st, 2, d->id);
+    ia_sq_text(st, 3, d->owner ? d->owner : "");
+    ia_sq_text(st, 4, d->display_name);
+    ia_sq_text(st, 5, d->mime_type ? d->mime_type : "");
+    ia_sq_text(st, 6, ia_doc_state_name(d->state));
     sqlite3_bind_int64(st, 7, d->size);
-    text(st, 8, d->error);
-    text(st, 9, d->upload_id[0] ? d->upload_id : NULL);
-    text(st, 10, meta);
+    ia_sq_text(st, 8, d->error);
+    ia_sq_text(st, 9, d->upload_id[0] ? d->upload_id : NULL);
+    ia_sq_text(st, 10, meta);
     sqlite3_bind_int(st, 11, d->chunking.max_tokens);
     sqlite3_bind_int(st, 12, d->chunking.overlap);
     sqlite3_bind_int64(st, 13, d->created);
@@ -301,17 +277,17 @@ static int sq_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, con
     int ret = -1;
     sqlite3_stmt *st = NULL;
     if (exec(db, "BEGIN IMMEDIATE", err) < 0) goto out;
-    st = prep(db, "UPDATE fs_docs SET state = ?4, size = ?5, error = ?6, upload_id = ?7, updated = ?8 "
-                  "WHERE owner = ?1 AND store = ?2 AND id = ?3 AND state = ?9", err);
+    st = ia_sq_prep(db, "UPDATE fs_docs SET state = ?4, size = ?5, error = ?6, upload_id = ?7, updated = ?8 "
+                  "WHERE owner = ?1 AND store = ?2 AND id = ?3 AND state = ?9", "file search prepare", err);
     if (!st) goto rollback;
-    text(st, 9, ia_doc_state_name(from));
-    text(st, 1, d->owner ? d->owner : "");
-    text(st, 2, d->store);
-    text(st, 3, d->id);
-    text(st, 4, ia_doc_state_name(d->state));
+    ia_sq_text(st, 9, ia_doc_state_name(from));
+    ia_sq_text(st, 1, d->owner ? d->owner : "");
+    ia_sq_text(st, 2, d->store);
+    ia_sq_text(st, 3, d->id);
+    ia_sq_text(st, 4, ia_doc_state_name(d->state));
     sqlite3_bind_int64(st, 5, d->size);
-    text(st, 6, d->error);
-    text(st, 7, d->upload_id[0] ? d->upload_id : NULL);
+    ia_sq_text(st, 6, d->error);
+    ia_sq_text(st, 7, d->upload_id[0] ? d->upload_id : NULL);
     sqlite3_bind_int64(st, 8, d->updated);
     if (run(db, st, err, "update document") < 0) goto rollback;
     /* deleted meanwhile, or no longer in state `from`: its chunks would be orphans */
@@ -321,19 +297,19 @@ static int sq_doc_update(ia_store *s, const ia_fs_doc *d, ia_doc_state from, con
         goto rollback;
     }
     for (size_t i = 0; i < n; i++) {
-        st = prep(db, "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text, vec, vec_model) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
+        st = ia_sq_prep(db, "INSERT INTO fs_chunks (owner, store, doc, seq, start_off, end_off, text, vec, vec_model) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "file search prepare", err);
         if (!st) goto rollback;
-        text(st, 1, d->owner ? d->owner : "");
-        text(st, 2, d->store);
-        text(st, 3, d->id);
+        ia_sq_text(st, 1, d->owner ? d->owner : "");
+        ia_sq_text(st, 2, d->store);
+        ia_sq_text(st, 3, d->id);
         sqlite3_bind_int64(st, 4, (int64_t)i);
         sqlite3_bind_int64(st, 5, chunks[i].start);
         sqlite3_bind_int64(st, 6, chunks[i].end);
-        text(st, 7, chunks[i].text);
+        ia_sq_text(st, 7, chunks[i].text);
         if (chunks[i].vec && chunks[i].dim > 0) {
             sqlite3_bind_blob(st, 8, chunks[i].vec, chunks[i].dim * (int)sizeof(float), SQLITE_STATIC);
-            text(st, 9, chunks[i].vec_model);
+            ia_sq_text(st, 9, chunks[i].vec_model);
         }
         if (run(db, st, err, "insert chunk") < 0) goto rollback;
     }
@@ -351,11 +327,11 @@ static int doc_one(ia_store *s, const char *sql, const char *owner, const char *
                    ia_fs_doc *out, ia_err *err, const char *what_store, const char *what_id) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, sql, err);
+    sqlite3_stmt *st = ia_sq_prep(db, sql, "file search prepare", err);
     if (st) {
-        text(st, 1, owner);
-        text(st, 2, a);
-        text(st, 3, b);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, a);
+        ia_sq_text(st, 3, b);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) ret = doc_row(st, out, err);
         else if (rc == SQLITE_DONE && what_store)
@@ -394,12 +370,11 @@ static int sq_doc_list(ia_store *s, const char *owner, const char *store, int64_
         ia_fail(err, IA_ENOTFOUND, "fileSearchStores/%s not found", store);
         goto out;
     }
-    sqlite3_stmt *st = prep(db, "SELECT " DOC_COLS " FROM fs_docs WHERE owner = ?1 AND store = ?2 AND "
-                                "state != 'uploading' AND (?3 = 0 OR rowid < ?3) ORDER BY rowid DESC LIMIT ?4",
-                            err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " DOC_COLS " FROM fs_docs WHERE owner = ?1 AND store = ?2 AND "
+                                "state != 'uploading' AND (?3 = 0 OR rowid < ?3) ORDER BY rowid DESC LIMIT ?4", "file search prepare", err);
     if (!st) goto out;
-    text(st, 1, owner);
-    text(st, 2, store);
+    ia_sq_text(st, 1, owner);
+    ia_sq_text(st, 2, store);
     sqlite3_bind_int64(st, 3, after);
     sqlite3_bind_int(st, 4, limit + 1);
     ia_fs_doc *v = ia_xcalloc((size_t)limit + 1, sizeof *v);
@@ -502,22 +477,22 @@ static int sq_search(ia_store *s, const char *owner, const char *const *stores, 
     char *sqls = ia_buf_take(&sql);
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, sqls, err);
+    sqlite3_stmt *st = ia_sq_prep(db, sqls, "file search prepare", err);
     if (st) {
-        text(st, 1, q);
-        text(st, 2, owner);
+        ia_sq_text(st, 1, q);
+        ia_sq_text(st, 2, owner);
         sqlite3_bind_int(st, 3, limit);
-        for (size_t i = 0; i < n_stores; i++) text(st, 4 + (int)i, stores[i]);
+        for (size_t i = 0; i < n_stores; i++) ia_sq_text(st, 4 + (int)i, stores[i]);
         ia_fs_hit *v = ia_xcalloc((size_t)limit, sizeof *v);
         size_t k = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < (size_t)limit) {
             ia_fs_hit *h = &v[k++];
             h->chunk_id = sqlite3_column_int64(st, 0);
-            col_into(st, 1, h->store, sizeof h->store);
-            col_into(st, 2, h->doc, sizeof h->doc);
-            h->doc_title = col(st, 3);
-            h->text = col(st, 4);
+            ia_sq_col_into(st, 1, h->store, sizeof h->store);
+            ia_sq_col_into(st, 2, h->doc, sizeof h->doc);
+            h->doc_title = ia_sq_col(st, 3);
+            h->text = ia_sq_col(st, 4);
             h->score = -sqlite3_column_double(st, 5); /* bm25: lower is better */
             if (ia_fs_meta_decode((const char *)sqlite3_column_text(st, 6), &h->meta, &h->n_meta) < 0) h->n_meta = 0;
         }
@@ -558,11 +533,11 @@ static int sq_vectors(ia_store *s, const char *owner, const char *const *stores,
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1, rc = SQLITE_DONE;
     size_t k = 0, cap = 0;
-    sqlite3_stmt *st = prep(db, sqls, err);
+    sqlite3_stmt *st = ia_sq_prep(db, sqls, "file search prepare", err);
     if (st) {
-        text(st, 1, owner);
-        text(st, 2, model);
-        for (size_t i = 0; i < n_stores; i++) text(st, 3 + (int)i, stores[i]);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, model);
+        for (size_t i = 0; i < n_stores; i++) ia_sq_text(st, 3 + (int)i, stores[i]);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int bytes = sqlite3_column_bytes(st, 1);
             if (!*dim && bytes >= (int)sizeof(float)) *dim = bytes / (int)sizeof(float);
@@ -601,17 +576,17 @@ static int sq_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_
     int ret = -1, rc = SQLITE_DONE;
     ia_fs_hit *v = ia_xcalloc(n_ids, sizeof *v);
     size_t k = 0;
-    sqlite3_stmt *st = prep(db, sqls, err);
+    sqlite3_stmt *st = ia_sq_prep(db, sqls, "file search prepare", err);
     if (st) {
-        text(st, 1, owner);
+        ia_sq_text(st, 1, owner);
         for (size_t i = 0; i < n_ids; i++) sqlite3_bind_int64(st, 2 + (int)i, ids[i]);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < n_ids) {
             ia_fs_hit *h = &v[k++];
             h->chunk_id = sqlite3_column_int64(st, 0);
-            col_into(st, 1, h->store, sizeof h->store);
-            col_into(st, 2, h->doc, sizeof h->doc);
-            h->doc_title = col(st, 3);
-            h->text = col(st, 4);
+            ia_sq_col_into(st, 1, h->store, sizeof h->store);
+            ia_sq_col_into(st, 2, h->doc, sizeof h->doc);
+            h->doc_title = ia_sq_col(st, 3);
+            h->text = ia_sq_col(st, 4);
             if (ia_fs_meta_decode((const char *)sqlite3_column_text(st, 5), &h->meta, &h->n_meta) < 0) h->n_meta = 0;
         }
         sqlite3_finalize(st);
@@ -632,10 +607,10 @@ static int sq_hits(ia_store *s, const char *owner, const int64_t *ids, size_t n_
 static int sq_recover(ia_store *s, int64_t now, const char *message, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = -1;
-    sqlite3_stmt *st = prep(db, "UPDATE fs_docs SET state = 'failed', error = ?1, updated = ?2 WHERE "
-                                "state = 'pending'", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "UPDATE fs_docs SET state = 'failed', error = ?1, updated = ?2 WHERE "
+                                "state = 'pending'", "file search prepare", err);
     if (st) {
-        text(st, 1, message);
+        ia_sq_text(st, 1, message);
         sqlite3_bind_int64(st, 2, now);
         if (run(db, st, err, "recover") == 0) ret = sqlite3_changes(db);
     }

@@ -7,58 +7,38 @@
 
 #include "lib/util.h"
 #include "store/backend.h"
+#include "store/sq_util.h"
 #include "store/store_int.h"
 
 #define AGENT_COLS "id, owner, base_agent, description, system_instruction, tools, agent_config, created"
 
-static char *col(sqlite3_stmt *st, int i) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return v ? ia_strdup((const char *)v) : NULL;
-}
-
 static void row(sqlite3_stmt *st, ia_agent_def *d) {
     const unsigned char *id = sqlite3_column_text(st, 0);
     snprintf(d->id, sizeof d->id, "%s", id ? (const char *)id : "");
-    d->owner = col(st, 1);
-    d->base_agent = col(st, 2);
-    d->description = col(st, 3);
-    d->system_instruction = col(st, 4);
-    d->tools = col(st, 5);
-    d->agent_config = col(st, 6);
+    d->owner = ia_sq_col(st, 1);
+    d->base_agent = ia_sq_col(st, 2);
+    d->description = ia_sq_col(st, 3);
+    d->system_instruction = ia_sq_col(st, 4);
+    d->tools = ia_sq_col(st, 5);
+    d->agent_config = ia_sq_col(st, 6);
     d->created = sqlite3_column_int64(st, 7);
-}
-
-static void bind(sqlite3_stmt *st, int i, const char *s) {
-    if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
-/* Prepares sql on the locked connection; NULL with err filled. */
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *what, ia_err *err) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ia_fail(err, IA_EINTERNAL, "store: %s: %s", what, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
 }
 
 int ia_sq_agent_create(ia_store *s, const ia_agent_def *d, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = 0;
-    sqlite3_stmt *st = prep(db, "INSERT INTO agents (" AGENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    sqlite3_stmt *st = ia_sq_prep(db, "INSERT INTO agents (" AGENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                             "agent create", err);
     if (!st) {
         ret = -1;
     } else {
-        bind(st, 1, d->id);
-        bind(st, 2, d->owner ? d->owner : "");
-        bind(st, 3, d->base_agent);
-        bind(st, 4, d->description);
-        bind(st, 5, d->system_instruction);
-        bind(st, 6, d->tools);
-        bind(st, 7, d->agent_config);
+        ia_sq_text(st, 1, d->id);
+        ia_sq_text(st, 2, d->owner ? d->owner : "");
+        ia_sq_text(st, 3, d->base_agent);
+        ia_sq_text(st, 4, d->description);
+        ia_sq_text(st, 5, d->system_instruction);
+        ia_sq_text(st, 6, d->tools);
+        ia_sq_text(st, 7, d->agent_config);
         sqlite3_bind_int64(st, 8, d->created);
         int rc = sqlite3_step(st);
         if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -75,12 +55,12 @@ int ia_sq_agent_create(ia_store *s, const ia_agent_def *d, ia_err *err) {
 int ia_sq_agent_get(ia_store *s, const char *owner, const char *id, ia_agent_def *out, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = 0;
-    sqlite3_stmt *st = prep(db, "SELECT " AGENT_COLS " FROM agents WHERE owner = ?1 AND id = ?2", "agent get", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " AGENT_COLS " FROM agents WHERE owner = ?1 AND id = ?2", "agent get", err);
     if (!st) {
         ret = -1;
     } else {
-        bind(st, 1, owner);
-        bind(st, 2, id);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, id);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) row(st, out);
         else if (rc == SQLITE_DONE) ret = ia_fail(err, IA_ENOTFOUND, "agent '%s' not found", id);
@@ -95,13 +75,13 @@ int ia_sq_agent_list(ia_store *s, const char *owner, const char *after_id, int l
                      size_t *n, char next_id[IA_AGENT_ID_MAX], ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = 0;
-    sqlite3_stmt *st = prep(db, "SELECT " AGENT_COLS " FROM agents WHERE owner = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    sqlite3_stmt *st = ia_sq_prep(db, "SELECT " AGENT_COLS " FROM agents WHERE owner = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
                             "agent list", err);
     if (!st) {
         ret = -1;
     } else {
-        bind(st, 1, owner);
-        bind(st, 2, after_id);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, after_id);
         sqlite3_bind_int(st, 3, limit + 1); /* one more says whether a page follows */
         *out = ia_xcalloc((size_t)limit, sizeof **out);
         int rc;
@@ -128,12 +108,12 @@ int ia_sq_agent_list(ia_store *s, const char *owner, const char *after_id, int l
 int ia_sq_agent_delete(ia_store *s, const char *owner, const char *id, ia_err *err) {
     sqlite3 *db = ia_sq_lock(s);
     int ret = 0;
-    sqlite3_stmt *st = prep(db, "DELETE FROM agents WHERE owner = ?1 AND id = ?2", "agent delete", err);
+    sqlite3_stmt *st = ia_sq_prep(db, "DELETE FROM agents WHERE owner = ?1 AND id = ?2", "agent delete", err);
     if (!st) {
         ret = -1;
     } else {
-        bind(st, 1, owner);
-        bind(st, 2, id);
+        ia_sq_text(st, 1, owner);
+        ia_sq_text(st, 2, id);
         if (sqlite3_step(st) != SQLITE_DONE) ret = ia_fail(err, IA_EINTERNAL, "store: agent delete: %s", sqlite3_errmsg(db));
         else if (sqlite3_changes(db) == 0) ret = ia_fail(err, IA_ENOTFOUND, "agent '%s' not found", id);
     }

@@ -7,6 +7,7 @@
 
 #include "lib/util.h"
 #include "store/store.h"
+#include "store/sq_util.h"
 #include "store/store_int.h"
 
 /* The cursor (created, id) is a keyset: rows strictly before it in the
@@ -16,16 +17,11 @@
     "WHERE owner = ?1 AND (expires = 0 OR expires > ?2) AND (?4 = '' OR created < ?3 OR "               \
     "(created = ?3 AND id < ?4)) ORDER BY created DESC, id DESC LIMIT ?5"
 
-static char *col(sqlite3_stmt *st, int i) {
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return v ? ia_strdup((const char *)v) : NULL;
-}
-
 static void entry(sqlite3_stmt *st, ia_entry *e) {
     const unsigned char *id = sqlite3_column_text(st, 0);
     snprintf(e->id, sizeof e->id, "%s", id ? (const char *)id : "");
-    e->model = col(st, 1);
-    e->previous_id = col(st, 2);
+    e->model = ia_sq_col(st, 1);
+    e->previous_id = ia_sq_col(st, 2);
     int s = ia_status_parse((const char *)sqlite3_column_text(st, 3));
     e->status = s < 0 ? IA_STATUS_FAILED : (ia_status)s;
     e->created = sqlite3_column_int64(st, 4);
@@ -33,7 +29,7 @@ static void entry(sqlite3_stmt *st, ia_entry *e) {
     e->title = ia_store_title_of((const char *)sqlite3_column_text(st, 6));
     if (sqlite3_column_type(st, 7) != SQLITE_NULL) { /* a custom agent's run names the agent */
         free(e->model);
-        e->model = col(st, 7);
+        e->model = ia_sq_col(st, 7);
         e->custom_agent = true;
     }
 }
