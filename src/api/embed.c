@@ -67,7 +67,10 @@ static int decode_scalar(const char *key, json_t *v, const char *p, ia_api_embed
     if (!strcmp(key, "model")) {
         if (!json_is_string(v)) return bad(err, p, "expected a string (\"models/NAME\")");
         const char *m = json_string_value(v);
-        r->model = ia_strdup(!strncmp(m, "models/", 7) ? m + 7 : m);
+        const char *name = !strncmp(m, "models/", 7) ? m + 7 : m;
+        /* a model's name has no '/' (the URL's {model} cannot carry one) */
+        if (!*name || strchr(name, '/')) return bad(err, p, "not a model name: expected \"models/NAME\" or NAME");
+        r->model = ia_strdup(name);
     } else if (!strcmp(key, "taskType")) {
         if (!json_is_string(v)) return bad(err, p, "expected a string");
         *task = json_string_value(v);

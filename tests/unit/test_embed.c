@@ -211,6 +211,10 @@ IA_TEST(embed_wire_decode) {
          "requests[0].outputDimensionality: expected a positive integer"},
         {"{\"content\":{\"parts\":[{\"fileData\":{}}]}}", false, "content.parts[0].fileData: only text parts"},
         {"[1]", false, "must be a JSON object"},
+        /* the fuzzer's find: a name left with a '/' after the prefix is none */
+        {"{\"model\":\"models/models/m\",\"content\":{\"parts\":[{\"text\":\"x\"}]}}", false,
+         "model: not a model name: expected \"models/NAME\" or NAME"},
+        {"{\"model\":\"models/\",\"content\":{\"parts\":[{\"text\":\"x\"}]}}", false, "model: not a model name"},
         {"{", true, "malformed JSON"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
