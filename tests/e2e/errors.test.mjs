@@ -4,7 +4,7 @@
 // classes, with a request counter proving the SDK made exactly one request.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAll, T, sdkErrors, countRequests, longPrompt, sleep, assertEnded } from './lib/server.mjs';
+import { startServer, stopAll, T, sdkErrors, countRequests, longPrompt, sleep, assertEnded, waitStderr } from './lib/server.mjs';
 
 let srv;
 let ai;
@@ -110,7 +110,7 @@ describe('errors on the wire', () => {
 
   it('the access log says why a request was refused', T, async () => {
     await post(JSON.stringify({ ...ok, temperature: 0.2 }));
-    await sleep(100);
+    await waitStderr(srv, / POST \/v1beta\/interactions 400 .*temperature/);
     const line = srv.stderr().split('\n').reverse().find((l) => / POST \/v1beta\/interactions 400 /.test(l));
     assert.ok(line, srv.stderr().slice(-2000));
     assert.match(line, /error=invalid_request reason="temperature: not a field here/);

@@ -18,7 +18,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { GoogleGenAI as GenAI3 } from 'genai3';
-import { startServer, stopAll, T } from './lib/server.mjs';
+import { startServer, stopAll, T, waitStderr } from './lib/server.mjs';
 
 const KEY_A = 'files-key-alpha';
 const KEY_B = 'files-key-bravo';
@@ -172,7 +172,7 @@ describe('the SDK: upload, get, list, delete', () => {
     assert.equal(f.state, 'ACTIVE');
     assert.equal(f.sha256Hash, sha256Hash(JPEG));
     assert.equal(f.uri, `${srv.url}/v1/${f.name}`);
-    assert.match(srv.stderr(), /POST \/upload\/v1\/files/);
+    await waitStderr(srv, /POST \/upload\/v1\/files/);
     const g = await ai.files.get({ name: f.name });
     assert.equal(g.name, f.name);
     const names = [];
@@ -419,7 +419,7 @@ describe('limits and expiry', () => {
       for (let i = 0; i < 40 && fs.readdirSync(path.join(s2.dataDir, 'files')).length; i++)
         await new Promise((res) => setTimeout(res, 100));
       assert.equal(fs.readdirSync(path.join(s2.dataDir, 'files')).length, 0);
-      assert.match(s2.stderr(), /files: deleted 1 expired file/);
+      await waitStderr(s2, /files: deleted 1 expired file/);
     } finally {
       await s2.stop();
     }

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, stopAll, T, REPO_ROOT, BIN, longPrompt, textOf, collect, deltaText, pollUntil, assertEnded, sdkErrors, pgStoreFor } from './lib/server.mjs';
+import { startServer, stopAll, T, REPO_ROOT, BIN, longPrompt, textOf, collect, deltaText, pollUntil, assertEnded, sdkErrors, pgStoreFor, waitStderr } from './lib/server.mjs';
 
 const PG_SH = path.join(REPO_ROOT, 'tests/pg.sh');
 const CFG = { temperature: 0, max_output_tokens: 8 };
@@ -80,7 +80,7 @@ describe('PostgreSQL store', () => {
     assert.equal(ev[ev.length - 1].event_type, 'interaction.complete');
     const again = await ai.interactions.get(next.id);
     assert.deepEqual(again.outputs, next.outputs);
-    assert.match(srv.stderr(), /PostgreSQL connection was lost/);
+    await waitStderr(srv, /PostgreSQL connection was lost/);
     assert.equal(srv.exitInfo, null, 'the server never stopped');
   });
 

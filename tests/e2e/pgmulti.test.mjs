@@ -30,7 +30,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, stopAll, REPO_ROOT, textOf, collect, deltaText, pollUntil, assertEnded,
-  sdkErrors, pgStoreFor, psql, makeClient, freePort, BIN } from './lib/server.mjs';
+  sdkErrors, pgStoreFor, psql, makeClient, freePort, BIN, waitStderr } from './lib/server.mjs';
 
 const PG_SH = path.join(REPO_ROOT, 'tests/pg.sh');
 // --lease-seconds of the instances here. Not shorter: the suite runs two
@@ -111,7 +111,7 @@ describe('several instances on one PostgreSQL', () => {
     assert.equal(evs[evs.length - 1].event_type, 'interaction.complete');
     assert.equal(evs[evs.length - 1].interaction.status, 'failed');
     assert.ok(evs.some((e) => e.event_type === 'error' && TAKEN_OVER.test(e.error?.message || '')));
-    assert.match(b.stderr(), /took over 1 interaction/);
+    await waitStderr(b, /took over 1 interaction/);
   });
 
   it('A killed with -9 mid-stream: the client resumes on B by last_event_id and the stream ends with the takeover\'s failure', { timeout: 120_000 }, async (t) => {
@@ -172,7 +172,7 @@ describe('several instances on one PostgreSQL', () => {
     const stored = await collect(await bb.interactions.get(id, { stream: true }));
     assert.equal(stored[stored.length - 1].event_type, 'interaction.complete');
     assert.equal(stored.filter((e) => e.event_type === 'interaction.complete').length, 1);
-    assert.match(a.stderr(), new RegExp(`${id} was (taken over|ended or deleted by another instance)`));
+    await waitStderr(a, new RegExp(`${id} was (taken over|ended or deleted by another instance)`));
     assert.equal(a.exitInfo, null);
   });
 
@@ -217,7 +217,7 @@ describe('several instances on one PostgreSQL', () => {
     assert.equal((await aa.interactions.get(run.id)).status, 'cancelled');
     const replay = await collect(await bb.interactions.get(run.id, { stream: true }));
     assert.equal(replay[replay.length - 1].interaction.status, 'cancelled');
-    assert.match(a.stderr(), new RegExp(`cancelling ${run.id}, as another instance was asked to`));
+    await waitStderr(a, new RegExp(`cancelling ${run.id}, as another instance was asked to`));
     // delete from B: A's run is stopped first, so it does not write its row back
     const gone = await longRun(aa);
     await bb.interactions.delete(gone.id);

@@ -300,6 +300,13 @@ export function textOf(it) {
 }
 
 /** Calls fn until pred(result) or the deadline; returns the last result. */
+/** Waits (up to ms) for a server's stderr to match re and returns it: a
+ * log line written as a request ends (the access log) or by a background
+ * thread may reach this process a moment after the answer does. */
+export async function waitStderr(srv, re, ms = 15_000) {
+  return pollUntil(() => srv.stderr(), (t) => re.test(t), { timeoutMs: ms, intervalMs: 50, what: `stderr ${re}` });
+}
+
 export async function pollUntil(fn, pred, { timeoutMs = 45_000, intervalMs = 100, what = 'condition' } = {}) {
   const end = Date.now() + timeoutMs;
   let last;
