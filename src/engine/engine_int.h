@@ -133,6 +133,7 @@ struct ia_engine {
     char vocab_id[17];  /* hex prefix of a hash of the vocabulary (ia_engine_vocab_id) */
     ia_chat *chat;
     bool reasons; /* the template thinks (ia_chat_reasons, at load) */
+    bool streams; /* one KV stream per slot (llama.c's worker_init; seqstate.h) */
     int n_ctx, max_queue, default_max_tokens;
     int n_slots, chunk; /* n_slots: all workers' together */
     int chunk_wide;     /* worker 0's chunk while it runs every sequence */
@@ -215,6 +216,11 @@ void ia_layout_settle(worker *w, ia_move *m, bool restore);
 void ia_slot_kv_set(slot *s, const llama_token *t, int n); /* under w's kv_mu */
 void ia_slot_end(worker *w, slot *s, ia_finish f, const char *error);
 
+/* prefill.c (w's thread). The idle slot to overwrite when none holds a
+ * prefix worth keeping: the one that keeps the running slots' ids most
+ * consecutive (a batch of consecutive sequences is one ubatch), then the
+ * fewest kept tokens, then the least recently used. NULL when none is idle. */
+slot *ia_slot_spare(worker *w);
 /* prefill.c (w's thread). The slot for prompt p[0..n) with its KV now
  * holding the longest reusable prefix (never ending inside a media span). */
 slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans);

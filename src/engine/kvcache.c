@@ -5,7 +5,7 @@
  *
  * File format (host byte order; the cache is local to the machine):
  *   "IAKVC1\0\0", fingerprint (80 bytes, NUL-padded), u32 n_tokens,
- *   u64 state bytes, the tokens, then llama_state_seq_get_data's bytes.
+ *   u64 state bytes, the tokens, then the state (seqstate.h's form).
  * Files are written to NAME.tmp and renamed, so a crash leaves no torn
  * entry; a file is named by the SHA-256 of its tokens. */
 #include "engine/kvcache.h"
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/seqstate.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -42,6 +43,7 @@ struct ia_kvc {
     ia_kvc_entry **v;
     size_t n, cap;
     uint64_t tick;
+    bool streams; /* the contexts' KV layout (seqstate.h) */
     ia_kvc_stats st;
 };
 
@@ -208,9 +210,12 @@ static void scan_dir(ia_kvc *c) {
     fit_disk(c);
 }
 
-ia_kvc *ia_kvc_new(const char *dir, int64_t ram_budget, int64_t disk_budget, const char *fingerprint) {
+ia_kvc *ia_kvc_new(const char *dir, int64_t ram_budget, int64_t disk_budget, const char *fingerprint, bool streams) {
     ia_kvc *c = ia_xcalloc(1, sizeof *c);
-    snprintf(c->fp, sizeof c->fp, "%s", fingerprint ? fingerprint : "");
+    /* A state's bytes differ with the KV layout (seqstate.h): files of the
+     * other layout are another model's, as far as loading goes. */
+    snprintf(c->fp, sizeof c->fp, "%s|%s", fingerprint ? fingerprint : "", streams ? "s" : "u");
+    c->streams = streams;
     c->st.ram_budget = ram_budget > 0 ? ram_budget : 0;
     c->st.disk_budget = dir ? disk_budget : 0;
     /* Milliseconds of wall time: comparable with the files' mtimes. */
@@ -259,22 +264,18 @@ void ia_kvc_save(ia_kvc *c, struct llama_context *ctx, int seq, const llama_toke
         if (l == en->n) drop(c, i); /* a prefix of what comes in */
         else i++;
     }
-    size_t size = llama_state_seq_get_size(ctx, seq);
-    if (size == 0) return;
+    size_t size = 0;
+    uint8_t *data = ia_seqstate_get(ctx, seq, c->streams, &size);
+    if (!data) {
+        ia_warn("kv cache: reading sequence %d failed", seq);
+        return;
+    }
     ia_kvc_entry *en = ia_xcalloc(1, sizeof *en);
     en->toks = ia_xmalloc((size_t)n * sizeof *toks);
     memcpy(en->toks, toks, (size_t)n * sizeof *toks);
     en->n = n;
     en->size = size;
     en->last_used = ++c->tick;
-    uint8_t *data = ia_xmalloc_big(size);
-    if (llama_state_seq_get_data(ctx, data, size, seq) != size) {
-        ia_warn("kv cache: reading sequence %d failed", seq);
-        free(data);
-        free(en->toks);
-        free(en);
-        return;
-    }
     if ((int64_t)size <= c->st.ram_budget) {
         make_room(c, size);
         en->data = data;
@@ -332,9 +333,9 @@ int ia_kvc_restore(ia_kvc *c, ia_kvc_entry *en, struct llama_context *ctx, int s
         free(t);
         buf = owned;
     }
-    size_t rc = llama_state_seq_set_data(ctx, buf, size, seq);
+    bool ok = ia_seqstate_set(ctx, seq, c->streams, buf, size);
     free(owned);
-    if (rc == 0) {
+    if (!ok) {
         ia_warn("kv cache: a kept sequence of %d tokens does not load; dropped", en->n);
         drop(c, i);
         return -1;

@@ -26,8 +26,9 @@ typedef struct ia_kvc_stats {
 } ia_kvc_stats;
 
 /* dir: NULL = RAM only (created if missing); ram_budget < 0 = no RAM tier;
- * fingerprint: identifies the model (files with another are ignored). */
-ia_kvc *ia_kvc_new(const char *dir, int64_t ram_budget, int64_t disk_budget, const char *fingerprint);
+ * fingerprint: identifies the model (files with another are ignored);
+ * streams: the contexts' KV layout, as ia_seqstate_get takes it. */
+ia_kvc *ia_kvc_new(const char *dir, int64_t ram_budget, int64_t disk_budget, const char *fingerprint, bool streams);
 /* Writes the RAM entries not yet on disk to disk (when there is a dir), frees. */
 void ia_kvc_free(ia_kvc *c);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "engine/seqstate.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -85,14 +86,12 @@ static void move_out(worker *w, slot *s, worker *to) {
     /* m is whole before it is handed over: the other worker may take it
      * in and free it as soon as it is in its list. */
     ia_move *m = ia_xcalloc(1, sizeof *m);
-    size_t size = llama_state_seq_get_size(w->ctx, s->id);
-    m->state = ia_xmalloc_big(size ? size : 1);
-    m->n_state = llama_state_seq_get_data(w->ctx, m->state, size, s->id);
+    m->state = ia_seqstate_get(w->ctx, s->id, e->streams, &m->n_state);
     m->s = *s;
     m->kv = ia_xmalloc(((size_t)s->n_kv + 1) * sizeof *m->kv);
     if (s->n_kv) memcpy(m->kv, s->kv, (size_t)s->n_kv * sizeof *m->kv);
     m->n_kv = s->n_kv;
-    bool ok = m->n_state == size;
+    bool ok = m->state != NULL;
     pthread_mutex_lock(&e->mu);
     ok = ok && !atomic_load(&e->stop);
     if (ok) {
@@ -160,18 +159,6 @@ void ia_layout_shed(worker *w) {
     free(to);
 }
 
-/* The idle slot that loses least by being overwritten: the fewest kept
- * tokens, then the least recently used. */
-static slot *spare(worker *w) {
-    slot *best = NULL;
-    for (int i = 0; i < w->n_slots; i++) {
-        slot *s = &w->slots[i];
-        if (!s->j && (!best || s->n_kv < best->n_kv || (s->n_kv == best->n_kv && s->last_used < best->last_used)))
-            best = s;
-    }
-    return best;
-}
-
 /* Puts m's state into d and its KV into d's sequence; false when the
  * context would not take it. */
 static bool restore(worker *w, slot *d, ia_move *m) {
@@ -186,7 +173,7 @@ static bool restore(worker *w, slot *d, ia_move *m) {
     }
     pthread_mutex_lock(&w->kv_mu);
     llama_memory_seq_rm(mem, d->id, -1, -1);
-    bool ok = llama_state_seq_set_data(w->ctx, m->state, m->n_state, d->id) == m->n_state;
+    bool ok = ia_seqstate_set(w->ctx, d->id, e->streams, m->state, m->n_state);
     if (!ok) llama_memory_seq_rm(mem, d->id, -1, -1);
     ia_slot_kv_set(d, m->kv, ok ? m->n_kv : 0);
     pthread_mutex_unlock(&w->kv_mu);
@@ -194,7 +181,7 @@ static bool restore(worker *w, slot *d, ia_move *m) {
 }
 
 void ia_layout_settle(worker *w, ia_move *m, bool restore_kv) {
-    slot *d = spare(w);
+    slot *d = ia_slot_spare(w);
     if (!d) { /* cannot be: the move reserved a slot here */
         ia_error("engine %s: no free slot for a moved sequence on context %d", w->e->name, w->idx);
         abort();

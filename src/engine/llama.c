@@ -1,7 +1,7 @@
 /* llama.c: the in-process engine — loading one llama.cpp model, choosing
  * how many contexts (workers) serve it and with how many threads, creating
- * them (one sequence per slot, a unified KV cache of slots * n_ctx cells
- * each), the kept-sequence cache they share, and the calls other threads
+ * them (one sequence per slot, each its own KV stream of n_ctx cells;
+ * one unified cache for recurrent and hybrid models), the kept-sequence cache they share, and the calls other threads
  * make: ia_engine_submit copies the job into a bounded FIFO (full:
  * IA_EOVERLOADED with a Retry-After estimate) and returns at once; the
  * worker threads of sched.c take it from there, each alone touching its
@@ -203,9 +203,15 @@ static int worker_init(ia_engine *e, worker *w, int idx, int n_slots, int chunk)
     w->n_slots = n_slots;
     w->chunk_now = e->chunk;
     pthread_mutex_init(&w->kv_mu, NULL);
-    /* One unified KV cache per context: every slot may fill its n_ctx,
-     * and sequences that share a prefix (llama_memory_seq_cp) share its
-     * cells. One ubatch per step, so each step reads the weights once. */
+    /* One KV stream per slot (llama.cpp's non-unified cache, as
+     * llama-server runs with -np): each sequence attends over its own
+     * cells only. In one unified cache every token of a batch of eight
+     * walks all eight histories' cells under the mask, ~10 % of a step
+     * (llama-batched-bench, 135M, 8 x 115 + 64: 330 against 295 tok/s of
+     * generation). The price: a batch is one ubatch only when its
+     * sequences' ids are consecutive (llama.cpp's sequential split), so
+     * slots are chosen to keep the running ones together
+     * (ia_slot_spare), and a prefix is shared by copying its state. */
     int batch_cap = chunk + n_slots;
     /* a media run (an image attended non-causally) is decoded in one batch */
     if (batch_cap < ia_mm_batch_min(e->mm)) batch_cap = ia_mm_batch_min(e->mm);
@@ -219,7 +225,7 @@ static int worker_init(ia_engine *e, worker *w, int idx, int n_slots, int chunk)
      * buffer for n_batch outputs — n_vocab × 512 floats, ~300 MB for a
      * 150k-token vocabulary. */
     cp.n_outputs_max = (uint32_t)n_slots;
-    cp.kv_unified = true;
+    cp.kv_unified = !e->streams;
     cp.n_threads = e->threads;
     cp.n_threads_batch = e->threads;
     cp.no_perf = true;
@@ -293,6 +299,9 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     if (e->n_slots > 256) e->n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
     e->no_prefix_cache = opts->no_prefix_cache;
     bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
+    /* Recurrent and hybrid models' memory has no KV streams: one unified
+     * cache, as before. */
+    e->streams = !llama_model_is_recurrent(e->model) && !llama_model_is_hybrid(e->model);
     choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
     /* What a lone busy context may borrow: the other contexts' threads,
      * but never more than the machine's cores (oversubscribed threads
@@ -357,7 +366,7 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
             if (ram > MAX_RAM_BUDGET || ram <= 0) ram = MAX_RAM_BUDGET;
         }
         e->kvc = ia_kvc_new(opts->cache_dir, ram, opts->cache_disk_bytes > 0 ? opts->cache_disk_bytes
-                                                                              : DEFAULT_DISK_BUDGET, fp);
+                                                                              : DEFAULT_DISK_BUDGET, fp, e->streams);
         ia_kvc_get_stats(e->kvc, &e->kvst);
     }
 

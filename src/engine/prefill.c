@@ -3,11 +3,58 @@
  * back to the start of a media run it would end inside — and the media
  * runs of a prompt decoded whole at their place in the prefill. Worker
  * threads only (each on its own worker); locks as engine_int.h says. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "engine/seqstate.h"
 #include "engine/media.h"
 #include "lib/log.h"
+
+/* Runs of consecutive ids among the running slots, with slot x counted
+ * as running too: how many ubatches a step of them all takes. */
+static int runs_with(const worker *w, const slot *x) {
+    int runs = 0;
+    bool prev = false;
+    for (int i = 0; i < w->n_slots; i++) {
+        bool on = w->slots[i].j || &w->slots[i] == x;
+        runs += on && !prev;
+        prev = on;
+    }
+    return runs;
+}
+
+slot *ia_slot_spare(worker *w) {
+    slot *best = NULL;
+    int best_runs = 0;
+    for (int i = 0; i < w->n_slots; i++) {
+        slot *s = &w->slots[i];
+        if (s->j) continue;
+        int r = runs_with(w, s);
+        if (!best || r < best_runs ||
+            (r == best_runs && (s->n_kv < best->n_kv || (s->n_kv == best->n_kv && s->last_used < best->last_used)))) {
+            best = s;
+            best_runs = r;
+        }
+    }
+    return best;
+}
+
+/* Copies src's KV and tokens into dst (another stream of the same
+ * context: llama.cpp copies across streams only whole and later, at the
+ * next decode, so the state is copied here at once). False on failure,
+ * dst then empty. Under w's kv_mu. */
+static bool copy_seq(worker *w, slot *src, slot *dst) {
+    llama_memory_t mem = llama_get_memory(w->ctx);
+    llama_memory_seq_rm(mem, dst->id, -1, -1);
+    size_t size = 0;
+    uint8_t *buf = ia_seqstate_get(w->ctx, src->id, w->e->streams, &size);
+    bool ok = buf && ia_seqstate_set(w->ctx, dst->id, w->e->streams, buf, size);
+    free(buf);
+    if (!ok) llama_memory_seq_rm(mem, dst->id, -1, -1);
+    ia_slot_kv_set(dst, src->kv, ok ? src->n_kv : 0);
+    return ok;
+}
 
 /* Chooses the worker's slot for a prompt and fills it with the longest
  * prefix of the prompt that any of its sequences or the shared cache holds.
@@ -15,7 +62,7 @@
 slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans) {
     ia_engine *e = w->e;
     llama_memory_t mem = llama_get_memory(w->ctx);
-    slot *dst = NULL, *src = NULL, *spare = NULL;
+    slot *dst = NULL, *src = NULL, *spare = ia_slot_spare(w);
     int dst_l = -1, src_l = 0;
     for (int i = 0; i < w->n_slots; i++) {
         slot *s = &w->slots[i];
@@ -24,10 +71,6 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
             dst = s;
             dst_l = l;
         }
-        /* The idle slot that loses least: the fewest kept tokens, then the
-         * least recently used. */
-        if (!s->j && (!spare || s->n_kv < spare->n_kv || (s->n_kv == spare->n_kv && s->last_used < spare->last_used)))
-            spare = s;
         if (l > src_l) {
             src = s;
             src_l = l;
@@ -67,10 +110,7 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
             ia_slot_kv_set(dst, toks, got);
         }
     } else if (how == COPY) {
-        int m = src_l < n - 1 ? src_l : n - 1;
-        llama_memory_seq_rm(mem, dst->id, -1, -1);
-        llama_memory_seq_cp(mem, src->id, dst->id, 0, ia_mspans_pos(spans, n_spans, m));
-        ia_slot_kv_set(dst, src->kv, m);
+        copy_seq(w, src, dst); /* cut to the prefix below */
     }
     if (e->kvc) {
         ia_engine_publish_kvst(e);
