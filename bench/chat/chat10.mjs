@@ -9,9 +9,10 @@
 //   build   RUNS chats of 9 turns on interactd (stored), saved to STATEFILE
 //   prev    turn 10 of each saved chat with previous_interaction_id
 //   resend  turn 10 of each saved chat as a stateless history (the texts)
-//   llama   the saved chats' histories given to llama-server's
-//           /v1/chat/completions turn by turn (cache_prompt on), then turn
-//           10 of each
+//   llama-build  RUNS chats of 9 turns on llama-server, each answer its
+//           own (sampled, seeded, as on interactd), the history sent whole
+//           each turn as its clients do (cache_prompt on), saved to STATEFILE
+//   llama   turn 10 of each chat llama-build saved, on llama-server
 // Prints one JSON line: {mode, history_tokens, ttft_ms (median), cached, all}.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -29,8 +30,8 @@ async function post(path, body) {
   return { json: JSON.parse(text), ms: performance.now() - t0 };
 }
 const interact = (body) => post('/v1beta/interactions', { model, ...body });
-const chat = (messages, max) => post('/v1/chat/completions', {
-  model, messages, max_tokens: max, temperature: 0, cache_prompt: true, ignore_eos: true,
+const chat = (messages, max, sampling) => post('/v1/chat/completions', {
+  model, messages, max_tokens: max, cache_prompt: true, ignore_eos: true, ...sampling,
 });
 
 const out = [];
@@ -64,28 +65,33 @@ if (mode === 'build') {
     });
     out.push({ ms: r.ms, hist: r.json.usage.total_input_tokens, cached: r.json.usage.total_cached_tokens });
   }
-} else if (mode === 'llama') {
-  // The same history as the saved chats, given to llama-server turn by
-  // turn as a client of it would (each request the history so far, its
-  // prompt cache on), then turn 10 timed.
-  for (const c of JSON.parse(readFileSync(stateFile, 'utf8'))) {
+} else if (mode === 'llama-build') {
+  // The same workload as build, served by llama-server: its own answers,
+  // each turn the history so far (what a client of it sends).
+  const chats = [];
+  for (let r = 0; r < Number(nRuns); r++) {
+    const tag = `${r}-${Math.random().toString(36).slice(2)}`;
     const messages = [];
-    for (const t of c.turns) {
-      messages.push({ role: 'user', content: t.user });
-      await chat(messages, 1);
-      messages.push({ role: 'assistant', content: t.model });
+    for (let i = 0; i < TURNS; i++) {
+      messages.push({ role: 'user', content: say(tag, i) });
+      const { json } = await chat(messages, ANSWER, { temperature: 1, seed: 1000 + i });
+      messages.push({ role: 'assistant', content: json.choices[0].message.content });
     }
-    messages.push({ role: 'user', content: say(c.tag, TURNS) });
-    const t = await chat(messages, 1);
+    chats.push({ tag, messages });
+  }
+  writeFileSync(stateFile, JSON.stringify(chats));
+} else if (mode === 'llama') {
+  for (const c of JSON.parse(readFileSync(stateFile, 'utf8'))) {
+    const t = await chat([...c.messages, { role: 'user', content: say(c.tag, TURNS) }], 1, { temperature: 0 });
     const u = t.json.usage || {};
     const cached = t.json.timings?.cache_n ?? u.prompt_tokens_details?.cached_tokens ?? null;
     out.push({ ms: t.ms, hist: u.prompt_tokens, cached });
   }
 } else {
-  console.error('usage: node chat10.mjs URL MODEL build|prev|resend|llama RUNS STATEFILE');
+  console.error('usage: node chat10.mjs URL MODEL build|prev|resend|llama-build|llama RUNS STATEFILE');
   process.exit(2);
 }
-if (mode !== 'build')
+if (mode !== 'build' && mode !== 'llama-build')
   console.log(JSON.stringify({
     mode, history_tokens: median(out.map((x) => x.hist)), ttft_ms: +median(out.map((x) => x.ms)).toFixed(1),
     cached: median(out.map((x) => x.cached)), all: out.map((x) => +x.ms.toFixed(1)),

@@ -4,9 +4,11 @@
 # with previous_interaction_id, with a stateless resend of the history,
 # after a server restart (kept tokens and KV from disk), cold (--prefix-cache
 # off, stateless resend), and llama-server (built from the same llama.cpp
-# source, bench/batch/build-llama-server.sh) given the same histories turn
-# by turn on /v1/chat/completions with its prompt cache on. Same model (mkdemo's
-# 135m, ChatML), threads and context on both; one stream at a time.
+# source) serving the same chats itself on /v1/chat/completions (its own
+# sampled answers, the history resent each turn, its prompt cache and RAM
+# prompt cache on). Same model (mkdemo's 135m, ChatML, its vocabulary made
+# words that read back as the tokens sampled: bench/gap/mkvisible.py
+# --words), threads and context on both; one stream at a time.
 # Settings (environment): CB_THREADS (2), CB_RUNS (3), CB_SIZE (135m),
 # CB_CTX (4096).
 set -euo pipefail
@@ -16,17 +18,18 @@ T=${CB_THREADS:-2}
 RUNS=${CB_RUNS:-3}
 SIZE=${CB_SIZE:-135m}
 CTX=${CB_CTX:-4096}
-# Every vocabulary entry visible (bench/gap/mkvisible.py: same weights, so
-# the same speed): the random weights' answers are then text all through, as
-# a real model's are, and llama-server reads back the same tokens' text.
-MODEL=bench/out/$SIZE-vis.gguf
-LS=build/llama-server/bin/llama-server
+# Every vocabulary entry a word (bench/gap/mkvisible.py --words: same
+# weights, so the same speed): the random weights' answers are then text
+# all through, as a real model's are, and read back as the tokens sampled,
+# so both servers hold histories of the same length.
+MODEL=bench/out/$SIZE-words.gguf
+LS=${CB_LLAMA_SERVER:-$(make --no-print-directory -s llama-server-path)}
 
 mkdir -p bench/out
 make --no-print-directory all >bench/out/build-chat.log 2>&1 || { cat bench/out/build-chat.log; exit 1; }
 [ -f "bench/out/$SIZE.gguf" ] || build/mkdemo --out "bench/out/$SIZE.gguf" --size "$SIZE"
 [ "$MODEL" -nt "bench/out/$SIZE.gguf" ] && [ "$MODEL" -nt bench/gap/mkvisible.py ] ||
-    python3 bench/gap/mkvisible.py "bench/out/$SIZE.gguf" "$MODEL"
+    python3 bench/gap/mkvisible.py --words "bench/out/$SIZE.gguf" "$MODEL"
 TMPD=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -68,17 +71,17 @@ c=$(node bench/chat/chat10.mjs $U m resend "$RUNS" "$TMPD/chats-A.json")
 stop "$SRV"
 l='{"ttft_ms":null,"cached":null,"history_tokens":null}'
 if [ -x "$LS" ]; then
-    "$LS" -m "$MODEL" --port 18192 -t "$T" -c $((CTX * 8)) -np 2 --no-jinja --no-webui >"$TMPD/ls.log" 2>&1 &
+    "$LS" -m "$MODEL" --port 18192 -t "$T" -tb "$T" -c $((CTX * 2)) -np 2 --no-jinja --no-webui >"$TMPD/ls.log" 2>&1 &
     LSP=$!
     PIDS+=("$LSP")
     wait_http http://127.0.0.1:18192/health
-    l=$(node bench/chat/chat10.mjs http://127.0.0.1:18192 m llama "$RUNS" "$TMPD/chats-A.json") ||
+    # Three sets as on interactd, turn 10 of the first timed.
+    for set in L M N; do node bench/chat/chat10.mjs http://127.0.0.1:18192 m llama-build "$RUNS" "$TMPD/chats-$set.json"; done
+    l=$(node bench/chat/chat10.mjs http://127.0.0.1:18192 m llama "$RUNS" "$TMPD/chats-L.json") ||
         l='{"ttft_ms":"failed","cached":null,"history_tokens":null,"all":null}'
-    # (llama-server reads the same text back as other tokens: its history can
-    # be several times ours; its context is 4x ours per slot for that)
     stop "$LSP"
 else
-    echo "(no $LS: bench/batch/build-llama-server.sh builds it)"
+    echo "(no $LS: make llama-server builds it)"
 fi
 echo
 echo "| | previous_interaction_id | stateless resend | after restart (disk) | cold (cache off) | llama-server (prompt cache) |"

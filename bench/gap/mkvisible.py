@@ -11,14 +11,32 @@ visible, interactd sends one content.delta per token and llama-server one
 chunk per token, and both can be timed the same way. Prompt tokenization is
 unchanged for text without "w<digits>" words.
 
-Usage: mkvisible.py IN.gguf OUT.gguf   (pure Python, no numpy)"""
+With --words (bench/chat), the entries become "▁" + lowercase letters
+instead, named so that every prefix of a name is a token too (all two- and
+three-letter names before any of four): the SentencePiece tokenizer then
+reads a sampled answer's text back as exactly the tokens sampled, as a real
+model's answers mostly read back, so a server that re-tokenizes a history
+(llama-server) sees as many tokens as one that keeps them (interactd).
+
+Usage: mkvisible.py [--words] IN.gguf OUT.gguf   (pure Python, no numpy)"""
+import itertools
+import string as letters
 import struct
 import sys
 
 SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 
 
-def main(src, dst):
+def word_names(taken):
+    """Prefix-closed names, shortest first, none already a token."""
+    for n in itertools.count(2):
+        for t in itertools.product(letters.ascii_lowercase, repeat=n):
+            name = "\u2581" + "".join(t)
+            if name.encode() not in taken:
+                yield name
+
+
+def main(src, dst, words=False):
     f = open(src, "rb")
     buf = f.read(16 << 20)  # metadata is far smaller than this
     pos = 0
@@ -71,6 +89,7 @@ def main(src, dst):
     toks = kvs[d[b"tokenizer.ggml.tokens"]][2][1]
     types = kvs[d[b"tokenizer.ggml.token_type"]][2][1]
     changed = 0
+    names = word_names(set(toks)) if words else None
     for i, (tok, ty) in enumerate(zip(toks, types)):
         ty = struct.unpack("<i", ty)[0]
         # 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
@@ -83,7 +102,7 @@ def main(src, dst):
         # valid UTF-8. So only ASCII prompts are safe with the output model.
         high_byte = ty == 6 and tok.startswith(b"<0x") and int(tok[3:5], 16) >= 0x80
         if ty == 5 or high_byte or (ty == 3 and not tok.startswith(b"<|") and i > 2) or tok == b"":
-            toks[i] = f"\u2581w{i}".encode()
+            toks[i] = (next(names) if words else f"\u2581w{i}").encode()
             types[i] = struct.pack("<i", 1)
             changed += 1
 
@@ -118,6 +137,10 @@ def main(src, dst):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    words = args[:1] == ["--words"]
+    if words:
+        args = args[1:]
+    if len(args) != 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(args[0], args[1], words)

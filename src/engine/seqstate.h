@@ -6,9 +6,10 @@
  * count and cells; it reads back only into a context with the same stream
  * count. Contexts here have one stream per slot and differ in slots (the
  * load-following layout's context 0 holds them all), so a state is kept
- * in a neutral form: each cache's section as a one-stream cache writes it,
- * behind a small header of section lengths, and widened to the reading
- * context's stream count when it is put back.
+ * in a neutral form: llama.cpp's bytes behind a small header that says
+ * where each cache's one non-empty stream lies; a context with the same
+ * stream count reads the bytes as they are, another gets them rebuilt
+ * with its own count.
  *
  * With streams false (a unified cache, as for recurrent models) the
  * bytes are llama.cpp's own, unchanged. Thread safety: as llama.cpp's

@@ -121,6 +121,7 @@ IA_TEST(seqstate_moves_between_stream_counts) {
     carry(ia_failed_, m, true, 4, 3, 2, 1, 1); /* wider to narrower, last stream to another */
     carry(ia_failed_, m, true, 2, 0, 6, 5, 1); /* narrower to wider */
     carry(ia_failed_, m, true, 1, 0, 3, 2, 1); /* one stream */
+    carry(ia_failed_, m, true, 4, 3, 4, 0, 1); /* the same count: llama.cpp's bytes as they are */
     carry(ia_failed_, m, false, 4, 2, 2, 0, 0); /* unified: llama.cpp's own bytes */
     llama_model_free(m);
 }
