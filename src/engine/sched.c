@@ -589,7 +589,16 @@ static bool step(worker *w) {
             n_seqs++;
         }
     }
-    int budget = w->chunk_now;
+    /* The cores of idle workers are lent to the busy ones: one stream
+     * alone decodes with every thread, as many as there are contexts with
+     * one thread each. The prompt chunk follows the threads: a step is as
+     * long with one thread as with two, so that a worker borrowing threads
+     * back does not wait long for a step begun on fewer. */
+    int busy = atomic_load(&e->busy);
+    int want = e->threads_total / (busy > 1 ? busy : 1);
+    if (want < e->threads) want = e->threads;
+    int budget = e->chunk * want / e->threads;
+    if (budget > w->chunk_now) budget = w->chunk_now;
     pthread_mutex_unlock(&w->kv_mu);
     if (w->e->mm) ia_slot_prefill_media(w, b->n_tokens > 0);
     pthread_mutex_lock(&w->kv_mu);
@@ -621,12 +630,6 @@ static bool step(worker *w) {
     pthread_mutex_unlock(&w->kv_mu);
     if (b->n_tokens == 0) return false;
 
-    /* The cores of idle workers are lent to the busy ones: one stream
-     * alone decodes with every thread, as many as there are contexts with
-     * one thread each. */
-    int busy = atomic_load(&e->busy);
-    int want = e->threads_total / (busy > 1 ? busy : 1);
-    if (want < e->threads) want = e->threads;
     if (want != w->cur_threads) {
         llama_set_n_threads(w->ctx, want, want);
         w->cur_threads = want;
