@@ -135,3 +135,31 @@ IA_TEST(seqstate_moves_a_sliding_window_models_two_caches) {
     carry(ia_failed_, m, true, 2, 1, 4, 3, 2);
     llama_model_free(m);
 }
+
+/* With one KV stream per slot, a step is one ubatch per run of consecutive
+ * running sequence ids: a free slot is chosen to keep the runs fewest,
+ * then by the fewest kept tokens, then the least recently used. */
+IA_TEST(engine_slot_spare_keeps_running_ids_consecutive) {
+    slot s[6];
+    memset(s, 0, sizeof s);
+    job *running = (job *)&s; /* any non-NULL: only compared with NULL */
+    worker w = {.slots = s, .n_slots = 6};
+    for (int i = 0; i < 6; i++) s[i].id = i, s[i].last_used = (uint64_t)(10 - i);
+    /* Nothing runs: the least kept, then the least recently used. */
+    s[0].n_kv = 5, s[1].n_kv = 5, s[2].n_kv = 5, s[3].n_kv = 5, s[4].n_kv = 5, s[5].n_kv = 0;
+    IA_CHECK(ia_slot_spare(&w) == &s[5]);
+    /* 0 and 2 run: 1 fills the hole, whatever it keeps. */
+    s[0].j = s[2].j = running;
+    s[1].n_kv = 900;
+    IA_CHECK(ia_slot_spare(&w) == &s[1]);
+    /* 0, 1, 2 run: 3 extends the run (5 would start a second one). */
+    s[1].j = running;
+    IA_CHECK(ia_slot_spare(&w) == &s[3]);
+    /* 1 and 2 run: 0 and 3 both extend it; 0 keeps fewer tokens. */
+    s[0].j = NULL;
+    s[0].n_kv = 1;
+    IA_CHECK(ia_slot_spare(&w) == &s[0]);
+    /* Every slot runs: none. */
+    for (int i = 0; i < 6; i++) s[i].j = running;
+    IA_CHECK(ia_slot_spare(&w) == NULL);
+}
