@@ -214,7 +214,7 @@ ia_kvc *ia_kvc_new(const char *dir, int64_t ram_budget, int64_t disk_budget, con
     ia_kvc *c = ia_xcalloc(1, sizeof *c);
     /* A state's bytes differ with the KV layout (seqstate.h): files of the
      * other layout are another model's, as far as loading goes. */
-    snprintf(c->fp, sizeof c->fp, "%s|%s", fingerprint ? fingerprint : "", streams ? "s" : "u");
+    snprintf(c->fp, sizeof c->fp, "%s|%s", streams ? "s" : "u", fingerprint ? fingerprint : "");
     c->streams = streams;
     c->st.ram_budget = ram_budget > 0 ? ram_budget : 0;
     c->st.disk_budget = dir ? disk_budget : 0;

@@ -9,6 +9,7 @@
  * functions are copied by jobmsg.c; its grammar, tools and reasoning budget
  * become samplers of its own sequence in sched.c. */
 #include "engine/engine_int.h"
+#include "engine/seqstate.h"
 
 #include <dlfcn.h>
 #include <llama.h>
@@ -299,9 +300,11 @@ ia_engine *ia_engine_load(const ia_engine_opts *opts, ia_err *err) {
     if (e->n_slots > 256) e->n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
     e->no_prefix_cache = opts->no_prefix_cache;
     bool tiny = llama_model_n_params(e->model) < TINY_MODEL_PARAMS;
-    /* Recurrent and hybrid models' memory has no KV streams: one unified
-     * cache, as before. */
-    e->streams = !llama_model_is_recurrent(e->model) && !llama_model_is_hybrid(e->model);
+    /* Recurrent and hybrid models' memory has no KV streams, and another
+     * memory seqstate.c cannot carry between contexts: one unified cache,
+     * as before. */
+    e->streams = !llama_model_is_recurrent(e->model) && !llama_model_is_hybrid(e->model) &&
+                 ia_seqstate_streams_ok(e->model);
     choose_layout(opts, tiny, e->n_slots, &e->n_workers, &e->threads);
     /* What a lone busy context may borrow: the other contexts' threads,
      * but never more than the machine's cores (oversubscribed threads

@@ -127,6 +127,20 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
         }
         dst->n_kv = reuse;
     }
+    /* A sliding-window cache keeps only the window behind a sequence's
+     * last position (llama.cpp's state of it too): a prefix cut from a
+     * sequence that went on past it lacks the window before the cut, and
+     * would be attended as if nothing stood there. Then nothing is reused
+     * (as llama-server does). */
+    int n_swa = llama_model_n_swa(e->model);
+    if (reuse > 0 && n_swa > 0) {
+        int at = ia_mspans_pos(spans, n_spans, reuse);
+        llama_pos lo = llama_memory_seq_pos_min(mem, dst->id);
+        if (lo < 0 || lo > (at > n_swa ? at - n_swa : 0)) {
+            llama_memory_seq_rm(mem, dst->id, -1, -1);
+            dst->n_kv = 0;
+        }
+    }
     pthread_mutex_unlock(&w->kv_mu);
     return dst;
 }

@@ -99,6 +99,24 @@ uint8_t *ia_seqstate_get(struct llama_context *ctx, int seq, bool streams, size_
     return buf;
 }
 
+bool ia_seqstate_streams_ok(struct llama_model *model) {
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = 512;
+    cp.n_batch = cp.n_ubatch = 32;
+    cp.n_seq_max = 2;
+    cp.kv_unified = false;
+    cp.n_threads = cp.n_threads_batch = 1;
+    cp.no_perf = true;
+    struct llama_context *ctx = llama_init_from_model(model, cp);
+    if (!ctx) return false;
+    size_t size = 0;
+    uint8_t *st = ia_seqstate_get(ctx, 1, true, &size); /* empty: every section's streams are zero counts */
+    bool ok = st != NULL;
+    free(st);
+    llama_free(ctx);
+    return ok;
+}
+
 bool ia_seqstate_set(struct llama_context *ctx, int seq, bool streams, const uint8_t *buf, size_t size) {
     if (!streams) return llama_state_seq_set_data(ctx, buf, size, seq) == size;
     if (size < HEADER + PREFIX || rd32(buf) != MAGIC) return false;

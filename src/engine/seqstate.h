@@ -32,4 +32,11 @@ uint8_t *ia_seqstate_get(struct llama_context *ctx, int seq, bool streams, size_
  * False when it does not load (seq is then left empty by llama.cpp). */
 bool ia_seqstate_set(struct llama_context *ctx, int seq, bool streams, const uint8_t *buf, size_t size);
 
+/* Whether the model's KV memory is one this form knows (a plain or a
+ * sliding-window cache: one or two sections of streams), probed on a small
+ * context of two streams; false for other memories (e.g. a sparse
+ * attention's indexer cache beside the KV), which then keep one unified
+ * cache. */
+bool ia_seqstate_streams_ok(struct llama_model *model);
+
 #endif

@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/engine_int.h"
 #include "engine/seqstate.h"
+#include "bsink.h"
+#include "gguf.h"
 #include "unit.h"
 
 #define GEMMA3 IA_SOURCE_DIR "/build/gemma3.gguf"
@@ -120,6 +123,7 @@ IA_TEST(seqstate_moves_between_stream_counts) {
     if (!m) return;
     carry(ia_failed_, m, true, 4, 3, 2, 1, 1); /* wider to narrower, last stream to another */
     carry(ia_failed_, m, true, 2, 0, 6, 5, 1); /* narrower to wider */
+    IA_CHECK(ia_seqstate_streams_ok(m));
     carry(ia_failed_, m, true, 1, 0, 3, 2, 1); /* one stream */
     carry(ia_failed_, m, true, 4, 3, 4, 0, 1); /* the same count: llama.cpp's bytes as they are */
     carry(ia_failed_, m, false, 4, 2, 2, 0, 0); /* unified: llama.cpp's own bytes */
@@ -131,6 +135,7 @@ IA_TEST(seqstate_moves_a_sliding_window_models_two_caches) {
     IA_CHECK(m != NULL);
     if (!m) return;
     IA_CHECK(llama_model_n_swa(m) == 16);
+    IA_CHECK(ia_seqstate_streams_ok(m));
     carry(ia_failed_, m, true, 4, 2, 2, 1, 2);
     carry(ia_failed_, m, true, 2, 1, 4, 3, 2);
     llama_model_free(m);
@@ -162,4 +167,77 @@ IA_TEST(engine_slot_spare_keeps_running_ids_consecutive) {
     /* Every slot runs: none. */
     for (int i = 0; i < 6; i++) s[i].j = running;
     IA_CHECK(ia_slot_spare(&w) == NULL);
+}
+
+/* A sliding-window model (a window of 16): a second job whose prompt
+ * shares a long prefix with a running one, which has gone on well past the
+ * window, cannot reuse that prefix (the state holds only the window behind
+ * the running sequence's end): it computes its prompt, and gives what it
+ * gives alone. */
+static bool text_at_least(bsink *s, size_t n) {
+    pthread_mutex_lock(&s->mu);
+    bool t = s->text.len >= n || s->done;
+    pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+IA_TEST(engine_sliding_window_prefix_not_reused_past_the_window) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/gemma3-swa16.gguf", ia_test_tmpdir());
+    /* The same file with a window: its metadata rewritten, its tensor data
+     * copied after it at the alignment (offsets are relative to it). */
+    struct gguf_init_params ip = {.no_alloc = true, .ctx = NULL};
+    struct gguf_context *g = gguf_init_from_file(GEMMA3, ip);
+    IA_CHECK(g != NULL);
+    gguf_set_val_u32(g, "gemma3.attention.sliding_window", 16);
+    IA_CHECK(gguf_write_to_file(g, path, true));
+    FILE *in = fopen(GEMMA3, "rb"), *out = fopen(path, "ab");
+    IA_CHECK(in && out);
+    long at = ftell(out);
+    size_t align = gguf_get_alignment(g);
+    for (; at % (long)align; at++) fputc(0, out);
+    fseek(in, (long)gguf_get_data_offset(g), SEEK_SET);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0) IA_CHECK(fwrite(buf, 1, k, out) == k);
+    fclose(in);
+    IA_CHECK(fclose(out) == 0);
+    gguf_free(g);
+    ia_engine *e = load_ctx(path, "g", 2, 1, false, NULL, 0);
+    ia_engine *alone = load_ctx(path, "g", 1, 1, true, NULL, 0);
+    IA_CHECK(e && alone);
+    const char *base = "Tell me a long story about a lighthouse keeper who counts the waves every night and "
+                       "writes each number down in a small red notebook by the window";
+    char longer[512];
+    snprintf(longer, sizeof longer, "%s, and then stops.", base);
+    ia_engine_params hp = {.has_temperature = true, .temperature = 0.0, .max_tokens = 100000,
+                           .grammar = "root ::= [a-z ] root"};
+    ia_engine_params gp = {.has_temperature = true, .temperature = 0.0, .max_tokens = 200,
+                           .grammar = "root ::= [a-z ]{40}"};
+    bsink hold, b, ref;
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    bs_init(&hold);
+    bs_init(&b);
+    bs_init(&ref);
+    ia_engine_msg mh[] = {{.role = IA_MSG_USER, .text = base}};
+    IA_CHECK(bs_submit(e, mh, 1, &hp, &hold, &stop) == 0);
+    for (int i = 0; i < 20000 && !text_at_least(&hold, 600); i++) usleep(500); /* well past the window */
+    fprintf(stderr, "  held job: %zu chars\n", hold.text.len);
+    ia_engine_msg mb[] = {{.role = IA_MSG_USER, .text = longer}};
+    IA_CHECK(bs_submit(e, mb, 1, &gp, &b, NULL) == 0);
+    bs_wait(&b);
+    atomic_store(&stop, true);
+    bs_wait(&hold);
+    IA_CHECK(bs_submit(alone, mb, 1, &gp, &ref, NULL) == 0);
+    bs_wait(&ref);
+    fprintf(stderr, "  cached %lld of %lld; %s | %s\n", (long long)b.res.n_cached, (long long)b.res.n_prompt,
+            b.text.data ? b.text.data : "", ref.text.data ? ref.text.data : "");
+    IA_CHECK(b.res.n_cached == 0);
+    IA_CHECK(b.text.len > 0 && ref.text.len == b.text.len && strcmp(b.text.data, ref.text.data) == 0);
+    bs_free(&hold);
+    bs_free(&b);
+    bs_free(&ref);
+    ia_engine_free(e);
+    ia_engine_free(alone);
 }
