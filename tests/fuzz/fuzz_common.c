@@ -208,7 +208,7 @@ void fuzz_decode_create(const uint8_t *body, size_t len, ia_dialect d) {
         ia_request_free(&r);
         return;
     }
-    FUZZ_CHECK(r.model != NULL && r.agent == NULL);
+    FUZZ_CHECK((r.model != NULL) != (r.agent != NULL)); /* a model, or an agent (custom ones by id) */
     FUZZ_CHECK(r.input.n > 0);
     FUZZ_CHECK((r.response_format == NULL) == (r.grammar == NULL));
     if (r.response_format) FUZZ_CHECK(fuzz_is_json(r.response_format));
