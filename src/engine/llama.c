@@ -1,13 +1,14 @@
 /* llama.c: the in-process engine — loading one llama.cpp model, choosing
  * how many contexts (workers) serve it and with how many threads, creating
- * them (one sequence per slot, each its own KV stream of n_ctx cells;
- * one unified cache for recurrent and hybrid models), the kept-sequence cache they share, and the calls other threads
- * make: ia_engine_submit copies the job into a bounded FIFO (full:
- * IA_EOVERLOADED with a Retry-After estimate) and returns at once; the
- * worker threads of sched.c take it from there, each alone touching its
- * context. A job's messages and
- * functions are copied by jobmsg.c; its grammar, tools and reasoning budget
- * become samplers of its own sequence in sched.c. */
+ * them (one sequence per slot, each its own KV stream of n_ctx cells, or
+ * one unified cache where seqstate.c cannot carry the memory: recurrent,
+ * hybrid and other models), the kept-sequence cache they share, and the
+ * calls other threads make: ia_engine_submit copies the job into a
+ * bounded FIFO (full: IA_EOVERLOADED with a Retry-After estimate) and
+ * returns at once; the worker threads of sched.c take it from there, each
+ * alone touching its context. A job's messages and functions are copied
+ * by jobmsg.c; its grammar, tools and reasoning budget become samplers of
+ * its own sequence in sched.c. */
 #include "engine/engine_int.h"
 #include "engine/seqstate.h"
 

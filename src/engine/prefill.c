@@ -40,20 +40,26 @@ slot *ia_slot_spare(worker *w) {
     return best;
 }
 
-/* Copies src's KV and tokens into dst (another stream of the same
- * context: llama.cpp copies across streams only whole and later, at the
- * next decode, so the state is copied here at once). False on failure,
- * dst then empty. Under w's kv_mu. */
-static bool copy_seq(worker *w, slot *src, slot *dst) {
+/* Copies src's KV and tokens into dst, the first m of them at least
+ * (dst is cut to its prefix afterwards). In one unified cache the two
+ * sequences share the cells (llama_memory_seq_cp); across KV streams
+ * llama.cpp copies only whole streams and later, at the next decode, so
+ * the state is copied here at once. dst is left empty on failure. Under
+ * w's kv_mu. */
+static void copy_seq(worker *w, slot *src, slot *dst, int m, llama_pos end) {
     llama_memory_t mem = llama_get_memory(w->ctx);
     llama_memory_seq_rm(mem, dst->id, -1, -1);
+    if (!w->e->streams) {
+        llama_memory_seq_cp(mem, src->id, dst->id, 0, end);
+        ia_slot_kv_set(dst, src->kv, m);
+        return;
+    }
     size_t size = 0;
-    uint8_t *buf = ia_seqstate_get(w->ctx, src->id, w->e->streams, &size);
-    bool ok = buf && ia_seqstate_set(w->ctx, dst->id, w->e->streams, buf, size);
+    uint8_t *buf = ia_seqstate_get(w->ctx, src->id, true, &size);
+    bool ok = buf && ia_seqstate_set(w->ctx, dst->id, true, buf, size);
     free(buf);
     if (!ok) llama_memory_seq_rm(mem, dst->id, -1, -1);
     ia_slot_kv_set(dst, src->kv, ok ? src->n_kv : 0);
-    return ok;
 }
 
 /* Chooses the worker's slot for a prompt and fills it with the longest
@@ -62,7 +68,7 @@ static bool copy_seq(worker *w, slot *src, slot *dst) {
 slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *spans, int n_spans) {
     ia_engine *e = w->e;
     llama_memory_t mem = llama_get_memory(w->ctx);
-    slot *dst = NULL, *src = NULL, *spare = ia_slot_spare(w);
+    slot *dst = NULL, *src = NULL;
     int dst_l = -1, src_l = 0;
     for (int i = 0; i < w->n_slots; i++) {
         slot *s = &w->slots[i];
@@ -79,7 +85,7 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
     /* A match of a few tokens (a template's opening) is not worth
      * overwriting another conversation's kept turns for. */
     if (dst_l < IA_MIN_KEEP_TOKENS && dst_l * 10 < n) {
-        dst = spare;
+        dst = ia_slot_spare(w);
         dst_l = e->no_prefix_cache ? 0 : ia_kvc_lcp(dst->kv, dst->n_kv, p, n);
     }
     if (dst_l >= src_l) src = dst; /* as good in place as anywhere */
@@ -110,7 +116,8 @@ slot *ia_slot_place(worker *w, const llama_token *p, int n, const ia_mspan *span
             ia_slot_kv_set(dst, toks, got);
         }
     } else if (how == COPY) {
-        copy_seq(w, src, dst); /* cut to the prefix below */
+        int m = src_l < n - 1 ? src_l : n - 1;
+        copy_seq(w, src, dst, m, ia_mspans_pos(spans, n_spans, m)); /* cut to the prefix below */
     }
     if (e->kvc) {
         ia_engine_publish_kvst(e);

@@ -7,7 +7,8 @@
  * sequence each) a job's prompt is matched against what the worker's
  * sequences and the kept-sequence cache (shared by the workers) hold: the
  * longest common token prefix is reused — kept in place, shared from
- * another sequence (its state, seqstate.h), or restored from RAM or disk —
+ * another sequence (its cells, or across KV streams a copy of its state),
+ * or restored from RAM or disk —
  * and the rest prefilled, then generated. Each step is one llama_decode of
  * one batch: the next token of every generating slot, then as many pending
  * prompt tokens as the chunk allows (the earliest admitted job first), so a

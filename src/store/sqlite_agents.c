@@ -13,8 +13,7 @@
 #define AGENT_COLS "id, owner, base_agent, description, system_instruction, tools, agent_config, created"
 
 static void row(sqlite3_stmt *st, ia_agent_def *d) {
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(d->id, sizeof d->id, "%s", id ? (const char *)id : "");
+    ia_sq_col_into(st, 0, d->id, sizeof d->id);
     d->owner = ia_sq_col(st, 1);
     d->base_agent = ia_sq_col(st, 2);
     d->description = ia_sq_col(st, 3);
